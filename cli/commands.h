@@ -1,0 +1,33 @@
+// The CLI's subcommands: thin layers over library calls.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+
+namespace neuroemu {
+
+struct CommonOptions {
+    std::string target;                 // CONFIG.yaml, MODEL.onnx, or empty (defaults + --set)
+    std::string json_file;              // --json FILE
+    std::vector<std::string> sets;      // --set key=value
+    std::optional<int64_t> seed;        // --seed
+    int verbosity = 1;                  // 0 = -q, 1 = normal, 2 = -v
+};
+
+// Settings for a run: a YAML experiment file, or an ONNX file standing for `model.onnx`, then --set and
+// --seed. Throws ConfigError.
+Settings load_experiment(const CommonOptions& opts, std::vector<std::string> extra_sets = {});
+
+int run_info(const CommonOptions& opts);
+
+struct EvaluateOptions {
+    bool ann = false;
+    std::optional<int64_t> images;
+};
+int run_evaluate(const CommonOptions& opts, const EvaluateOptions& eval);
+
+}  // namespace neuroemu

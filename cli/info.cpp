@@ -1,0 +1,61 @@
+// `neuroemu info`: what the model is and what it becomes on the chip.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "hw/chip_spec.h"
+#include "model/model_spec.h"
+
+namespace neuroemu {
+
+namespace {
+
+void print_layers(const Network& net) {
+    size_t name_w = 5;
+    for (const auto& l : net.layers()) name_w = std::max(name_w, l.name.size());
+    fmt::print("{:>4}  {:<{}}  {:<13}  {:<16}  {:>12}  {:>15}  {:>11}\n", "#", "layer", name_w, "op", "output shape",
+               "params", "MACs", "IF neurons");
+    for (int id = 0; id < net.size(); ++id) {
+        const Layer& l = net.layer(id);
+        const int64_t neurons = if_neuron_count(net, id);
+        fmt::print("{:>4}  {:<{}}  {:<13}  {:<16}  {:>12}  {:>15}  {:>11}\n", id, l.name, name_w, op_name(l.kind),
+                   shape_str(l.shape), param_count(l) ? thousands(param_count(l)) : "",
+                   mac_count(l) ? thousands(mac_count(l)) : "", neurons ? thousands(neurons) : "");
+    }
+}
+
+}  // namespace
+
+int run_info(const CommonOptions& opts) {
+    const Settings settings = load_experiment(opts);
+    const Network net = load_model(settings);
+    const ChipSpec chip = chip_spec(settings);
+    const NetworkTotals t = totals(net);
+    const int64_t cores = cores_lower_bound(chip, t.if_neurons);
+    if (opts.verbosity > 0) {
+        fmt::print("model {}: input {} -> output {}, {} layers\n\n", net.name(), shape_str(net.input_shape()),
+                   shape_str(net.layer(net.output_id()).shape), net.size());
+        print_layers(net);
+        fmt::print("\n");
+    }
+    fmt::print("total: {} params, {} MACs ({} FLOPs), {} IF neurons after conversion\n", thousands(t.params),
+               thousands(t.macs), thousands(2 * t.macs), thousands(t.if_neurons));
+    if (opts.verbosity > 0)
+        fmt::print("chip {}: at least {} cores of {} neurons (neuron count alone; synapse and fan-in limits come "
+                   "with mapping)\n",
+                   chip.name, thousands(cores), chip.neurons_per_core);
+    if (!opts.json_file.empty()) {
+        nlohmann::json doc = {{"command", "info"},
+                              {"model", model_summary_json(net)},
+                              {"chip", {{"name", chip.name},
+                                        {"neurons_per_core", chip.neurons_per_core},
+                                        {"cores_lower_bound", cores}}},
+                              {"settings", settings_json(settings)}};
+        write_json_file(opts.json_file, doc);
+    }
+    return 0;
+}
+
+}  // namespace neuroemu

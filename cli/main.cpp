@@ -1,0 +1,72 @@
+// neuroemu: ResNet -> spiking ResNet -> neuromorphic chip. See docs/cli.md.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/schema.h"
+#include "common/error.h"
+
+namespace {
+
+void add_common(CLI::App* cmd, neuroemu::CommonOptions& opts, bool* quiet, bool* verbose) {
+    cmd->add_option("target", opts.target, "experiment YAML file, or an ONNX model (stands for model.onnx)");
+    cmd->add_option("--json", opts.json_file, "also write machine-readable results to FILE (keys: docs/cli.md)");
+    cmd->add_option("--set", opts.sets, "override a configuration key: key.path=value (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    cmd->add_option("--seed", opts.seed, "seed of every pseudo-random choice (overrides the `seed` key)");
+    cmd->add_flag("-q,--quiet", *quiet, "print only the result");
+    cmd->add_flag("-v,--verbose", *verbose, "print timing and details");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"neuroemu: convert a ResNet into a spiking ResNet, map it onto ROLLS-style neuromorphic cores, "
+                 "simulate it and report accuracy, speed and energy."};
+    app.require_subcommand(0, 1);
+    bool config_reference = false;
+    app.add_flag("--config-reference", config_reference, "print the configuration reference (docs/config.md)");
+
+    neuroemu::CommonOptions opts;
+    bool quiet = false, verbose = false;
+    CLI::App* info = app.add_subcommand("info", "per-layer shapes, parameters, MACs and IF neurons of a model");
+    add_common(info, opts, &quiet, &verbose);
+    CLI::App* evaluate = app.add_subcommand("evaluate", "accuracy on the test set");
+    add_common(evaluate, opts, &quiet, &verbose);
+    neuroemu::EvaluateOptions eval;
+    evaluate->add_flag("--ann", eval.ann, "evaluate the reference ANN (float32)");
+    evaluate->add_option("--images", eval.images, "number of test images (overrides dataset.images)")
+        ->check(CLI::PositiveNumber);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    opts.verbosity = quiet ? 0 : verbose ? 2 : 1;
+    try {
+        if (config_reference) {
+            std::cout << neuroemu::neuroemu_schema().markdown();
+            return 0;
+        }
+        if (info->parsed()) return neuroemu::run_info(opts);
+        if (evaluate->parsed()) return neuroemu::run_evaluate(opts, eval);
+        std::cout << app.help();
+        return 0;
+    } catch (const neuroemu::ConfigError& e) {
+        fmt::print(stderr, "neuroemu: error: {}\n", e.what());
+        return 2;
+    } catch (const neuroemu::InternalError& e) {
+        fmt::print(stderr, "neuroemu: internal error (please report): {}\n", e.what());
+        return 70;
+    } catch (const neuroemu::Error& e) {
+        fmt::print(stderr, "neuroemu: error: {}\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        fmt::print(stderr, "neuroemu: error: out of memory\n");
+        return 1;
+    }
+}

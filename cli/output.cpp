@@ -1,0 +1,62 @@
+#include "cli/output.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/error.h"
+
+namespace neuroemu {
+
+std::string thousands(int64_t n) {
+    std::string digits = std::to_string(n < 0 ? -n : n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return n < 0 ? "-" + out : out;
+}
+
+nlohmann::json model_summary_json(const Network& net) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (int id = 0; id < net.size(); ++id) {
+        const Layer& l = net.layer(id);
+        nlohmann::json inputs = nlohmann::json::array();
+        for (int src : l.inputs) inputs.push_back(net.layer(src).name);
+        layers.push_back({{"name", l.name},
+                          {"op", op_name(l.kind)},
+                          {"inputs", inputs},
+                          {"shape", l.shape},
+                          {"params", param_count(l)},
+                          {"macs", mac_count(l)},
+                          {"if_neurons", if_neuron_count(net, id)}});
+    }
+    const NetworkTotals t = totals(net);
+    return {{"name", net.name()},
+            {"input_shape", net.input_shape()},
+            {"output_shape", net.layer(net.output_id()).shape},
+            {"layers", layers},
+            {"totals", {{"params", t.params}, {"macs", t.macs}, {"flops", 2 * t.macs}, {"if_neurons", t.if_neurons}}}};
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& doc) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp);
+        out << doc.dump(2) << '\n';
+        if (!out) throw ConfigError(fmt::format("--json {}: cannot write '{}'", path, tmp));
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw ConfigError(fmt::format("--json {}: cannot write the file", path));
+    }
+}
+
+nlohmann::json settings_json(const Settings& settings) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [key, value] : settings.dump()) j[key] = value;
+    return j;
+}
+
+}  // namespace neuroemu

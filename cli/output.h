@@ -1,0 +1,23 @@
+// Shared output helpers for the subcommands: number formatting, the model summary, JSON files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/config.h"
+#include "model/network.h"
+
+namespace neuroemu {
+
+std::string thousands(int64_t n);
+
+// Per-layer and total counts, as printed by `info` and embedded in every --json result.
+nlohmann::json model_summary_json(const Network& net);
+
+// Writes atomically (temporary file, then rename) so a failed run never leaves half a result. Throws
+// ConfigError naming the path when it cannot be written.
+void write_json_file(const std::string& path, const nlohmann::json& doc);
+
+nlohmann::json settings_json(const Settings& settings);
+
+}  // namespace neuroemu

@@ -1,0 +1,50 @@
+#include "data/dataset_spec.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "common/error.h"
+
+namespace neuroemu {
+
+std::vector<ParamSpec> dataset_params() {
+    const double inf = std::numeric_limits<double>::infinity();
+    return {
+        ParamSpec("dataset.name", ParamKind::Enum, "fashion-mnist", "", "Dataset (IDX files, gzip or plain).")
+            .one_of({"fashion-mnist", "mnist"}),
+        ParamSpec("dataset.path", ParamKind::Path, "/usr/share/datasets/fashion-mnist", "",
+                  "Folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (Debian's dataset-fashion-mnist)."),
+        ParamSpec("dataset.images", ParamKind::Int, "10000", "images",
+                  "Test images to evaluate (the first N of the test set); --images overrides.")
+            .range(1, inf),
+        ParamSpec("dataset.mean", ParamKind::RealList, "", "",
+                  "Per-channel mean subtracted after scaling pixels to [0, 1] (one value, or one per channel).")
+            .items(1, 4096),
+        ParamSpec("dataset.std", ParamKind::RealList, "", "",
+                  "Per-channel standard deviation dividing after the mean (one value, or one per channel).")
+            .items(1, 4096)
+            .range(1e-12, inf),
+    };
+}
+
+ImageSet load_dataset(const Settings& s, Split split, int64_t max_images) {
+    const std::string dir = s.get_path("dataset.path");
+    const std::string prefix = dir + (split == Split::Train ? "/train" : "/t10k");
+    return load_idx(prefix + "-images-idx3-ubyte.gz", prefix + "-labels-idx1-ubyte.gz", max_images);
+}
+
+InputNormalisation input_normalisation(const Settings& s, int64_t channels) {
+    InputNormalisation n;
+    for (const char* key : {"dataset.mean", "dataset.std"}) {
+        if (!s.has(key)) continue;
+        const auto& v = s.get_reals(key);
+        if (v.size() != 1 && static_cast<int64_t>(v.size()) != channels)
+            throw ConfigError(fmt::format("{}: {}: {} values given, the images have {} channel(s); give 1 or {}",
+                                          s.where(key), key, v.size(), channels, channels));
+        (std::string(key) == "dataset.mean" ? n.mean : n.std) = v;
+    }
+    return n;
+}
+
+}  // namespace neuroemu

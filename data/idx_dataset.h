@@ -1,0 +1,30 @@
+// Image classification data in IDX format (MNIST, Fashion-MNIST), gzip-compressed or plain.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace neuroemu {
+
+struct ImageSet {
+    int64_t count = 0;
+    int64_t channels = 1, height = 0, width = 0;
+    std::vector<uint8_t> pixels;  // count x channels x height x width, row-major
+    std::vector<uint8_t> labels;  // count
+
+    int64_t image_size() const { return channels * height * width; }
+};
+
+// Reads at most `max_images` (0 = all) images and their labels. Throws DataError naming the file for a
+// missing, truncated or malformed file, or when the two files disagree.
+ImageSet load_idx(const std::string& images_path, const std::string& labels_path, int64_t max_images = 0);
+
+// Network input for image `index`: pixel/255, then (x - mean[c]) / std[c] when mean/std are given (one value
+// for all channels, or one per channel).
+struct InputNormalisation {
+    std::vector<double> mean, std;
+};
+void image_to_input(const ImageSet& set, int64_t index, const InputNormalisation& norm, float* out);
+
+}  // namespace neuroemu

@@ -1,0 +1,55 @@
+// Reference ANN inference on the IR: float32, multi-threaded over the batch.
+//
+// This is the yardstick the spiking engine is measured against (accuracy, activations for normalisation), so
+// it follows PyTorch's semantics exactly (pooling windows, ceil_mode, count_include_pad).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "data/idx_dataset.h"
+#include "model/network.h"
+
+namespace neuroemu {
+
+class Progress;
+
+struct AnnOptions {
+    int threads = 0;         // 0 = all hardware threads
+    int micro_batch = 32;    // images that one worker pushes through the network together
+    bool keep_logits = false;
+};
+
+struct AnnResult {
+    int64_t images = 0;
+    int64_t correct = 0;     // top-1 hits
+    double seconds = 0.0;    // wall time of inference alone (no data loading)
+    std::vector<float> logits;  // images x classes, when AnnOptions::keep_logits
+    double top1() const { return images ? static_cast<double>(correct) / static_cast<double>(images) : 0.0; }
+};
+
+class AnnEngine {
+public:
+    explicit AnnEngine(const Network& net);
+    ~AnnEngine();
+    AnnEngine(const AnnEngine&) = delete;
+    AnnEngine& operator=(const AnnEngine&) = delete;
+
+    // Single-threaded forward pass of `count` inputs laid out [count][C][H][W]; writes [count][outputs].
+    void forward(const float* input, int64_t count, float* output) const;
+
+    // Classifies images [0, set.count) on options.threads workers. Throws DataError when an image does not
+    // match the network input or a label is not a valid class.
+    AnnResult evaluate(const ImageSet& set, const InputNormalisation& norm, const AnnOptions& options,
+                       Progress* progress = nullptr) const;
+
+    int64_t input_size() const;
+    int64_t output_size() const;
+
+private:
+    struct Plan;
+    std::unique_ptr<Plan> plan_;
+};
+
+}  // namespace neuroemu
