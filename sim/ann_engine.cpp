@@ -40,6 +40,10 @@ void im2col(const float* in, Dims id, int64_t batch, const Window2d& win, Dims o
         for (int ky = 0; ky < win.kernel_h; ++ky)
             for (int kx = 0; kx < win.kernel_w; ++kx) {
                 float* row = col + ((c * win.kernel_h + ky) * win.kernel_w + kx) * n;
+                // Output columns [lo, hi) read inside the image: x = ox * stride + off with 0 <= x < width.
+                const int64_t off = kx - win.pad_left, last = id.w - 1 - off;
+                const int64_t lo = std::min(od.w, std::max<int64_t>(0, (-off + win.stride_w - 1) / win.stride_w));
+                const int64_t hi = last < 0 ? lo : std::max(lo, std::min(od.w, last / win.stride_w + 1));
                 for (int64_t b = 0; b < batch; ++b) {
                     const float* plane = in + (c * batch + b) * id.h * id.w;
                     for (int64_t oy = 0; oy < od.h; ++oy) {
@@ -49,10 +53,13 @@ void im2col(const float* in, Dims id, int64_t batch, const Window2d& win, Dims o
                             std::fill(dst, dst + od.w, 0.0f);
                             continue;
                         }
-                        for (int64_t ox = 0; ox < od.w; ++ox) {
-                            const int64_t ix = ox * win.stride_w - win.pad_left + kx;
-                            dst[ox] = (ix >= 0 && ix < id.w) ? plane[iy * id.w + ix] : 0.0f;
-                        }
+                        std::fill(dst, dst + lo, 0.0f);
+                        std::fill(dst + hi, dst + od.w, 0.0f);
+                        const float* src = plane + iy * id.w + off;
+                        if (win.stride_w == 1)
+                            std::copy(src + lo, src + hi, dst + lo);
+                        else
+                            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * win.stride_w];
                     }
                 }
             }
@@ -151,10 +158,14 @@ int64_t AnnEngine::output_size() const { return numel(plan_->net.layer(plan_->ne
 
 void AnnEngine::forward(const float* input, int64_t count, float* output) const {
     const Plan& plan = *plan_;
-    Workspace ws;
+    // Reused across calls on the same thread: growing is the only allocation, and nothing is re-zeroed.
+    thread_local Workspace ws;
     ws.slots.resize(plan.slot_floats.size());
-    for (size_t s = 0; s < plan.slot_floats.size(); ++s) ws.slots[s].resize(static_cast<size_t>(plan.slot_floats[s] * count));
-    ws.col.resize(static_cast<size_t>(plan.col_floats * count));
+    for (size_t s = 0; s < plan.slot_floats.size(); ++s)
+        if (ws.slots[s].size() < static_cast<size_t>(plan.slot_floats[s] * count))
+            ws.slots[s].resize(static_cast<size_t>(plan.slot_floats[s] * count));
+    if (ws.col.size() < static_cast<size_t>(plan.col_floats * count))
+        ws.col.resize(static_cast<size_t>(plan.col_floats * count));
     // [B][C][HW] -> [C][B][HW]
     const Dims in = dims_of(plan.net.input_shape());
     float* x = ws.slots[static_cast<size_t>(plan.slot[0])].data();
