@@ -17,7 +17,7 @@ class Progress;
 
 struct AnnOptions {
     int threads = 0;         // 0 = all hardware threads
-    int micro_batch = 32;    // images that one worker pushes through the network together
+    int micro_batch = 4;     // images that one worker pushes through the network together
     bool keep_logits = false;
 };
 

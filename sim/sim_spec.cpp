@@ -7,8 +7,8 @@ std::vector<ParamSpec> simulation_params() {
         ParamSpec("simulation.threads", ParamKind::Int, "0", "threads",
                   "Worker threads over images; 0 = all hardware threads. Results do not depend on it.")
             .range(0, 4096),
-        ParamSpec("simulation.micro_batch", ParamKind::Int, "32", "images",
-                  "Images one worker pushes through the network together (larger: bigger GEMMs, more memory).")
+        ParamSpec("simulation.micro_batch", ParamKind::Int, "4", "images",
+                  "Images one worker pushes through the network together (small keeps the im2col matrix in cache).")
             .range(1, 65536),
     };
 }
