@@ -61,7 +61,7 @@ TEST_P(ShippedModel, ReproducesPyTorchLogits) {
 
 INSTANTIATE_TEST_SUITE_P(Models, ShippedModel, ::testing::Values("resnet8", "resnet20", "tv_basic", "tv_bottleneck"));
 
-// Independent reference: direct convolution and pooling loops over a random zoo network.
+// Work sharing must not change results: one thread, one image at a time versus three threads of eight.
 TEST(AnnEngine, ResultDoesNotDependOnThreadsOrMicroBatch) {
     const Network net = build_zoo({"resnet8", {1, 28, 28}, 10, 3});
     const ImageSet set = load_idx(kData + "t10k-images-idx3-ubyte.gz", kData + "t10k-labels-idx1-ubyte.gz", 37);
