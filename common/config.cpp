@@ -155,7 +155,7 @@ public:
         map(root, "", file, base_dir);
     }
 
-    void override_(const std::string& assignment) {
+    void apply_override(const std::string& assignment) {
         const auto eq = assignment.find('=');
         const std::string where = fmt::format("--set {}", assignment);
         if (eq == std::string::npos || eq == 0)
@@ -383,7 +383,7 @@ Settings Schema::parse(const std::string& yaml_text, const std::string& source, 
         }
         w.document(root, source, base_dir);
     }
-    for (const auto& o : overrides) w.override_(o);
+    for (const auto& o : overrides) w.apply_override(o);
     return out;
 }
 

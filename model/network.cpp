@@ -191,9 +191,7 @@ int64_t if_neuron_count(const Network& net, int id) {
     const bool neuron_site = layer.kind == OpKind::ReLU || layer.kind == OpKind::AvgPool ||
                              layer.kind == OpKind::GlobalAvgPool || id == net.output_id();
     if (!neuron_site || layer.kind == OpKind::Input) return 0;
-    int64_t n = 1;
-    for (int64_t d : layer.shape) n *= d;
-    return n;
+    return shape_numel(layer.shape);
 }
 
 NetworkTotals totals(const Network& net) {

@@ -26,6 +26,12 @@ int64_t checked_numel(const std::vector<int64_t>& dims, int64_t limit) {
     return n;
 }
 
+int64_t shape_numel(const std::vector<int64_t>& dims) {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    return n;
+}
+
 std::string shape_str(const std::vector<int64_t>& dims) {
     return fmt::format("[{}]", fmt::join(dims, ", "));
 }

@@ -20,6 +20,9 @@ struct Tensor {
     int64_t dim(size_t i) const { return shape.at(i); }
 };
 
+// Product of dimensions of a shape already validated (e.g. a Layer's output shape).
+int64_t shape_numel(const std::vector<int64_t>& dims);
+
 // Product of dimensions; throws if a dimension is negative or the product overflows `limit`.
 int64_t checked_numel(const std::vector<int64_t>& dims, int64_t limit);
 

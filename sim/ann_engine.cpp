@@ -19,12 +19,6 @@ using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 using ConstMap = Eigen::Map<const MatrixRM>;
 using Map = Eigen::Map<MatrixRM>;
 
-int64_t numel(const std::vector<int64_t>& shape) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
-}
-
 // Activations of a micro-batch of B images are laid out [C][B][H][W]: a convolution is then one GEMM,
 // weights [Cout][Cin*kh*kw] times columns [Cin*kh*kw][B*Hout*Wout], straight into the next layer's layout.
 struct Dims {
@@ -129,7 +123,7 @@ struct AnnEngine::Plan {
             const int s = free_slots.back();
             free_slots.pop_back();
             slot[static_cast<size_t>(i)] = s;
-            slot_floats[static_cast<size_t>(s)] = std::max(slot_floats[static_cast<size_t>(s)], numel(l.shape));
+            slot_floats[static_cast<size_t>(s)] = std::max(slot_floats[static_cast<size_t>(s)], shape_numel(l.shape));
             for (int src : l.inputs)
                 if (last_use[static_cast<size_t>(src)] == i) free_slots.push_back(slot[static_cast<size_t>(src)]);
             if (l.kind == OpKind::Conv2d && !is_pointwise(l.conv().window))
@@ -153,8 +147,8 @@ struct AnnEngine::Plan {
 AnnEngine::AnnEngine(const Network& net) : plan_(std::make_unique<Plan>(net)) {}
 AnnEngine::~AnnEngine() = default;
 
-int64_t AnnEngine::input_size() const { return numel(plan_->net.input_shape()); }
-int64_t AnnEngine::output_size() const { return numel(plan_->net.layer(plan_->net.output_id()).shape); }
+int64_t AnnEngine::input_size() const { return shape_numel(plan_->net.input_shape()); }
+int64_t AnnEngine::output_size() const { return shape_numel(plan_->net.layer(plan_->net.output_id()).shape); }
 
 void AnnEngine::forward(const float* input, int64_t count, float* output) const {
     const Plan& plan = *plan_;
@@ -175,7 +169,7 @@ void AnnEngine::forward(const float* input, int64_t count, float* output) const 
     for (int id = 1; id < plan.net.size(); ++id) plan.run_layer(id, count, ws);
     // [classes][B] -> [B][classes]
     const int out_id = plan.net.output_id();
-    const int64_t classes = numel(plan.net.layer(out_id).shape);
+    const int64_t classes = shape_numel(plan.net.layer(out_id).shape);
     const float* y = ws.slots[static_cast<size_t>(plan.slot[static_cast<size_t>(out_id)])].data();
     for (int64_t k = 0; k < classes; ++k)
         for (int64_t b = 0; b < count; ++b) output[b * classes + k] = y[k * count + b];

@@ -4,10 +4,10 @@ namespace neuroemu {
 
 std::vector<ParamSpec> simulation_params() {
     return {
-        ParamSpec("simulation.threads", ParamKind::Int, "0", "threads",
+        ParamSpec("simulation.threads", ParamKind::Int, std::to_string(AnnOptions{}.threads), "threads",
                   "Worker threads over images; 0 = all hardware threads. Results do not depend on it.")
             .range(0, 4096),
-        ParamSpec("simulation.micro_batch", ParamKind::Int, "4", "images",
+        ParamSpec("simulation.micro_batch", ParamKind::Int, std::to_string(AnnOptions{}.micro_batch), "images",
                   "Images one worker pushes through the network together (small keeps the im2col matrix in cache).")
             .range(1, 65536),
     };
