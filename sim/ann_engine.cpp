@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -15,63 +16,172 @@
 namespace neuroemu {
 namespace {
 
+// Feature maps are stored per image in a channel-blocked layout [C/L][H][W][L] (oneDNN's nChw16c with L = 16
+// on AVX-512): the L channels of a block sit side by side, so a convolution vectorises over output channels
+// with each input value broadcast, and no im2col matrix is ever built. Channels past C in the last block are
+// kept at zero by every operator. Flat tensors (after Flatten or Linear) are stored as they are. L and the
+// register budget follow the instruction set the file is compiled for.
+#if defined(__AVX512F__)
+constexpr int kLanes = 16, kMaxAccumulators = 24;  // of 32 vector registers (28 measured no faster)
+#elif defined(__AVX__)
+constexpr int kLanes = 8, kMaxAccumulators = 12;   // of 16
+#else
+constexpr int kLanes = 4, kMaxAccumulators = 12;
+#endif
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float)), aligned(alignof(float)), may_alias));
+
 using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstMap = Eigen::Map<const MatrixRM>;
 using Map = Eigen::Map<MatrixRM>;
 
-// Activations of a micro-batch of B images are laid out [C][B][H][W]: a convolution is then one GEMM,
-// weights [Cout][Cin*kh*kw] times columns [Cin*kh*kw][B*Hout*Wout], straight into the next layer's layout.
+Vec load(const float* p) { return *reinterpret_cast<const Vec*>(p); }
+void store(float* p, Vec v) { *reinterpret_cast<Vec*>(p) = v; }
+
+int64_t blocks(int64_t channels) { return (channels + kLanes - 1) / kLanes; }
+
 struct Dims {
     int64_t c, h, w;
+    bool flat;
+    int64_t stored() const { return flat ? c : blocks(c) * kLanes * h * w; }  // floats per image
 };
 Dims dims_of(const std::vector<int64_t>& shape) {
-    return shape.size() == 3 ? Dims{shape[0], shape[1], shape[2]} : Dims{shape[0], 1, 1};
+    return shape.size() == 3 ? Dims{shape[0], shape[1], shape[2], false} : Dims{shape[0], 1, 1, true};
 }
 
-void im2col(const float* in, Dims id, int64_t batch, const Window2d& win, Dims od, float* col) {
-    const int64_t n = batch * od.h * od.w;
-    for (int64_t c = 0; c < id.c; ++c)
-        for (int ky = 0; ky < win.kernel_h; ++ky)
-            for (int kx = 0; kx < win.kernel_w; ++kx) {
-                float* row = col + ((c * win.kernel_h + ky) * win.kernel_w + kx) * n;
-                // Output columns [lo, hi) read inside the image: x = ox * stride + off with 0 <= x < width.
-                const int64_t off = kx - win.pad_left, last = id.w - 1 - off;
-                const int64_t lo = std::min(od.w, std::max<int64_t>(0, (-off + win.stride_w - 1) / win.stride_w));
-                const int64_t hi = last < 0 ? lo : std::max(lo, std::min(od.w, last / win.stride_w + 1));
-                for (int64_t b = 0; b < batch; ++b) {
-                    const float* plane = in + (c * batch + b) * id.h * id.w;
-                    for (int64_t oy = 0; oy < od.h; ++oy) {
-                        const int64_t iy = oy * win.stride_h - win.pad_top + ky;
-                        float* dst = row + (b * od.h + oy) * od.w;
-                        if (iy < 0 || iy >= id.h) {
-                            std::fill(dst, dst + od.w, 0.0f);
-                            continue;
-                        }
-                        std::fill(dst, dst + lo, 0.0f);
-                        std::fill(dst + hi, dst + od.w, 0.0f);
-                        const float* src = plane + iy * id.w + off;
-                        if (win.stride_w == 1)
-                            std::copy(src + lo, src + hi, dst + lo);
-                        else
-                            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * win.stride_w];
-                    }
+// [C][H][W] -> [C/L][H][W][L], zero-filling the unused lanes.
+void to_blocked(const float* chw, Dims d, float* out) {
+    std::fill(out, out + d.stored(), 0.0f);
+    for (int64_t c = 0; c < d.c; ++c)
+        for (int64_t i = 0; i < d.h * d.w; ++i)
+            out[((c / kLanes) * d.h * d.w + i) * kLanes + c % kLanes] = chw[c * d.h * d.w + i];
+}
+
+// [C/L][H][W][L] -> [C][H][W], which is also ONNX Flatten's order.
+void from_blocked(const float* in, Dims d, float* chw) {
+    for (int64_t c = 0; c < d.c; ++c)
+        for (int64_t i = 0; i < d.h * d.w; ++i)
+            chw[c * d.h * d.w + i] = in[((c / kLanes) * d.h * d.w + i) * kLanes + c % kLanes];
+}
+
+// One convolution tile: P consecutive output pixels of one row, NV blocks of L output channels, all
+// accumulators in registers. `in` is the zero-padded input at the tile's first window; `w` holds the group's
+// weights [Cin][kh][kw][NV*L]. SX is the horizontal stride when known at compile time (0: read it from `g`),
+// so the P input values are broadcast from constant offsets.
+struct ConvGeometry {
+    int64_t cin, kh, kw, stride_x;
+    int64_t row_floats, plane_floats;  // padded input: floats per row and per channel block
+    int64_t out_block_floats;          // output: floats per channel block
+};
+
+template <int NV, int P, int SX>
+void conv_tile(const ConvGeometry& g, const float* in, const float* w, const float* bias, float* out, int pixels,
+               bool relu) {
+    const int64_t sx = SX ? SX : g.stride_x;
+    Vec acc[P][NV];
+    for (int v = 0; v < NV; ++v)
+        for (int p = 0; p < P; ++p) acc[p][v] = load(bias + v * kLanes);
+    for (int64_t ci = 0; ci < g.cin; ++ci) {
+        const float* plane = in + (ci / kLanes) * g.plane_floats + ci % kLanes;
+        for (int64_t ky = 0; ky < g.kh; ++ky) {
+            const float* row = plane + ky * g.row_floats;
+            for (int64_t kx = 0; kx < g.kw; ++kx, w += NV * kLanes) {
+                const float* q = row + kx * kLanes;
+                Vec wv[NV];
+                for (int v = 0; v < NV; ++v) wv[v] = load(w + v * kLanes);
+                for (int p = 0; p < P; ++p) {
+                    const float x = q[p * sx * kLanes];
+                    for (int v = 0; v < NV; ++v) acc[p][v] += x * wv[v];
                 }
             }
+        }
+    }
+    for (int p = 0; p < pixels; ++p)
+        for (int v = 0; v < NV; ++v) {
+            Vec r = acc[p][v];
+            if (relu) r = r > 0.0f ? r : 0.0f;
+            store(out + v * g.out_block_floats + p * kLanes, r);
+        }
 }
 
-bool is_pointwise(const Window2d& w) {
-    return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 && w.pad_top == 0 &&
-           w.pad_left == 0 && w.pad_bottom == 0 && w.pad_right == 0;
+using ConvKernel = void (*)(const ConvGeometry&, const float*, const float*, const float*, float*, int, bool);
+
+template <int NV, int P>
+ConvKernel pick_stride(int64_t stride_x) {
+    return stride_x == 1 ? conv_tile<NV, P, 1> : stride_x == 2 ? conv_tile<NV, P, 2> : conv_tile<NV, P, 0>;
+}
+
+// Tile shape for a layer: NV channel blocks x P pixels within the accumulator budget, P chosen to waste the
+// fewest computed pixels on the row's last tile (ties: the larger P).
+struct ConvTiling {
+    int nv = 1, p = 1;
+    ConvKernel full = nullptr, tail = nullptr;  // tail: NV = 1, for an odd last channel block
+};
+ConvTiling choose_tiling(int64_t out_blocks, int64_t out_w, int64_t stride_x) {
+    ConvTiling t;
+    t.nv = out_blocks >= 2 && 2 * 7 <= kMaxAccumulators ? 2 : 1;
+    int64_t best = std::numeric_limits<int64_t>::max();
+    for (int p : {14, 12, 8, 7, 4}) {
+        if (p * t.nv > kMaxAccumulators) continue;
+        const int64_t computed = (out_w + p - 1) / p * p;
+        if (computed < best) best = computed, t.p = p;
+    }
+    auto kernel = [&](int nv) -> ConvKernel {
+        switch (t.p) {
+            case 14: return nv == 1 ? pick_stride<1, 14>(stride_x) : pick_stride<2, 14>(stride_x);
+            case 12: return nv == 1 ? pick_stride<1, 12>(stride_x) : pick_stride<2, 12>(stride_x);
+            case 8: return nv == 1 ? pick_stride<1, 8>(stride_x) : pick_stride<2, 8>(stride_x);
+            case 7: return nv == 1 ? pick_stride<1, 7>(stride_x) : pick_stride<2, 7>(stride_x);
+            default: return nv == 1 ? pick_stride<1, 4>(stride_x) : pick_stride<2, 4>(stride_x);
+        }
+    };
+    t.full = kernel(t.nv);
+    t.tail = kernel(1);
+    return t;
+}
+
+// A convolution prepared for the blocked kernel: weights regrouped per tile group, padded input geometry.
+struct ConvPlan {
+    ConvTiling tiling;
+    std::vector<float> weights;  // per group of NV output blocks: [Cin][kh][kw][NV*L], zero past Cout
+    std::vector<int64_t> group_offset, group_blocks;
+    std::vector<float> bias;     // [blocks*L], zero past Cout
+    int64_t pad_h = 0, pad_w = 0;  // padded input height and width (the width covers the last tile's reads)
+    int64_t padded_floats() const { return pad_h * pad_w * kLanes; }  // per input channel block
+};
+
+ConvPlan plan_conv(const Conv2dAttrs& c, Dims in, Dims out) {
+    ConvPlan cp;
+    const Window2d& win = c.window;
+    const int64_t ob = blocks(out.c), kh = win.kernel_h, kw = win.kernel_w;
+    cp.tiling = choose_tiling(ob, out.w, win.stride_w);
+    const int64_t tiles_w = (out.w + cp.tiling.p - 1) / cp.tiling.p;
+    cp.pad_h = in.h + win.pad_top + win.pad_bottom;
+    cp.pad_w = std::max(in.w + win.pad_left + win.pad_right, (tiles_w * cp.tiling.p - 1) * win.stride_w + kw);
+    for (int64_t b0 = 0; b0 < ob; b0 += cp.tiling.nv) {
+        const int64_t nv = std::min<int64_t>(cp.tiling.nv, ob - b0);
+        const size_t base = cp.weights.size();
+        cp.group_offset.push_back(static_cast<int64_t>(base));
+        cp.group_blocks.push_back(nv);
+        cp.weights.resize(base + static_cast<size_t>(in.c * kh * kw * nv * kLanes), 0.0f);
+        for (int64_t co = b0 * kLanes; co < std::min(out.c, (b0 + nv) * kLanes); ++co)
+            for (int64_t ci = 0; ci < in.c; ++ci)
+                for (int64_t k = 0; k < kh * kw; ++k)
+                    cp.weights[base + static_cast<size_t>((ci * kh * kw + k) * nv * kLanes + co - b0 * kLanes)] =
+                        c.weight.data[static_cast<size_t>((co * in.c + ci) * kh * kw + k)];
+    }
+    cp.bias.assign(static_cast<size_t>(ob * kLanes), 0.0f);
+    if (!c.bias.empty()) std::copy(c.bias.data.begin(), c.bias.data.end(), cp.bias.begin());
+    return cp;
 }
 
 // PyTorch's pooling windows: the divisor of count_include_pad counts padding but not the overhang that
-// ceil_mode adds past the padded border.
+// ceil_mode adds past the padded border. One image, vectorised over the channels of a block.
 template <bool kMax>
-void pool(const float* in, Dims id, int64_t batch, const PoolAttrs& p, Dims od, float* out) {
+void pool(const float* in, Dims id, const PoolAttrs& p, Dims od, float* out) {
     const Window2d& w = p.window;
-    for (int64_t plane = 0; plane < id.c * batch; ++plane) {
-        const float* src = in + plane * id.h * id.w;
-        float* dst = out + plane * od.h * od.w;
+    for (int64_t cb = 0; cb < blocks(id.c); ++cb) {
+        const float* src = in + cb * id.h * id.w * kLanes;
+        float* dst = out + cb * od.h * od.w * kLanes;
         for (int64_t oy = 0; oy < od.h; ++oy)
             for (int64_t ox = 0; ox < od.w; ++ox) {
                 int64_t y0 = oy * w.stride_h - w.pad_top, x0 = ox * w.stride_w - w.pad_left;
@@ -80,31 +190,49 @@ void pool(const float* in, Dims id, int64_t batch, const PoolAttrs& p, Dims od, 
                 const int64_t padded_area = (y1 - y0) * (x1 - x0);
                 y0 = std::max<int64_t>(y0, 0), x0 = std::max<int64_t>(x0, 0);
                 y1 = std::min(y1, id.h), x1 = std::min(x1, id.w);
-                float acc = kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+                Vec acc = load(src + (y0 * id.w + x0) * kLanes);
                 for (int64_t y = y0; y < y1; ++y)
-                    for (int64_t x = x0; x < x1; ++x) acc = kMax ? std::max(acc, src[y * id.w + x]) : acc + src[y * id.w + x];
+                    for (int64_t x = x0; x < x1; ++x) {
+                        if (y == y0 && x == x0) continue;
+                        const Vec v = load(src + (y * id.w + x) * kLanes);
+                        acc = kMax ? (v > acc ? v : acc) : acc + v;
+                    }
                 if (!kMax) acc /= static_cast<float>(p.count_include_pad ? padded_area : (y1 - y0) * (x1 - x0));
-                dst[oy * od.w + ox] = acc;
+                store(dst + (oy * od.w + ox) * kLanes, acc);
             }
     }
 }
 
+// Per-thread scratch: one buffer per slot, and one zero-bordered input buffer per convolution (its border is
+// written once, when the buffer is made, and never touched again).
 struct Workspace {
+    uint64_t owner = 0;  // Plan::serial the buffers were laid out for
+    int64_t batch = 0;
     std::vector<std::vector<float>> slots;
-    std::vector<float> col;
+    std::vector<std::vector<float>> padded;
 };
+
+std::atomic<uint64_t> next_plan_serial{1};
 
 }  // namespace
 
 struct AnnEngine::Plan {
     Network net;
+    uint64_t serial = next_plan_serial++;
     std::vector<int> slot;              // layer -> buffer slot
     std::vector<int64_t> slot_floats;   // per image
-    int64_t col_floats = 0;             // per image, largest im2col matrix
-    std::vector<std::vector<float>> bn_scale, bn_shift;  // per layer (BatchNorm only)
+    std::vector<std::vector<float>> bn_scale, bn_shift;  // per layer (BatchNorm only), [blocks*L]
+    std::vector<ConvPlan> conv;         // per layer (Conv2d only)
+    std::vector<bool> relu_fused;       // Conv2d whose only consumer is a ReLU: the convolution applies it
+    std::vector<bool> aliased;          // that ReLU: shares the convolution's buffer and does nothing
 
     explicit Plan(const Network& n) : net(n) {
         const int count = net.size();
+        conv.resize(static_cast<size_t>(count));
+        relu_fused.assign(static_cast<size_t>(count), false);
+        aliased.assign(static_cast<size_t>(count), false);
+        bn_scale.resize(static_cast<size_t>(count));
+        bn_shift.resize(static_cast<size_t>(count));
         std::vector<int> last_use(static_cast<size_t>(count), -1);
         for (int i = 0; i < count; ++i)
             for (int src : net.layer(i).inputs) last_use[static_cast<size_t>(src)] = i;
@@ -112,10 +240,14 @@ struct AnnEngine::Plan {
         // Greedy buffer reuse: a layer's output takes a free slot; its inputs' slots free up after it runs.
         std::vector<int> free_slots;
         slot.assign(static_cast<size_t>(count), -1);
-        bn_scale.resize(static_cast<size_t>(count));
-        bn_shift.resize(static_cast<size_t>(count));
         for (int i = 0; i < count; ++i) {
             const Layer& l = net.layer(i);
+            if (l.kind == OpKind::ReLU && fusable(l.inputs[0], i)) {
+                const int src = l.inputs[0];
+                slot[static_cast<size_t>(i)] = slot[static_cast<size_t>(src)];
+                relu_fused[static_cast<size_t>(src)] = aliased[static_cast<size_t>(i)] = true;
+                continue;
+            }
             if (free_slots.empty()) {
                 free_slots.push_back(static_cast<int>(slot_floats.size()));
                 slot_floats.push_back(0);
@@ -123,23 +255,32 @@ struct AnnEngine::Plan {
             const int s = free_slots.back();
             free_slots.pop_back();
             slot[static_cast<size_t>(i)] = s;
-            slot_floats[static_cast<size_t>(s)] = std::max(slot_floats[static_cast<size_t>(s)], shape_numel(l.shape));
+            slot_floats[static_cast<size_t>(s)] = std::max(slot_floats[static_cast<size_t>(s)], dims_of(l.shape).stored());
             for (int src : l.inputs)
                 if (last_use[static_cast<size_t>(src)] == i) free_slots.push_back(slot[static_cast<size_t>(src)]);
-            if (l.kind == OpKind::Conv2d && !is_pointwise(l.conv().window))
-                col_floats = std::max(col_floats, l.conv().weight.numel() / l.shape[0] * l.shape[1] * l.shape[2]);
+            if (l.kind == OpKind::Conv2d)
+                conv[static_cast<size_t>(i)] = plan_conv(l.conv(), dims_of(net.layer(l.inputs[0]).shape), dims_of(l.shape));
             if (l.kind == OpKind::BatchNorm) fold_bn(i, l.bn());
         }
     }
 
+    bool fusable(int conv_id, int relu_id) const {
+        if (net.layer(conv_id).kind != OpKind::Conv2d || conv_id == net.output_id()) return false;
+        const auto users = net.consumers(conv_id);
+        return users.size() == 1 && users[0] == relu_id;
+    }
+
     void run_layer(int id, int64_t batch, Workspace& ws) const;
+    void run_conv(int id, int64_t batch, Workspace& ws, const float* in, float* out) const;
 
     void fold_bn(int id, const BatchNormAttrs& b) {
         auto& scale = bn_scale[static_cast<size_t>(id)];
         auto& shift = bn_shift[static_cast<size_t>(id)];
+        scale.assign(static_cast<size_t>(blocks(static_cast<int64_t>(b.gamma.data.size())) * kLanes), 0.0f);
+        shift = scale;
         for (size_t c = 0; c < b.gamma.data.size(); ++c) {
-            scale.push_back(b.gamma.data[c] / std::sqrt(b.var.data[c] + b.eps));
-            shift.push_back(b.beta.data[c] - b.mean.data[c] * scale.back());
+            scale[c] = b.gamma.data[c] / std::sqrt(b.var.data[c] + b.eps);
+            shift[c] = b.beta.data[c] - b.mean.data[c] * scale[c];
         }
     }
 };
@@ -152,27 +293,66 @@ int64_t AnnEngine::output_size() const { return shape_numel(plan_->net.layer(pla
 
 void AnnEngine::forward(const float* input, int64_t count, float* output) const {
     const Plan& plan = *plan_;
-    // Reused across calls on the same thread: growing is the only allocation, and nothing is re-zeroed.
+    // Reused across calls on the same thread: laid out again only for another engine or a larger batch.
     thread_local Workspace ws;
-    ws.slots.resize(plan.slot_floats.size());
-    for (size_t s = 0; s < plan.slot_floats.size(); ++s)
-        if (ws.slots[s].size() < static_cast<size_t>(plan.slot_floats[s] * count))
+    if (ws.owner != plan.serial || ws.batch < count) {
+        ws.owner = plan.serial;
+        ws.batch = count;
+        ws.slots.assign(plan.slot_floats.size(), {});
+        for (size_t s = 0; s < plan.slot_floats.size(); ++s)
             ws.slots[s].resize(static_cast<size_t>(plan.slot_floats[s] * count));
-    if (ws.col.size() < static_cast<size_t>(plan.col_floats * count))
-        ws.col.resize(static_cast<size_t>(plan.col_floats * count));
-    // [B][C][HW] -> [C][B][HW]
+        ws.padded.assign(plan.conv.size(), {});
+        for (int id = 0; id < plan.net.size(); ++id)
+            if (plan.net.layer(id).kind == OpKind::Conv2d) {
+                const Dims in = dims_of(plan.net.layer(plan.net.layer(id).inputs[0]).shape);
+                ws.padded[static_cast<size_t>(id)].assign(
+                    static_cast<size_t>(plan.conv[static_cast<size_t>(id)].padded_floats() * blocks(in.c)), 0.0f);
+            }
+    }
     const Dims in = dims_of(plan.net.input_shape());
     float* x = ws.slots[static_cast<size_t>(plan.slot[0])].data();
-    for (int64_t b = 0; b < count; ++b)
-        for (int64_t c = 0; c < in.c; ++c)
-            std::copy_n(input + (b * in.c + c) * in.h * in.w, in.h * in.w, x + (c * count + b) * in.h * in.w);
-    for (int id = 1; id < plan.net.size(); ++id) plan.run_layer(id, count, ws);
-    // [classes][B] -> [B][classes]
+    for (int64_t b = 0; b < count; ++b) to_blocked(input + b * input_size(), in, x + b * in.stored());
+    for (int id = 1; id < plan.net.size(); ++id)
+        if (!plan.aliased[static_cast<size_t>(id)]) plan.run_layer(id, count, ws);
     const int out_id = plan.net.output_id();
-    const int64_t classes = shape_numel(plan.net.layer(out_id).shape);
+    const Dims od = dims_of(plan.net.layer(out_id).shape);
     const float* y = ws.slots[static_cast<size_t>(plan.slot[static_cast<size_t>(out_id)])].data();
-    for (int64_t k = 0; k < classes; ++k)
-        for (int64_t b = 0; b < count; ++b) output[b * classes + k] = y[k * count + b];
+    for (int64_t b = 0; b < count; ++b) {
+        if (od.flat)
+            std::copy_n(y + b * od.stored(), od.c, output + b * output_size());
+        else
+            from_blocked(y + b * od.stored(), od, output + b * output_size());
+    }
+}
+
+void AnnEngine::Plan::run_conv(int id, int64_t batch, Workspace& ws, const float* in, float* out) const {
+    const Layer& l = net.layer(id);
+    const ConvPlan& cp = conv[static_cast<size_t>(id)];
+    const Window2d& win = l.conv().window;
+    const Dims id_ = dims_of(net.layer(l.inputs[0]).shape), od = dims_of(l.shape);
+    float* padded = ws.padded[static_cast<size_t>(id)].data();
+    const ConvGeometry g{id_.c, win.kernel_h, win.kernel_w, win.stride_w, cp.pad_w * kLanes, cp.padded_floats(),
+                         od.h * od.w * kLanes};
+    const bool relu = relu_fused[static_cast<size_t>(id)];
+    const int p = cp.tiling.p;
+    for (int64_t b = 0; b < batch; ++b) {
+        const float* src = in + b * id_.stored();
+        for (int64_t cb = 0; cb < blocks(id_.c); ++cb)
+            for (int64_t y = 0; y < id_.h; ++y)
+                std::copy_n(src + (cb * id_.h + y) * id_.w * kLanes, id_.w * kLanes,
+                            padded + cb * cp.padded_floats() + ((y + win.pad_top) * cp.pad_w + win.pad_left) * kLanes);
+        float* dst = out + b * od.stored();
+        for (size_t grp = 0; grp < cp.group_offset.size(); ++grp) {
+            const int64_t b0 = static_cast<int64_t>(grp) * cp.tiling.nv;
+            const ConvKernel kernel = cp.group_blocks[grp] == cp.tiling.nv ? cp.tiling.full : cp.tiling.tail;
+            const float* w = cp.weights.data() + cp.group_offset[grp];
+            for (int64_t oy = 0; oy < od.h; ++oy)
+                for (int64_t ox = 0; ox < od.w; ox += p)
+                    kernel(g, padded + (oy * win.stride_h * cp.pad_w + ox * win.stride_w) * kLanes, w,
+                           cp.bias.data() + b0 * kLanes, dst + ((b0 * od.h + oy) * od.w + ox) * kLanes,
+                           static_cast<int>(std::min<int64_t>(p, od.w - ox)), relu);
+        }
+    }
 }
 
 void AnnEngine::Plan::run_layer(int id, int64_t batch, Workspace& ws) const {
@@ -182,67 +362,69 @@ void AnnEngine::Plan::run_layer(int id, int64_t batch, Workspace& ws) const {
     float* out = buf(id);
     const Dims od = dims_of(l.shape);
     const Dims id_ = l.inputs.empty() ? od : dims_of(net.layer(l.inputs[0]).shape);
-    const int64_t plane = od.h * od.w * batch;  // elements per channel
+    const int64_t total = od.stored() * batch;
     switch (l.kind) {
         case OpKind::Input:
             break;
-        case OpKind::Conv2d: {
-            const auto& c = l.conv();
-            const int64_t k = c.weight.numel() / od.c;
-            const float* cols = in;
-            if (!is_pointwise(c.window)) {
-                im2col(in, id_, batch, c.window, od, ws.col.data());
-                cols = ws.col.data();
-            }
-            Map y(out, od.c, plane);
-            y.noalias() = ConstMap(c.weight.data.data(), od.c, k) * ConstMap(cols, k, plane);
-            if (!c.bias.empty()) y.colwise() += Eigen::Map<const Eigen::VectorXf>(c.bias.data.data(), od.c);
+        case OpKind::Conv2d:
+            run_conv(id, batch, ws, in, out);
             break;
-        }
         case OpKind::BatchNorm: {
-            const auto& scale = bn_scale[static_cast<size_t>(id)];
-            const auto& shift = bn_shift[static_cast<size_t>(id)];
-            for (int64_t ch = 0; ch < od.c; ++ch)
-                for (int64_t i = 0; i < plane; ++i)
-                    out[ch * plane + i] = in[ch * plane + i] * scale[static_cast<size_t>(ch)] + shift[static_cast<size_t>(ch)];
+            const float* scale = bn_scale[static_cast<size_t>(id)].data();
+            const float* shift = bn_shift[static_cast<size_t>(id)].data();
+            const int64_t hw = od.h * od.w;
+            for (int64_t i = 0; i < total / kLanes; ++i) {
+                const int64_t cb = i / hw % blocks(od.c);
+                store(out + i * kLanes, load(in + i * kLanes) * load(scale + cb * kLanes) + load(shift + cb * kLanes));
+            }
             break;
         }
         case OpKind::ReLU:
-            for (int64_t i = 0; i < od.c * plane; ++i) out[i] = std::max(in[i], 0.0f);
+            for (int64_t i = 0; i < total; ++i) out[i] = std::max(in[i], 0.0f);
             break;
         case OpKind::Add: {
             const float* in2 = buf(l.inputs[1]);
-            for (int64_t i = 0; i < od.c * plane; ++i) out[i] = in[i] + in2[i];
+            for (int64_t i = 0; i < total; ++i) out[i] = in[i] + in2[i];
             break;
         }
         case OpKind::MaxPool:
-            pool<true>(in, id_, batch, l.pool(), od, out);
-            break;
         case OpKind::AvgPool:
-            pool<false>(in, id_, batch, l.pool(), od, out);
+            for (int64_t b = 0; b < batch; ++b) {
+                const float* src = in + b * id_.stored();
+                float* dst = out + b * od.stored();
+                if (l.kind == OpKind::MaxPool)
+                    pool<true>(src, id_, l.pool(), od, dst);
+                else
+                    pool<false>(src, id_, l.pool(), od, dst);
+            }
             break;
         case OpKind::GlobalAvgPool: {
             const int64_t hw = id_.h * id_.w;
-            for (int64_t p = 0; p < od.c * batch; ++p) {
-                double sum = 0;
-                for (int64_t i = 0; i < hw; ++i) sum += in[p * hw + i];
-                out[p] = static_cast<float>(sum / static_cast<double>(hw));
+            for (int64_t b = 0; b < batch; ++b)
+                for (int64_t cb = 0; cb < blocks(od.c); ++cb) {
+                    const float* src = in + b * id_.stored() + cb * hw * kLanes;
+                    double sum[kLanes] = {};
+                    for (int64_t i = 0; i < hw; ++i)
+                        for (int k = 0; k < kLanes; ++k) sum[k] += src[i * kLanes + k];
+                    for (int k = 0; k < kLanes; ++k)
+                        out[b * od.stored() + cb * kLanes + k] = static_cast<float>(sum[k] / static_cast<double>(hw));
+                }
+            break;
+        }
+        case OpKind::Flatten:
+            for (int64_t b = 0; b < batch; ++b) {
+                if (id_.flat)
+                    std::copy_n(in + b * id_.stored(), id_.c, out + b * od.stored());
+                else
+                    from_blocked(in + b * id_.stored(), id_, out + b * od.stored());
             }
             break;
-        }
-        case OpKind::Flatten: {  // [C][B][HW] -> [C*HW][B]
-            const int64_t hw = id_.h * id_.w;
-            for (int64_t ch = 0; ch < id_.c; ++ch)
-                for (int64_t b = 0; b < batch; ++b)
-                    for (int64_t i = 0; i < hw; ++i) out[(ch * hw + i) * batch + b] = in[(ch * batch + b) * hw + i];
-            break;
-        }
-        case OpKind::Linear: {
+        case OpKind::Linear: {  // [B][in] x [out][in]^T -> [B][out]
             const auto& a = l.linear();
             const int64_t n_in = a.weight.shape[1];
-            Map y(out, od.c, batch);
-            y.noalias() = ConstMap(a.weight.data.data(), od.c, n_in) * ConstMap(in, n_in, batch);
-            if (!a.bias.empty()) y.colwise() += Eigen::Map<const Eigen::VectorXf>(a.bias.data.data(), od.c);
+            Map y(out, batch, od.c);
+            y.noalias() = ConstMap(in, batch, n_in) * ConstMap(a.weight.data.data(), od.c, n_in).transpose();
+            if (!a.bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(a.bias.data.data(), od.c);
             break;
         }
     }

@@ -8,7 +8,7 @@ std::vector<ParamSpec> simulation_params() {
                   "Worker threads over images; 0 = all hardware threads. Results do not depend on it.")
             .range(0, 4096),
         ParamSpec("simulation.micro_batch", ParamKind::Int, std::to_string(AnnOptions{}.micro_batch), "images",
-                  "Images one worker pushes through the network together (small keeps the im2col matrix in cache).")
+                  "Images one worker pushes through the network together (small batches stay in cache).")
             .range(1, 65536),
     };
 }
