@@ -27,7 +27,14 @@ int run_info(const CommonOptions& opts);
 struct EvaluateOptions {
     bool ann = false;
     std::optional<int64_t> images;
+    std::optional<int64_t> steps;
+    std::string snn;  // --snn FILE: a converted model; otherwise converted in memory from the config
 };
 int run_evaluate(const CommonOptions& opts, const EvaluateOptions& eval);
+
+struct ConvertOptions {
+    std::string output = "model.snn";
+};
+int run_convert(const CommonOptions& opts, const ConvertOptions& conv);
 
 }  // namespace neuroemu

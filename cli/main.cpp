@@ -37,9 +37,17 @@ int main(int argc, char** argv) {
     CLI::App* evaluate = app.add_subcommand("evaluate", "accuracy on the test set");
     add_common(evaluate, opts, &quiet, &verbose);
     neuroemu::EvaluateOptions eval;
-    evaluate->add_flag("--ann", eval.ann, "evaluate the reference ANN (float32)");
+    evaluate->add_flag("--ann", eval.ann, "evaluate the reference ANN (float32) instead of the S-ResNet");
+    evaluate->add_option("--steps", eval.steps, "time steps T of the spiking simulation (overrides simulation.steps)")
+        ->check(CLI::PositiveNumber);
+    evaluate->add_option("--snn", eval.snn, "a converted model from `neuroemu convert` (default: convert in memory)");
     evaluate->add_option("--images", eval.images, "number of test images (overrides dataset.images)")
         ->check(CLI::PositiveNumber);
+
+    CLI::App* convert = app.add_subcommand("convert", "convert the ANN into an S-ResNet and save it (.snn)");
+    add_common(convert, opts, &quiet, &verbose);
+    neuroemu::ConvertOptions conv;
+    convert->add_option("-o,--output", conv.output, "where to write the converted model")->capture_default_str();
 
     try {
         app.parse(argc, argv);
@@ -54,6 +62,7 @@ int main(int argc, char** argv) {
         }
         if (info->parsed()) return neuroemu::run_info(opts);
         if (evaluate->parsed()) return neuroemu::run_evaluate(opts, eval);
+        if (convert->parsed()) return neuroemu::run_convert(opts, conv);
         std::cout << app.help();
         return 0;
     } catch (const neuroemu::ConfigError& e) {

@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "model/network.h"
+#include "model/snn.h"
 
 namespace neuroemu {
 
@@ -19,5 +20,12 @@ nlohmann::json model_summary_json(const Network& net);
 void write_json_file(const std::string& path, const nlohmann::json& doc);
 
 nlohmann::json settings_json(const Settings& settings);
+
+// The converted model: populations, projections, counts, conversion choices (convert.cpp).
+nlohmann::json snn_summary_json(const SnnModel& model);
+
+struct ConversionReport;
+nlohmann::json compensation_json(const ConversionReport& report);
+void print_compensation(const ConversionReport& report);
 
 }  // namespace neuroemu

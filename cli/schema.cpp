@@ -1,5 +1,6 @@
 #include "cli/schema.h"
 
+#include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
 #include "hw/chip_spec.h"
 #include "model/model_spec.h"
@@ -10,8 +11,8 @@ namespace neuroemu {
 Schema neuroemu_schema() {
     std::vector<SectionSpec> sections = {
         {"model", "The trained ANN: an ONNX file, or a built-in zoo topology with seeded weights."},
-        {"dataset", "Images for accuracy (test split) and, later, for normalisation (training split)."},
-        {"conversion", "ANN to S-ResNet conversion (paper §3). Keys arrive with `neuroemu convert`."},
+        {"dataset", "Images for accuracy (test split) and for normalisation and compensation (training split)."},
+        {"conversion", "ANN to S-ResNet conversion (paper §3): normalisation, shortcuts, neurons, error compensation."},
         {"chip", "The neuromorphic chip: ROLLS-style cores. May be given as a file name "
                  "(`chip: chips/rolls.yaml`)."},
         {"simulation", "How the engines run."},
@@ -23,7 +24,7 @@ Schema neuroemu_schema() {
                   "Seed of every pseudo-random choice (zoo weights, sampling); --seed overrides.")
             .range(0, 9007199254740992.0),
     };
-    for (auto part : {model_params(), dataset_params(), chip_params(), simulation_params()})
+    for (auto part : {model_params(), dataset_params(), conversion_params(), chip_params(), simulation_params()})
         params.insert(params.end(), part.begin(), part.end());
     return Schema(std::move(sections), std::move(params));
 }

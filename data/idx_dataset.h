@@ -14,6 +14,8 @@ struct ImageSet {
     std::vector<uint8_t> labels;  // count
 
     int64_t image_size() const { return channels * height * width; }
+    // Images [first, first + n) as a set of their own.
+    ImageSet slice(int64_t first, int64_t n) const;
 };
 
 // Reads at most `max_images` (0 = all) images and their labels. Throws DataError naming the file for a

@@ -14,19 +14,20 @@ constexpr int64_t kMaxElements = INT64_C(1) << 32;
     throw ModelError(fmt::format("layer '{}' ({}): {}", layer.name, op_name(layer.kind), what));
 }
 
-int64_t window_out(const Layer& layer, int64_t in, int kernel, int stride, int pad_lo, int pad_hi, bool ceil_mode,
-                   const char* axis) {
+[[noreturn]] void fail_window(const std::string& who, const std::string& what) { throw ModelError(who + ": " + what); }
+
+int64_t window_out(const std::string& who, bool conv, int64_t in, int kernel, int stride, int pad_lo, int pad_hi,
+                   bool ceil_mode, const char* axis) {
     if (kernel < 1 || stride < 1 || pad_lo < 0 || pad_hi < 0)
-        fail(layer, fmt::format("kernel {} stride {} pads {},{} along {}: kernel and stride must be >= 1, pads >= 0",
-                                kernel, stride, pad_lo, pad_hi, axis));
-    if (pad_lo >= kernel || pad_hi >= kernel)
-        if (layer.kind != OpKind::Conv2d)
-            fail(layer, fmt::format("padding {},{} along {} is not smaller than the kernel {}", pad_lo, pad_hi, axis,
-                                    kernel));
+        fail_window(who, fmt::format("kernel {} stride {} pads {},{} along {}: kernel and stride must be >= 1, pads >= 0",
+                                     kernel, stride, pad_lo, pad_hi, axis));
+    if ((pad_lo >= kernel || pad_hi >= kernel) && !conv)
+        fail_window(who, fmt::format("padding {},{} along {} is not smaller than the kernel {}", pad_lo, pad_hi, axis,
+                                     kernel));
     const int64_t span = in + pad_lo + pad_hi - kernel;
     if (span < 0)
-        fail(layer, fmt::format("kernel {} is larger than the padded input ({} + {} + {}) along {}", kernel, in,
-                                pad_lo, pad_hi, axis));
+        fail_window(who, fmt::format("kernel {} is larger than the padded input ({} + {} + {}) along {}", kernel, in,
+                                     pad_lo, pad_hi, axis));
     int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
     // PyTorch: with ceil_mode the last window must start inside the input or the left padding.
     if (ceil_mode && (out - 1) * stride >= in + pad_lo) --out;
@@ -35,8 +36,8 @@ int64_t window_out(const Layer& layer, int64_t in, int kernel, int stride, int p
 
 std::vector<int64_t> window_shape(const Layer& layer, const std::vector<int64_t>& in, int64_t channels,
                                   const Window2d& w) {
-    return {channels, window_out(layer, in[1], w.kernel_h, w.stride_h, w.pad_top, w.pad_bottom, w.ceil_mode, "H"),
-            window_out(layer, in[2], w.kernel_w, w.stride_w, w.pad_left, w.pad_right, w.ceil_mode, "W")};
+    return window_output_shape(fmt::format("layer '{}' ({})", layer.name, op_name(layer.kind)), in, channels, w,
+                               layer.kind == OpKind::Conv2d);
 }
 
 void expect_rank(const Layer& layer, const std::vector<int64_t>& shape, size_t rank, const char* what) {
@@ -107,6 +108,13 @@ std::vector<int64_t> infer_shape(const Network& net, const Layer& layer) {
 }
 
 }  // namespace
+
+std::vector<int64_t> window_output_shape(const std::string& who, const std::vector<int64_t>& in, int64_t channels,
+                                         const Window2d& w, bool conv) {
+    if (in.size() != 3) fail_window(who, fmt::format("expects a CHW feature map, got shape {}", shape_str(in)));
+    return {channels, window_out(who, conv, in[1], w.kernel_h, w.stride_h, w.pad_top, w.pad_bottom, w.ceil_mode, "H"),
+            window_out(who, conv, in[2], w.kernel_w, w.stride_w, w.pad_left, w.pad_right, w.ceil_mode, "W")};
+}
 
 const char* op_name(OpKind kind) {
     switch (kind) {

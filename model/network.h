@@ -94,6 +94,11 @@ private:
     int output_ = -1;
 };
 
+// Output shape [channels, H', W'] of a window sliding over `in` ([C, H, W]); PyTorch's rules (ceil_mode,
+// padding no larger than the kernel except for convolutions). Throws ModelError starting with `who`.
+std::vector<int64_t> window_output_shape(const std::string& who, const std::vector<int64_t>& in, int64_t channels,
+                                         const Window2d& w, bool conv);
+
 // Trainable parameters, counted as PyTorch does (BatchNorm: gamma and beta; running statistics excluded).
 int64_t param_count(const Layer& layer);
 

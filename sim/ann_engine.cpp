@@ -291,7 +291,8 @@ AnnEngine::~AnnEngine() = default;
 int64_t AnnEngine::input_size() const { return shape_numel(plan_->net.input_shape()); }
 int64_t AnnEngine::output_size() const { return shape_numel(plan_->net.layer(plan_->net.output_id()).shape); }
 
-void AnnEngine::forward(const float* input, int64_t count, float* output) const {
+void AnnEngine::forward(const float* input, int64_t count, float* output, const ActivationTap* tap,
+                        int64_t first_image, int worker) const {
     const Plan& plan = *plan_;
     // Reused across calls on the same thread: laid out again only for another engine or a larger batch.
     thread_local Workspace ws;
@@ -312,8 +313,21 @@ void AnnEngine::forward(const float* input, int64_t count, float* output) const 
     const Dims in = dims_of(plan.net.input_shape());
     float* x = ws.slots[static_cast<size_t>(plan.slot[0])].data();
     for (int64_t b = 0; b < count; ++b) to_blocked(input + b * input_size(), in, x + b * in.stored());
-    for (int id = 1; id < plan.net.size(); ++id)
-        if (!plan.aliased[static_cast<size_t>(id)]) plan.run_layer(id, count, ws);
+    std::vector<float> chw;
+    for (int id = 0; id < plan.net.size(); ++id) {
+        if (id > 0 && !plan.aliased[static_cast<size_t>(id)]) plan.run_layer(id, count, ws);
+        if (!tap || static_cast<size_t>(id) >= tap->layers.size() || !tap->layers[static_cast<size_t>(id)]) continue;
+        const Dims d = dims_of(plan.net.layer(id).shape);
+        const float* y = ws.slots[static_cast<size_t>(plan.slot[static_cast<size_t>(id)])].data();
+        chw.resize(static_cast<size_t>(d.c * d.h * d.w));
+        for (int64_t b = 0; b < count; ++b) {
+            if (d.flat)
+                std::copy_n(y + b * d.stored(), d.c, chw.data());
+            else
+                from_blocked(y + b * d.stored(), d, chw.data());
+            tap->fn(worker, first_image + b, id, chw.data());
+        }
+    }
     const int out_id = plan.net.output_id();
     const Dims od = dims_of(plan.net.layer(out_id).shape);
     const float* y = ws.slots[static_cast<size_t>(plan.slot[static_cast<size_t>(out_id)])].data();
@@ -431,7 +445,7 @@ void AnnEngine::Plan::run_layer(int id, int64_t batch, Workspace& ws) const {
 }
 
 AnnResult AnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const AnnOptions& options,
-                              Progress* progress) const {
+                              Progress* progress, const ActivationTap* tap) const {
     const auto& in_shape = plan_->net.input_shape();
     if (in_shape != std::vector<int64_t>{set.channels, set.height, set.width})
         throw DataError(fmt::format("the model expects input {}, the dataset's images are [{}, {}, {}]",
@@ -447,11 +461,11 @@ AnnResult AnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     r.images = set.count;
     std::vector<float> logits(static_cast<size_t>(set.count * classes));
     const auto start = std::chrono::steady_clock::now();
-    parallel_for(chunks, resolve_threads(options.threads), [&](int64_t chunk, int) {
+    parallel_for(chunks, resolve_threads(options.threads), [&](int64_t chunk, int worker) {
         const int64_t first = chunk * mb, n = std::min(mb, set.count - first);
         std::vector<float> x(static_cast<size_t>(n * input_size()));
         for (int64_t i = 0; i < n; ++i) image_to_input(set, first + i, norm, x.data() + i * input_size());
-        forward(x.data(), n, logits.data() + first * classes);
+        forward(x.data(), n, logits.data() + first * classes, tap, first, worker);
         if (progress) progress->advance(n);
     });
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -29,6 +30,13 @@ struct AnnResult {
     double top1() const { return images ? static_cast<double>(correct) / static_cast<double>(images) : 0.0; }
 };
 
+// Sees chosen layers' activations as the engine computes them: fn(worker, image, layer, values) with the
+// layer's output for that image in [C][H][W] (or [N]) order. `layers` is indexed by layer id.
+struct ActivationTap {
+    std::vector<char> layers;
+    std::function<void(int worker, int64_t image, int layer, const float* values)> fn;
+};
+
 class AnnEngine {
 public:
     explicit AnnEngine(const Network& net);
@@ -37,12 +45,14 @@ public:
     AnnEngine& operator=(const AnnEngine&) = delete;
 
     // Single-threaded forward pass of `count` inputs laid out [count][C][H][W]; writes [count][outputs].
-    void forward(const float* input, int64_t count, float* output) const;
+    // A tap, if given, sees images first_image .. first_image + count - 1 as `worker`.
+    void forward(const float* input, int64_t count, float* output, const ActivationTap* tap = nullptr,
+                 int64_t first_image = 0, int worker = 0) const;
 
     // Classifies images [0, set.count) on options.threads workers. Throws DataError when an image does not
     // match the network input or a label is not a valid class.
     AnnResult evaluate(const ImageSet& set, const InputNormalisation& norm, const AnnOptions& options,
-                       Progress* progress = nullptr) const;
+                       Progress* progress = nullptr, const ActivationTap* tap = nullptr) const;
 
     int64_t input_size() const;
     int64_t output_size() const;

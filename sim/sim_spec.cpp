@@ -1,5 +1,7 @@
 #include "sim/sim_spec.h"
 
+#include <algorithm>
+
 namespace neuroemu {
 
 std::vector<ParamSpec> simulation_params() {
@@ -10,7 +12,38 @@ std::vector<ParamSpec> simulation_params() {
         ParamSpec("simulation.micro_batch", ParamKind::Int, std::to_string(AnnOptions{}.micro_batch), "images",
                   "Images one worker pushes through the network together (small batches stay in cache).")
             .range(1, 65536),
+        ParamSpec("simulation.steps", ParamKind::Int, std::to_string(SnnOptions{}.steps), "steps",
+                  "Time steps T the spiking engine runs per image (`--steps` overrides).")
+            .range(1, 1000000),
+        ParamSpec("simulation.encoding", ParamKind::Enum, "current", "",
+                  "Input encoding: `current` injects each analog pixel as a constant current every step; "
+                  "`poisson` fires each pixel x in [0, 1] with probability x per step (seeded).")
+            .one_of({"current", "poisson"}),
+        ParamSpec("simulation.checkpoints", ParamKind::IntList, "[]", "steps",
+                  "Steps at which accuracy is printed; empty: powers of two up to T, and T. The JSON holds every step.")
+            .range(1, 1000000),
     };
+}
+
+SnnOptions snn_options(const Settings& s) {
+    SnnOptions o;
+    o.steps = s.get_int("simulation.steps");
+    o.encoding = s.get_string("simulation.encoding") == "poisson" ? InputEncoding::Poisson : InputEncoding::Current;
+    o.seed = static_cast<uint64_t>(s.get_int("seed"));
+    o.threads = static_cast<int>(s.get_int("simulation.threads"));
+    return o;
+}
+
+std::vector<int64_t> accuracy_checkpoints(const Settings& s, int64_t steps) {
+    std::vector<int64_t> out;
+    for (int64_t t : s.get_ints("simulation.checkpoints"))
+        if (t <= steps) out.push_back(t);
+    if (out.empty())
+        for (int64_t t = 1; t < steps; t *= 2) out.push_back(t);
+    if (out.empty() || out.back() != steps) out.push_back(steps);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
 }
 
 AnnOptions ann_options(const Settings& s) {

@@ -67,9 +67,9 @@ TEST(Cli, EvaluateAnnOnTheDefaultModel) {
 }
 
 TEST(Cli, BadInputGivesAClearErrorAndNonZeroExit) {
-    CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --images 10");
+    CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --ann --steps 10");
     EXPECT_EQ(r.status, 2);
-    EXPECT_NE(r.output.find("pass --ann"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--ann evaluates the ANN alone"), std::string::npos) << r.output;
     r = run("info " + kSrc + "/configs/resnet34.yaml --set model.zoo=resnet19");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("--set model.zoo=resnet19: model.zoo: expected one of"), std::string::npos) << r.output;

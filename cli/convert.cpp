@@ -1,0 +1,102 @@
+// `neuroemu convert`: ANN -> S-ResNet, written as a .snn file (docs/snn-format.md).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "convert/convert_spec.h"
+#include "model/model_spec.h"
+
+namespace neuroemu {
+
+nlohmann::json snn_summary_json(const SnnModel& m) {
+    nlohmann::json pops = nlohmann::json::array(), projs = nlohmann::json::array();
+    int64_t neurons = 0;
+    for (const auto& p : m.populations) {
+        const float lmax = p.lambda.empty() ? 0.0f : *std::max_element(p.lambda.begin(), p.lambda.end());
+        pops.push_back({{"name", p.name},
+                        {"kind", to_string(p.kind)},
+                        {"shape", p.shape},
+                        {"neurons", p.kind == PopulationKind::IF ? p.size() : 0},
+                        {"spiking", p.spiking},
+                        {"lambda", p.lambda.size() == 1 ? nlohmann::json(p.lambda[0]) : nlohmann::json(p.lambda)},
+                        {"lambda_max", lmax}});
+        if (p.kind == PopulationKind::IF) neurons += p.size();
+    }
+    for (const auto& p : m.projections)
+        projs.push_back({{"name", p.name},
+                         {"kind", to_string(p.kind)},
+                         {"source", m.populations[static_cast<size_t>(p.source)].name},
+                         {"target", m.populations[static_cast<size_t>(p.target)].name},
+                         {"shortcut", p.shortcut},
+                         {"synapses", synapse_count(m, p)}});
+    const auto& r = m.record;
+    return {{"name", m.name},
+            {"format_version", SnnModel::kFormatVersion},
+            {"populations", pops},
+            {"projections", projs},
+            {"if_neurons", neurons},
+            {"synapses", m.synapse_count()},
+            {"reset", m.reset == ResetMode::Subtract ? "subtract" : "zero"},
+            {"v_init", m.v_init},
+            {"conversion",
+             {{"percentile", r.percentile},
+              {"calibration_images", r.calibration_images},
+              {"channel_wise", r.channel_wise},
+              {"shortcut_normalisation", r.shortcut_normalisation},
+              {"zeta", r.zeta}}}};
+}
+
+nlohmann::json compensation_json(const ConversionReport& rep) {
+    if (!rep.compensated) return nullptr;
+    nlohmann::json trials = nlohmann::json::array();
+    for (const auto& t : rep.search.trials) trials.push_back({{"zeta", t.zeta}, {"accuracy", t.accuracy}});
+    return {{"fit", {{"p", rep.fit.p}, {"q", rep.fit.q}, {"r2", rep.fit.r2}, {"adj_r2", rep.fit.adj_r2},
+                     {"ok", rep.fit.ok}, {"depth", rep.fit.depth}, {"error", rep.fit.error}}},
+            {"tau_max", std::isfinite(rep.search.tau_max) ? nlohmann::json(rep.search.tau_max) : nlohmann::json(nullptr)},
+            {"trials", trials},
+            {"zeta", rep.search.best}};
+}
+
+void print_compensation(const ConversionReport& rep) {
+    if (!rep.compensated) return;
+    if (rep.fit.ok)
+        fmt::print("propagation error fit Ē = p·q^l over {} layers: p = {:.6f}, q = {:.4f}, adjusted R² = {:.4f}\n",
+                   rep.fit.depth.size(), rep.fit.p, rep.fit.q, rep.fit.adj_r2);
+    else
+        fmt::print("propagation error fit: fewer than three layers with positive error; searching around q = 1\n");
+    std::string tried;
+    for (const auto& t : rep.search.trials) tried += fmt::format(" {:.3f}:{:.2f}%", t.zeta, 100.0 * t.accuracy);
+    fmt::print("ζ trials (ζ:accuracy):{}\nchosen ζ = {:.4f} (τ_max = {:.3f})\n", tried, rep.search.best, rep.search.tau_max);
+}
+
+int run_convert(const CommonOptions& opts, const ConvertOptions& conv) {
+    const Settings settings = load_experiment(opts);
+    const Network net = load_model(settings);
+    Network folded;
+    ConversionReport report;
+    const SnnModel model = convert_from_settings(settings, net, folded, report, opts.verbosity);
+    save_snn(model, conv.output);
+    int64_t neurons = 0;
+    for (const auto& p : model.populations)
+        if (p.kind == PopulationKind::IF) neurons += p.size();
+    fmt::print("S-ResNet '{}': {} populations, {} IF neurons, {} synapses -> {}\n", model.name, model.populations.size(),
+               thousands(neurons), thousands(model.synapse_count()), conv.output);
+    if (opts.verbosity > 0) print_compensation(report);
+    if (opts.verbosity > 1)
+        for (const auto& p : model.populations)
+            fmt::print("  {:<28} {:<9} {:<14} λ {}\n", p.name, to_string(p.kind), shape_str(p.shape),
+                       p.lambda.size() == 1 ? fmt::format("{:.4g}", p.lambda[0]) : fmt::format("per channel ({})", p.lambda.size()));
+    if (!opts.json_file.empty())
+        write_json_file(opts.json_file, {{"command", "convert"},
+                                         {"output", conv.output},
+                                         {"model", model_summary_json(net)},
+                                         {"snn", snn_summary_json(model)},
+                                         {"compensation", compensation_json(report)},
+                                         {"settings", settings_json(settings)}});
+    return 0;
+}
+
+}  // namespace neuroemu

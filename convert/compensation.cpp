@@ -1,0 +1,88 @@
+#include "convert/compensation.h"
+
+#include <cmath>
+#include <limits>
+
+#include "common/error.h"
+#include "convert/convert.h"
+
+namespace neuroemu {
+
+ErrorFit fit_exponential(const std::vector<double>& depth, const std::vector<double>& error) {
+    ErrorFit f;
+    for (size_t i = 0; i < depth.size() && i < error.size(); ++i)
+        if (error[i] > 0 && std::isfinite(error[i])) f.depth.push_back(depth[i]), f.error.push_back(error[i]);
+    const double n = static_cast<double>(f.depth.size());
+    if (f.depth.size() < 3) return f;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < f.depth.size(); ++i) {
+        const double x = f.depth[i], y = std::log(f.error[i]);
+        sx += x, sy += y, sxx += x * x, sxy += x * y;
+    }
+    const double denom = n * sxx - sx * sx;
+    if (denom == 0) return f;
+    const double slope = (n * sxy - sx * sy) / denom, intercept = (sy - slope * sx) / n;
+    f.p = std::exp(intercept);
+    f.q = std::exp(slope);
+    double mean = 0, ss_res = 0, ss_tot = 0;
+    for (double e : f.error) mean += e / n;
+    for (size_t i = 0; i < f.depth.size(); ++i) {
+        const double fitted = f.p * std::pow(f.q, f.depth[i]);
+        ss_res += (f.error[i] - fitted) * (f.error[i] - fitted);
+        ss_tot += (f.error[i] - mean) * (f.error[i] - mean);
+    }
+    f.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+    f.adj_r2 = 1.0 - (1.0 - f.r2) * (n - 1.0) / (n - 2.0);
+    f.ok = true;
+    return f;
+}
+
+ErrorFit fit_error_growth(const SnnModel& model, const SnnResult& run) {
+    std::vector<double> depth, error;
+    int layer = 0;
+    for (size_t i = 1; i < model.populations.size(); ++i) {
+        const Population& p = model.populations[i];
+        if (p.kind != PopulationKind::IF || !p.spiking) continue;
+        ++layer;
+        if (!run.populations[i].has_error) continue;
+        depth.push_back(layer);
+        error.push_back(run.populations[i].accumulated_error_max_neuron);
+    }
+    return fit_exponential(depth, error);
+}
+
+ZetaSearch search_zeta(const SnnModel& model, const ImageSet& train,
+                       const InputNormalisation& norm, const SnnOptions& sim, const CompensationOptions& options,
+                       const ErrorFit& fit, const SnnResult& baseline) {
+    ZetaSearch s;
+    double last_max_rate = 0;
+    for (size_t i = 1; i < model.populations.size(); ++i)
+        if (model.populations[i].kind == PopulationKind::IF && model.populations[i].spiking &&
+            static_cast<int>(i) != model.output)
+            last_max_rate = baseline.populations[i].max_rate;
+    s.tau_max = last_max_rate > 0 ? 1.0 / last_max_rate : std::numeric_limits<double>::infinity();
+    s.trials.push_back({1.0, baseline.accuracy(baseline.steps)});
+    std::vector<double> grid;
+    if (options.zeta > 0) {
+        grid.push_back(options.zeta);
+    } else {
+        const double centre = fit.ok ? fit.q : 1.0;
+        for (int k = -options.candidates; k <= options.candidates; ++k) {
+            const double z = centre + k * options.step;
+            if (z > 1.0 && z < s.tau_max) grid.push_back(z);
+        }
+    }
+    for (double z : grid) {
+        SnnModel trial = model;
+        scale_weights(trial, z);
+        const SnnResult r = SnnEngine(trial).evaluate(train, norm, sim);
+        s.trials.push_back({z, r.accuracy(r.steps)});
+    }
+    s.best = s.trials[0].zeta;
+    double best_acc = s.trials[0].accuracy;
+    for (const auto& t : s.trials)
+        if (t.accuracy > best_acc || (options.zeta > 0 && t.zeta == options.zeta)) best_acc = t.accuracy, s.best = t.zeta;
+    return s;
+}
+
+}  // namespace neuroemu

@@ -1,0 +1,405 @@
+#include "model/snn.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace neuroemu {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr char kMagic[] = "NEUROEMU-SNN\n";
+constexpr int64_t kMaxHeaderBytes = INT64_C(1) << 30;
+
+// Valid input positions along one axis summed over every output position of a window.
+int64_t covered_positions(int64_t in, int64_t out, int kernel, int stride, int pad) {
+    int64_t total = 0;
+    for (int64_t o = 0; o < out; ++o) {
+        const int64_t lo = o * stride - pad;
+        total += std::max<int64_t>(0, std::min<int64_t>(lo + kernel, in) - std::max<int64_t>(lo, 0));
+    }
+    return total;
+}
+
+json window_json(const Window2d& w) {
+    return {{"kernel", {w.kernel_h, w.kernel_w}},
+            {"stride", {w.stride_h, w.stride_w}},
+            {"pads", {w.pad_top, w.pad_left, w.pad_bottom, w.pad_right}},
+            {"ceil_mode", w.ceil_mode}};
+}
+
+template <typename E>
+E enum_from(const std::string& text, std::initializer_list<E> values, const std::string& where) {
+    std::string allowed;
+    for (E v : values) {
+        if (text == to_string(v)) return v;
+        allowed += (allowed.empty() ? "" : ", ") + std::string(to_string(v));
+    }
+    throw ModelError(fmt::format("{}: '{}' is not one of {}", where, text, allowed));
+}
+
+// Reads the header with every access checked, so a damaged file names the field rather than crashing.
+class Reader {
+public:
+    Reader(const json& root, std::string file) : root_(root), file_(std::move(file)) {}
+
+    const json& at(const json& obj, const std::string& key, const std::string& where) const {
+        if (!obj.is_object() || !obj.contains(key)) fail(where, fmt::format("missing field '{}'", key));
+        return obj.at(key);
+    }
+    template <typename T>
+    T get(const json& obj, const std::string& key, const std::string& where) const {
+        const json& v = at(obj, key, where);
+        try {
+            return v.get<T>();
+        } catch (const json::exception&) {
+            fail(where, fmt::format("field '{}' has the wrong type ({})", key, v.type_name()));
+        }
+    }
+    Window2d window(const json& obj, const std::string& where) const {
+        const json& w = at(obj, "window", where);
+        const auto k = get<std::vector<int>>(w, "kernel", where + ".window");
+        const auto s = get<std::vector<int>>(w, "stride", where + ".window");
+        const auto p = get<std::vector<int>>(w, "pads", where + ".window");
+        if (k.size() != 2 || s.size() != 2 || p.size() != 4)
+            fail(where + ".window", "expected kernel [h, w], stride [h, w], pads [top, left, bottom, right]");
+        Window2d out;
+        out.kernel_h = k[0], out.kernel_w = k[1], out.stride_h = s[0], out.stride_w = s[1];
+        out.pad_top = p[0], out.pad_left = p[1], out.pad_bottom = p[2], out.pad_right = p[3];
+        out.ceil_mode = get<bool>(w, "ceil_mode", where + ".window");
+        return out;
+    }
+    [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+        throw ModelError(fmt::format("{}: {}: {}", file_, where, what));
+    }
+
+private:
+    const json& root_;
+    std::string file_;
+};
+
+std::vector<int64_t> implied_shape(const SnnModel& m, const Projection& p, const std::string& who) {
+    const auto& src = m.populations[static_cast<size_t>(p.source)].shape;
+    const auto& dst = m.populations[static_cast<size_t>(p.target)].shape;
+    switch (p.kind) {
+        case ProjectionKind::Conv:
+            if (p.weight.shape.size() != 4 || src.size() != 3 || p.weight.shape[1] != src[0] ||
+                p.weight.shape[2] != p.window.kernel_h || p.weight.shape[3] != p.window.kernel_w)
+                throw ModelError(fmt::format("{}: weight {} does not fit source {} and kernel {}x{}", who,
+                                             shape_str(p.weight.shape), shape_str(src), p.window.kernel_h,
+                                             p.window.kernel_w));
+            return window_output_shape(who, src, p.weight.shape[0], p.window, true);
+        case ProjectionKind::AvgPool:
+            if (p.weight.shape != std::vector<int64_t>{src.empty() ? 0 : src[0]})
+                throw ModelError(fmt::format("{}: weight {} must be one value per channel", who, shape_str(p.weight.shape)));
+            return window_output_shape(who, src, src[0], p.window, false);
+        case ProjectionKind::Identity:
+            if (p.weight.shape != std::vector<int64_t>{src.empty() ? 0 : src[0]})
+                throw ModelError(fmt::format("{}: weight {} must be one value per channel", who, shape_str(p.weight.shape)));
+            return src;
+        case ProjectionKind::Linear:
+            if (p.weight.shape.size() != 2 || p.weight.shape[1] != shape_numel(src))
+                throw ModelError(fmt::format("{}: weight {} does not fit a source of {} neurons", who,
+                                             shape_str(p.weight.shape), shape_numel(src)));
+            return {p.weight.shape[0]};
+    }
+    (void)dst;
+    throw InternalError("unknown projection kind");
+}
+
+}  // namespace
+
+const char* to_string(PopulationKind k) {
+    switch (k) {
+        case PopulationKind::Input: return "input";
+        case PopulationKind::IF: return "if";
+        case PopulationKind::MaxGate: return "max_gate";
+    }
+    return "?";
+}
+
+const char* to_string(ProjectionKind k) {
+    switch (k) {
+        case ProjectionKind::Conv: return "conv";
+        case ProjectionKind::Identity: return "identity";
+        case ProjectionKind::AvgPool: return "avg_pool";
+        case ProjectionKind::Linear: return "linear";
+    }
+    return "?";
+}
+
+static const char* to_string(ResetMode r) { return r == ResetMode::Subtract ? "subtract" : "zero"; }
+
+std::vector<int> SnnModel::inputs_of(int pop) const {
+    std::vector<int> out;
+    for (size_t i = 0; i < projections.size(); ++i)
+        if (projections[i].target == pop) out.push_back(static_cast<int>(i));
+    return out;
+}
+
+int64_t synapse_count(const SnnModel& m, const Projection& p) {
+    const auto& src = m.populations[static_cast<size_t>(p.source)].shape;
+    const auto& dst = m.populations[static_cast<size_t>(p.target)].shape;
+    switch (p.kind) {
+        case ProjectionKind::Conv:
+        case ProjectionKind::AvgPool: {
+            const Window2d& w = p.window;
+            const int64_t per_channel_pair = covered_positions(src[1], dst[1], w.kernel_h, w.stride_h, w.pad_top) *
+                                             covered_positions(src[2], dst[2], w.kernel_w, w.stride_w, w.pad_left);
+            return p.kind == ProjectionKind::Conv ? per_channel_pair * src[0] * dst[0] : per_channel_pair * src[0];
+        }
+        case ProjectionKind::Identity:
+            return shape_numel(src);
+        case ProjectionKind::Linear:
+            return shape_numel(src) * shape_numel(dst);
+    }
+    return 0;
+}
+
+int64_t SnnModel::synapse_count() const {
+    int64_t total = 0;
+    for (const auto& p : projections) total += neuroemu::synapse_count(*this, p);
+    return total;
+}
+
+void validate(const SnnModel& m, const std::string& where) {
+    const int n = static_cast<int>(m.populations.size());
+    if (n < 2) throw ModelError(fmt::format("{}: a spiking network needs an input and at least one more population", where));
+    if (m.populations[0].kind != PopulationKind::Input)
+        throw ModelError(fmt::format("{}: population 0 must be the input", where));
+    if (m.output < 1 || m.output >= n) throw ModelError(fmt::format("{}: output {} is not a population", where, m.output));
+    if (!(m.v_init >= 0.0f && m.v_init < 1.0f))
+        throw ModelError(fmt::format("{}: v_init {} must be in [0, 1)", where, m.v_init));
+    for (int i = 0; i < n; ++i) {
+        const Population& p = m.populations[static_cast<size_t>(i)];
+        const std::string who = fmt::format("{}: population {} '{}'", where, i, p.name);
+        if (p.shape.empty() || p.shape.size() == 2 || p.shape.size() > 3)
+            throw ModelError(fmt::format("{}: shape {} must be [C, H, W] or [N]", who, shape_str(p.shape)));
+        checked_numel(p.shape, INT64_C(1) << 32);
+        if (i > 0 && p.kind == PopulationKind::Input) throw ModelError(who + ": only population 0 may be the input");
+        auto per_channel = [&](const std::vector<float>& v, const char* what, bool may_be_empty) {
+            if (v.empty() && may_be_empty) return;
+            if (v.size() != 1 && static_cast<int64_t>(v.size()) != p.channels())
+                throw ModelError(fmt::format("{}: {} has {} values, expected 1 or {}", who, what, v.size(), p.channels()));
+            for (float x : v)
+                if (!std::isfinite(x)) throw ModelError(fmt::format("{}: {} holds {}", who, what, x));
+        };
+        per_channel(p.lambda, "lambda", false);
+        per_channel(p.threshold, "threshold", p.kind != PopulationKind::IF);
+        per_channel(p.bias, "bias", true);
+        if (static_cast<int64_t>(p.bias.size()) != p.channels() && !p.bias.empty())
+            throw ModelError(fmt::format("{}: bias needs one value per channel", who));
+        if (p.kind == PopulationKind::IF)
+            for (size_t c = 0; c < p.threshold.size(); ++c)
+                if (!(p.threshold[c] > 0.0f)) throw ModelError(fmt::format("{}: threshold {} must be > 0", who, p.threshold[c]));
+        for (float l : p.lambda)
+            if (!(l > 0.0f)) throw ModelError(fmt::format("{}: lambda {} must be > 0", who, l));
+        if (p.kind == PopulationKind::MaxGate) {
+            if (p.gate_source < 0 || p.gate_source >= i)
+                throw ModelError(fmt::format("{}: gate source {} must be an earlier population", who, p.gate_source));
+            const auto want = window_output_shape(who, m.populations[static_cast<size_t>(p.gate_source)].shape,
+                                                  m.populations[static_cast<size_t>(p.gate_source)].channels(),
+                                                  p.gate_window, false);
+            if (want != p.shape)
+                throw ModelError(fmt::format("{}: shape {} but its window gives {}", who, shape_str(p.shape), shape_str(want)));
+        } else if (i > 0 && m.inputs_of(i).empty()) {
+            throw ModelError(who + ": no projection reaches it");
+        }
+    }
+    for (size_t k = 0; k < m.projections.size(); ++k) {
+        const Projection& p = m.projections[k];
+        const std::string who = fmt::format("{}: projection {} '{}'", where, k, p.name);
+        if (p.source < 0 || p.source >= n || p.target < 1 || p.target >= n || p.source >= p.target)
+            throw ModelError(fmt::format("{}: source {} and target {} must be populations with source < target", who,
+                                         p.source, p.target));
+        if (m.populations[static_cast<size_t>(p.target)].kind != PopulationKind::IF)
+            throw ModelError(who + ": the target must be a population of IF neurons");
+        if (shape_numel(p.weight.shape) != p.weight.numel())
+            throw ModelError(fmt::format("{}: weight shape {} holds {} values", who, shape_str(p.weight.shape), p.weight.numel()));
+        for (float x : p.weight.data)
+            if (!std::isfinite(x)) throw ModelError(fmt::format("{}: weight holds {}", who, x));
+        const auto want = implied_shape(m, p, who);
+        const auto& got = m.populations[static_cast<size_t>(p.target)].shape;
+        if (shape_numel(want) != shape_numel(got) || (p.kind != ProjectionKind::Linear && want != got))
+            throw ModelError(fmt::format("{}: produces {} but the target is {}", who, shape_str(want), shape_str(got)));
+    }
+}
+
+void save_snn(const SnnModel& m, const std::string& path) {
+    validate(m, path);
+    std::vector<float> blob;
+    json pops = json::array(), projs = json::array();
+    for (const auto& p : m.populations) {
+        json j = {{"name", p.name},         {"kind", to_string(p.kind)}, {"shape", p.shape},
+                  {"lambda", p.lambda},     {"threshold", p.threshold},  {"bias", p.bias},
+                  {"spiking", p.spiking}};
+        if (p.kind == PopulationKind::MaxGate) {
+            j["gate_source"] = p.gate_source;
+            j["window"] = window_json(p.gate_window);
+        }
+        pops.push_back(j);
+    }
+    for (const auto& p : m.projections) {
+        json j = {{"name", p.name},
+                  {"kind", to_string(p.kind)},
+                  {"source", p.source},
+                  {"target", p.target},
+                  {"shortcut", p.shortcut},
+                  {"weight", {{"shape", p.weight.shape}, {"offset", blob.size()}}}};
+        if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool) j["window"] = window_json(p.window);
+        if (p.kind == ProjectionKind::AvgPool) j["count_include_pad"] = p.count_include_pad;
+        blob.insert(blob.end(), p.weight.data.begin(), p.weight.data.end());
+        projs.push_back(j);
+    }
+    const auto& r = m.record;
+    const json header = {{"format", "neuroemu-snn"},
+                         {"version", SnnModel::kFormatVersion},
+                         {"name", m.name},
+                         {"output", m.output},
+                         {"reset", to_string(m.reset)},
+                         {"v_init", m.v_init},
+                         {"conversion",
+                          {{"source_model", r.source_model},
+                           {"percentile", r.percentile},
+                           {"calibration_images", r.calibration_images},
+                           {"channel_wise", r.channel_wise},
+                           {"shortcut_normalisation", r.shortcut_normalisation},
+                           {"zeta", r.zeta},
+                           {"fit_p", r.fit_p},
+                           {"fit_q", r.fit_q},
+                           {"fit_adj_r2", r.fit_adj_r2}}},
+                         {"populations", pops},
+                         {"projections", projs},
+                         {"blob_floats", blob.size()}};
+    const std::string text = header.dump(1);
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw DataError(fmt::format("{}: cannot open for writing", tmp));
+        const uint64_t len = text.size();
+        unsigned char len_le[8];
+        for (int i = 0; i < 8; ++i) len_le[i] = static_cast<unsigned char>(len >> (8 * i));
+        out.write(kMagic, sizeof(kMagic) - 1);
+        out.write(reinterpret_cast<const char*>(len_le), 8);
+        out.write(text.data(), static_cast<std::streamsize>(text.size()));
+        for (float f : blob) {  // little-endian float32, whatever the host
+            uint32_t bits;
+            std::memcpy(&bits, &f, 4);
+            unsigned char b[4] = {static_cast<unsigned char>(bits), static_cast<unsigned char>(bits >> 8),
+                                  static_cast<unsigned char>(bits >> 16), static_cast<unsigned char>(bits >> 24)};
+            out.write(reinterpret_cast<const char*>(b), 4);
+        }
+        if (!out.flush()) throw DataError(fmt::format("{}: write failed (disk full?)", tmp));
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw DataError(fmt::format("{}: cannot replace the file", path));
+}
+
+SnnModel load_snn(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ModelError(fmt::format("{}: cannot open", path));
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t magic = sizeof(kMagic) - 1;
+    if (bytes.compare(0, magic, kMagic) != 0)
+        throw ModelError(fmt::format("{}: not a neuroemu .snn file (it should start with 'NEUROEMU-SNN'); make one with "
+                                     "'neuroemu convert'", path));
+    if (bytes.size() < magic + 8) throw ModelError(fmt::format("{}: truncated before the header length", path));
+    uint64_t len = 0;
+    for (int i = 0; i < 8; ++i) len |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[magic + static_cast<size_t>(i)])) << (8 * i);
+    if (len > static_cast<uint64_t>(kMaxHeaderBytes) || len > bytes.size() - magic - 8)
+        throw ModelError(fmt::format("{}: header length {} runs past the end of the file ({} bytes)", path, len, bytes.size()));
+    json root;
+    try {
+        root = json::parse(bytes.begin() + static_cast<std::ptrdiff_t>(magic + 8),
+                           bytes.begin() + static_cast<std::ptrdiff_t>(magic + 8 + len));
+    } catch (const json::exception& e) {
+        throw ModelError(fmt::format("{}: header is not valid JSON: {}", path, e.what()));
+    }
+    const Reader r(root, path);
+    if (r.get<std::string>(root, "format", "header") != "neuroemu-snn")
+        r.fail("header", "field 'format' must be 'neuroemu-snn'");
+    const int version = r.get<int>(root, "version", "header");
+    if (version != SnnModel::kFormatVersion)
+        r.fail("header", fmt::format("format version {} is not supported (this neuroemu reads version {}); convert the "
+                                     "model again", version, SnnModel::kFormatVersion));
+    const size_t blob_start = magic + 8 + len;
+    const uint64_t blob_floats = r.get<uint64_t>(root, "blob_floats", "header");
+    if (blob_floats != (bytes.size() - blob_start) / 4 || (bytes.size() - blob_start) % 4 != 0)
+        r.fail("header", fmt::format("blob_floats {} but the file holds {} bytes of weights (truncated or damaged)",
+                                     blob_floats, bytes.size() - blob_start));
+    SnnModel m;
+    m.name = r.get<std::string>(root, "name", "header");
+    m.output = r.get<int>(root, "output", "header");
+    m.reset = enum_from(r.get<std::string>(root, "reset", "header"), {ResetMode::Subtract, ResetMode::Zero},
+                        path + ": header.reset");
+    m.v_init = r.get<float>(root, "v_init", "header");
+    const json& c = r.at(root, "conversion", "header");
+    m.record.source_model = r.get<std::string>(c, "source_model", "conversion");
+    m.record.percentile = r.get<double>(c, "percentile", "conversion");
+    m.record.calibration_images = r.get<int64_t>(c, "calibration_images", "conversion");
+    m.record.channel_wise = r.get<bool>(c, "channel_wise", "conversion");
+    m.record.shortcut_normalisation = r.get<bool>(c, "shortcut_normalisation", "conversion");
+    m.record.zeta = r.get<double>(c, "zeta", "conversion");
+    m.record.fit_p = r.get<double>(c, "fit_p", "conversion");
+    m.record.fit_q = r.get<double>(c, "fit_q", "conversion");
+    m.record.fit_adj_r2 = r.get<double>(c, "fit_adj_r2", "conversion");
+    const json& pops = r.at(root, "populations", "header");
+    if (!pops.is_array()) r.fail("header", "'populations' must be a list");
+    for (size_t i = 0; i < pops.size(); ++i) {
+        const std::string where = fmt::format("populations[{}]", i);
+        const json& j = pops[i];
+        Population p;
+        p.name = r.get<std::string>(j, "name", where);
+        p.kind = enum_from(r.get<std::string>(j, "kind", where),
+                           {PopulationKind::Input, PopulationKind::IF, PopulationKind::MaxGate}, path + ": " + where + ".kind");
+        p.shape = r.get<std::vector<int64_t>>(j, "shape", where);
+        p.lambda = r.get<std::vector<float>>(j, "lambda", where);
+        p.threshold = r.get<std::vector<float>>(j, "threshold", where);
+        p.bias = r.get<std::vector<float>>(j, "bias", where);
+        p.spiking = r.get<bool>(j, "spiking", where);
+        if (p.kind == PopulationKind::MaxGate) {
+            p.gate_source = r.get<int>(j, "gate_source", where);
+            p.gate_window = r.window(j, where);
+        }
+        m.populations.push_back(std::move(p));
+    }
+    const json& projs = r.at(root, "projections", "header");
+    if (!projs.is_array()) r.fail("header", "'projections' must be a list");
+    for (size_t i = 0; i < projs.size(); ++i) {
+        const std::string where = fmt::format("projections[{}]", i);
+        const json& j = projs[i];
+        Projection p;
+        p.name = r.get<std::string>(j, "name", where);
+        p.kind = enum_from(r.get<std::string>(j, "kind", where),
+                           {ProjectionKind::Conv, ProjectionKind::Identity, ProjectionKind::AvgPool, ProjectionKind::Linear},
+                           path + ": " + where + ".kind");
+        p.source = r.get<int>(j, "source", where);
+        p.target = r.get<int>(j, "target", where);
+        p.shortcut = r.get<bool>(j, "shortcut", where);
+        const json& w = r.at(j, "weight", where);
+        p.weight.shape = r.get<std::vector<int64_t>>(w, "shape", where + ".weight");
+        const uint64_t offset = r.get<uint64_t>(w, "offset", where + ".weight");
+        const int64_t count = checked_numel(p.weight.shape, INT64_C(1) << 40);
+        if (offset > blob_floats || static_cast<uint64_t>(count) > blob_floats - offset)
+            r.fail(where + ".weight", fmt::format("offset {} + {} values runs past the {} stored", offset, count, blob_floats));
+        p.weight.data.resize(static_cast<size_t>(count));
+        for (int64_t k = 0; k < count; ++k) {
+            const auto* b = reinterpret_cast<const unsigned char*>(bytes.data() + blob_start + (offset + static_cast<uint64_t>(k)) * 4);
+            const uint32_t bits = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
+            std::memcpy(&p.weight.data[static_cast<size_t>(k)], &bits, 4);
+        }
+        if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool) p.window = r.window(j, where);
+        if (p.kind == ProjectionKind::AvgPool) p.count_include_pad = r.get<bool>(j, "count_include_pad", where);
+        m.projections.push_back(std::move(p));
+    }
+    validate(m, path);
+    return m;
+}
+
+}  // namespace neuroemu

@@ -1,0 +1,463 @@
+#include "sim/snn_engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "common/error.h"
+#include "common/parallel.h"
+#include "common/progress.h"
+#include "sim/ann_engine.h"
+
+namespace neuroemu {
+namespace {
+
+// Neuron state is stored channel-minor ([H][W][C]) so that one spike's conv synapses onto one target pixel
+// are a contiguous run over output channels. Spikes are indices in that order.
+struct Geometry {
+    int64_t c = 1, h = 1, w = 1;
+    int64_t size() const { return c * h * w; }
+};
+Geometry geometry(const std::vector<int64_t>& shape) {
+    return shape.size() == 3 ? Geometry{shape[0], shape[1], shape[2]} : Geometry{shape[0], 1, 1};
+}
+
+// Output positions along one axis whose window covers input position `i`: calls fn(o, k) for each.
+template <typename Fn>
+void windows_covering(int64_t i, int kernel, int stride, int pad, int64_t out_size, Fn&& fn) {
+    for (int k = 0; k < kernel; ++k) {
+        const int64_t n = i + pad - k;
+        if (n < 0 || n % stride != 0) continue;
+        const int64_t o = n / stride;
+        if (o < out_size) fn(o, k);
+    }
+}
+
+struct ProjPlan {
+    ProjectionKind kind;
+    int source, target;
+    Geometry src, dst;
+    Window2d win;
+    std::vector<float> w;         // Conv [ci][ky][kx][co]; Linear [in, CHW order][out]; Identity, AvgPool [c]
+    std::vector<float> inv_area;  // AvgPool: 1 / divisor per output pixel
+};
+
+// Adds `value` x the synapses of source neuron j onto `v`; returns the synapses reached.
+int64_t scatter(const ProjPlan& p, int64_t j, float value, float* __restrict v) {
+    const int64_t c = j % p.src.c, pix = j / p.src.c, y = pix / p.src.w, x = pix % p.src.w;
+    switch (p.kind) {
+        case ProjectionKind::Conv: {
+            int64_t reached = 0;
+            const int64_t co_n = p.dst.c;
+            windows_covering(y, p.win.kernel_h, p.win.stride_h, p.win.pad_top, p.dst.h, [&](int64_t oy, int ky) {
+                windows_covering(x, p.win.kernel_w, p.win.stride_w, p.win.pad_left, p.dst.w, [&](int64_t ox, int kx) {
+                    const float* __restrict w = p.w.data() + ((c * p.win.kernel_h + ky) * p.win.kernel_w + kx) * co_n;
+                    float* __restrict t = v + (oy * p.dst.w + ox) * co_n;
+                    for (int64_t co = 0; co < co_n; ++co) t[co] += value * w[co];
+                    reached += co_n;
+                });
+            });
+            return reached;
+        }
+        case ProjectionKind::Identity:
+            v[j] += value * p.w[static_cast<size_t>(c)];
+            return 1;
+        case ProjectionKind::AvgPool: {
+            int64_t reached = 0;
+            const float wc = value * p.w[static_cast<size_t>(c)];
+            windows_covering(y, p.win.kernel_h, p.win.stride_h, p.win.pad_top, p.dst.h, [&](int64_t oy, int) {
+                windows_covering(x, p.win.kernel_w, p.win.stride_w, p.win.pad_left, p.dst.w, [&](int64_t ox, int) {
+                    v[(oy * p.dst.w + ox) * p.dst.c + c] += wc * p.inv_area[static_cast<size_t>(oy * p.dst.w + ox)];
+                    ++reached;
+                });
+            });
+            return reached;
+        }
+        case ProjectionKind::Linear: {
+            const int64_t f = c * p.src.h * p.src.w + pix, outs = p.dst.size();
+            const float* __restrict w = p.w.data() + f * outs;
+            for (int64_t o = 0; o < outs; ++o) v[o] += value * w[o];
+            return outs;
+        }
+    }
+    return 0;
+}
+
+// Per-thread simulation state, reused image after image.
+struct State {
+    std::vector<std::vector<float>> v;          // membrane potential per population
+    std::vector<std::vector<int32_t>> count;    // spikes so far per neuron
+    std::vector<std::vector<int32_t>> fired;    // indices that spiked this step
+    std::vector<std::vector<float>> constant;   // bias + constant input current, per neuron
+    std::vector<float> input;                   // this image, [H][W][C]
+    std::vector<float> ann_logits;
+    std::vector<std::vector<float>> ann_act;    // ANN activation per population (HWC), when measured
+    // Totals over this worker's images:
+    std::vector<int64_t> correct;
+    std::vector<int64_t> spikes, proj_sops;
+    std::vector<int32_t> max_count;
+    std::vector<double> local_err, acc_err, acc_err_max, abs_err;
+    int64_t ann_correct = 0, input_macs = 0;
+};
+
+uint64_t splitmix64(uint64_t& s) {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+}  // namespace
+
+struct SnnEngine::Plan {
+    SnnModel model;
+    std::vector<Geometry> geo;
+    std::vector<ProjPlan> proj;
+    std::vector<std::vector<int>> inputs;        // per population: projection indices
+    std::vector<std::vector<float>> threshold;   // per population, per channel
+    std::vector<std::vector<float>> lambda;      // per population, per channel
+
+    explicit Plan(const SnnModel& m) : model(m) {
+        validate(model, "model '" + model.name + "'");
+        const size_t n = model.populations.size();
+        inputs.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+            const Population& p = model.populations[i];
+            geo.push_back(geometry(p.shape));
+            auto expand = [&](const std::vector<float>& v, float fallback) {
+                std::vector<float> out(static_cast<size_t>(geo.back().c));
+                for (int64_t c = 0; c < geo.back().c; ++c)
+                    out[static_cast<size_t>(c)] = v.empty() ? fallback : v.size() == 1 ? v[0] : v[static_cast<size_t>(c)];
+                return out;
+            };
+            threshold.push_back(expand(p.threshold, 1.0f));
+            lambda.push_back(expand(p.lambda, 1.0f));
+        }
+        for (size_t k = 0; k < model.projections.size(); ++k) {
+            const Projection& s = model.projections[k];
+            ProjPlan p{s.kind, s.source, s.target, geo[static_cast<size_t>(s.source)], geo[static_cast<size_t>(s.target)], s.window, {}, {}};
+            if (s.kind == ProjectionKind::Conv) {
+                const int64_t co_n = s.weight.shape[0], ci_n = s.weight.shape[1], kk = s.weight.shape[2] * s.weight.shape[3];
+                p.w.resize(s.weight.data.size());
+                for (int64_t co = 0; co < co_n; ++co)
+                    for (int64_t ci = 0; ci < ci_n; ++ci)
+                        for (int64_t k2 = 0; k2 < kk; ++k2)
+                            p.w[static_cast<size_t>((ci * kk + k2) * co_n + co)] = s.weight.data[static_cast<size_t>((co * ci_n + ci) * kk + k2)];
+            } else if (s.kind == ProjectionKind::Linear) {
+                const int64_t outs = s.weight.shape[0], ins = s.weight.shape[1];
+                p.w.resize(s.weight.data.size());
+                for (int64_t o = 0; o < outs; ++o)
+                    for (int64_t f = 0; f < ins; ++f)
+                        p.w[static_cast<size_t>(f * outs + o)] = s.weight.data[static_cast<size_t>(o * ins + f)];
+            } else {
+                p.w = s.weight.data;
+            }
+            if (s.kind == ProjectionKind::AvgPool) {
+                // PyTorch's divisor: count_include_pad counts padding but not the ceil_mode overhang.
+                const Window2d& w = s.window;
+                for (int64_t oy = 0; oy < p.dst.h; ++oy)
+                    for (int64_t ox = 0; ox < p.dst.w; ++ox) {
+                        int64_t y0 = oy * w.stride_h - w.pad_top, x0 = ox * w.stride_w - w.pad_left;
+                        int64_t y1 = std::min(y0 + w.kernel_h, p.src.h + w.pad_bottom);
+                        int64_t x1 = std::min(x0 + w.kernel_w, p.src.w + w.pad_right);
+                        const int64_t padded = (y1 - y0) * (x1 - x0);
+                        y0 = std::max<int64_t>(y0, 0), x0 = std::max<int64_t>(x0, 0);
+                        y1 = std::min(y1, p.src.h), x1 = std::min(x1, p.src.w);
+                        p.inv_area.push_back(1.0f / static_cast<float>(s.count_include_pad ? padded : (y1 - y0) * (x1 - x0)));
+                    }
+            }
+            inputs[static_cast<size_t>(s.target)].push_back(static_cast<int>(k));
+            proj.push_back(std::move(p));
+        }
+    }
+
+    void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
+                  const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const;
+    void max_gate(int pop, State& st) const;
+    int64_t decide(State& st) const;
+};
+
+SnnEngine::SnnEngine(const SnnModel& model) : plan_(std::make_unique<Plan>(model)) {}
+SnnEngine::~SnnEngine() = default;
+const SnnModel& SnnEngine::model() const { return plan_->model; }
+
+// Lets through the spikes of each window's most active source neuron so far (counts include this step; ties go
+// to the first in raster order). Each window passes at most one spike per step.
+void SnnEngine::Plan::max_gate(int pop, State& st) const {
+    const Population& p = model.populations[static_cast<size_t>(pop)];
+    const Geometry& g = geo[static_cast<size_t>(pop)];
+    const Geometry& s = geo[static_cast<size_t>(p.gate_source)];
+    const auto& counts = st.count[static_cast<size_t>(p.gate_source)];
+    auto& out = st.fired[static_cast<size_t>(pop)];
+    out.clear();
+    const Window2d& w = p.gate_window;
+    for (int32_t j : st.fired[static_cast<size_t>(p.gate_source)]) {
+        const int64_t c = j % s.c, pix = j / s.c, y = pix / s.w, x = pix % s.w;
+        windows_covering(y, w.kernel_h, w.stride_h, w.pad_top, g.h, [&](int64_t oy, int) {
+            windows_covering(x, w.kernel_w, w.stride_w, w.pad_left, g.w, [&](int64_t ox, int) {
+                const int64_t y0 = std::max<int64_t>(0, oy * w.stride_h - w.pad_top), x0 = std::max<int64_t>(0, ox * w.stride_w - w.pad_left);
+                const int64_t y1 = std::min(s.h, oy * w.stride_h - w.pad_top + w.kernel_h);
+                const int64_t x1 = std::min(s.w, ox * w.stride_w - w.pad_left + w.kernel_w);
+                int64_t best = -1;
+                int32_t best_count = -1;
+                for (int64_t yy = y0; yy < y1; ++yy)
+                    for (int64_t xx = x0; xx < x1; ++xx) {
+                        const int64_t k = (yy * s.w + xx) * s.c + c;
+                        if (counts[static_cast<size_t>(k)] > best_count) best_count = counts[static_cast<size_t>(k)], best = k;
+                    }
+                if (best == j) out.push_back(static_cast<int32_t>((oy * g.w + ox) * g.c + c));
+            });
+        });
+    }
+    std::sort(out.begin(), out.end());
+    st.count[static_cast<size_t>(pop)].resize(static_cast<size_t>(g.size()));
+    for (int32_t k : out) ++st.count[static_cast<size_t>(pop)][static_cast<size_t>(k)];
+}
+
+// The readout's decision: argmax of the membrane potential, or of the spike count with ties to the higher
+// potential when the readout fires.
+int64_t SnnEngine::Plan::decide(State& st) const {
+    const size_t out = static_cast<size_t>(model.output);
+    const auto& v = st.v[out];
+    const auto& cnt = st.count[out];
+    const bool spiking = model.populations[out].spiking;
+    int64_t best = 0;
+    for (size_t k = 1; k < v.size(); ++k) {
+        const bool better = spiking ? (cnt[k] > cnt[static_cast<size_t>(best)] ||
+                                       (cnt[k] == cnt[static_cast<size_t>(best)] && v[k] > v[static_cast<size_t>(best)]))
+                                    : v[k] > v[static_cast<size_t>(best)];
+        if (better) best = static_cast<int64_t>(k);
+    }
+    return best;
+}
+
+void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
+                               const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const {
+    const size_t n = model.populations.size();
+    const Geometry& in = geo[0];
+    // The image, [C][H][W] -> [H][W][C].
+    std::vector<float> chw(static_cast<size_t>(in.size()));
+    image_to_input(set, image, norm, chw.data());
+    st.input.resize(chw.size());
+    for (int64_t c = 0; c < in.c; ++c)
+        for (int64_t p = 0; p < in.h * in.w; ++p) st.input[static_cast<size_t>(p * in.c + c)] = chw[static_cast<size_t>(c * in.h * in.w + p)];
+    if (o.encoding == InputEncoding::Poisson)
+        for (float x : st.input)
+            if (!(x >= 0.0f && x <= 1.0f))
+                throw DataError(fmt::format("image {}: Poisson input needs values in [0, 1], found {} (drop dataset "
+                                            "mean/std, or use constant-current input)", image, x));
+    // Reset state; constant currents: bias, plus the analog input through its projections.
+    for (size_t i = 1; i < n; ++i) {
+        const Population& p = model.populations[i];
+        const Geometry& g = geo[i];
+        st.v[i].assign(static_cast<size_t>(g.size()), 0.0f);
+        st.count[i].assign(static_cast<size_t>(g.size()), 0);
+        st.fired[i].clear();
+        st.constant[i].assign(static_cast<size_t>(g.size()), 0.0f);
+        if (p.kind != PopulationKind::IF) continue;
+        for (int64_t k = 0; k < g.size(); ++k) {
+            const size_t c = static_cast<size_t>(k % g.c);
+            st.v[i][static_cast<size_t>(k)] = model.v_init * threshold[i][c];
+            if (!p.bias.empty()) st.constant[i][static_cast<size_t>(k)] = p.bias[c];
+        }
+        if (o.encoding == InputEncoding::Current)
+            for (int k : inputs[i])
+                if (proj[static_cast<size_t>(k)].source == 0)
+                    for (int64_t j = 0; j < in.size(); ++j)
+                        if (st.input[static_cast<size_t>(j)] != 0.0f)
+                            st.input_macs += scatter(proj[static_cast<size_t>(k)], j, st.input[static_cast<size_t>(j)], st.constant[i].data());
+    }
+    st.count[0].assign(static_cast<size_t>(in.size()), 0);
+    uint64_t rng = o.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(image + 1));
+    for (int64_t t = 1; t <= o.steps; ++t) {
+        auto& in_fired = st.fired[0];
+        in_fired.clear();
+        if (o.encoding == InputEncoding::Poisson)
+            for (int64_t j = 0; j < in.size(); ++j) {
+                const double u = static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53;
+                if (u < st.input[static_cast<size_t>(j)]) {
+                    in_fired.push_back(static_cast<int32_t>(j));
+                    ++st.count[0][static_cast<size_t>(j)];
+                }
+            }
+        st.spikes[0] += static_cast<int64_t>(in_fired.size());
+        for (size_t i = 1; i < n; ++i) {
+            const Population& p = model.populations[i];
+            if (p.kind == PopulationKind::MaxGate) {
+                max_gate(static_cast<int>(i), st);
+                continue;
+            }
+            float* __restrict v = st.v[i].data();
+            const float* __restrict cst = st.constant[i].data();
+            const int64_t size = geo[i].size();
+            for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
+            for (int k : inputs[i]) {
+                const ProjPlan& pp = proj[static_cast<size_t>(k)];
+                if (pp.source == 0 && o.encoding == InputEncoding::Current) continue;
+                int64_t reached = 0;
+                for (int32_t j : st.fired[static_cast<size_t>(pp.source)]) reached += scatter(pp, j, 1.0f, v);
+                st.proj_sops[static_cast<size_t>(k)] += reached;
+            }
+            auto& fired = st.fired[i];
+            fired.clear();
+            if (!p.spiking) continue;
+            const float* th = threshold[i].data();
+            const int64_t ch = geo[i].c;
+            int32_t* cnt = st.count[i].data();
+            for (int64_t k = 0, c = 0; k < size; ++k, c = c + 1 == ch ? 0 : c + 1) {
+                if (v[k] >= th[c]) {
+                    v[k] = model.reset == ResetMode::Subtract ? v[k] - th[c] : 0.0f;
+                    fired.push_back(static_cast<int32_t>(k));
+                    ++cnt[k];
+                }
+            }
+            st.spikes[i] += static_cast<int64_t>(fired.size());
+        }
+        st.correct[static_cast<size_t>(t - 1)] += decide(st) == set.labels[static_cast<size_t>(image)];
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if (model.populations[i].kind == PopulationKind::MaxGate)
+            st.spikes[i] += std::accumulate(st.count[i].begin(), st.count[i].end(), int64_t{0});
+        if (!st.count[i].empty())
+            st.max_count[i] = std::max(st.max_count[i], *std::max_element(st.count[i].begin(), st.count[i].end()));
+    }
+    if (!ann) return;
+    // The ANN on the same image: its decision, and each population's propagation error (§3.3).
+    ActivationTap tap;
+    tap.layers.assign(static_cast<size_t>(*std::max_element(ann_layer_of_pop.begin(), ann_layer_of_pop.end()) + 1), 0);
+    for (int l : ann_layer_of_pop)
+        if (l >= 0) tap.layers[static_cast<size_t>(l)] = 1;
+    tap.fn = [&](int, int64_t, int layer, const float* values) {
+        for (size_t i = 1; i < n; ++i)
+            if (ann_layer_of_pop[i] == layer) {
+                const Geometry& g = geo[i];
+                auto& a = st.ann_act[i];
+                a.resize(static_cast<size_t>(g.size()));
+                for (int64_t c = 0; c < g.c; ++c)
+                    for (int64_t p = 0; p < g.h * g.w; ++p) a[static_cast<size_t>(p * g.c + c)] = values[c * g.h * g.w + p];
+            }
+    };
+    st.ann_logits.resize(static_cast<size_t>(ann->output_size()));
+    ann->forward(chw.data(), 1, st.ann_logits.data(), &tap);
+    st.ann_correct += std::max_element(st.ann_logits.begin(), st.ann_logits.end()) - st.ann_logits.begin() ==
+                      set.labels[static_cast<size_t>(image)];
+    const double steps = static_cast<double>(o.steps);
+    for (size_t i = 1; i < n; ++i) {
+        const Population& p = model.populations[i];
+        if (ann_layer_of_pop[i] < 0 || p.kind != PopulationKind::IF || !p.spiking) continue;
+        const Geometry& g = geo[i];
+        double local = 0, acc = 0, abs_err = 0, best_err = 0;
+        int32_t best = -1;
+        for (int64_t k = 0; k < g.size(); ++k) {
+            const size_t ks = static_cast<size_t>(k), c = static_cast<size_t>(k % g.c);
+            const double rate = st.count[i][ks] / steps;
+            const double e = st.ann_act[i][ks] / lambda[i][c] - rate;
+            local += st.v[i][ks] / threshold[i][c] / steps;
+            acc += e;
+            abs_err += std::fabs(e);
+            if (st.count[i][ks] > best) best = st.count[i][ks], best_err = e;
+        }
+        const double size = static_cast<double>(g.size());
+        st.local_err[i] += local / size;
+        st.acc_err[i] += acc / size;
+        st.abs_err[i] += abs_err / size;
+        st.acc_err_max[i] += best_err;
+    }
+}
+
+SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& o,
+                              Progress* progress, const Network* ann) const {
+    const Plan& plan = *plan_;
+    if (o.steps < 1) throw ConfigError(fmt::format("simulation steps must be >= 1, got {}", o.steps));
+    const auto& in_shape = plan.model.populations[0].shape;
+    if (in_shape != std::vector<int64_t>{set.channels, set.height, set.width})
+        throw DataError(fmt::format("the model expects input {}, the dataset's images are [{}, {}, {}]",
+                                    shape_str(in_shape), set.channels, set.height, set.width));
+    const int64_t classes = plan.model.populations[static_cast<size_t>(plan.model.output)].size();
+    for (int64_t i = 0; i < set.count; ++i)
+        if (set.labels[static_cast<size_t>(i)] >= classes)
+            throw DataError(fmt::format("image {} has label {}, but the model has only {} outputs", i,
+                                        set.labels[static_cast<size_t>(i)], classes));
+    const size_t n = plan.model.populations.size();
+    std::vector<int> ann_layer_of_pop(n, -1);
+    std::unique_ptr<AnnEngine> ann_engine;
+    if (ann) {
+        std::map<std::string, int> by_name;
+        for (int id = 0; id < ann->size(); ++id) by_name[ann->layer(id).name] = id;
+        for (size_t i = 1; i < n; ++i) {
+            const auto it = by_name.find(plan.model.populations[i].name);
+            if (it != by_name.end() && ann->layer(it->second).shape == plan.model.populations[i].shape)
+                ann_layer_of_pop[i] = it->second;
+        }
+        ann_engine = std::make_unique<AnnEngine>(*ann);
+    }
+    const int workers = static_cast<int>(std::min<int64_t>(resolve_threads(o.threads), std::max<int64_t>(1, set.count)));
+    std::vector<State> states(static_cast<size_t>(workers));
+    for (State& st : states) {
+        st.v.resize(n), st.count.resize(n), st.fired.resize(n), st.constant.resize(n), st.ann_act.resize(n);
+        st.correct.assign(static_cast<size_t>(o.steps), 0);
+        st.spikes.assign(n, 0);
+        st.max_count.assign(n, 0);
+        st.proj_sops.assign(plan.proj.size(), 0);
+        st.local_err.assign(n, 0), st.acc_err.assign(n, 0), st.acc_err_max.assign(n, 0), st.abs_err.assign(n, 0);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    parallel_for(set.count, workers, [&](int64_t image, int worker) {
+        plan.simulate(set, image, norm, o, ann_engine.get(), ann_layer_of_pop, states[static_cast<size_t>(worker)]);
+        if (progress) progress->advance(1);
+    });
+    SnnResult r;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.images = set.count;
+    r.steps = o.steps;
+    r.correct_at_step.assign(static_cast<size_t>(o.steps), 0);
+    r.ann_correct = ann ? 0 : -1;
+    std::vector<int64_t> spikes(n, 0), proj_sops(plan.proj.size(), 0);
+    std::vector<int32_t> max_count(n, 0);
+    std::vector<double> local(n, 0), acc(n, 0), acc_max(n, 0), abs_err(n, 0);
+    for (const State& st : states) {
+        for (size_t t = 0; t < r.correct_at_step.size(); ++t) r.correct_at_step[t] += st.correct[t];
+        for (size_t i = 0; i < n; ++i) {
+            spikes[i] += st.spikes[i];
+            max_count[i] = std::max(max_count[i], st.max_count[i]);
+            local[i] += st.local_err[i], acc[i] += st.acc_err[i], acc_max[i] += st.acc_err_max[i], abs_err[i] += st.abs_err[i];
+        }
+        for (size_t k = 0; k < proj_sops.size(); ++k) proj_sops[k] += st.proj_sops[k];
+        if (ann) r.ann_correct += st.ann_correct;
+        r.input_macs += st.input_macs;
+    }
+    const double images = static_cast<double>(std::max<int64_t>(1, set.count));
+    for (size_t i = 0; i < n; ++i) {
+        const Population& p = plan.model.populations[i];
+        PopulationStats s;
+        s.name = p.name;
+        s.kind = to_string(p.kind);
+        s.neurons = p.kind == PopulationKind::IF ? p.size() : 0;
+        s.spikes = spikes[i];
+        s.firing_rate = static_cast<double>(spikes[i]) / (static_cast<double>(p.size()) * images * static_cast<double>(o.steps));
+        s.max_rate = static_cast<double>(max_count[i]) / static_cast<double>(o.steps);
+        s.has_error = ann && ann_layer_of_pop[i] >= 0 && p.kind == PopulationKind::IF && p.spiking;
+        if (s.has_error) {
+            s.local_error = local[i] / images;
+            s.accumulated_error = acc[i] / images;
+            s.accumulated_error_max_neuron = acc_max[i] / images;
+            s.rate_error_abs = abs_err[i] / images;
+        }
+        if (p.kind == PopulationKind::IF) r.spikes += spikes[i];
+        r.populations.push_back(s);
+    }
+    for (size_t k = 0; k < plan.proj.size(); ++k) {
+        const Projection& p = plan.model.projections[k];
+        r.projections.push_back({p.name, p.source, p.target, synapse_count(plan.model, p), proj_sops[k]});
+        r.populations[static_cast<size_t>(p.target)].sops_in += proj_sops[k];
+        r.populations[static_cast<size_t>(p.source)].sops_out += proj_sops[k];
+        r.sops += proj_sops[k];
+    }
+    return r;
+}
+
+}  // namespace neuroemu

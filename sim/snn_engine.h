@@ -1,0 +1,92 @@
+// Functional spiking engine: exact time-stepped simulation of an S-ResNet (model/snn.h), one image at a time,
+// images spread over threads. Each step every population, in order, adds its bias current, integrates the
+// spikes its sources emitted in the same step (event-driven: work follows spikes), then fires and resets.
+// Counts what the energy model and mapper consume: spikes and synaptic operations (SOPs: one synapse reached by
+// one spike) per population and projection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/idx_dataset.h"
+#include "model/network.h"
+#include "model/snn.h"
+
+namespace neuroemu {
+
+class Progress;
+
+enum class InputEncoding {
+    Current,  // analog pixels injected as a constant current every step (computed once per image)
+    Poisson,  // each pixel x in [0, 1] fires with probability x per step (seeded, per image)
+};
+
+struct SnnOptions {
+    int64_t steps = 100;
+    InputEncoding encoding = InputEncoding::Current;
+    uint64_t seed = 1;
+    int threads = 0;  // 0 = all hardware threads
+};
+
+struct PopulationStats {
+    std::string name;
+    std::string kind;             // "input", "if", "max_gate"
+    int64_t neurons = 0;
+    int64_t spikes = 0;           // over all images and steps (max_gate: spikes let through)
+    int64_t sops_in = 0;          // synaptic events this population's neurons received
+    int64_t sops_out = 0;         // synaptic events its spikes caused downstream
+    double firing_rate = 0;       // spikes per neuron per step
+    double max_rate = 0;          // the most active neuron's spikes per step, over all images
+    // Propagation error at the last step (paper §3.3), averaged over images; needs the ANN:
+    double local_error = 0;       // E = V(T)/T (membrane not yet turned into spikes), mean over neurons
+    double accumulated_error = 0; // Ē = a/λ - r(T), mean over neurons
+    double accumulated_error_max_neuron = 0;  // Ē of each image's most active neuron (the paper's Fig. 4)
+    double rate_error_abs = 0;    // mean |a/λ - r(T)|
+    bool has_error = false;
+};
+
+struct ProjectionStats {
+    std::string name;
+    int source = -1, target = -1;
+    int64_t synapses = 0;
+    int64_t sops = 0;
+};
+
+struct SnnResult {
+    int64_t images = 0;
+    int64_t steps = 0;
+    std::vector<int64_t> correct_at_step;  // [t-1]: images classified right after t steps
+    int64_t ann_correct = -1;              // the ANN on the same images (when given)
+    std::vector<PopulationStats> populations;
+    std::vector<ProjectionStats> projections;
+    int64_t sops = 0;                      // total over images and steps
+    int64_t spikes = 0;                    // IF neurons only
+    int64_t input_macs = 0;                // constant-current input: multiply-accumulates, once per image
+    double seconds = 0;
+    double accuracy(int64_t t) const {
+        return images ? static_cast<double>(correct_at_step.at(static_cast<size_t>(t - 1))) / static_cast<double>(images) : 0.0;
+    }
+};
+
+class SnnEngine {
+public:
+    explicit SnnEngine(const SnnModel& model);
+    ~SnnEngine();
+    SnnEngine(const SnnEngine&) = delete;
+    SnnEngine& operator=(const SnnEngine&) = delete;
+
+    // Simulates images [0, set.count). With `ann` (the folded network the model came from), also runs the ANN
+    // on each image for its accuracy and the per-population propagation error (populations matched by name).
+    SnnResult evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& options,
+                       Progress* progress = nullptr, const Network* ann = nullptr) const;
+
+    const SnnModel& model() const;
+
+private:
+    struct Plan;
+    std::unique_ptr<Plan> plan_;
+};
+
+}  // namespace neuroemu
