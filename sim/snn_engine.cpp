@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -26,72 +29,106 @@ Geometry geometry(const std::vector<int64_t>& shape) {
     return shape.size() == 3 ? Geometry{shape[0], shape[1], shape[2]} : Geometry{shape[0], 1, 1};
 }
 
-// Output positions along one axis whose window covers input position `i`: calls fn(o, k) for each.
-template <typename Fn>
-void windows_covering(int64_t i, int kernel, int stride, int pad, int64_t out_size, Fn&& fn) {
-    for (int k = 0; k < kernel; ++k) {
-        const int64_t n = i + pad - k;
-        if (n < 0 || n % stride != 0) continue;
-        const int64_t o = n / stride;
-        if (o < out_size) fn(o, k);
+// A spike: the neuron's index in [H][W][C] order and its coordinates.
+struct Spike {
+    int32_t index, y, x, c;
+};
+
+// For a window sliding along one axis: per input position, the (output position, kernel offset) pairs whose
+// window covers it. Built once, so the hot loops do no division.
+struct AxisCover {
+    std::vector<int32_t> begin;   // per input position, into `out` / `k`; size in + 1
+    std::vector<int32_t> out, k;
+    AxisCover() = default;
+    AxisCover(int64_t in, int kernel, int stride, int pad, int64_t out_size) {
+        for (int64_t i = 0; i < in; ++i) {
+            begin.push_back(static_cast<int32_t>(out.size()));
+            for (int kk = 0; kk < kernel; ++kk) {
+                const int64_t n = i + pad - kk;
+                if (n < 0 || n % stride != 0 || n / stride >= out_size) continue;
+                out.push_back(static_cast<int32_t>(n / stride));
+                k.push_back(kk);
+            }
+        }
+        begin.push_back(static_cast<int32_t>(out.size()));
     }
-}
+};
+
+struct WindowCover {
+    AxisCover rows, cols;
+    WindowCover() = default;
+    WindowCover(const Window2d& w, const Geometry& src, const Geometry& dst)
+        : rows(src.h, w.kernel_h, w.stride_h, w.pad_top, dst.h), cols(src.w, w.kernel_w, w.stride_w, w.pad_left, dst.w) {}
+    // fn(oy, ky, ox, kx) for every window position covering (y, x).
+    template <typename Fn>
+    void each(int32_t y, int32_t x, Fn&& fn) const {
+        for (int32_t r = rows.begin[static_cast<size_t>(y)]; r < rows.begin[static_cast<size_t>(y) + 1]; ++r)
+            for (int32_t c = cols.begin[static_cast<size_t>(x)]; c < cols.begin[static_cast<size_t>(x) + 1]; ++c)
+                fn(rows.out[static_cast<size_t>(r)], rows.k[static_cast<size_t>(r)], cols.out[static_cast<size_t>(c)],
+                   cols.k[static_cast<size_t>(c)]);
+    }
+};
 
 struct ProjPlan {
     ProjectionKind kind;
     int source, target;
     Geometry src, dst;
     Window2d win;
+    WindowCover cover;            // Conv, AvgPool
     std::vector<float> w;         // Conv [ci][ky][kx][co]; Linear [in, CHW order][out]; Identity, AvgPool [c]
     std::vector<float> inv_area;  // AvgPool: 1 / divisor per output pixel
 };
 
-// Adds `value` x the synapses of source neuron j onto `v`; returns the synapses reached.
-int64_t scatter(const ProjPlan& p, int64_t j, float value, float* __restrict v) {
-    const int64_t c = j % p.src.c, pix = j / p.src.c, y = pix / p.src.w, x = pix % p.src.w;
+// t[0, n) += value * w[0, n)
+inline void axpy(float* __restrict t, const float* __restrict w, float value, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) t[i] += value * w[i];
+}
+
+// Adds `value` x the synapses of source neuron s onto `v`; returns the synapses reached.
+int64_t scatter(const ProjPlan& p, const Spike& s, float value, float* __restrict v) {
     switch (p.kind) {
         case ProjectionKind::Conv: {
             int64_t reached = 0;
-            const int64_t co_n = p.dst.c;
-            windows_covering(y, p.win.kernel_h, p.win.stride_h, p.win.pad_top, p.dst.h, [&](int64_t oy, int ky) {
-                windows_covering(x, p.win.kernel_w, p.win.stride_w, p.win.pad_left, p.dst.w, [&](int64_t ox, int kx) {
-                    const float* __restrict w = p.w.data() + ((c * p.win.kernel_h + ky) * p.win.kernel_w + kx) * co_n;
-                    float* __restrict t = v + (oy * p.dst.w + ox) * co_n;
-                    for (int64_t co = 0; co < co_n; ++co) t[co] += value * w[co];
-                    reached += co_n;
-                });
+            const int64_t co_n = p.dst.c, kh = p.win.kernel_h, kw = p.win.kernel_w;
+            const float* wc = p.w.data() + s.c * kh * kw * co_n;
+            p.cover.each(s.y, s.x, [&](int32_t oy, int32_t ky, int32_t ox, int32_t kx) {
+                axpy(v + (oy * p.dst.w + ox) * co_n, wc + (ky * kw + kx) * co_n, value, co_n);
+                reached += co_n;
             });
             return reached;
         }
         case ProjectionKind::Identity:
-            v[j] += value * p.w[static_cast<size_t>(c)];
+            v[s.index] += value * p.w[static_cast<size_t>(s.c)];
             return 1;
         case ProjectionKind::AvgPool: {
             int64_t reached = 0;
-            const float wc = value * p.w[static_cast<size_t>(c)];
-            windows_covering(y, p.win.kernel_h, p.win.stride_h, p.win.pad_top, p.dst.h, [&](int64_t oy, int) {
-                windows_covering(x, p.win.kernel_w, p.win.stride_w, p.win.pad_left, p.dst.w, [&](int64_t ox, int) {
-                    v[(oy * p.dst.w + ox) * p.dst.c + c] += wc * p.inv_area[static_cast<size_t>(oy * p.dst.w + ox)];
-                    ++reached;
-                });
+            const float wc = value * p.w[static_cast<size_t>(s.c)];
+            p.cover.each(s.y, s.x, [&](int32_t oy, int32_t, int32_t ox, int32_t) {
+                v[(oy * p.dst.w + ox) * p.dst.c + s.c] += wc * p.inv_area[static_cast<size_t>(oy * p.dst.w + ox)];
+                ++reached;
             });
             return reached;
         }
         case ProjectionKind::Linear: {
-            const int64_t f = c * p.src.h * p.src.w + pix, outs = p.dst.size();
-            const float* __restrict w = p.w.data() + f * outs;
-            for (int64_t o = 0; o < outs; ++o) v[o] += value * w[o];
+            const int64_t f = s.c * p.src.h * p.src.w + s.y * p.src.w + s.x, outs = p.dst.size();
+            axpy(v, p.w.data() + f * outs, value, outs);
             return outs;
         }
     }
     return 0;
 }
 
+Spike spike_at(const Geometry& g, int64_t j) {
+    const int64_t pix = j / g.c;
+    return {static_cast<int32_t>(j), static_cast<int32_t>(pix / g.w), static_cast<int32_t>(pix % g.w),
+            static_cast<int32_t>(j % g.c)};
+}
+
 // Per-thread simulation state, reused image after image.
 struct State {
     std::vector<std::vector<float>> v;          // membrane potential per population
     std::vector<std::vector<int32_t>> count;    // spikes so far per neuron
-    std::vector<std::vector<int32_t>> fired;    // indices that spiked this step
+    std::vector<std::vector<Spike>> fired;      // neurons that spiked this step
     std::vector<std::vector<float>> constant;   // bias + constant input current, per neuron
     std::vector<float> input;                   // this image, [H][W][C]
     std::vector<float> ann_logits;
@@ -120,6 +157,8 @@ struct SnnEngine::Plan {
     std::vector<std::vector<int>> inputs;        // per population: projection indices
     std::vector<std::vector<float>> threshold;   // per population, per channel
     std::vector<std::vector<float>> lambda;      // per population, per channel
+    std::vector<WindowCover> gate_cover;         // per population (MaxGate only)
+    std::vector<char> uniform_threshold;         // per population: one threshold for all channels
 
     explicit Plan(const SnnModel& m) : model(m) {
         validate(model, "model '" + model.name + "'");
@@ -136,10 +175,16 @@ struct SnnEngine::Plan {
             };
             threshold.push_back(expand(p.threshold, 1.0f));
             lambda.push_back(expand(p.lambda, 1.0f));
+            uniform_threshold.push_back(std::all_of(threshold.back().begin(), threshold.back().end(),
+                                                    [&](float t) { return t == threshold.back()[0]; }));
+            gate_cover.emplace_back();
+            if (p.kind == PopulationKind::MaxGate)
+                gate_cover.back() = WindowCover(p.gate_window, geo[static_cast<size_t>(p.gate_source)], geo.back());
         }
         for (size_t k = 0; k < model.projections.size(); ++k) {
             const Projection& s = model.projections[k];
-            ProjPlan p{s.kind, s.source, s.target, geo[static_cast<size_t>(s.source)], geo[static_cast<size_t>(s.target)], s.window, {}, {}};
+            ProjPlan p{s.kind, s.source, s.target, geo[static_cast<size_t>(s.source)], geo[static_cast<size_t>(s.target)], s.window, {}, {}, {}};
+            if (s.kind == ProjectionKind::Conv || s.kind == ProjectionKind::AvgPool) p.cover = WindowCover(s.window, p.src, p.dst);
             if (s.kind == ProjectionKind::Conv) {
                 const int64_t co_n = s.weight.shape[0], ci_n = s.weight.shape[1], kk = s.weight.shape[2] * s.weight.shape[3];
                 p.w.resize(s.weight.data.size());
@@ -178,6 +223,7 @@ struct SnnEngine::Plan {
     void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
                   const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const;
     void max_gate(int pop, State& st) const;
+    void fire(int pop, State& st) const;
     int64_t decide(State& st) const;
 };
 
@@ -195,27 +241,64 @@ void SnnEngine::Plan::max_gate(int pop, State& st) const {
     auto& out = st.fired[static_cast<size_t>(pop)];
     out.clear();
     const Window2d& w = p.gate_window;
-    for (int32_t j : st.fired[static_cast<size_t>(p.gate_source)]) {
-        const int64_t c = j % s.c, pix = j / s.c, y = pix / s.w, x = pix % s.w;
-        windows_covering(y, w.kernel_h, w.stride_h, w.pad_top, g.h, [&](int64_t oy, int) {
-            windows_covering(x, w.kernel_w, w.stride_w, w.pad_left, g.w, [&](int64_t ox, int) {
-                const int64_t y0 = std::max<int64_t>(0, oy * w.stride_h - w.pad_top), x0 = std::max<int64_t>(0, ox * w.stride_w - w.pad_left);
-                const int64_t y1 = std::min(s.h, oy * w.stride_h - w.pad_top + w.kernel_h);
-                const int64_t x1 = std::min(s.w, ox * w.stride_w - w.pad_left + w.kernel_w);
-                int64_t best = -1;
-                int32_t best_count = -1;
-                for (int64_t yy = y0; yy < y1; ++yy)
-                    for (int64_t xx = x0; xx < x1; ++xx) {
-                        const int64_t k = (yy * s.w + xx) * s.c + c;
-                        if (counts[static_cast<size_t>(k)] > best_count) best_count = counts[static_cast<size_t>(k)], best = k;
-                    }
-                if (best == j) out.push_back(static_cast<int32_t>((oy * g.w + ox) * g.c + c));
-            });
+    const WindowCover& cover = gate_cover[static_cast<size_t>(pop)];
+    for (const Spike& sp : st.fired[static_cast<size_t>(p.gate_source)]) {
+        cover.each(sp.y, sp.x, [&](int32_t oy, int32_t, int32_t ox, int32_t) {
+            const int64_t y0 = std::max<int64_t>(0, oy * w.stride_h - w.pad_top), x0 = std::max<int64_t>(0, ox * w.stride_w - w.pad_left);
+            const int64_t y1 = std::min<int64_t>(s.h, oy * w.stride_h - w.pad_top + w.kernel_h);
+            const int64_t x1 = std::min<int64_t>(s.w, ox * w.stride_w - w.pad_left + w.kernel_w);
+            int64_t best = -1;
+            int32_t best_count = -1;
+            for (int64_t yy = y0; yy < y1; ++yy)
+                for (int64_t xx = x0; xx < x1; ++xx) {
+                    const int64_t k = (yy * s.w + xx) * s.c + sp.c;
+                    if (counts[static_cast<size_t>(k)] > best_count) best_count = counts[static_cast<size_t>(k)], best = k;
+                }
+            if (best == sp.index) out.push_back({static_cast<int32_t>((oy * g.w + ox) * g.c + sp.c), oy, ox, sp.c});
         });
     }
-    std::sort(out.begin(), out.end());
-    st.count[static_cast<size_t>(pop)].resize(static_cast<size_t>(g.size()));
-    for (int32_t k : out) ++st.count[static_cast<size_t>(pop)][static_cast<size_t>(k)];
+    std::sort(out.begin(), out.end(), [](const Spike& a, const Spike& b) { return a.index < b.index; });
+    for (const Spike& k : out) ++st.count[static_cast<size_t>(pop)][static_cast<size_t>(k.index)];
+}
+
+// Adds the constant current, then fires every neuron at or above threshold (at most once per step) and resets
+// it. Walks [H][W][C] in order, so spikes come out sorted by index with their coordinates.
+void SnnEngine::Plan::fire(int pop, State& st) const {
+    const size_t i = static_cast<size_t>(pop);
+    const Geometry& g = geo[i];
+    float* __restrict v = st.v[i].data();
+    const float* __restrict cst = st.constant[i].data();
+    const float* th = threshold[i].data();
+    int32_t* cnt = st.count[i].data();
+    auto& fired = st.fired[i];
+    const bool subtract = model.reset == ResetMode::Subtract;
+    auto spike = [&](int64_t k, int64_t y, int64_t x, int64_t c) {
+        v[k] = subtract ? v[k] - th[c] : 0.0f;
+        ++cnt[k];
+        fired.push_back({static_cast<int32_t>(k), static_cast<int32_t>(y), static_cast<int32_t>(x), static_cast<int32_t>(c)});
+    };
+#if defined(__AVX512F__)
+    if (g.c % 16 == 0 && uniform_threshold[i]) {
+        const __m512 t = _mm512_set1_ps(th[0]);
+        for (int64_t y = 0, k = 0; y < g.h; ++y)
+            for (int64_t x = 0; x < g.w; ++x)
+                for (int64_t c = 0; c < g.c; c += 16, k += 16) {
+                    const __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + k));
+                    _mm512_storeu_ps(v + k, sum);
+                    for (__mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ); m; m &= static_cast<__mmask16>(m - 1)) {
+                        const int b = __builtin_ctz(m);
+                        spike(k + b, y, x, c + b);
+                    }
+                }
+        return;
+    }
+#endif
+    for (int64_t y = 0, k = 0; y < g.h; ++y)
+        for (int64_t x = 0; x < g.w; ++x)
+            for (int64_t c = 0; c < g.c; ++c, ++k) {
+                v[k] += cst[k];
+                if (v[k] >= th[c]) spike(k, y, x, c);
+            }
 }
 
 // The readout's decision: argmax of the membrane potential, or of the spike count with ties to the higher
@@ -269,7 +352,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
                 if (proj[static_cast<size_t>(k)].source == 0)
                     for (int64_t j = 0; j < in.size(); ++j)
                         if (st.input[static_cast<size_t>(j)] != 0.0f)
-                            st.input_macs += scatter(proj[static_cast<size_t>(k)], j, st.input[static_cast<size_t>(j)], st.constant[i].data());
+                            st.input_macs += scatter(proj[static_cast<size_t>(k)], spike_at(in, j), st.input[static_cast<size_t>(j)], st.constant[i].data());
     }
     st.count[0].assign(static_cast<size_t>(in.size()), 0);
     uint64_t rng = o.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(image + 1));
@@ -280,7 +363,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
             for (int64_t j = 0; j < in.size(); ++j) {
                 const double u = static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53;
                 if (u < st.input[static_cast<size_t>(j)]) {
-                    in_fired.push_back(static_cast<int32_t>(j));
+                    in_fired.push_back(spike_at(in, j));
                     ++st.count[0][static_cast<size_t>(j)];
                 }
             }
@@ -294,27 +377,20 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
             float* __restrict v = st.v[i].data();
             const float* __restrict cst = st.constant[i].data();
             const int64_t size = geo[i].size();
-            for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
             for (int k : inputs[i]) {
                 const ProjPlan& pp = proj[static_cast<size_t>(k)];
                 if (pp.source == 0 && o.encoding == InputEncoding::Current) continue;
                 int64_t reached = 0;
-                for (int32_t j : st.fired[static_cast<size_t>(pp.source)]) reached += scatter(pp, j, 1.0f, v);
+                for (const Spike& sp : st.fired[static_cast<size_t>(pp.source)]) reached += scatter(pp, sp, 1.0f, v);
                 st.proj_sops[static_cast<size_t>(k)] += reached;
             }
             auto& fired = st.fired[i];
             fired.clear();
-            if (!p.spiking) continue;
-            const float* th = threshold[i].data();
-            const int64_t ch = geo[i].c;
-            int32_t* cnt = st.count[i].data();
-            for (int64_t k = 0, c = 0; k < size; ++k, c = c + 1 == ch ? 0 : c + 1) {
-                if (v[k] >= th[c]) {
-                    v[k] = model.reset == ResetMode::Subtract ? v[k] - th[c] : 0.0f;
-                    fired.push_back(static_cast<int32_t>(k));
-                    ++cnt[k];
-                }
+            if (!p.spiking) {
+                for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
+                continue;
             }
+            fire(static_cast<int>(i), st);
             st.spikes[i] += static_cast<int64_t>(fired.size());
         }
         st.correct[static_cast<size_t>(t - 1)] += decide(st) == set.labels[static_cast<size_t>(image)];
