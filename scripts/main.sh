@@ -3,7 +3,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh" "$root/build" -DNEUROEMU_TESTS=OFF
-mkdir -p "$root/out"
-"$root/build/cli/neuroemu" info "$root/configs/default.yaml" --json "$root/out/info.json"
-"$root/build/cli/neuroemu" evaluate "$root/configs/default.yaml" --ann --json "$root/out/evaluate.json"
-echo "results: $root/out/info.json, $root/out/evaluate.json"
+out="$root/out"
+mkdir -p "$out"
+exe="$root/build/cli/neuroemu"
+cfg="$root/configs/default.yaml"
+"$exe" info "$cfg" --json "$out/info.json"
+"$exe" evaluate "$cfg" --ann --json "$out/evaluate.json"
+"$exe" convert "$cfg" -o "$out/resnet20.snn" --json "$out/convert.json"
+"$exe" evaluate "$cfg" --snn "$out/resnet20.snn" --steps 350 --images 500 --json "$out/snn.json"
+echo "results: $out/info.json, $out/evaluate.json, $out/convert.json, $out/snn.json; S-ResNet: $out/resnet20.snn"
