@@ -39,10 +39,10 @@ int main(int argc, char** argv) {
     neuroemu::EvaluateOptions eval;
     evaluate->add_flag("--ann", eval.ann, "evaluate the reference ANN (float32) instead of the S-ResNet");
     evaluate->add_option("--steps", eval.steps, "time steps T of the spiking simulation (overrides simulation.steps)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
     evaluate->add_option("--snn", eval.snn, "a converted model from `neuroemu convert` (default: convert in memory)");
     evaluate->add_option("--images", eval.images, "number of test images (overrides dataset.images)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
 
     CLI::App* convert = app.add_subcommand("convert", "convert the ANN into an S-ResNet and save it (.snn)");
     add_common(convert, opts, &quiet, &verbose);

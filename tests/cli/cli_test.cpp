@@ -85,4 +85,57 @@ TEST(Cli, BadInputGivesAClearErrorAndNonZeroExit) {
     EXPECT_NE(r.status, 0);
 }
 
+// convert writes a .snn file; evaluating it gives exactly what converting in memory gives (same calibration, same
+// simulation), and the JSON's totals are consistent with its per-population and per-projection counts.
+TEST(Cli, ConvertThenEvaluateMatchesInMemoryConversion) {
+    const std::string snn = temp("r8.snn"), cj = temp("convert.json"), a = temp("snn_a.json"), b = temp("snn_b.json");
+    const std::string common = " --set model.onnx=" + kSrc + "/models/resnet8_fmnist.onnx --set conversion.calibration_images=100"
+                               " --set simulation.threads=2 -q";
+    CliRun r = run("convert " + kSrc + "/configs/default.yaml -o " + snn + " --json " + cj + common);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto conv = read_json(cj);
+    EXPECT_EQ(conv["snn"]["if_neurons"], conv["model"]["totals"]["if_neurons"]);
+    r = run("evaluate " + kSrc + "/configs/default.yaml --snn " + snn + " --steps 40 --images 30 --json " + a + common);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = run("evaluate " + kSrc + "/configs/default.yaml --steps 40 --images 30 --json " + b + common);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto ja = read_json(a), jb = read_json(b);
+    EXPECT_EQ(ja["snn"]["accuracy_curve"], jb["snn"]["accuracy_curve"]);
+    EXPECT_EQ(ja["snn"]["totals"], jb["snn"]["totals"]);
+    EXPECT_EQ(ja["snn"]["accuracy_curve"].size(), 40u);
+    int64_t sops_in = 0, sops_out = 0, proj = 0;
+    for (const auto& p : ja["snn"]["populations"]) sops_in += p["sops_in"].get<int64_t>(), sops_out += p["sops_out"].get<int64_t>();
+    for (const auto& p : ja["snn"]["projections"]) proj += p["sops"].get<int64_t>();
+    EXPECT_EQ(sops_in, ja["snn"]["totals"]["sops"].get<int64_t>());
+    EXPECT_EQ(sops_out, sops_in);
+    EXPECT_EQ(proj, sops_in);
+    EXPECT_GT(sops_in, 0);
+}
+
+TEST(Cli, BadConversionSettingsAreClearErrors) {
+    CliRun r = run("convert " + kSrc + "/configs/default.yaml -o " + temp("x.snn") + " --set conversion.percentile=0");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("conversion.percentile: 0 is not in (0, 100]"), std::string::npos) << r.output;
+    r = run("convert " + kSrc + "/configs/default.yaml --set conversion.percentile=100.5");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("conversion.percentile"), std::string::npos) << r.output;
+    r = run("evaluate " + kSrc + "/configs/default.yaml --set simulation.steps=0");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("simulation.steps"), std::string::npos) << r.output;
+    r = run("evaluate " + kSrc + "/configs/default.yaml --steps 0");
+    EXPECT_NE(r.status, 0);
+    r = run("convert " + kSrc + "/configs/default.yaml -o " + temp("x.snn") + " --set dataset.path=/nonexistent");
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("/nonexistent"), std::string::npos) << r.output;
+    r = run("convert " + kSrc + "/configs/default.yaml -o " + temp("x.snn") + " --set conversion.calibration_images=70000");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("the training split has 60000 images"), std::string::npos) << r.output;
+    r = run("evaluate " + kSrc + "/configs/default.yaml --snn " + kSrc + "/configs/default.yaml --steps 5");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("not a neuroemu .snn file"), std::string::npos) << r.output;
+    r = run("convert " + kSrc + "/configs/default.yaml --set conversion.channel_thresholds=true");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("needs conversion.channel_wise"), std::string::npos) << r.output;
+}
+
 }  // namespace
