@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace neuroemu {
@@ -108,6 +110,16 @@ std::vector<int64_t> infer_shape(const Network& net, const Layer& layer) {
 }
 
 }  // namespace
+
+PoolWindow pool_window(const Window2d& w, int64_t in_h, int64_t in_w, int64_t oy, int64_t ox, bool count_include_pad) {
+    int64_t y0 = oy * w.stride_h - w.pad_top, x0 = ox * w.stride_w - w.pad_left;
+    int64_t y1 = std::min(y0 + w.kernel_h, in_h + w.pad_bottom);
+    int64_t x1 = std::min(x0 + w.kernel_w, in_w + w.pad_right);
+    const int64_t padded_area = (y1 - y0) * (x1 - x0);
+    y0 = std::max<int64_t>(y0, 0), x0 = std::max<int64_t>(x0, 0);
+    y1 = std::min(y1, in_h), x1 = std::min(x1, in_w);
+    return {y0, y1, x0, x1, count_include_pad ? padded_area : (y1 - y0) * (x1 - x0)};
+}
 
 std::vector<int64_t> window_output_shape(const std::string& who, const std::vector<int64_t>& in, int64_t channels,
                                          const Window2d& w, bool conv) {

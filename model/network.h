@@ -99,6 +99,14 @@ private:
 std::vector<int64_t> window_output_shape(const std::string& who, const std::vector<int64_t>& in, int64_t channels,
                                          const Window2d& w, bool conv);
 
+// The input rectangle [y0, y1) x [x0, x1) that output (oy, ox) of a pooling window reads, clipped to the input,
+// and PyTorch's average-pooling divisor for it: with count_include_pad the padded area (padding counts, the
+// overhang ceil_mode adds past the padded border does not), else the clipped area.
+struct PoolWindow {
+    int64_t y0, y1, x0, x1, divisor;
+};
+PoolWindow pool_window(const Window2d& w, int64_t in_h, int64_t in_w, int64_t oy, int64_t ox, bool count_include_pad);
+
 // Trainable parameters, counted as PyTorch does (BatchNorm: gamma and beta; running statistics excluded).
 int64_t param_count(const Layer& layer);
 

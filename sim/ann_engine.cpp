@@ -174,30 +174,23 @@ ConvPlan plan_conv(const Conv2dAttrs& c, Dims in, Dims out) {
     return cp;
 }
 
-// PyTorch's pooling windows: the divisor of count_include_pad counts padding but not the overhang that
-// ceil_mode adds past the padded border. One image, vectorised over the channels of a block.
+// Pooling with PyTorch's windows (pool_window), one image, vectorised over the channels of a block.
 template <bool kMax>
 void pool(const float* in, Dims id, const PoolAttrs& p, Dims od, float* out) {
-    const Window2d& w = p.window;
     for (int64_t cb = 0; cb < blocks(id.c); ++cb) {
         const float* src = in + cb * id.h * id.w * kLanes;
         float* dst = out + cb * od.h * od.w * kLanes;
         for (int64_t oy = 0; oy < od.h; ++oy)
             for (int64_t ox = 0; ox < od.w; ++ox) {
-                int64_t y0 = oy * w.stride_h - w.pad_top, x0 = ox * w.stride_w - w.pad_left;
-                int64_t y1 = std::min(y0 + w.kernel_h, id.h + w.pad_bottom);
-                int64_t x1 = std::min(x0 + w.kernel_w, id.w + w.pad_right);
-                const int64_t padded_area = (y1 - y0) * (x1 - x0);
-                y0 = std::max<int64_t>(y0, 0), x0 = std::max<int64_t>(x0, 0);
-                y1 = std::min(y1, id.h), x1 = std::min(x1, id.w);
-                Vec acc = load(src + (y0 * id.w + x0) * kLanes);
-                for (int64_t y = y0; y < y1; ++y)
-                    for (int64_t x = x0; x < x1; ++x) {
-                        if (y == y0 && x == x0) continue;
+                const PoolWindow pw = pool_window(p.window, id.h, id.w, oy, ox, p.count_include_pad);
+                Vec acc = load(src + (pw.y0 * id.w + pw.x0) * kLanes);
+                for (int64_t y = pw.y0; y < pw.y1; ++y)
+                    for (int64_t x = pw.x0; x < pw.x1; ++x) {
+                        if (y == pw.y0 && x == pw.x0) continue;
                         const Vec v = load(src + (y * id.w + x) * kLanes);
                         acc = kMax ? (v > acc ? v : acc) : acc + v;
                     }
-                if (!kMax) acc /= static_cast<float>(p.count_include_pad ? padded_area : (y1 - y0) * (x1 - x0));
+                if (!kMax) acc /= static_cast<float>(pw.divisor);
                 store(dst + (oy * od.w + ox) * kLanes, acc);
             }
     }

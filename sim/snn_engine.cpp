@@ -202,18 +202,10 @@ struct SnnEngine::Plan {
                 p.w = s.weight.data;
             }
             if (s.kind == ProjectionKind::AvgPool) {
-                // PyTorch's divisor: count_include_pad counts padding but not the ceil_mode overhang.
-                const Window2d& w = s.window;
                 for (int64_t oy = 0; oy < p.dst.h; ++oy)
-                    for (int64_t ox = 0; ox < p.dst.w; ++ox) {
-                        int64_t y0 = oy * w.stride_h - w.pad_top, x0 = ox * w.stride_w - w.pad_left;
-                        int64_t y1 = std::min(y0 + w.kernel_h, p.src.h + w.pad_bottom);
-                        int64_t x1 = std::min(x0 + w.kernel_w, p.src.w + w.pad_right);
-                        const int64_t padded = (y1 - y0) * (x1 - x0);
-                        y0 = std::max<int64_t>(y0, 0), x0 = std::max<int64_t>(x0, 0);
-                        y1 = std::min(y1, p.src.h), x1 = std::min(x1, p.src.w);
-                        p.inv_area.push_back(1.0f / static_cast<float>(s.count_include_pad ? padded : (y1 - y0) * (x1 - x0)));
-                    }
+                    for (int64_t ox = 0; ox < p.dst.w; ++ox)
+                        p.inv_area.push_back(
+                            1.0f / static_cast<float>(pool_window(s.window, p.src.h, p.src.w, oy, ox, s.count_include_pad).divisor));
             }
             inputs[static_cast<size_t>(s.target)].push_back(static_cast<int>(k));
             proj.push_back(std::move(p));
@@ -244,13 +236,11 @@ void SnnEngine::Plan::max_gate(int pop, State& st) const {
     const WindowCover& cover = gate_cover[static_cast<size_t>(pop)];
     for (const Spike& sp : st.fired[static_cast<size_t>(p.gate_source)]) {
         cover.each(sp.y, sp.x, [&](int32_t oy, int32_t, int32_t ox, int32_t) {
-            const int64_t y0 = std::max<int64_t>(0, oy * w.stride_h - w.pad_top), x0 = std::max<int64_t>(0, ox * w.stride_w - w.pad_left);
-            const int64_t y1 = std::min<int64_t>(s.h, oy * w.stride_h - w.pad_top + w.kernel_h);
-            const int64_t x1 = std::min<int64_t>(s.w, ox * w.stride_w - w.pad_left + w.kernel_w);
+            const PoolWindow pw = pool_window(w, s.h, s.w, oy, ox, false);
             int64_t best = -1;
             int32_t best_count = -1;
-            for (int64_t yy = y0; yy < y1; ++yy)
-                for (int64_t xx = x0; xx < x1; ++xx) {
+            for (int64_t yy = pw.y0; yy < pw.y1; ++yy)
+                for (int64_t xx = pw.x0; xx < pw.x1; ++xx) {
                     const int64_t k = (yy * s.w + xx) * s.c + sp.c;
                     if (counts[static_cast<size_t>(k)] > best_count) best_count = counts[static_cast<size_t>(k)], best = k;
                 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The paper's conversion experiments (§4.1-4.2) on our Fashion-MNIST models; results in docs/results.md.
+# Usage: scripts/paper_experiments.sh [IMAGES=2000] [OUT=out/exp]
+# Each line is one experiment; every result is a --json file that scripts/summarise_experiments.py turns into
+# the tables. Models other than ResNet-20 must first be trained (scripts/train_fmnist.py) into models/; missing
+# ones are skipped.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+images="${1:-2000}"
+out="${2:-$root/out/exp}"
+exe="$root/build/cli/neuroemu"
+[ -x "$exe" ] || "$root/scripts/setup.sh" "$root/build"
+mkdir -p "$out"
+run() {  # run NAME MODEL STEPS [--set ...]
+    local name="$1" model="$2" steps="$3"
+    shift 3
+    [ -f "$root/models/${model}_fmnist.onnx" ] || { echo "skip $name: models/${model}_fmnist.onnx not trained"; return; }
+    [ -f "$out/$name.json" ] && { echo "have $name"; return; }
+    echo "run  $name"
+    "$exe" evaluate "$root/configs/default.yaml" --set model.onnx="$root/models/${model}_fmnist.onnx" \
+        --steps "$steps" --images "$images" --set simulation.checkpoints=[32,64,128,256,350] -q \
+        --json "$out/$name.json" "$@"
+}
+comp=(--set conversion.compensation.enabled=true)
+for m in resnet20 resnet32 resnet44 resnet56; do
+    run "${m}_paper" "$m" 350                                                   # Table 2: with shortcut model
+    run "${m}_noshortcut" "$m" 350 --set conversion.shortcut_normalisation=false  # Table 2: without
+    run "${m}_comp" "$m" 350 "${comp[@]}"                                         # Table 3 (and Table 1: fit)
+done
+for m in plain20 plain32; do
+    run "${m}_paper" "$m" 350
+    run "${m}_comp" "$m" 350 "${comp[@]}"
+done
+run resnet20_beyond resnet20 350 --set conversion.v_init=0.5 --set conversion.channel_wise=true
+/usr/bin/python3 "$root/scripts/summarise_experiments.py" "$out"
