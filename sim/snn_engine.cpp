@@ -161,7 +161,7 @@ inline void add_row(float* t, const float* w) {
 // The hot path: every spike of one step through a conv projection with CO output channels known at compile
 // time (unit spikes, so a plain add), the window cover read straight from its tables.
 template <int CO>
-int64_t conv_spikes(const ProjPlan& p, const SpikeList& spikes, float* __restrict v) {
+__attribute__((noinline)) int64_t conv_spikes(const ProjPlan& p, const SpikeList& spikes, float* __restrict v) {
     const int64_t kh = p.win.kernel_h, kw = p.win.kernel_w, dw = p.dst.w;
     const int32_t* rb = p.cover.rows.begin.data();
     const int32_t* ro = p.cover.rows.out.data();
