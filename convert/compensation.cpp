@@ -31,7 +31,9 @@ ErrorFit fit_exponential(const std::vector<double>& depth, const std::vector<dou
         ss_res += (f.error[i] - fitted) * (f.error[i] - fitted);
         ss_tot += (f.error[i] - mean) * (f.error[i] - mean);
     }
-    f.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+    // Errors that do not vary (q = 1) leave only rounding in ss_tot: compare against the data's own scale.
+    const double negligible = 1e-20 * n * mean * mean;
+    f.r2 = ss_tot > negligible ? 1.0 - ss_res / ss_tot : (ss_res <= negligible ? 1.0 : 0.0);
     f.adj_r2 = 1.0 - (1.0 - f.r2) * (n - 1.0) / (n - 2.0);
     f.ok = true;
     return f;

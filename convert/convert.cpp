@@ -139,12 +139,19 @@ struct Builder {
         const Layer& reader = net.layer(layer);
         std::vector<Term> terms;
         expand(pre, -1, layer, terms);
-        // The shortcut branch of a residual Add is the one reaching back to the earlier population.
+        // The shortcut branch of a residual Add: the identity operand, or (two weight branches, a projection
+        // shortcut) the one reaching back to the earlier population.
         int shortcut_branch = -1;
         int earliest[2] = {1 << 30, 1 << 30};
+        bool identity[2] = {false, false};
         for (const Term& t : terms)
-            if (t.branch >= 0) earliest[t.branch] = std::min(earliest[t.branch], t.source);
-        if (earliest[0] != earliest[1] && earliest[0] < (1 << 30) && earliest[1] < (1 << 30))
+            if (t.branch >= 0) {
+                earliest[t.branch] = std::min(earliest[t.branch], t.source);
+                identity[t.branch] = identity[t.branch] || t.layer < 0;
+            }
+        if (identity[0] != identity[1])
+            shortcut_branch = identity[0] ? 0 : 1;
+        else if (earliest[0] != earliest[1] && earliest[0] < (1 << 30) && earliest[1] < (1 << 30))
             shortcut_branch = earliest[0] < earliest[1] ? 0 : 1;
         Population& tp = m.populations[static_cast<size_t>(target)];
         const int64_t channels = tp.channels();

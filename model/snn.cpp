@@ -182,7 +182,11 @@ void validate(const SnnModel& m, const std::string& where) {
         const std::string who = fmt::format("{}: population {} '{}'", where, i, p.name);
         if (p.shape.empty() || p.shape.size() == 2 || p.shape.size() > 3)
             throw ModelError(fmt::format("{}: shape {} must be [C, H, W] or [N]", who, shape_str(p.shape)));
-        checked_numel(p.shape, INT64_C(1) << 32);
+        try {
+            checked_numel(p.shape, INT64_C(1) << 32);
+        } catch (const Error& e) {
+            throw ModelError(fmt::format("{}: shape: {}", who, e.what()));
+        }
         if (i > 0 && p.kind == PopulationKind::Input) throw ModelError(who + ": only population 0 may be the input");
         auto per_channel = [&](const std::vector<float>& v, const char* what, bool may_be_empty) {
             if (v.empty() && may_be_empty) return;
@@ -385,7 +389,12 @@ SnnModel load_snn(const std::string& path) {
         const json& w = r.at(j, "weight", where);
         p.weight.shape = r.get<std::vector<int64_t>>(w, "shape", where + ".weight");
         const uint64_t offset = r.get<uint64_t>(w, "offset", where + ".weight");
-        const int64_t count = checked_numel(p.weight.shape, INT64_C(1) << 40);
+        int64_t count = 0;
+        try {
+            count = checked_numel(p.weight.shape, INT64_C(1) << 40);
+        } catch (const Error& e) {
+            r.fail(where + ".weight", fmt::format("shape: {}", e.what()));
+        }
         if (offset > blob_floats || static_cast<uint64_t>(count) > blob_floats - offset)
             r.fail(where + ".weight", fmt::format("offset {} + {} values runs past the {} stored", offset, count, blob_floats));
         p.weight.data.resize(static_cast<size_t>(count));
