@@ -73,17 +73,30 @@ ZetaSearch search_zeta(const SnnModel& model, const ImageSet& train,
             const double z = centre + k * options.step;
             if (z > 1.0 && z < s.tau_max) grid.push_back(z);
         }
+        if (grid.empty() && 1.0 + options.step < s.tau_max) grid.push_back(1.0 + options.step);  // q far below 1
     }
-    for (double z : grid) {
-        SnnModel trial = model;
-        scale_weights(trial, z);
-        const SnnResult r = SnnEngine(trial).evaluate(train, norm, sim);
+    auto trial = [&](double z) {
+        SnnModel m = model;
+        scale_weights(m, z);
+        const SnnResult r = SnnEngine(m).evaluate(train, norm, sim);
         s.trials.push_back({z, r.accuracy(r.steps)});
-    }
-    s.best = s.trials[0].zeta;
-    double best_acc = s.trials[0].accuracy;
-    for (const auto& t : s.trials)
-        if (t.accuracy > best_acc || (options.zeta > 0 && t.zeta == options.zeta)) best_acc = t.accuracy, s.best = t.zeta;
+    };
+    for (double z : grid) trial(z);
+    auto pick = [&] {
+        s.best = s.trials[0].zeta;
+        double best_acc = s.trials[0].accuracy;
+        for (const auto& t : s.trials)
+            if (t.accuracy > best_acc || (options.zeta > 0 && t.zeta == options.zeta)) best_acc = t.accuracy, s.best = t.zeta;
+    };
+    pick();
+    // Step on past the grid's upper end while accuracy still improves there (and ζ stays below τ_max).
+    if (options.zeta <= 0 && !grid.empty())
+        for (int extra = 0; extra < options.max_extra_steps && s.best == s.trials.back().zeta; ++extra) {
+            const double z = s.best + options.step;
+            if (z >= s.tau_max) break;
+            trial(z);
+            pick();
+        }
     return s;
 }
 

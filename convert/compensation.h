@@ -29,6 +29,7 @@ struct CompensationOptions {
     int64_t steps = 100;      // time steps per trial
     double step = 0.01;       // ζ grid spacing
     int candidates = 5;       // grid points each side of q
+    int max_extra_steps = 20; // steps past the grid's top while the top keeps winning
 };
 
 struct ZetaTrial {

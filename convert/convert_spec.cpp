@@ -57,6 +57,9 @@ std::vector<ParamSpec> conversion_params() {
         ParamSpec("conversion.compensation.candidates", ParamKind::Int, std::to_string(k.candidates), "",
                   "ζ grid points on each side of q.")
             .range(0, 1000),
+        ParamSpec("conversion.compensation.extra_steps", ParamKind::Int, std::to_string(k.max_extra_steps), "",
+                  "Further steps past the grid's top while the top ζ keeps being the best (bounded by τ_max).")
+            .range(0, 1000),
     };
 }
 
@@ -86,6 +89,7 @@ CompensationOptions compensation_options(const Settings& s) {
     o.steps = s.get_int("conversion.compensation.steps");
     o.step = s.get_real("conversion.compensation.step");
     o.candidates = static_cast<int>(s.get_int("conversion.compensation.candidates"));
+    o.max_extra_steps = static_cast<int>(s.get_int("conversion.compensation.extra_steps"));
     return o;
 }
 

@@ -612,6 +612,7 @@ TEST(Compensation, SearchZetaTriesTheGridAroundQ) {
     CompensationOptions co;
     co.step = 0.01;
     co.candidates = 3;
+    co.max_extra_steps = 0;
     const ZetaSearch s = search_zeta(m, train, {}, sim, co, fit, base);
     double last_rate = 0;
     for (size_t i = 1; i < m.populations.size(); ++i)
@@ -639,6 +640,40 @@ TEST(Compensation, SearchZetaTriesTheGridAroundQ) {
     for (const auto& tr : s.trials)
         if (tr.zeta == s.best) best_acc = tr.accuracy;
     EXPECT_EQ(best_acc, best);
+}
+
+// Past the grid, the search keeps stepping up only while the top ζ is the best so far, stays below τ_max, and
+// stops after max_extra_steps.
+TEST(Compensation, SearchZetaStepsOnWhileTheTopWins) {
+    const Network ann = import_onnx_file(kModels + "resnet8_fmnist.onnx");
+    const ImageSet train = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 6);
+    const SnnModel m = build_snn(ann, calibrate(ann, train, {}, 99.9, false, 2), ConversionOptions{});
+    SnnOptions sim;
+    sim.steps = 8;  // short: higher ζ fires earlier, so the top of the grid tends to win
+    sim.threads = 2;
+    const SnnResult base = SnnEngine(m).evaluate(train, {}, sim);
+    ErrorFit fit;
+    fit.ok = true;
+    fit.q = 1.0;
+    CompensationOptions co;
+    co.step = 0.05;
+    co.candidates = 1;  // grid: 1.05 only
+    co.max_extra_steps = 4;
+    const ZetaSearch s = search_zeta(m, train, {}, sim, co, fit, base);
+    ASSERT_GE(s.trials.size(), 2u);
+    ASSERT_LE(s.trials.size(), 2u + 4u);
+    EXPECT_NEAR(s.trials[1].zeta, 1.05, 1e-12);
+    for (size_t i = 2; i < s.trials.size(); ++i) {
+        EXPECT_NEAR(s.trials[i].zeta, s.trials[i - 1].zeta + 0.05, 1e-12);
+        EXPECT_LT(s.trials[i].zeta, s.tau_max);
+        // It only stepped because the previous top was strictly the best of everything tried before it.
+        for (size_t j = 0; j + 1 < i; ++j) EXPECT_GT(s.trials[i - 1].accuracy, s.trials[j].accuracy) << i << " " << j;
+    }
+    // It stopped because the top lost, the budget ran out, or the next step would reach τ_max.
+    const auto& last = s.trials.back();
+    bool top_best = true;
+    for (size_t j = 0; j + 1 < s.trials.size(); ++j) top_best = top_best && last.accuracy > s.trials[j].accuracy;
+    EXPECT_TRUE(!top_best || s.trials.size() == 2u + 4u || last.zeta + 0.05 >= s.tau_max);
 }
 
 // ---------------------------------------------------------------------------------------------------------
