@@ -169,18 +169,26 @@ __attribute__((noinline)) int64_t conv_spikes(const ProjPlan& p, const SpikeList
     const int32_t* cb = p.cover.cols.begin.data();
     const int32_t* co = p.cover.cols.out.data();
     const int32_t* ck = p.cover.cols.k.data();
+    // Stride-1 3x3 kernels, spikes whose nine targets all exist: fixed offsets, no table walk.
+    const bool fast3 = p.win.stride_h == 1 && p.win.stride_w == 1 && kh == 3 && kw == 3;
+    int64_t off[9];
+    for (int k = 0; k < 9; ++k) off[k] = ((p.win.pad_top - k / 3) * dw + (p.win.pad_left - k % 3)) * CO;
+    const int32_t y_lo = 2 - p.win.pad_top, y_hi = static_cast<int32_t>(p.dst.h) - p.win.pad_top;  // y in [y_lo, y_hi)
+    const int32_t x_lo = 2 - p.win.pad_left, x_hi = static_cast<int32_t>(dw) - p.win.pad_left;
     int64_t reached = 0;
     for (const Spike& s : spikes) {
         const float* __restrict wc = p.w.data() + s.c * kh * kw * CO;
+        if (fast3 && s.y >= y_lo && s.y < y_hi && s.x >= x_lo && s.x < x_hi) {
+            float* __restrict base = v + (s.y * dw + s.x) * CO;
+            for (int k = 0; k < 9; ++k) add_row<CO>(base + off[k], wc + k * CO);
+            reached += 9 * CO;
+            continue;
+        }
         const int32_t r0 = rb[s.y], r1 = rb[s.y + 1], c0 = cb[s.x], c1 = cb[s.x + 1];
         for (int32_t r = r0; r < r1; ++r) {
             float* __restrict vrow = v + ro[r] * dw * CO;
             const float* __restrict wrow = wc + rk[r] * kw * CO;
-            for (int32_t c = c0; c < c1; ++c) {
-                float* __restrict t = vrow + co[c] * CO;
-                const float* __restrict w = wrow + ck[c] * CO;
-                add_row<CO>(t, w);
-            }
+            for (int32_t c = c0; c < c1; ++c) add_row<CO>(vrow + co[c] * CO, wrow + ck[c] * CO);
         }
         reached += static_cast<int64_t>(r1 - r0) * (c1 - c0) * CO;
     }
@@ -244,11 +252,14 @@ struct SnnEngine::Plan {
     std::vector<std::vector<float>> lambda;      // per population, per channel
     std::vector<WindowCover> gate_cover;         // per population (MaxGate only)
     std::vector<char> uniform_threshold;         // per population: one threshold for all channels
+    std::vector<std::vector<float>> bias;        // per population, per channel (zeros without bias)
+    std::vector<char> fed_by_input;              // per population: has a projection from the input
 
     explicit Plan(const SnnModel& m) : model(m) {
         validate(model, "model '" + model.name + "'");
         const size_t n = model.populations.size();
         inputs.resize(n);
+        fed_by_input.assign(n, 0);
         for (size_t i = 0; i < n; ++i) {
             const Population& p = model.populations[i];
             geo.push_back(geometry(p.shape));
@@ -259,6 +270,7 @@ struct SnnEngine::Plan {
                 return out;
             };
             threshold.push_back(expand(p.threshold, 1.0f));
+            bias.push_back(expand(p.bias, 0.0f));
             lambda.push_back(expand(p.lambda, 1.0f));
             uniform_threshold.push_back(std::all_of(threshold.back().begin(), threshold.back().end(),
                                                     [&](float t) { return t == threshold.back()[0]; }));
@@ -293,6 +305,7 @@ struct SnnEngine::Plan {
                             1.0f / static_cast<float>(pool_window(s.window, p.src.h, p.src.w, oy, ox, s.count_include_pad).divisor));
             }
             inputs[static_cast<size_t>(s.target)].push_back(static_cast<int>(k));
+            if (s.source == 0) fed_by_input[static_cast<size_t>(s.target)] = 1;
             proj.push_back(std::move(p));
         }
     }
@@ -300,7 +313,7 @@ struct SnnEngine::Plan {
     void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
                   const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const;
     void max_gate(int pop, State& st) const;
-    void fire(int pop, State& st) const;
+    void fire(int pop, State& st, bool per_neuron_constant) const;
     int64_t decide(State& st) const;
 };
 
@@ -338,11 +351,13 @@ void SnnEngine::Plan::max_gate(int pop, State& st) const {
 
 // Adds the constant current, then fires every neuron at or above threshold (at most once per step) and resets
 // it. Walks [H][W][C] in order, so spikes come out sorted by index with their coordinates.
-void SnnEngine::Plan::fire(int pop, State& st) const {
+void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
     const size_t i = static_cast<size_t>(pop);
     const Geometry& g = geo[i];
     float* __restrict v = st.v[i].data();
-    const float* __restrict cst = st.constant[i].data();
+    // The constant current: per neuron when the analog input feeds this population, else the bias per channel.
+    const float* __restrict cst = per_neuron_constant ? st.constant[i].data() : bias[i].data();
+    const int64_t cst_stride = per_neuron_constant ? g.c : 0;  // advance per pixel
     const float* th = threshold[i].data();
     int32_t* cnt = st.count[i].data();
     auto& fired = st.fired[i];
@@ -356,9 +371,9 @@ void SnnEngine::Plan::fire(int pop, State& st) const {
     if (g.c % 16 == 0 && uniform_threshold[i]) {
         const __m512 t = _mm512_set1_ps(th[0]);
         for (int64_t y = 0, k = 0; y < g.h; ++y)
-            for (int64_t x = 0; x < g.w; ++x)
+            for (int64_t x = 0; x < g.w; ++x, cst += cst_stride)
                 for (int64_t c = 0; c < g.c; c += 16, k += 16) {
-                    const __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + k));
+                    const __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + c));
                     _mm512_storeu_ps(v + k, sum);
                     for (__mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ); m; m &= static_cast<__mmask16>(m - 1)) {
                         const int b = __builtin_ctz(m);
@@ -369,9 +384,9 @@ void SnnEngine::Plan::fire(int pop, State& st) const {
     }
 #endif
     for (int64_t y = 0, k = 0; y < g.h; ++y)
-        for (int64_t x = 0; x < g.w; ++x)
+        for (int64_t x = 0; x < g.w; ++x, cst += cst_stride)
             for (int64_t c = 0; c < g.c; ++c, ++k) {
-                v[k] += cst[k];
+                v[k] += cst[c];
                 if (v[k] >= th[c]) spike(k, y, x, c);
             }
 }
@@ -463,7 +478,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
                 for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
                 continue;
             }
-            fire(static_cast<int>(i), st);
+            fire(static_cast<int>(i), st, fed_by_input[i] && o.encoding == InputEncoding::Current);
             st.spikes[i] += static_cast<int64_t>(fired.size());
         }
         st.correct[static_cast<size_t>(t - 1)] += decide(st) == set.labels[static_cast<size_t>(image)];
