@@ -353,7 +353,7 @@ void SnnEngine::Plan::max_gate(int pop, State& st) const {
 // it. Walks [H][W][C] in order, so spikes come out sorted by index with their coordinates.
 void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
     const size_t i = static_cast<size_t>(pop);
-    const Geometry& g = geo[i];
+    const Geometry g = geo[i];  // a copy: the stores below must not make the compiler re-read the bounds
     float* __restrict v = st.v[i].data();
     // The constant current: per neuron when the analog input feeds this population, else the bias per channel.
     const float* __restrict cst = per_neuron_constant ? st.constant[i].data() : bias[i].data();
@@ -369,16 +369,26 @@ void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
     };
 #if defined(__AVX512F__)
     if (g.c % 16 == 0 && uniform_threshold[i]) {
+        // Sixteen neurons at a time: integrate, compare, reset and count under the spike mask; only the spike
+        // list is written bit by bit.
         const __m512 t = _mm512_set1_ps(th[0]);
+        const __m512 reset_to = subtract ? t : _mm512_setzero_ps();
+        const __m512i one = _mm512_set1_epi32(1);
         for (int64_t y = 0, k = 0; y < g.h; ++y)
             for (int64_t x = 0; x < g.w; ++x, cst += cst_stride)
                 for (int64_t c = 0; c < g.c; c += 16, k += 16) {
-                    const __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + c));
-                    _mm512_storeu_ps(v + k, sum);
-                    for (__mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ); m; m &= static_cast<__mmask16>(m - 1)) {
-                        const int b = __builtin_ctz(m);
-                        spike(k + b, y, x, c + b);
+                    __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + c));
+                    const __mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ);
+                    if (m) {
+                        sum = subtract ? _mm512_mask_sub_ps(sum, m, sum, reset_to) : _mm512_mask_mov_ps(sum, m, reset_to);
+                        _mm512_storeu_si512(cnt + k, _mm512_mask_add_epi32(_mm512_loadu_si512(cnt + k), m,
+                                                                            _mm512_loadu_si512(cnt + k), one));
+                        for (unsigned bits = m; bits; bits &= bits - 1) {
+                            const int b = __builtin_ctz(bits);
+                            fired.add(k + b, y, x, c + b);
+                        }
                     }
+                    _mm512_storeu_ps(v + k, sum);
                 }
         return;
     }
