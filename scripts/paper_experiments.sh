@@ -22,7 +22,7 @@ run() {  # run NAME MODEL STEPS [--set ...]
         --json "$out/$name.json" "$@"
 }
 comp=(--set conversion.compensation.enabled=true)
-for m in resnet20 resnet32 resnet44 resnet56; do
+for m in resnet8 resnet20 resnet32 resnet44 resnet56; do
     run "${m}_paper" "$m" 350                                                   # Table 2: with shortcut model
     run "${m}_noshortcut" "$m" 350 --set conversion.shortcut_normalisation=false  # Table 2: without
     run "${m}_comp" "$m" 350 "${comp[@]}"                                         # Table 3 (and Table 1: fit)
@@ -32,4 +32,5 @@ for m in plain20 plain32; do
     run "${m}_comp" "$m" 350 "${comp[@]}"
 done
 run resnet20_beyond resnet20 350 --set conversion.v_init=0.5 --set conversion.channel_wise=true
+run resnet20_beyond_comp resnet20 350 --set conversion.v_init=0.5 --set conversion.channel_wise=true "${comp[@]}"
 /usr/bin/python3 "$root/scripts/summarise_experiments.py" "$out"

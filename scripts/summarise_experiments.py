@@ -32,7 +32,7 @@ def main():
     print("Table 2 analogue (error rates; T = 350)\n")
     print("| depth | ANN | without shortcut model | (loss) | with shortcut model | (loss) | images |")
     print("|---|---|---|---|---|---|---|")
-    for depth in (20, 32, 44, 56):
+    for depth in (8, 20, 32, 44, 56):
         a, b = load(d, f"resnet{depth}_noshortcut"), load(d, f"resnet{depth}_paper")
         if not (a and b):
             continue
@@ -42,7 +42,7 @@ def main():
     print("\nTable 3 analogue (error rates, T = 350; Ē = mean a/λ − r over all spiking neurons)\n")
     print("| net | ANN | S-net | Ē | S-net (comp.) | Ē (comp.) | ζ |")
     print("|---|---|---|---|---|---|---|")
-    for net in ("plain20", "plain32", "resnet20", "resnet32", "resnet44", "resnet56"):
+    for net in ("plain20", "plain32", "resnet8", "resnet20", "resnet32", "resnet44", "resnet56"):
         a, b = load(d, f"{net}_paper"), load(d, f"{net}_comp")
         if not (a and b):
             continue
@@ -52,7 +52,7 @@ def main():
     print("\nTable 1 analogue (fit of Ē = p·q^l on the compensation subset)\n")
     print("| net | p | q | adj. R² | layers |")
     print("|---|---|---|---|---|")
-    for net in ("plain20", "plain32", "resnet20", "resnet32", "resnet44", "resnet56"):
+    for net in ("plain20", "plain32", "resnet8", "resnet20", "resnet32", "resnet44", "resnet56"):
         b = load(d, f"{net}_comp")
         if not b or not b.get("compensation"):
             continue
