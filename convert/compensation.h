@@ -26,7 +26,7 @@ struct CompensationOptions {
     bool enabled = false;
     double zeta = 0;          // > 0: use this ζ, no search
     int64_t images = 500;     // training images for the fit and the search
-    int64_t steps = 100;      // time steps per trial
+    int64_t steps = 100;      // time steps per trial (the CLI default: simulation.steps)
     double step = 0.01;       // ζ grid spacing
     int candidates = 5;       // grid points each side of q
     int max_extra_steps = 20; // steps past the grid's top while the top keeps winning

@@ -48,9 +48,10 @@ std::vector<ParamSpec> conversion_params() {
         ParamSpec("conversion.compensation.images", ParamKind::Int, std::to_string(k.images), "images",
                   "Training images for the error fit and the ζ search (taken after the calibration images).")
             .range(1, 100000000),
-        ParamSpec("conversion.compensation.steps", ParamKind::Int, std::to_string(k.steps), "steps",
-                  "Time steps of each ζ trial.")
-            .range(1, 1000000),
+        ParamSpec("conversion.compensation.steps", ParamKind::Int, "0", "steps",
+                  "Time steps of each ζ trial; 0 = simulation.steps (ζ is best chosen at the T it will run at: "
+                  "a ζ that helps early can over-fire later).")
+            .range(0, 1000000),
         ParamSpec("conversion.compensation.step", ParamKind::Real, "0.01", "",
                   "Spacing of the ζ grid.")
             .range(1e-6, 10),
@@ -87,6 +88,7 @@ CompensationOptions compensation_options(const Settings& s) {
     o.zeta = s.get_real("conversion.compensation.zeta");
     o.images = s.get_int("conversion.compensation.images");
     o.steps = s.get_int("conversion.compensation.steps");
+    if (o.steps == 0) o.steps = s.get_int("simulation.steps");
     o.step = s.get_real("conversion.compensation.step");
     o.candidates = static_cast<int>(s.get_int("conversion.compensation.candidates"));
     o.max_extra_steps = static_cast<int>(s.get_int("conversion.compensation.extra_steps"));

@@ -21,7 +21,7 @@ run() {  # run NAME MODEL STEPS [--set ...]
         --steps "$steps" --images "$images" --set simulation.checkpoints=[32,64,128,256,350] -q \
         --json "$out/$name.json" "$@"
 }
-comp=(--set conversion.compensation.enabled=true)
+comp=(--set conversion.compensation.enabled=true --set conversion.compensation.images=300)
 for m in resnet8 resnet20 resnet32 resnet44 resnet56; do
     run "${m}_paper" "$m" 350                                                   # Table 2: with shortcut model
     run "${m}_noshortcut" "$m" 350 --set conversion.shortcut_normalisation=false  # Table 2: without
