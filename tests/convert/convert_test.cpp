@@ -20,6 +20,7 @@
 #include "model/onnx_import.h"
 #include "sim/ann_engine.h"
 #include "sim/snn_engine.h"
+#include "tests/support/builders.h"
 
 namespace neuroemu {
 namespace {
@@ -28,23 +29,6 @@ using ::testing::HasSubstr;
 
 const std::string kModels = std::string(NEUROEMU_SOURCE_DIR) + "/models/";
 const std::string kData = "/usr/share/datasets/fashion-mnist/";
-
-Window2d window(int k, int s, int p) {
-    Window2d w;
-    w.kernel_h = w.kernel_w = k;
-    w.stride_h = w.stride_w = s;
-    w.pad_top = w.pad_left = w.pad_bottom = w.pad_right = p;
-    return w;
-}
-
-Layer layer(const std::string& name, OpKind kind, std::vector<int> inputs, LayerAttrs attrs = {}) {
-    Layer l;
-    l.name = name;
-    l.kind = kind;
-    l.inputs = std::move(inputs);
-    l.attrs = std::move(attrs);
-    return l;
-}
 
 Layer conv(const std::string& name, int from, std::vector<int64_t> shape, std::vector<float> w, std::vector<float> b,
            Window2d win) {

@@ -4,20 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/builders.h"
 
 namespace neuroemu {
 namespace {
 
 using ::testing::HasSubstr;
-
-Window2d window(int k, int s, int p, bool ceil = false) {
-    Window2d w;
-    w.kernel_h = w.kernel_w = k;
-    w.stride_h = w.stride_w = s;
-    w.pad_top = w.pad_left = w.pad_bottom = w.pad_right = p;
-    w.ceil_mode = ceil;
-    return w;
-}
 
 Layer conv(const std::string& name, int from, int64_t cin, int64_t cout, int k, int s, int p) {
     Layer l;
@@ -25,15 +17,6 @@ Layer conv(const std::string& name, int from, int64_t cin, int64_t cout, int k, 
     l.kind = OpKind::Conv2d;
     l.inputs = {from};
     l.attrs = Conv2dAttrs{window(k, s, p), Tensor({cout, cin, k, k}), Tensor({cout})};
-    return l;
-}
-
-Layer simple(const std::string& name, OpKind kind, std::vector<int> inputs, LayerAttrs attrs = {}) {
-    Layer l;
-    l.name = name;
-    l.kind = kind;
-    l.inputs = std::move(inputs);
-    l.attrs = std::move(attrs);
     return l;
 }
 
@@ -60,16 +43,16 @@ TEST(Network, PoolingCeilModeMatchesPyTorch) {
     Network net;
     net.add_input("x", {1, 6, 6});
     // PyTorch MaxPool2d(3, 2, ceil_mode=True) on 6x6: ceil((6 - 3) / 2) + 1 = 3
-    const int a = net.add(simple("p", OpKind::MaxPool, {0}, PoolAttrs{window(3, 2, 0, true), false}));
+    const int a = net.add(layer("p", OpKind::MaxPool, {0}, PoolAttrs{window(3, 2, 0, true), false}));
     EXPECT_EQ(net.layer(a).shape, (std::vector<int64_t>{1, 3, 3}));
     // MaxPool2d(2, 2, padding=1, ceil_mode=True) on 6x6: ceil((6 + 2 - 2) / 2) + 1 = 4; the last window starts
     // at 3 * 2 = 6 < 6 + 1 (inside input or left padding), so PyTorch keeps it.
-    const int b = net.add(simple("q", OpKind::MaxPool, {0}, PoolAttrs{window(2, 2, 1, true), false}));
+    const int b = net.add(layer("q", OpKind::MaxPool, {0}, PoolAttrs{window(2, 2, 1, true), false}));
     EXPECT_EQ(net.layer(b).shape, (std::vector<int64_t>{1, 4, 4}));
     // MaxPool2d(2, 2, ceil_mode=True) on 5x5: ceil(3 / 2) + 1 = 3; the last window starts at 4 < 5: kept.
     Network odd;
     odd.add_input("x", {1, 5, 5});
-    const int c = odd.add(simple("r", OpKind::MaxPool, {0}, PoolAttrs{window(2, 2, 0, true), false}));
+    const int c = odd.add(layer("r", OpKind::MaxPool, {0}, PoolAttrs{window(2, 2, 0, true), false}));
     EXPECT_EQ(odd.layer(c).shape, (std::vector<int64_t>{1, 3, 3}));
 }
 
@@ -79,16 +62,16 @@ TEST(Network, InconsistentShapesNameTheLayer) {
     EXPECT_THAT(model_error(net, conv("conv1", 0, 4, 8, 3, 1, 1)),
                 HasSubstr("layer 'conv1' (Conv2d): weight [8, 4, 3, 3] expects 4 input channels, the input has 3"));
     const int c = net.add(conv("c", 0, 3, 8, 1, 2, 0));
-    EXPECT_THAT(model_error(net, simple("sum", OpKind::Add, {0, c})), HasSubstr("input shapes differ"));
-    EXPECT_THAT(model_error(net, simple("fc", OpKind::Linear, {c}, LinearAttrs{Tensor({10, 5}), Tensor()})),
+    EXPECT_THAT(model_error(net, layer("sum", OpKind::Add, {0, c})), HasSubstr("input shapes differ"));
+    EXPECT_THAT(model_error(net, layer("fc", OpKind::Linear, {c}, LinearAttrs{Tensor({10, 5}), Tensor()})),
                 HasSubstr("expects a flattened input"));
-    const int f = net.add(simple("flat", OpKind::Flatten, {c}));
+    const int f = net.add(layer("flat", OpKind::Flatten, {c}));
     EXPECT_EQ(net.layer(f).shape, (std::vector<int64_t>{8 * 4 * 4}));
-    EXPECT_THAT(model_error(net, simple("fc", OpKind::Linear, {f}, LinearAttrs{Tensor({10, 5}), Tensor()})),
+    EXPECT_THAT(model_error(net, layer("fc", OpKind::Linear, {f}, LinearAttrs{Tensor({10, 5}), Tensor()})),
                 HasSubstr("weight has shape [10, 5], expected [out, 128]"));
-    EXPECT_THAT(model_error(net, simple("big", OpKind::MaxPool, {0}, PoolAttrs{window(9, 1, 0), false})),
+    EXPECT_THAT(model_error(net, layer("big", OpKind::MaxPool, {0}, PoolAttrs{window(9, 1, 0), false})),
                 HasSubstr("kernel 9 is larger than the padded input"));
-    EXPECT_THAT(model_error(net, simple("late", OpKind::ReLU, {99})), HasSubstr("input id 99 does not exist"));
+    EXPECT_THAT(model_error(net, layer("late", OpKind::ReLU, {99})), HasSubstr("input id 99 does not exist"));
 }
 
 TEST(Network, AbsurdInputShapesAreRejected) {
@@ -102,11 +85,11 @@ TEST(Network, NeuronsSitAtReluPoolingAndOutput) {
     Network net;
     net.add_input("x", {1, 8, 8});
     const int c = net.add(conv("c", 0, 1, 4, 3, 1, 1));
-    const int r = net.add(simple("r", OpKind::ReLU, {c}));
-    const int m = net.add(simple("m", OpKind::MaxPool, {r}, PoolAttrs{window(2, 2, 0), false}));
-    const int g = net.add(simple("g", OpKind::GlobalAvgPool, {m}));
-    const int f = net.add(simple("f", OpKind::Flatten, {g}));
-    const int fc = net.add(simple("fc", OpKind::Linear, {f}, LinearAttrs{Tensor({3, 4}), Tensor({3})}));
+    const int r = net.add(layer("r", OpKind::ReLU, {c}));
+    const int m = net.add(layer("m", OpKind::MaxPool, {r}, PoolAttrs{window(2, 2, 0), false}));
+    const int g = net.add(layer("g", OpKind::GlobalAvgPool, {m}));
+    const int f = net.add(layer("f", OpKind::Flatten, {g}));
+    const int fc = net.add(layer("fc", OpKind::Linear, {f}, LinearAttrs{Tensor({3, 4}), Tensor({3})}));
     EXPECT_EQ(if_neuron_count(net, c), 0);
     EXPECT_EQ(if_neuron_count(net, r), 4 * 8 * 8);
     EXPECT_EQ(if_neuron_count(net, m), 0);

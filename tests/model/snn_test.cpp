@@ -18,6 +18,7 @@
 #include <random>
 
 #include "common/error.h"
+#include "tests/support/builders.h"
 
 namespace neuroemu {
 namespace {
@@ -48,18 +49,6 @@ Population pop(const std::string& name, PopulationKind kind, std::vector<int64_t
     p.shape = std::move(shape);
     p.lambda = {1.0f};
     if (kind == PopulationKind::IF) p.threshold = {1.0f};
-    return p;
-}
-
-Projection proj(const std::string& name, ProjectionKind kind, int source, int target, Tensor weight,
-                Window2d w = {}) {
-    Projection p;
-    p.name = name;
-    p.kind = kind;
-    p.source = source;
-    p.target = target;
-    p.weight = std::move(weight);
-    p.window = w;
     return p;
 }
 
@@ -96,14 +85,14 @@ SnnModel full_model() {
     conv.data[0] = -0.0f;
     conv.data[1] = std::numeric_limits<float>::denorm_min();
     conv.data[2] = std::numeric_limits<float>::max();
-    m.projections.push_back(proj("conv1", ProjectionKind::Conv, 0, 1, conv, window(3, 3, 1, 1, 1, 1, 1, 1)));
-    Projection pool = proj("avg", ProjectionKind::AvgPool, 2, 3, Tensor({2}, {0.75f, 1.25f}), window(2, 2, 1, 1, 1, 0, 0, 1, true));
+    m.projections.push_back(projection("conv1", ProjectionKind::Conv, 0, 1, conv, window(3, 3, 1, 1, 1, 1, 1, 1)));
+    Projection pool = projection("avg", ProjectionKind::AvgPool, 2, 3, Tensor({2}, {0.75f, 1.25f}), window(2, 2, 1, 1, 1, 0, 0, 1, true));
     pool.count_include_pad = true;
     m.projections.push_back(pool);
-    Projection id = proj("pool->relu2", ProjectionKind::Identity, 2, 3, Tensor({2}, {3.0f, 0.5f}));
+    Projection id = projection("pool->relu2", ProjectionKind::Identity, 2, 3, Tensor({2}, {3.0f, 0.5f}));
     id.shortcut = true;
     m.projections.push_back(id);
-    m.projections.push_back(proj("fc", ProjectionKind::Linear, 3, 4, random_tensor({4, 18}, rng)));
+    m.projections.push_back(projection("fc", ProjectionKind::Linear, 3, 4, random_tensor({4, 18}, rng)));
     m.output = 4;
     m.reset = ResetMode::Zero;
     m.v_init = 0.25f;
@@ -491,8 +480,8 @@ TEST(SnnModel, SynapseCountMatchesEnumeration) {
         m.populations.push_back(pop("in", PopulationKind::Input, c.in));
         m.populations.push_back(pop("out", PopulationKind::IF, out));
         m.output = 1;
-        Projection p = c.conv ? proj("p", ProjectionKind::Conv, 0, 1, Tensor({c.cout, c.in[0], c.w.kernel_h, c.w.kernel_w}), c.w)
-                              : proj("p", ProjectionKind::AvgPool, 0, 1, Tensor({c.in[0]}), c.w);
+        Projection p = c.conv ? projection("p", ProjectionKind::Conv, 0, 1, Tensor({c.cout, c.in[0], c.w.kernel_h, c.w.kernel_w}), c.w)
+                              : projection("p", ProjectionKind::AvgPool, 0, 1, Tensor({c.in[0]}), c.w);
         m.projections.push_back(p);
         ASSERT_NO_THROW(validate(m, "case"));
         int64_t pairs = 0;

@@ -22,20 +22,12 @@
 #include "convert/convert.h"
 #include "data/idx_dataset.h"
 #include "model/zoo.h"
+#include "tests/support/builders.h"
 
 namespace neuroemu {
 namespace {
 
 const std::string kData = "/usr/share/datasets/fashion-mnist/";
-
-Window2d window(int k, int s, int p, bool ceil = false) {
-    Window2d w;
-    w.kernel_h = w.kernel_w = k;
-    w.stride_h = w.stride_w = s;
-    w.pad_top = w.pad_left = w.pad_bottom = w.pad_right = p;
-    w.ceil_mode = ceil;
-    return w;
-}
 
 // k / denom with k uniform in [lo * denom, hi * denom]: exact in float, and so are sums of a few thousand.
 float dyadic(std::mt19937& rng, double lo, double hi, int denom = 16) {
@@ -78,19 +70,6 @@ Population gate_pop(const std::string& name, const SnnModel& m, int source, cons
     const auto& s = m.populations[static_cast<size_t>(source)];
     p.shape = window_output_shape(name, s.shape, s.channels(), w, false);
     p.lambda = {1.0f};
-    return p;
-}
-
-Projection projection(const std::string& name, ProjectionKind kind, int source, int target, Tensor weight,
-                      Window2d w = {}, bool count_include_pad = false) {
-    Projection p;
-    p.name = name;
-    p.kind = kind;
-    p.source = source;
-    p.target = target;
-    p.weight = std::move(weight);
-    p.window = w;
-    p.count_include_pad = count_include_pad;
     return p;
 }
 
