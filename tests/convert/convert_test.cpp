@@ -582,14 +582,23 @@ TEST(Compensation, ScaleWeightsScalesSynapsesOnly) {
 // The zeta search tries zeta = 1 first (the baseline), then a grid of `step` around the fitted q kept inside
 // (1, tau_max), tau_max = 1 / the last hidden spiking layer's largest rate; each trial's accuracy is that of the
 // model with weights x zeta evaluated independently here, and the best is the most accurate.
+// The search's inputs: resnet8 converted with 6 training images, simulated for 8 steps on them.
+struct SearchSetup {
+    Network ann = import_onnx_file(kModels + "resnet8_fmnist.onnx");
+    ImageSet train = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 6);
+    SnnModel m = build_snn(ann, calibrate(ann, train, {}, 99.9, false, 2), ConversionOptions{});
+    SnnOptions sim = [] {
+        SnnOptions o;
+        o.steps = 8;  // short: higher ζ fires earlier, so the top of a grid tends to win
+        o.threads = 2;
+        return o;
+    }();
+    SnnResult base = SnnEngine(m).evaluate(train, {}, sim);
+};
+
 TEST(Compensation, SearchZetaTriesTheGridAroundQ) {
-    const Network ann = import_onnx_file(kModels + "resnet8_fmnist.onnx");
-    const ImageSet train = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 6);
-    const SnnModel m = build_snn(ann, calibrate(ann, train, {}, 99.9, false, 2), ConversionOptions{});
-    SnnOptions sim;
-    sim.steps = 8;
-    sim.threads = 2;
-    const SnnResult base = SnnEngine(m).evaluate(train, {}, sim);
+    const SearchSetup set;
+    const auto& [ann, train, m, sim, base] = set;
     ErrorFit fit;
     fit.ok = true;
     fit.q = 1.02;
@@ -629,13 +638,8 @@ TEST(Compensation, SearchZetaTriesTheGridAroundQ) {
 // Past the grid, the search keeps stepping up only while the top ζ is the best so far, stays below τ_max, and
 // stops after max_extra_steps.
 TEST(Compensation, SearchZetaStepsOnWhileTheTopWins) {
-    const Network ann = import_onnx_file(kModels + "resnet8_fmnist.onnx");
-    const ImageSet train = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 6);
-    const SnnModel m = build_snn(ann, calibrate(ann, train, {}, 99.9, false, 2), ConversionOptions{});
-    SnnOptions sim;
-    sim.steps = 8;  // short: higher ζ fires earlier, so the top of the grid tends to win
-    sim.threads = 2;
-    const SnnResult base = SnnEngine(m).evaluate(train, {}, sim);
+    const SearchSetup set;
+    const auto& [ann, train, m, sim, base] = set;
     ErrorFit fit;
     fit.ok = true;
     fit.q = 1.0;
