@@ -31,7 +31,8 @@ struct AnnResult {
 };
 
 // Sees chosen layers' activations as the engine computes them: fn(worker, image, layer, values) with the
-// layer's output for that image in [C][H][W] (or [N]) order. `layers` is indexed by layer id.
+// layer's output for that image in [C][H][W] (or [N]) order. `layers` is indexed by layer id. A Conv2d whose
+// only reader is a ReLU is computed with the ReLU fused in, so tapping it shows the ReLU's output.
 struct ActivationTap {
     std::vector<char> layers;
     std::function<void(int worker, int64_t image, int layer, const float* values)> fn;
