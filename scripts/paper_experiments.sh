@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 images="${1:-2000}"
 out="${2:-$root/out/exp}"
-exe="$root/build/cli/neuroemu"
+exe="${NEUROEMU:-$root/build/cli/neuroemu}"  # NEUROEMU: another build, e.g. a copy kept while rebuilding
 [ -x "$exe" ] || "$root/scripts/setup.sh" "$root/build"
 mkdir -p "$out"
 run() {  # run NAME MODEL STEPS [--set ...]
@@ -22,15 +22,14 @@ run() {  # run NAME MODEL STEPS [--set ...]
         --json "$out/$name.json" "$@"
 }
 comp=(--set conversion.compensation.enabled=true --set conversion.compensation.images=300)
-for m in resnet8 resnet20 resnet32 resnet44 resnet56; do
-    run "${m}_paper" "$m" 350                                                   # Table 2: with shortcut model
-    run "${m}_noshortcut" "$m" 350 --set conversion.shortcut_normalisation=false  # Table 2: without
-    run "${m}_comp" "$m" 350 "${comp[@]}"                                         # Table 3 (and Table 1: fit)
-done
-for m in plain20 plain32; do
-    run "${m}_paper" "$m" 350
-    run "${m}_comp" "$m" 350 "${comp[@]}"
-done
+residual=(resnet8 resnet20 resnet32 resnet44 resnet56)
+plain=(plain20 plain32 plain44 plain56)
+# Cheapest-first by table, so that an interrupted run (kill it, run it again later: finished runs are kept)
+# has the most complete tables: the paper's method everywhere, then Table 2's ablation, then Table 3's
+# compensation runs (each one also fits Table 1's p, q).
+for m in "${residual[@]}" "${plain[@]}"; do run "${m}_paper" "$m" 350; done
+for m in "${residual[@]}"; do run "${m}_noshortcut" "$m" 350 --set conversion.shortcut_normalisation=false; done
+for m in "${residual[@]}" "${plain[@]}"; do run "${m}_comp" "$m" 350 "${comp[@]}"; done
 run resnet20_beyond resnet20 350 --set conversion.v_init=0.5 --set conversion.channel_wise=true
 run resnet20_beyond_comp resnet20 350 --set conversion.v_init=0.5 --set conversion.channel_wise=true "${comp[@]}"
 /usr/bin/python3 "$root/scripts/summarise_experiments.py" "$out"

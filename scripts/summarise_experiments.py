@@ -5,6 +5,9 @@ import os
 import sys
 
 
+NETS = ("plain20", "plain32", "plain44", "plain56", "resnet8", "resnet20", "resnet32", "resnet44", "resnet56")
+
+
 def load(directory, name):
     path = os.path.join(directory, name + ".json")
     if not os.path.exists(path):
@@ -40,19 +43,19 @@ def main():
         ea, eb = 1 - a["snn"]["top1"], 1 - b["snn"]["top1"]
         print(f"| {depth} | {pct(ann)} | {pct(ea)} | {pct(ea - ann)} | {pct(eb)} | {pct(eb - ann)} | {b['snn']['images']} |")
     print("\nTable 3 analogue (error rates, T = 350; Ē = mean a/λ − r over all spiking neurons)\n")
-    print("| net | ANN | S-net | Ē | S-net (comp.) | Ē (comp.) | ζ |")
-    print("|---|---|---|---|---|---|---|")
-    for net in ("plain20", "plain32", "resnet8", "resnet20", "resnet32", "resnet44", "resnet56"):
+    print("| net | ANN | S-net | Ē | S-net (comp.) | Ē (comp.) | ζ | images |")
+    print("|---|---|---|---|---|---|---|---|")
+    for net in NETS:
         a, b = load(d, f"{net}_paper"), load(d, f"{net}_comp")
         if not (a and b):
             continue
         zeta = b["snn_model"]["conversion"]["zeta"]
         print(f"| {net} | {pct(1 - a['snn']['ann_top1'])} | {pct(1 - a['snn']['top1'])} | {network_error(a):.6f} | "
-              f"{pct(1 - b['snn']['top1'])} | {network_error(b):.6f} | {zeta:.3f} |")
+              f"{pct(1 - b['snn']['top1'])} | {network_error(b):.6f} | {zeta:.3f} | {b['snn']['images']} |")
     print("\nTable 1 analogue (fit of Ē = p·q^l on the compensation subset)\n")
     print("| net | p | q | adj. R² | layers |")
     print("|---|---|---|---|---|")
-    for net in ("plain20", "plain32", "resnet8", "resnet20", "resnet32", "resnet44", "resnet56"):
+    for net in NETS:
         b = load(d, f"{net}_comp")
         if not b or not b.get("compensation"):
             continue

@@ -34,15 +34,26 @@ Outputs (in --out-dir, default models/):
                                 line "500 10", then 10 '%.9g' values per line
   manifest.yaml                 entry for <arch> added/updated
 
+Training on an accelerator, exporting here: `--device cuda --skip-export` trains
+and writes only <arch>_fmnist.pt and <arch>_fmnist.train.json (the training
+record); `--from-pt models/<arch>_fmnist.pt` then skips training, loads those
+weights, and evaluates and exports with this machine's torch, merging the
+training record into the manifest. The ONNX files are thus always written by
+Debian's torch, whatever trained the weights.
+
 Examples (from the repo root):
   /usr/bin/python3 scripts/train_fmnist.py --arch resnet20 --epochs 12
   /usr/bin/python3 scripts/train_fmnist.py --arch tv_basic --epochs 1
+  # train on a GPU machine, export here:
+  python3 scripts/train_fmnist.py --arch resnet56 --device cuda --skip-export
+  /usr/bin/python3 scripts/train_fmnist.py --arch resnet56 --from-pt models/resnet56_fmnist.pt
   # quick smoke test on a subset, written elsewhere:
   /usr/bin/python3 scripts/train_fmnist.py --arch resnet8 --epochs 1 \
       --train-limit 512 --out-dir /tmp/fmnist_smoke
 """
 import argparse
 import gzip
+import json
 import os
 import re
 import shlex
@@ -224,11 +235,11 @@ def build_model(arch):
 # Train / eval / export
 # --------------------------------------------------------------------------
 @torch.no_grad()
-def predict_logits(model, x, batch=250):
+def predict_logits(model, x, batch=250, device="cpu"):
     model.eval()
     outs = []
     for i in range(0, x.shape[0], batch):
-        outs.append(model(torch.from_numpy(x[i:i + batch])))
+        outs.append(model(torch.from_numpy(x[i:i + batch]).to(device)).cpu())
     return torch.cat(outs).numpy()
 
 
@@ -272,6 +283,52 @@ def update_manifest(path, arch, entry):
         f.write(text)
 
 
+def train(model, args, xtr, ytr, xte, yte, rng):
+    """SGD training in place; returns the training record for the manifest."""
+    model.to(args.device)
+    if str(args.device).startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9,
+                          nesterov=True, weight_decay=args.wd)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
+    crit = nn.CrossEntropyLoss()
+
+    n = xtr.shape[0]
+    t_train0 = time.time()
+    for ep in range(args.epochs):
+        t0 = time.time()
+        model.train()
+        perm = rng.permutation(n)
+        tot_loss, correct, seen = 0.0, 0, 0
+        for i in range(0, n, args.batch):
+            idx = perm[i:i + args.batch]
+            xb = torch.from_numpy(augment(xtr[idx], rng)).to(args.device, non_blocking=True)
+            yb = torch.from_numpy(ytr[idx]).to(args.device, non_blocking=True)
+            out = model(xb)
+            loss = crit(out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tot_loss += loss.item() * idx.size
+            correct += int((out.argmax(1) == yb).sum())
+            seen += idx.size
+        lr = opt.param_groups[0]["lr"]
+        sched.step()
+        t_ep = time.time() - t0
+        msg = "epoch %d/%d lr %.5f loss %.4f train_acc %.4f" % (
+            ep + 1, args.epochs, lr, tot_loss / seen, correct / seen)
+        if not args.no_epoch_eval:
+            msg += " test_acc %.4f" % top1(predict_logits(model, xte, device=args.device), yte)
+        msg += " time %.1fs (train %.1fs)" % (time.time() - t0, t_ep)
+        print(msg, flush=True)
+    train_seconds = time.time() - t_train0
+
+    return {"epochs": args.epochs, "seed": args.seed, "batch": args.batch,
+            "lr": args.lr, "weight_decay": args.wd,
+            "train_seconds": round(train_seconds, 1), "threads": args.threads,
+            "device": args.device, "torch_version": str(torch.__version__)}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -288,7 +345,15 @@ def main(argv=None):
     ap.add_argument("--out-dir", default="models")
     ap.add_argument("--no-epoch-eval", action="store_true",
                     help="skip the per-epoch test-set evaluation")
+    ap.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
+    ap.add_argument("--skip-export", action="store_true",
+                    help="write only the .pt weights and the .train.json training record")
+    ap.add_argument("--from-pt", metavar="PT",
+                    help="skip training: load these weights (and PT's .train.json record "
+                         "if present), evaluate and export")
     args = ap.parse_args(argv)
+    if args.skip_export and args.from_pt:
+        ap.error("--skip-export and --from-pt exclude each other")
     command = " ".join(shlex.quote(a) for a in ["/usr/bin/python3"] + sys.argv)
 
     torch.set_num_threads(args.threads)
@@ -307,52 +372,41 @@ def main(argv=None):
     print("arch %s params %d torch %s threads %d" % (args.arch, nparams,
           torch.__version__, torch.get_num_threads()), flush=True)
 
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9,
-                          nesterov=True, weight_decay=args.wd)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    crit = nn.CrossEntropyLoss()
+    os.makedirs(args.out_dir, exist_ok=True)
+    base = os.path.join(args.out_dir, args.arch + "_fmnist")
+    onnx_path, onnx_bn_path = base + ".onnx", base + "_bn.onnx"
+    pt_path, logits_path = base + ".pt", base + ".logits500.txt"
+    record_path = base + ".train.json"
 
-    n = xtr.shape[0]
-    t_train0 = time.time()
-    for ep in range(args.epochs):
-        t0 = time.time()
-        model.train()
-        perm = rng.permutation(n)
-        tot_loss, correct, seen = 0.0, 0, 0
-        for i in range(0, n, args.batch):
-            idx = perm[i:i + args.batch]
-            xb = torch.from_numpy(augment(xtr[idx], rng))
-            yb = torch.from_numpy(ytr[idx])
-            out = model(xb)
-            loss = crit(out, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            tot_loss += loss.item() * idx.size
-            correct += int((out.argmax(1) == yb).sum())
-            seen += idx.size
-        lr = opt.param_groups[0]["lr"]
-        sched.step()
-        t_ep = time.time() - t0
-        msg = "epoch %d/%d lr %.5f loss %.4f train_acc %.4f" % (
-            ep + 1, args.epochs, lr, tot_loss / seen, correct / seen)
-        if not args.no_epoch_eval:
-            msg += " test_acc %.4f" % top1(predict_logits(model, xte), yte)
-        msg += " time %.1fs (train %.1fs)" % (time.time() - t0, t_ep)
-        print(msg, flush=True)
-    train_seconds = time.time() - t_train0
+    if args.from_pt:
+        model.load_state_dict(torch.load(args.from_pt, map_location="cpu"))
+        src_record = os.path.splitext(args.from_pt)[0] + ".train.json"
+        if os.path.exists(src_record):
+            with open(src_record) as f:
+                record = json.load(f)
+        else:
+            record = {"command": "(weights from %s)" % args.from_pt}
+        print("loaded %s; trained by: %s" % (args.from_pt, record["command"]), flush=True)
+    else:
+        record = train(model, args, xtr, ytr, xte, yte, rng)
+        record["command"] = command
+        record["train_images"] = int(xtr.shape[0])
 
+    if args.skip_export:
+        torch.save(model.state_dict(), pt_path)
+        with open(record_path, "w") as f:
+            json.dump(record, f, indent=1, sort_keys=True)
+        print("wrote %s, %s" % (pt_path, record_path), flush=True)
+        return
+
+    model.to("cpu")
     model.eval()
     logits = predict_logits(model, xte, batch=250)
     acc = top1(logits, yte)
     print("final test top1 %.4f (%d images)" % (acc, xte.shape[0]), flush=True)
 
-    os.makedirs(args.out_dir, exist_ok=True)
-    base = os.path.join(args.out_dir, args.arch + "_fmnist")
-    onnx_path, onnx_bn_path = base + ".onnx", base + "_bn.onnx"
-    pt_path, logits_path = base + ".pt", base + ".logits500.txt"
-
-    torch.save(model.state_dict(), pt_path)
+    if os.path.abspath(pt_path) != os.path.abspath(args.from_pt or ""):
+        torch.save(model.state_dict(), pt_path)
     export_onnx(model, onnx_path, preserve_bn=False)
     export_onnx(model, onnx_bn_path, preserve_bn=True)
     model.eval()
@@ -384,17 +438,14 @@ def main(argv=None):
         "logits_images": 500,
         "test_top1": round(acc, 6),
         "test_images": int(xte.shape[0]),
-        "train_images": int(n),
-        "epochs": args.epochs,
-        "seed": args.seed,
-        "batch": args.batch,
-        "lr": args.lr,
-        "weight_decay": args.wd,
-        "train_seconds": round(train_seconds, 1),
-        "threads": args.threads,
-        "torch_version": str(torch.__version__),
-        "command": command,
     }
+    for key in ("train_images", "epochs", "seed", "batch", "lr", "weight_decay",
+                "train_seconds", "threads", "device", "torch_version", "command"):
+        if key in record:
+            entry[key] = record[key]
+    if args.from_pt:
+        entry["export_torch_version"] = str(torch.__version__)
+        entry["export_command"] = command
     update_manifest(os.path.join(args.out_dir, "manifest.yaml"), args.arch, entry)
     print("wrote %s, %s, %s, %s" % (onnx_path, onnx_bn_path, pt_path, logits_path), flush=True)
 
