@@ -92,12 +92,14 @@ int run_evaluate_snn(const CommonOptions& opts, const EvaluateOptions& eval, con
     SnnResult r;
     {
         Progress progress("snn", test.count, opts.verbosity > 0 && Progress::stderr_is_terminal());
-        r = engine.evaluate(test, input_normalisation(settings, test.channels), options, &progress, &folded);
+        r = engine.evaluate(test, input_normalisation(settings, test.channels), options, &progress,
+                            settings.get_bool("simulation.compare_ann") ? &folded : nullptr);
     }
     const auto checkpoints = accuracy_checkpoints(settings, options.steps);
     const double ann_top1 = static_cast<double>(r.ann_correct) / static_cast<double>(std::max<int64_t>(1, r.images));
-    fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps; ANN {:.2f}% on the same images\n",
-               100.0 * r.accuracy(r.steps), r.correct_at_step.back(), r.images, r.steps, 100.0 * ann_top1);
+    fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", 100.0 * r.accuracy(r.steps),
+               r.correct_at_step.back(), r.images, r.steps,
+               r.ann_correct >= 0 ? fmt::format("; ANN {:.2f}% on the same images", 100.0 * ann_top1) : std::string());
     if (opts.verbosity > 0) {
         std::string line;
         for (int64_t t : checkpoints) line += fmt::format("  T={}: {:.2f}%", t, 100.0 * r.accuracy(t));

@@ -13,12 +13,16 @@ std::vector<ParamSpec> simulation_params() {
                   "Images one worker pushes through the network together (small batches stay in cache).")
             .range(1, 65536),
         ParamSpec("simulation.steps", ParamKind::Int, std::to_string(SnnOptions{}.steps), "steps",
-                  "Time steps T the spiking engine runs per image (`--steps` overrides).")
-            .range(1, 1000000),
+                  "Time steps T the spiking engine runs per image (`--steps` overrides); at most 65535, "
+                  "since spike counts are 16-bit.")
+            .range(1, 65535),
         ParamSpec("simulation.encoding", ParamKind::Enum, "current", "",
                   "Input encoding: `current` injects each analog pixel as a constant current every step; "
                   "`poisson` fires each pixel x in [0, 1] with probability x per step (seeded).")
             .one_of({"current", "poisson"}),
+        ParamSpec("simulation.compare_ann", ParamKind::Bool, "true", "",
+                  "Also run the ANN on every image: its accuracy on the same images and each layer's propagation "
+                  "error. `false`: the spiking simulation alone (what bench/snn_vs_torch.sh times)."),
         ParamSpec("simulation.checkpoints", ParamKind::IntList, "[]", "steps",
                   "Steps at which accuracy is printed; empty: powers of two up to T, and T. The JSON holds every step.")
             .range(1, 1000000),

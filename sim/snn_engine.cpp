@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -143,54 +145,105 @@ int64_t scatter(const ProjPlan& p, const Spike& s, float value, float* __restric
     return 0;
 }
 
-// t[0, N) += w[0, N) with explicit vectors (GCC/Clang vector extension) of the machine's width, so it
-// vectorises whatever the compiler proves about aliasing.
+// Explicit vectors (GCC/Clang vector extension) of the machine's width, so the conv kernel vectorises whatever
+// the compiler proves about aliasing.
 #if defined(__AVX512F__)
 constexpr int kVecFloats = 16;
 #else
 constexpr int kVecFloats = 8;
 #endif
 typedef float VecF __attribute__((vector_size(kVecFloats * sizeof(float)), aligned(alignof(float)), may_alias));
-template <int N>
-inline void add_row(float* t, const float* w) {
-    static_assert(N % kVecFloats == 0, "rows of whole vectors");
-    for (int i = 0; i < N; i += kVecFloats)
-        *reinterpret_cast<VecF*>(t + i) = *reinterpret_cast<const VecF*>(t + i) + *reinterpret_cast<const VecF*>(w + i);
+
+// Output channels per pass of the conv kernel: with AVX-512, 9 x 2 accumulators of 16 floats fit the 32
+// registers.
+template <int CO>
+constexpr int conv_pass_channels() {
+    return kVecFloats == 16 ? (CO < 32 ? CO : 32) : kVecFloats;
+}
+
+// One source pixel of a stride-1 3x3 conv away from the border: sums the weights of its spikes [s, e) in
+// registers, then adds the sums to the nine target rows at base + off[k].
+template <int CO>
+__attribute__((always_inline)) inline void pixel3x3(const float* w, const Spike* s, const Spike* e, float* __restrict base, const int64_t* off) {
+    constexpr int V = kVecFloats, CH = conv_pass_channels<CO>(), U = CH / V;
+    auto vec = [](const float* a) { return *reinterpret_cast<const VecF*>(a); };
+    for (int c0 = 0; c0 < CO; c0 += CH) {
+        VecF acc[9][U];
+        const float* w0 = w + s->c * 9 * CO + c0;
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; ++k)
+#pragma GCC unroll 2
+            for (int u = 0; u < U; ++u) acc[k][u] = vec(w0 + k * CO + u * V);
+        for (const Spike* q = s + 1; q != e; ++q) {
+            const float* wq = w + q->c * 9 * CO + c0;
+#pragma GCC unroll 9
+            for (int k = 0; k < 9; ++k)
+#pragma GCC unroll 2
+                for (int u = 0; u < U; ++u) acc[k][u] += vec(wq + k * CO + u * V);
+        }
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; ++k)
+#pragma GCC unroll 2
+            for (int u = 0; u < U; ++u) {
+                float* t = base + off[k] + c0 + u * V;
+                *reinterpret_cast<VecF*>(t) = vec(t) + acc[k][u];
+            }
+    }
 }
 
 // The hot path: every spike of one step through a conv projection with CO output channels known at compile
-// time (unit spikes, so a plain add), the window cover read straight from its tables.
+// time (unit spikes, so a plain add), the window cover read straight from its tables. Spikes arrive sorted by
+// index, so the spikes of one source pixel are consecutive and reach the same target rows: their weights are
+// summed in registers first and each target row is read and written once per pixel, not once per spike
+// (which would also chain every spike's loads behind the previous spike's stores to the same rows).
 template <int CO>
 __attribute__((noinline)) int64_t conv_spikes(const ProjPlan& p, const SpikeList& spikes, float* __restrict v) {
-    const int64_t kh = p.win.kernel_h, kw = p.win.kernel_w, dw = p.dst.w;
+    constexpr int V = kVecFloats, CH = conv_pass_channels<CO>(), U = CH / V;
+    static_assert(CO % CH == 0, "whole passes");
+    const int64_t kh = p.win.kernel_h, kw = p.win.kernel_w, dw = p.dst.w, kk = kh * kw;
     const int32_t* rb = p.cover.rows.begin.data();
     const int32_t* ro = p.cover.rows.out.data();
     const int32_t* rk = p.cover.rows.k.data();
     const int32_t* cb = p.cover.cols.begin.data();
     const int32_t* co = p.cover.cols.out.data();
     const int32_t* ck = p.cover.cols.k.data();
-    // Stride-1 3x3 kernels, spikes whose nine targets all exist: fixed offsets, no table walk.
+    const float* w = p.w.data();
+    // Stride-1 3x3 kernels, pixels whose nine targets all exist: fixed offsets, no table walk.
     const bool fast3 = p.win.stride_h == 1 && p.win.stride_w == 1 && kh == 3 && kw == 3;
     int64_t off[9];
     for (int k = 0; k < 9; ++k) off[k] = ((p.win.pad_top - k / 3) * dw + (p.win.pad_left - k % 3)) * CO;
     const int32_t y_lo = 2 - p.win.pad_top, y_hi = static_cast<int32_t>(p.dst.h) - p.win.pad_top;  // y in [y_lo, y_hi)
     const int32_t x_lo = 2 - p.win.pad_left, x_hi = static_cast<int32_t>(dw) - p.win.pad_left;
+    auto vec = [](const float* a) { return *reinterpret_cast<const VecF*>(a); };
     int64_t reached = 0;
-    for (const Spike& s : spikes) {
-        const float* __restrict wc = p.w.data() + s.c * kh * kw * CO;
-        if (fast3 && s.y >= y_lo && s.y < y_hi && s.x >= x_lo && s.x < x_hi) {
-            float* __restrict base = v + (s.y * dw + s.x) * CO;
-            for (int k = 0; k < 9; ++k) add_row<CO>(base + off[k], wc + k * CO);
-            reached += 9 * CO;
+    for (const Spike *s = spikes.begin(), *end = spikes.end(); s != end;) {
+        const Spike* e = s + 1;
+        while (e != end && e->y == s->y && e->x == s->x) ++e;  // [s, e): the spikes of one pixel
+        if (fast3 && s->y >= y_lo && s->y < y_hi && s->x >= x_lo && s->x < x_hi) {
+            pixel3x3<CO>(w, s, e, v + (s->y * dw + s->x) * CO, off);
+            reached += 9 * CO * (e - s);
+            s = e;
             continue;
         }
-        const int32_t r0 = rb[s.y], r1 = rb[s.y + 1], c0 = cb[s.x], c1 = cb[s.x + 1];
-        for (int32_t r = r0; r < r1; ++r) {
-            float* __restrict vrow = v + ro[r] * dw * CO;
-            const float* __restrict wrow = wc + rk[r] * kw * CO;
-            for (int32_t c = c0; c < c1; ++c) add_row<CO>(vrow + co[c] * CO, wrow + ck[c] * CO);
-        }
-        reached += static_cast<int64_t>(r1 - r0) * (c1 - c0) * CO;
+        const int32_t r0 = rb[s->y], r1 = rb[s->y + 1], c0 = cb[s->x], c1 = cb[s->x + 1];
+        for (int32_t r = r0; r < r1; ++r)
+            for (int32_t c = c0; c < c1; ++c) {
+                float* __restrict t = v + (ro[r] * dw + co[c]) * CO;
+                const int64_t k = rk[r] * kw + ck[c];
+                for (int ch = 0; ch < CO; ch += CH) {
+                    VecF acc[U];
+                    const float* w0 = w + (s->c * kk + k) * CO + ch;
+                    for (int u = 0; u < U; ++u) acc[u] = vec(w0 + u * V);
+                    for (const Spike* q = s + 1; q != e; ++q) {
+                        const float* wq = w + (q->c * kk + k) * CO + ch;
+                        for (int u = 0; u < U; ++u) acc[u] += vec(wq + u * V);
+                    }
+                    for (int u = 0; u < U; ++u)
+                        *reinterpret_cast<VecF*>(t + ch + u * V) = vec(t + ch + u * V) + acc[u];
+                }
+            }
+        reached += static_cast<int64_t>(r1 - r0) * (c1 - c0) * CO * (e - s);
+        s = e;
     }
     return reached;
 }
@@ -206,6 +259,11 @@ int64_t scatter_spikes(const ProjPlan& p, const SpikeList& spikes, float* __rest
             default: break;
         }
     }
+    if (p.kind == ProjectionKind::Identity) {
+        const float* w = p.w.data();
+        for (const Spike& s : spikes) v[s.index] += w[s.c];
+        return static_cast<int64_t>(spikes.size());
+    }
     int64_t reached = 0;
     for (const Spike& s : spikes) reached += scatter(p, s, 1.0f, v);
     return reached;
@@ -217,11 +275,17 @@ Spike spike_at(const Geometry& g, int64_t j) {
             static_cast<int32_t>(j % g.c)};
 }
 
+// Spikes so far per neuron. 16 bits keep the counts of every population in cache beside the potentials (the
+// counts are updated every step); evaluate() refuses more steps than a count can hold.
+using SpikeCount = uint16_t;
+constexpr int64_t kMaxSteps = std::numeric_limits<SpikeCount>::max();
+
 // Per-thread simulation state, reused image after image.
 struct State {
     std::vector<std::vector<float>> v;          // membrane potential per population
-    std::vector<std::vector<int32_t>> count;    // spikes so far per neuron
+    std::vector<std::vector<SpikeCount>> count;  // spikes so far per neuron
     std::vector<SpikeList> fired;               // neurons that spiked this step
+    std::vector<int32_t> fired_index;           // scratch: the indices of one sweep's spikes (+ one vector)
     std::vector<std::vector<float>> constant;   // bias + constant input current, per neuron
     std::vector<float> input;                   // this image, [H][W][C]
     std::vector<float> ann_logits;
@@ -253,6 +317,7 @@ struct SnnEngine::Plan {
     std::vector<WindowCover> gate_cover;         // per population (MaxGate only)
     std::vector<char> uniform_threshold;         // per population: one threshold for all channels
     std::vector<std::vector<float>> bias;        // per population, per channel (zeros without bias)
+    std::vector<std::vector<std::array<int32_t, 2>>> pixel_yx;  // per population: pixel -> (y, x)
     std::vector<char> fed_by_input;              // per population: has a projection from the input
 
     explicit Plan(const SnnModel& m) : model(m) {
@@ -272,6 +337,10 @@ struct SnnEngine::Plan {
             threshold.push_back(expand(p.threshold, 1.0f));
             bias.push_back(expand(p.bias, 0.0f));
             lambda.push_back(expand(p.lambda, 1.0f));
+            pixel_yx.emplace_back();
+            for (int64_t y = 0; y < geo.back().h; ++y)
+                for (int64_t x = 0; x < geo.back().w; ++x)
+                    pixel_yx.back().push_back({static_cast<int32_t>(y), static_cast<int32_t>(x)});
             uniform_threshold.push_back(std::all_of(threshold.back().begin(), threshold.back().end(),
                                                     [&](float t) { return t == threshold.back()[0]; }));
             gate_cover.emplace_back();
@@ -336,7 +405,7 @@ void SnnEngine::Plan::max_gate(int pop, State& st) const {
         cover.each(sp.y, sp.x, [&](int32_t oy, int32_t, int32_t ox, int32_t) {
             const PoolWindow pw = pool_window(w, s.h, s.w, oy, ox, false);
             int64_t best = -1;
-            int32_t best_count = -1;
+            int32_t best_count = -1;  // below any count
             for (int64_t yy = pw.y0; yy < pw.y1; ++yy)
                 for (int64_t xx = pw.x0; xx < pw.x1; ++xx) {
                     const int64_t k = (yy * s.w + xx) * s.c + sp.c;
@@ -349,8 +418,8 @@ void SnnEngine::Plan::max_gate(int pop, State& st) const {
     for (const Spike& k : out) ++st.count[static_cast<size_t>(pop)][static_cast<size_t>(k.index)];
 }
 
-// Adds the constant current, then fires every neuron at or above threshold (at most once per step) and resets
-// it. Walks [H][W][C] in order, so spikes come out sorted by index with their coordinates.
+// Adds the constant current, then fires every neuron at or above threshold (at most once per step), resets it
+// and counts the spike. Walks [H][W][C] in order, so spikes come out sorted by index with their coordinates.
 void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
     const size_t i = static_cast<size_t>(pop);
     const Geometry g = geo[i];  // a copy: the stores below must not make the compiler re-read the bounds
@@ -359,7 +428,7 @@ void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
     const float* __restrict cst = per_neuron_constant ? st.constant[i].data() : bias[i].data();
     const int64_t cst_stride = per_neuron_constant ? g.c : 0;  // advance per pixel
     const float* th = threshold[i].data();
-    int32_t* cnt = st.count[i].data();
+    SpikeCount* cnt = st.count[i].data();
     auto& fired = st.fired[i];
     const bool subtract = model.reset == ResetMode::Subtract;
     auto spike = [&](int64_t k, int64_t y, int64_t x, int64_t c) {
@@ -369,27 +438,33 @@ void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
     };
 #if defined(__AVX512F__)
     if (g.c % 16 == 0 && uniform_threshold[i]) {
-        // Sixteen neurons at a time: integrate, compare, reset and count under the spike mask; only the spike
-        // list is written bit by bit.
+        // Sixteen neurons at a time, without a branch on whether any fired (which the predictor cannot guess at
+        // the firing rates of a converted net): integrate, compare, reset under the spike mask, and append the
+        // spiking neurons' indices with a compress. The spike list is built from those indices afterwards.
         const __m512 t = _mm512_set1_ps(th[0]);
         const __m512 reset_to = subtract ? t : _mm512_setzero_ps();
-        const __m512i one = _mm512_set1_epi32(1);
-        for (int64_t y = 0, k = 0; y < g.h; ++y)
-            for (int64_t x = 0; x < g.w; ++x, cst += cst_stride)
-                for (int64_t c = 0; c < g.c; c += 16, k += 16) {
-                    __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + c));
-                    const __mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ);
-                    if (m) {
-                        sum = subtract ? _mm512_mask_sub_ps(sum, m, sum, reset_to) : _mm512_mask_mov_ps(sum, m, reset_to);
-                        _mm512_storeu_si512(cnt + k, _mm512_mask_add_epi32(_mm512_loadu_si512(cnt + k), m,
-                                                                            _mm512_loadu_si512(cnt + k), one));
-                        for (unsigned bits = m; bits; bits &= bits - 1) {
-                            const int b = __builtin_ctz(bits);
-                            fired.add(k + b, y, x, c + b);
-                        }
-                    }
-                    _mm512_storeu_ps(v + k, sum);
-                }
+        const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        int32_t* idx = st.fired_index.data();
+        int64_t n = 0;
+        for (int64_t p = 0, k = 0; p < g.h * g.w; ++p, cst += cst_stride)
+            for (int64_t c = 0; c < g.c; c += 16, k += 16) {
+                __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + c));
+                const __mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ);
+                sum = subtract ? _mm512_mask_sub_ps(sum, m, sum, reset_to) : _mm512_mask_mov_ps(sum, m, reset_to);
+                _mm512_storeu_ps(v + k, sum);
+                _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(k)))));
+                n += __builtin_popcount(m);
+            }
+        const auto* yx = pixel_yx[i].data();
+        const int32_t channels = static_cast<int32_t>(g.c);
+        const bool pow2 = (channels & (channels - 1)) == 0;
+        const int shift = __builtin_ctz(static_cast<unsigned>(channels));
+        for (int64_t j = 0; j < n; ++j) {
+            const int32_t k = idx[j];
+            const int32_t pix = pow2 ? k >> shift : k / channels, c = k - pix * channels;
+            ++cnt[k];
+            fired.add(k, yx[pix][0], yx[pix][1], c);
+        }
         return;
     }
 #endif
@@ -442,11 +517,11 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
         st.fired[i].clear();
         st.constant[i].assign(static_cast<size_t>(g.size()), 0.0f);
         if (p.kind != PopulationKind::IF) continue;
-        for (int64_t k = 0; k < g.size(); ++k) {
-            const size_t c = static_cast<size_t>(k % g.c);
-            st.v[i][static_cast<size_t>(k)] = model.v_init * threshold[i][c];
-            if (!p.bias.empty()) st.constant[i][static_cast<size_t>(k)] = p.bias[c];
-        }
+        for (int64_t pix = 0, k = 0; pix < g.h * g.w; ++pix)
+            for (int64_t c = 0; c < g.c; ++c, ++k) {
+                st.v[i][static_cast<size_t>(k)] = model.v_init * threshold[i][static_cast<size_t>(c)];
+                st.constant[i][static_cast<size_t>(k)] = bias[i][static_cast<size_t>(c)];
+            }
         if (o.encoding == InputEncoding::Current)
             for (int k : inputs[i])
                 if (proj[static_cast<size_t>(k)].source == 0)
@@ -497,7 +572,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
         if (model.populations[i].kind == PopulationKind::MaxGate)
             st.spikes[i] += std::accumulate(st.count[i].begin(), st.count[i].end(), int64_t{0});
         if (!st.count[i].empty())
-            st.max_count[i] = std::max(st.max_count[i], *std::max_element(st.count[i].begin(), st.count[i].end()));
+            st.max_count[i] = std::max<int32_t>(st.max_count[i], *std::max_element(st.count[i].begin(), st.count[i].end()));
     }
     if (!ann) return;
     // The ANN on the same image: its decision, and each population's propagation error (§3.3).
@@ -546,7 +621,8 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
 SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& o,
                               Progress* progress, const Network* ann) const {
     const Plan& plan = *plan_;
-    if (o.steps < 1) throw ConfigError(fmt::format("simulation steps must be >= 1, got {}", o.steps));
+    if (o.steps < 1 || o.steps > kMaxSteps)
+        throw ConfigError(fmt::format("simulation steps must be in [1, {}], got {}", kMaxSteps, o.steps));
     const auto& in_shape = plan.model.populations[0].shape;
     if (in_shape != std::vector<int64_t>{set.channels, set.height, set.width})
         throw DataError(fmt::format("the model expects input {}, the dataset's images are [{}, {}, {}]",
@@ -573,7 +649,12 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     std::vector<State> states(static_cast<size_t>(workers));
     for (State& st : states) {
         st.v.resize(n), st.count.resize(n), st.fired.resize(n), st.constant.resize(n), st.ann_act.resize(n);
-        for (size_t i = 0; i < n; ++i) st.fired[i].reserve(static_cast<size_t>(plan.geo[i].size()));
+        int64_t largest = 0;
+        for (size_t i = 0; i < n; ++i) {
+            st.fired[i].reserve(static_cast<size_t>(plan.geo[i].size()));
+            largest = std::max(largest, plan.geo[i].size());
+        }
+        st.fired_index.resize(static_cast<size_t>(largest + 16));
         st.correct.assign(static_cast<size_t>(o.steps), 0);
         st.spikes.assign(n, 0);
         st.max_count.assign(n, 0);

@@ -99,9 +99,21 @@ TEST(Cli, ConvertThenEvaluateMatchesInMemoryConversion) {
     ASSERT_EQ(r.status, 0) << r.output;
     r = run("evaluate " + kSrc + "/configs/default.yaml --steps 40 --images 30 --json " + b + common);
     ASSERT_EQ(r.status, 0) << r.output;
-    const auto ja = read_json(a), jb = read_json(b);
+    // Without the ANN comparison: the same simulation, but no ANN accuracy and no propagation error.
+    const std::string c = temp("snn_c.json");
+    r = run("evaluate " + kSrc + "/configs/default.yaml --snn " + snn + " --steps 40 --images 30 --json " + c + common +
+            " --set simulation.compare_ann=false");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.find("ANN"), std::string::npos) << r.output;
+    const auto ja = read_json(a), jb = read_json(b), jc = read_json(c);
     EXPECT_EQ(ja["snn"]["accuracy_curve"], jb["snn"]["accuracy_curve"]);
     EXPECT_EQ(ja["snn"]["totals"], jb["snn"]["totals"]);
+    EXPECT_EQ(jc["snn"]["accuracy_curve"], ja["snn"]["accuracy_curve"]);
+    EXPECT_EQ(jc["snn"]["totals"], ja["snn"]["totals"]);
+    EXPECT_TRUE(ja["snn"]["ann_top1"].is_number());
+    EXPECT_TRUE(jc["snn"]["ann_top1"].is_null());
+    EXPECT_TRUE(ja["snn"]["populations"][1].contains("accumulated_error"));
+    EXPECT_FALSE(jc["snn"]["populations"][1].contains("accumulated_error"));
     EXPECT_EQ(ja["snn"]["accuracy_curve"].size(), 40u);
     int64_t sops_in = 0, sops_out = 0, proj = 0;
     for (const auto& p : ja["snn"]["populations"]) sops_in += p["sops_in"].get<int64_t>(), sops_out += p["sops_out"].get<int64_t>();
@@ -124,6 +136,9 @@ TEST(Cli, BadConversionSettingsAreClearErrors) {
     EXPECT_NE(r.output.find("simulation.steps"), std::string::npos) << r.output;
     r = run("evaluate " + kSrc + "/configs/default.yaml --steps 0");
     EXPECT_NE(r.status, 0);
+    r = run("evaluate " + kSrc + "/configs/default.yaml --steps 70000");  // spike counts are 16-bit
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("simulation.steps"), std::string::npos) << r.output;
     r = run("convert " + kSrc + "/configs/default.yaml -o " + temp("x.snn") + " --set dataset.path=/nonexistent");
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.output.find("/nonexistent"), std::string::npos) << r.output;

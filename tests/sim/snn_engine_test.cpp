@@ -367,6 +367,58 @@ TEST(SnnEngine, SopsEqualBruteForceCountOverSpikes) {
     expect_sops_conserved(m, r);
 }
 
+// The engine's fast conv kernels (16, 32 and 64 output channels; stride-1 3x3 away from the border, where the
+// spikes of one pixel are summed before they reach their targets; the border; stride 2) and its identity
+// shortcut, at firing rates where most active pixels have several spikes: spike for spike and SOP for SOP
+// equal to the reference.
+// input [16,6,6] -3x3 s1-> A [16,6,6] -3x3 s1-> B [32,6,6] -3x3 s1 + identity-> C [32,6,6] -3x3 s2-> D [64,3,3]
+// -linear-> readout [5].
+TEST(SnnEngine, WideConvKernelsMatchTheReference) {
+    std::mt19937 rng(21);
+    SnnModel m;
+    m.name = "wide";
+    m.populations.push_back(input_pop({16, 6, 6}));
+    auto biases = [&](int n) {
+        std::vector<float> b;
+        for (int c = 0; c < n; ++c) b.push_back(dyadic(rng, 0.125, 0.5));
+        return b;
+    };
+    m.populations.push_back(if_pop("A", {16, 6, 6}, biases(16)));
+    m.populations.push_back(if_pop("B", {32, 6, 6}, biases(32)));
+    m.populations.push_back(if_pop("C", {32, 6, 6}, biases(32)));
+    m.populations.push_back(if_pop("D", {64, 3, 3}, biases(64)));
+    Population out = if_pop("out", {5});
+    out.spiking = false;
+    m.populations.push_back(out);
+    m.projections.push_back(projection("a", ProjectionKind::Conv, 0, 1, dyadic_tensor({16, 16, 3, 3}, rng, -0.125, 0.125), window(3, 1, 1)));
+    m.projections.push_back(projection("b", ProjectionKind::Conv, 1, 2, dyadic_tensor({32, 16, 3, 3}, rng, -0.125, 0.125), window(3, 1, 1)));
+    m.projections.push_back(projection("c", ProjectionKind::Conv, 2, 3, dyadic_tensor({32, 32, 3, 3}, rng, -0.125, 0.125), window(3, 1, 1)));
+    m.projections.push_back(projection("c_id", ProjectionKind::Identity, 2, 3, dyadic_tensor({32}, rng, 0.25, 0.75)));
+    m.projections.push_back(projection("d", ProjectionKind::Conv, 3, 4, dyadic_tensor({64, 32, 3, 3}, rng, -0.125, 0.125), window(3, 2, 1)));
+    m.projections.push_back(projection("fc", ProjectionKind::Linear, 4, 5, dyadic_tensor({5, 576}, rng, -1.0, 1.0)));
+    m.output = 5;
+    validate(m, "wide");
+    const ImageSet set = binary_images(3, 16, 6, 6, 0.4, 9);
+    SnnOptions o;
+    o.steps = 10;
+    o.encoding = InputEncoding::Poisson;
+    o.threads = 2;
+    const SnnResult r = SnnEngine(m).evaluate(set, {}, o);
+    const Reference ref = simulate_reference(m, set, InputEncoding::Poisson, o.steps);
+    for (size_t i = 1; i < m.populations.size(); ++i) {
+        if (!m.populations[i].spiking) continue;
+        // Busy enough that pixels fire several channels in one step, yet not saturated.
+        const int64_t most = m.populations[i].size() * set.count * o.steps;
+        EXPECT_GT(ref.spikes[i], most / 8) << m.populations[i].name;
+        EXPECT_LT(ref.spikes[i], most - most / 8) << m.populations[i].name;
+    }
+    for (size_t i = 0; i < m.populations.size(); ++i)
+        EXPECT_EQ(r.populations[i].spikes, ref.spikes[i]) << m.populations[i].name;
+    for (size_t k = 0; k < m.projections.size(); ++k)
+        EXPECT_EQ(r.projections[k].sops, ref.sops[k]) << m.projections[k].name;
+    expect_sops_conserved(m, r);
+}
+
 // Constant-current input: the input projection's work is multiply-accumulates counted once per image
 // (input_macs), not SOPs; everything downstream still matches the reference spike for spike.
 TEST(SnnEngine, ConstantCurrentInputCountsMacsNotSops) {
@@ -544,6 +596,8 @@ TEST(SnnEngine, RejectsBadArguments) {
     SnnOptions o;
     o.steps = 0;
     const ImageSet good = binary_images(1, 2, 9, 9, 0.5, 1);
+    EXPECT_THROW(engine.evaluate(good, {}, o), ConfigError);
+    o.steps = 65536;  // spike counts are 16-bit
     EXPECT_THROW(engine.evaluate(good, {}, o), ConfigError);
     o.steps = 2;
     EXPECT_THROW(engine.evaluate(binary_images(1, 1, 9, 9, 0.5, 1), {}, o), DataError);
