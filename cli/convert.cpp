@@ -52,7 +52,9 @@ nlohmann::json snn_summary_json(const SnnModel& m) {
 nlohmann::json compensation_json(const ConversionReport& rep) {
     if (!rep.compensated) return nullptr;
     nlohmann::json trials = nlohmann::json::array();
-    for (const auto& t : rep.search.trials) trials.push_back({{"zeta", t.zeta}, {"accuracy", t.accuracy}});
+    for (const auto& t : rep.search.trials)
+        trials.push_back({{"zeta", t.zeta}, {"accuracy", t.accuracy},
+                          {"rate_error", t.error >= 0 ? nlohmann::json(t.error) : nlohmann::json(nullptr)}});
     return {{"fit", {{"p", rep.fit.p}, {"q", rep.fit.q}, {"r2", rep.fit.r2}, {"adj_r2", rep.fit.adj_r2},
                      {"ok", rep.fit.ok}, {"depth", rep.fit.depth}, {"error", rep.fit.error}}},
             {"tau_max", std::isfinite(rep.search.tau_max) ? nlohmann::json(rep.search.tau_max) : nlohmann::json(nullptr)},
@@ -68,8 +70,13 @@ void print_compensation(const ConversionReport& rep) {
     else
         fmt::print("propagation error fit: fewer than three layers with positive error; searching around q = 1\n");
     std::string tried;
-    for (const auto& t : rep.search.trials) tried += fmt::format(" {:.3f}:{:.2f}%", t.zeta, 100.0 * t.accuracy);
-    fmt::print("ζ trials (ζ:accuracy):{}\nchosen ζ = {:.4f} (τ_max = {:.3f})\n", tried, rep.search.best, rep.search.tau_max);
+    bool errors = false;
+    for (const auto& t : rep.search.trials) {
+        tried += fmt::format(" {:.3f}:{:.2f}%", t.zeta, 100.0 * t.accuracy);
+        if (t.error >= 0) tried += fmt::format(":{:.5f}", t.error), errors = true;
+    }
+    fmt::print("ζ trials (ζ:accuracy{}):{}\nchosen ζ = {:.4f} (τ_max = {:.3f})\n", errors ? "[:propagation error]" : "", tried,
+               rep.search.best, rep.search.tau_max);
 }
 
 int run_convert(const CommonOptions& opts, const ConvertOptions& conv) {

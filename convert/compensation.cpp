@@ -53,9 +53,24 @@ ErrorFit fit_error_growth(const SnnModel& model, const SnnResult& run) {
     return fit_exponential(depth, error);
 }
 
+double network_rate_error(const SnnModel& model, const SnnResult& run) {
+    double total = 0, neurons = 0;
+    for (size_t i = 1; i < model.populations.size() && i < run.populations.size(); ++i) {
+        const Population& p = model.populations[i];
+        if (p.kind != PopulationKind::IF || !p.spiking || !run.populations[i].has_error) continue;
+        total += run.populations[i].rate_error_abs * static_cast<double>(p.size());
+        neurons += static_cast<double>(p.size());
+    }
+    return neurons > 0 ? total / neurons : -1.0;
+}
+
 ZetaSearch search_zeta(const SnnModel& model, const ImageSet& train,
                        const InputNormalisation& norm, const SnnOptions& sim, const CompensationOptions& options,
-                       const ErrorFit& fit, const SnnResult& baseline) {
+                       const ErrorFit& fit, const SnnResult& baseline, const Network* ann) {
+    const bool by_error = options.objective == ZetaObjective::Error;
+    if (by_error && (!ann || network_rate_error(model, baseline) < 0))
+        throw ConfigError("conversion.compensation.objective=error needs the ANN's activations (baseline run and "
+                          "trials with the ANN given)");
     ZetaSearch s;
     double last_max_rate = 0;
     for (size_t i = 1; i < model.populations.size(); ++i)
@@ -63,7 +78,7 @@ ZetaSearch search_zeta(const SnnModel& model, const ImageSet& train,
             static_cast<int>(i) != model.output)
             last_max_rate = baseline.populations[i].max_rate;
     s.tau_max = last_max_rate > 0 ? 1.0 / last_max_rate : std::numeric_limits<double>::infinity();
-    s.trials.push_back({1.0, baseline.accuracy(baseline.steps)});
+    s.trials.push_back({1.0, baseline.accuracy(baseline.steps), network_rate_error(model, baseline)});
     std::vector<double> grid;
     if (options.zeta > 0) {
         grid.push_back(options.zeta);
@@ -78,18 +93,22 @@ ZetaSearch search_zeta(const SnnModel& model, const ImageSet& train,
     auto trial = [&](double z) {
         SnnModel m = model;
         scale_weights(m, z);
-        const SnnResult r = SnnEngine(m).evaluate(train, norm, sim);
-        s.trials.push_back({z, r.accuracy(r.steps)});
+        const SnnResult r = SnnEngine(m).evaluate(train, norm, sim, nullptr, by_error ? ann : nullptr);
+        s.trials.push_back({z, r.accuracy(r.steps), network_rate_error(m, r)});
+    };
+    auto better = [&](const ZetaTrial& a, const ZetaTrial& b) {  // a strictly better than b
+        if (by_error) return a.error < b.error || (a.error == b.error && a.accuracy > b.accuracy);
+        return a.accuracy > b.accuracy;
     };
     for (double z : grid) trial(z);
     auto pick = [&] {
-        s.best = s.trials[0].zeta;
-        double best_acc = s.trials[0].accuracy;
+        const ZetaTrial* best = &s.trials[0];
         for (const auto& t : s.trials)
-            if (t.accuracy > best_acc || (options.zeta > 0 && t.zeta == options.zeta)) best_acc = t.accuracy, s.best = t.zeta;
+            if (better(t, *best) || (options.zeta > 0 && t.zeta == options.zeta)) best = &t;
+        s.best = best->zeta;
     };
     pick();
-    // Step on past the grid's upper end while accuracy still improves there (and ζ stays below τ_max).
+    // Step on past the grid's upper end while the objective still improves there (and ζ stays below τ_max).
     if (options.zeta <= 0 && !grid.empty())
         for (int extra = 0; extra < options.max_extra_steps && s.best == s.trials.back().zeta; ++extra) {
             const double z = s.best + options.step;

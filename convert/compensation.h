@@ -22,8 +22,15 @@ struct ErrorFit {
 ErrorFit fit_error_growth(const SnnModel& model, const SnnResult& run);
 ErrorFit fit_exponential(const std::vector<double>& depth, const std::vector<double>& error);
 
+// What the ζ search minimises or maximises on the training subset.
+enum class ZetaObjective {
+    Accuracy,  // top-1 after the trial's steps (ties: the smaller ζ)
+    Error,     // Eq. 13: the network's propagation error, mean |a/λ − r| over its spiking neurons (ties: accuracy)
+};
+
 struct CompensationOptions {
     bool enabled = false;
+    ZetaObjective objective = ZetaObjective::Accuracy;
     double zeta = 0;          // > 0: use this ζ, no search
     int64_t images = 500;     // training images for the fit and the search
     int64_t steps = 100;      // time steps per trial (the CLI default: simulation.steps)
@@ -35,6 +42,7 @@ struct CompensationOptions {
 struct ZetaTrial {
     double zeta = 1;
     double accuracy = 0;      // on the training subset after `steps`
+    double error = -1;        // mean |a/λ − r| over all spiking neurons (-1: not measured)
 };
 struct ZetaSearch {
     double tau_max = 0;       // 1 / (largest firing rate of the last spiking layer)
@@ -42,9 +50,15 @@ struct ZetaSearch {
     double best = 1;
 };
 
-// Runs the search (or takes options.zeta) and returns the chosen ζ; `fit` must come from the same model.
+// The network's propagation error in a run that measured it: mean |a/λ − r| over all spiking IF neurons
+// (populations weighted by size); -1 when the run did not measure it.
+double network_rate_error(const SnnModel& model, const SnnResult& run);
+
+// Runs the search (or takes options.zeta) and returns the chosen ζ; `fit` and `baseline` (a run with the ANN
+// given, so that it measured the error) must come from the same model; `ann` is that ANN, which the Error
+// objective needs for every trial.
 ZetaSearch search_zeta(const SnnModel& model, const ImageSet& train,
                        const InputNormalisation& norm, const SnnOptions& sim, const CompensationOptions& options,
-                       const ErrorFit& fit, const SnnResult& baseline);
+                       const ErrorFit& fit, const SnnResult& baseline, const Network* ann = nullptr);
 
 }  // namespace neuroemu

@@ -42,6 +42,11 @@ std::vector<ParamSpec> conversion_params() {
                   "threshold λ_c/λ_layer instead (same firing, weights stay on one scale per layer)."),
         ParamSpec("conversion.compensation.enabled", ParamKind::Bool, flag(k.enabled), "",
                   "Error compensation (§3.3): fit Ē = p·q^l and scale all weights by ζ (Eq. 14)."),
+        ParamSpec("conversion.compensation.objective", ParamKind::Enum, "accuracy", "",
+                  "What the ζ search optimises on the training subset: `accuracy` (top-1 at the trial's T) or "
+                  "`error`, Eq. 13: the least propagation error, mean |a/λ − r| over all spiking neurons (a "
+                  "continuous measure, far less noisy on a few hundred images; ties go to accuracy).")
+            .one_of({"accuracy", "error"}),
         ParamSpec("conversion.compensation.zeta", ParamKind::Real, "0", "",
                   "Fixed ζ; 0 = search step-wise around q within (1, τ_max) on training images.")
             .range(0, 100),
@@ -86,6 +91,7 @@ CompensationOptions compensation_options(const Settings& s) {
     CompensationOptions o;
     o.enabled = s.get_bool("conversion.compensation.enabled");
     o.zeta = s.get_real("conversion.compensation.zeta");
+    o.objective = s.get_string("conversion.compensation.objective") == "error" ? ZetaObjective::Error : ZetaObjective::Accuracy;
     o.images = s.get_int("conversion.compensation.images");
     o.steps = s.get_int("conversion.compensation.steps");
     if (o.steps == 0) o.steps = s.get_int("simulation.steps");
@@ -122,7 +128,7 @@ SnnModel convert_from_settings(const Settings& s, const Network& net, Network& f
         sim.steps = comp.steps;
         const SnnResult baseline = SnnEngine(model).evaluate(subset, norm, sim, nullptr, &folded);
         report.fit = fit_error_growth(model, baseline);
-        report.search = search_zeta(model, subset, norm, sim, comp, report.fit, baseline);
+        report.search = search_zeta(model, subset, norm, sim, comp, report.fit, baseline, &folded);
         report.compensated = true;
         scale_weights(model, report.search.best);
         model.record.fit_p = report.fit.p;

@@ -664,6 +664,51 @@ TEST(Compensation, SearchZetaStepsOnWhileTheTopWins) {
     EXPECT_TRUE(!top_best || s.trials.size() == 2u + 4u || last.zeta + 0.05 >= s.tau_max);
 }
 
+// With the Eq. 13 objective, every trial's error is the network's mean |a/λ − r| of the model with weights x ζ
+// evaluated independently here against the ANN, and the search picks the least error; without the ANN it
+// refuses.
+TEST(Compensation, SearchZetaByErrorPicksTheLeastPropagationError) {
+    const SearchSetup set;
+    const auto& [ann, train, m, sim, base] = set;
+    const SnnResult base_ann = SnnEngine(m).evaluate(train, {}, sim, nullptr, &ann);
+    ErrorFit fit;
+    fit.ok = true;
+    fit.q = 1.0;
+    CompensationOptions co;
+    co.objective = ZetaObjective::Error;
+    co.step = 0.02;
+    co.candidates = 3;
+    co.max_extra_steps = 3;
+    EXPECT_THROW(search_zeta(m, train, {}, sim, co, fit, base_ann), ConfigError);
+    EXPECT_THROW(search_zeta(m, train, {}, sim, co, fit, base, &ann), ConfigError);  // baseline without the ANN
+    const ZetaSearch s = search_zeta(m, train, {}, sim, co, fit, base_ann, &ann);
+    ASSERT_GE(s.trials.size(), 2u);
+    double least = 1e300;
+    for (const auto& tr : s.trials) {
+        SnnModel scaled = m;
+        if (tr.zeta != 1.0) scale_weights(scaled, tr.zeta);
+        const SnnResult r = SnnEngine(scaled).evaluate(train, {}, sim, nullptr, &ann);
+        // Independently: the size-weighted mean of the populations' mean |a/λ − r| over spiking IF neurons.
+        double total = 0, neurons = 0;
+        for (size_t i = 1; i < scaled.populations.size(); ++i) {
+            const Population& p = scaled.populations[i];
+            if (p.kind != PopulationKind::IF || !p.spiking) continue;
+            ASSERT_TRUE(r.populations[i].has_error) << p.name;
+            total += r.populations[i].rate_error_abs * static_cast<double>(p.size());
+            neurons += static_cast<double>(p.size());
+        }
+        EXPECT_NEAR(tr.error, total / neurons, 1e-12) << tr.zeta;
+        EXPECT_GT(tr.error, 0);
+        least = std::min(least, tr.error);
+    }
+    double chosen_error = -1;
+    for (const auto& tr : s.trials)
+        if (tr.zeta == s.best) chosen_error = tr.error;
+    EXPECT_EQ(chosen_error, least);
+    // The objective is not the accuracy one in disguise: the errors differ between trials.
+    EXPECT_NE(s.trials.front().error, s.trials.back().error);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // End to end.
 
