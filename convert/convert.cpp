@@ -199,6 +199,36 @@ struct Builder {
             for (double v : bias) tp.bias.push_back(static_cast<float>(v));
     }
 
+    // Max pooling before the neuron: the pooled ReLU's population becomes a current collector, and the pooled
+    // population, on its scale and thresholds, integrates each step the largest current in its window.
+    void add_max_of_currents(int layer) {
+        const Layer& l = net.layer(layer);
+        const int relu = l.inputs[0];
+        if (net.layer(relu).kind != OpKind::ReLU || net.consumers(relu).size() != 1)
+            fail(l, fmt::format("conversion.max_pool=current pools the currents of a ReLU that nothing else reads; "
+                                "its input '{}' is not one (use conversion.max_pool=gate)", net.layer(relu).name));
+        const int src = source_pop(relu, l);
+        Population& sp = m.populations[static_cast<size_t>(src)];
+        sp.kind = PopulationKind::Current;
+        sp.spiking = false;
+        Population q;
+        q.name = l.name;
+        q.kind = PopulationKind::IF;
+        q.shape = l.shape;
+        q.lambda = sp.lambda;
+        q.threshold = sp.threshold;
+        Projection p;
+        p.name = l.name;
+        p.kind = ProjectionKind::MaxPool;
+        p.source = src;
+        p.window = l.pool().window;
+        p.weight = Tensor({sp.channels()}, std::vector<float>(static_cast<size_t>(sp.channels()), 1.0f));
+        m.populations.push_back(std::move(q));
+        p.target = static_cast<int>(m.populations.size()) - 1;
+        pop_of[static_cast<size_t>(layer)] = p.target;
+        m.projections.push_back(std::move(p));
+    }
+
     void add_pool_projection(int target, int layer) {
         const Layer& l = net.layer(layer);
         Population& tp = m.populations[static_cast<size_t>(target)];
@@ -235,7 +265,10 @@ struct Builder {
                     add_population(id, PopulationKind::Input);
                     break;
                 case OpKind::MaxPool:
-                    add_population(id, PopulationKind::MaxGate);
+                    if (opt.max_pool == MaxPoolMode::Current)
+                        add_max_of_currents(id);
+                    else
+                        add_population(id, PopulationKind::MaxGate);
                     break;
                 case OpKind::AvgPool:
                 case OpKind::GlobalAvgPool:

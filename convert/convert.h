@@ -34,6 +34,14 @@ struct Calibration {
 Calibration calibrate(const Network& folded, const ImageSet& images, const InputNormalisation& norm,
                       double percentile, bool channel_wise, int threads);
 
+// How max pooling becomes spiking: the paper's spike gate, or (beyond the paper) pooling the input currents
+// before the neuron.
+enum class MaxPoolMode {
+    Gate,     // pass only the spikes of each window's most active neuron so far (§3.2)
+    Current,  // the pooled ReLU's neurons become current collectors; each pooled neuron integrates the largest
+              // current in its window, max(relu(x)) = relu(max(x))
+};
+
 struct ConversionOptions {
     bool normalise = true;               // Eq. 2; off: λ = 1 everywhere (weights as trained)
     bool channel_wise = false;           // λ per channel instead of per layer (never for the readout)
@@ -42,6 +50,7 @@ struct ConversionOptions {
     bool spiking_readout = false;        // false: the output layer integrates without firing (membrane readout)
     float v_init = 0.0f;                 // beyond the paper: initial membrane potential, fraction of threshold
     bool channel_thresholds = false;     // beyond the paper: channel-wise λ carried by thresholds, not weights
+    MaxPoolMode max_pool = MaxPoolMode::Gate;
 };
 
 // Builds the S-ResNet from a folded network and its calibration (unused when !options.normalise).

@@ -40,6 +40,11 @@ std::vector<ParamSpec> conversion_params() {
         ParamSpec("conversion.channel_thresholds", ParamKind::Bool, flag(c.channel_thresholds), "",
                   "Beyond the paper, with channel_wise: keep layer-wise weights and give each channel the "
                   "threshold λ_c/λ_layer instead (same firing, weights stay on one scale per layer)."),
+        ParamSpec("conversion.max_pool", ParamKind::Enum, "gate", "",
+                  "Max pooling: `gate` passes only the spikes of each window's most active neuron so far (the "
+                  "paper's); `current` (beyond the paper) pools the input currents before the neuron: the ReLU "
+                  "before the pool only collects currents and each pooled neuron integrates the largest one.")
+            .one_of({"gate", "current"}),
         ParamSpec("conversion.compensation.enabled", ParamKind::Bool, flag(k.enabled), "",
                   "Error compensation (§3.3): fit Ē = p·q^l and scale all weights by ζ (Eq. 14)."),
         ParamSpec("conversion.compensation.objective", ParamKind::Enum, "accuracy", "",
@@ -75,6 +80,7 @@ ConversionOptions conversion_options(const Settings& s) {
     o.channel_wise = s.get_bool("conversion.channel_wise");
     o.shortcut_normalisation = s.get_bool("conversion.shortcut_normalisation");
     o.reset = s.get_string("conversion.reset") == "zero" ? ResetMode::Zero : ResetMode::Subtract;
+    o.max_pool = s.get_string("conversion.max_pool") == "current" ? MaxPoolMode::Current : MaxPoolMode::Gate;
     o.spiking_readout = s.get_string("conversion.readout") == "spikes";
     o.v_init = static_cast<float>(s.get_real("conversion.v_init"));
     o.channel_thresholds = s.get_bool("conversion.channel_thresholds");

@@ -100,6 +100,12 @@ std::vector<int64_t> implied_shape(const SnnModel& m, const Projection& p, const
             if (p.weight.shape != std::vector<int64_t>{src.empty() ? 0 : src[0]})
                 throw ModelError(fmt::format("{}: weight {} must be one value per channel", who, shape_str(p.weight.shape)));
             return window_output_shape(who, src, src[0], p.window, false);
+        case ProjectionKind::MaxPool:
+            if (m.populations[static_cast<size_t>(p.source)].kind != PopulationKind::Current)
+                throw ModelError(who + ": a max_pool projection reads a 'current' population");
+            if (p.weight.shape != std::vector<int64_t>{src.empty() ? 0 : src[0]})
+                throw ModelError(fmt::format("{}: weight {} must be one value per channel", who, shape_str(p.weight.shape)));
+            return window_output_shape(who, src, src[0], p.window, false);
         case ProjectionKind::Identity:
             if (p.weight.shape != std::vector<int64_t>{src.empty() ? 0 : src[0]})
                 throw ModelError(fmt::format("{}: weight {} must be one value per channel", who, shape_str(p.weight.shape)));
@@ -121,6 +127,7 @@ const char* to_string(PopulationKind k) {
         case PopulationKind::Input: return "input";
         case PopulationKind::IF: return "if";
         case PopulationKind::MaxGate: return "max_gate";
+        case PopulationKind::Current: return "current";
     }
     return "?";
 }
@@ -131,6 +138,7 @@ const char* to_string(ProjectionKind k) {
         case ProjectionKind::Identity: return "identity";
         case ProjectionKind::AvgPool: return "avg_pool";
         case ProjectionKind::Linear: return "linear";
+        case ProjectionKind::MaxPool: return "max_pool";
     }
     return "?";
 }
@@ -149,7 +157,8 @@ int64_t synapse_count(const SnnModel& m, const Projection& p) {
     const auto& dst = m.populations[static_cast<size_t>(p.target)].shape;
     switch (p.kind) {
         case ProjectionKind::Conv:
-        case ProjectionKind::AvgPool: {
+        case ProjectionKind::AvgPool:
+        case ProjectionKind::MaxPool: {
             const Window2d& w = p.window;
             const int64_t per_channel_pair = covered_positions(src[1], dst[1], w.kernel_h, w.stride_h, w.pad_top) *
                                              covered_positions(src[2], dst[2], w.kernel_w, w.stride_w, w.pad_left);
@@ -188,6 +197,8 @@ void validate(const SnnModel& m, const std::string& where) {
             throw ModelError(fmt::format("{}: shape: {}", who, e.what()));
         }
         if (i > 0 && p.kind == PopulationKind::Input) throw ModelError(who + ": only population 0 may be the input");
+        if (p.kind == PopulationKind::Current && (p.spiking || i == m.output))
+            throw ModelError(who + ": a 'current' population never fires (spiking false) and cannot be the readout");
         auto per_channel = [&](const std::vector<float>& v, const char* what, bool may_be_empty) {
             if (v.empty() && may_be_empty) return;
             if (v.size() != 1 && static_cast<int64_t>(v.size()) != p.channels())
@@ -223,8 +234,12 @@ void validate(const SnnModel& m, const std::string& where) {
         if (p.source < 0 || p.source >= n || p.target < 1 || p.target >= n || p.source >= p.target)
             throw ModelError(fmt::format("{}: source {} and target {} must be populations with source < target", who,
                                          p.source, p.target));
-        if (m.populations[static_cast<size_t>(p.target)].kind != PopulationKind::IF)
-            throw ModelError(who + ": the target must be a population of IF neurons");
+        const PopulationKind target_kind = m.populations[static_cast<size_t>(p.target)].kind;
+        if (target_kind != PopulationKind::IF && (target_kind != PopulationKind::Current || p.kind == ProjectionKind::MaxPool))
+            throw ModelError(who + ": the target must be a population of IF neurons (or a 'current' population, "
+                                   "except for max_pool)");
+        if (m.populations[static_cast<size_t>(p.source)].kind == PopulationKind::Current && p.kind != ProjectionKind::MaxPool)
+            throw ModelError(who + ": a 'current' population sends no spikes; only a max_pool projection reads it");
         if (shape_numel(p.weight.shape) != p.weight.numel())
             throw ModelError(fmt::format("{}: weight shape {} holds {} values", who, shape_str(p.weight.shape), p.weight.numel()));
         for (float x : p.weight.data)
@@ -257,7 +272,8 @@ void save_snn(const SnnModel& m, const std::string& path) {
                   {"target", p.target},
                   {"shortcut", p.shortcut},
                   {"weight", {{"shape", p.weight.shape}, {"offset", blob.size()}}}};
-        if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool) j["window"] = window_json(p.window);
+        if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool || p.kind == ProjectionKind::MaxPool)
+            j["window"] = window_json(p.window);
         if (p.kind == ProjectionKind::AvgPool) j["count_include_pad"] = p.count_include_pad;
         blob.insert(blob.end(), p.weight.data.begin(), p.weight.data.end());
         projs.push_back(j);
@@ -361,7 +377,8 @@ SnnModel load_snn(const std::string& path) {
         Population p;
         p.name = r.get<std::string>(j, "name", where);
         p.kind = enum_from(r.get<std::string>(j, "kind", where),
-                           {PopulationKind::Input, PopulationKind::IF, PopulationKind::MaxGate}, path + ": " + where + ".kind");
+                           {PopulationKind::Input, PopulationKind::IF, PopulationKind::MaxGate, PopulationKind::Current},
+                           path + ": " + where + ".kind");
         p.shape = r.get<std::vector<int64_t>>(j, "shape", where);
         p.lambda = r.get<std::vector<float>>(j, "lambda", where);
         p.threshold = r.get<std::vector<float>>(j, "threshold", where);
@@ -381,7 +398,8 @@ SnnModel load_snn(const std::string& path) {
         Projection p;
         p.name = r.get<std::string>(j, "name", where);
         p.kind = enum_from(r.get<std::string>(j, "kind", where),
-                           {ProjectionKind::Conv, ProjectionKind::Identity, ProjectionKind::AvgPool, ProjectionKind::Linear},
+                           {ProjectionKind::Conv, ProjectionKind::Identity, ProjectionKind::AvgPool, ProjectionKind::Linear,
+                            ProjectionKind::MaxPool},
                            path + ": " + where + ".kind");
         p.source = r.get<int>(j, "source", where);
         p.target = r.get<int>(j, "target", where);
@@ -403,7 +421,8 @@ SnnModel load_snn(const std::string& path) {
             const uint32_t bits = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
             std::memcpy(&p.weight.data[static_cast<size_t>(k)], &bits, 4);
         }
-        if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool) p.window = r.window(j, where);
+        if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool || p.kind == ProjectionKind::MaxPool)
+            p.window = r.window(j, where);
         if (p.kind == ProjectionKind::AvgPool) p.count_include_pad = r.get<bool>(j, "count_include_pad", where);
         m.projections.push_back(std::move(p));
     }

@@ -16,6 +16,8 @@ enum class PopulationKind {
     Input,    // the encoded image: constant current (analog pixels) or Poisson spikes
     IF,       // integrate-and-fire neurons
     MaxGate,  // max pooling by spike gating: passes the spikes of the window's most active input so far
+    Current,  // a current collector: each step its potential is that step's input current (synapses + bias);
+              // it never fires, and only max_pool projections read it (max pooling before the neuron)
 };
 
 enum class ResetMode { Subtract, Zero };
@@ -43,6 +45,8 @@ enum class ProjectionKind {
     Identity,  // one synapse per neuron, source and target same shape; weight [C] per channel
     AvgPool,   // fixed synapses 1/area x weight[c]; weight [C]; window and count_include_pad as PyTorch
     Linear,    // weight [out][in]; the source is read flattened in [C][H][W] order
+    MaxPool,   // from a Current population: each step a target gets weight[c] x the largest current in its
+               // window (PyTorch max pooling; padding never wins); weight [C]; window
 };
 
 // Synapses from every neuron of `source` onto `target`.
@@ -51,7 +55,7 @@ struct Projection {
     ProjectionKind kind = ProjectionKind::Conv;
     int source = -1, target = -1;
     Tensor weight;
-    Window2d window;              // Conv, AvgPool
+    Window2d window;              // Conv, AvgPool, MaxPool
     bool count_include_pad = false;  // AvgPool
     bool shortcut = false;        // the shortcut branch of a residual block
 };

@@ -104,7 +104,24 @@ struct ProjPlan {
     WindowCover cover;            // Conv, AvgPool
     std::vector<float> w;         // Conv [ci][ky][kx][co]; Linear [in, CHW order][out]; Identity, AvgPool [c]
     std::vector<float> inv_area;  // AvgPool: 1 / divisor per output pixel
+    std::vector<PoolWindow> rect; // MaxPool: the clipped input rectangle per output pixel
 };
+
+// Max pooling before the neuron: each target neuron gets w[c] x the largest current in its window of the source
+// (a Current population, whose potentials hold this step's input). No spike travels, so no SOPs.
+void max_pool_currents(const ProjPlan& p, const float* __restrict src, float* __restrict v) {
+    const int64_t channels = p.dst.c;
+    for (int64_t o = 0; o < p.dst.h * p.dst.w; ++o) {
+        const PoolWindow& r = p.rect[static_cast<size_t>(o)];
+        float* __restrict t = v + o * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+            float best = -std::numeric_limits<float>::infinity();
+            for (int64_t y = r.y0; y < r.y1; ++y)
+                for (int64_t x = r.x0; x < r.x1; ++x) best = std::max(best, src[(y * p.src.w + x) * channels + c]);
+            t[c] += p.w[static_cast<size_t>(c)] * best;
+        }
+    }
+}
 
 // t[0, n) += value * w[0, n)
 inline void axpy(float* __restrict t, const float* __restrict w, float value, int64_t n) {
@@ -136,6 +153,8 @@ int64_t scatter(const ProjPlan& p, const Spike& s, float value, float* __restric
             });
             return reached;
         }
+        case ProjectionKind::MaxPool:
+            break;  // reads currents, never spikes: max_pool_currents()
         case ProjectionKind::Linear: {
             const int64_t f = s.c * p.src.h * p.src.w + s.y * p.src.w + s.x, outs = p.dst.size();
             axpy(v, p.w.data() + f * outs, value, outs);
@@ -349,7 +368,7 @@ struct SnnEngine::Plan {
         }
         for (size_t k = 0; k < model.projections.size(); ++k) {
             const Projection& s = model.projections[k];
-            ProjPlan p{s.kind, s.source, s.target, geo[static_cast<size_t>(s.source)], geo[static_cast<size_t>(s.target)], s.window, {}, {}, {}};
+            ProjPlan p{s.kind, s.source, s.target, geo[static_cast<size_t>(s.source)], geo[static_cast<size_t>(s.target)], s.window, {}, {}, {}, {}};
             if (s.kind == ProjectionKind::Conv || s.kind == ProjectionKind::AvgPool) p.cover = WindowCover(s.window, p.src, p.dst);
             if (s.kind == ProjectionKind::Conv) {
                 const int64_t co_n = s.weight.shape[0], ci_n = s.weight.shape[1], kk = s.weight.shape[2] * s.weight.shape[3];
@@ -367,6 +386,9 @@ struct SnnEngine::Plan {
             } else {
                 p.w = s.weight.data;
             }
+            if (s.kind == ProjectionKind::MaxPool)
+                for (int64_t oy = 0; oy < p.dst.h; ++oy)
+                    for (int64_t ox = 0; ox < p.dst.w; ++ox) p.rect.push_back(pool_window(s.window, p.src.h, p.src.w, oy, ox, false));
             if (s.kind == ProjectionKind::AvgPool) {
                 for (int64_t oy = 0; oy < p.dst.h; ++oy)
                     for (int64_t ox = 0; ox < p.dst.w; ++ox)
@@ -516,7 +538,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
         st.count[i].assign(static_cast<size_t>(g.size()), 0);
         st.fired[i].clear();
         st.constant[i].assign(static_cast<size_t>(g.size()), 0.0f);
-        if (p.kind != PopulationKind::IF) continue;
+        if (p.kind != PopulationKind::IF && p.kind != PopulationKind::Current) continue;
         for (int64_t pix = 0, k = 0; pix < g.h * g.w; ++pix)
             for (int64_t c = 0; c < g.c; ++c, ++k) {
                 st.v[i][static_cast<size_t>(k)] = model.v_init * threshold[i][static_cast<size_t>(c)];
@@ -552,9 +574,14 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
             float* __restrict v = st.v[i].data();
             const float* __restrict cst = st.constant[i].data();
             const int64_t size = geo[i].size();
+            if (p.kind == PopulationKind::Current) std::fill(v, v + size, 0.0f);  // this step's current only
             for (int k : inputs[i]) {
                 const ProjPlan& pp = proj[static_cast<size_t>(k)];
                 if (pp.source == 0 && o.encoding == InputEncoding::Current) continue;
+                if (pp.kind == ProjectionKind::MaxPool) {
+                    max_pool_currents(pp, st.v[static_cast<size_t>(pp.source)].data(), v);
+                    continue;
+                }
                 st.proj_sops[static_cast<size_t>(k)] += scatter_spikes(pp, st.fired[static_cast<size_t>(pp.source)], v);
             }
             auto& fired = st.fired[i];

@@ -350,6 +350,74 @@ TEST(Conversion, ConvLayerRatesMatchNormalisedActivations) {
     }
 }
 
+// Beyond the paper, max pooling before the neuron: input [1,2,2] -> 1x1 conv (3 channels) -> ReLU -> MaxPool 2x2
+// -> flatten -> linear readout. With max_pool = current the ReLU's neurons become current collectors and each
+// channel's pooled neuron fires at clamp(maxpool(relu(a)) / lambda, 0, 1) within 1/T (channels: in range,
+// silent, saturated). The paper's gate stays the default. A ReLU that something else also reads cannot be pooled
+// this way, and conversion says so.
+TEST(Conversion, MaxPoolOfCurrentsFiresAtThePooledActivation) {
+    Network net("max_current");
+    net.add_input("x", {1, 2, 2});
+    const int c = net.add(conv("conv", 0, {3, 1, 1, 1}, {0.9f, -0.6f, 1.7f}, {0.05f, -0.1f, -0.2f}, window(1, 1, 0)));
+    const int relu = net.add(layer("relu", OpKind::ReLU, {c}));
+    const int pool = net.add(layer("pool", OpKind::MaxPool, {relu}, PoolAttrs{window(2, 2, 0), false}));
+    const int flat = net.add(layer("flat", OpKind::Flatten, {pool}));
+    net.add(linear("fc", flat, 2, 3, std::vector<float>(6, 0.1f), {0.0f, 0.0f}));
+    const ImageSet set = one_image(1, 2, 2, {255, 140, 60, 0});
+    const std::vector<float> a = activation(net, pool, set);
+    const float lambda = 1.2f;
+    Calibration cal;
+    cal.layer_lambda = {{relu, lambda}, {pool, lambda}, {net.output_id(), 1.0f}};
+    ConversionOptions opt;
+    const SnnModel gate = build_snn(net, cal, opt);
+    EXPECT_EQ(gate.populations[static_cast<size_t>(population_named(gate, "pool"))].kind, PopulationKind::MaxGate);
+    opt.max_pool = MaxPoolMode::Current;
+    const SnnModel m = build_snn(net, cal, opt);
+    const int r = population_named(m, "relu"), q = population_named(m, "pool");
+    EXPECT_EQ(m.populations[static_cast<size_t>(r)].kind, PopulationKind::Current);
+    EXPECT_FALSE(m.populations[static_cast<size_t>(r)].spiking);
+    EXPECT_EQ(m.populations[static_cast<size_t>(q)].kind, PopulationKind::IF);
+    EXPECT_EQ(m.populations[static_cast<size_t>(q)].lambda, m.populations[static_cast<size_t>(r)].lambda);
+    const std::vector<int> in = m.inputs_of(q);
+    ASSERT_EQ(in.size(), 1u);
+    EXPECT_EQ(m.projections[static_cast<size_t>(in[0])].kind, ProjectionKind::MaxPool);
+    EXPECT_EQ(m.projections[static_cast<size_t>(in[0])].source, r);
+    const int64_t T = 64;
+    int64_t saturated = 0, silent = 0;
+    for (int64_t ch = 0; ch < 3; ++ch) {
+        const int64_t count = spikes(only_channel(m, q, ch), q, set, T);
+        const double z = a[static_cast<size_t>(ch)] / static_cast<double>(lambda);
+        saturated += z > 1, silent += z <= 0;
+        EXPECT_LE(std::fabs(static_cast<double>(count) / T - std::clamp(z, 0.0, 1.0)), 1.0 / T + 1e-9)
+            << "channel " << ch << ": " << count << " spikes, a/lambda " << z;
+    }
+    EXPECT_EQ(saturated, 1);
+    EXPECT_EQ(silent, 1);
+    EXPECT_EQ(spikes(m, r, set, T), 0);
+
+    Network shared("shared_relu");  // the ReLU also feeds a second pool
+    shared.add_input("x", {1, 2, 2});
+    const int c2 = shared.add(conv("conv", 0, {1, 1, 1, 1}, {1.0f}, {0.0f}, window(1, 1, 0)));
+    const int relu2 = shared.add(layer("relu", OpKind::ReLU, {c2}));
+    const int p1 = shared.add(layer("pool1", OpKind::MaxPool, {relu2}, PoolAttrs{window(2, 2, 0), false}));
+    const int p2 = shared.add(layer("pool2", OpKind::MaxPool, {relu2}, PoolAttrs{window(2, 2, 0), false}));
+    const int sum = shared.add(layer("sum", OpKind::Add, {p1, p2}));
+    const int flat2 = shared.add(layer("flat", OpKind::Flatten, {sum}));
+    shared.add(linear("fc", flat2, 2, 1, {0.5f, 0.5f}, {0.0f, 0.0f}));
+    std::string error = "NO ERROR";
+    try {
+        build_snn(shared, Calibration{}, [] {
+            ConversionOptions o;
+            o.normalise = false;
+            o.max_pool = MaxPoolMode::Current;
+            return o;
+        }());
+    } catch (const ModelError& e) {
+        error = e.what();
+    }
+    EXPECT_THAT(error, AllOf(HasSubstr("pool1"), HasSubstr("conversion.max_pool=current")));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Eq. 4-6: shortcut normalisation.
 

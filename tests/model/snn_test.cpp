@@ -94,6 +94,17 @@ SnnModel full_model() {
     m.projections.push_back(id);
     m.projections.push_back(projection("fc", ProjectionKind::Linear, 3, 4, random_tensor({4, 18}, rng)));
     m.output = 4;
+    // Max pooling before the neuron: a current collector and the max_pool projection that reads it.
+    Population cur = pop("relu3", PopulationKind::Current, {2, 6, 6});
+    cur.spiking = false;
+    cur.lambda = {0.75f};
+    cur.bias = {-0.5f, 0.25f};
+    m.populations.push_back(cur);
+    Population pooled = pop("maxpool3", PopulationKind::IF, {2, 3, 3});
+    pooled.lambda = {0.75f};
+    m.populations.push_back(pooled);
+    m.projections.push_back(projection("conv3", ProjectionKind::Conv, 0, 5, random_tensor({2, 1, 3, 3}, rng), window(3, 3, 1, 1, 1, 1, 1, 1)));
+    m.projections.push_back(projection("maxpool3", ProjectionKind::MaxPool, 5, 6, Tensor({2}, {1.0f, 0.5f}), window(3, 3, 2, 2, 1, 1, 1, 1)));
     m.reset = ResetMode::Zero;
     m.v_init = 0.25f;
     m.record.source_model = "some_model.onnx";
@@ -442,6 +453,24 @@ TEST(SnnModel, ValidateNamesWhatIsWrong) {
         m.v_init = 1.0f;
         EXPECT_THAT(error(m), HasSubstr("v_init"));
     }
+    {
+        SnnModel m = full_model();
+        m.populations[5].spiking = true;  // a current collector never fires
+        EXPECT_THAT(error(m), AllOf(HasSubstr("population 5 'relu3'"), HasSubstr("never fires")));
+    }
+    {
+        SnnModel m = full_model();
+        m.projections[5].source = 1;  // max pooling of currents reads a current population, not spikes
+        m.projections[5].window = window(2, 2, 2, 2, 0, 0, 0, 0);
+        EXPECT_THAT(error(m), AllOf(HasSubstr("projection 5 'maxpool3'"), HasSubstr("'current' population")));
+    }
+    {
+        SnnModel m = full_model();
+        std::mt19937 rng(3);  // nothing but max_pool may read a current population
+        m.projections.push_back(projection("bad", ProjectionKind::Conv, 5, 6, random_tensor({2, 2, 3, 3}, rng),
+                                           window(3, 3, 2, 2, 1, 1, 1, 1)));
+        EXPECT_THAT(error(m), AllOf(HasSubstr("projection 6 'bad'"), HasSubstr("sends no spikes")));
+    }
 }
 
 // Fan-out of source neuron (y, x) of a window projection, by brute force over every output position and
@@ -491,6 +520,15 @@ TEST(SnnModel, SynapseCountMatchesEnumeration) {
         const int64_t want = c.conv ? pairs * c.in[0] * c.cout : pairs * c.in[0];
         EXPECT_EQ(synapse_count(m, m.projections[0]), want) << shape_str(c.in) << " -> " << shape_str(out);
         EXPECT_EQ(m.synapse_count(), want);
+    }
+    // Max pooling of currents: one connection per window cell, like average pooling.
+    {
+        SnnModel m = full_model();
+        const Window2d w = m.projections[5].window;
+        int64_t pairs = 0;
+        for (int64_t y = 0; y < 6; ++y)
+            for (int64_t x = 0; x < 6; ++x) pairs += window_fanout(w, y, x, 3, 3);
+        EXPECT_EQ(synapse_count(m, m.projections[5]), pairs * 2);
     }
     // Identity: one per neuron; linear: all pairs; the model total is the sum over projections.
     SnnModel m = full_model();

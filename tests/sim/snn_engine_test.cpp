@@ -148,6 +148,17 @@ std::vector<std::vector<Synapse>> enumerate_synapses(const SnnModel& m, const Pr
                 for (int64_t f = 0; f < s.size(); ++f)
                     out[static_cast<size_t>(f)].push_back({o, p.weight.data[static_cast<size_t>(o * s.size() + f)]});
             break;
+        case ProjectionKind::MaxPool:  // connections, each window cell to its output; used by max_of_window()
+            for (int64_t c = 0; c < t.c; ++c)
+                for (int64_t oy = 0; oy < t.h; ++oy)
+                    for (int64_t ox = 0; ox < t.w; ++ox)
+                        for (int64_t ky = 0; ky < w.kernel_h; ++ky)
+                            for (int64_t kx = 0; kx < w.kernel_w; ++kx) {
+                                const int64_t y = oy * w.stride_h - w.pad_top + ky, x = ox * w.stride_w - w.pad_left + kx;
+                                if (y >= 0 && y < s.h && x >= 0 && x < s.w)
+                                    out[static_cast<size_t>(s.at(c, y, x))].push_back({t.at(c, oy, ox), p.weight.data[static_cast<size_t>(c)]});
+                            }
+            break;
     }
     return out;
 }
@@ -245,9 +256,21 @@ Reference simulate_reference(const SnnModel& m, const ImageSet& set, InputEncodi
                     continue;
                 }
                 auto& vi = v[i];
+                if (p.kind == PopulationKind::Current) std::fill(vi.begin(), vi.end(), 0.0f);  // this step's current
                 for (size_t k = 0; k < m.projections.size(); ++k) {
                     const Projection& pr = m.projections[k];
                     if (pr.target != static_cast<int>(i) || (pr.source == 0 && enc == InputEncoding::Current)) continue;
+                    if (pr.kind == ProjectionKind::MaxPool) {  // the largest current among each target's sources
+                        std::vector<float> best(vi.size(), -INFINITY), weight(vi.size(), 0.0f);
+                        const auto& current = v[static_cast<size_t>(pr.source)];
+                        for (size_t s = 0; s < syn[k].size(); ++s)
+                            for (const Synapse& e : syn[k][s]) {
+                                best[static_cast<size_t>(e.target)] = std::max(best[static_cast<size_t>(e.target)], current[s]);
+                                weight[static_cast<size_t>(e.target)] = e.weight;
+                            }
+                        for (size_t j = 0; j < vi.size(); ++j) vi[j] += weight[j] * best[j];
+                        continue;
+                    }
                     const auto& src = fired[static_cast<size_t>(pr.source)];
                     for (size_t s = 0; s < src.size(); ++s) {
                         if (!src[s]) continue;
@@ -416,6 +439,64 @@ TEST(SnnEngine, WideConvKernelsMatchTheReference) {
         EXPECT_EQ(r.populations[i].spikes, ref.spikes[i]) << m.populations[i].name;
     for (size_t k = 0; k < m.projections.size(); ++k)
         EXPECT_EQ(r.projections[k].sops, ref.sops[k]) << m.projections[k].name;
+    expect_sops_conserved(m, r);
+}
+
+// Max pooling before the neuron: a current population (driven by the spikes of A, so its current changes from
+// step to step, plus a bias) is pooled by max_pool projections, 2x2 stride 2 and 3x3 stride 2 padding 1
+// (clipped windows), into IF populations; spike for spike equal to the reference, which takes each step the
+// largest current in each window. No spike leaves a current population and a max_pool projection reaches no
+// synapse with a spike (0 SOPs).
+// input [2,8,8] -3x3 s1-> A [4,8,8] -3x3 s1-> P (current) [4,8,8] -max 2x2 s2-> Q [4,4,4]; P -max 3x3 s2 p1-> R
+// [4,4,4]; Q, R -linear-> readout [5].
+TEST(SnnEngine, MaxPoolOfCurrentsMatchesTheReference) {
+    std::mt19937 rng(33);
+    SnnModel m;
+    m.name = "max_current";
+    m.populations.push_back(input_pop({2, 8, 8}));
+    std::vector<float> bias_a, bias_p;
+    for (int c = 0; c < 4; ++c) bias_a.push_back(dyadic(rng, 0.0, 0.25)), bias_p.push_back(dyadic(rng, -0.5, 0.0));
+    m.populations.push_back(if_pop("A", {4, 8, 8}, bias_a));
+    Population cur = if_pop("P", {4, 8, 8}, bias_p);
+    cur.kind = PopulationKind::Current;
+    cur.spiking = false;
+    m.populations.push_back(cur);
+    m.populations.push_back(if_pop("Q", {4, 4, 4}));
+    m.populations.push_back(if_pop("R", {4, 4, 4}));
+    Population out = if_pop("out", {5});
+    out.spiking = false;
+    m.populations.push_back(out);
+    m.projections.push_back(projection("a", ProjectionKind::Conv, 0, 1, dyadic_tensor({4, 2, 3, 3}, rng, -0.25, 0.5), window(3, 1, 1)));
+    m.projections.push_back(projection("p", ProjectionKind::Conv, 1, 2, dyadic_tensor({4, 4, 3, 3}, rng, -0.25, 0.25), window(3, 1, 1)));
+    m.projections.push_back(projection("q", ProjectionKind::MaxPool, 2, 3, dyadic_tensor({4}, rng, 0.25, 0.5), window(2, 2, 0)));
+    m.projections.push_back(projection("r", ProjectionKind::MaxPool, 2, 4, dyadic_tensor({4}, rng, 0.25, 0.5), window(3, 2, 1)));
+    m.projections.push_back(projection("fq", ProjectionKind::Linear, 3, 5, dyadic_tensor({5, 64}, rng, -1.0, 1.0)));
+    m.projections.push_back(projection("fr", ProjectionKind::Linear, 4, 5, dyadic_tensor({5, 64}, rng, -1.0, 1.0)));
+    m.output = 5;
+    validate(m, "max_current");
+    const ImageSet set = binary_images(3, 2, 8, 8, 0.4, 4);
+    SnnOptions o;
+    o.steps = 12;
+    o.encoding = InputEncoding::Poisson;
+    o.threads = 2;
+    const SnnResult r = SnnEngine(m).evaluate(set, {}, o);
+    const Reference ref = simulate_reference(m, set, InputEncoding::Poisson, o.steps);
+    for (const char* name : {"A", "Q", "R"}) {
+        size_t i = 0;
+        while (m.populations[i].name != name) ++i;
+        const int64_t most = m.populations[i].size() * set.count * o.steps;
+        EXPECT_GT(ref.spikes[i], most / 20) << name;
+        EXPECT_LT(ref.spikes[i], most - most / 20) << name;
+    }
+    for (size_t i = 0; i < m.populations.size(); ++i)
+        EXPECT_EQ(r.populations[i].spikes, ref.spikes[i]) << m.populations[i].name;
+    EXPECT_EQ(r.populations[2].spikes, 0);
+    EXPECT_EQ(r.projections[2].sops, 0);
+    EXPECT_EQ(r.projections[3].sops, 0);
+    for (size_t k = 0; k < m.projections.size(); ++k) {
+        EXPECT_EQ(r.projections[k].sops, ref.sops[k]) << m.projections[k].name;
+        EXPECT_EQ(synapse_count(m, m.projections[k]), ref.synapses[k]) << m.projections[k].name;
+    }
     expect_sops_conserved(m, r);
 }
 
