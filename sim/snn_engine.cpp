@@ -183,7 +183,8 @@ constexpr int conv_pass_channels() {
 // One source pixel of a stride-1 3x3 conv away from the border: sums the weights of its spikes [s, e) in
 // registers, then adds the sums to the nine target rows at base + off[k].
 template <int CO>
-__attribute__((always_inline)) inline void pixel3x3(const float* w, const Spike* s, const Spike* e, float* __restrict base, const int64_t* off) {
+__attribute__((always_inline)) inline void pixel3x3(const float* w, const Spike* s, const Spike* e,
+                                                    float* __restrict base, const int64_t* off) {
     constexpr int V = kVecFloats, CH = conv_pass_channels<CO>(), U = CH / V;
     auto vec = [](const float* a) { return *reinterpret_cast<const VecF*>(a); };
     for (int c0 = 0; c0 < CO; c0 += CH) {
@@ -388,7 +389,8 @@ struct SnnEngine::Plan {
             }
             if (s.kind == ProjectionKind::MaxPool)
                 for (int64_t oy = 0; oy < p.dst.h; ++oy)
-                    for (int64_t ox = 0; ox < p.dst.w; ++ox) p.rect.push_back(pool_window(s.window, p.src.h, p.src.w, oy, ox, false));
+                    for (int64_t ox = 0; ox < p.dst.w; ++ox)
+                        p.rect.push_back(pool_window(s.window, p.src.h, p.src.w, oy, ox, false));
             if (s.kind == ProjectionKind::AvgPool) {
                 for (int64_t oy = 0; oy < p.dst.h; ++oy)
                     for (int64_t ox = 0; ox < p.dst.w; ++ox)
@@ -474,7 +476,8 @@ void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
                 const __mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ);
                 sum = subtract ? _mm512_mask_sub_ps(sum, m, sum, reset_to) : _mm512_mask_mov_ps(sum, m, reset_to);
                 _mm512_storeu_ps(v + k, sum);
-                _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(k)))));
+                const __m512i index = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(k)));
+                _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, index));
                 n += __builtin_popcount(m);
             }
         const auto* yx = pixel_yx[i].data();
