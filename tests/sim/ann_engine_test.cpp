@@ -32,6 +32,7 @@ struct ShippedCase {
     std::string name;
     bool bn_export;  // the BN-kept export ships too
 };
+void PrintTo(const ShippedCase& c, std::ostream* os) { *os << c.name << (c.bn_export ? " (+BN export)" : ""); }
 class ShippedModel : public ::testing::TestWithParam<ShippedCase> {};
 
 // C++ inference reproduces PyTorch's logits (saved by scripts/train_fmnist.py) to 1e-4 relative, for the
@@ -66,14 +67,17 @@ TEST_P(ShippedModel, ReproducesPyTorchLogits) {
     }
 }
 
+std::string case_name(const ::testing::TestParamInfo<ShippedCase>& info) { return info.param.name; }
 INSTANTIATE_TEST_SUITE_P(Models, ShippedModel,
                          ::testing::Values(ShippedCase{"resnet8", true}, ShippedCase{"resnet20", true},
-                                           ShippedCase{"tv_basic", true}, ShippedCase{"tv_bottleneck", true}));
+                                           ShippedCase{"tv_basic", true}, ShippedCase{"tv_bottleneck", true}),
+                         case_name);
 INSTANTIATE_TEST_SUITE_P(ExperimentModels, ShippedModel,
                          ::testing::Values(ShippedCase{"resnet32", false}, ShippedCase{"resnet44", false},
                                            ShippedCase{"resnet56", false}, ShippedCase{"plain20", false},
                                            ShippedCase{"plain32", false}, ShippedCase{"plain44", false},
-                                           ShippedCase{"plain56", false}));
+                                           ShippedCase{"plain56", false}),
+                         case_name);
 
 // Work sharing must not change results: one thread, one image at a time versus three threads of eight.
 TEST(AnnEngine, ResultDoesNotDependOnThreadsOrMicroBatch) {
