@@ -29,7 +29,9 @@ plain=(plain20 plain32 plain44 plain56)
 # compensation runs (each one also fits Table 1's p, q).
 for m in "${residual[@]}" "${plain[@]}"; do run "${m}_paper" "$m" 350; done
 for m in "${residual[@]}"; do run "${m}_noshortcut" "$m" 350 --set conversion.shortcut_normalisation=false; done
-for m in "${residual[@]}" "${plain[@]}"; do run "${m}_comp" "$m" 350 "${comp[@]}"; done
+for m in resnet8 resnet20 plain20 resnet32 plain32 resnet44 plain44 resnet56 plain56; do  # shallow first
+    run "${m}_comp" "$m" 350 "${comp[@]}"
+done
 run resnet20_beyond resnet20 350 --set conversion.v_init=0.5 --set conversion.channel_wise=true
 run resnet20_beyond_comp resnet20 350 --set conversion.v_init=0.5 --set conversion.channel_wise=true "${comp[@]}"
 /usr/bin/python3 "$root/scripts/summarise_experiments.py" "$out"
