@@ -2,8 +2,8 @@
 # The paper's conversion experiments (§4.1-4.2) on our Fashion-MNIST models; results in docs/results.md.
 # Usage: scripts/paper_experiments.sh [IMAGES=2000] [OUT=out/exp]
 # Each line is one experiment; every result is a --json file that scripts/summarise_experiments.py turns into
-# the tables. Models other than ResNet-20 must first be trained (scripts/train_fmnist.py) into models/; missing
-# ones are skipped.
+# the tables. The models ship in models/ (models/README.md says how they were trained); missing ones are
+# skipped.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 images="${1:-2000}"
