@@ -13,9 +13,9 @@ std::vector<ParamSpec> simulation_params() {
                   "Images one worker pushes through the network together (small batches stay in cache).")
             .range(1, 65536),
         ParamSpec("simulation.steps", ParamKind::Int, std::to_string(SnnOptions{}.steps), "steps",
-                  "Time steps T the spiking engine runs per image (`--steps` overrides); at most 65535, "
-                  "since spike counts are 16-bit.")
-            .range(1, 65535),
+                  "Time steps T the spiking engine runs per image (`--steps` overrides); at most " +
+                      std::to_string(kMaxSnnSteps) + ", since spike counts are 16-bit.")
+            .range(1, kMaxSnnSteps),
         ParamSpec("simulation.encoding", ParamKind::Enum, "current", "",
                   "Input encoding: `current` injects each analog pixel as a constant current every step; "
                   "`poisson` fires each pixel x in [0, 1] with probability x per step (seeded).")

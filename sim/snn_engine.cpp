@@ -298,7 +298,7 @@ Spike spike_at(const Geometry& g, int64_t j) {
 // Spikes so far per neuron. 16 bits keep the counts of every population in cache beside the potentials (the
 // counts are updated every step); evaluate() refuses more steps than a count can hold.
 using SpikeCount = uint16_t;
-constexpr int64_t kMaxSteps = std::numeric_limits<SpikeCount>::max();
+static_assert(kMaxSnnSteps <= std::numeric_limits<SpikeCount>::max(), "a count must hold one spike per step");
 
 // Per-thread simulation state, reused image after image.
 struct State {
@@ -651,8 +651,8 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
 SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& o,
                               Progress* progress, const Network* ann) const {
     const Plan& plan = *plan_;
-    if (o.steps < 1 || o.steps > kMaxSteps)
-        throw ConfigError(fmt::format("simulation steps must be in [1, {}], got {}", kMaxSteps, o.steps));
+    if (o.steps < 1 || o.steps > kMaxSnnSteps)
+        throw ConfigError(fmt::format("simulation steps must be in [1, {}], got {}", kMaxSnnSteps, o.steps));
     const auto& in_shape = plan.model.populations[0].shape;
     if (in_shape != std::vector<int64_t>{set.channels, set.height, set.width})
         throw DataError(fmt::format("the model expects input {}, the dataset's images are [{}, {}, {}]",

@@ -23,8 +23,11 @@ enum class InputEncoding {
     Poisson,  // each pixel x in [0, 1] fires with probability x per step (seeded, per image)
 };
 
+// The most time steps one simulation may run: spike counts are 16-bit (sim/snn_engine.cpp).
+constexpr int64_t kMaxSnnSteps = 65535;
+
 struct SnnOptions {
-    int64_t steps = 100;
+    int64_t steps = 100;  // in [1, kMaxSnnSteps]
     InputEncoding encoding = InputEncoding::Current;
     uint64_t seed = 1;
     int threads = 0;  // 0 = all hardware threads
