@@ -37,4 +37,10 @@ struct ConvertOptions {
 };
 int run_convert(const CommonOptions& opts, const ConvertOptions& conv);
 
+struct MapCommandOptions {
+    std::string snn;                   // --snn FILE: a converted model; otherwise converted from the config
+    std::string output = "model.map";  // -o FILE; empty: no mapping file
+};
+int run_map(const CommonOptions& opts, const MapCommandOptions& cmd);
+
 }  // namespace neuroemu

@@ -45,12 +45,12 @@ int run_info(const CommonOptions& opts) {
     if (opts.verbosity > 0)
         fmt::print("chip {}: at least {} cores of {} neurons (neuron count alone; synapse and fan-in limits come "
                    "with mapping)\n",
-                   chip.name, thousands(cores), chip.neurons_per_core);
+                   chip.name, thousands(cores), chip.core.neurons);
     if (!opts.json_file.empty()) {
         nlohmann::json doc = {{"command", "info"},
                               {"model", model_summary_json(net)},
                               {"chip", {{"name", chip.name},
-                                        {"neurons_per_core", chip.neurons_per_core},
+                                        {"neurons_per_core", chip.core.neurons},
                                         {"cores_lower_bound", cores}}},
                               {"settings", settings_json(settings)}};
         write_json_file(opts.json_file, doc);

@@ -49,6 +49,14 @@ int main(int argc, char** argv) {
     neuroemu::ConvertOptions conv;
     convert->add_option("-o,--output", conv.output, "where to write the converted model")->capture_default_str();
 
+    CLI::App* map = app.add_subcommand("map", "partition the S-ResNet over cores, place and route it on the chip");
+    add_common(map, opts, &quiet, &verbose);
+    neuroemu::MapCommandOptions mapping;
+    map->add_option("--snn", mapping.snn, "a converted model from `neuroemu convert` (default: from the config)");
+    map->add_option("-o,--output", mapping.output, "where to write the mapping file (docs/mapping-format.md); "
+                    "'' writes none")
+        ->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -63,6 +71,7 @@ int main(int argc, char** argv) {
         if (info->parsed()) return neuroemu::run_info(opts);
         if (evaluate->parsed()) return neuroemu::run_evaluate(opts, eval);
         if (convert->parsed()) return neuroemu::run_convert(opts, conv);
+        if (map->parsed()) return neuroemu::run_map(opts, mapping);
         std::cout << app.help();
         return 0;
     } catch (const neuroemu::ConfigError& e) {

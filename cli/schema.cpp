@@ -3,6 +3,7 @@
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
 #include "hw/chip_spec.h"
+#include "mapping/map_spec.h"
 #include "model/model_spec.h"
 #include "sim/sim_spec.h"
 
@@ -16,6 +17,7 @@ Schema neuroemu_schema() {
         {"chip", "The neuromorphic chip: ROLLS-style cores. May be given as a file name "
                  "(`chip: chips/rolls.yaml`)."},
         {"simulation", "How the engines run."},
+        {"mapping", "How `neuroemu map` partitions the S-ResNet over cores, places them and estimates traffic."},
         {"energy", "Energy coefficients. Keys arrive with `neuroemu report`."},
         {"report", "Report contents and format. Keys arrive with `neuroemu report`."},
     };
@@ -24,7 +26,8 @@ Schema neuroemu_schema() {
                   "Seed of every pseudo-random choice (zoo weights, sampling); --seed overrides.")
             .range(0, 9007199254740992.0),
     };
-    for (auto part : {model_params(), dataset_params(), conversion_params(), chip_params(), simulation_params()})
+    for (auto part : {model_params(), dataset_params(), conversion_params(), chip_params(), simulation_params(),
+                      mapping_params()})
         params.insert(params.end(), part.begin(), part.end());
     return Schema(std::move(sections), std::move(params));
 }

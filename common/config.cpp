@@ -162,6 +162,20 @@ public:
             throw ConfigError(fmt::format("{}: expected key.path=value", where));
         const std::string key = assignment.substr(0, eq);
         const ParamSpec* p = schema_.find(key);
+        if (!p && key.find('.') == std::string::npos && is_group(key)) {
+            // `--set chip=configs/chips/loihi.yaml`: a whole section from a file, relative to the working
+            // directory; it overrides the keys the file sets.
+            const std::string path = assignment.substr(eq + 1);
+            if (path.empty()) throw ConfigError(fmt::format("{}: expected the name of a file holding section '{}'", where, key));
+            YAML::Node root = load_file(path, where);
+            if (root.IsNull()) return;
+            if (!root.IsMap())
+                throw ConfigError(fmt::format("{}: expected the keys of section '{}', got {}", at(path, root.Mark()),
+                                              key, describe(root)));
+            const auto slash = path.rfind('/');
+            map(root, key, path, slash == std::string::npos ? std::string() : path.substr(0, slash));
+            return;
+        }
         if (!p) throw ConfigError(fmt::format("{}: {}", where, unknown(key)));
         YAML::Node value;
         try {
@@ -395,7 +409,8 @@ std::string Schema::markdown() const {
         "One YAML document describes one experiment. Every key below is optional and has the default shown; "
         "`--set key.path=value` overrides any key from the command line (repeatable, applied after the file). "
         "A whole section can live in its own file: `chip: chips/rolls.yaml` reads the section's keys from that "
-        "file, resolved against the including file's directory. Relative paths in values are resolved against "
+        "file, resolved against the including file's directory; on the command line, `--set chip=configs/chips/loihi.yaml` "
+        "does the same with a path relative to the working directory. Relative paths in values are resolved against "
         "the directory of the file that sets them. Unknown keys, wrong types and out-of-range values are errors "
         "that name `file:line:column` and the key.\n";
     auto table = [&](const std::string& section) {

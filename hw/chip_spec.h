@@ -1,5 +1,5 @@
-// The `chip` section: the neuromorphic chip the S-ResNet is placed on. Parsed into a plain spec here; the
-// mapper and the SystemC model are built from this spec.
+// The `chip` section: the neuromorphic chip the S-ResNet is placed on (cores, network-on-chip, clock). Parsed
+// into a plain spec here; the mapper and the SystemC model are built from this spec.
 #pragma once
 
 #include <cstdint>
@@ -10,16 +10,52 @@
 
 namespace neuroemu {
 
+// How a neuron's constant bias current is held.
+enum class BiasStorage {
+    Register,  // a per-neuron bias register, outside synapse memory (Loihi compartments)
+    Synapse,   // one synapse entry and one input per neuron, driven every step by a core-local source (ROLLS)
+};
+
+// How a spike reaches several destination cores.
+enum class MulticastMode {
+    Tree,    // one packet, forked in the routers along the XY routes (one table entry per router on the tree)
+    Source,  // the source core sends one unicast packet per destination core
+};
+
+struct CoreSpec {
+    int64_t neurons = 256;        // ROLLS: 256 silicon neurons per core
+    int64_t synapses = 131072;    // synapse memory entries (ROLLS: 256x256 plastic + 256x256 non-plastic)
+    int64_t fan_in = 512;         // distinct inputs one neuron can have (ROLLS: 256 + 256)
+    int64_t weight_bits = 8;      // bits per synapse entry (memory size in the report)
+    bool weight_sharing = false;  // convolution kernels stored once per core rather than per neuron
+    BiasStorage bias = BiasStorage::Synapse;
+};
+
+struct NocSpec {
+    int64_t width = 0, height = 0;  // cores per chip along x and y; 0 = sized to hold the mapped network
+    int64_t chips = 1;              // chips joined by inter-chip links in a near-square grid; 0 = as many as needed
+    int64_t buffer_depth = 4;       // input buffer per router port, flits
+    int64_t flit_bits = 32;         // flit (and link) width, bits
+    int64_t pipeline_cycles = 3;    // router pipeline delay per hop, cycles
+    int64_t link_cycles = 1;        // link traversal per flit, cycles
+    int64_t inter_chip_link_cycles = 20;  // chip-to-chip link traversal per flit, cycles
+    MulticastMode multicast = MulticastMode::Tree;
+};
+
 struct ChipSpec {
-    std::string name;
-    int64_t neurons_per_core = 256;      // ROLLS: 256 silicon neurons per core
-    int64_t synapses_per_core = 131072;  // ROLLS: 256x256 plastic + 256x256 non-plastic synapses
+    std::string name = "rolls";
+    CoreSpec core;
+    NocSpec noc;
+    double clock_hz = 100e6;  // routers and synaptic-operation engines
 };
 
 std::vector<ParamSpec> chip_params();
-ChipSpec chip_spec(const Settings& settings);
+ChipSpec chip_spec(const Settings& settings);  // throws ConfigError for inconsistent NoC sizes
 
 // Cores needed to hold `neurons`, counting neurons only (the mapper's fan-in and synapse limits only add).
 int64_t cores_lower_bound(const ChipSpec& chip, int64_t neurons);
+
+const char* to_string(BiasStorage b);
+const char* to_string(MulticastMode m);
 
 }  // namespace neuroemu

@@ -16,16 +16,14 @@ namespace {
 class WeightRng {
 public:
     explicit WeightRng(uint64_t seed) : gen_(seed) {}
-    float uniform(float lo, float hi) {
-        const double u = static_cast<double>(gen_() >> 11) * (1.0 / 9007199254740992.0);
-        return static_cast<float>(lo + (hi - lo) * u);
-    }
-    float normal(float stddev) {  // Box-Muller
-        const double u1 = 1.0 - uniform(0.0f, 1.0f), u2 = uniform(0.0f, 1.0f);
+    float uniform(float lo, float hi) { return static_cast<float>(lo + (hi - lo) * unit()); }
+    float normal(float stddev) {  // Box-Muller; u1 in (0, 1] in double, since a float can round up to 1
+        const double u1 = 1.0 - unit(), u2 = unit();
         return static_cast<float>(stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
     }
 
 private:
+    double unit() { return static_cast<double>(gen_() >> 11) * (1.0 / 9007199254740992.0); }  // [0, 1)
     std::mt19937_64 gen_;
 };
 

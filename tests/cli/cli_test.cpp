@@ -154,3 +154,67 @@ TEST(Cli, BadConversionSettingsAreClearErrors) {
 }
 
 }  // namespace
+
+// `neuroemu map` on the headline case: every IF neuron of zoo ResNet-34 is mapped (the count agrees with
+// `info`, which counts from the ANN), the core count respects every lower bound, and the mapping file is written.
+TEST(Cli, MapResnet34WritesAMappingAndAReport) {
+    const std::string json = temp("map34.json"), out = temp("map34.map"), info = temp("info34.json");
+    CliRun r = run("info " + kSrc + "/configs/resnet34.yaml -q --json " + info);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = run("map " + kSrc + "/configs/resnet34.yaml -o " + out + " --json " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("binding resource: fan-in"), std::string::npos) << r.output;
+    const auto j = read_json(json);
+    EXPECT_EQ(j["bounds"]["if_neurons"], read_json(info)["model"]["totals"]["if_neurons"]);
+    const int64_t cores = j["cores"];
+    EXPECT_GE(cores, j["bounds"]["cores_from_neurons"].get<int64_t>());
+    EXPECT_GE(cores, j["bounds"]["cores_from_units"].get<int64_t>());
+    EXPECT_GE(cores, j["bounds"]["cores_from_synapses"].get<int64_t>());
+    EXPECT_EQ(j["traffic_source"], "estimate");
+    EXPECT_GE(j["mesh"]["width"].get<int64_t>() * j["mesh"]["height"].get<int64_t>(), cores);
+    int64_t layer_cores = 0;
+    for (const auto& l : j["layers"]) layer_cores += l["cores"].get<int64_t>();
+    EXPECT_EQ(layer_cores, cores);
+    std::ifstream file(out);
+    std::string first;
+    std::getline(file, first);
+    EXPECT_EQ(first, "neuroemu-mapping 1");
+}
+
+// The shipped model: rates measured by the spiking engine; another chip from its file on the command line.
+TEST(Cli, MapDefaultModelWithMeasuredTrafficAndAnotherChip) {
+    const std::string json = temp("map20.json"), loihi = temp("map20_loihi.json");
+    const std::string quick = " -o '' -q --set mapping.traffic_images=2 --set simulation.steps=20";
+    CliRun r = run("map " + kSrc + "/configs/default.yaml --json " + json + quick);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = run("map " + kSrc + "/configs/default.yaml --json " + loihi + quick + " --set chip=" + kSrc +
+            "/configs/chips/loihi.yaml");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto a = read_json(json), b = read_json(loihi);
+    EXPECT_EQ(a["traffic_source"], "measured");
+    EXPECT_GT(a["traffic_per_step"]["packets"].get<double>(), 0.0);
+    EXPECT_EQ(b["chip"]["name"], "loihi");
+    EXPECT_EQ(b["chip"]["neurons_per_core"], 1024);
+    EXPECT_LT(b["cores"].get<int64_t>(), a["cores"].get<int64_t>());
+    EXPECT_EQ(a["bounds"]["if_neurons"], b["bounds"]["if_neurons"]);
+}
+
+TEST(Cli, MapThatCannotFitNamesTheCause) {
+    const std::string cfg = kSrc + "/configs/resnet34.yaml -o '' -q";
+    CliRun r = run("map " + cfg + " --set chip.noc.width=8 --set chip.noc.height=8");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("1 chip(s) of 8 x 8 cores hold 64"), std::string::npos) << r.output;
+    r = run("map " + cfg + " --set mapping.fan_in=fail");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("layer 'layer1.0.relu' does not fit"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("chip.core.fan_in"), std::string::npos) << r.output;
+    r = run("map " + cfg + " --set chip.noc.width=8");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("chip.noc.width and chip.noc.height must both be 0"), std::string::npos) << r.output;
+    r = run("map " + cfg + " --set chip.core.neurons=0");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("chip.core.neurons"), std::string::npos) << r.output;
+    r = run("map " + cfg + " --snn /nonexistent.snn");
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("/nonexistent.snn"), std::string::npos) << r.output;
+}

@@ -154,6 +154,22 @@ TEST(Config, SectionCanLiveInItsOwnFileWithErrorsPointingIntoIt) {
                 HasSubstr("exp3.yaml:1:7: chip: cannot open"));
 }
 
+TEST(Config, OverrideCanReplaceASectionFromAFile) {
+    const auto dir = temp_dir();
+    write(dir / "big.yaml", "core:\n  neurons: 1000\n");
+    write(dir / "bad.yaml", "core:\n  neurons: 4096\n");
+    write(dir / "exp.yaml", "chip:\n  core:\n    neurons: 128\n  fast: true\n");
+    const Settings s = test_schema().load((dir / "exp.yaml").string(), {"chip=" + (dir / "big.yaml").string()});
+    EXPECT_EQ(s.get_int("chip.core.neurons"), 1000);  // set by the file given on the command line
+    EXPECT_TRUE(s.get_bool("chip.fast"));             // a key that file leaves alone keeps its value
+    EXPECT_EQ(s.where("chip.core.neurons"), (dir / "big.yaml").string() + ":2:12");
+    EXPECT_THAT(error_of([&] { test_schema().load("", {"chip=" + (dir / "bad.yaml").string()}); }),
+                HasSubstr("bad.yaml:2:12: chip.core.neurons"));
+    EXPECT_THAT(error_of([&] { test_schema().load("", {"chip=" + (dir / "none.yaml").string()}); }),
+                HasSubstr("--set chip=" + (dir / "none.yaml").string() + ": cannot open"));
+    EXPECT_THAT(error_of([&] { test_schema().load("", {"chip="}); }), HasSubstr("expected the name of a file"));
+}
+
 TEST(Config, MissingFileIsAConfigError) {
     EXPECT_THAT(error_of([] { test_schema().load("/nonexistent/x.yaml"); }),
                 HasSubstr("/nonexistent/x.yaml: cannot open"));

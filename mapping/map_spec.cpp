@@ -1,0 +1,45 @@
+#include "mapping/map_spec.h"
+
+#include <fmt/format.h>
+
+namespace neuroemu {
+
+std::vector<ParamSpec> mapping_params() {
+    const MapOptions d;
+    return {
+        ParamSpec("mapping.fan_in", ParamKind::Enum, "split", "",
+                  "Neurons with more inputs than chip.core.fan_in: `split` gives them partial-sum units (each "
+                  "integrates a slice of the input channels and sends its sum to the neuron once per step); "
+                  "`fail` reports that the layer does not fit.")
+            .one_of({"split", "fail"}),
+        ParamSpec("mapping.traffic", ParamKind::Enum, "auto", "",
+                  "Spike rates for placement and the traffic report: `measured` runs the spiking engine on "
+                  "mapping.traffic_images test images; `estimate` assumes mapping.estimated_rate; `auto` measures "
+                  "when the model is a trained ONNX file and the dataset is installed.")
+            .one_of({"auto", "measured", "estimate"}),
+        ParamSpec("mapping.traffic_images", ParamKind::Int, "16", "images",
+                  "Test images the spiking engine runs (simulation.steps each) to measure firing rates.")
+            .range(1, 1e8),
+        ParamSpec("mapping.estimated_rate", ParamKind::Real, fmt::format("{}", d.estimated_rate), "spikes/neuron/step",
+                  "Assumed firing rate of every spiking neuron (and input pixel) when rates are not measured.")
+            .range(0, 1),
+        ParamSpec("mapping.placement", ParamKind::Enum, "curve", "",
+                  "Start of placement: `curve` lays cores out in layer order along a generalised Hilbert curve; "
+                  "`row_major` fills the mesh row by row (a baseline).")
+            .one_of({"curve", "row_major"}),
+        ParamSpec("mapping.refine_passes", ParamKind::Int, std::to_string(d.refine_passes), "passes",
+                  "Passes that move or swap each core within two routers when that lowers traffic x hops.")
+            .range(0, 1000),
+    };
+}
+
+MapOptions map_options(const Settings& s) {
+    MapOptions o;
+    o.fan_in = s.get_string("mapping.fan_in") == "fail" ? FanInStrategy::Fail : FanInStrategy::Split;
+    o.estimated_rate = s.get_real("mapping.estimated_rate");
+    o.curve = s.get_string("mapping.placement") == "curve";
+    o.refine_passes = static_cast<int>(s.get_int("mapping.refine_passes"));
+    return o;
+}
+
+}  // namespace neuroemu

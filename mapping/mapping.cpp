@@ -1,0 +1,610 @@
+// Partitioning and connection of an S-ResNet onto cores (docs/mapping.md). Everything here works on tiles and
+// index ranges, never on single synapses: ResNet-50 at ImageNet size has ~10 M neurons and ~4 G synapses.
+#include "mapping/mapping.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "mapping/placement.h"
+
+namespace neuroemu {
+
+const char* to_string(UnitKind k) {
+    switch (k) {
+        case UnitKind::Neuron: return "neuron";
+        case UnitKind::Readout: return "readout";
+        case UnitKind::Gate: return "gate";
+        case UnitKind::Current: return "current";
+        case UnitKind::Partial: return "partial";
+    }
+    return "?";
+}
+
+const char* to_string(InputPattern p) {
+    switch (p) {
+        case InputPattern::Conv: return "conv";
+        case InputPattern::Window: return "window";
+        case InputPattern::OneToOne: return "one_to_one";
+        case InputPattern::Dense: return "dense";
+    }
+    return "?";
+}
+
+namespace {
+
+struct Dims {
+    int64_t c = 1, h = 1, w = 1;
+};
+
+Dims dims_of(const std::vector<int64_t>& shape) {
+    if (shape.size() == 3) return {shape[0], shape[1], shape[2]};
+    return {shape_numel(shape), 1, 1};
+}
+
+// Taps of a window of size k (stride s, leading padding pad) that fall inside an input of length n, for output o.
+int64_t taps(int64_t k, int64_t s, int64_t pad, int64_t n, int64_t o) {
+    const int64_t lo = std::max<int64_t>(0, o * s - pad), hi = std::min<int64_t>(n, o * s - pad + k);
+    return std::max<int64_t>(0, hi - lo);
+}
+
+// Per-output tap counts along one axis.
+std::vector<int64_t> tap_profile(int64_t k, int64_t s, int64_t pad, int64_t in, int64_t out) {
+    std::vector<int64_t> v(static_cast<size_t>(out));
+    for (int64_t o = 0; o < out; ++o) v[static_cast<size_t>(o)] = taps(k, s, pad, in, o);
+    return v;
+}
+
+// Outputs [lo, hi] of a window that read any input in [i0, i1) (empty when lo > hi).
+std::pair<int64_t, int64_t> outputs_reading(int64_t k, int64_t s, int64_t pad, int64_t out, int64_t i0, int64_t i1) {
+    // Output o reads inputs [o*s - pad, o*s - pad + k).
+    const int64_t num = i0 + pad - k + 1;
+    int64_t lo = num <= 0 ? -((-num) / s) : (num + s - 1) / s;
+    int64_t hi = (i1 - 1 + pad) >= 0 ? (i1 - 1 + pad) / s : -1;
+    return {std::max<int64_t>(lo, 0), std::min<int64_t>(hi, out - 1)};
+}
+
+// The source dims of an input (the host image or an earlier layer).
+Dims source_dims(const MapGraph& g, int source) {
+    if (source == kHostSource) return {g.host_channels, g.host_height, g.host_width};
+    const MapLayer& l = g.layers[static_cast<size_t>(source)];
+    return {l.channels, l.height, l.width};
+}
+
+double source_rate(const MapGraph& g, int source) {
+    return source == kHostSource ? g.host_rate : g.layers[static_cast<size_t>(source)].rate;
+}
+
+// Inputs of one unit from `in` at output (oy, ox) of a layer shaped `t` (exact, borders included).
+struct AxisTaps {
+    std::vector<int64_t> y, x;  // per output row / column: source positions read along that axis
+};
+
+AxisTaps axis_taps(const MapGraph& g, const UnitInput& in, const Dims& t) {
+    const Dims s = source_dims(g, in.source);
+    const Window2d& w = in.window;
+    switch (in.pattern) {
+        case InputPattern::Conv:
+        case InputPattern::Window:
+            return {tap_profile(w.kernel_h, w.stride_h, w.pad_top, s.h, t.h),
+                    tap_profile(w.kernel_w, w.stride_w, w.pad_left, s.w, t.w)};
+        case InputPattern::OneToOne:
+            return {std::vector<int64_t>(static_cast<size_t>(t.h), 1), std::vector<int64_t>(static_cast<size_t>(t.w), 1)};
+        case InputPattern::Dense:
+            return {std::vector<int64_t>(static_cast<size_t>(t.h), s.h), std::vector<int64_t>(static_cast<size_t>(t.w), s.w)};
+    }
+    return {};
+}
+
+// Source channels one target unit of `in` reads.
+int64_t channels_read(const UnitInput& in) {
+    return in.pattern == InputPattern::Conv || in.pattern == InputPattern::Dense ? in.c1 - in.c0 : 1;
+}
+
+int64_t max_of(const std::vector<int64_t>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
+
+// Exact largest fan-in of any unit from this input.
+int64_t max_fan_in(const MapGraph& g, const UnitInput& in, const Dims& t) {
+    const AxisTaps a = axis_taps(g, in, t);
+    return channels_read(in) * max_of(a.y) * max_of(a.x);
+}
+
+MapLayer layer_for(const SnnModel& m, int pop) {
+    const Population& p = m.populations[static_cast<size_t>(pop)];
+    MapLayer l;
+    l.name = p.name;
+    l.population = pop;
+    const Dims d = dims_of(p.shape);
+    l.channels = d.c, l.height = d.h, l.width = d.w;
+    l.bias = std::any_of(p.bias.begin(), p.bias.end(), [](float b) { return b != 0.0f; });
+    switch (p.kind) {
+        case PopulationKind::IF: l.kind = p.spiking ? UnitKind::Neuron : UnitKind::Readout; break;
+        case PopulationKind::MaxGate: l.kind = UnitKind::Gate; break;
+        case PopulationKind::Current: l.kind = UnitKind::Current; break;
+        case PopulationKind::Input: throw InternalError("layer_for: input population");
+    }
+    return l;
+}
+
+// Partial-sum groups for one input: slices of its source channels, each within the fan-in limit.
+std::vector<std::pair<int64_t, int64_t>> channel_groups(const UnitInput& in, int64_t per_channel, int64_t limit) {
+    const int64_t n = in.c1 - in.c0;
+    const int64_t per_group = limit / per_channel;
+    const int64_t groups = (n + per_group - 1) / per_group;
+    const int64_t size = (n + groups - 1) / groups;  // balanced
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (int64_t c = in.c0; c < in.c1; c += size) out.emplace_back(c, std::min(in.c1, c + size));
+    return out;
+}
+
+}  // namespace
+
+MapGraph build_map_graph(const SnnModel& m, const ChipSpec& chip, const MapOptions& options) {
+    MapGraph g;
+    g.model = m.name;
+    std::vector<int> layer_of(m.populations.size(), kHostSource);
+    const int64_t limit = chip.core.fan_in;
+    for (int pop = 0; pop < static_cast<int>(m.populations.size()); ++pop) {
+        const Population& p = m.populations[static_cast<size_t>(pop)];
+        if (p.kind == PopulationKind::Input) {
+            const Dims d = dims_of(p.shape);
+            g.host_channels = d.c, g.host_height = d.h, g.host_width = d.w;
+            g.host_rate = options.estimated_rate;
+            continue;
+        }
+        MapLayer l = layer_for(m, pop);
+        const Dims t{l.channels, l.height, l.width};
+        auto add_input = [&](int source_pop, InputPattern pattern, const Window2d& w, const std::string& name) {
+            UnitInput in;
+            in.source = layer_of[static_cast<size_t>(source_pop)];
+            in.pattern = pattern;
+            in.window = w;
+            in.c0 = 0;
+            in.c1 = source_dims(g, in.source).c;
+            in.projection = name;
+            in.fan_in = max_fan_in(g, in, t);
+            l.inputs.push_back(in);
+        };
+        if (p.kind == PopulationKind::MaxGate) add_input(p.gate_source, InputPattern::Window, p.gate_window, p.name + " (gate)");
+        for (int j : m.inputs_of(pop)) {
+            const Projection& pr = m.projections[static_cast<size_t>(j)];
+            switch (pr.kind) {
+                case ProjectionKind::Conv: add_input(pr.source, InputPattern::Conv, pr.window, pr.name); break;
+                case ProjectionKind::Identity: add_input(pr.source, InputPattern::OneToOne, {}, pr.name); break;
+                case ProjectionKind::AvgPool:
+                case ProjectionKind::MaxPool: add_input(pr.source, InputPattern::Window, pr.window, pr.name); break;
+                case ProjectionKind::Linear: add_input(pr.source, InputPattern::Dense, {}, pr.name); break;
+            }
+        }
+
+        // Fan-in: the neuron's inputs from all its projections, plus one when the bias takes a synapse.
+        const int64_t bias_inputs = l.bias && chip.core.bias == BiasStorage::Synapse ? 1 : 0;
+        auto root_fan_in = [&](const std::vector<bool>& split, const std::vector<int64_t>& groups) {
+            int64_t f = bias_inputs;
+            for (size_t i = 0; i < l.inputs.size(); ++i) f += split[i] ? groups[i] : l.inputs[i].fan_in;
+            return f;
+        };
+        std::vector<bool> split(l.inputs.size(), false);
+        std::vector<int64_t> groups(l.inputs.size(), 0);
+        const int64_t direct = root_fan_in(split, groups);
+        if (direct > limit) {
+            if (options.fan_in == FanInStrategy::Fail)
+                throw MappingError(fmt::format(
+                    "layer '{}' does not fit: its neurons have up to {} inputs and a '{}' neuron takes at most {} "
+                    "(chip.core.fan_in); mapping.fan_in: split adds partial-sum units",
+                    l.name, direct, chip.name, limit));
+            // Split the widest inputs first until the neuron's own inputs fit.
+            std::vector<size_t> order(l.inputs.size());
+            std::iota(order.begin(), order.end(), size_t{0});
+            std::stable_sort(order.begin(), order.end(),
+                             [&](size_t a, size_t b) { return l.inputs[a].fan_in > l.inputs[b].fan_in; });
+            for (size_t i : order) {
+                if (root_fan_in(split, groups) <= limit) break;
+                const UnitInput& in = l.inputs[i];
+                if (in.pattern != InputPattern::Conv && in.pattern != InputPattern::Dense) continue;
+                const int64_t per_channel = in.fan_in / channels_read(in);
+                if (per_channel > limit)
+                    throw MappingError(fmt::format(
+                        "layer '{}' does not fit: one input channel of '{}' alone gives {} inputs and a '{}' neuron "
+                        "takes at most {} (chip.core.fan_in); partial sums split by channel cannot help",
+                        l.name, in.projection, per_channel, chip.name, limit));
+                split[i] = true;
+                groups[i] = static_cast<int64_t>(channel_groups(in, per_channel, limit).size());
+            }
+            if (root_fan_in(split, groups) > limit)
+                throw MappingError(fmt::format(
+                    "layer '{}' does not fit: even with partial-sum units its neurons have {} inputs and a '{}' "
+                    "neuron takes at most {} (chip.core.fan_in)",
+                    l.name, root_fan_in(split, groups), chip.name, limit));
+            std::vector<UnitInput> root_inputs;
+            int part = 0;
+            for (size_t i = 0; i < l.inputs.size(); ++i) {
+                if (!split[i]) {
+                    root_inputs.push_back(l.inputs[i]);
+                    continue;
+                }
+                const UnitInput& in = l.inputs[i];
+                for (auto [c0, c1] : channel_groups(in, in.fan_in / channels_read(in), limit)) {
+                    MapLayer partial;
+                    partial.name = fmt::format("{}/partial{}", l.name, part);
+                    partial.kind = UnitKind::Partial;
+                    partial.population = pop;
+                    partial.part = part++;
+                    partial.channels = l.channels, partial.height = l.height, partial.width = l.width;
+                    UnitInput slice = in;
+                    slice.c0 = c0, slice.c1 = c1;
+                    slice.fan_in = max_fan_in(g, slice, t);
+                    partial.inputs.push_back(slice);
+                    g.layers.push_back(std::move(partial));
+                    UnitInput link;
+                    link.source = static_cast<int>(g.layers.size()) - 1;
+                    link.pattern = InputPattern::OneToOne;
+                    link.c0 = 0, link.c1 = l.channels;
+                    link.fan_in = 1;
+                    root_inputs.push_back(link);
+                }
+            }
+            l.inputs = std::move(root_inputs);
+        }
+        g.layers.push_back(std::move(l));
+        layer_of[static_cast<size_t>(pop)] = static_cast<int>(g.layers.size()) - 1;
+    }
+    std::vector<double> none(m.populations.size(), -1.0);
+    for (auto& l : g.layers)
+        l.rate = l.kind == UnitKind::Readout ? 0.0 : options.estimated_rate;
+    set_measured_rates(g, none);
+    return g;
+}
+
+void set_measured_rates(MapGraph& g, const std::vector<double>& population_rates) {
+    for (auto& l : g.layers) {
+        if (l.kind == UnitKind::Neuron || l.kind == UnitKind::Gate) {
+            const double r = l.population >= 0 && static_cast<size_t>(l.population) < population_rates.size()
+                                 ? population_rates[static_cast<size_t>(l.population)]
+                                 : -1.0;
+            if (r >= 0) l.rate = r;
+        } else if (l.kind == UnitKind::Partial || l.kind == UnitKind::Current) {
+            // A graded unit sends its step's sum once when any input arrived: at most one event per step.
+            double expected_inputs = 0;
+            for (const auto& in : l.inputs) expected_inputs += static_cast<double>(in.fan_in) * source_rate(g, in.source);
+            l.rate = std::min(1.0, expected_inputs);
+        }
+    }
+}
+
+namespace {
+
+// Tile sizes worth trying along an axis of length n: the smallest tile for each tile count.
+std::vector<int64_t> tile_sizes(int64_t n) {
+    std::vector<int64_t> out;
+    for (int64_t count = 1; count <= n; ++count) {
+        const int64_t size = (n + count - 1) / count;
+        if (out.empty() || out.back() != size) out.push_back(size);
+    }
+    return out;  // descending
+}
+
+// The largest sum of `v` over the aligned windows [k*size, (k+1)*size).
+int64_t max_window_sum(const std::vector<int64_t>& v, int64_t size) {
+    int64_t best = 0;
+    for (size_t k = 0; k < v.size(); k += static_cast<size_t>(size)) {
+        int64_t s = 0;
+        for (size_t i = k; i < std::min(v.size(), k + static_cast<size_t>(size)); ++i) s += v[i];
+        best = std::max(best, s);
+    }
+    return best;
+}
+
+// The tiling of a layer already partitioned (or the host image, one tile).
+struct Tiling {
+    Dims tile, count;
+};
+
+Tiling tiling_of(const MapGraph& g, int source) {
+    if (source == kHostSource) return {{g.host_channels, g.host_height, g.host_width}, {1, 1, 1}};
+    const MapLayer& l = g.layers[static_cast<size_t>(source)];
+    return {{l.tile_c, l.tile_h, l.tile_w}, {l.tiles_c, l.tiles_h, l.tiles_w}};
+}
+
+// Target index ranges [lo, hi] along one axis reached from source range [i0, i1) through `in`.
+std::pair<int64_t, int64_t> reach(const UnitInput& in, int axis, int64_t target_len, int64_t i0, int64_t i1) {
+    const Window2d& w = in.window;
+    switch (in.pattern) {
+        case InputPattern::Conv:
+        case InputPattern::Window:
+            return axis == 0 ? outputs_reading(w.kernel_h, w.stride_h, w.pad_top, target_len, i0, i1)
+                             : outputs_reading(w.kernel_w, w.stride_w, w.pad_left, target_len, i0, i1);
+        case InputPattern::OneToOne: return {std::max<int64_t>(i0, 0), std::min(i1, target_len) - 1};
+        case InputPattern::Dense: return {0, target_len - 1};
+    }
+    return {0, -1};
+}
+
+// Target channel range [lo, hi] reached from source channels [c0, c1).
+std::pair<int64_t, int64_t> reach_channels(const UnitInput& in, int64_t target_c, int64_t c0, int64_t c1) {
+    const int64_t a = std::max(c0, in.c0), b = std::min(c1, in.c1);
+    if (a >= b) return {0, -1};
+    if (in.pattern == InputPattern::Conv || in.pattern == InputPattern::Dense) return {0, target_c - 1};
+    return {a, std::min(b, target_c) - 1};
+}
+
+// Sum over source tiles along one axis of (source units in the tile) x (target tiles of size `size` reached).
+double reached_tiles_sum(const UnitInput& in, int axis, int64_t source_len, int64_t source_tile, int64_t target_len,
+                         int64_t size) {
+    double sum = 0;
+    for (int64_t s0 = 0; s0 < source_len; s0 += source_tile) {
+        const int64_t s1 = std::min(source_len, s0 + source_tile);
+        const auto [lo, hi] = axis == 2 ? reach_channels(in, target_len, s0, s1) : reach(in, axis, target_len, s0, s1);
+        if (lo <= hi) sum += static_cast<double>(s1 - s0) * static_cast<double>(hi / size - lo / size + 1);
+    }
+    return sum;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+std::vector<Core> partition(MapGraph& g, const ChipSpec& chip) {
+    std::vector<Core> cores;
+    const int64_t capacity = chip.core.neurons, memory = chip.core.synapses;
+    for (size_t li = 0; li < g.layers.size(); ++li) {
+        MapLayer& l = g.layers[li];
+        const Dims t{l.channels, l.height, l.width};
+        std::vector<AxisTaps> taps_of;
+        for (const auto& in : l.inputs) taps_of.push_back(axis_taps(g, in, t));
+        const int64_t bias_entries = l.bias && chip.core.bias == BiasStorage::Synapse ? 1 : 0;
+        const auto cs = tile_sizes(t.c), hs = tile_sizes(t.h), ws = tile_sizes(t.w);
+        // Per input and per candidate tile size along each axis: the fullest tile's tap sum (synapse memory)
+        // and the target tiles the source tiles reach (traffic), so that each (tc, th, tw) costs O(inputs).
+        struct AxisCache {
+            std::vector<int64_t> sum_y, sum_x;      // by index into hs / ws
+            std::vector<double> reach_c, reach_y, reach_x;  // by index into cs / hs / ws
+            double rate = 0;
+        };
+        std::vector<AxisCache> cache(l.inputs.size());
+        for (size_t i = 0; i < l.inputs.size(); ++i) {
+            const UnitInput& in = l.inputs[i];
+            const Tiling s = tiling_of(g, in.source);
+            const Dims sd = source_dims(g, in.source);
+            AxisCache& a = cache[i];
+            a.rate = source_rate(g, in.source);
+            for (int64_t th : hs) {
+                a.sum_y.push_back(max_window_sum(taps_of[i].y, th));
+                a.reach_y.push_back(reached_tiles_sum(in, 0, sd.h, s.tile.h, t.h, th));
+            }
+            for (int64_t tw : ws) {
+                a.sum_x.push_back(max_window_sum(taps_of[i].x, tw));
+                a.reach_x.push_back(reached_tiles_sum(in, 1, sd.w, s.tile.w, t.w, tw));
+            }
+            for (int64_t tc : cs) a.reach_c.push_back(reached_tiles_sum(in, 2, sd.c, s.tile.c, t.c, tc));
+        }
+        // Synapse memory of the fullest core of a tiling (an upper bound when inputs peak in different cores).
+        auto worst_synapses = [&](int64_t tc, size_t hy, size_t wx) {
+            int64_t s = tc * hs[hy] * ws[wx] * bias_entries;
+            for (size_t i = 0; i < l.inputs.size(); ++i) {
+                const UnitInput& in = l.inputs[i];
+                if (chip.core.weight_sharing && in.pattern == InputPattern::Conv)
+                    s += tc * (in.c1 - in.c0) * in.window.kernel_h * in.window.kernel_w;
+                else
+                    s += tc * channels_read(in) * cache[i].sum_y[hy] * cache[i].sum_x[wx];
+            }
+            return s;
+        };
+        // Events per step delivered into this layer's cores: each source core's events go to every core of
+        // this layer that one of its units reaches.
+        auto incoming = [&](size_t ci, size_t hy, size_t wx) {
+            double d = 0;
+            for (const auto& a : cache) d += a.rate * a.reach_c[ci] * a.reach_y[hy] * a.reach_x[wx];
+            return d;
+        };
+        int64_t best_cores = std::numeric_limits<int64_t>::max(), best_neuron_cores = best_cores;
+        double best_traffic = std::numeric_limits<double>::infinity();
+        Dims best{0, 0, 0};
+        for (size_t ci = 0; ci < cs.size(); ++ci) {
+            const int64_t tc = cs[ci];
+            for (size_t hy = 0; hy < hs.size(); ++hy) {
+                const int64_t th = hs[hy];
+                if (tc * th > capacity) continue;
+                // The widest tile along x that fits both the neurons and the synapse memory.
+                size_t wx = ws.size();
+                for (size_t k = 0; k < ws.size(); ++k) {
+                    if (tc * th * ws[k] > capacity) continue;
+                    best_neuron_cores =
+                        std::min(best_neuron_cores, ceil_div(t.c, tc) * ceil_div(t.h, th) * ceil_div(t.w, ws[k]));
+                    if (worst_synapses(tc, hy, k) <= memory) {
+                        wx = k;
+                        break;
+                    }
+                }
+                if (wx == ws.size()) continue;
+                const int64_t n = ceil_div(t.c, tc) * ceil_div(t.h, th) * ceil_div(t.w, ws[wx]);
+                if (n > best_cores) continue;
+                const double traffic = incoming(ci, hy, wx);
+                if (n < best_cores || traffic < best_traffic)
+                    best_cores = n, best_traffic = traffic, best = {tc, th, ws[wx]};
+            }
+        }
+        if (best.c == 0)
+            throw MappingError(fmt::format(
+                "layer '{}' does not fit: one of its units needs {} synapse entries and a '{}' core holds {} "
+                "(chip.core.synapses)",
+                l.name, worst_synapses(1, hs.size() - 1, ws.size() - 1), chip.name, memory));
+        l.tile_c = best.c, l.tile_h = best.h, l.tile_w = best.w;
+        l.tiles_c = ceil_div(t.c, best.c), l.tiles_h = ceil_div(t.h, best.h), l.tiles_w = ceil_div(t.w, best.w);
+        l.first_core = static_cast<int64_t>(cores.size());
+        l.cores = best_cores;
+        l.binding = l.kind == UnitKind::Partial ? "fan-in" : best_cores > best_neuron_cores ? "synapses" : "neurons";
+        for (int64_t ic = 0; ic < l.tiles_c; ++ic)
+            for (int64_t iy = 0; iy < l.tiles_h; ++iy)
+                for (int64_t ix = 0; ix < l.tiles_w; ++ix) {
+                    Core c;
+                    c.layer = static_cast<int>(li);
+                    c.c0 = ic * best.c, c.c1 = std::min(t.c, c.c0 + best.c);
+                    c.y0 = iy * best.h, c.y1 = std::min(t.h, c.y0 + best.h);
+                    c.x0 = ix * best.w, c.x1 = std::min(t.w, c.x0 + best.w);
+                    c.units = (c.c1 - c.c0) * (c.y1 - c.y0) * (c.x1 - c.x0);
+                    c.synapses = c.units * bias_entries;
+                    c.max_fan_in = bias_entries;
+                    for (size_t i = 0; i < l.inputs.size(); ++i) {
+                        const UnitInput& in = l.inputs[i];
+                        const auto& ty = taps_of[i].y;
+                        const auto& tx = taps_of[i].x;
+                        const int64_t sy = std::accumulate(ty.begin() + c.y0, ty.begin() + c.y1, int64_t{0});
+                        const int64_t sx = std::accumulate(tx.begin() + c.x0, tx.begin() + c.x1, int64_t{0});
+                        const int64_t my = *std::max_element(ty.begin() + c.y0, ty.begin() + c.y1);
+                        const int64_t mx = *std::max_element(tx.begin() + c.x0, tx.begin() + c.x1);
+                        if (chip.core.weight_sharing && in.pattern == InputPattern::Conv)
+                            c.synapses += (c.c1 - c.c0) * (in.c1 - in.c0) * in.window.kernel_h * in.window.kernel_w;
+                        else
+                            c.synapses += (c.c1 - c.c0) * channels_read(in) * sy * sx;
+                        c.max_fan_in += channels_read(in) * my * mx;
+                    }
+                    c.packets_per_step = static_cast<double>(c.units) * l.rate;
+                    cores.push_back(c);
+                }
+    }
+    return cores;
+}
+
+void connect(Mapping& m) {
+    const MapGraph& g = m.graph;
+    const int64_t n = static_cast<int64_t>(m.cores.size());
+    std::vector<std::vector<int32_t>> dest(static_cast<size_t>(n + 1));
+    // Sources of layer `source` as (core index, c0, c1, y0, y1, x0, x1); the host is one source.
+    for (const auto& l : g.layers) {
+        for (const auto& in : l.inputs) {
+            auto add = [&](int64_t src, int64_t c0, int64_t c1, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+                const auto [clo, chi] = reach_channels(in, l.channels, c0, c1);
+                const auto [ylo, yhi] = reach(in, 0, l.height, y0, y1);
+                const auto [xlo, xhi] = reach(in, 1, l.width, x0, x1);
+                if (clo > chi || ylo > yhi || xlo > xhi) return;
+                auto& d = dest[static_cast<size_t>(src)];
+                for (int64_t ic = clo / l.tile_c; ic <= chi / l.tile_c; ++ic)
+                    for (int64_t iy = ylo / l.tile_h; iy <= yhi / l.tile_h; ++iy)
+                        for (int64_t ix = xlo / l.tile_w; ix <= xhi / l.tile_w; ++ix)
+                            d.push_back(static_cast<int32_t>(l.first_core + (ic * l.tiles_h + iy) * l.tiles_w + ix));
+            };
+            if (in.source == kHostSource) {
+                add(n, 0, g.host_channels, 0, g.host_height, 0, g.host_width);
+                continue;
+            }
+            const MapLayer& s = g.layers[static_cast<size_t>(in.source)];
+            for (int64_t k = s.first_core; k < s.first_core + s.cores; ++k) {
+                const Core& c = m.cores[static_cast<size_t>(k)];
+                add(k, c.c0, c.c1, c.y0, c.y1, c.x0, c.x1);
+            }
+        }
+    }
+    m.routes.offset.assign(1, 0);
+    m.routes.dest.clear();
+    for (auto& d : dest) {
+        std::sort(d.begin(), d.end());
+        d.erase(std::unique(d.begin(), d.end()), d.end());
+        m.routes.dest.insert(m.routes.dest.end(), d.begin(), d.end());
+        m.routes.offset.push_back(static_cast<int64_t>(m.routes.dest.size()));
+    }
+    m.source_packets.resize(static_cast<size_t>(n + 1));
+    for (int64_t k = 0; k < n; ++k) m.source_packets[static_cast<size_t>(k)] = m.cores[static_cast<size_t>(k)].packets_per_step;
+    m.source_packets[static_cast<size_t>(n)] =
+        g.host_rate * static_cast<double>(g.host_channels * g.host_height * g.host_width);
+}
+
+Mesh size_mesh(const ChipSpec& chip, int64_t cores) {
+    Mesh mesh;
+    cores = std::max<int64_t>(cores, 1);
+    if (chip.noc.width == 0) {
+        const auto side = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(cores))));
+        mesh.chip_width = static_cast<int32_t>(side);
+        mesh.chip_height = static_cast<int32_t>(ceil_div(cores, side));
+        return mesh;
+    }
+    mesh.chip_width = static_cast<int32_t>(chip.noc.width);
+    mesh.chip_height = static_cast<int32_t>(chip.noc.height);
+    const int64_t per_chip = chip.noc.width * chip.noc.height;
+    const int64_t needed = ceil_div(cores, per_chip);
+    int64_t chips = chip.noc.chips;
+    if (chips == 0) {
+        const auto cx = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(needed))));
+        mesh.chips_x = static_cast<int32_t>(cx);
+        mesh.chips_y = static_cast<int32_t>(ceil_div(needed, cx));
+    } else {
+        if (needed > chips)
+            throw MappingError(fmt::format(
+                "the network needs {} cores and {} chip(s) of {} x {} cores hold {} (chip.noc.width, chip.noc.height, "
+                "chip.noc.chips; chips: 0 adds chips as needed)",
+                cores, chips, chip.noc.width, chip.noc.height, chips * per_chip));
+        // The most square grid of exactly `chips` chips.
+        int64_t cx = static_cast<int64_t>(std::floor(std::sqrt(static_cast<double>(chips))));
+        while (chips % cx != 0) --cx;
+        mesh.chips_x = static_cast<int32_t>(chips / cx);
+        mesh.chips_y = static_cast<int32_t>(cx);
+    }
+    if (int64_t{mesh.width()} > (1 << 20) || int64_t{mesh.height()} > (1 << 20))
+        throw MappingError(fmt::format("a {} x {} mesh is beyond what neuroemu models", mesh.width(), mesh.height()));
+    return mesh;
+}
+
+std::vector<int64_t> placement_order(const Mapping& m) {
+    // A population's partial-sum layers and its neurons read and feed the same positions: interleave their
+    // cores by position (serpentine over the coarsest tiling of the group), so that the cores exchanging
+    // partial sums start next to each other on the curve. Groups follow each other in topological order.
+    std::vector<int64_t> order;
+    const auto& layers = m.graph.layers;
+    for (size_t first = 0; first < layers.size();) {
+        size_t last = first + 1;
+        while (last < layers.size() && layers[last].population == layers[first].population) ++last;
+        int64_t rows = std::numeric_limits<int64_t>::max(), cols = rows;
+        for (size_t i = first; i < last; ++i) rows = std::min(rows, layers[i].tiles_h), cols = std::min(cols, layers[i].tiles_w);
+        std::vector<std::pair<std::array<int64_t, 4>, int64_t>> keyed;
+        for (size_t i = first; i < last; ++i) {
+            const MapLayer& l = layers[i];
+            for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
+                const Core& c = m.cores[static_cast<size_t>(k)];
+                const int64_t row = (c.y0 + c.y1) * rows / (2 * l.height);
+                int64_t col = (c.x0 + c.x1) * cols / (2 * l.width);
+                if (row % 2) col = cols - 1 - col;
+                keyed.push_back({{row, col, static_cast<int64_t>(i), c.c0}, k});
+            }
+        }
+        std::sort(keyed.begin(), keyed.end());
+        for (const auto& kv : keyed) order.push_back(kv.second);
+        first = last;
+    }
+    return order;
+}
+
+void place(Mapping& m, const MapOptions& options) {
+    const std::vector<int64_t> order = placement_order(m);
+    PlacementProblem p;
+    p.order = &order;
+    p.width = m.mesh.width();
+    p.height = m.mesh.height();
+    p.cores = static_cast<int64_t>(m.cores.size());
+    p.routes = &m.routes;
+    p.packets = &m.source_packets;
+    p.host_x = m.host_x;
+    p.host_y = m.host_y;
+    const std::vector<Position> pos = place_cores(p, options);
+    for (size_t i = 0; i < m.cores.size(); ++i) m.cores[i].x = pos[i].x, m.cores[i].y = pos[i].y;
+}
+
+Mapping map_network(const SnnModel& model, const ChipSpec& chip, const MapOptions& options,
+                    const std::vector<double>* population_rates) {
+    Mapping m;
+    m.model = model.name;
+    m.chip = chip;
+    m.graph = build_map_graph(model, chip, options);
+    if (population_rates) set_measured_rates(m.graph, *population_rates);
+    m.cores = partition(m.graph, chip);
+    connect(m);
+    m.mesh = size_mesh(chip, static_cast<int64_t>(m.cores.size()));
+    m.host_x = 0, m.host_y = 0;
+    place(m, options);
+    return m;
+}
+
+}  // namespace neuroemu
