@@ -11,4 +11,6 @@ cfg="$root/configs/default.yaml"
 "$exe" evaluate "$cfg" --ann --json "$out/evaluate.json"
 "$exe" convert "$cfg" -o "$out/resnet20.snn" --json "$out/convert.json"
 "$exe" evaluate "$cfg" --snn "$out/resnet20.snn" --steps 350 --images 500 --json "$out/snn.json"
-echo "results: $out/info.json, $out/evaluate.json, $out/convert.json, $out/snn.json; S-ResNet: $out/resnet20.snn"
+"$exe" map "$cfg" --snn "$out/resnet20.snn" -o "$out/resnet20.map" --json "$out/map.json"
+echo "results: $out/info.json, $out/evaluate.json, $out/convert.json, $out/snn.json, $out/map.json;" \
+    "S-ResNet: $out/resnet20.snn; mapping: $out/resnet20.map"
