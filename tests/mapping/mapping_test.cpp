@@ -309,58 +309,39 @@ TEST(Mapper, FanInSplitAddsPartialSumUnitsWithinTheLimit) {
     check_mapping(model, m);
 }
 
+// The MappingError message of mapping `model` on `chip`, failing the test when none is thrown.
+std::string mapping_error(const SnnModel& model, const ChipSpec& chip, const MapOptions& options = {}) {
+    try {
+        map_network(model, chip, options);
+    } catch (const MappingError& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "expected MappingError";
+    return "";
+}
+
 TEST(Mapper, DoesNotFitNamesTheLayerAndTheResource) {
+    using ::testing::HasSubstr;
     const SnnModel model = zoo_snn("resnet8", {1, 12, 12});
     ChipSpec chip;
     chip.core.fan_in = 200;
     MapOptions fail;
     fail.fan_in = FanInStrategy::Fail;
-    try {
-        map_network(model, chip, fail);
-        FAIL() << "expected MappingError";
-    } catch (const MappingError& e) {
-        EXPECT_THAT(e.what(), ::testing::HasSubstr("does not fit"));
-        EXPECT_THAT(e.what(), ::testing::HasSubstr("chip.core.fan_in"));
-        EXPECT_THAT(e.what(), ::testing::HasSubstr("layer '"));
-    }
+    const std::string fan_in = mapping_error(model, chip, fail);
+    EXPECT_THAT(fan_in, HasSubstr("does not fit"));
+    EXPECT_THAT(fan_in, HasSubstr("chip.core.fan_in"));
+    EXPECT_THAT(fan_in, HasSubstr("layer '"));
     // A kernel tap count above the fan-in cannot be split by channel.
     chip.core.fan_in = 8;
-    EXPECT_THROW(
-        {
-            try {
-                map_network(model, chip, {});
-            } catch (const MappingError& e) {
-                EXPECT_THAT(e.what(), ::testing::HasSubstr("one input channel"));
-                throw;
-            }
-        },
-        MappingError);
+    EXPECT_THAT(mapping_error(model, chip), HasSubstr("one input channel"));
     // One unit's synapses beyond a core's synapse memory.
     ChipSpec tiny;
     tiny.core.synapses = 100;
-    EXPECT_THROW(
-        {
-            try {
-                map_network(model, tiny, {});
-            } catch (const MappingError& e) {
-                EXPECT_THAT(e.what(), ::testing::HasSubstr("chip.core.synapses"));
-                throw;
-            }
-        },
-        MappingError);
+    EXPECT_THAT(mapping_error(model, tiny), HasSubstr("chip.core.synapses"));
     // A fixed mesh too small for the cores.
     ChipSpec small;
     small.noc.width = 2, small.noc.height = 2, small.noc.chips = 1;
-    EXPECT_THROW(
-        {
-            try {
-                map_network(model, small, {});
-            } catch (const MappingError& e) {
-                EXPECT_THAT(e.what(), ::testing::HasSubstr("chip.noc.chips"));
-                throw;
-            }
-        },
-        MappingError);
+    EXPECT_THAT(mapping_error(model, small), HasSubstr("chip.noc.chips"));
 }
 
 TEST(Mapper, MeshSizing) {
