@@ -133,20 +133,34 @@ nlohmann::json layer_json(const Mapping& m, const MapLayer& l) {
             {"inputs", inputs}};
 }
 
-void print_layers(const Mapping& m) {
-    size_t name_w = 5;
-    for (const auto& l : m.graph.layers) name_w = std::max(name_w, l.name.size());
-    fmt::print("{:<{}}  {:<7}  {:>10}  {:>13}  {:>7}  {:<8}  {:>9}  {:>6}  {:>8}\n", "layer", name_w, "kind", "units",
-               "tile c×h×w", "cores", "binding", "syn/core", "fan-in", "rate");
+// One row per layer, or (`by_population`) per S-ResNet population with its partial-sum layers folded in.
+void print_layers(const Mapping& m, bool by_population) {
+    struct Row {
+        const MapLayer* root = nullptr;
+        int64_t partial_layers = 0, partial_units = 0, cores = 0, max_syn = 0, max_fan = 0;
+    };
+    std::vector<Row> rows;
     for (const auto& l : m.graph.layers) {
-        int64_t max_syn = 0, max_fan = 0;
+        if (rows.empty() || !by_population || rows.back().root) rows.emplace_back();
+        Row& r = rows.back();
+        if (l.kind == UnitKind::Partial && by_population) ++r.partial_layers, r.partial_units += l.units();
+        else r.root = &l;
+        r.cores += l.cores;
         for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
-            max_syn = std::max(max_syn, m.cores[static_cast<size_t>(k)].synapses);
-            max_fan = std::max(max_fan, m.cores[static_cast<size_t>(k)].max_fan_in);
+            r.max_syn = std::max(r.max_syn, m.cores[static_cast<size_t>(k)].synapses);
+            r.max_fan = std::max(r.max_fan, m.cores[static_cast<size_t>(k)].max_fan_in);
         }
-        fmt::print("{:<{}}  {:<7}  {:>10}  {:>13}  {:>7}  {:<8}  {:>9}  {:>6}  {:>8.4f}\n", l.name, name_w,
+    }
+    size_t name_w = 5;
+    for (const auto& r : rows) name_w = std::max(name_w, r.root->name.size());
+    fmt::print("{:<{}}  {:<7}  {:>10}  {:>13}  {:>8}  {:>7}  {:<8}  {:>9}  {:>6}  {:>7}\n", "layer", name_w, "kind",
+               "units", "tile c×h×w", by_population ? "partials" : "", "cores", "binding", "syn/core", "fan-in", "rate");
+    for (const auto& r : rows) {
+        const MapLayer& l = *r.root;
+        fmt::print("{:<{}}  {:<7}  {:>10}  {:>13}  {:>8}  {:>7}  {:<8}  {:>9}  {:>6}  {:>7.4f}\n", l.name, name_w,
                    to_string(l.kind), thousands(l.units()), fmt::format("{}×{}×{}", l.tile_c, l.tile_h, l.tile_w),
-                   thousands(l.cores), l.binding, thousands(max_syn), max_fan, l.rate);
+                   r.partial_layers ? fmt::format("{}", r.partial_layers) : "", thousands(r.cores),
+                   r.partial_layers ? "fan-in" : l.binding, thousands(r.max_syn), r.max_fan, l.rate);
     }
 }
 
@@ -213,7 +227,9 @@ int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
     const Totals t = totals_of(m);
     const auto n_cores = static_cast<int64_t>(m.cores.size());
     std::vector<double> neuron_fill, synapse_fill;
+    std::vector<int64_t> synapses_per_core;
     for (const auto& c : m.cores) {
+        synapses_per_core.push_back(c.synapses);
         neuron_fill.push_back(static_cast<double>(c.units) / static_cast<double>(chip.core.neurons));
         synapse_fill.push_back(static_cast<double>(c.synapses) / static_cast<double>(chip.core.synapses));
     }
@@ -238,10 +254,8 @@ int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
         else
             fmt::print("traffic from an estimated rate of {} spikes per neuron per step (mapping.estimated_rate)\n\n",
                        options.estimated_rate);
-        if (opts.verbosity > 1 || m.graph.layers.size() <= 80) {
-            print_layers(m);
-            fmt::print("\n");
-        }
+        print_layers(m, opts.verbosity < 2);
+        fmt::print("\n");
     }
     fmt::print("cores: {} on a {} x {} mesh ({} chip{} of {} x {})\n", thousands(n_cores), m.mesh.width(),
                m.mesh.height(), m.mesh.chips_x * m.mesh.chips_y, m.mesh.chips_x * m.mesh.chips_y == 1 ? "" : "s",
@@ -310,7 +324,8 @@ int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
             {"utilisation", {{"neuron_slots", mean_fill}, {"synapse_memory", mean_syn},
                              {"neuron_histogram", histogram10(neuron_fill)},
                              {"synapse_histogram", histogram10(synapse_fill)},
-                             {"synapse_memory_bits", t.synapses * chip.core.weight_bits}}},
+                             {"synapse_memory_bits", t.synapses * chip.core.weight_bits},
+                             {"synapses_per_core", synapses_per_core}}},
             {"routing", {{"entries_total", rs.total_entries}, {"entries_max", max_entries},
                          {"entries_mean", static_cast<double>(rs.total_entries) / routers},
                          {"entries_default_total", rs.total_entries_default},
