@@ -43,4 +43,13 @@ struct MapCommandOptions {
 };
 int run_map(const CommonOptions& opts, const MapCommandOptions& cmd);
 
+struct SimulateOptions {
+    std::string snn;                // --snn FILE
+    std::string map;                // --map FILE: a mapping from `neuroemu map`; otherwise mapped here
+    std::optional<int64_t> images;  // --images N
+    std::optional<int64_t> steps;   // --steps T
+    std::string trace;              // --trace FILE.vcd
+};
+int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd);
+
 }  // namespace neuroemu

@@ -57,6 +57,17 @@ int main(int argc, char** argv) {
                     "'' writes none")
         ->capture_default_str();
 
+    CLI::App* simulate = app.add_subcommand("simulate", "run the mapped S-ResNet on the SystemC hardware model");
+    add_common(simulate, opts, &quiet, &verbose);
+    neuroemu::SimulateOptions sim;
+    simulate->add_option("--snn", sim.snn, "a converted model from `neuroemu convert` (default: from the config)");
+    simulate->add_option("--map", sim.map, "a mapping from `neuroemu map` (default: mapped from the config)");
+    simulate->add_option("--images", sim.images, "number of test images (overrides dataset.images)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
+    simulate->add_option("--steps", sim.steps, "time steps T (overrides simulation.steps)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
+    simulate->add_option("--trace", sim.trace, "write a VCD trace (GTKWave) of core, router and link activity");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -72,6 +83,7 @@ int main(int argc, char** argv) {
         if (evaluate->parsed()) return neuroemu::run_evaluate(opts, eval);
         if (convert->parsed()) return neuroemu::run_convert(opts, conv);
         if (map->parsed()) return neuroemu::run_map(opts, mapping);
+        if (simulate->parsed()) return neuroemu::run_simulate(opts, sim);
         std::cout << app.help();
         return 0;
     } catch (const neuroemu::ConfigError& e) {

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/pipeline.h"
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
 #include "mapping/map_file.h"
@@ -26,14 +27,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// Where the spike rates come from.
-struct Rates {
-    std::string source = "estimate";  // "estimate" or "measured"
-    std::vector<double> population;   // measured spikes per neuron per step, by population
-    double host = 0;
-    int64_t images = 0, steps = 0;
-};
 
 // A histogram of fractions in [0, 1] over ten bins (the last one closed).
 std::vector<int64_t> histogram10(const std::vector<double>& fractions) {
@@ -78,31 +71,6 @@ Totals totals_of(const Mapping& m) {
     if (t.unit_bound > b && t.partial_units > 0) t.binding = "fan-in", b = t.unit_bound;
     if (t.synapse_bound > b) t.binding = "synapses";
     return t;
-}
-
-Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosity) {
-    Rates r;
-    r.source = "measured";
-    r.images = settings.get_int("mapping.traffic_images");
-    const ImageSet test = load_dataset(settings, Split::Test, r.images);
-    r.images = test.count;
-    SnnOptions options = snn_options(settings);
-    r.steps = options.steps;
-    const SnnEngine engine(model);
-    const SnnResult res = engine.evaluate(test, input_normalisation(settings, test.channels), options);
-    r.population.assign(model.populations.size(), -1.0);
-    for (size_t i = 0; i < res.populations.size() && i < model.populations.size(); ++i)
-        r.population[i] = res.populations[i].firing_rate;
-    if (options.encoding == InputEncoding::Poisson) {
-        double sum = 0;
-        for (uint8_t p : test.pixels) sum += p / 255.0;
-        r.host = test.pixels.empty() ? 0.0 : sum / static_cast<double>(test.pixels.size());
-    } else {
-        r.host = 1.0 / static_cast<double>(options.steps);  // a constant current is sent once per image
-    }
-    if (verbosity > 0)
-        fmt::print("firing rates measured on {} test images x {} steps ({:.1f} s)\n", r.images, r.steps, res.seconds);
-    return r;
 }
 
 nlohmann::json layer_json(const Mapping& m, const MapLayer& l) {
@@ -166,58 +134,91 @@ void print_layers(const Mapping& m, bool by_population) {
 
 }  // namespace
 
+static Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosity) {
+    Rates r;
+    r.source = "measured";
+    r.images = settings.get_int("mapping.traffic_images");
+    const ImageSet test = load_dataset(settings, Split::Test, r.images);
+    r.images = test.count;
+    SnnOptions options = snn_options(settings);
+    r.steps = options.steps;
+    const SnnEngine engine(model);
+    const SnnResult res = engine.evaluate(test, input_normalisation(settings, test.channels), options);
+    r.population.assign(model.populations.size(), -1.0);
+    for (size_t i = 0; i < res.populations.size() && i < model.populations.size(); ++i)
+        r.population[i] = res.populations[i].firing_rate;
+    if (options.encoding == InputEncoding::Poisson) {
+        double sum = 0;
+        for (uint8_t p : test.pixels) sum += p / 255.0;
+        r.host = test.pixels.empty() ? 0.0 : sum / static_cast<double>(test.pixels.size());
+    } else {
+        r.host = 1.0 / static_cast<double>(options.steps);  // a constant current is sent once per image
+    }
+    if (verbosity > 0)
+        fmt::print("firing rates measured on {} test images x {} steps ({:.1f} s)\n", r.images, r.steps, res.seconds);
+    return r;
+}
+
+
+MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity) {
+    const auto t_start = Clock::now();
+    const ChipSpec chip = chip_spec(settings);
+    const MapOptions options = map_options(settings);
+    const std::string traffic = settings.get_string("mapping.traffic");
+    MapRun run;
+    if (!snn_file.empty()) run.model = load_snn(snn_file);
+    const bool trained = settings.has("model.onnx") || !snn_file.empty();
+    const bool measure = traffic == "measured" || (traffic == "auto" && trained);
+    if (run.model.populations.empty()) {
+        const Network net = load_model(settings);
+        if (measure || need_data) {
+            Network folded;
+            ConversionReport report;
+            run.model = convert_from_settings(settings, net, folded, report, verbosity);
+        } else {
+            ConversionOptions co = conversion_options(settings);
+            co.normalise = false;  // the structure is all mapping needs; rates are estimated
+            run.model = build_snn(fold_batchnorm(net), Calibration{}, co);
+        }
+    }
+    run.seconds_model = seconds_since(t_start);
+    if (measure) run.rates = measure_rates(settings, run.model, verbosity);
+    run.seconds_rates = seconds_since(t_start) - run.seconds_model;
+
+    auto t0 = Clock::now();
+    Mapping& m = run.mapping;
+    m.model = run.model.name;
+    m.chip = chip;
+    m.graph = build_map_graph(run.model, chip, options);
+    if (measure) {
+        set_measured_rates(m.graph, run.rates.population);
+        m.graph.host_rate = run.rates.host;
+    }
+    m.cores = partition(m.graph, chip);
+    run.seconds_partition = seconds_since(t0);
+    t0 = Clock::now();
+    connect(m);
+    m.mesh = size_mesh(chip, static_cast<int64_t>(m.cores.size()));
+    run.seconds_connect = seconds_since(t0);
+    t0 = Clock::now();
+    place(m, options);
+    run.seconds_place = seconds_since(t0);
+    return run;
+}
+
 int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
     const auto t_start = Clock::now();
     const Settings settings = load_experiment(opts);
     const ChipSpec chip = chip_spec(settings);
     const MapOptions options = map_options(settings);
 
-    // The S-ResNet: a converted file, a full conversion (trained model and data), or the structure alone.
-    const std::string traffic = settings.get_string("mapping.traffic");
-    SnnModel model;
-    Rates rates;
-    bool converted = false;
-    if (!cmd.snn.empty()) {
-        model = load_snn(cmd.snn);
-        converted = true;
-    }
-    const bool trained = settings.has("model.onnx") || converted;
-    const bool measure = traffic == "measured" || (traffic == "auto" && trained);
-    if (model.populations.empty()) {
-        const Network net = load_model(settings);
-        if (measure) {
-            Network folded;
-            ConversionReport report;
-            model = convert_from_settings(settings, net, folded, report, opts.verbosity);
-        } else {
-            ConversionOptions co = conversion_options(settings);
-            co.normalise = false;  // the structure is all mapping needs; rates are estimated
-            model = build_snn(fold_batchnorm(net), Calibration{}, co);
-        }
-    }
-    const double t_model = seconds_since(t_start);
-    if (measure) rates = measure_rates(settings, model, opts.verbosity);
-    const double t_rates = seconds_since(t_start) - t_model;
-
+    MapRun run = prepare_mapping(settings, cmd.snn, false, opts.verbosity);
+    const SnnModel& model = run.model;
+    const Rates& rates = run.rates;
+    Mapping& m = run.mapping;
+    const double t_model = run.seconds_model, t_rates = run.seconds_rates, t_partition = run.seconds_partition,
+                 t_connect = run.seconds_connect, t_place = run.seconds_place;
     auto t0 = Clock::now();
-    Mapping m;
-    m.model = model.name;
-    m.chip = chip;
-    m.graph = build_map_graph(model, chip, options);
-    if (measure) {
-        set_measured_rates(m.graph, rates.population);
-        m.graph.host_rate = rates.host;
-    }
-    m.cores = partition(m.graph, chip);
-    const double t_partition = seconds_since(t0);
-    t0 = Clock::now();
-    connect(m);
-    m.mesh = size_mesh(chip, static_cast<int64_t>(m.cores.size()));
-    const double t_connect = seconds_since(t0);
-    t0 = Clock::now();
-    place(m, options);
-    const double t_place = seconds_since(t0);
-    t0 = Clock::now();
     const RoutingStats rs = route(m);
     const double t_route = seconds_since(t0);
     t0 = Clock::now();

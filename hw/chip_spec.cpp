@@ -30,6 +30,15 @@ std::vector<ParamSpec> chip_params() {
                   "How a neuron's constant bias current is held: `register` (outside synapse memory) or `synapse` "
                   "(one synapse entry and one input per neuron, driven each step by a core-local source).")
             .one_of({"register", "synapse"}),
+        ParamSpec("chip.core.sops_per_cycle", ParamKind::Int, "256", "SOPs/cycle",
+                  "Synaptic operations per cycle of a core's synapse engine (a crossbar drives a whole row: 256).")
+            .range(1, 1 << 20),
+        ParamSpec("chip.core.neuron_updates_per_cycle", ParamKind::Int, "256", "neurons/cycle",
+                  "Neurons a core updates (threshold, fire, reset) per cycle before it sends a step's spikes.")
+            .range(1, 1 << 20),
+        ParamSpec("chip.core.input_queue", ParamKind::Int, "16", "flits",
+                  "Event queue between a core's router port and its synapse engine.")
+            .range(1, 1 << 20),
         ParamSpec("chip.noc.width", ParamKind::Int, "0", "cores",
                   "Cores per chip along x of the 2-D mesh; 0 (with height 0) = a near-square mesh sized to fit.")
             .range(0, 1 << 15),
@@ -66,6 +75,9 @@ ChipSpec chip_spec(const Settings& s) {
     c.core.weight_bits = s.get_int("chip.core.weight_bits");
     c.core.weight_sharing = s.get_bool("chip.core.weight_sharing");
     c.core.bias = s.get_string("chip.core.bias") == "register" ? BiasStorage::Register : BiasStorage::Synapse;
+    c.core.sops_per_cycle = s.get_int("chip.core.sops_per_cycle");
+    c.core.neuron_updates_per_cycle = s.get_int("chip.core.neuron_updates_per_cycle");
+    c.core.input_queue = s.get_int("chip.core.input_queue");
     c.noc.width = s.get_int("chip.noc.width");
     c.noc.height = s.get_int("chip.noc.height");
     c.noc.chips = s.get_int("chip.noc.chips");

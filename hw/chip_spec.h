@@ -29,6 +29,9 @@ struct CoreSpec {
     int64_t weight_bits = 8;      // bits per synapse entry (memory size in the report)
     bool weight_sharing = false;  // convolution kernels stored once per core rather than per neuron
     BiasStorage bias = BiasStorage::Synapse;
+    int64_t sops_per_cycle = 256;          // synaptic operations the core's engine performs per cycle
+    int64_t neuron_updates_per_cycle = 256;  // neurons updated (leak/threshold/fire) per cycle at the tick's end
+    int64_t input_queue = 16;              // event queue between the router and the synapse engine, flits
 };
 
 struct NocSpec {

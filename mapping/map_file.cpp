@@ -37,7 +37,8 @@ constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr char kVersionForm[] = "neuroemu-mapping <version>";
 constexpr char kModelForm[] = "model <name>";
 constexpr char kChipForm[] = "chip <name> clock_hz <hz> neurons <n> synapses <n> fan_in <n> weight_bits <n> "
-                             "weight_sharing <0|1> bias <register|synapse>";
+                             "weight_sharing <0|1> bias <register|synapse> sops_per_cycle <n> "
+                             "neuron_updates_per_cycle <n> input_queue <flits>";
 constexpr char kNocForm[] = "noc width <n> height <n> chips <n> buffer_depth <flits> flit_bits <bits> "
                             "pipeline_cycles <n> link_cycles <n> inter_chip_link_cycles <n> multicast <tree|source>";
 constexpr char kMeshForm[] = "mesh <chip_width> <chip_height> <chips_x> <chips_y> host <x> <y>";
@@ -72,6 +73,9 @@ void check_mapping(const Mapping& m, Fail&& fail) {
     at_least(Part::Chip, "chip", "synapses", chip.core.synapses, 1);
     at_least(Part::Chip, "chip", "fan_in", chip.core.fan_in, 1);
     at_least(Part::Chip, "chip", "weight_bits", chip.core.weight_bits, 1);
+    at_least(Part::Chip, "chip", "sops_per_cycle", chip.core.sops_per_cycle, 1);
+    at_least(Part::Chip, "chip", "neuron_updates_per_cycle", chip.core.neuron_updates_per_cycle, 1);
+    at_least(Part::Chip, "chip", "input_queue", chip.core.input_queue, 1);
     if (!(std::isfinite(chip.clock_hz) && chip.clock_hz > 0))
         fail(Part::Chip, 0, 0, fmt::format("chip: clock_hz {} must be a finite number > 0", chip.clock_hz));
     const NocSpec& noc = chip.noc;
@@ -525,7 +529,10 @@ void save_mapping(const Mapping& m, const std::string& path) {
     w.word("chip").name(c.name).word("clock_hz").real(c.clock_hz);
     w.word("neurons").integer(c.core.neurons).word("synapses").integer(c.core.synapses);
     w.word("fan_in").integer(c.core.fan_in).word("weight_bits").integer(c.core.weight_bits);
-    w.word("weight_sharing").flag(c.core.weight_sharing).word("bias").word(to_string(c.core.bias)).end_line();
+    w.word("weight_sharing").flag(c.core.weight_sharing).word("bias").word(to_string(c.core.bias));
+    w.word("sops_per_cycle").integer(c.core.sops_per_cycle);
+    w.word("neuron_updates_per_cycle").integer(c.core.neuron_updates_per_cycle);
+    w.word("input_queue").integer(c.core.input_queue).end_line();
     const NocSpec& n = c.noc;
     w.word("noc").word("width").integer(n.width).word("height").integer(n.height).word("chips").integer(n.chips);
     w.word("buffer_depth").integer(n.buffer_depth).word("flit_bits").integer(n.flit_bits);
@@ -659,6 +666,12 @@ Mapping load_mapping(const std::string& path) {
     c.core.weight_sharing = r.flag("weight_sharing");
     r.keyword("bias");
     c.core.bias = r.choice("bias", {BiasStorage::Register, BiasStorage::Synapse});
+    r.keyword("sops_per_cycle");
+    c.core.sops_per_cycle = r.integer<int64_t>("sops_per_cycle");
+    r.keyword("neuron_updates_per_cycle");
+    c.core.neuron_updates_per_cycle = r.integer<int64_t>("neuron_updates_per_cycle");
+    r.keyword("input_queue");
+    c.core.input_queue = r.integer<int64_t>("input_queue");
     r.finish();
 
     r.next(kNocForm);

@@ -470,6 +470,24 @@ std::vector<Core> partition(MapGraph& g, const ChipSpec& chip) {
     return cores;
 }
 
+void target_boxes(const MapGraph& g, int target, const Core& core, int source, int64_t c, int64_t y, int64_t x,
+                  std::vector<TargetBox>& out) {
+    const MapLayer& l = g.layers[static_cast<size_t>(target)];
+    for (const auto& in : l.inputs) {
+        if (in.source != source) continue;
+        const auto [clo, chi] = reach_channels(in, l.channels, c, c + 1);
+        const auto [ylo, yhi] = reach(in, 0, l.height, y, y + 1);
+        const auto [xlo, xhi] = reach(in, 1, l.width, x, x + 1);
+        TargetBox b{std::max(clo, core.c0), std::min(chi + 1, core.c1), std::max(ylo, core.y0),
+                    std::min(yhi + 1, core.y1), std::max(xlo, core.x0), std::min(xhi + 1, core.x1), &in};
+        if (b.c0 < b.c1 && b.y0 < b.y1 && b.x0 < b.x1) out.push_back(b);
+    }
+}
+
+int64_t core_of(const MapLayer& l, int64_t c, int64_t y, int64_t x) {
+    return l.first_core + ((c / l.tile_c) * l.tiles_h + y / l.tile_h) * l.tiles_w + x / l.tile_w;
+}
+
 void connect(Mapping& m) {
     const MapGraph& g = m.graph;
     const int64_t n = static_cast<int64_t>(m.cores.size());
@@ -486,7 +504,7 @@ void connect(Mapping& m) {
                 for (int64_t ic = clo / l.tile_c; ic <= chi / l.tile_c; ++ic)
                     for (int64_t iy = ylo / l.tile_h; iy <= yhi / l.tile_h; ++iy)
                         for (int64_t ix = xlo / l.tile_w; ix <= xhi / l.tile_w; ++ix)
-                            d.push_back(static_cast<int32_t>(l.first_core + (ic * l.tiles_h + iy) * l.tiles_w + ix));
+                            d.push_back(static_cast<int32_t>(core_of(l, ic * l.tile_c, iy * l.tile_h, ix * l.tile_w)));
             };
             if (in.source == kHostSource) {
                 add(n, 0, g.host_channels, 0, g.host_height, 0, g.host_width);

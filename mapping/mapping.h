@@ -156,6 +156,22 @@ void place(Mapping& m, const MapOptions& options);
 Mapping map_network(const SnnModel& m, const ChipSpec& chip, const MapOptions& options,
                     const std::vector<double>* population_rates = nullptr);
 
+// The targets that source unit (c, y, x) of layer `source` (kHostSource: an input pixel) reaches in core `core`
+// of layer `target`, as a box of the target layer: channels [c0, c1) x rows [y0, y1) x columns [x0, x1), one box
+// per input of the target reading that source. Each target in a box reads the source through exactly one
+// synapse, so the synapses reached are the boxes' volumes (`projection`: which input; "" for partial sums).
+struct TargetBox {
+    int64_t c0 = 0, c1 = 0, y0 = 0, y1 = 0, x0 = 0, x1 = 0;
+    const UnitInput* input = nullptr;
+    int64_t volume() const { return (c1 - c0) * (y1 - y0) * (x1 - x0); }
+};
+// Appends the non-empty boxes to `out` (not cleared).
+void target_boxes(const MapGraph& g, int target, const Core& core, int source, int64_t c, int64_t y, int64_t x,
+                  std::vector<TargetBox>& out);
+
+// The core holding unit (c, y, x) of layer `layer`.
+int64_t core_of(const MapLayer& layer, int64_t c, int64_t y, int64_t x);
+
 const char* to_string(UnitKind k);
 const char* to_string(InputPattern p);
 

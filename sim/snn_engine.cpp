@@ -306,6 +306,7 @@ struct State {
     std::vector<std::vector<SpikeCount>> count;  // spikes so far per neuron
     std::vector<SpikeList> fired;               // neurons that spiked this step
     std::vector<int32_t> fired_index;           // scratch: the indices of one sweep's spikes (+ one vector)
+    std::vector<SpikeEvent> events;             // scratch: spikes handed to an observer
     std::vector<std::vector<float>> constant;   // bias + constant input current, per neuron
     std::vector<float> input;                   // this image, [H][W][C]
     std::vector<float> ann_logits;
@@ -406,6 +407,13 @@ struct SnnEngine::Plan {
     void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
                   const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const;
     void max_gate(int pop, State& st) const;
+    // Hands one population's spikes of this step to the observer, as [c][y][x] positions.
+    void observe(SpikeObserver& obs, int64_t image, int64_t step, int pop, const SpikeList& fired, State& st) const {
+        st.events.resize(fired.size());
+        size_t k = 0;
+        for (const Spike& sp : fired) st.events[k++] = {sp.c, sp.y, sp.x};
+        obs.spikes(image, step, pop, st.events.data(), st.events.size());
+    }
     void fire(int pop, State& st, bool per_neuron_constant) const;
     int64_t decide(State& st) const;
 };
@@ -568,10 +576,12 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
                 }
             }
         st.spikes[0] += static_cast<int64_t>(in_fired.size());
+        if (o.observer && in_fired.size()) observe(*o.observer, image, t, 0, in_fired, st);
         for (size_t i = 1; i < n; ++i) {
             const Population& p = model.populations[i];
             if (p.kind == PopulationKind::MaxGate) {
                 max_gate(static_cast<int>(i), st);
+                if (o.observer) observe(*o.observer, image, t, static_cast<int>(i), st.fired[i], st);
                 continue;
             }
             float* __restrict v = st.v[i].data();
@@ -595,8 +605,11 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
             }
             fire(static_cast<int>(i), st, fed_by_input[i] && o.encoding == InputEncoding::Current);
             st.spikes[i] += static_cast<int64_t>(fired.size());
+            if (o.observer) observe(*o.observer, image, t, static_cast<int>(i), fired, st);
         }
-        st.correct[static_cast<size_t>(t - 1)] += decide(st) == set.labels[static_cast<size_t>(image)];
+        const bool hit = decide(st) == set.labels[static_cast<size_t>(image)];
+        st.correct[static_cast<size_t>(t - 1)] += hit;
+        if (o.observer) o.observer->step_done(image, t, hit);
     }
     for (size_t i = 0; i < n; ++i) {
         if (model.populations[i].kind == PopulationKind::MaxGate)
@@ -675,7 +688,8 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         }
         ann_engine = std::make_unique<AnnEngine>(*ann);
     }
-    const int workers = static_cast<int>(std::min<int64_t>(resolve_threads(o.threads), std::max<int64_t>(1, set.count)));
+    const int workers = o.observer ? 1
+                                   : static_cast<int>(std::min<int64_t>(resolve_threads(o.threads), std::max<int64_t>(1, set.count)));
     std::vector<State> states(static_cast<size_t>(workers));
     for (State& st : states) {
         st.v.resize(n), st.count.resize(n), st.fired.resize(n), st.constant.resize(n), st.ann_act.resize(n);

@@ -26,11 +26,29 @@ enum class InputEncoding {
 // The most time steps one simulation may run: spike counts are 16-bit (sim/snn_engine.cpp).
 constexpr int64_t kMaxSnnSteps = 65535;
 
+// A neuron that fired: its population position [c][y][x] (a vector population: c = index, y = x = 0).
+struct SpikeEvent {
+    int32_t c = 0, y = 0, x = 0;
+};
+
+// Sees every spike as the engine produces it (the hardware model replays them on the chip). Images run one at a
+// time, in order, on one thread when an observer is set.
+class SpikeObserver {
+public:
+    virtual ~SpikeObserver() = default;
+    // The spikes population `pop` emitted in `step` (1-based) of `image`: after its neurons fired (IF), after
+    // the gate let them through (max_gate), or the input's Poisson spikes (pop 0). Called in population order.
+    virtual void spikes(int64_t image, int64_t step, int pop, const SpikeEvent* events, size_t n) = 0;
+    // Every population has stepped; `label_hit` says whether the readout's decision at this step is right.
+    virtual void step_done(int64_t image, int64_t step, bool label_hit) = 0;
+};
+
 struct SnnOptions {
     int64_t steps = 100;  // in [1, kMaxSnnSteps]
     InputEncoding encoding = InputEncoding::Current;
     uint64_t seed = 1;
     int threads = 0;  // 0 = all hardware threads
+    SpikeObserver* observer = nullptr;  // not owned; forces one thread
 };
 
 struct PopulationStats {

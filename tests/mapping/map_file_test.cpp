@@ -101,6 +101,7 @@ Mapping small_mapping() {
     c.clock_hz = 1.25e8;
     c.core.neurons = 64, c.core.synapses = 4096, c.core.fan_in = 100, c.core.weight_bits = 6;
     c.core.weight_sharing = true, c.core.bias = BiasStorage::Register;
+    c.core.sops_per_cycle = 3, c.core.neuron_updates_per_cycle = 5, c.core.input_queue = 7;
     c.noc.width = 2, c.noc.height = 2, c.noc.chips = 2, c.noc.buffer_depth = 8, c.noc.flit_bits = 64;
     c.noc.pipeline_cycles = 2, c.noc.link_cycles = 3, c.noc.inter_chip_link_cycles = 40;
     c.noc.multicast = MulticastMode::Source;
@@ -178,6 +179,9 @@ void expect_same(const Mapping& a, const Mapping& b) {
     EXPECT_EQ(a.chip.core.weight_bits, b.chip.core.weight_bits);
     EXPECT_EQ(a.chip.core.weight_sharing, b.chip.core.weight_sharing);
     EXPECT_EQ(a.chip.core.bias, b.chip.core.bias);
+    EXPECT_EQ(a.chip.core.sops_per_cycle, b.chip.core.sops_per_cycle);
+    EXPECT_EQ(a.chip.core.neuron_updates_per_cycle, b.chip.core.neuron_updates_per_cycle);
+    EXPECT_EQ(a.chip.core.input_queue, b.chip.core.input_queue);
     EXPECT_EQ(a.chip.noc.width, b.chip.noc.width);
     EXPECT_EQ(a.chip.noc.height, b.chip.noc.height);
     EXPECT_EQ(a.chip.noc.chips, b.chip.noc.chips);
@@ -363,6 +367,8 @@ Mapping random_mapping(uint32_t seed) {
     m.chip.core.fan_in = uniform(1, 4096), m.chip.core.weight_bits = uniform(1, 64);
     m.chip.core.weight_sharing = uniform(0, 1);
     m.chip.core.bias = uniform(0, 1) ? BiasStorage::Register : BiasStorage::Synapse;
+    m.chip.core.sops_per_cycle = uniform(1, 512), m.chip.core.neuron_updates_per_cycle = uniform(1, 512);
+    m.chip.core.input_queue = uniform(1, 64);
     m.chip.noc.width = uniform(0, 64), m.chip.noc.height = uniform(0, 64), m.chip.noc.chips = uniform(0, 16);
     m.chip.noc.buffer_depth = uniform(1, 64), m.chip.noc.flit_bits = uniform(1, 4096);
     m.chip.noc.pipeline_cycles = uniform(0, 9), m.chip.noc.link_cycles = uniform(1, 9);
@@ -453,7 +459,7 @@ TEST(MappingFile, WritesTheDocumentedLines) {
     EXPECT_EQ(lines[0], "neuroemu-mapping 1");
     EXPECT_EQ(lines[1], "model resnet%20tiny%20%231");
     EXPECT_EQ(lines[2], "chip rolls-like clock_hz 125000000 neurons 64 synapses 4096 fan_in 100 weight_bits 6 "
-                        "weight_sharing 1 bias register");
+                        "weight_sharing 1 bias register sops_per_cycle 3 neuron_updates_per_cycle 5 input_queue 7");
     EXPECT_EQ(lines[3], "noc width 2 height 2 chips 2 buffer_depth 8 flit_bits 64 pipeline_cycles 2 link_cycles 3 "
                         "inter_chip_link_cycles 40 multicast source");
     EXPECT_EQ(lines[4], "mesh 2 2 2 1 host 0 1");

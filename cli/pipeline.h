@@ -1,0 +1,32 @@
+// Steps several subcommands share: the S-ResNet and its mapping for a run (`map`, `simulate`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "mapping/mapping.h"
+#include "model/snn.h"
+
+namespace neuroemu {
+
+// Where the spike rates for placement come from.
+struct Rates {
+    std::string source = "estimate";  // "estimate" or "measured"
+    std::vector<double> population;   // measured spikes per neuron per step, by population
+    double host = 0;                  // events per input pixel per step
+    int64_t images = 0, steps = 0;
+};
+
+struct MapRun {
+    SnnModel model;
+    Mapping mapping;  // partitioned, connected and placed
+    Rates rates;
+    double seconds_model = 0, seconds_rates = 0, seconds_partition = 0, seconds_connect = 0, seconds_place = 0;
+};
+
+// The model (`snn_file`, else converted from the settings: calibrated when rates are measured or `need_data`,
+// else its structure alone) and its mapping (mapping.traffic decides measured or estimated rates).
+MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity);
+
+}  // namespace neuroemu

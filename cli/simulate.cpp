@@ -1,0 +1,163 @@
+// `neuroemu simulate`: the converted model on its mapped chip, in the SystemC hardware model
+// (docs/hardware-model.md).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/pipeline.h"
+#include "common/error.h"
+#include "data/dataset_spec.h"
+#include "hw/chip_model.h"
+#include "mapping/map_file.h"
+#include "sim/sim_spec.h"
+
+namespace neuroemu {
+
+namespace {
+
+// The mapping must describe this model: the same populations, in the same order and shapes.
+void check_mapping_matches(const Mapping& m, const SnnModel& model, const std::string& file) {
+    for (const auto& l : m.graph.layers) {
+        if (l.population < 0 || l.population >= static_cast<int>(model.populations.size()))
+            throw DataError(fmt::format("{}: layer '{}' refers to population {}, but the model has {}", file, l.name,
+                                        l.population, model.populations.size()));
+        const Population& p = model.populations[static_cast<size_t>(l.population)];
+        if (p.size() != l.units() && l.kind != UnitKind::Partial)
+            throw DataError(fmt::format("{}: layer '{}' has {} units, but population '{}' of the model has {} neurons; "
+                                        "map this model again",
+                                        file, l.name, l.units(), p.name, p.size()));
+    }
+}
+
+}  // namespace
+
+int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
+    std::vector<std::string> extra;
+    if (cmd.steps) extra.push_back("simulation.steps=" + std::to_string(*cmd.steps));
+    if (cmd.images) extra.push_back("dataset.images=" + std::to_string(*cmd.images));
+    const Settings settings = load_experiment(opts, extra);
+    MapRun run = prepare_mapping(settings, cmd.snn, true, opts.verbosity);
+    if (!cmd.map.empty()) {  // a mapping made earlier replaces the one made here
+        run.mapping = load_mapping(cmd.map);
+        check_mapping_matches(run.mapping, run.model, cmd.map);
+    }
+    const Mapping& m = run.mapping;
+    const SnnModel& model = run.model;
+
+    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+    SnnOptions so = snn_options(settings);
+    HwOptions ho;
+    ho.encoding = so.encoding;
+    ho.vcd_path = cmd.trace;
+    ChipModel chip(m, model, ho);
+    const SnnEngine engine(model);
+    const InputNormalisation norm = input_normalisation(settings, test.channels);
+    SnnResult total;
+    std::vector<int64_t> engine_sops(model.projections.size(), 0);
+    int64_t engine_correct = 0, engine_input_macs = 0;
+    for (int64_t i = 0; i < test.count; ++i) {
+        TraceRecorder rec(static_cast<int>(model.populations.size()), so.steps);
+        so.observer = &rec;
+        const SnnResult r = engine.evaluate(test.slice(i, 1), norm, so);
+        for (size_t k = 0; k < r.projections.size(); ++k) engine_sops[k] += r.projections[k].sops;
+        engine_correct += r.correct_at_step.back();
+        engine_input_macs += r.input_macs;
+        SpikeTrace& trace = rec.traces().at(0);
+        if (so.encoding == InputEncoding::Current) set_current_input(trace, test, i, norm);
+        chip.run(trace);
+        if (opts.verbosity > 1) fmt::print("image {}: done\n", i + 1);
+    }
+    chip.finish();
+    const HwStats& s = chip.stats();
+    // Conservation: every synaptic operation the engine counted happened in a core, projection by projection. A
+    // constant-current input is one event per pixel per image: the engine counts those as input MACs.
+    int64_t chip_input_sops = 0;
+    for (size_t k = 0; k < engine_sops.size(); ++k) {
+        if (so.encoding == InputEncoding::Current && model.projections[k].source == 0) {
+            chip_input_sops += s.sops_by_projection_index[k];
+            continue;
+        }
+        if (engine_sops[k] != s.sops_by_projection_index[k])
+            throw InternalError(fmt::format("projection '{}': the engine counted {} synaptic operations, the chip's cores {}",
+                                            model.projections[k].name, engine_sops[k], s.sops_by_projection_index[k]));
+    }
+    if (chip_input_sops != engine_input_macs)
+        throw InternalError(fmt::format("input: the engine counted {} MACs of the constant current, the chip's cores {}",
+                                        engine_input_macs, chip_input_sops));
+    const int64_t hw_correct = s.correct_at_step.empty() ? 0 : s.correct_at_step.back();
+    if (hw_correct != engine_correct) throw InternalError("the chip's decisions differ from the functional engine's");
+
+    const double images = static_cast<double>(std::max<int64_t>(1, s.images));
+    const double clock = m.chip.clock_hz;
+    const double cycles_per_image = static_cast<double>(s.cycles) / images;
+    const double mean_tick = s.ticks ? static_cast<double>(s.cycles) / static_cast<double>(s.ticks) : 0.0;
+    const double link_flits_max = static_cast<double>(*std::max_element(s.link_flits.begin(), s.link_flits.end()));
+    const int32_t occupancy_max = *std::max_element(s.router_max_occupancy.begin(), s.router_max_occupancy.end());
+    const int64_t core_sops_max = *std::max_element(s.core_sops.begin(), s.core_sops.end());
+    const double hop_rate = s.seconds > 0 ? static_cast<double>(s.hops) / s.seconds : 0.0;
+
+    fmt::print("chip {}: {} cores on a {} x {} mesh; {} images x {} steps\n", m.chip.name, thousands(static_cast<int64_t>(m.cores.size())),
+               m.mesh.width(), m.mesh.height(), s.images, so.steps);
+    fmt::print("classification: top-1 {:.2f}% ({}/{}), the functional engine's decisions, carried spike for spike\n",
+               100.0 * static_cast<double>(hw_correct) / images, hw_correct, s.images);
+    fmt::print("latency per inference: {:.0f} cycles = {:.3f} ms at {:.0f} MHz; cycles per tick mean {:.1f}, max {}\n",
+               cycles_per_image, 1e3 * cycles_per_image / clock, clock / 1e6, mean_tick, s.max_tick_cycles);
+    fmt::print("per image: {} packets, {} deliveries, {} hops ({} inter-chip), {} SOPs in cores ({} more on partial "
+               "sums and gates), {} neuron updates\n",
+               thousands(static_cast<int64_t>(static_cast<double>(s.packets) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.deliveries) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.hops) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.inter_chip_hops) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.sops) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.partial_sum_sops) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.neuron_updates) / images)));
+    fmt::print("packet latency mean {:.1f} cycles, max {}; stall cycles {}; busiest link {:.0f} flits per image; "
+               "fullest router buffer {} flits; busiest core {} SOPs per image\n",
+               s.deliveries ? static_cast<double>(s.packet_latency_sum) / static_cast<double>(s.deliveries) : 0.0,
+               s.packet_latency_max, thousands(s.stall_cycles), link_flits_max / images, occupancy_max,
+               thousands(static_cast<int64_t>(static_cast<double>(core_sops_max) / images)));
+    if (opts.verbosity > 0)
+        fmt::print("simulation: {:.2f} s, {:.0f} ticks/s, {:.2f} M packet-hops/s\n", s.seconds,
+                   s.seconds > 0 ? static_cast<double>(s.ticks) / s.seconds : 0.0, hop_rate / 1e6);
+
+    if (!opts.json_file.empty()) {
+        nlohmann::json doc = {
+            {"command", "simulate"},
+            {"model", model.name},
+            {"chip", {{"name", m.chip.name}, {"clock_hz", clock}, {"cores", m.cores.size()},
+                      {"mesh", {m.mesh.width(), m.mesh.height()}}, {"multicast", to_string(m.chip.noc.multicast)}}},
+            {"images", s.images},
+            {"steps", so.steps},
+            {"top1", static_cast<double>(hw_correct) / images},
+            {"correct", hw_correct},
+            {"accuracy_curve", [&] {
+                 nlohmann::json c = nlohmann::json::array();
+                 for (int64_t v : s.correct_at_step) c.push_back(static_cast<double>(v) / images);
+                 return c;
+             }()},
+            {"cycles", {{"total", s.cycles}, {"per_image", cycles_per_image}, {"per_tick_mean", mean_tick},
+                        {"per_tick_max", s.max_tick_cycles}, {"per_tick", s.tick_cycles}}},
+            {"latency_s_per_image", cycles_per_image / clock},
+            {"counters", {{"packets", s.packets}, {"deliveries", s.deliveries}, {"hops", s.hops},
+                          {"flit_hops", s.flit_hops}, {"inter_chip_hops", s.inter_chip_hops}, {"sops", s.sops},
+                          {"partial_sum_and_gate_sops", s.partial_sum_sops}, {"neuron_updates", s.neuron_updates},
+                          {"events_generated", s.spikes}, {"buffer_writes_flits", s.buffer_writes},
+                          {"stall_cycles", s.stall_cycles}}},
+            {"packet_latency_cycles", {{"mean", s.deliveries ? static_cast<double>(s.packet_latency_sum) / static_cast<double>(s.deliveries) : 0.0},
+                                       {"max", s.packet_latency_max}}},
+            {"per_core_sops", s.core_sops},
+            {"per_router_flits", s.router_flits},
+            {"per_router_max_occupancy_flits", s.router_max_occupancy},
+            {"per_link_flits", s.link_flits},
+            {"seconds", s.seconds},
+            {"packet_hops_per_s", hop_rate},
+            {"settings", settings_json(settings)}};
+        write_json_file(opts.json_file, doc);
+    }
+    return 0;
+}
+
+}  // namespace neuroemu

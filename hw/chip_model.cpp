@@ -1,0 +1,740 @@
+// SystemC model of a mapped chip; the timing model is described in docs/hardware-model.md.
+#include "hw/chip_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <limits>
+#include <systemc>
+#include <unordered_map>
+
+#include "mapping/routing.h"
+
+// SystemC's library calls sc_main when it owns main(); neuroemu has its own main() and drives sc_start itself.
+int sc_main(int, char*[]) { return 0; }
+
+namespace neuroemu {
+
+void TraceRecorder::spikes(int64_t image, int64_t step, int pop, const SpikeEvent* events, size_t n) {
+    auto& list = trace(image).events[static_cast<size_t>(step - 1)][static_cast<size_t>(pop)];
+    list.assign(events, events + n);
+}
+
+void TraceRecorder::step_done(int64_t image, int64_t step, bool label_hit) {
+    trace(image).correct[static_cast<size_t>(step - 1)] = label_hit;
+}
+
+SpikeTrace& TraceRecorder::trace(int64_t image) {
+    while (static_cast<int64_t>(traces_.size()) <= image) {
+        SpikeTrace t;
+        t.steps = steps_;
+        t.events.assign(static_cast<size_t>(steps_), std::vector<std::vector<SpikeEvent>>(static_cast<size_t>(populations_)));
+        t.correct.assign(static_cast<size_t>(steps_), 0);
+        traces_.push_back(std::move(t));
+    }
+    return traces_[static_cast<size_t>(image)];
+}
+
+void set_current_input(SpikeTrace& trace, const ImageSet& set, int64_t index, const InputNormalisation& norm) {
+    std::vector<float> input(static_cast<size_t>(set.image_size()));
+    image_to_input(set, index, norm, input.data());
+    auto& host = trace.events.at(0).at(0);
+    host.clear();
+    for (int32_t c = 0, k = 0; c < set.channels; ++c)
+        for (int32_t y = 0; y < set.height; ++y)
+            for (int32_t x = 0; x < set.width; ++x, ++k)
+                if (input[static_cast<size_t>(k)] != 0.0f) host.push_back({c, y, x});
+}
+
+int64_t ChipModel::zero_load_latency(const ChipSpec& chip, int64_t hops, int64_t flits, int64_t inter_chip_hops) {
+    const int64_t p = chip.noc.pipeline_cycles, l = chip.noc.link_cycles, lc = chip.noc.inter_chip_link_cycles;
+    // The source router's pipeline, then per link its traversal and the next router's pipeline, then the tail
+    // streams into the core over the local port.
+    return p + (hops - inter_chip_hops) * (l + p) + inter_chip_hops * (lc + p) + flits * l;
+}
+
+namespace {
+
+using sc_core::sc_event;
+using sc_core::sc_module;
+using sc_core::sc_module_name;
+using sc_core::sc_time;
+
+constexpr int kOutLocal = 4;     // output ports 0-3: E, W, N, S (routing.h's bit order); 4: the local core
+constexpr int kInLocal = 4;      // input ports 0-3: from E, W, N, S; 4: the local core; 5: the host
+constexpr int kInHost = 5;
+constexpr int kInputs = 6, kOutputs = 5;
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+int opposite(int dir) { return dir ^ 1; }  // E<->W, N<->S
+
+}  // namespace
+
+struct ChipModel::Impl {
+    struct Router;
+    struct CoreUnit;
+    struct Host;
+    struct Ticker;
+
+    const Mapping& m;
+    const SnnModel& snn;
+    HwOptions opt;
+    sc_time period;
+    HwStats stats;
+    std::vector<std::unordered_map<int32_t, uint8_t>> tables;  // tree mode: per router, source -> output ports
+    std::vector<int32_t> consumers_offset, consumers;          // per layer (host last): layers reading it
+    std::vector<int32_t> source_layers;                         // per layer: distinct sources (host counts)
+    std::unordered_map<const UnitInput*, int> projection_of;    // input -> SNN projection index
+    std::vector<std::unique_ptr<Router>> routers;
+    std::vector<std::unique_ptr<CoreUnit>> cores;
+    std::unique_ptr<Host> host;
+    std::unique_ptr<Ticker> ticker;
+
+    // The tick in progress.
+    const SpikeTrace* trace = nullptr;
+    int64_t step = 0;                   // 1-based, within the image
+    int64_t tick_start = 0;
+    std::vector<int32_t> sources_pending;   // per layer: sources not yet done sending this tick
+    std::vector<int64_t> expected;          // per layer: deliveries not yet processed
+    std::vector<int32_t> cores_sending;     // per layer: cores still injecting
+    std::vector<uint8_t> fired;             // per layer: its cores got their events this tick
+    int64_t layers_sent = 0;
+    int32_t host_sending = 0;
+    bool stuck = false;
+    bool tick_open = false;             // between start_tick and the barrier
+
+    Impl(const Mapping& mapping, const SnnModel& model, const HwOptions& options);
+    int64_t now() const { return static_cast<int64_t>(sc_core::sc_time_stamp() / period + 0.5); }
+    sc_time cycles(int64_t n) const { return period * static_cast<double>(n); }
+    void start_tick();
+    void fire_layer(int layer);
+    void layer_sent(int layer);
+    void source_done(int consumers_of);
+    void check_ready(int layer);
+    void processed(int layer);
+    void injected(int source_core, const Packet& p);
+    void maybe_end_tick();
+    Packet make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const;
+    void enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x, std::deque<Packet>& out);
+    std::string blocked_report() const;
+};
+
+// ------------------------------------------------------------------------------------------------ router
+struct ChipModel::Impl::Router : sc_module {
+    struct Entry {
+        Packet p;
+        int64_t ready = 0;  // cycle its head has passed the pipeline
+        uint8_t todo = 0;   // output ports still to send on (bit i = output i)
+        int64_t waiting_since = -1;
+    };
+    Impl& hw;
+    int32_t x, y;
+    size_t index;
+    std::deque<Entry> in[kInputs];
+    int32_t occupancy = 0;  // flits buffered in all inputs
+    int64_t out_busy[kOutputs] = {};
+    int32_t out_credits[kOutputs] = {};
+    int out_rr[kOutputs] = {};
+    Router* next[4] = {};   // neighbours E, W, N, S
+    CoreUnit* local = nullptr;  // the core at this router, if any
+    Host* host = nullptr;       // the host, at its router
+    bool inter_chip[4] = {};
+    struct Credit {
+        int64_t at;
+        int port, flits;
+    };
+    std::vector<Credit> pending;
+    sc_event wake;
+
+    SC_HAS_PROCESS(Router);
+    Router(sc_module_name name, Impl& impl, int32_t x_, int32_t y_)
+        : sc_module(name), hw(impl), x(x_), y(y_),
+          index(static_cast<size_t>(y_) * static_cast<size_t>(impl.m.mesh.width()) + static_cast<size_t>(x_)) {
+        for (int o = 0; o < 4; ++o) out_credits[o] = static_cast<int32_t>(hw.m.chip.noc.buffer_depth);
+        out_credits[kOutLocal] = static_cast<int32_t>(hw.m.chip.core.input_queue);
+        SC_METHOD(run);
+        sensitive << wake;
+        dont_initialize();
+    }
+
+    uint8_t route(const Packet& p) const {
+        if (hw.m.chip.noc.multicast == MulticastMode::Tree) {
+            const auto& t = hw.tables[index];
+            const auto it = t.find(p.source);
+            if (it == t.end())
+                throw InternalError(fmt::format("router ({}, {}) has no table entry for source {}", x, y, p.source));
+            return it->second;
+        }
+        const Core& d = hw.m.cores[static_cast<size_t>(p.dest)];
+        if (d.x > x) return kEast;
+        if (d.x < x) return kWest;
+        if (d.y > y) return kNorth;
+        if (d.y < y) return kSouth;
+        return kLocal;
+    }
+
+    void accept(int port, const Packet& p, int64_t arrive) {
+        Entry e{p, arrive + hw.m.chip.noc.pipeline_cycles, route(p), -1};
+        in[port].push_back(e);
+        occupancy += p.flits;
+        hw.stats.buffer_writes += p.flits;
+        hw.stats.router_max_occupancy[index] = std::max(hw.stats.router_max_occupancy[index], occupancy);
+        wake.notify(hw.cycles(std::max<int64_t>(0, e.ready - hw.now())));
+    }
+
+    void credit(int out_port, int flits, int64_t at) {
+        pending.push_back({at, out_port, flits});
+        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+    }
+
+    void send(int o, Entry& h, int64_t now);
+    void run();
+};
+
+// ------------------------------------------------------------------------------------------------ core
+struct ChipModel::Impl::CoreUnit : sc_module {
+    struct Arrival {
+        Packet p;
+        int64_t at;
+    };
+    Impl& hw;
+    int32_t index;
+    const Core& core;
+    const MapLayer& layer;
+    Router* router = nullptr;
+    std::deque<Arrival> queue;         // events from the router, waiting for the synapse engine
+    bool engine_busy = false;
+    int64_t engine_done = 0;
+    std::deque<Packet> out;            // events to send (AER encoder)
+    int32_t inject_credits = 0;
+    int64_t next_inject = 0;
+    std::vector<uint8_t> touched;      // partial-sum layers: pixels of the slice that received input this tick
+    std::vector<TargetBox> boxes;
+    sc_event wake;
+
+    SC_HAS_PROCESS(CoreUnit);
+    CoreUnit(sc_module_name name, Impl& impl, int32_t i)
+        : sc_module(name), hw(impl), index(i), core(impl.m.cores[static_cast<size_t>(i)]),
+          layer(impl.m.graph.layers[static_cast<size_t>(core.layer)]) {
+        inject_credits = static_cast<int32_t>(hw.m.chip.noc.buffer_depth);
+        if (layer.kind == UnitKind::Partial)
+            touched.assign(static_cast<size_t>((core.y1 - core.y0) * (core.x1 - core.x0)), 0);
+        SC_METHOD(run);
+        sensitive << wake;
+        dont_initialize();
+    }
+
+    void accept(const Packet& p, int64_t at) {
+        queue.push_back({p, at});
+        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+    }
+    void credit(int flits, int64_t at) {
+        inject_credits += flits;
+        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+    }
+    void start_sending(int64_t at) {
+        next_inject = at;
+        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+    }
+    void process(const Packet& p);
+    void run();
+};
+
+// ------------------------------------------------------------------------------------------------ host
+struct ChipModel::Impl::Host : sc_module {
+    Impl& hw;
+    Router* router = nullptr;
+    std::deque<Packet> out;
+    int32_t inject_credits = 0;
+    int64_t next_inject = 0;
+    sc_event wake;
+
+    SC_HAS_PROCESS(Host);
+    Host(sc_module_name name, Impl& impl) : sc_module(name), hw(impl) {
+        inject_credits = static_cast<int32_t>(hw.m.chip.noc.buffer_depth);
+        SC_METHOD(run);
+        sensitive << wake;
+        dont_initialize();
+    }
+    void credit(int flits, int64_t at) {
+        inject_credits += flits;
+        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+    }
+    void run();
+};
+
+// ------------------------------------------------------------------------------------------------ ticks
+struct ChipModel::Impl::Ticker : sc_module {
+    Impl& hw;
+    sc_event start, watchdog;
+    int64_t watchdog_tick = -1;
+    SC_HAS_PROCESS(Ticker);
+    Ticker(sc_module_name name, Impl& impl) : sc_module(name), hw(impl) {
+        SC_METHOD(on_start);
+        sensitive << start;
+        dont_initialize();
+        SC_METHOD(on_watchdog);
+        sensitive << watchdog;
+        dont_initialize();
+    }
+    void on_start() { hw.start_tick(); }
+    void on_watchdog() {
+        if (hw.step == watchdog_tick && hw.step > 0) {  // the tick started max_tick_cycles ago and is still open
+            hw.stuck = true;
+            sc_core::sc_stop();
+        }
+    }
+};
+
+// ------------------------------------------------------------------------------------------------ behaviour
+void ChipModel::Impl::Router::send(int o, Entry& h, int64_t now) {
+    const NocSpec& noc = hw.m.chip.noc;
+    const int flits = h.p.flits;
+    const int64_t lc = o < 4 && inter_chip[o] ? noc.inter_chip_link_cycles : noc.link_cycles;
+    out_busy[o] = now + flits * lc;
+    out_credits[o] -= flits;
+    hw.stats.router_flits[index] += flits;
+    if (h.waiting_since >= 0) hw.stats.stall_cycles += now - h.waiting_since;
+    Packet p = h.p;
+    if (o < 4) {
+        ++p.hops;
+        ++hw.stats.hops;
+        hw.stats.flit_hops += flits;
+        hw.stats.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
+        if (inter_chip[o]) ++hw.stats.inter_chip_hops;
+        next[o]->accept(opposite(o), p, now + lc);
+    } else {
+        // The local core takes the packet once its tail is in, flits x link cycles later.
+        local->accept(p, now + flits * noc.link_cycles);
+    }
+}
+
+void ChipModel::Impl::Router::run() {
+    const int64_t now = hw.now();
+    for (size_t k = 0; k < pending.size();) {
+        if (pending[k].at <= now) {
+            out_credits[pending[k].port] += pending[k].flits;
+            pending[k] = pending.back();
+            pending.pop_back();
+        } else {
+            ++k;
+        }
+    }
+    bool popped[kInputs] = {};
+    for (int o = 0; o < kOutputs; ++o) {
+        if (out_busy[o] > now) continue;
+        for (int k = 0; k < kInputs; ++k) {
+            const int i = (out_rr[o] + k) % kInputs;
+            if (in[i].empty() || popped[i]) continue;
+            Entry& h = in[i].front();
+            if (h.ready > now || !(h.todo & (1u << o))) continue;
+            if (out_credits[o] < h.p.flits) {
+                if (h.waiting_since < 0) h.waiting_since = now;
+                continue;
+            }
+            send(o, h, now);
+            out_rr[o] = (i + 1) % kInputs;
+            h.todo = static_cast<uint8_t>(h.todo & ~(1u << o));
+            if (!h.todo) {
+                const int flits = h.p.flits;
+                in[i].pop_front();
+                occupancy -= flits;
+                popped[i] = true;
+                if (!in[i].empty()) in[i].front().ready = std::max(in[i].front().ready, now + 1);
+                if (i < 4)
+                    next[i]->credit(opposite(i), flits, now + 1);
+                else if (i == kInLocal)
+                    local->credit(flits, now + 1);
+                else
+                    host->credit(flits, now + 1);
+            }
+            break;
+        }
+    }
+    int64_t t = kNever;
+    for (int i = 0; i < kInputs; ++i) {
+        if (in[i].empty()) continue;
+        const Entry& h = in[i].front();
+        if (h.ready > now) {
+            t = std::min(t, h.ready);
+            continue;
+        }
+        for (int o = 0; o < kOutputs; ++o)
+            if ((h.todo & (1u << o)) && out_busy[o] > now) t = std::min(t, out_busy[o]);
+        if (popped[i]) t = std::min(t, now + 1);
+    }
+    for (const Credit& c : pending) t = std::min(t, c.at);
+    if (t != kNever) wake.notify(hw.cycles(t - now));
+}
+
+
+void ChipModel::Impl::CoreUnit::process(const Packet& p) {
+    boxes.clear();
+    target_boxes(hw.m.graph, core.layer, core, p.layer, p.c, p.y, p.x, boxes);
+    int64_t sops = 0;
+    for (const TargetBox& b : boxes) {
+        const int64_t v = b.volume();
+        sops += v;
+        const auto it = hw.projection_of.find(b.input);
+        if (it != hw.projection_of.end()) {
+            hw.stats.sops += v;
+            hw.stats.sops_by_projection_index[static_cast<size_t>(it->second)] += v;
+        } else {
+            hw.stats.partial_sum_sops += v;  // partial sums into their neuron, spike-gate counters
+        }
+        if (!touched.empty())
+            for (int64_t yy = b.y0; yy < b.y1; ++yy)
+                for (int64_t xx = b.x0; xx < b.x1; ++xx)
+                    touched[static_cast<size_t>((yy - core.y0) * (core.x1 - core.x0) + (xx - core.x0))] = 1;
+    }
+    hw.stats.core_sops[static_cast<size_t>(index)] += sops;
+    const int64_t per_cycle = hw.m.chip.core.sops_per_cycle;
+    engine_busy = true;
+    engine_done = hw.now() + std::max<int64_t>(1, (sops + per_cycle - 1) / per_cycle);  // at least the lookup
+}
+
+void ChipModel::Impl::CoreUnit::run() {
+    const int64_t now = hw.now();
+    if (engine_busy && engine_done <= now) {
+        engine_busy = false;
+        hw.processed(core.layer);
+    }
+    if (!engine_busy && !queue.empty() && queue.front().at <= now) {
+        const Arrival a = queue.front();
+        queue.pop_front();
+        router->credit(kOutLocal, a.p.flits, now + 1);
+        hw.stats.packet_latency_sum += now - a.p.injected;
+        hw.stats.packet_latency_max = std::max(hw.stats.packet_latency_max, now - a.p.injected);
+        ++hw.stats.deliveries;
+        process(a.p);
+    }
+    if (!out.empty() && next_inject <= now && inject_credits >= out.front().flits) {
+        Packet p = out.front();
+        out.pop_front();
+        p.injected = now;
+        inject_credits -= p.flits;
+        next_inject = now + 1;  // the AER encoder emits one event per cycle
+        hw.injected(index, p);
+        router->accept(kInLocal, p, now);
+        if (out.empty()) hw.layer_sent(core.layer);
+    }
+    int64_t t = kNever;
+    if (engine_busy) t = std::min(t, engine_done);
+    if (!engine_busy && !queue.empty()) t = std::min(t, std::max(queue.front().at, now + (queue.front().at <= now)));
+    if (!out.empty() && inject_credits >= out.front().flits) t = std::min(t, std::max(next_inject, now + 1));
+    if (t != kNever) wake.notify(hw.cycles(t - now));
+}
+
+void ChipModel::Impl::Host::run() {
+    const int64_t now = hw.now();
+    if (!out.empty() && next_inject <= now && inject_credits >= out.front().flits) {
+        Packet p = out.front();
+        out.pop_front();
+        p.injected = now;
+        inject_credits -= p.flits;
+        next_inject = now + 1;
+        hw.injected(static_cast<int>(hw.m.cores.size()), p);
+        router->accept(kInHost, p, now);
+        if (out.empty()) {
+            hw.host_sending = 0;
+            hw.source_done(static_cast<int>(hw.m.graph.layers.size()));
+        }
+    }
+    if (!out.empty() && inject_credits >= out.front().flits) wake.notify(hw.cycles(std::max<int64_t>(1, next_inject - now)));
+}
+
+ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOptions& options)
+    : m(mapping), snn(model), opt(options), period(1e9 / mapping.chip.clock_hz, sc_core::SC_NS) {
+    const size_t n_layers = m.graph.layers.size(), n_cores = m.cores.size();
+    const auto routers_n = static_cast<size_t>(m.mesh.routers());
+    stats.core_sops.assign(n_cores, 0);
+    stats.router_flits.assign(routers_n, 0);
+    stats.router_max_occupancy.assign(routers_n, 0);
+    stats.link_flits.assign(routers_n * 4, 0);
+    stats.sops_by_projection_index.assign(snn.projections.size(), 0);
+    // SNN projections by name, so that core-side synaptic operations can be checked against the engine's.
+    std::unordered_map<std::string, int> by_name;
+    for (size_t k = 0; k < snn.projections.size(); ++k) by_name[snn.projections[k].name] = static_cast<int>(k);
+    for (const auto& l : m.graph.layers)
+        for (const auto& in : l.inputs) {
+            const auto it = by_name.find(in.projection);
+            if (it != by_name.end()) projection_of[&in] = it->second;
+        }
+    // Who reads whom: per source layer (host last) its consumer layers; per layer its number of sources.
+    std::vector<std::vector<int32_t>> readers(n_layers + 1);
+    source_layers.assign(n_layers, 0);
+    for (size_t li = 0; li < n_layers; ++li) {
+        std::vector<int> seen;
+        for (const auto& in : m.graph.layers[li].inputs) {
+            const int s = in.source == kHostSource ? static_cast<int>(n_layers) : in.source;
+            if (std::find(seen.begin(), seen.end(), s) != seen.end()) continue;
+            seen.push_back(s);
+            readers[static_cast<size_t>(s)].push_back(static_cast<int32_t>(li));
+            ++source_layers[li];
+        }
+    }
+    consumers_offset.assign(1, 0);
+    for (const auto& r : readers) {
+        consumers.insert(consumers.end(), r.begin(), r.end());
+        consumers_offset.push_back(static_cast<int32_t>(consumers.size()));
+    }
+    // Multicast tables from the routes (routing.h), one entry per source per router on its tree.
+    tables.resize(routers_n);
+    if (m.chip.noc.multicast == MulticastMode::Tree) {
+        std::vector<RouteStep> steps;
+        for (int64_t s = 0; s < m.routes.sources(); ++s) {
+            route_steps(m, s, steps);
+            for (const RouteStep& st : steps) {
+                const size_t r = static_cast<size_t>(st.y) * static_cast<size_t>(m.mesh.width()) + static_cast<size_t>(st.x);
+                uint8_t& ports = tables[r][static_cast<int32_t>(s)];
+                // routing.h's port bits E, W, N, S, local are outputs 0..4 here.
+                ports = static_cast<uint8_t>(ports | st.ports);
+            }
+        }
+    }
+    const int32_t w = m.mesh.width(), h = m.mesh.height();
+    routers.reserve(routers_n);
+    for (int32_t y = 0; y < h; ++y)
+        for (int32_t x = 0; x < w; ++x)
+            routers.push_back(std::make_unique<Router>(fmt::format("router_{}_{}", x, y).c_str(), *this, x, y));
+    for (int32_t y = 0; y < h; ++y)
+        for (int32_t x = 0; x < w; ++x) {
+            Router& r = *routers[static_cast<size_t>(y * w + x)];
+            const int32_t nx[4] = {x + 1, x - 1, x, x}, ny[4] = {y, y, y + 1, y - 1};
+            for (int d = 0; d < 4; ++d) {
+                if (nx[d] < 0 || nx[d] >= w || ny[d] < 0 || ny[d] >= h) continue;
+                r.next[d] = routers[static_cast<size_t>(ny[d] * w + nx[d])].get();
+                r.inter_chip[d] = m.mesh.chip_of(x, y) != m.mesh.chip_of(nx[d], ny[d]);
+            }
+        }
+    cores.reserve(n_cores);
+    for (size_t k = 0; k < n_cores; ++k) {
+        cores.push_back(std::make_unique<CoreUnit>(fmt::format("core_{}", k).c_str(), *this, static_cast<int32_t>(k)));
+        Router* r = routers[static_cast<size_t>(m.cores[k].y * w + m.cores[k].x)].get();
+        cores.back()->router = r;
+        r->local = cores.back().get();
+    }
+    host = std::make_unique<Host>("host", *this);
+    host->router = routers[static_cast<size_t>(m.host_y * w + m.host_x)].get();
+    host->router->host = host.get();
+    ticker = std::make_unique<Ticker>("ticks", *this);
+    sources_pending.assign(n_layers, 0);
+    expected.assign(n_layers, 0);
+    cores_sending.assign(n_layers, 0);
+    fired.assign(n_layers, 0);
+}
+
+Packet ChipModel::Impl::make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const {
+    Packet p;
+    p.source = source;
+    p.layer = layer;
+    p.c = c, p.y = y, p.x = x;
+    p.dest = dest;
+    p.flits = static_cast<int32_t>((32 + m.chip.noc.flit_bits - 1) / m.chip.noc.flit_bits);
+    p.tick = step;
+    return p;
+}
+
+// Queues one event of unit (c, y, x): one multicast packet, or one unicast packet per destination core.
+void ChipModel::Impl::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x, std::deque<Packet>& out) {
+    const auto b = m.routes.offset[static_cast<size_t>(source)], e = m.routes.offset[static_cast<size_t>(source) + 1];
+    if (b == e) return;  // nobody reads it (the readout)
+    ++stats.spikes;
+    if (m.chip.noc.multicast == MulticastMode::Tree) {
+        out.push_back(make_packet(source, layer, c, y, x, -1));
+        return;
+    }
+    for (auto i = b; i < e; ++i) out.push_back(make_packet(source, layer, c, y, x, m.routes.dest[static_cast<size_t>(i)]));
+}
+
+void ChipModel::Impl::injected(int source, const Packet& p) {
+    ++stats.packets;
+    auto count = [&](int32_t d) { ++expected[static_cast<size_t>(m.cores[static_cast<size_t>(d)].layer)]; };
+    if (p.dest >= 0) {
+        count(p.dest);
+        return;
+    }
+    for (auto i = m.routes.offset[static_cast<size_t>(source)]; i < m.routes.offset[static_cast<size_t>(source) + 1]; ++i)
+        count(m.routes.dest[static_cast<size_t>(i)]);
+}
+
+void ChipModel::Impl::start_tick() {
+    ++step;
+    tick_start = now();
+    tick_open = true;
+    layers_sent = 0;
+    const size_t n_layers = m.graph.layers.size();
+    for (size_t l = 0; l < n_layers; ++l) {
+        sources_pending[l] = source_layers[l];
+        fired[l] = 0;
+        if (expected[l] != 0) throw InternalError("hardware model: deliveries left over from the previous tick");
+    }
+    ticker->watchdog_tick = step;
+    ticker->watchdog.cancel();
+    ticker->watchdog.notify(cycles(opt.max_tick_cycles));
+    // The host: a constant current is sent once per image (first tick); Poisson spikes every tick.
+    const int host_source = static_cast<int>(m.cores.size());
+    // Population 0 of the trace holds the host's events: Poisson spikes every step, or the nonzero pixels of a
+    // constant-current image at step 1 only.
+    for (const SpikeEvent& e : trace->events[static_cast<size_t>(step - 1)][0])
+        enqueue_spike(host_source, kHostSource, e.c, e.y, e.x, host->out);
+    if (host->out.empty()) {
+        source_done(static_cast<int>(n_layers));
+    } else {
+        host_sending = 1;
+        host->next_inject = tick_start;
+        host->wake.notify(sc_core::SC_ZERO_TIME);
+    }
+    // Layers with nothing to wait for cannot exist (every layer reads something), but a layer whose only source
+    // sent nothing is ready now.
+    for (size_t l = 0; l < n_layers; ++l) check_ready(static_cast<int>(l));
+}
+
+void ChipModel::Impl::source_done(int source) {
+    for (int32_t i = consumers_offset[static_cast<size_t>(source)]; i < consumers_offset[static_cast<size_t>(source) + 1]; ++i) {
+        const int32_t l = consumers[static_cast<size_t>(i)];
+        --sources_pending[static_cast<size_t>(l)];
+        check_ready(l);
+    }
+}
+
+void ChipModel::Impl::processed(int layer) {
+    --expected[static_cast<size_t>(layer)];
+    check_ready(layer);
+    maybe_end_tick();
+}
+
+void ChipModel::Impl::check_ready(int layer) {
+    const auto l = static_cast<size_t>(layer);
+    if (fired[l] || sources_pending[l] > 0 || expected[l] > 0) return;
+    fired[l] = 1;
+    fire_layer(layer);
+}
+
+// A layer whose inputs for this tick are all integrated updates its neurons and sends this tick's events.
+void ChipModel::Impl::fire_layer(int layer) {
+    const MapLayer& l = m.graph.layers[static_cast<size_t>(layer)];
+    const int64_t t = now();
+    switch (l.kind) {
+        case UnitKind::Neuron:
+        case UnitKind::Gate:
+            for (const SpikeEvent& e : trace->events[static_cast<size_t>(step - 1)][static_cast<size_t>(l.population)]) {
+                const auto k = static_cast<int>(core_of(l, e.c, e.y, e.x));
+                enqueue_spike(k, layer, e.c, e.y, e.x, cores[static_cast<size_t>(k)]->out);
+            }
+            break;
+        case UnitKind::Partial:
+            for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
+                CoreUnit& cu = *cores[static_cast<size_t>(k)];
+                const Core& c = cu.core;
+                for (int32_t yy = static_cast<int32_t>(c.y0); yy < c.y1; ++yy)
+                    for (int32_t xx = static_cast<int32_t>(c.x0); xx < c.x1; ++xx) {
+                        uint8_t& hit = cu.touched[static_cast<size_t>((yy - c.y0) * (c.x1 - c.x0) + (xx - c.x0))];
+                        if (!hit) continue;
+                        hit = 0;
+                        for (int32_t ch = static_cast<int32_t>(c.c0); ch < c.c1; ++ch)
+                            enqueue_spike(static_cast<int>(k), layer, ch, yy, xx, cu.out);
+                    }
+            }
+            break;
+        case UnitKind::Current:
+            for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
+                const Core& c = m.cores[static_cast<size_t>(k)];
+                for (int32_t ch = static_cast<int32_t>(c.c0); ch < c.c1; ++ch)
+                    for (int32_t yy = static_cast<int32_t>(c.y0); yy < c.y1; ++yy)
+                        for (int32_t xx = static_cast<int32_t>(c.x0); xx < c.x1; ++xx)
+                            enqueue_spike(static_cast<int>(k), layer, ch, yy, xx, cores[static_cast<size_t>(k)]->out);
+            }
+            break;
+        case UnitKind::Readout: break;
+    }
+    int32_t sending = 0;
+    for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
+        CoreUnit& cu = *cores[static_cast<size_t>(k)];
+        stats.neuron_updates += cu.core.units;
+        if (cu.out.empty()) continue;
+        ++sending;
+        const int64_t per_cycle = m.chip.core.neuron_updates_per_cycle;
+        cu.start_sending(t + (cu.core.units + per_cycle - 1) / per_cycle);
+    }
+    cores_sending[static_cast<size_t>(layer)] = sending;
+    if (sending == 0) {
+        cores_sending[static_cast<size_t>(layer)] = 1;
+        layer_sent(layer);
+    }
+}
+
+void ChipModel::Impl::layer_sent(int layer) {
+    if (--cores_sending[static_cast<size_t>(layer)] > 0) return;
+    ++layers_sent;
+    source_done(layer);
+    maybe_end_tick();
+}
+
+void ChipModel::Impl::maybe_end_tick() {
+    if (!tick_open || layers_sent < static_cast<int64_t>(m.graph.layers.size()) || host_sending) return;
+    for (int64_t e : expected)
+        if (e) return;
+    tick_open = false;
+    const int64_t t = now();
+    const int64_t c = t - tick_start + 1;
+    stats.tick_cycles.push_back(c);
+    stats.cycles += c;
+    stats.max_tick_cycles = std::max(stats.max_tick_cycles, c);
+    ++stats.ticks;
+    ticker->watchdog.cancel();
+    ticker->watchdog_tick = -1;
+    if (step < trace->steps) ticker->start.notify(cycles(1));
+}
+
+std::string ChipModel::Impl::blocked_report() const {
+    std::string out;
+    int listed = 0;
+    for (const auto& r : routers) {
+        if (r->occupancy == 0) continue;
+        if (listed++ == 8) {
+            out += "; ...";
+            break;
+        }
+        out += fmt::format("{}router ({}, {}): {} flits buffered", listed > 1 ? "; " : "", r->x, r->y, r->occupancy);
+        for (int i = 0; i < kInputs; ++i)
+            if (!r->in[i].empty())
+                out += fmt::format(", input {} head from core {} waits for outputs {:#x} (credits E{} W{} N{} S{} L{})", i,
+                                   r->in[i].front().p.source, r->in[i].front().todo, r->out_credits[0],
+                                   r->out_credits[1], r->out_credits[2], r->out_credits[3], r->out_credits[4]);
+    }
+    return out.empty() ? "no router holds packets; a core or the tick barrier is waiting" : out;
+}
+
+ChipModel::ChipModel(const Mapping& mapping, const SnnModel& snn, const HwOptions& options)
+    : impl_(std::make_unique<Impl>(mapping, snn, options)) {}
+
+ChipModel::~ChipModel() = default;
+
+void ChipModel::run(const SpikeTrace& trace) {
+    Impl& hw = *impl_;
+    if (trace.steps < 1) return;
+    const auto start = std::chrono::steady_clock::now();
+    hw.trace = &trace;
+    hw.step = 0;
+    const int64_t ticks_before = hw.stats.ticks;
+    hw.ticker->start.notify(sc_core::SC_ZERO_TIME);
+    sc_core::sc_start();
+    if (hw.stuck || hw.stats.ticks - ticks_before != trace.steps)
+        throw DeadlockError(fmt::format(
+            "the chip did not finish tick {} of image {} within {} cycles: {}", hw.step, hw.stats.images + 1,
+            hw.stuck ? hw.opt.max_tick_cycles : hw.now() - hw.tick_start, hw.blocked_report()));
+    if (hw.stats.correct_at_step.empty()) hw.stats.correct_at_step.assign(static_cast<size_t>(trace.steps), 0);
+    for (int64_t t = 0; t < trace.steps && t < static_cast<int64_t>(hw.stats.correct_at_step.size()); ++t)
+        hw.stats.correct_at_step[static_cast<size_t>(t)] += trace.correct[static_cast<size_t>(t)];
+    ++hw.stats.images;
+    hw.stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void ChipModel::finish() {}
+
+const HwStats& ChipModel::stats() const { return impl_->stats; }
+
+}  // namespace neuroemu
