@@ -94,10 +94,10 @@ int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
     const double clock = m.chip.clock_hz;
     const double cycles_per_image = static_cast<double>(s.cycles) / images;
     const double mean_tick = s.ticks ? static_cast<double>(s.cycles) / static_cast<double>(s.ticks) : 0.0;
-    const double link_flits_max = static_cast<double>(*std::max_element(s.link_flits.begin(), s.link_flits.end()));
-    const int32_t occupancy_max = *std::max_element(s.router_max_occupancy.begin(), s.router_max_occupancy.end());
+    const double link_flits_max = static_cast<double>(*std::max_element(s.noc.link_flits.begin(), s.noc.link_flits.end()));
+    const int32_t occupancy_max = *std::max_element(s.noc.router_max_occupancy.begin(), s.noc.router_max_occupancy.end());
     const int64_t core_sops_max = *std::max_element(s.core_sops.begin(), s.core_sops.end());
-    const double hop_rate = s.seconds > 0 ? static_cast<double>(s.hops) / s.seconds : 0.0;
+    const double hop_rate = s.seconds > 0 ? static_cast<double>(s.noc.hops) / s.seconds : 0.0;
 
     fmt::print("chip {}: {} cores on a {} x {} mesh; {} images x {} steps\n", m.chip.name, thousands(static_cast<int64_t>(m.cores.size())),
                m.mesh.width(), m.mesh.height(), s.images, so.steps);
@@ -109,15 +109,15 @@ int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
                "sums and gates), {} neuron updates\n",
                thousands(static_cast<int64_t>(static_cast<double>(s.packets) / images)),
                thousands(static_cast<int64_t>(static_cast<double>(s.deliveries) / images)),
-               thousands(static_cast<int64_t>(static_cast<double>(s.hops) / images)),
-               thousands(static_cast<int64_t>(static_cast<double>(s.inter_chip_hops) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.noc.hops) / images)),
+               thousands(static_cast<int64_t>(static_cast<double>(s.noc.inter_chip_hops) / images)),
                thousands(static_cast<int64_t>(static_cast<double>(s.sops) / images)),
                thousands(static_cast<int64_t>(static_cast<double>(s.partial_sum_sops) / images)),
                thousands(static_cast<int64_t>(static_cast<double>(s.neuron_updates) / images)));
     fmt::print("packet latency mean {:.1f} cycles, max {}; stall cycles {}; busiest link {:.0f} flits per image; "
                "fullest router buffer {} flits; busiest core {} SOPs per image\n",
                s.deliveries ? static_cast<double>(s.packet_latency_sum) / static_cast<double>(s.deliveries) : 0.0,
-               s.packet_latency_max, thousands(s.stall_cycles), link_flits_max / images, occupancy_max,
+               s.packet_latency_max, thousands(s.noc.stall_cycles), link_flits_max / images, occupancy_max,
                thousands(static_cast<int64_t>(static_cast<double>(core_sops_max) / images)));
     if (opts.verbosity > 0)
         fmt::print("simulation: {:.2f} s, {:.0f} ticks/s, {:.2f} M packet-hops/s\n", s.seconds,
@@ -141,17 +141,17 @@ int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
             {"cycles", {{"total", s.cycles}, {"per_image", cycles_per_image}, {"per_tick_mean", mean_tick},
                         {"per_tick_max", s.max_tick_cycles}, {"per_tick", s.tick_cycles}}},
             {"latency_s_per_image", cycles_per_image / clock},
-            {"counters", {{"packets", s.packets}, {"deliveries", s.deliveries}, {"hops", s.hops},
-                          {"flit_hops", s.flit_hops}, {"inter_chip_hops", s.inter_chip_hops}, {"sops", s.sops},
+            {"counters", {{"packets", s.packets}, {"deliveries", s.deliveries}, {"hops", s.noc.hops},
+                          {"flit_hops", s.noc.flit_hops}, {"inter_chip_hops", s.noc.inter_chip_hops}, {"sops", s.sops},
                           {"partial_sum_and_gate_sops", s.partial_sum_sops}, {"neuron_updates", s.neuron_updates},
-                          {"events_generated", s.spikes}, {"buffer_writes_flits", s.buffer_writes},
-                          {"stall_cycles", s.stall_cycles}}},
+                          {"events_generated", s.spikes}, {"buffer_writes_flits", s.noc.buffer_writes},
+                          {"stall_cycles", s.noc.stall_cycles}}},
             {"packet_latency_cycles", {{"mean", s.deliveries ? static_cast<double>(s.packet_latency_sum) / static_cast<double>(s.deliveries) : 0.0},
                                        {"max", s.packet_latency_max}}},
             {"per_core_sops", s.core_sops},
-            {"per_router_flits", s.router_flits},
-            {"per_router_max_occupancy_flits", s.router_max_occupancy},
-            {"per_link_flits", s.link_flits},
+            {"per_router_flits", s.noc.router_flits},
+            {"per_router_max_occupancy_flits", s.noc.router_max_occupancy},
+            {"per_link_flits", s.noc.link_flits},
             {"seconds", s.seconds},
             {"packet_hops_per_s", hop_rate},
             {"settings", settings_json(settings)}};

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "mapping/routing.h"
+#include "router/router.h"
 
 // SystemC's library calls sc_main when it owns main(); neuroemu has its own main() and drives sc_start itself.
 int sc_main(int, char*[]) { return 0; }
@@ -62,18 +63,11 @@ using sc_core::sc_module;
 using sc_core::sc_module_name;
 using sc_core::sc_time;
 
-constexpr int kOutLocal = 4;     // output ports 0-3: E, W, N, S (routing.h's bit order); 4: the local core
-constexpr int kInLocal = 4;      // input ports 0-3: from E, W, N, S; 4: the local core; 5: the host
-constexpr int kInHost = 5;
-constexpr int kInputs = 6, kOutputs = 5;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
-
-int opposite(int dir) { return dir ^ 1; }  // E<->W, N<->S
 
 }  // namespace
 
-struct ChipModel::Impl {
-    struct Router;
+struct ChipModel::Impl : RouterEnv {
     struct CoreUnit;
     struct Host;
     struct Ticker;
@@ -81,7 +75,6 @@ struct ChipModel::Impl {
     const Mapping& m;
     const SnnModel& snn;
     HwOptions opt;
-    sc_time period;
     HwStats stats;
     std::vector<std::unordered_map<int32_t, uint8_t>> tables;  // tree mode: per router, source -> output ports
     std::vector<int32_t> consumers_offset, consumers;          // per layer (host last): layers reading it
@@ -106,8 +99,11 @@ struct ChipModel::Impl {
     bool tick_open = false;             // between start_tick and the barrier
 
     Impl(const Mapping& mapping, const SnnModel& model, const HwOptions& options);
-    int64_t now() const { return static_cast<int64_t>(sc_core::sc_time_stamp() / period + 0.5); }
-    sc_time cycles(int64_t n) const { return period * static_cast<double>(n); }
+    std::vector<CoreUnit*> core_at;  // per router: its core, if any
+
+    uint8_t route(const Router& r, const Packet& p) const override;
+    void eject(Router& r, const Packet& p, int64_t tail) override;
+    void input_freed(Router& r, int port, int flits, int64_t at) override;
     void start_tick();
     void fire_layer(int layer);
     void layer_sent(int layer);
@@ -119,78 +115,6 @@ struct ChipModel::Impl {
     Packet make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const;
     void enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x, std::deque<Packet>& out);
     std::string blocked_report() const;
-};
-
-// ------------------------------------------------------------------------------------------------ router
-struct ChipModel::Impl::Router : sc_module {
-    struct Entry {
-        Packet p;
-        int64_t ready = 0;  // cycle its head has passed the pipeline
-        uint8_t todo = 0;   // output ports still to send on (bit i = output i)
-        int64_t waiting_since = -1;
-    };
-    Impl& hw;
-    int32_t x, y;
-    size_t index;
-    std::deque<Entry> in[kInputs];
-    int32_t occupancy = 0;  // flits buffered in all inputs
-    int64_t out_busy[kOutputs] = {};
-    int32_t out_credits[kOutputs] = {};
-    int out_rr[kOutputs] = {};
-    Router* next[4] = {};   // neighbours E, W, N, S
-    CoreUnit* local = nullptr;  // the core at this router, if any
-    Host* host = nullptr;       // the host, at its router
-    bool inter_chip[4] = {};
-    struct Credit {
-        int64_t at;
-        int port, flits;
-    };
-    std::vector<Credit> pending;
-    sc_event wake;
-
-    SC_HAS_PROCESS(Router);
-    Router(sc_module_name name, Impl& impl, int32_t x_, int32_t y_)
-        : sc_module(name), hw(impl), x(x_), y(y_),
-          index(static_cast<size_t>(y_) * static_cast<size_t>(impl.m.mesh.width()) + static_cast<size_t>(x_)) {
-        for (int o = 0; o < 4; ++o) out_credits[o] = static_cast<int32_t>(hw.m.chip.noc.buffer_depth);
-        out_credits[kOutLocal] = static_cast<int32_t>(hw.m.chip.core.input_queue);
-        SC_METHOD(run);
-        sensitive << wake;
-        dont_initialize();
-    }
-
-    uint8_t route(const Packet& p) const {
-        if (hw.m.chip.noc.multicast == MulticastMode::Tree) {
-            const auto& t = hw.tables[index];
-            const auto it = t.find(p.source);
-            if (it == t.end())
-                throw InternalError(fmt::format("router ({}, {}) has no table entry for source {}", x, y, p.source));
-            return it->second;
-        }
-        const Core& d = hw.m.cores[static_cast<size_t>(p.dest)];
-        if (d.x > x) return kEast;
-        if (d.x < x) return kWest;
-        if (d.y > y) return kNorth;
-        if (d.y < y) return kSouth;
-        return kLocal;
-    }
-
-    void accept(int port, const Packet& p, int64_t arrive) {
-        Entry e{p, arrive + hw.m.chip.noc.pipeline_cycles, route(p), -1};
-        in[port].push_back(e);
-        occupancy += p.flits;
-        hw.stats.buffer_writes += p.flits;
-        hw.stats.router_max_occupancy[index] = std::max(hw.stats.router_max_occupancy[index], occupancy);
-        wake.notify(hw.cycles(std::max<int64_t>(0, e.ready - hw.now())));
-    }
-
-    void credit(int out_port, int flits, int64_t at) {
-        pending.push_back({at, out_port, flits});
-        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
-    }
-
-    void send(int o, Entry& h, int64_t now);
-    void run();
 };
 
 // ------------------------------------------------------------------------------------------------ core
@@ -289,86 +213,26 @@ struct ChipModel::Impl::Ticker : sc_module {
 };
 
 // ------------------------------------------------------------------------------------------------ behaviour
-void ChipModel::Impl::Router::send(int o, Entry& h, int64_t now) {
-    const NocSpec& noc = hw.m.chip.noc;
-    const int flits = h.p.flits;
-    const int64_t lc = o < 4 && inter_chip[o] ? noc.inter_chip_link_cycles : noc.link_cycles;
-    out_busy[o] = now + flits * lc;
-    out_credits[o] -= flits;
-    hw.stats.router_flits[index] += flits;
-    if (h.waiting_since >= 0) hw.stats.stall_cycles += now - h.waiting_since;
-    Packet p = h.p;
-    if (o < 4) {
-        ++p.hops;
-        ++hw.stats.hops;
-        hw.stats.flit_hops += flits;
-        hw.stats.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
-        if (inter_chip[o]) ++hw.stats.inter_chip_hops;
-        next[o]->accept(opposite(o), p, now + lc);
-    } else {
-        // The local core takes the packet once its tail is in, flits x link cycles later.
-        local->accept(p, now + flits * noc.link_cycles);
+uint8_t ChipModel::Impl::route(const Router& r, const Packet& p) const {
+    if (m.chip.noc.multicast == MulticastMode::Tree) {
+        const auto& t = tables[r.index];
+        const auto it = t.find(p.source);
+        if (it == t.end())
+            throw InternalError(fmt::format("router ({}, {}) has no table entry for source {}", r.x, r.y, p.source));
+        return it->second;
     }
+    const Core& d = m.cores[static_cast<size_t>(p.dest)];
+    return xy_port(r.x, r.y, d.x, d.y);
 }
 
-void ChipModel::Impl::Router::run() {
-    const int64_t now = hw.now();
-    for (size_t k = 0; k < pending.size();) {
-        if (pending[k].at <= now) {
-            out_credits[pending[k].port] += pending[k].flits;
-            pending[k] = pending.back();
-            pending.pop_back();
-        } else {
-            ++k;
-        }
-    }
-    bool popped[kInputs] = {};
-    for (int o = 0; o < kOutputs; ++o) {
-        if (out_busy[o] > now) continue;
-        for (int k = 0; k < kInputs; ++k) {
-            const int i = (out_rr[o] + k) % kInputs;
-            if (in[i].empty() || popped[i]) continue;
-            Entry& h = in[i].front();
-            if (h.ready > now || !(h.todo & (1u << o))) continue;
-            if (out_credits[o] < h.p.flits) {
-                if (h.waiting_since < 0) h.waiting_since = now;
-                continue;
-            }
-            send(o, h, now);
-            out_rr[o] = (i + 1) % kInputs;
-            h.todo = static_cast<uint8_t>(h.todo & ~(1u << o));
-            if (!h.todo) {
-                const int flits = h.p.flits;
-                in[i].pop_front();
-                occupancy -= flits;
-                popped[i] = true;
-                if (!in[i].empty()) in[i].front().ready = std::max(in[i].front().ready, now + 1);
-                if (i < 4)
-                    next[i]->credit(opposite(i), flits, now + 1);
-                else if (i == kInLocal)
-                    local->credit(flits, now + 1);
-                else
-                    host->credit(flits, now + 1);
-            }
-            break;
-        }
-    }
-    int64_t t = kNever;
-    for (int i = 0; i < kInputs; ++i) {
-        if (in[i].empty()) continue;
-        const Entry& h = in[i].front();
-        if (h.ready > now) {
-            t = std::min(t, h.ready);
-            continue;
-        }
-        for (int o = 0; o < kOutputs; ++o)
-            if ((h.todo & (1u << o)) && out_busy[o] > now) t = std::min(t, out_busy[o]);
-        if (popped[i]) t = std::min(t, now + 1);
-    }
-    for (const Credit& c : pending) t = std::min(t, c.at);
-    if (t != kNever) wake.notify(hw.cycles(t - now));
-}
+void ChipModel::Impl::eject(Router& r, const Packet& p, int64_t tail) { core_at[r.index]->accept(p, tail); }
 
+void ChipModel::Impl::input_freed(Router& r, int port, int flits, int64_t at) {
+    if (port == kInLocal)
+        core_at[r.index]->credit(flits, at);
+    else
+        host->credit(flits, at);
+}
 
 void ChipModel::Impl::CoreUnit::process(const Packet& p) {
     boxes.clear();
@@ -446,13 +310,10 @@ void ChipModel::Impl::Host::run() {
 }
 
 ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOptions& options)
-    : m(mapping), snn(model), opt(options), period(1e9 / mapping.chip.clock_hz, sc_core::SC_NS) {
+    : RouterEnv(mapping.chip, static_cast<size_t>(mapping.mesh.routers())), m(mapping), snn(model), opt(options) {
     const size_t n_layers = m.graph.layers.size(), n_cores = m.cores.size();
     const auto routers_n = static_cast<size_t>(m.mesh.routers());
     stats.core_sops.assign(n_cores, 0);
-    stats.router_flits.assign(routers_n, 0);
-    stats.router_max_occupancy.assign(routers_n, 0);
-    stats.link_flits.assign(routers_n * 4, 0);
     stats.sops_by_projection_index.assign(snn.projections.size(), 0);
     // SNN projections by name, so that core-side synaptic operations can be checked against the engine's.
     std::unordered_map<std::string, int> by_name;
@@ -498,27 +359,26 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
     routers.reserve(routers_n);
     for (int32_t y = 0; y < h; ++y)
         for (int32_t x = 0; x < w; ++x)
-            routers.push_back(std::make_unique<Router>(fmt::format("router_{}_{}", x, y).c_str(), *this, x, y));
+            routers.push_back(std::make_unique<Router>(fmt::format("router_{}_{}", x, y).c_str(), *this, x, y,
+                                                       routers.size(), m.chip.core.input_queue));
     for (int32_t y = 0; y < h; ++y)
         for (int32_t x = 0; x < w; ++x) {
-            Router& r = *routers[static_cast<size_t>(y * w + x)];
             const int32_t nx[4] = {x + 1, x - 1, x, x}, ny[4] = {y, y, y + 1, y - 1};
-            for (int d = 0; d < 4; ++d) {
-                if (nx[d] < 0 || nx[d] >= w || ny[d] < 0 || ny[d] >= h) continue;
-                r.next[d] = routers[static_cast<size_t>(ny[d] * w + nx[d])].get();
-                r.inter_chip[d] = m.mesh.chip_of(x, y) != m.mesh.chip_of(nx[d], ny[d]);
-            }
+            for (int d = 0; d < 4; ++d)
+                if (nx[d] >= 0 && nx[d] < w && ny[d] >= 0 && ny[d] < h)
+                    routers[static_cast<size_t>(y * w + x)]->connect(d, routers[static_cast<size_t>(ny[d] * w + nx[d])].get(),
+                                                                     m.mesh.chip_of(x, y) != m.mesh.chip_of(nx[d], ny[d]));
         }
     cores.reserve(n_cores);
+    core_at.assign(routers_n, nullptr);
     for (size_t k = 0; k < n_cores; ++k) {
         cores.push_back(std::make_unique<CoreUnit>(fmt::format("core_{}", k).c_str(), *this, static_cast<int32_t>(k)));
         Router* r = routers[static_cast<size_t>(m.cores[k].y * w + m.cores[k].x)].get();
         cores.back()->router = r;
-        r->local = cores.back().get();
+        core_at[r->index] = cores.back().get();
     }
     host = std::make_unique<Host>("host", *this);
     host->router = routers[static_cast<size_t>(m.host_y * w + m.host_x)].get();
-    host->router->host = host.get();
     ticker = std::make_unique<Ticker>("ticks", *this);
     sources_pending.assign(n_layers, 0);
     expected.assign(n_layers, 0);
@@ -693,17 +553,17 @@ std::string ChipModel::Impl::blocked_report() const {
     std::string out;
     int listed = 0;
     for (const auto& r : routers) {
-        if (r->occupancy == 0) continue;
+        if (r->occupancy() == 0) continue;
         if (listed++ == 8) {
             out += "; ...";
             break;
         }
-        out += fmt::format("{}router ({}, {}): {} flits buffered", listed > 1 ? "; " : "", r->x, r->y, r->occupancy);
-        for (int i = 0; i < kInputs; ++i)
-            if (!r->in[i].empty())
+        out += fmt::format("{}router ({}, {}): {} flits buffered", listed > 1 ? "; " : "", r->x, r->y, r->occupancy());
+        for (int i = 0; i < kRouterInputs; ++i)
+            if (!r->input(i).empty())
                 out += fmt::format(", input {} head from core {} waits for outputs {:#x} (credits E{} W{} N{} S{} L{})", i,
-                                   r->in[i].front().p.source, r->in[i].front().todo, r->out_credits[0],
-                                   r->out_credits[1], r->out_credits[2], r->out_credits[3], r->out_credits[4]);
+                                   r->input(i).front().p.source, r->input(i).front().todo, r->credits(0), r->credits(1),
+                                   r->credits(2), r->credits(3), r->credits(4));
     }
     return out.empty() ? "no router holds packets; a core or the tick barrier is waiting" : out;
 }
@@ -730,6 +590,7 @@ void ChipModel::run(const SpikeTrace& trace) {
     for (int64_t t = 0; t < trace.steps && t < static_cast<int64_t>(hw.stats.correct_at_step.size()); ++t)
         hw.stats.correct_at_step[static_cast<size_t>(t)] += trace.correct[static_cast<size_t>(t)];
     ++hw.stats.images;
+    hw.stats.noc = hw.counters;
     hw.stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
