@@ -57,7 +57,14 @@ void Router::accept(int port, const Packet& p, int64_t arrive) {
 
 void Router::credit(int port, int flits, int64_t at) {
     pending_.push_back({at, port, flits});
-    wake_.notify(env_.cycles(std::max<int64_t>(0, at - env_.now())));
+    // Credits are applied lazily by the next run at or after `at`; wake for them only when a head waits on them.
+    if (waits_for_credits(port)) wake_.notify(env_.cycles(std::max<int64_t>(0, at - env_.now())));
+}
+
+bool Router::waits_for_credits(int port) const {
+    for (const auto& q : in_)
+        if (!q.empty() && q.front().waiting_since >= 0 && (q.front().todo & (1u << port))) return true;
+    return false;
 }
 
 void Router::send(int o, Entry& h, int64_t now) {
@@ -68,7 +75,6 @@ void Router::send(int o, Entry& h, int64_t now) {
     out_credits_[o] -= flits;
     NocCounters& c = env_.counters;
     c.router_flits[index] += flits;
-    if (h.waiting_since >= 0) c.stall_cycles += now - h.waiting_since, h.waiting_since = -1;
     if (o < 4) {
         Packet p = h.p;
         ++p.hops;
@@ -111,6 +117,8 @@ void Router::run() {
             out_rr_[o] = (i + 1) % kRouterInputs;
             h.todo = static_cast<uint8_t>(h.todo & ~(1u << o));
             if (!h.todo) {
+                // Stalled from the first cycle it was held back for credits until its last copy left.
+                if (h.waiting_since >= 0) env_.counters.stall_cycles += now - h.waiting_since;
                 const int flits = h.p.flits;
                 in_[i].pop_front();
                 occupancy_ -= flits;
@@ -137,7 +145,8 @@ void Router::run() {
         if (popped[i]) t = std::min(t, now + 1);
         // A head short of credits is woken by the credit when it comes.
     }
-    for (const Credit& c : pending_) t = std::min(t, c.at);
+    for (const Credit& c : pending_)
+        if (waits_for_credits(c.port)) t = std::min(t, c.at);
     if (t != kNever) wake_.notify(env_.cycles(t - now));
 }
 

@@ -95,6 +95,7 @@ public:
 private:
     void run();
     void send(int o, Entry& h, int64_t now);
+    bool waits_for_credits(int port) const;  // a ready head is held back for lack of credits on output `port`
 
     RouterEnv& env_;
     std::deque<Entry> in_[kRouterInputs];
