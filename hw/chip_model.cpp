@@ -272,6 +272,7 @@ void ChipModel::Impl::CoreUnit::run() {
         hw.stats.packet_latency_sum += now - a.p.injected;
         hw.stats.packet_latency_max = std::max(hw.stats.packet_latency_max, now - a.p.injected);
         ++hw.stats.deliveries;
+        ++hw.stats.core_delivered[static_cast<size_t>(index)];
         process(a.p);
     }
     if (!out.empty() && next_inject <= now && inject_credits >= out.front().flits) {
@@ -314,6 +315,8 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
     const size_t n_layers = m.graph.layers.size(), n_cores = m.cores.size();
     const auto routers_n = static_cast<size_t>(m.mesh.routers());
     stats.core_sops.assign(n_cores, 0);
+    stats.core_expected.assign(n_cores, 0);
+    stats.core_delivered.assign(n_cores, 0);
     stats.sops_by_projection_index.assign(snn.projections.size(), 0);
     // SNN projections by name, so that core-side synaptic operations can be checked against the engine's.
     std::unordered_map<std::string, int> by_name;
@@ -411,7 +414,10 @@ void ChipModel::Impl::enqueue_spike(int source, int layer, int32_t c, int32_t y,
 
 void ChipModel::Impl::injected(int source, const Packet& p) {
     ++stats.packets;
-    auto count = [&](int32_t d) { ++expected[static_cast<size_t>(m.cores[static_cast<size_t>(d)].layer)]; };
+    auto count = [&](int32_t d) {
+        ++expected[static_cast<size_t>(m.cores[static_cast<size_t>(d)].layer)];
+        ++stats.core_expected[static_cast<size_t>(d)];
+    };
     if (p.dest >= 0) {
         count(p.dest);
         return;

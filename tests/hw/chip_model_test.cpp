@@ -1,0 +1,163 @@
+// The SystemC chip model against conservation laws and the functional engine. SystemC allows one elaboration per
+// process: each test builds one chip (ctest runs every test case in its own process).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "convert/convert.h"
+#include "hw/chip_model.h"
+#include "mapping/mapping.h"
+#include "model/onnx_import.h"
+
+namespace neuroemu {
+namespace {
+
+const std::string kModels = std::string(NEUROEMU_SOURCE_DIR) + "/models/";
+const std::string kData = "/usr/share/datasets/fashion-mnist/";
+
+struct Fixture {
+    SnnModel model;
+    ImageSet test;
+};
+
+// The shipped ResNet-8, calibrated on 100 training images.
+Fixture shipped_resnet8(int64_t images) {
+    const Network ann = fold_batchnorm(import_onnx_file(kModels + "resnet8_fmnist.onnx"));
+    const ImageSet train = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 100);
+    Fixture s;
+    s.model = build_snn(ann, calibrate(ann, train, {}, 99.9, false, 2), ConversionOptions{});
+    s.test = load_idx(kData + "t10k-images-idx3-ubyte.gz", kData + "t10k-labels-idx1-ubyte.gz", images);
+    return s;
+}
+
+struct ChipRun {
+    HwStats hw;
+    SnnResult engine;  // over all images
+    std::vector<int64_t> engine_projection_sops;
+    int64_t input_macs = 0;
+};
+
+// Simulates every image on the functional engine (recording its spikes) and then on the chip.
+ChipRun run_chip(const Fixture& s, const ChipSpec& chip, int64_t steps, InputEncoding encoding = InputEncoding::Current,
+             int64_t max_tick_cycles = 100000000) {
+    MapOptions mo;
+    const Mapping m = map_network(s.model, chip, mo);
+    HwOptions ho;
+    ho.encoding = encoding;
+    ho.max_tick_cycles = max_tick_cycles;
+    ChipModel model(m, s.model, ho);
+    const SnnEngine engine(s.model);
+    ChipRun run;
+    run.engine_projection_sops.assign(s.model.projections.size(), 0);
+    for (int64_t i = 0; i < s.test.count; ++i) {
+        TraceRecorder rec(static_cast<int>(s.model.populations.size()), steps);
+        SnnOptions so;
+        so.steps = steps;
+        so.encoding = encoding;
+        so.observer = &rec;
+        const SnnResult r = engine.evaluate(s.test.slice(i, 1), {}, so);
+        for (size_t k = 0; k < r.projections.size(); ++k) run.engine_projection_sops[k] += r.projections[k].sops;
+        run.input_macs += r.input_macs;
+        if (i == 0) {
+            run.engine = r;
+        } else {
+            for (size_t t = 0; t < r.correct_at_step.size(); ++t) run.engine.correct_at_step[t] += r.correct_at_step[t];
+        }
+        SpikeTrace& trace = rec.traces().at(0);
+        if (encoding == InputEncoding::Current) set_current_input(trace, s.test, i, {});
+        model.run(trace);
+    }
+    run.hw = model.stats();
+    return run;
+}
+
+// Every packet reached every destination core once; every synaptic operation the engine counted happened in a
+// core; the decisions are the engine's.
+void expect_conserved(const Fixture& s, const ChipRun& r, InputEncoding encoding) {
+    EXPECT_EQ(r.hw.core_delivered, r.hw.core_expected);
+    EXPECT_EQ(std::accumulate(r.hw.core_delivered.begin(), r.hw.core_delivered.end(), int64_t{0}), r.hw.deliveries);
+    EXPECT_GT(r.hw.deliveries, 0);
+    int64_t input_sops = 0;
+    for (size_t k = 0; k < s.model.projections.size(); ++k) {
+        if (encoding == InputEncoding::Current && s.model.projections[k].source == 0) {
+            input_sops += r.hw.sops_by_projection_index[k];
+            continue;
+        }
+        EXPECT_EQ(r.hw.sops_by_projection_index[k], r.engine_projection_sops[k]) << s.model.projections[k].name;
+    }
+    if (encoding == InputEncoding::Current) {
+        EXPECT_EQ(input_sops, r.input_macs);
+    }
+    EXPECT_EQ(r.hw.correct_at_step, r.engine.correct_at_step);
+    EXPECT_EQ(std::accumulate(r.hw.core_sops.begin(), r.hw.core_sops.end(), int64_t{0}), r.hw.sops + r.hw.partial_sum_sops);
+    EXPECT_EQ(r.hw.ticks, r.hw.images * static_cast<int64_t>(r.engine.correct_at_step.size()));
+    EXPECT_EQ(static_cast<int64_t>(r.hw.tick_cycles.size()), r.hw.ticks);
+    EXPECT_EQ(std::accumulate(r.hw.tick_cycles.begin(), r.hw.tick_cycles.end(), int64_t{0}), r.hw.cycles);
+}
+
+TEST(ChipModel, ShippedModelIsCarriedSpikeForSpike) {
+    const Fixture s = shipped_resnet8(3);
+    const ChipRun r = run_chip(s, ChipSpec{}, 25);
+    expect_conserved(s, r, InputEncoding::Current);
+    // A packet never arrives before the zero-load latency of the shortest route allows.
+    EXPECT_GE(r.hw.packet_latency_sum, r.hw.deliveries * ChipModel::zero_load_latency(ChipSpec{}, 0, 1));
+}
+
+// Tiny buffers, one-flit queues, slow synapse engines and 4-flit packets: heavy back-pressure, nothing lost.
+TEST(ChipModel, BackPressureNeverDropsAPacketTree) {
+    const Fixture s = shipped_resnet8(1);
+    ChipSpec chip;
+    chip.noc.buffer_depth = 4;
+    chip.noc.flit_bits = 8;  // a 32-bit event is 4 flits
+    chip.core.input_queue = 4;
+    chip.core.sops_per_cycle = 4;
+    const ChipRun r = run_chip(s, chip, 12);
+    expect_conserved(s, r, InputEncoding::Current);
+    EXPECT_GT(r.hw.noc.stall_cycles, 0);
+    EXPECT_EQ(r.hw.noc.flit_hops, 4 * r.hw.noc.hops);
+}
+
+TEST(ChipModel, BackPressureNeverDropsAPacketUnicastPoisson) {
+    const Fixture s = shipped_resnet8(1);
+    ChipSpec chip;
+    chip.noc.multicast = MulticastMode::Source;
+    chip.noc.buffer_depth = 1;
+    chip.core.input_queue = 1;
+    chip.core.sops_per_cycle = 8;
+    const ChipRun r = run_chip(s, chip, 12, InputEncoding::Poisson);
+    expect_conserved(s, r, InputEncoding::Poisson);
+    // Unicast: every packet has one destination.
+    EXPECT_EQ(r.hw.packets, r.hw.deliveries);
+}
+
+TEST(ChipModel, MultiChipMeshCrossesInterChipLinks) {
+    const Fixture s = shipped_resnet8(1);
+    ChipSpec chip;
+    chip.noc.width = 6, chip.noc.height = 5, chip.noc.chips = 0;
+    const ChipRun r = run_chip(s, chip, 10);
+    expect_conserved(s, r, InputEncoding::Current);
+    EXPECT_GT(r.hw.noc.inter_chip_hops, 0);
+}
+
+TEST(ChipModel, StuckTickIsReportedNotHung) {
+    const Fixture s = shipped_resnet8(1);
+    try {
+        run_chip(s, ChipSpec{}, 5, InputEncoding::Current, 3);  // no tick can finish in 3 cycles
+        FAIL() << "expected DeadlockError";
+    } catch (const DeadlockError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("did not finish tick 1 of image 1 within 3 cycles"));
+    }
+}
+
+TEST(ChipModel, ZeroLoadLatencyFormula) {
+    ChipSpec chip;
+    chip.noc.pipeline_cycles = 3, chip.noc.link_cycles = 2, chip.noc.inter_chip_link_cycles = 10;
+    // Source router pipeline, then per link the traversal and the next pipeline, then the tail into the core.
+    EXPECT_EQ(ChipModel::zero_load_latency(chip, 0, 1), 3 + 2);
+    EXPECT_EQ(ChipModel::zero_load_latency(chip, 4, 2), 3 + 4 * (2 + 3) + 2 * 2);
+    EXPECT_EQ(ChipModel::zero_load_latency(chip, 4, 1, 1), 3 + 3 * (2 + 3) + (10 + 3) + 2);
+}
+
+}  // namespace
+}  // namespace neuroemu
