@@ -359,6 +359,11 @@ public:
         const std::string_view f = field(fmt::format("'{}'", kw).c_str());
         if (f != kw) fail(fmt::format("{}expected '{}', found '{}'", where(), kw, excerpt(f)));
     }
+    // `<kw> <integer>`: a keyword and the integer field it names.
+    int64_t keyed_integer(const char* kw) {
+        keyword(kw);
+        return integer<int64_t>(kw);
+    }
     template <typename T>
     T integer(const char* what) {
         const std::string_view f = field(what);
@@ -654,24 +659,17 @@ Mapping load_mapping(const std::string& path) {
     c.name = r.name("the chip name");
     r.keyword("clock_hz");
     c.clock_hz = r.real("clock_hz");
-    r.keyword("neurons");
-    c.core.neurons = r.integer<int64_t>("neurons");
-    r.keyword("synapses");
-    c.core.synapses = r.integer<int64_t>("synapses");
-    r.keyword("fan_in");
-    c.core.fan_in = r.integer<int64_t>("fan_in");
-    r.keyword("weight_bits");
-    c.core.weight_bits = r.integer<int64_t>("weight_bits");
+    c.core.neurons = r.keyed_integer("neurons");
+    c.core.synapses = r.keyed_integer("synapses");
+    c.core.fan_in = r.keyed_integer("fan_in");
+    c.core.weight_bits = r.keyed_integer("weight_bits");
     r.keyword("weight_sharing");
     c.core.weight_sharing = r.flag("weight_sharing");
     r.keyword("bias");
     c.core.bias = r.choice("bias", {BiasStorage::Register, BiasStorage::Synapse});
-    r.keyword("sops_per_cycle");
-    c.core.sops_per_cycle = r.integer<int64_t>("sops_per_cycle");
-    r.keyword("neuron_updates_per_cycle");
-    c.core.neuron_updates_per_cycle = r.integer<int64_t>("neuron_updates_per_cycle");
-    r.keyword("input_queue");
-    c.core.input_queue = r.integer<int64_t>("input_queue");
+    c.core.sops_per_cycle = r.keyed_integer("sops_per_cycle");
+    c.core.neuron_updates_per_cycle = r.keyed_integer("neuron_updates_per_cycle");
+    c.core.input_queue = r.keyed_integer("input_queue");
     r.finish();
 
     r.next(kNocForm);
@@ -679,18 +677,15 @@ Mapping load_mapping(const std::string& path) {
     r.expect_line("noc", kNocForm);
     r.item("noc", -1);
     NocSpec& n = c.noc;
-    const std::pair<const char*, int64_t*> noc_fields[] = {{"width", &n.width},
-                                                           {"height", &n.height},
-                                                           {"chips", &n.chips},
-                                                           {"buffer_depth", &n.buffer_depth},
-                                                           {"flit_bits", &n.flit_bits},
-                                                           {"pipeline_cycles", &n.pipeline_cycles},
-                                                           {"link_cycles", &n.link_cycles},
-                                                           {"inter_chip_link_cycles", &n.inter_chip_link_cycles}};
-    for (const auto& [key, field] : noc_fields) {
-        r.keyword(key);
-        *field = r.integer<int64_t>(key);
-    }
+    for (auto [key, field] : {std::pair<const char*, int64_t*>{"width", &n.width},
+                              {"height", &n.height},
+                              {"chips", &n.chips},
+                              {"buffer_depth", &n.buffer_depth},
+                              {"flit_bits", &n.flit_bits},
+                              {"pipeline_cycles", &n.pipeline_cycles},
+                              {"link_cycles", &n.link_cycles},
+                              {"inter_chip_link_cycles", &n.inter_chip_link_cycles}})
+        *field = r.keyed_integer(key);
     r.keyword("multicast");
     n.multicast = r.choice("multicast", {MulticastMode::Tree, MulticastMode::Source});
     r.finish();
@@ -806,8 +801,7 @@ Mapping load_mapping(const std::string& path) {
             r.keyword("channels");
             in.c0 = r.integer<int64_t>("c0");
             in.c1 = r.integer<int64_t>("c1");
-            r.keyword("fan_in");
-            in.fan_in = r.integer<int64_t>("fan_in");
+            in.fan_in = r.keyed_integer("fan_in");
             r.keyword("projection");
             in.projection = r.name("projection");
             r.finish();
