@@ -49,7 +49,26 @@ struct SimulateOptions {
     std::optional<int64_t> images;  // --images N
     std::optional<int64_t> steps;   // --steps T
     std::string trace;              // --trace FILE.vcd
+    std::optional<std::string> trace_cores;    // --trace-cores LIST (e.g. 0-15,40); default: the first 16
+    std::optional<std::string> trace_routers;  // --trace-routers LIST (y * width + x); default: the traced cores'
+    std::optional<std::string> trace_window;   // --trace-window A:B, global ticks [A, B); default: the first image
+    std::string aer_out;            // --aer-out FILE: record every packet (traces/README.md)
+    std::string aer_in;             // --aer-in FILE: drive the chip from a recorded trace
 };
 int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd);
+
+// `neuroemu noc`: the chip's routers on a mesh of their own under synthetic traffic (router/noc_traffic.h). Values
+// stay text until run_noc checks them, so that a bad one is a ConfigError naming its option.
+struct NocCommandOptions {
+    std::string mesh;                     // --mesh WxH; empty: chip.noc.width x height when set, else 8x8
+    std::string traffic = "uniform";      // --traffic uniform|transpose|hotspot
+    std::string rate;                     // --rate R, packets per node per cycle (required)
+    std::string packet_flits;             // --packet-flits F; empty: one 32-bit AER event, ceil(32 / flit_bits)
+    std::string warmup = "1000";          // --warmup C, cycles
+    std::string cycles = "10000";         // --cycles C, the measurement window
+    std::string drain = "0";              // --drain C, bound on the drain; 0: max(window, 10000)
+    std::string hotspot_fraction = "0.2"; // --hotspot-fraction
+};
+int run_noc(const CommonOptions& opts, const NocCommandOptions& cmd);
 
 }  // namespace neuroemu

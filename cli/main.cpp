@@ -67,6 +67,39 @@ int main(int argc, char** argv) {
     simulate->add_option("--steps", sim.steps, "time steps T (overrides simulation.steps)")
         ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
     simulate->add_option("--trace", sim.trace, "write a VCD trace (GTKWave) of core, router and link activity");
+    simulate->add_option("--trace-cores", sim.trace_cores, "cores in the VCD trace, e.g. 0-15,40 (default: 0-15)")
+        ->type_name("LIST");
+    simulate->add_option("--trace-routers", sim.trace_routers,
+                         "routers in the VCD trace, index y*width+x, e.g. 0-3 (default: the traced cores' routers)")
+        ->type_name("LIST");
+    simulate->add_option("--trace-window", sim.trace_window,
+                         "ticks in the VCD trace: A:B is ticks A to B-1 counted from 0 over all images, A: to the end "
+                         "(default: the first image)")
+        ->type_name("A:B");
+    simulate->add_option("--aer-out", sim.aer_out, "record every packet the chip carries (traces/README.md; .gz: gzip)");
+    simulate->add_option("--aer-in", sim.aer_in, "drive the chip from a recorded AER trace instead of the spiking engine");
+
+    CLI::App* noc = app.add_subcommand("noc", "the network-on-chip alone under synthetic traffic: latency, throughput, "
+                                       "saturation");
+    add_common(noc, opts, &quiet, &verbose);
+    neuroemu::NocCommandOptions noc_opts;
+    noc->add_option("--mesh", noc_opts.mesh, "mesh WIDTHxHEIGHT (default: chip.noc.width x height if set, else 8x8)");
+    noc->add_option("--traffic", noc_opts.traffic, "uniform, transpose or hotspot")->capture_default_str();
+    noc->add_option("--rate", noc_opts.rate, "injection rate R in [0, 1], packets per node per cycle (Bernoulli)")
+        ->type_name("R");
+    noc->add_option("--packet-flits", noc_opts.packet_flits, "flits per packet (default: one 32-bit AER event)")
+        ->type_name("F");
+    noc->add_option("--warmup", noc_opts.warmup, "warm-up cycles before the measurement window")
+        ->type_name("C")
+        ->capture_default_str();
+    noc->add_option("--cycles", noc_opts.cycles, "measurement window, cycles (its packets are tagged)")
+        ->type_name("C")
+        ->capture_default_str();
+    noc->add_option("--drain", noc_opts.drain, "most cycles after the window for the tagged packets (0: automatic)")
+        ->type_name("C")
+        ->capture_default_str();
+    noc->add_option("--hotspot-fraction", noc_opts.hotspot_fraction, "hotspot: share of packets to the centre node")
+        ->capture_default_str();
 
     try {
         app.parse(argc, argv);
@@ -84,6 +117,7 @@ int main(int argc, char** argv) {
         if (convert->parsed()) return neuroemu::run_convert(opts, conv);
         if (map->parsed()) return neuroemu::run_map(opts, mapping);
         if (simulate->parsed()) return neuroemu::run_simulate(opts, sim);
+        if (noc->parsed()) return neuroemu::run_noc(opts, noc_opts);
         std::cout << app.help();
         return 0;
     } catch (const neuroemu::ConfigError& e) {

@@ -160,7 +160,8 @@ static Rates measure_rates(const Settings& settings, const SnnModel& model, int 
 }
 
 
-MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity) {
+MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity,
+                       bool build_mapping) {
     const auto t_start = Clock::now();
     const ChipSpec chip = chip_spec(settings);
     const MapOptions options = map_options(settings);
@@ -168,7 +169,7 @@ MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bo
     MapRun run;
     if (!snn_file.empty()) run.model = load_snn(snn_file);
     const bool trained = settings.has("model.onnx") || !snn_file.empty();
-    const bool measure = traffic == "measured" || (traffic == "auto" && trained);
+    const bool measure = build_mapping && (traffic == "measured" || (traffic == "auto" && trained));
     if (run.model.populations.empty()) {
         const Network net = load_model(settings);
         if (measure || need_data) {
@@ -184,6 +185,7 @@ MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bo
     run.seconds_model = seconds_since(t_start);
     if (measure) run.rates = measure_rates(settings, run.model, verbosity);
     run.seconds_rates = seconds_since(t_start) - run.seconds_model;
+    if (!build_mapping) return run;
 
     auto t0 = Clock::now();
     Mapping& m = run.mapping;

@@ -26,7 +26,9 @@ struct MapRun {
 };
 
 // The model (`snn_file`, else converted from the settings: calibrated when rates are measured or `need_data`,
-// else its structure alone) and its mapping (mapping.traffic decides measured or estimated rates).
-MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity);
+// else its structure alone) and, with `build_mapping`, its mapping (mapping.traffic decides measured or estimated
+// rates).
+MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity,
+                       bool build_mapping = true);
 
 }  // namespace neuroemu

@@ -84,9 +84,14 @@ struct ChipModel::Impl : RouterEnv {
     std::vector<std::unique_ptr<CoreUnit>> cores;
     std::unique_ptr<Host> host;
     std::unique_ptr<Ticker> ticker;
+    std::unique_ptr<VcdTracer> vcd;   // --trace
+    std::unique_ptr<AerWriter> aer;   // --aer-out
 
     // The tick in progress.
-    const SpikeTrace* trace = nullptr;
+    const SpikeTrace* trace = nullptr;       // the engine's spikes, or
+    const RecordedImage* recorded = nullptr; // the events read back from an AER trace
+    int64_t image_steps = 0;                 // ticks of the image in progress
+    int64_t first_image_steps = 0;
     int64_t step = 0;                   // 1-based, within the image
     int64_t tick_start = 0;
     std::vector<int32_t> sources_pending;   // per layer: sources not yet done sending this tick
@@ -114,6 +119,9 @@ struct ChipModel::Impl : RouterEnv {
     void maybe_end_tick();
     Packet make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const;
     void enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x, std::deque<Packet>& out);
+    // The recorded events of sources [first, last) this tick (replay).
+    std::pair<const SourcedEvent*, const SourcedEvent*> recorded_events(int32_t first, int32_t last) const;
+    void run_image(int64_t steps);
     std::string blocked_report() const;
 };
 
@@ -136,6 +144,8 @@ struct ChipModel::Impl::CoreUnit : sc_module {
     int64_t next_inject = 0;
     std::vector<uint8_t> touched;      // partial-sum layers: pixels of the slice that received input this tick
     std::vector<TargetBox> boxes;
+    uint32_t queue_flits = 0;          // flits in `queue`
+    VcdTracer::CoreVars* tv = nullptr; // traced in the VCD file
     sc_event wake;
 
     SC_HAS_PROCESS(CoreUnit);
@@ -152,6 +162,8 @@ struct ChipModel::Impl::CoreUnit : sc_module {
 
     void accept(const Packet& p, int64_t at) {
         queue.push_back({p, at});
+        queue_flits += static_cast<uint32_t>(p.flits);
+        if (tv && hw.vcd->active()) tv->queue_flits = queue_flits;
         wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
     }
     void credit(int flits, int64_t at) {
@@ -214,6 +226,7 @@ struct ChipModel::Impl::Ticker : sc_module {
 
 // ------------------------------------------------------------------------------------------------ behaviour
 uint8_t ChipModel::Impl::route(const Router& r, const Packet& p) const {
+    if (vcd) vcd->accepted(r, p);
     if (m.chip.noc.multicast == MulticastMode::Tree) {
         const auto& t = tables[r.index];
         const auto it = t.find(p.source);
@@ -225,7 +238,10 @@ uint8_t ChipModel::Impl::route(const Router& r, const Packet& p) const {
     return xy_port(r.x, r.y, d.x, d.y);
 }
 
-void ChipModel::Impl::eject(Router& r, const Packet& p, int64_t tail) { core_at[r.index]->accept(p, tail); }
+void ChipModel::Impl::eject(Router& r, const Packet& p, int64_t tail) {
+    if (vcd) vcd->ejected(r);
+    core_at[r.index]->accept(p, tail);
+}
 
 void ChipModel::Impl::input_freed(Router& r, int port, int flits, int64_t at) {
     if (port == kInLocal)
@@ -254,6 +270,7 @@ void ChipModel::Impl::CoreUnit::process(const Packet& p) {
                     touched[static_cast<size_t>((yy - core.y0) * (core.x1 - core.x0) + (xx - core.x0))] = 1;
     }
     hw.stats.core_sops[static_cast<size_t>(index)] += sops;
+    if (tv && hw.vcd->active()) tv->sops += static_cast<uint64_t>(sops);
     const int64_t per_cycle = hw.m.chip.core.sops_per_cycle;
     engine_busy = true;
     engine_done = hw.now() + std::max<int64_t>(1, (sops + per_cycle - 1) / per_cycle);  // at least the lookup
@@ -268,6 +285,8 @@ void ChipModel::Impl::CoreUnit::run() {
     if (!engine_busy && !queue.empty() && queue.front().at <= now) {
         const Arrival a = queue.front();
         queue.pop_front();
+        queue_flits -= static_cast<uint32_t>(a.p.flits);
+        if (tv && hw.vcd->active()) tv->queue_flits = queue_flits;
         router->credit(kOutLocal, a.p.flits, now + 1);
         hw.stats.packet_latency_sum += now - a.p.injected;
         hw.stats.packet_latency_max = std::max(hw.stats.packet_latency_max, now - a.p.injected);
@@ -282,6 +301,7 @@ void ChipModel::Impl::CoreUnit::run() {
         inject_credits -= p.flits;
         next_inject = now + 1;  // the AER encoder emits one event per cycle
         hw.injected(index, p);
+        if (tv && hw.vcd->active()) ++tv->packets_sent;
         router->accept(kInLocal, p, now);
         if (out.empty()) hw.layer_sent(core.layer);
     }
@@ -387,6 +407,26 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
     expected.assign(n_layers, 0);
     cores_sending.assign(n_layers, 0);
     fired.assign(n_layers, 0);
+    // Tracing is set up here, during elaboration, before the first sc_start.
+    if (!opt.vcd_path.empty()) {
+        VcdScope scope = default_vcd_scope(m);
+        if (opt.vcd_cores) scope.cores = *opt.vcd_cores;
+        scope.routers = opt.vcd_routers ? *opt.vcd_routers : routers_of(m, scope.cores);
+        scope.window = opt.vcd_window;
+        std::vector<const Router*> rs;
+        for (const auto& r : routers) rs.push_back(r.get());
+        vcd = std::make_unique<VcdTracer>("vcd", opt.vcd_path, m, *this, std::move(rs), scope);
+        for (int32_t k : scope.cores) cores[static_cast<size_t>(k)]->tv = vcd->core_vars(k);
+    }
+    if (!opt.aer_path.empty()) aer = std::make_unique<AerWriter>(opt.aer_path, m);
+}
+
+std::pair<const SourcedEvent*, const SourcedEvent*> ChipModel::Impl::recorded_events(int32_t first, int32_t last) const {
+    const auto& list = recorded->events[static_cast<size_t>(step - 1)];
+    const auto by_source = [](const SourcedEvent& e, int32_t s) { return e.source < s; };
+    const SourcedEvent* b = std::lower_bound(list.data(), list.data() + list.size(), first, by_source);
+    const SourcedEvent* e = std::lower_bound(b, list.data() + list.size(), last, by_source);
+    return {b, e};
 }
 
 Packet ChipModel::Impl::make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const {
@@ -414,6 +454,16 @@ void ChipModel::Impl::enqueue_spike(int source, int layer, int32_t c, int32_t y,
 
 void ChipModel::Impl::injected(int source, const Packet& p) {
     ++stats.packets;
+    if (aer) {
+        AerRecord r;
+        r.tick = stats.ticks;  // ticks finished so far: this tick's global number
+        r.cycle = p.injected;
+        r.source = source;
+        r.layer = p.layer;
+        r.c = p.c, r.y = p.y, r.x = p.x;
+        r.dest = p.dest;
+        aer->write(r);
+    }
     auto count = [&](int32_t d) {
         ++expected[static_cast<size_t>(m.cores[static_cast<size_t>(d)].layer)];
         ++stats.core_expected[static_cast<size_t>(d)];
@@ -440,12 +490,18 @@ void ChipModel::Impl::start_tick() {
     ticker->watchdog_tick = step;
     ticker->watchdog.cancel();
     ticker->watchdog.notify(cycles(opt.max_tick_cycles));
+    if (vcd) vcd->start_tick(stats.ticks, first_image_steps);
     // The host: a constant current is sent once per image (first tick); Poisson spikes every tick.
     const int host_source = static_cast<int>(m.cores.size());
     // Population 0 of the trace holds the host's events: Poisson spikes every step, or the nonzero pixels of a
     // constant-current image at step 1 only.
-    for (const SpikeEvent& e : trace->events[static_cast<size_t>(step - 1)][0])
-        enqueue_spike(host_source, kHostSource, e.c, e.y, e.x, host->out);
+    if (recorded) {
+        const auto ev = recorded_events(host_source, host_source + 1);
+        for (const SourcedEvent* e = ev.first; e != ev.second; ++e) enqueue_spike(host_source, kHostSource, e->e.c, e->e.y, e->e.x, host->out);
+    } else {
+        for (const SpikeEvent& e : trace->events[static_cast<size_t>(step - 1)][0])
+            enqueue_spike(host_source, kHostSource, e.c, e.y, e.x, host->out);
+    }
     if (host->out.empty()) {
         source_done(static_cast<int>(n_layers));
     } else {
@@ -483,38 +539,49 @@ void ChipModel::Impl::check_ready(int layer) {
 void ChipModel::Impl::fire_layer(int layer) {
     const MapLayer& l = m.graph.layers[static_cast<size_t>(layer)];
     const int64_t t = now();
-    switch (l.kind) {
-        case UnitKind::Neuron:
-        case UnitKind::Gate:
-            for (const SpikeEvent& e : trace->events[static_cast<size_t>(step - 1)][static_cast<size_t>(l.population)]) {
-                const auto k = static_cast<int>(core_of(l, e.c, e.y, e.x));
-                enqueue_spike(k, layer, e.c, e.y, e.x, cores[static_cast<size_t>(k)]->out);
-            }
-            break;
-        case UnitKind::Partial:
+    if (recorded) {  // each core sends what it sent when the trace was recorded
+        if (l.kind == UnitKind::Partial)
             for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
-                CoreUnit& cu = *cores[static_cast<size_t>(k)];
-                const Core& c = cu.core;
-                for (int32_t yy = static_cast<int32_t>(c.y0); yy < c.y1; ++yy)
-                    for (int32_t xx = static_cast<int32_t>(c.x0); xx < c.x1; ++xx) {
-                        uint8_t& hit = cu.touched[static_cast<size_t>((yy - c.y0) * (c.x1 - c.x0) + (xx - c.x0))];
-                        if (!hit) continue;
-                        hit = 0;
-                        for (int32_t ch = static_cast<int32_t>(c.c0); ch < c.c1; ++ch)
-                            enqueue_spike(static_cast<int>(k), layer, ch, yy, xx, cu.out);
-                    }
+                auto& touched = cores[static_cast<size_t>(k)]->touched;
+                std::fill(touched.begin(), touched.end(), 0);
             }
-            break;
-        case UnitKind::Current:
-            for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
-                const Core& c = m.cores[static_cast<size_t>(k)];
-                for (int32_t ch = static_cast<int32_t>(c.c0); ch < c.c1; ++ch)
+        const auto ev = recorded_events(static_cast<int32_t>(l.first_core), static_cast<int32_t>(l.first_core + l.cores));
+        for (const SourcedEvent* e = ev.first; e != ev.second; ++e)
+            enqueue_spike(e->source, layer, e->e.c, e->e.y, e->e.x, cores[static_cast<size_t>(e->source)]->out);
+    } else {
+        switch (l.kind) {
+            case UnitKind::Neuron:
+            case UnitKind::Gate:
+                for (const SpikeEvent& e : trace->events[static_cast<size_t>(step - 1)][static_cast<size_t>(l.population)]) {
+                    const auto k = static_cast<int>(core_of(l, e.c, e.y, e.x));
+                    enqueue_spike(k, layer, e.c, e.y, e.x, cores[static_cast<size_t>(k)]->out);
+                }
+                break;
+            case UnitKind::Partial:
+                for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
+                    CoreUnit& cu = *cores[static_cast<size_t>(k)];
+                    const Core& c = cu.core;
                     for (int32_t yy = static_cast<int32_t>(c.y0); yy < c.y1; ++yy)
-                        for (int32_t xx = static_cast<int32_t>(c.x0); xx < c.x1; ++xx)
-                            enqueue_spike(static_cast<int>(k), layer, ch, yy, xx, cores[static_cast<size_t>(k)]->out);
-            }
-            break;
-        case UnitKind::Readout: break;
+                        for (int32_t xx = static_cast<int32_t>(c.x0); xx < c.x1; ++xx) {
+                            uint8_t& hit = cu.touched[static_cast<size_t>((yy - c.y0) * (c.x1 - c.x0) + (xx - c.x0))];
+                            if (!hit) continue;
+                            hit = 0;
+                            for (int32_t ch = static_cast<int32_t>(c.c0); ch < c.c1; ++ch)
+                                enqueue_spike(static_cast<int>(k), layer, ch, yy, xx, cu.out);
+                        }
+                }
+                break;
+            case UnitKind::Current:
+                for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
+                    const Core& c = m.cores[static_cast<size_t>(k)];
+                    for (int32_t ch = static_cast<int32_t>(c.c0); ch < c.c1; ++ch)
+                        for (int32_t yy = static_cast<int32_t>(c.y0); yy < c.y1; ++yy)
+                            for (int32_t xx = static_cast<int32_t>(c.x0); xx < c.x1; ++xx)
+                                enqueue_spike(static_cast<int>(k), layer, ch, yy, xx, cores[static_cast<size_t>(k)]->out);
+                }
+                break;
+            case UnitKind::Readout: break;
+        }
     }
     int32_t sending = 0;
     for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
@@ -552,7 +619,7 @@ void ChipModel::Impl::maybe_end_tick() {
     ++stats.ticks;
     ticker->watchdog.cancel();
     ticker->watchdog_tick = -1;
-    if (step < trace->steps) ticker->start.notify(cycles(1));
+    if (step < image_steps) ticker->start.notify(cycles(1));
 }
 
 std::string ChipModel::Impl::blocked_report() const {
@@ -579,28 +646,57 @@ ChipModel::ChipModel(const Mapping& mapping, const SnnModel& snn, const HwOption
 
 ChipModel::~ChipModel() = default;
 
+// One image's ticks, from `trace` or `recorded` (set by the caller).
+void ChipModel::Impl::run_image(int64_t steps) {
+    const auto start = std::chrono::steady_clock::now();
+    if (first_image_steps == 0) first_image_steps = steps;
+    if (aer) {
+        if (!aer->begun()) aer->begin(steps);
+        if (aer->steps() != steps)
+            throw ConfigError(fmt::format("AER trace {}: every image must have the same number of steps ({}, not {})",
+                                          aer->path(), aer->steps(), steps));
+    }
+    image_steps = steps;
+    step = 0;
+    const int64_t ticks_before = stats.ticks;
+    ticker->start.notify(sc_core::SC_ZERO_TIME);
+    sc_core::sc_start();
+    if (stuck || stats.ticks - ticks_before != steps)
+        throw DeadlockError(fmt::format(
+            "the chip did not finish tick {} of image {} within {} cycles: {}", step, stats.images + 1,
+            stuck ? opt.max_tick_cycles : now() - tick_start, blocked_report()));
+    ++stats.images;
+    stats.noc = counters;
+    stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 void ChipModel::run(const SpikeTrace& trace) {
     Impl& hw = *impl_;
     if (trace.steps < 1) return;
-    const auto start = std::chrono::steady_clock::now();
     hw.trace = &trace;
-    hw.step = 0;
-    const int64_t ticks_before = hw.stats.ticks;
-    hw.ticker->start.notify(sc_core::SC_ZERO_TIME);
-    sc_core::sc_start();
-    if (hw.stuck || hw.stats.ticks - ticks_before != trace.steps)
-        throw DeadlockError(fmt::format(
-            "the chip did not finish tick {} of image {} within {} cycles: {}", hw.step, hw.stats.images + 1,
-            hw.stuck ? hw.opt.max_tick_cycles : hw.now() - hw.tick_start, hw.blocked_report()));
+    hw.recorded = nullptr;
+    hw.run_image(trace.steps);
     if (hw.stats.correct_at_step.empty()) hw.stats.correct_at_step.assign(static_cast<size_t>(trace.steps), 0);
     for (int64_t t = 0; t < trace.steps && t < static_cast<int64_t>(hw.stats.correct_at_step.size()); ++t)
         hw.stats.correct_at_step[static_cast<size_t>(t)] += trace.correct[static_cast<size_t>(t)];
-    ++hw.stats.images;
-    hw.stats.noc = hw.counters;
-    hw.stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void ChipModel::finish() {}
+void ChipModel::replay(const RecordedImage& image) {
+    Impl& hw = *impl_;
+    if (image.steps < 1) return;
+    if (static_cast<int64_t>(image.events.size()) != image.steps)
+        throw InternalError("ChipModel::replay: an image needs one event list per step");
+    hw.trace = nullptr;
+    hw.recorded = &image;
+    hw.run_image(image.steps);
+    hw.recorded = nullptr;
+}
+
+void ChipModel::finish() {
+    Impl& hw = *impl_;
+    if (hw.vcd) hw.vcd->close();
+    if (hw.aer) hw.aer->close(hw.stats.ticks);
+}
 
 const HwStats& ChipModel::stats() const { return impl_->stats; }
 

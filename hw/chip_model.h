@@ -9,9 +9,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hw/aer_trace.h"
+#include "hw/vcd_trace.h"
 #include "mapping/mapping.h"
 #include "router/router.h"
 #include "sim/snn_engine.h"
@@ -48,7 +51,11 @@ private:
 struct HwOptions {
     InputEncoding encoding = InputEncoding::Current;
     int64_t max_tick_cycles = 100000000;  // a tick that has not drained by then is reported as stuck
-    std::string vcd_path;                 // VCD trace file ("" = none)
+    std::string vcd_path;                 // VCD trace file ("" = none; hw/vcd_trace.h)
+    std::optional<std::vector<int32_t>> vcd_cores;    // traced cores (default: the first 16)
+    std::optional<std::vector<int32_t>> vcd_routers;  // traced routers, y * width + x (default: the traced cores')
+    TickWindow vcd_window;                // traced ticks (default: the first image)
+    std::string aer_path;                 // AER packet trace to write ("" = none; hw/aer_trace.h)
 };
 
 // Counters of a run (totals over all images and ticks unless said otherwise).
@@ -89,7 +96,13 @@ public:
 
     // Runs one image's ticks on the chip; may be called repeatedly (SystemC time continues).
     void run(const SpikeTrace& trace);
-    // Closes the VCD file; the stats stay readable.
+    // Runs one image's ticks with the events read back from an AER trace (AerReader::next_image) instead of the
+    // engine's spikes: each core sends what it sent when the trace was recorded. No classification
+    // (stats().correct_at_step stays as it was). Images must be replayed in order on a fresh chip to reproduce
+    // the recorded timing.
+    void replay(const RecordedImage& image);
+    // Closes the VCD file and ends the AER trace; the stats stay readable. Throws DataError when a file cannot
+    // be written.
     void finish();
     const HwStats& stats() const;
 

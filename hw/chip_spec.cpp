@@ -1,5 +1,7 @@
 #include "hw/chip_spec.h"
 
+#include <fmt/format.h>
+
 #include "common/error.h"
 
 namespace neuroemu {
@@ -90,6 +92,16 @@ ChipSpec chip_spec(const Settings& s) {
     if ((c.noc.width == 0) != (c.noc.height == 0))
         throw ConfigError(s.where(c.noc.width == 0 ? "chip.noc.width" : "chip.noc.height") +
                           ": chip.noc.width and chip.noc.height must both be 0 (sized to fit) or both be set");
+    // Virtual cut-through: a packet moves only into a buffer that holds all of it (docs/hardware-model.md).
+    const int64_t flits = (32 + c.noc.flit_bits - 1) / c.noc.flit_bits;
+    if (c.noc.buffer_depth < flits)
+        throw ConfigError(fmt::format("{}: chip.noc.buffer_depth {} cannot hold one {}-flit AER packet (32 bits at "
+                                      "chip.noc.flit_bits {}); buffers must hold a whole packet",
+                                      s.where("chip.noc.buffer_depth"), c.noc.buffer_depth, flits, c.noc.flit_bits));
+    if (c.core.input_queue < flits)
+        throw ConfigError(fmt::format("{}: chip.core.input_queue {} cannot hold one {}-flit AER packet (32 bits at "
+                                      "chip.noc.flit_bits {})",
+                                      s.where("chip.core.input_queue"), c.core.input_queue, flits, c.noc.flit_bits));
     if (c.noc.width == 0 && c.noc.chips != 1)
         throw ConfigError(s.where("chip.noc.chips") +
                           ": chip.noc.chips other than 1 needs a fixed chip.noc.width and chip.noc.height");

@@ -102,13 +102,23 @@ void Router::run() {
     // Each free output takes the next ready head that wants it, round-robin over the inputs; a multicast head
     // forks to all its free outputs in the same cycle and leaves its buffer when every copy is out.
     bool popped[kRouterInputs] = {};
-    for (int o = 0; o < kRouterOutputs; ++o) {
+    // Masks of the inputs whose head is ready, and per output of those whose ready head wants it, so that each
+    // output looks only at its candidates (same order and outcome as scanning every input).
+    unsigned ready = 0, want[kRouterOutputs] = {};
+    for (int i = 0; i < kRouterInputs; ++i) {
+        if (in_[i].empty() || in_[i].front().ready > now) continue;
+        ready |= 1u << i;
+        for (unsigned todo = in_[i].front().todo; todo; todo &= todo - 1) want[__builtin_ctz(todo)] |= 1u << i;
+    }
+    for (int o = 0; o < kRouterOutputs && ready; ++o) {
         if (out_busy_[o] > now) continue;
-        for (int k = 0; k < kRouterInputs; ++k) {
-            const int i = (out_rr_[o] + k) % kRouterInputs;
-            if (in_[i].empty() || popped[i]) continue;
+        unsigned cand = want[o] & ready;
+        if (!cand) continue;
+        const int r = out_rr_[o];
+        unsigned rot = ((cand >> r) | (cand << (kRouterInputs - r))) & ((1u << kRouterInputs) - 1);
+        for (; rot; rot &= rot - 1) {
+            const int i = (r + __builtin_ctz(rot)) % kRouterInputs;
             Entry& h = in_[i].front();
-            if (h.ready > now || !(h.todo & (1u << o))) continue;
             if (out_credits_[o] < h.p.flits) {
                 if (h.waiting_since < 0) h.waiting_since = now;
                 continue;
@@ -123,6 +133,7 @@ void Router::run() {
                 in_[i].pop_front();
                 occupancy_ -= flits;
                 popped[i] = true;  // the next packet of this input starts next cycle at the earliest
+                ready &= ~(1u << i);
                 if (!in_[i].empty()) in_[i].front().ready = std::max(in_[i].front().ready, now + 1);
                 if (i < 4)
                     next_[i]->credit(opposite(i), flits, now + 1);

@@ -214,7 +214,77 @@ TEST(Cli, MapThatCannotFitNamesTheCause) {
     r = run("map " + cfg + " --set chip.core.neurons=0");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("chip.core.neurons"), std::string::npos) << r.output;
+    r = run("map " + cfg + " --set chip.noc.flit_bits=8 --set chip.noc.buffer_depth=2");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("chip.noc.buffer_depth 2 cannot hold one 4-flit AER packet"), std::string::npos) << r.output;
     r = run("map " + cfg + " --snn /nonexistent.snn");
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.output.find("/nonexistent.snn"), std::string::npos) << r.output;
+}
+
+// `neuroemu noc`: bad arguments are configuration errors (exit 2) naming the option.
+TEST(Cli, NocBadArgumentsNameTheOption) {
+    CliRun r = run("noc --mesh 8x --rate 0.1");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--mesh: '8x' is not a mesh size"), std::string::npos) << r.output;
+    r = run("noc --mesh 8x8 --rate 1.5");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--rate: '1.5'"), std::string::npos) << r.output;
+    r = run("noc --rate -0.1");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--rate"), std::string::npos) << r.output;
+    r = run("noc --rate 0.1 --packet-flits 0");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--packet-flits: '0'"), std::string::npos) << r.output;
+    r = run("noc --rate 0.1 --packet-flits 4 --set chip.noc.buffer_depth=1");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("virtual cut-through"), std::string::npos) << r.output;
+    r = run("noc --rate 0.1 --traffic tornado");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--traffic: 'tornado'"), std::string::npos) << r.output;
+    r = run("noc --mesh 4x2 --rate 0.1 --traffic transpose");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("square mesh"), std::string::npos) << r.output;
+    r = run("noc --mesh 4x4");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--rate R is required"), std::string::npos) << r.output;
+}
+
+// A small run writes the keys docs/cli.md documents; the same seed gives the same numbers.
+TEST(Cli, NocWritesItsJsonAndRepeatsItself) {
+    const std::string json = temp("noc.json"), again = temp("noc_again.json");
+    const std::string args = "noc --mesh 4x4 --rate 0.05 --warmup 200 --cycles 3000 -q --set chip.noc.buffer_depth=8 --json ";
+    CliRun r = run(args + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    ASSERT_EQ(run(args + again).status, 0);
+    const auto j = read_json(json), k = read_json(again);
+    EXPECT_EQ(j["command"], "noc");
+    EXPECT_EQ(j["chip"]["buffer_depth"], 8);
+    for (const char* key : {"clock_hz", "flit_bits", "pipeline_cycles", "link_cycles", "name"})
+        EXPECT_TRUE(j["chip"].contains(key)) << key;
+    EXPECT_EQ(j["mesh"]["width"], 4);
+    EXPECT_EQ(j["mesh"]["nodes"], 16);
+    EXPECT_EQ(j["traffic"]["pattern"], "uniform");
+    EXPECT_EQ(j["traffic"]["packet_flits"], 1);
+    EXPECT_TRUE(j["traffic"]["hotspot_node"].is_null());
+    for (const char* key : {"warmup", "measure", "drain_bound", "drain", "total"})
+        EXPECT_TRUE(j["cycles"].contains(key)) << key;
+    EXPECT_NEAR(j["offered"]["packets_per_node_cycle"].get<double>(), 0.05, 0.01);
+    EXPECT_TRUE(j["accepted"].contains("flits_per_node_cycle"));
+    for (const char* key : {"mean", "max", "network_mean", "network_max", "zero_load"})
+        EXPECT_TRUE(j["latency_cycles"].contains(key)) << key;
+    EXPECT_GE(j["latency_cycles"]["mean"].get<double>(), j["latency_cycles"]["network_mean"].get<double>());
+    EXPECT_NEAR(j["hops"]["expected"].get<double>(), 8.0 / 3.0, 1e-9);  // 2k/3 on a 4 x 4 mesh
+    for (const char* key : {"channel_flits_per_node_cycle", "credit_flits_per_node_cycle", "max_link_load"})
+        EXPECT_TRUE(j["bounds"].contains(key)) << key;
+    EXPECT_EQ(j["packets"]["injected"], j["packets"]["delivered"]);
+    for (const char* key : {"duplicates", "misrouted", "lost"}) EXPECT_EQ(j["packets"][key], 0) << key;
+    EXPECT_EQ(j["saturated"], false);
+    EXPECT_TRUE(j["saturation_reason"].is_null());
+    EXPECT_GT(j["simulation"]["packet_hops"].get<int64_t>(), 0);
+    EXPECT_TRUE(j["simulation"].contains("packet_hops_per_s"));
+    EXPECT_EQ(j["settings"]["chip.noc.buffer_depth"], "8");
+    EXPECT_EQ(j["latency_cycles"], k["latency_cycles"]);
+    EXPECT_EQ(j["packets"], k["packets"]);
+    EXPECT_EQ(j["accepted"], k["accepted"]);
 }

@@ -29,7 +29,11 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "map_file_test_" + name; }
+// Per test, so that test cases running in parallel processes never share a file.
+std::string temp_path(const std::string& name) {
+    return ::testing::TempDir() + "map_file_test_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+           "_" + name;
+}
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
