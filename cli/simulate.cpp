@@ -185,8 +185,8 @@ void report(const CommonOptions& opts, const HwOptions& ho, const Settings& sett
 }
 
 MapRun mapping_for(const CommonOptions& opts, const SimulateOptions& cmd, const Settings& settings) {
-    MapRun run = prepare_mapping(settings, cmd.snn, true, opts.verbosity);
-    if (!cmd.map.empty()) {  // a mapping made earlier replaces the one made here
+    MapRun run = prepare_mapping(settings, cmd.snn, true, opts.verbosity, cmd.map.empty());
+    if (!cmd.map.empty()) {  // a mapping made earlier
         run.mapping = load_mapping(cmd.map);
         check_mapping_matches(run.mapping, run.model, cmd.map);
     }

@@ -209,7 +209,13 @@ AerReader::AerReader(const std::string& path) : path_(path), buf_(size_t{1} << 1
     file_ = gzopen(path.c_str(), "rb");
     if (!file_)
         throw DataError(fmt::format("cannot read the AER trace {}: {}", path, errno ? std::strerror(errno) : "gzopen failed"));
-    read_header();
+    try {
+        read_header();
+    } catch (...) {  // no destructor runs for a constructor that throws
+        gzclose(file_);
+        file_ = nullptr;
+        throw;
+    }
 }
 
 AerReader::~AerReader() {
