@@ -288,3 +288,28 @@ TEST(Cli, NocWritesItsJsonAndRepeatsItself) {
     EXPECT_EQ(j["packets"], k["packets"]);
     EXPECT_EQ(j["accepted"], k["accepted"]);
 }
+
+// simulate carries the functional engine's spikes: its classification, step by step, equals `evaluate`'s on the
+// same images, and its counters are consistent with each other.
+TEST(Cli, SimulateMatchesTheFunctionalEngineOnTheShippedModel) {
+    const std::string sim = temp("sim.json"), eval = temp("sim_eval.json");
+    const std::string common = " --steps 12 --images 3 -q --set mapping.traffic_images=1 --set conversion.calibration_images=200";
+    CliRun r = run("simulate " + kSrc + "/configs/default.yaml --json " + sim + common);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = run("evaluate " + kSrc + "/configs/default.yaml --json " + eval + common);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto s = read_json(sim), e = read_json(eval);
+    EXPECT_EQ(s["accuracy_curve"], e["snn"]["accuracy_curve"]);
+    EXPECT_EQ(s["correct"], e["snn"]["correct"]);
+    // SOPs: the engine's (plus its one-off input MACs, which the chip carries as input events) are the cores'.
+    EXPECT_EQ(s["counters"]["sops"].get<int64_t>(),
+              e["snn"]["totals"]["sops"].get<int64_t>() + e["snn"]["totals"]["input_macs"].get<int64_t>());
+    EXPECT_EQ(s["cycles"]["per_tick"].size(), 36u);
+    int64_t cycles = 0;
+    for (const auto& c : s["cycles"]["per_tick"]) cycles += c.get<int64_t>();
+    EXPECT_EQ(cycles, s["cycles"]["total"].get<int64_t>());
+    EXPECT_GE(s["counters"]["deliveries"].get<int64_t>(), s["counters"]["packets"].get<int64_t>());
+    r = run("simulate " + kSrc + "/configs/default.yaml --map /nonexistent.map" + common);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("/nonexistent.map"), std::string::npos) << r.output;
+}
