@@ -8,29 +8,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/cli_run.h"
+
 namespace {
 
 const std::string kSrc = NEUROEMU_SOURCE_DIR;
 
-struct CliRun {
-    int status;
-    std::string output;  // stdout and stderr
-};
-
-CliRun run(const std::string& args) {
-    const std::string cmd = std::string(NEUROEMU_EXE) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    std::array<char, 4096> buf;
-    while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    const int status = pclose(p);
-    return {WEXITSTATUS(status), out};
-}
-
-nlohmann::json read_json(const std::string& path) {
-    std::ifstream in(path);
-    return nlohmann::json::parse(in);
-}
+using neuroemu::cli_test::CliRun;
+using neuroemu::cli_test::read_json;
+using neuroemu::cli_test::run;
 
 std::string temp(const std::string& name) {
     return (std::filesystem::temp_directory_path() / ("neuroemu_cli_" + name)).string();

@@ -12,19 +12,18 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/cli_run.h"
+
 namespace {
 
 using ::testing::HasSubstr;
+using neuroemu::cli_test::CliRun;
+using neuroemu::cli_test::file_bytes;
+using neuroemu::cli_test::read_json;
+using neuroemu::cli_test::run;
 
 std::string temp_path(const std::string& name) {
     return (std::filesystem::temp_directory_path() / ("neuroemu_" + std::to_string(getpid()) + "_" + name)).string();
-}
-
-std::string file_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -33,23 +32,6 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 
 const std::string kSrc = NEUROEMU_SOURCE_DIR;
 const std::string kResnet8 = kSrc + "/configs/fmnist/resnet8.yaml";
-
-struct CliRun {
-    int status;
-    std::string output;  // stdout and stderr
-};
-
-CliRun run(const std::string& args) {
-    const std::string cmd = std::string(NEUROEMU_EXE) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    std::array<char, 4096> buf;
-    while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    const int status = pclose(p);
-    return {WEXITSTATUS(status), out};
-}
-
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(file_bytes(path)); }
 
 // The replay carried the same packets with the same timing, tick by tick.
 void expect_same_run(const nlohmann::json& a, const nlohmann::json& b) {

@@ -1,0 +1,40 @@
+// Running the `neuroemu` executable from a test: exit status and output, JSON results. Tests that include this
+// define NEUROEMU_EXE (tests/CMakeLists.txt).
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace neuroemu::cli_test {
+
+struct CliRun {
+    int status;
+    std::string output;  // stdout and stderr
+};
+
+inline CliRun run(const std::string& args) {
+    const std::string cmd = std::string(NEUROEMU_EXE) + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf;
+    while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+    const int status = pclose(p);
+    return {WEXITSTATUS(status), out};
+}
+
+inline std::string file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(file_bytes(path)); }
+
+}  // namespace neuroemu::cli_test
