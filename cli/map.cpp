@@ -236,7 +236,6 @@ int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
         neuron_fill.push_back(static_cast<double>(c.units) / static_cast<double>(chip.core.neurons));
         synapse_fill.push_back(static_cast<double>(c.synapses) / static_cast<double>(chip.core.synapses));
     }
-    std::vector<double> table_fill;
     int32_t max_entries = 0, max_entries_default = 0;
     for (size_t i = 0; i < rs.table_entries.size(); ++i) {
         max_entries = std::max(max_entries, rs.table_entries[i]);
