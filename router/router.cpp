@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <limits>
 
+#include <fmt/format.h>
+
+#include "common/error.h"
+
 #include "mapping/routing.h"
 
 namespace neuroemu {
@@ -18,8 +22,60 @@ void NocCounters::resize(size_t routers) {
     link_flits.assign(routers * 4, 0);
 }
 
-RouterEnv::RouterEnv(const ChipSpec& c, size_t routers) : chip(c), period(1e9 / c.clock_hz, sc_core::SC_NS) {
+// The routers' shared timer: one SystemC process that runs the routers due at the current cycle.
+struct RouterEnv::Scheduler : sc_core::sc_module {
+    RouterEnv& env;
+    sc_core::sc_event due;
+    SC_HAS_PROCESS(Scheduler);
+    Scheduler(sc_core::sc_module_name name, RouterEnv& e) : sc_module(name), env(e) {
+        SC_METHOD(run);
+        sensitive << due;
+        dont_initialize();
+    }
+    void run() { env.run_due(); }
+};
+
+RouterEnv::RouterEnv(const ChipSpec& c, size_t routers)
+    : chip(c), period(1e9 / c.clock_hz, sc_core::SC_NS),
+      scheduler_(std::make_unique<Scheduler>("router_scheduler", *this)) {
     counters.resize(routers);
+}
+
+RouterEnv::~RouterEnv() = default;
+
+void RouterEnv::wake(Router& r, int64_t at) {
+    const int64_t now = this->now();
+    at = std::max(at, now);
+    if (r.scheduled_ >= now && r.scheduled_ <= at) return;  // it runs by then anyway
+    r.scheduled_ = at;
+    calendar_[at].push_back(&r);
+    if (at == running_at_) return;  // the loop in run_due picks it up
+    if (at < next_) {
+        next_ = at;
+        scheduler_->due.notify(cycles(at - now));
+    }
+}
+
+void RouterEnv::run_due() {
+    const int64_t now = this->now();
+    running_at_ = now;
+    next_ = kNever;
+    // Routers woken for this cycle while it runs join the loop; each runs once per wake, in the order woken.
+    while (!calendar_.empty() && calendar_.begin()->first <= now) {
+        const int64_t at = calendar_.begin()->first;
+        std::vector<Router*> due = std::move(calendar_.begin()->second);
+        calendar_.erase(calendar_.begin());
+        for (Router* r : due) {
+            if (r->scheduled_ != at) continue;  // woken earlier since, and already run
+            r->scheduled_ = kNever;
+            r->run();
+        }
+    }
+    running_at_ = -1;
+    if (!calendar_.empty()) {
+        next_ = calendar_.begin()->first;
+        scheduler_->due.notify(cycles(next_ - now));
+    }
 }
 
 uint8_t xy_port(int32_t x, int32_t y, int32_t dx, int32_t dy) {
@@ -35,9 +91,8 @@ Router::Router(sc_core::sc_module_name name, RouterEnv& env, int32_t x_, int32_t
     : sc_module(name), x(x_), y(y_), index(index_), env_(env) {
     for (int o = 0; o < 4; ++o) out_credits_[o] = static_cast<int32_t>(env.chip.noc.buffer_depth);
     out_credits_[kOutLocal] = static_cast<int32_t>(local_credits);
-    SC_METHOD(run);
-    sensitive << wake_;
-    dont_initialize();
+    // Every input (neighbours, the local core, the host) is granted at most buffer_depth flits of credit.
+    for (auto& q : in_) q.reserve(static_cast<size_t>(env.chip.noc.buffer_depth));
 }
 
 void Router::connect(int dir, Router* next, bool inter_chip) {
@@ -47,18 +102,20 @@ void Router::connect(int dir, Router* next, bool inter_chip) {
 
 void Router::accept(int port, const Packet& p, int64_t arrive) {
     Entry e{p, arrive + env_.chip.noc.pipeline_cycles, env_.route(*this, p), -1};
+    if (in_[port].size() == static_cast<size_t>(env_.chip.noc.buffer_depth))
+        throw InternalError(fmt::format("router ({}, {}): input {} overflows (a sender ignored its credits)", x, y, port));
     in_[port].push_back(e);
     occupancy_ += p.flits;
     env_.counters.buffer_writes += p.flits;
     int32_t& most = env_.counters.router_max_occupancy[index];
     most = std::max(most, occupancy_);
-    wake_.notify(env_.cycles(std::max<int64_t>(0, e.ready - env_.now())));
+    env_.wake(*this, e.ready);
 }
 
 void Router::credit(int port, int flits, int64_t at) {
     pending_.push_back({at, port, flits});
     // Credits are applied lazily by the next run at or after `at`; wake for them only when a head waits on them.
-    if (waits_for_credits(port)) wake_.notify(env_.cycles(std::max<int64_t>(0, at - env_.now())));
+    if (waits_for_credits(port)) env_.wake(*this, at);
 }
 
 bool Router::waits_for_credits(int port) const {
@@ -158,7 +215,7 @@ void Router::run() {
     }
     for (const Credit& c : pending_)
         if (waits_for_credits(c.port)) t = std::min(t, c.at);
-    if (t != kNever) wake_.notify(env_.cycles(t - now));
+    if (t != kNever) env_.wake(*this, t);
 }
 
 }  // namespace neuroemu

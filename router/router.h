@@ -1,4 +1,4 @@
-// A network-on-chip router as a SystemC module: input-buffered (one FIFO per input port, chip.noc.buffer_depth
+// A network-on-chip router as a SystemC module (run by its environment's shared timer): input-buffered (one FIFO per input port, chip.noc.buffer_depth
 // flits), XY dimension-order routing or a multicast table supplied by its environment, forks a multicast packet to
 // several outputs, round-robin arbitration per output, credit-based back-pressure (a packet leaves only when the
 // next buffer has room for all its flits, so nothing is ever dropped). Event-driven: it runs only when a packet
@@ -7,6 +7,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
+#include <map>
+#include <memory>
 #include <systemc>
 #include <vector>
 
@@ -51,7 +54,7 @@ class Router;
 class RouterEnv {
 public:
     RouterEnv(const ChipSpec& chip, size_t routers);
-    virtual ~RouterEnv() = default;
+    virtual ~RouterEnv();
     // Output ports (routing.h Port bits: E, W, N, S, local) packet `p` takes at router `r`.
     virtual uint8_t route(const Router& r, const Packet& p) const = 0;
     // The packet's tail has reached the local sink of `r` at cycle `tail`.
@@ -64,6 +67,18 @@ public:
     NocCounters counters;
     int64_t now() const { return static_cast<int64_t>(sc_core::sc_time_stamp() / period + 0.5); }
     sc_core::sc_time cycles(int64_t n) const { return period * static_cast<double>(n); }
+
+    // Runs router `r` at cycle `at` (at least now). The routers share one timer: a busy network costs one kernel
+    // event per active cycle, not one per packet and credit.
+    void wake(Router& r, int64_t at);
+
+private:
+    struct Scheduler;
+    void run_due();
+    std::unique_ptr<Scheduler> scheduler_;
+    std::map<int64_t, std::vector<Router*>> calendar_;  // cycle -> routers to run then
+    int64_t next_ = std::numeric_limits<int64_t>::max();  // the cycle the timer is set for
+    int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
 };
 
 class Router : public sc_core::sc_module {
@@ -74,8 +89,28 @@ public:
         uint8_t todo = 0;          // output ports still to send on (bit i = output i)
         int64_t waiting_since = -1;
     };
+    // An input buffer: a ring of at most buffer-depth packets (each holds at least one flit), contiguous in memory.
+    class Fifo {
+    public:
+        void reserve(size_t packets) { ring_.resize(packets); }
+        bool empty() const { return size_ == 0; }
+        size_t size() const { return size_; }
+        Entry& front() { return ring_[head_]; }
+        const Entry& front() const { return ring_[head_]; }
+        void push_back(const Entry& e) {
+            ring_[(head_ + size_) % ring_.size()] = e;  // credits guarantee room
+            ++size_;
+        }
+        void pop_front() {
+            head_ = (head_ + 1) % ring_.size();
+            --size_;
+        }
 
-    SC_HAS_PROCESS(Router);
+    private:
+        std::vector<Entry> ring_;
+        size_t head_ = 0, size_ = 0;
+    };
+
     // `local_credits`: room of the local sink (a core's input queue), flits.
     Router(sc_core::sc_module_name name, RouterEnv& env, int32_t x, int32_t y, size_t index, int64_t local_credits);
 
@@ -89,7 +124,7 @@ public:
     int32_t x, y;
     size_t index;
     int32_t occupancy() const { return occupancy_; }
-    const std::deque<Entry>& input(int port) const { return in_[port]; }
+    const Fifo& input(int port) const { return in_[port]; }
     int32_t credits(int port) const { return out_credits_[port]; }
 
 private:
@@ -97,8 +132,10 @@ private:
     void send(int o, Entry& h, int64_t now);
     bool waits_for_credits(int port) const;  // a ready head is held back for lack of credits on output `port`
 
+    friend class RouterEnv;
     RouterEnv& env_;
-    std::deque<Entry> in_[kRouterInputs];
+    int64_t scheduled_ = std::numeric_limits<int64_t>::max();  // the earliest cycle it is due to run
+    Fifo in_[kRouterInputs];
     int32_t occupancy_ = 0;
     int64_t out_busy_[kRouterOutputs] = {};
     int32_t out_credits_[kRouterOutputs] = {};
@@ -110,7 +147,6 @@ private:
         int port, flits;
     };
     std::vector<Credit> pending_;
-    sc_core::sc_event wake_;
 };
 
 // Output port bits toward router (dx, dy) from (x, y) under XY routing (kLocal when there).
