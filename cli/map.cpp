@@ -159,7 +159,6 @@ static Rates measure_rates(const Settings& settings, const SnnModel& model, int 
     return r;
 }
 
-
 MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity,
                        bool build_mapping) {
     const auto t_start = Clock::now();
@@ -187,24 +186,12 @@ MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bo
     run.seconds_rates = seconds_since(t_start) - run.seconds_model;
     if (!build_mapping) return run;
 
-    auto t0 = Clock::now();
-    Mapping& m = run.mapping;
-    m.model = run.model.name;
-    m.chip = chip;
-    m.graph = build_map_graph(run.model, chip, options);
-    if (measure) {
-        set_measured_rates(m.graph, run.rates.population);
-        m.graph.host_rate = run.rates.host;
-    }
-    m.cores = partition(m.graph, chip);
-    run.seconds_partition = seconds_since(t0);
-    t0 = Clock::now();
-    connect(m);
-    m.mesh = size_mesh(chip, static_cast<int64_t>(m.cores.size()));
-    run.seconds_connect = seconds_since(t0);
-    t0 = Clock::now();
-    place(m, options);
-    run.seconds_place = seconds_since(t0);
+    MapTimes times;
+    run.mapping = map_network(run.model, chip, options, measure ? &run.rates.population : nullptr,
+                              measure ? run.rates.host : -1.0, &times);
+    run.seconds_partition = times.partition_s;
+    run.seconds_connect = times.connect_s;
+    run.seconds_place = times.place_s;
     return run;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -611,17 +612,28 @@ void place(Mapping& m, const MapOptions& options) {
 }
 
 Mapping map_network(const SnnModel& model, const ChipSpec& chip, const MapOptions& options,
-                    const std::vector<double>* population_rates) {
+                    const std::vector<double>* population_rates, double host_rate, MapTimes* times) {
+    using Clock = std::chrono::steady_clock;
+    auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+    MapTimes local;
+    MapTimes& t = times ? *times : local;
     Mapping m;
     m.model = model.name;
     m.chip = chip;
+    auto t0 = Clock::now();
     m.graph = build_map_graph(model, chip, options);
     if (population_rates) set_measured_rates(m.graph, *population_rates);
+    if (host_rate >= 0) m.graph.host_rate = host_rate;
     m.cores = partition(m.graph, chip);
+    t.partition_s = since(t0);
+    t0 = Clock::now();
     connect(m);
     m.mesh = size_mesh(chip, static_cast<int64_t>(m.cores.size()));
     m.host_x = 0, m.host_y = 0;
+    t.connect_s = since(t0);
+    t0 = Clock::now();
     place(m, options);
+    t.place_s = since(t0);
     return m;
 }
 

@@ -151,10 +151,16 @@ Mesh size_mesh(const ChipSpec& chip, int64_t cores);
 // Positions for every core minimising sum(packets x hops) (see placement.h); deterministic.
 void place(Mapping& m, const MapOptions& options);
 
-// Everything: graph, partition, connect, mesh, place. Rates: options.estimated_rate unless
-// `population_rates` is given (see set_measured_rates).
+// Wall time of the mapping stages, for reports.
+struct MapTimes {
+    double partition_s = 0, connect_s = 0, place_s = 0;
+};
+
+// Everything: graph, partition, connect, mesh, place. Rates: options.estimated_rate unless `population_rates` is
+// given (see set_measured_rates); `host_rate` >= 0 replaces the host's estimate.
 Mapping map_network(const SnnModel& m, const ChipSpec& chip, const MapOptions& options,
-                    const std::vector<double>* population_rates = nullptr);
+                    const std::vector<double>* population_rates = nullptr, double host_rate = -1,
+                    MapTimes* times = nullptr);
 
 // The targets that source unit (c, y, x) of layer `source` (kHostSource: an input pixel) reaches in core `core`
 // of layer `target`, as a box of the target layer: channels [c0, c1) x rows [y0, y1) x columns [x0, x1), one box
