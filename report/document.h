@@ -1,0 +1,100 @@
+// The report document (docs/report-format.md) read into plain structs. Every renderer works on these, so a bad
+// document fails in one place, with a DataError naming the key path, before anything is written.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace neuroemu::report {
+
+using Grid = std::vector<std::vector<std::optional<double>>>;  // [y][x], nullopt = no core
+
+// Numbers are doubles as the JSON holds them; nullable keys are optionals (null = not measured in this run).
+struct Headline {
+    double accuracy_snn = 0;
+    std::optional<double> accuracy_ann;
+    double steps = 0, images = 0, cores = 0;
+    bool fits = true;
+    std::optional<std::string> fit_error;
+    double energy_snn_j = 0, energy_snn_sop_j = 0, energy_ann_j = 0;
+    std::optional<double> ratio_ann_to_snn, ratio_ann_to_snn_sop;
+    std::optional<double> latency_s, latency_cycles, cycles_per_tick_mean;
+};
+
+struct Checkpoint {
+    double step = 0, top1 = 0;
+};
+
+struct Accuracy {
+    double steps = 0, images = 0;
+    std::vector<double> snn_curve;  // top-1 after step t = 1..steps
+    std::optional<double> ann;
+    std::vector<Checkpoint> checkpoints;
+};
+
+struct Layer {
+    std::string name, kind;
+    double neurons = 0;
+    std::optional<double> firing_rate, spikes_per_image, sops_per_image, sop_share;
+};
+
+struct EnergyTerm {
+    std::string key, label, unit, coefficient_key, source;
+    double count = 0, coefficient_j = 0, energy_j = 0;
+};
+
+struct EnergySide {
+    double total_j = 0;
+    std::vector<EnergyTerm> terms;
+};
+
+struct AnnEnergy : EnergySide {
+    double macs = 0, flops_per_mac = 0, flops = 0;
+};
+
+struct Mesh {
+    double width = 0, height = 0, chips = 0;
+    Grid core_utilisation, synapse_utilisation;
+    std::optional<Grid> router_flits, link_flits_max;
+    std::string link_flits_source;
+};
+
+struct Ticks {
+    double clock_hz = 0, images = 0;
+    std::vector<double> cycles_per_tick;
+    double mean = 0, max = 0;
+};
+
+struct PaperEnergyRow {
+    std::string network;
+    double gmac = 0, paper_gflop = 0, paper_gsop = 0, flops_per_mac = 0;
+    double energy_ann_j = 0, energy_snn_j = 0, ratio = 0;
+    bool more_than_9x = false;
+};
+
+struct Report {
+    std::string title, config;
+    Headline headline;
+    std::optional<Accuracy> accuracy;
+    std::vector<Layer> layers;
+    EnergySide energy_snn;
+    AnnEnergy energy_ann;
+    std::optional<Mesh> mesh;    // null when the network was not mapped
+    std::optional<Ticks> ticks;  // null without hardware simulation
+    std::vector<PaperEnergyRow> paper_energy;
+    std::vector<std::pair<std::string, std::string>> settings;  // key -> value as text, sorted by key
+    // Why a null section was not measured, by key path ("ticks", "mesh.router_flits", ...); optional in the
+    // document, with defaults filled in here.
+    std::vector<std::pair<std::string, std::string>> not_measured;
+
+    // The reason recorded for `path`, or a generic one.
+    std::string why_not_measured(const std::string& path) const;
+};
+
+// Reads and validates the document; throws DataError "report document: <key path>: <what was expected>".
+Report read_report(const nlohmann::json& doc);
+
+}  // namespace neuroemu::report
