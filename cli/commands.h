@@ -57,6 +57,15 @@ struct SimulateOptions {
 };
 int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd);
 
+struct ReportOptions {
+    std::string snn;                   // --snn FILE
+    std::string output;                // -o DIR: report.html, report.md, report.json and CSV files
+    std::optional<int64_t> images;     // --images N (functional engine)
+    std::optional<int64_t> steps;      // --steps T
+    std::optional<int64_t> hw_images;  // --hw-images N (report.hw_images)
+};
+int run_report(const CommonOptions& opts, const ReportOptions& cmd);
+
 // `neuroemu noc`: the chip's routers on a mesh of their own under synthetic traffic (router/noc_traffic.h). Values
 // stay text until run_noc checks them, so that a bad one is a ConfigError naming its option.
 struct NocCommandOptions {

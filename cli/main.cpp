@@ -79,6 +79,20 @@ int main(int argc, char** argv) {
     simulate->add_option("--aer-out", sim.aer_out, "record every packet the chip carries (traces/README.md; .gz: gzip)");
     simulate->add_option("--aer-in", sim.aer_in, "drive the chip from a recorded AER trace instead of the spiking engine");
 
+    CLI::App* report = app.add_subcommand("report", "accuracy, firing rates, mapping, timing and energy (SNN vs ANN) "
+                                          "as an HTML report with Markdown, JSON and CSV");
+    add_common(report, opts, &quiet, &verbose);
+    neuroemu::ReportOptions report_opts;
+    report->add_option("-o,--output", report_opts.output, "directory for report.html, report.md, report.json, *.csv");
+    report->add_option("--snn", report_opts.snn, "a converted model from `neuroemu convert` (default: from the config)");
+    report->add_option("--images", report_opts.images, "test images for the functional engine (overrides dataset.images)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
+    report->add_option("--steps", report_opts.steps, "time steps T (overrides simulation.steps)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
+    report->add_option("--hw-images", report_opts.hw_images,
+                       "test images the SystemC hardware model runs (overrides report.hw_images; 0: none)")
+        ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+
     CLI::App* noc = app.add_subcommand("noc", "the network-on-chip alone under synthetic traffic: latency, throughput, "
                                        "saturation");
     add_common(noc, opts, &quiet, &verbose);
@@ -118,6 +132,7 @@ int main(int argc, char** argv) {
         if (map->parsed()) return neuroemu::run_map(opts, mapping);
         if (simulate->parsed()) return neuroemu::run_simulate(opts, sim);
         if (noc->parsed()) return neuroemu::run_noc(opts, noc_opts);
+        if (report->parsed()) return neuroemu::run_report(opts, report_opts);
         std::cout << app.help();
         return 0;
     } catch (const neuroemu::ConfigError& e) {

@@ -134,19 +134,13 @@ void print_layers(const Mapping& m, bool by_population) {
 
 }  // namespace
 
-static Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosity) {
+Rates measured_rates(const SnnResult& res, const SnnOptions& options, const ImageSet& test) {
     Rates r;
     r.source = "measured";
-    r.images = settings.get_int("mapping.traffic_images");
-    const ImageSet test = load_dataset(settings, Split::Test, r.images);
-    r.images = test.count;
-    SnnOptions options = snn_options(settings);
-    r.steps = options.steps;
-    const SnnEngine engine(model);
-    const SnnResult res = engine.evaluate(test, input_normalisation(settings, test.channels), options);
-    r.population.assign(model.populations.size(), -1.0);
-    for (size_t i = 0; i < res.populations.size() && i < model.populations.size(); ++i)
-        r.population[i] = res.populations[i].firing_rate;
+    r.images = res.images;
+    r.steps = res.steps;
+    r.population.assign(res.populations.size(), -1.0);
+    for (size_t i = 0; i < res.populations.size(); ++i) r.population[i] = res.populations[i].firing_rate;
     if (options.encoding == InputEncoding::Poisson) {
         double sum = 0;
         for (uint8_t p : test.pixels) sum += p / 255.0;
@@ -154,6 +148,16 @@ static Rates measure_rates(const Settings& settings, const SnnModel& model, int 
     } else {
         r.host = 1.0 / static_cast<double>(options.steps);  // a constant current is sent once per image
     }
+    return r;
+}
+
+static Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosity) {
+    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("mapping.traffic_images"));
+    const SnnOptions options = snn_options(settings);
+    const SnnEngine engine(model);
+    const SnnResult res = engine.evaluate(test, input_normalisation(settings, test.channels), options);
+    Rates r = measured_rates(res, options, test);
+    r.population.resize(model.populations.size(), -1.0);
     if (verbosity > 0)
         fmt::print("firing rates measured on {} test images x {} steps ({:.1f} s)\n", r.images, r.steps, res.seconds);
     return r;

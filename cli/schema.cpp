@@ -2,6 +2,7 @@
 
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
+#include "energy/energy.h"
 #include "hw/chip_spec.h"
 #include "mapping/map_spec.h"
 #include "model/model_spec.h"
@@ -18,16 +19,15 @@ Schema neuroemu_schema() {
                  "(`chip: chips/rolls.yaml`)."},
         {"simulation", "How the engines run."},
         {"mapping", "How `neuroemu map` partitions the S-ResNet over cores, places them and estimates traffic."},
-        {"energy", "Energy coefficients. Keys arrive with `neuroemu report`."},
-        {"report", "Report contents and format. Keys arrive with `neuroemu report`."},
+        {"report", "What `neuroemu report` measures beyond the functional engine."},
     };
     std::vector<ParamSpec> params = {
         ParamSpec("seed", ParamKind::Int, "1", "",
                   "Seed of every pseudo-random choice (zoo weights, sampling); --seed overrides.")
             .range(0, 9007199254740992.0),
     };
-    for (auto part : {model_params(), dataset_params(), conversion_params(), chip_params(), simulation_params(),
-                      mapping_params()})
+    for (auto part : {model_params(), dataset_params(), conversion_params(), chip_params(), energy_params(),
+                      simulation_params(), mapping_params(), report_params()})
         params.insert(params.end(), part.begin(), part.end());
     return Schema(std::move(sections), std::move(params));
 }

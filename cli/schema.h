@@ -7,4 +7,7 @@ namespace neuroemu {
 
 Schema neuroemu_schema();
 
+// The `report` section (cli/report.cpp).
+std::vector<ParamSpec> report_params();
+
 }  // namespace neuroemu

@@ -193,20 +193,12 @@ MapRun mapping_for(const CommonOptions& opts, const SimulateOptions& cmd, const 
     return run;
 }
 
-// The functional engine's spikes, image by image, carried by the chip.
-int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
-    std::vector<std::string> extra;
-    if (cmd.steps) extra.push_back("simulation.steps=" + std::to_string(*cmd.steps));
-    if (cmd.images) extra.push_back("dataset.images=" + std::to_string(*cmd.images));
-    const Settings settings = load_experiment(opts, extra);
-    const MapRun run = mapping_for(opts, cmd, settings);
-    const Mapping& m = run.mapping;
-    const SnnModel& model = run.model;
+}  // namespace
 
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+// The functional engine's spikes, image by image, carried by the chip (cli/pipeline.h).
+void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
+                         int verbosity) {
     SnnOptions so = snn_options(settings);
-    const HwOptions ho = hw_options(cmd, m, so.encoding);
-    ChipModel chip(m, model, ho);
     const SnnEngine engine(model);
     const InputNormalisation norm = input_normalisation(settings, test.channels);
     std::vector<int64_t> engine_sops(model.projections.size(), 0);
@@ -221,7 +213,7 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
         SpikeTrace& trace = rec.traces().at(0);
         if (so.encoding == InputEncoding::Current) set_current_input(trace, test, i, norm);
         chip.run(trace);
-        if (opts.verbosity > 1) fmt::print("image {}: done\n", i + 1);
+        if (verbosity > 1) fmt::print("image {}: done\n", i + 1);
     }
     chip.finish();
     const HwStats& s = chip.stats();
@@ -242,6 +234,25 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
                                         engine_input_macs, chip_input_sops));
     const int64_t hw_correct = s.correct_at_step.empty() ? 0 : s.correct_at_step.back();
     if (hw_correct != engine_correct) throw InternalError("the chip's decisions differ from the functional engine's");
+}
+
+namespace {
+
+int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
+    std::vector<std::string> extra;
+    if (cmd.steps) extra.push_back("simulation.steps=" + std::to_string(*cmd.steps));
+    if (cmd.images) extra.push_back("dataset.images=" + std::to_string(*cmd.images));
+    const Settings settings = load_experiment(opts, extra);
+    const MapRun run = mapping_for(opts, cmd, settings);
+    const Mapping& m = run.mapping;
+    const SnnModel& model = run.model;
+
+    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+    const SnnOptions so = snn_options(settings);
+    const HwOptions ho = hw_options(cmd, m, so.encoding);
+    ChipModel chip(m, model, ho);
+    carry_engine_spikes(chip, settings, model, test, opts.verbosity);
+    const HwStats& s = chip.stats();
     report(opts, ho, settings, m, model, s, so.steps, nullptr);
     return 0;
 }
