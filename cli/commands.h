@@ -80,4 +80,15 @@ struct NocCommandOptions {
 };
 int run_noc(const CommonOptions& opts, const NocCommandOptions& cmd);
 
+// `neuroemu explore SWEEP.yaml`: design-space exploration (docs/explore.md).
+struct ExploreOptions {
+    std::string sweep;              // the sweep file
+    std::string output;             // -o DIR; empty: <sweep name>.out next to the sweep file
+    std::string cache;              // --cache DIR; empty: DIR/cache
+    std::optional<int64_t> jobs;    // --jobs N (overrides the sweep's `jobs`; 0 = all cores)
+    std::string json_file;          // --json FILE
+    bool dry_run = false;           // --dry-run: list the points and what is cached, run nothing
+};
+int run_explore(const ExploreOptions& cmd, int verbosity);
+
 }  // namespace neuroemu

@@ -115,6 +115,20 @@ int main(int argc, char** argv) {
     noc->add_option("--hotspot-fraction", noc_opts.hotspot_fraction, "hotspot: share of packets to the centre node")
         ->capture_default_str();
 
+    CLI::App* explore = app.add_subcommand("explore", "design-space exploration: grid or random sweeps over configuration "
+                                           "keys, cached and resumable, with the Pareto front");
+    neuroemu::ExploreOptions explore_opts;
+    explore->add_option("sweep", explore_opts.sweep, "sweep file (docs/explore.md)")->required();
+    explore->add_option("-o,--output", explore_opts.output, "output directory (default: <sweep name>.out next to it)");
+    explore->add_option("--cache", explore_opts.cache, "cache directory (default: DIR/cache)");
+    explore->add_option("--jobs", explore_opts.jobs, "points evaluated at once (default: the sweep's jobs; 0: all cores)")
+        ->check(CLI::Range(int64_t{0}, int64_t{4096}));
+    explore->add_option("--json", explore_opts.json_file, "also write the summary and the paths written to FILE");
+    explore->add_flag("--dry-run", explore_opts.dry_run, "validate the sweep and list its points, cached or not; run "
+                      "nothing");
+    explore->add_flag("-q,--quiet", quiet, "print only the result");
+    explore->add_flag("-v,--verbose", verbose, "print timing and details");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -132,6 +146,7 @@ int main(int argc, char** argv) {
         if (map->parsed()) return neuroemu::run_map(opts, mapping);
         if (simulate->parsed()) return neuroemu::run_simulate(opts, sim);
         if (noc->parsed()) return neuroemu::run_noc(opts, noc_opts);
+        if (explore->parsed()) return neuroemu::run_explore(explore_opts, opts.verbosity);
         if (report->parsed()) return neuroemu::run_report(opts, report_opts);
         std::cout << app.help();
         return 0;

@@ -1,0 +1,269 @@
+#include "explore/outputs.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "explore/pareto.h"
+#include "report/svg.h"
+
+namespace neuroemu::explore {
+namespace {
+
+namespace fs = std::filesystem;
+
+void write_file(const fs::path& path, const std::string& text) {
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        out << text;
+        if (!out.flush()) throw ConfigError(fmt::format("{}: cannot write", tmp.string()));
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw ConfigError(fmt::format("{}: cannot write: {}", path.string(), ec.message()));
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+template <typename T>
+std::string opt_text(const std::optional<T>& v) {
+    return v ? fmt::format("{}", *v) : std::string();
+}
+
+template <typename T>
+nlohmann::json opt_json(const std::optional<T>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// A swept value as JSON: a number or boolean when its text is one, else the text.
+nlohmann::json value_json(const std::string& text) {
+    if (text == "true" || text == "false") return text == "true";
+    char* end = nullptr;
+    const long long i = std::strtoll(text.c_str(), &end, 10);
+    if (!text.empty() && *end == '\0') return static_cast<int64_t>(i);
+    const double d = std::strtod(text.c_str(), &end);
+    if (!text.empty() && *end == '\0' && std::isfinite(d)) return d;
+    return text;
+}
+
+nlohmann::json point_json(const Plan& plan, const RunSummary& s, size_t row) {
+    const PlannedPoint& pp = plan.points[row];
+    const PointResult& r = s.results[row];
+    nlohmann::json values = nlohmann::json::object();
+    for (const auto& [k, v] : pp.point.values) values[k] = value_json(v);
+    return {{"index", pp.point.index},
+            {"hash", pp.hash},
+            {"values", values},
+            {"status", to_string(r.status)},
+            {"reason", r.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.reason)},
+            {"accuracy", opt_json(r.accuracy)},
+            {"energy_j", opt_json(r.energy_j)},
+            {"energy_ann_j", opt_json(r.energy_ann_j)},
+            {"latency_s", opt_json(r.latency_s)},
+            {"cores", opt_json(r.cores)},
+            {"cached", r.cached},
+            {"seconds", r.seconds}};
+}
+
+nlohmann::json objectives_json(const SweepSpec& spec) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& o : spec.objectives) out.push_back({{"metric", to_string(o.metric)}, {"goal", o.maximise ? "max" : "min"}});
+    return out;
+}
+
+nlohmann::json points_doc(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+    nlohmann::json points = nlohmann::json::array();
+    for (size_t row : rows) points.push_back(point_json(plan, s, row));
+    return {{"sweep", plan.spec.file},
+            {"experiment", plan.spec.experiment},
+            {"mode", to_string(plan.spec.mode)},
+            {"hw_images", plan.spec.hw_images},
+            {"keys", plan.spec.swept_keys()},
+            {"objectives", objectives_json(plan.spec)},
+            {"points", points}};
+}
+
+std::string label(const Plan& plan, const RunSummary& s, size_t row) {
+    const PointResult& r = s.results[row];
+    std::string text = fmt::format("point {}: {}", plan.points[row].point.index, fmt::join(plan.points[row].point.overrides(), ", "));
+    if (r.energy_j) text += fmt::format("; energy {:.4g} J", *r.energy_j);
+    if (r.latency_s) text += fmt::format("; latency {:.4g} ms", 1e3 * *r.latency_s);
+    if (r.accuracy) text += fmt::format("; accuracy {:.2f}%", 100 * *r.accuracy);
+    if (r.cores) text += fmt::format("; {} cores", *r.cores);
+    return text;
+}
+
+// A scatter of energy against another metric over the points that have both, with that pair's own Pareto front
+// highlighted (the front of all objectives, projected onto two axes, would not read as a front).
+struct Chart {
+    std::string svg;
+    int height = 0;
+};
+
+Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool other_max, const std::string& x_label,
+                   double x_scale, const std::string& title) {
+    std::vector<double> x, y;
+    std::vector<std::string> labels;
+    std::vector<std::vector<double>> values;
+    for (size_t row = 0; row < s.results.size(); ++row) {
+        const PointResult& r = s.results[row];
+        const auto e = r.energy_j, o = r.metric(other);
+        if (r.status != Status::Ok || !e || !o || !std::isfinite(*e) || !std::isfinite(*o)) continue;
+        x.push_back(*o * x_scale);
+        y.push_back(*e * 1e6);
+        labels.push_back(label(plan, s, row));
+        values.push_back({*o, *e});
+    }
+    std::vector<bool> highlight(x.size(), false);
+    for (size_t i : pareto_front(values, {other_max, false})) highlight[i] = true;
+    svg::Axes axes;
+    axes.title = title;
+    axes.x_label = x_label;
+    axes.y_label = "energy per inference (µJ)";
+    return {svg::scatter(axes, x, y, highlight, labels), axes.height};
+}
+
+std::vector<Chart> charts(const Plan& plan, const RunSummary& s) {
+    std::vector<Chart> out;
+    if (plan.spec.mode == Mode::Hardware)
+        out.push_back(energy_chart(plan, s, Metric::LatencyS, false, "latency per inference (ms)", 1e3,
+                                   "Energy against latency (highlighted: their Pareto front)"));
+    out.push_back(energy_chart(plan, s, Metric::Accuracy, true, "top-1 accuracy (%)", 100,
+                               "Energy against accuracy (highlighted: their Pareto front)"));
+    return out;
+}
+
+// The charts stacked in one SVG document (nested <svg> elements placed by their y attribute).
+std::string stacked_svg(const std::vector<Chart>& charts) {
+    int height = 0, width = 640;
+    std::string body;
+    for (const Chart& c : charts) {
+        std::string svg = c.svg;
+        const auto open = svg.find("<svg");
+        if (open != std::string::npos) svg.insert(open + 4, fmt::format(" x=\"0\" y=\"{}\"", height));
+        body += svg;
+        height += c.height;
+    }
+    return fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\">\n"
+                       "{2}</svg>\n",
+                       width, height, body);
+}
+
+std::string html_table(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+    std::string out = "<table>\n<tr><th>point</th>";
+    for (const auto& k : plan.spec.swept_keys()) out += "<th>" + svg::escape(k) + "</th>";
+    out += "<th>status</th><th>accuracy (%)</th><th>energy (µJ)</th><th>ANN energy (µJ)</th><th>latency (ms)</th>"
+           "<th>cores</th></tr>\n";
+    for (size_t row : rows) {
+        const PointResult& r = s.results[row];
+        out += fmt::format("<tr><td>{}</td>", plan.points[row].point.index);
+        for (const auto& kv : plan.points[row].point.values) out += "<td>" + svg::escape(kv.second) + "</td>";
+        const std::string status = r.reason.empty() ? to_string(r.status) : to_string(r.status) + ": " + r.reason;
+        auto cell = [](const std::optional<double>& v, double scale, const char* fmt_spec) {
+            return v ? fmt::format(fmt::runtime(fmt_spec), *v * scale) : std::string("–");
+        };
+        out += fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                           svg::escape(status), cell(r.accuracy, 100, "{:.2f}"), cell(r.energy_j, 1e6, "{:.4g}"),
+                           cell(r.energy_ann_j, 1e6, "{:.4g}"), cell(r.latency_s, 1e3, "{:.4g}"),
+                           r.cores ? fmt::format("{}", *r.cores) : "–");
+    }
+    return out + "</table>\n";
+}
+
+std::string html_page(const Plan& plan, const RunSummary& s, const std::vector<size_t>& front,
+                      const std::vector<Chart>& plots) {
+    std::vector<std::string> goals;
+    for (const auto& o : plan.spec.objectives) goals.push_back(fmt::format("{} {}", to_string(o.metric), o.maximise ? "max" : "min"));
+    std::vector<size_t> all(s.results.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    std::string page =
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>neuroemu explore: " +
+        svg::escape(plan.spec.file) +
+        "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;"
+        "font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#eee}"
+        "svg{display:block;margin:1em 0}</style></head><body>\n";
+    page += fmt::format("<h1>Design-space exploration: {}</h1>\n", svg::escape(plan.spec.file));
+    page += fmt::format("<p>Mode {}, experiment {}. {} points: {} ok, {} do not fit, {} failed ({} computed in the last "
+                        "run, {} from the cache).</p>\n",
+                        to_string(plan.spec.mode), svg::escape(plan.spec.experiment.empty() ? "(defaults)" : plan.spec.experiment),
+                        s.points, s.ok, s.does_not_fit, s.failed, s.computed, s.cached);
+    for (const Chart& c : plots) page += c.svg;
+    page += fmt::format("<h2>Pareto front ({} of {} points; objectives: {})</h2>\n", front.size(), s.points,
+                        fmt::join(goals, ", "));
+    page += html_table(plan, s, front);
+    page += "<h2>All points</h2>\n" + html_table(plan, s, all);
+    return page + "</body></html>\n";
+}
+
+}  // namespace
+
+std::vector<size_t> sweep_front(const Plan& plan, const RunSummary& s) {
+    std::vector<size_t> rows;
+    std::vector<std::vector<double>> values;
+    std::vector<bool> maximise;
+    for (const auto& o : plan.spec.objectives) maximise.push_back(o.maximise);
+    for (size_t row = 0; row < s.results.size(); ++row) {
+        const PointResult& r = s.results[row];
+        if (r.status != Status::Ok) continue;
+        std::vector<double> v;
+        for (const auto& o : plan.spec.objectives) {
+            const auto m = r.metric(o.metric);
+            if (!m || !std::isfinite(*m)) break;
+            v.push_back(*m);
+        }
+        if (v.size() != maximise.size()) continue;
+        rows.push_back(row);
+        values.push_back(std::move(v));
+    }
+    std::vector<size_t> front;
+    for (size_t i : pareto_front(values, maximise)) front.push_back(rows[i]);
+    return front;
+}
+
+std::string points_csv(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+    std::string out = "index,hash";
+    for (const auto& k : plan.spec.swept_keys()) out += "," + csv_field(k);
+    out += ",status,reason,accuracy,energy_j,energy_ann_j,latency_s,cores\n";
+    for (size_t row : rows) {
+        const PlannedPoint& pp = plan.points[row];
+        const PointResult& r = s.results[row];
+        out += fmt::format("{},{}", pp.point.index, pp.hash);
+        for (const auto& kv : pp.point.values) out += "," + csv_field(kv.second);
+        out += fmt::format(",{},{},{},{},{},{},{}\n", to_string(r.status), csv_field(r.reason), opt_text(r.accuracy),
+                           opt_text(r.energy_j), opt_text(r.energy_ann_j), opt_text(r.latency_s), opt_text(r.cores));
+    }
+    return out;
+}
+
+OutputFiles write_outputs(const Plan& plan, const RunSummary& s, const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw ConfigError(fmt::format("{}: cannot create the output directory: {}", dir, ec.message()));
+    const fs::path d(dir);
+    OutputFiles f{(d / "points.csv").string(),  (d / "points.json").string(), (d / "pareto.csv").string(),
+                  (d / "pareto.json").string(), (d / "pareto.svg").string(),  (d / "explore.html").string()};
+    std::vector<size_t> all(s.results.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    const std::vector<size_t> front = sweep_front(plan, s);
+    write_file(f.points_csv, points_csv(plan, s, all));
+    write_file(f.points_json, points_doc(plan, s, all).dump(2) + "\n");
+    write_file(f.pareto_csv, points_csv(plan, s, front));
+    write_file(f.pareto_json, points_doc(plan, s, front).dump(2) + "\n");
+    const std::vector<Chart> plots = charts(plan, s);
+    write_file(f.pareto_svg, stacked_svg(plots));
+    write_file(f.html, html_page(plan, s, front, plots));
+    return f;
+}
+
+}  // namespace neuroemu::explore
