@@ -199,7 +199,7 @@ Ticks read_ticks(const Node& n) {
     t.clock_hz = n["clock_hz"].number();
     t.images = n["images"].integer();
     t.cycles_per_tick = numbers(n["cycles_per_tick"]);
-    t.mean = n["mean"].number();
+    t.mean = n["mean"].number_or_null();
     t.max = n["max"].number();
     return t;
 }

@@ -65,7 +65,8 @@ struct Mesh {
 struct Ticks {
     double clock_hz = 0, images = 0;
     std::vector<double> cycles_per_tick;
-    double mean = 0, max = 0;
+    std::optional<double> mean;  // null when no tick completed
+    double max = 0;
 };
 
 struct PaperEnergyRow {

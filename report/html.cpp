@@ -56,13 +56,13 @@ header.top .inner, main { max-width: 1240px; margin: 0 auto; padding: 0 32px; }
 header.top h1 { margin: 0 0 4px; font-size: 28px; font-weight: 700; letter-spacing: -0.01em; }
 header.top p { margin: 0; opacity: 0.85; font-size: 14px; }
 main { margin-top: -64px; padding-bottom: 48px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(230px, 1fr)); gap: 16px; margin-bottom: 24px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 16px; margin-bottom: 24px; }
 .card { background: #fff; border-radius: 12px; padding: 16px 20px; box-shadow: 0 4px 14px rgba(17, 24, 39, 0.08);
         border-top: 4px solid var(--accent); }
 .card.good { border-top-color: var(--good); } .card.bad { border-top-color: var(--bad); }
 .card.muted { border-top-color: #9ca3af; }
 .card .label { font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); }
-.card .value { font-size: 30px; font-weight: 700; line-height: 1.25; margin: 4px 0 2px; font-variant-numeric: tabular-nums; }
+.card .value { font-size: 28px; font-weight: 700; line-height: 1.25; margin: 4px 0 2px; font-variant-numeric: tabular-nums; }
 .card .sub { font-size: 13px; color: var(--muted); }
 .card .sub b { color: var(--fg); font-weight: 600; }
 section { background: #fff; border-radius: 12px; box-shadow: 0 1px 3px rgba(17, 24, 39, 0.08);
@@ -83,6 +83,7 @@ th { background: #f9fafb; font-weight: 600; color: #374151; white-space: nowrap;
 tbody tr:hover { background: #f9fafb; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 table.settings td:first-child { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
+table.compact { width: auto; min-width: 260px; }
 tr.total td { font-weight: 700; border-top: 2px solid #d1d5db; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 4px 0 12px; font-size: 14px; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
@@ -105,22 +106,22 @@ std::string render_card(const Card& c) {
 std::string headline(const Report& r) {
     const Headline& h = r.headline;
     std::vector<Card> cards;
-    cards.push_back({"Accuracy · SNN", percent(h.accuracy_snn),
+    cards.push_back({"SNN accuracy", percent(h.accuracy_snn),
                      (h.accuracy_ann ? "ANN <b>" + esc(percent(h.accuracy_ann)) + "</b>" : "ANN not evaluated") +
                          fmt::format(" · {} steps, {} images", esc(integer(h.steps)), esc(integer(h.images))),
                      ""});
-    cards.push_back({"Energy · SNN on chip", si(h.energy_snn_j, "J"),
+    cards.push_back({"SNN energy (chip)", si(h.energy_snn_j, "J"),
                      "per inference · SOP-only (paper): <b>" + esc(si(h.energy_snn_sop_j, "J")) + "</b>", "good"});
-    cards.push_back({"Energy · ANN on FPGA", si(h.energy_ann_j, "J"), "per inference (FLOPs × E<sub>flop</sub>)", "muted"});
-    cards.push_back({"ANN / SNN energy", ratio(h.ratio_ann_to_snn),
+    cards.push_back({"ANN energy (FPGA)", si(h.energy_ann_j, "J"), "per inference (FLOPs × E<sub>flop</sub>)", "muted"});
+    cards.push_back({"Energy ANN / SNN", ratio(h.ratio_ann_to_snn),
                      "paper's SOP-only comparison: <b>" + esc(ratio(h.ratio_ann_to_snn_sop)) + "</b>", "good"});
     if (h.latency_s || h.latency_cycles)
-        cards.push_back({"Latency per inference", si(h.latency_s, "s"),
+        cards.push_back({"Latency", si(h.latency_s, "s"),
                          "<b>" + esc(si(h.latency_cycles, "cycles")) + "</b> · " +
                              esc(si(h.cycles_per_tick_mean, "cycles")) + " per tick (mean)",
                          ""});
     else
-        cards.push_back({"Latency per inference", "n/a",
+        cards.push_back({"Latency", "n/a",
                          "not measured in this run: " + esc(r.why_not_measured("headline.latency_s")), "muted"});
     if (h.fits)
         cards.push_back({"Cores", integer(h.cores), "the network fits on the chip", "good"});

@@ -36,7 +36,7 @@ std::string energy_table(const Report& r) {
     add_side("ANN", r.energy_ann);
     std::string out = t.render();
     // Totals as their own small table so the term rows stay a plain list.
-    Table totals{{"total per inference", "energy"}, {false, true}, {}, "totals"};
+    Table totals{{"total per inference", "energy"}, {false, true}, {}, "compact totals"};
     totals.rows.push_back({"SNN on the chip (sum of its terms)", si(r.energy_snn.total_j, "J")});
     totals.rows.push_back({"SNN, SOPs only (the paper's method)", si(r.headline.energy_snn_sop_j, "J")});
     totals.rows.push_back({"ANN on the FPGA", si(r.energy_ann.total_j, "J")});
@@ -62,19 +62,21 @@ std::string html_accuracy(const Report& r) {
     axes.value_unit = "";
     axes.y_min = 0;
     axes.y_max = 100;
-    axes.width = 760;
+    axes.width = 720;
     axes.height = 380;
     std::string body = fmt::format("<p class=\"note\">Functional engine, {} images, {} time steps. {}</p>\n",
                                    esc(integer(a.images)), esc(integer(a.steps)),
                                    a.ann ? "Dashed line: the ANN on the same images."
                                          : esc("ANN: not measured in this run: " + r.why_not_measured("accuracy.ann")));
+    body += "<div class=\"figures\">\n";
     body += a.snn_curve.empty() ? missing("the accuracy curve is empty") : figure(svg::line_chart(axes, {snn}, ann));
     if (!a.checkpoints.empty()) {
-        Table t{{"time step", "SNN top-1"}, {true, true}, {}, "checkpoints"};
+        Table t{{"time step", "SNN top-1"}, {true, true}, {}, "compact checkpoints"};
         for (const Checkpoint& c : a.checkpoints) t.rows.push_back({integer(c.step), percent(c.top1)});
         if (a.ann) t.rows.push_back({"ANN", percent(a.ann)});
-        body += "<h3>Checkpoints</h3>\n" + t.render();
+        body += "<div>\n<h3>Checkpoints</h3>\n" + t.render() + "</div>\n";
     }
+    body += "</div>\n";
     return section("accuracy", "Accuracy vs time step", body);
 }
 
@@ -97,7 +99,7 @@ std::string html_layers(const Report& r) {
     svg::Axes rate_axes;
     rate_axes.title = "Firing rate per layer";
     rate_axes.y_label = "spikes per neuron per step";
-    rate_axes.width = 560;
+    rate_axes.width = 520;
     svg::Axes sop_axes = rate_axes;
     sop_axes.title = "Synaptic operations received per layer";
     sop_axes.y_label = "SOPs per image";

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <numeric>
 
+#include "report/format.h"
 #include "report/svg_frame.h"
 
 namespace neuroemu::svg {
@@ -177,7 +178,7 @@ std::string stacked_bars(const Axes& axes, const std::vector<std::string>& rows,
                          const std::vector<std::vector<double>>& values) {
     size_t longest = 1;
     for (const std::string& r : rows) longest = std::max(longest, r.size());
-    const double left = std::min(200.0, 7.0 * static_cast<double>(longest) + 16);
+    const double left = std::min(220.0, 8.0 * static_cast<double>(longest) + 20);  // bold labels
     const double row_h = 30, gap = 16, width = axes.width;
     const double legend_rows = std::ceil(static_cast<double>(parts.size()) / 4.0);
     const double top = 34 + 18 * legend_rows;
@@ -256,7 +257,7 @@ std::string heat_map(const std::string& title, const std::vector<std::vector<std
             out += fmt::format("<rect class=\"cell\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
                                "stroke=\"#ffffff\" stroke-width=\"{}\"><title>({}, {}): {}</title></rect>\n",
                                px(cx), px(cy), px(cell), px(cell), fill, cell >= 8 ? "0.5" : "0", x, y,
-                               escape(detail::value_text(*v, "") + (unit.empty() ? "" : " " + unit)));
+                               escape(neuroemu::report::si(*v, unit, 4)));
         }
     out += "</g>\n";
     // Index labels: about eight per axis.
@@ -277,11 +278,10 @@ std::string heat_map(const std::string& title, const std::vector<std::vector<std
         out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"{}\" fill=\"{}\"/>", px(bar_x),
                            px(top + bar_h * i / steps), px(bar_h / steps + 0.5), detail::viridis(t));
     }
-    const std::string unit_suffix = unit.empty() ? "" : " " + unit;
     out += fmt::format("\n<text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>\n", px(bar_x + 20), px(top + 9),
-                       escape(detail::value_text(hi, "") + unit_suffix));
+                       escape(neuroemu::report::si(hi, unit)));
     out += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>\n", px(bar_x + 20), px(top + bar_h),
-                       escape(detail::value_text(lo, "") + unit_suffix));
+                       escape(neuroemu::report::si(lo, unit)));
     out += "</g>\n";
     return out + detail::close_svg();
 }
