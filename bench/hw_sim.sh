@@ -4,13 +4,13 @@
 # hardware simulation alone (wall time of the SystemC runs, not the functional engine or the conversion), over
 # RUNS runs (median), with the chip-side results (cycles per tick, latency per inference). The issue's goal:
 # >= 5 million packet-hops/s. Not part of the tests.
-# Usage: bench/hw_sim.sh [IMAGES=2] [STEPS=100] [RUNS=3]
+# Usage: bench/hw_sim.sh [IMAGES=2] [STEPS=100] [RUNS=3]      (NEUROEMU=path/to/neuroemu to pick a build)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 images="${1:-2}"
 steps="${2:-100}"
 runs="${3:-3}"
-exe="$root/build/cli/neuroemu"
+exe="${NEUROEMU:-$root/build/cli/neuroemu}"
 [ -x "$exe" ] || "$root/scripts/setup.sh" "$root/build"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -13,7 +13,6 @@ namespace neuroemu {
 
 namespace {
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
-int opposite(int dir) { return dir ^ 1; }  // E<->W, N<->S
 }  // namespace
 
 void NocCounters::resize(size_t routers) {
@@ -38,6 +37,8 @@ struct RouterEnv::Scheduler : sc_core::sc_module {
 RouterEnv::RouterEnv(const ChipSpec& c, size_t routers)
     : chip(c), period(1e9 / c.clock_hz, sc_core::SC_NS),
       scheduler_(std::make_unique<Scheduler>("router_scheduler", *this)) {
+    period_value_ = std::max<uint64_t>(1, period.value());
+    period_half_ = period_value_ / 2;
     counters.resize(routers);
 }
 
@@ -48,7 +49,13 @@ void RouterEnv::wake(Router& r, int64_t at) {
     at = std::max(at, now);
     if (r.scheduled_ >= now && r.scheduled_ <= at) return;  // it runs by then anyway
     r.scheduled_ = at;
-    calendar_[at].push_back(&r);
+    if (at - now < kWheel) {
+        const auto s = static_cast<size_t>(at) & (kWheel - 1);
+        wheel_[s].push_back(&r);
+        wheel_used_ |= uint64_t{1} << s;
+    } else {
+        far_[at].push_back(&r);
+    }
     if (at == running_at_) return;  // the loop in run_due picks it up
     if (at < next_) {
         next_ = at;
@@ -57,23 +64,44 @@ void RouterEnv::wake(Router& r, int64_t at) {
 }
 
 void RouterEnv::run_due() {
-    const int64_t now = this->now();
-    running_at_ = now;
+    const auto stamp = static_cast<int64_t>((sc_core::sc_time_stamp().value() + period_half_) / period_value_);
+    const int64_t now = stamp;
+    struct Running {  // the cycle is set while the routers run (also if one throws)
+        int64_t& at;
+        Running(int64_t& a, int64_t n) : at(a) { at = n; }
+        ~Running() { at = -1; }
+    } running(running_at_, now);
     next_ = kNever;
-    // Routers woken for this cycle while it runs join the loop; each runs once per wake, in the order woken.
-    while (!calendar_.empty() && calendar_.begin()->first <= now) {
-        const int64_t at = calendar_.begin()->first;
-        std::vector<Router*> due = std::move(calendar_.begin()->second);
-        calendar_.erase(calendar_.begin());
+    // Every cycle in the calendar is now or later. Routers woken for this cycle while it runs join the loop; each
+    // runs once per wake, in the order woken: first those woken when the cycle was far ahead, then the wheel's.
+    if (!far_.empty() && far_.begin()->first == now) {
+        std::vector<Router*> due = std::move(far_.begin()->second);
+        far_.erase(far_.begin());
         for (Router* r : due) {
-            if (r->scheduled_ != at) continue;  // woken earlier since, and already run
+            if (r->scheduled_ != now) continue;  // woken earlier since, and already run
             r->scheduled_ = kNever;
-            r->run();
+            r->run(now);
         }
     }
-    running_at_ = -1;
-    if (!calendar_.empty()) {
-        next_ = calendar_.begin()->first;
+    const auto s = static_cast<size_t>(now) & (kWheel - 1);
+    std::vector<Router*>& slot = wheel_[s];
+    for (size_t k = 0; k < slot.size(); ++k) {  // grows while it runs
+        Router* r = slot[k];
+        if (r->scheduled_ != now) continue;
+        r->scheduled_ = kNever;
+        r->run(now);
+    }
+    slot.clear();
+    wheel_used_ &= ~(uint64_t{1} << s);
+    int64_t next = kNever;
+    if (wheel_used_) {
+        // Bit j of the rotated mask is the slot of cycle now + j.
+        const uint64_t rot = (wheel_used_ >> s) | (s ? wheel_used_ << (kWheel - s) : 0);
+        next = now + __builtin_ctzll(rot);
+    }
+    if (!far_.empty()) next = std::min(next, far_.begin()->first);
+    if (next != kNever) {
+        next_ = next;
         scheduler_->due.notify(cycles(next_ - now));
     }
 }
@@ -89,22 +117,34 @@ uint8_t xy_port(int32_t x, int32_t y, int32_t dx, int32_t dy) {
 Router::Router(sc_core::sc_module_name name, RouterEnv& env, int32_t x_, int32_t y_, size_t index_,
                int64_t local_credits)
     : sc_module(name), x(x_), y(y_), index(index_), env_(env) {
-    for (int o = 0; o < 4; ++o) out_credits_[o] = static_cast<int32_t>(env.chip.noc.buffer_depth);
+    const NocSpec& noc = env.chip.noc;
+    for (int o = 0; o < 4; ++o) out_credits_[o] = static_cast<int32_t>(noc.buffer_depth);
     out_credits_[kOutLocal] = static_cast<int32_t>(local_credits);
     // Every input (neighbours, the local core, the host) is granted at most buffer_depth flits of credit.
-    for (auto& q : in_) q.reserve(static_cast<size_t>(env.chip.noc.buffer_depth));
+    for (auto& q : in_) q.reserve(static_cast<size_t>(noc.buffer_depth));
+    pipeline_ = static_cast<int32_t>(noc.pipeline_cycles);
+    buffer_depth_ = static_cast<int32_t>(noc.buffer_depth);
+    for (auto& l : link_) l = noc.link_cycles;
 }
 
 void Router::connect(int dir, Router* next, bool inter_chip) {
     next_[dir] = next;
     inter_chip_[dir] = inter_chip;
+    link_[dir] = inter_chip ? env_.chip.noc.inter_chip_link_cycles : env_.chip.noc.link_cycles;
 }
 
 void Router::accept(int port, const Packet& p, int64_t arrive) {
-    Entry e{p, arrive + env_.chip.noc.pipeline_cycles, env_.route(*this, p), -1};
-    if (in_[port].size() == static_cast<size_t>(env_.chip.noc.buffer_depth))
+    const uint8_t todo = env_.route(*this, p);
+    Fifo& q = in_[port];
+    if (q.size() == static_cast<size_t>(buffer_depth_))
         throw InternalError(fmt::format("router ({}, {}): input {} overflows (a sender ignored its credits)", x, y, port));
-    in_[port].push_back(e);
+    Entry& e = q.back_slot();
+    e.p = p;
+    e.ready = arrive + pipeline_;
+    e.waiting_since = -1;
+    e.todo = todo;
+    q.pushed();
+    nonempty_ |= 1u << port;
     occupancy_ += p.flits;
     env_.counters.buffer_writes += p.flits;
     int32_t& most = env_.counters.router_max_occupancy[index];
@@ -115,7 +155,7 @@ void Router::accept(int port, const Packet& p, int64_t arrive) {
 void Router::credit(int port, int flits, int64_t at) {
     pending_.push_back({at, port, flits});
     // Credits are applied lazily by the next run at or after `at`; wake for them only when a head waits on them.
-    if (waits_for_credits(port)) env_.wake(*this, at);
+    if (running_ ? waits_for_credits(port) : (credit_waiters_ >> port) & 1u) env_.wake(*this, at);
 }
 
 bool Router::waits_for_credits(int port) const {
@@ -124,29 +164,8 @@ bool Router::waits_for_credits(int port) const {
     return false;
 }
 
-void Router::send(int o, Entry& h, int64_t now) {
-    const NocSpec& noc = env_.chip.noc;
-    const int flits = h.p.flits;
-    const int64_t link = o < 4 && inter_chip_[o] ? noc.inter_chip_link_cycles : noc.link_cycles;
-    out_busy_[o] = now + flits * link;
-    out_credits_[o] -= flits;
-    NocCounters& c = env_.counters;
-    c.router_flits[index] += flits;
-    if (o < 4) {
-        Packet p = h.p;
-        ++p.hops;
-        ++c.hops;
-        c.flit_hops += flits;
-        c.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
-        if (inter_chip_[o]) ++c.inter_chip_hops;
-        next_[o]->accept(opposite(o), p, now + link);  // cut-through: the head is there after one link traversal
-    } else {
-        env_.eject(*this, h.p, now + flits * noc.link_cycles);  // the tail is in the sink after all flits
-    }
-}
-
-void Router::run() {
-    const int64_t now = env_.now();
+void Router::run(int64_t now) {
+    running_ = true;
     for (size_t k = 0; k < pending_.size();) {
         if (pending_[k].at <= now) {
             out_credits_[pending_[k].port] += pending_[k].flits;
@@ -158,42 +177,67 @@ void Router::run() {
     }
     // Each free output takes the next ready head that wants it, round-robin over the inputs; a multicast head
     // forks to all its free outputs in the same cycle and leaves its buffer when every copy is out.
-    bool popped[kRouterInputs] = {};
+    unsigned popped = 0;
     // Masks of the inputs whose head is ready, and per output of those whose ready head wants it, so that each
     // output looks only at its candidates (same order and outcome as scanning every input).
-    unsigned ready = 0, want[kRouterOutputs] = {};
-    for (int i = 0; i < kRouterInputs; ++i) {
-        if (in_[i].empty() || in_[i].front().ready > now) continue;
+    unsigned ready = 0, wanted = 0, want[kRouterOutputs] = {};
+    for (unsigned m = nonempty_; m; m &= m - 1) {
+        const int i = __builtin_ctz(m);
+        const Entry& h = in_[i].front();
+        if (h.ready > now) continue;
         ready |= 1u << i;
-        for (unsigned todo = in_[i].front().todo; todo; todo &= todo - 1) want[__builtin_ctz(todo)] |= 1u << i;
+        wanted |= h.todo;
+        for (unsigned todo = h.todo; todo; todo &= todo - 1) want[__builtin_ctz(todo)] |= 1u << i;
     }
-    for (int o = 0; o < kRouterOutputs && ready; ++o) {
+    NocCounters& c = env_.counters;
+    for (unsigned outs = wanted; outs && ready; outs &= outs - 1) {
+        const int o = __builtin_ctz(outs);
         if (out_busy_[o] > now) continue;
-        unsigned cand = want[o] & ready;
+        const unsigned cand = want[o] & ready;
         if (!cand) continue;
         const int r = out_rr_[o];
         unsigned rot = ((cand >> r) | (cand << (kRouterInputs - r))) & ((1u << kRouterInputs) - 1);
         for (; rot; rot &= rot - 1) {
-            const int i = (r + __builtin_ctz(rot)) % kRouterInputs;
+            int i = r + __builtin_ctz(rot);
+            if (i >= kRouterInputs) i -= kRouterInputs;
             Entry& h = in_[i].front();
-            if (out_credits_[o] < h.p.flits) {
+            const int flits = h.p.flits;
+            if (out_credits_[o] < flits) {
                 if (h.waiting_since < 0) h.waiting_since = now;
                 continue;
             }
-            send(o, h, now);
-            out_rr_[o] = (i + 1) % kRouterInputs;
+            // Send the head on output o.
+            const int64_t link = link_[o];
+            out_busy_[o] = now + flits * link;
+            out_credits_[o] -= flits;
+            c.router_flits[index] += flits;
+            if (o < 4) {
+                Packet p = h.p;
+                ++p.hops;
+                ++c.hops;
+                c.flit_hops += flits;
+                c.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
+                if (inter_chip_[o]) ++c.inter_chip_hops;
+                next_[o]->accept(o ^ 1, p, now + link);  // cut-through: the head is there after one link traversal
+            } else {
+                env_.eject(*this, h.p, now + flits * link);  // the tail is in the sink after all flits
+            }
+            out_rr_[o] = i + 1 == kRouterInputs ? 0 : i + 1;
             h.todo = static_cast<uint8_t>(h.todo & ~(1u << o));
             if (!h.todo) {
                 // Stalled from the first cycle it was held back for credits until its last copy left.
-                if (h.waiting_since >= 0) env_.counters.stall_cycles += now - h.waiting_since;
-                const int flits = h.p.flits;
-                in_[i].pop_front();
+                if (h.waiting_since >= 0) c.stall_cycles += now - h.waiting_since;
+                Fifo& q = in_[i];
+                q.pop_front();
                 occupancy_ -= flits;
-                popped[i] = true;  // the next packet of this input starts next cycle at the earliest
+                popped |= 1u << i;  // the next packet of this input starts next cycle at the earliest
                 ready &= ~(1u << i);
-                if (!in_[i].empty()) in_[i].front().ready = std::max(in_[i].front().ready, now + 1);
+                if (!q.empty())
+                    q.front().ready = std::max(q.front().ready, now + 1);
+                else
+                    nonempty_ &= ~(1u << i);
                 if (i < 4)
-                    next_[i]->credit(opposite(i), flits, now + 1);
+                    next_[i]->credit(i ^ 1, flits, now + 1);
                 else
                     env_.input_freed(*this, i, flits, now + 1);
             }
@@ -201,20 +245,27 @@ void Router::run() {
         }
     }
     int64_t t = kNever;
-    for (int i = 0; i < kRouterInputs; ++i) {
-        if (in_[i].empty()) continue;
+    unsigned waiters = 0;
+    for (unsigned m = nonempty_; m; m &= m - 1) {
+        const int i = __builtin_ctz(m);
         const Entry& h = in_[i].front();
+        if (h.waiting_since >= 0) waiters |= h.todo;
         if (h.ready > now) {
             t = std::min(t, h.ready);
             continue;
         }
-        for (int o = 0; o < kRouterOutputs; ++o)
-            if ((h.todo & (1u << o)) && out_busy_[o] > now) t = std::min(t, out_busy_[o]);
-        if (popped[i]) t = std::min(t, now + 1);
+        for (unsigned todo = h.todo; todo; todo &= todo - 1) {
+            const int o = __builtin_ctz(todo);
+            if (out_busy_[o] > now) t = std::min(t, out_busy_[o]);
+        }
+        if (popped & (1u << i)) t = std::min(t, now + 1);
         // A head short of credits is woken by the credit when it comes.
     }
-    for (const Credit& c : pending_)
-        if (waits_for_credits(c.port)) t = std::min(t, c.at);
+    credit_waiters_ = waiters;
+    running_ = false;
+    if (waiters)
+        for (const Credit& cr : pending_)
+            if ((waiters >> cr.port) & 1u) t = std::min(t, cr.at);
     if (t != kNever) env_.wake(*this, t);
 }
 

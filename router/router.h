@@ -24,9 +24,9 @@ struct Packet {
     int32_t c = 0, y = 0, x = 0;  // source unit
     int32_t dest = -1;       // unicast destination core (or router index in synthetic traffic); -1 multicast
     int32_t flits = 1;
+    int32_t hops = 0;        // links traversed so far
     int64_t tick = 0;
     int64_t injected = 0;    // cycle it entered the source router
-    int32_t hops = 0;        // links traversed so far
 };
 
 // Ports: outputs 0-3 go east, west, north (+y), south (-y); output 4 is the local sink. Inputs 0-3 come from the
@@ -65,7 +65,12 @@ public:
     const ChipSpec& chip;
     sc_core::sc_time period;
     NocCounters counters;
-    int64_t now() const { return static_cast<int64_t>(sc_core::sc_time_stamp() / period + 0.5); }
+    // The current cycle: while the routers run, the cycle they run at; otherwise from the kernel's time (always a
+    // whole number of periods: integer rounding gives what dividing by the period and rounding did).
+    int64_t now() const {
+        if (running_at_ >= 0) return running_at_;
+        return static_cast<int64_t>((sc_core::sc_time_stamp().value() + period_half_) / period_value_);
+    }
     sc_core::sc_time cycles(int64_t n) const { return period * static_cast<double>(n); }
 
     // Runs router `r` at cycle `at` (at least now). The routers share one timer: a busy network costs one kernel
@@ -76,7 +81,15 @@ private:
     struct Scheduler;
     void run_due();
     std::unique_ptr<Scheduler> scheduler_;
-    std::map<int64_t, std::vector<Router*>> calendar_;  // cycle -> routers to run then
+    uint64_t period_value_ = 1, period_half_ = 0;  // the period in kernel time units
+    // The calendar: cycle -> routers to run then, in the order woken (an entry whose router has been woken for an
+    // earlier cycle since is stale and skipped). Cycles less than kWheel ahead of the cycle they were woken at go to
+    // a wheel of kWheel slots (slot = cycle mod kWheel; every cycle in the calendar is now or later, so a slot
+    // holds one cycle), farther ones to `far_`; `far_` entries of a cycle are all older than its wheel entries.
+    static constexpr int kWheel = 64;
+    std::vector<Router*> wheel_[kWheel];
+    uint64_t wheel_used_ = 0;                          // bit s: wheel_[s] is not empty
+    std::map<int64_t, std::vector<Router*>> far_;
     int64_t next_ = std::numeric_limits<int64_t>::max();  // the cycle the timer is set for
     int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
 };
@@ -86,29 +99,38 @@ public:
     struct Entry {
         Packet p;
         int64_t ready = 0;         // cycle its head has passed the pipeline
-        uint8_t todo = 0;          // output ports still to send on (bit i = output i)
         int64_t waiting_since = -1;
+        uint8_t todo = 0;          // output ports still to send on (bit i = output i)
     };
     // An input buffer: a ring of at most buffer-depth packets (each holds at least one flit), contiguous in memory.
     class Fifo {
     public:
-        void reserve(size_t packets) { ring_.resize(packets); }
+        void reserve(size_t packets) {
+            ring_.resize(packets);
+            cap_ = static_cast<uint32_t>(packets);
+        }
         bool empty() const { return size_ == 0; }
         size_t size() const { return size_; }
         Entry& front() { return ring_[head_]; }
         const Entry& front() const { return ring_[head_]; }
+        // The slot the next push_back fills (credits guarantee room).
+        Entry& back_slot() {
+            const uint32_t k = head_ + size_;
+            return ring_[k >= cap_ ? k - cap_ : k];
+        }
         void push_back(const Entry& e) {
-            ring_[(head_ + size_) % ring_.size()] = e;  // credits guarantee room
+            back_slot() = e;
             ++size_;
         }
+        void pushed() { ++size_; }  // after filling back_slot()
         void pop_front() {
-            head_ = (head_ + 1) % ring_.size();
+            if (++head_ == cap_) head_ = 0;
             --size_;
         }
 
     private:
         std::vector<Entry> ring_;
-        size_t head_ = 0, size_ = 0;
+        uint32_t cap_ = 0, head_ = 0, size_ = 0;
     };
 
     // `local_credits`: room of the local sink (a core's input queue), flits.
@@ -128,18 +150,24 @@ public:
     int32_t credits(int port) const { return out_credits_[port]; }
 
 private:
-    void run();
-    void send(int o, Entry& h, int64_t now);
+    void run(int64_t now);
     bool waits_for_credits(int port) const;  // a ready head is held back for lack of credits on output `port`
 
     friend class RouterEnv;
     RouterEnv& env_;
     int64_t scheduled_ = std::numeric_limits<int64_t>::max();  // the earliest cycle it is due to run
     Fifo in_[kRouterInputs];
+    unsigned nonempty_ = 0;   // bit i: in_[i] holds a packet
+    // Outputs some head that has been held back for credits still wants (waits_for_credits), as of the end of the
+    // last run; heads change only while the router runs, so it holds until the next.
+    unsigned credit_waiters_ = 0;
+    bool running_ = false;
     int32_t occupancy_ = 0;
+    int32_t pipeline_ = 0, buffer_depth_ = 0;
     int64_t out_busy_[kRouterOutputs] = {};
     int32_t out_credits_[kRouterOutputs] = {};
     int out_rr_[kRouterOutputs] = {};
+    int64_t link_[kRouterOutputs] = {};  // cycles per flit on each output (the local port streams at link_cycles)
     Router* next_[4] = {};
     bool inter_chip_[4] = {};
     struct Credit {
