@@ -174,6 +174,7 @@ void read_side(const Node& n, EnergySide& side) {
         term.unit = t["unit"].string();
         term.coefficient_j = t["coefficient_j"].number();
         term.coefficient_key = t["coefficient_key"].string();
+        term.coefficient_unit = t["coefficient_unit"].present() ? t["coefficient_unit"].string() : "J/" + term.unit;
         term.energy_j = t["energy_j"].number();
         term.source = t["source"].string();
         side.terms.push_back(std::move(term));

@@ -43,6 +43,7 @@ struct Layer {
 
 struct EnergyTerm {
     std::string key, label, unit, coefficient_key, source;
+    std::string coefficient_unit;  // "J/SOP", "W/core" ...; default "J/<unit>"
     double count = 0, coefficient_j = 0, energy_j = 0;
 };
 

@@ -53,6 +53,12 @@ std::string si(double value, const std::string& unit, int significant) {
     return number + (prefix.empty() ? "" : " " + prefix) + " " + unit;
 }
 
+std::string coefficient(double value, const std::string& unit) {
+    const auto slash = unit.find('/');
+    if (slash == std::string::npos) return si(value, unit);
+    return si(value, unit.substr(0, slash)) + " / " + unit.substr(slash + 1);
+}
+
 std::string si(const std::optional<double>& value, const std::string& unit, int significant) {
     return value ? si(*value, unit, significant) : kNotAvailable;
 }

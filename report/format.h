@@ -11,6 +11,9 @@ namespace neuroemu::report {
 // NaN and infinities give "n/a"; zero gives "0 J".
 std::string si(double value, const std::string& unit, int significant = 3);
 std::string si(const std::optional<double>& value, const std::string& unit, int significant = 3);
+// A coefficient in a compound unit "SYMBOL/PER": coefficient(7.7e-14, "J/SOP") = "77.0 fJ / SOP",
+// coefficient(0.004, "W/core") = "4.00 mW / core".
+std::string coefficient(double value, const std::string& unit);
 
 // A fraction as a percentage with `decimals` decimals: percent(0.934) = "93.40 %".
 std::string percent(double fraction, int decimals = 2);

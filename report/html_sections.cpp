@@ -29,7 +29,7 @@ std::string energy_table(const Report& r) {
             "energy"};
     const auto add_side = [&t](const std::string& side, const EnergySide& s) {
         for (const EnergyTerm& term : s.terms)
-            t.rows.push_back({side, term.label, si(term.count, term.unit), si(term.coefficient_j, "J") + " / " + term.unit,
+            t.rows.push_back({side, term.label, si(term.count, term.unit), coefficient(term.coefficient_j, term.coefficient_unit),
                               si(term.energy_j, "J"), term.source, term.coefficient_key});
     };
     add_side("SNN", r.energy_snn);

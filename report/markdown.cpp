@@ -86,7 +86,7 @@ std::string energy(const Report& r) {
     std::vector<std::vector<std::string>> rows;
     const auto add = [&rows](const std::string& side, const EnergySide& s) {
         for (const EnergyTerm& t : s.terms)
-            rows.push_back({side, t.label, si(t.count, t.unit), si(t.coefficient_j, "J") + " / " + t.unit,
+            rows.push_back({side, t.label, si(t.count, t.unit), coefficient(t.coefficient_j, t.coefficient_unit),
                             si(t.energy_j, "J"), t.source, "`" + t.coefficient_key + "`"});
     };
     add("SNN", r.energy_snn);

@@ -147,6 +147,8 @@ std::string expect_data_error(const json& doc) {
 }
 
 TEST(Format, SiPrefixesAndUnits) {
+    EXPECT_EQ(coefficient(0.004, "W/core"), "4.00 mW / core");
+    EXPECT_EQ(coefficient(7.7e-14, "J/SOP"), "77.0 fJ / SOP");
     EXPECT_EQ(si(1.34e-5, "J"), "13.4 µJ");
     EXPECT_EQ(si(0.00963, "s"), "9.63 ms");
     EXPECT_EQ(si(1.74e8, "SOP"), "174 M SOP");
