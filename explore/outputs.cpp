@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -111,8 +112,21 @@ struct Chart {
     int height = 0;
 };
 
+// The SI prefix that keeps the largest energy between 1 and 1000.
+std::pair<double, std::string> energy_unit(const RunSummary& s) {
+    double most = 0;
+    for (const auto& r : s.results)
+        if (r.status == Status::Ok && r.energy_j && std::isfinite(*r.energy_j)) most = std::max(most, *r.energy_j);
+    if (most >= 1) return {1, "J"};
+    if (most >= 1e-3) return {1e3, "mJ"};
+    if (most >= 1e-6) return {1e6, "µJ"};
+    return {1e9, "nJ"};
+}
+
+// Energies (and latencies, with a swept clock) span decades: log axes where the values do.
 Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool other_max, const std::string& x_label,
                    double x_scale, const std::string& title) {
+    const auto [e_scale, e_unit] = energy_unit(s);
     std::vector<double> x, y;
     std::vector<std::string> labels;
     std::vector<std::vector<double>> values;
@@ -121,7 +135,7 @@ Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool oth
         const auto e = r.energy_j, o = r.metric(other);
         if (r.status != Status::Ok || !e || !o || !std::isfinite(*e) || !std::isfinite(*o)) continue;
         x.push_back(*o * x_scale);
-        y.push_back(*e * 1e6);
+        y.push_back(*e * e_scale);
         labels.push_back(label(plan, s, row));
         values.push_back({*o, *e});
     }
@@ -130,7 +144,14 @@ Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool oth
     svg::Axes axes;
     axes.title = title;
     axes.x_label = x_label;
-    axes.y_label = "energy per inference (µJ)";
+    axes.y_label = "energy per inference (" + e_unit + ")";
+    const auto spans_decades = [](const std::vector<double>& v) {
+        if (v.empty()) return false;
+        const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+        return *lo > 0 && *hi / *lo >= 20;
+    };
+    axes.log_y = spans_decades(y);
+    axes.log_x = other == Metric::LatencyS && spans_decades(x);
     return {svg::scatter(axes, x, y, highlight, labels), axes.height};
 }
 

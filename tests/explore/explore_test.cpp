@@ -117,6 +117,23 @@ TEST(Sweep, NestedSetSectionsAndListValuesBecomeOverrides) {
     EXPECT_EQ(s.sets, (std::vector<std::string>{"chip.noc.buffer_depth=8", "dataset.mean=[0.1, 0.2]"}));
 }
 
+TEST(Sweep, PathsAndSectionFilesAreRelativeToTheSweepFile) {
+    const Schema schema = test_schema();
+    const fs::path dir = temp_dir();
+    fs::create_directories(dir / "chips");
+    write(dir / "chips" / "big.yaml", "core: {neurons: 1024}\n");
+    write(dir / "chips" / "small.yaml", "core: {neurons: 64}\n");
+    write(dir / "m.onnx", "x");
+    write(dir / "sweep.yaml", "set: {model.onnx: m.onnx}\ngrid: {chip: [chips/big.yaml, chips/small.yaml]}\n");
+    const Plan plan = plan_sweep(parse_sweep((dir / "sweep.yaml").string(), schema), schema);
+    EXPECT_EQ(plan.spec.sets, (std::vector<std::string>{"model.onnx=" + (dir / "m.onnx").string()}));
+    ASSERT_EQ(plan.points.size(), 2u);
+    EXPECT_EQ(plan.points[1].point.values[0].second, (dir / "chips" / "small.yaml").string());
+    EXPECT_EQ(schema.load("", plan.points[1].overrides).get_int("chip.core.neurons"), 64);
+    EXPECT_NE(plan.points[0].hash, plan.points[1].hash);
+    EXPECT_EQ(plan.points[0].conversion, plan.points[1].conversion);
+}
+
 TEST(Sweep, ErrorsNameFileLineAndField) {
     struct Case {
         std::string yaml, expected;
