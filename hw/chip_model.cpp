@@ -77,6 +77,11 @@ struct ChipModel::Impl : RouterEnv {
     HwOptions opt;
     HwStats stats;
     std::vector<std::unordered_map<int32_t, uint8_t>> tables;  // tree mode: per router, source -> output ports
+    // Tree mode, unless too large: the same as a dense array [router * route_sources + source], kNoRoute where the
+    // router is not on the source's tree.
+    std::vector<uint8_t> route_table;
+    size_t route_sources = 0;
+    std::vector<std::vector<int>> input_projection;  // per layer, per input: SNN projection index, -1 for none
     std::vector<int32_t> consumers_offset, consumers;          // per layer (host last): layers reading it
     std::vector<int32_t> source_layers;                         // per layer: distinct sources (host counts)
     std::unordered_map<const UnitInput*, int> projection_of;    // input -> SNN projection index
@@ -135,6 +140,7 @@ struct ChipModel::Impl::CoreUnit : sc_module {
     int32_t index;
     const Core& core;
     const MapLayer& layer;
+    const std::vector<int>& input_proj;  // per input of its layer: SNN projection index, -1 for none
     Router* router = nullptr;
     std::deque<Arrival> queue;         // events from the router, waiting for the synapse engine
     bool engine_busy = false;
@@ -146,17 +152,18 @@ struct ChipModel::Impl::CoreUnit : sc_module {
     std::vector<TargetBox> boxes;
     uint32_t queue_flits = 0;          // flits in `queue`
     VcdTracer::CoreVars* tv = nullptr; // traced in the VCD file
-    sc_event wake;
+    CycleWake wake;
 
     SC_HAS_PROCESS(CoreUnit);
     CoreUnit(sc_module_name name, Impl& impl, int32_t i)
         : sc_module(name), hw(impl), index(i), core(impl.m.cores[static_cast<size_t>(i)]),
-          layer(impl.m.graph.layers[static_cast<size_t>(core.layer)]) {
+          layer(impl.m.graph.layers[static_cast<size_t>(core.layer)]),
+          input_proj(impl.input_projection[static_cast<size_t>(core.layer)]) {
         inject_credits = static_cast<int32_t>(hw.m.chip.noc.buffer_depth);
         if (layer.kind == UnitKind::Partial)
             touched.assign(static_cast<size_t>((core.y1 - core.y0) * (core.x1 - core.x0)), 0);
         SC_METHOD(run);
-        sensitive << wake;
+        sensitive << wake.event;
         dont_initialize();
     }
 
@@ -164,15 +171,15 @@ struct ChipModel::Impl::CoreUnit : sc_module {
         queue.push_back({p, at});
         queue_flits += static_cast<uint32_t>(p.flits);
         if (tv && hw.vcd->active()) tv->queue_flits = queue_flits;
-        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+        wake.notify(hw, at, hw.now());
     }
     void credit(int flits, int64_t at) {
         inject_credits += flits;
-        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+        wake.notify(hw, at, hw.now());
     }
     void start_sending(int64_t at) {
         next_inject = at;
-        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
+        wake.notify(hw, at, hw.now());
     }
     void process(const Packet& p);
     void run();
@@ -228,11 +235,18 @@ struct ChipModel::Impl::Ticker : sc_module {
 uint8_t ChipModel::Impl::route(const Router& r, const Packet& p) const {
     if (vcd) vcd->accepted(r, p);
     if (m.chip.noc.multicast == MulticastMode::Tree) {
-        const auto& t = tables[r.index];
-        const auto it = t.find(p.source);
-        if (it == t.end())
+        uint8_t ports = kNoRoute;
+        if (!route_table.empty()) {
+            if (p.source >= 0 && static_cast<size_t>(p.source) < route_sources)
+                ports = route_table[r.index * route_sources + static_cast<size_t>(p.source)];
+        } else {
+            const auto& t = tables[r.index];
+            const auto it = t.find(p.source);
+            if (it != t.end()) ports = it->second;
+        }
+        if (ports == kNoRoute)
             throw InternalError(fmt::format("router ({}, {}) has no table entry for source {}", r.x, r.y, p.source));
-        return it->second;
+        return ports;
     }
     const Core& d = m.cores[static_cast<size_t>(p.dest)];
     return xy_port(r.x, r.y, d.x, d.y);
@@ -257,10 +271,10 @@ void ChipModel::Impl::CoreUnit::process(const Packet& p) {
     for (const TargetBox& b : boxes) {
         const int64_t v = b.volume();
         sops += v;
-        const auto it = hw.projection_of.find(b.input);
-        if (it != hw.projection_of.end()) {
+        const int projection = input_proj[static_cast<size_t>(b.input - layer.inputs.data())];
+        if (projection >= 0) {
             hw.stats.sops += v;
-            hw.stats.sops_by_projection_index[static_cast<size_t>(it->second)] += v;
+            hw.stats.sops_by_projection_index[static_cast<size_t>(projection)] += v;
         } else {
             hw.stats.partial_sum_sops += v;  // partial sums into their neuron, spike-gate counters
         }
@@ -309,7 +323,7 @@ void ChipModel::Impl::CoreUnit::run() {
     if (engine_busy) t = std::min(t, engine_done);
     if (!engine_busy && !queue.empty()) t = std::min(t, std::max(queue.front().at, now + (queue.front().at <= now)));
     if (!out.empty() && inject_credits >= out.front().flits) t = std::min(t, std::max(next_inject, now + 1));
-    if (t != kNever) wake.notify(hw.cycles(t - now));
+    if (t != kNever) wake.notify(hw, t, now);
 }
 
 void ChipModel::Impl::Host::run() {
@@ -346,6 +360,12 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
             const auto it = by_name.find(in.projection);
             if (it != by_name.end()) projection_of[&in] = it->second;
         }
+    input_projection.resize(n_layers);
+    for (size_t li = 0; li < n_layers; ++li)
+        for (const auto& in : m.graph.layers[li].inputs) {
+            const auto it = projection_of.find(&in);
+            input_projection[li].push_back(it == projection_of.end() ? -1 : it->second);
+        }
     // Who reads whom: per source layer (host last) its consumer layers; per layer its number of sources.
     std::vector<std::vector<int32_t>> readers(n_layers + 1);
     source_layers.assign(n_layers, 0);
@@ -376,6 +396,20 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
                 // routing.h's port bits E, W, N, S, local are outputs 0..4 here.
                 ports = static_cast<uint8_t>(ports | st.ports);
             }
+        }
+        // The dense copy when it takes at most 64 MiB.
+        route_sources = static_cast<size_t>(m.routes.sources());
+        if (routers_n * route_sources <= (size_t{1} << 26)) {
+            route_table.assign(routers_n * route_sources, kNoRoute);
+            for (size_t r = 0; r < routers_n; ++r)
+                for (const auto& [src, ports] : tables[r])
+                    if (src >= 0 && static_cast<size_t>(src) < route_sources)
+                        route_table[r * route_sources + static_cast<size_t>(src)] = ports;
+            bool all = true;  // every entry fits the dense array
+            for (size_t r = 0; r < routers_n && all; ++r)
+                for (const auto& e : tables[r])
+                    if (e.first < 0 || static_cast<size_t>(e.first) >= route_sources) all = false;
+            if (!all) route_table.clear();
         }
     }
     const int32_t w = m.mesh.width(), h = m.mesh.height();
@@ -419,6 +453,8 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
         for (int32_t k : scope.cores) cores[static_cast<size_t>(k)]->tv = vcd->core_vars(k);
     }
     if (!opt.aer_path.empty()) aer = std::make_unique<AerWriter>(opt.aer_path, m);
+    // Without a VCD trace route() is a table lookup: the routers read the table themselves.
+    if (!vcd && !route_table.empty()) set_route_table(route_table.data(), route_sources);
 }
 
 std::pair<const SourcedEvent*, const SourcedEvent*> ChipModel::Impl::recorded_events(int32_t first, int32_t last) const {

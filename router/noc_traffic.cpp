@@ -325,13 +325,13 @@ struct NocSim::Impl::Node : sc_core::sc_module {
     int64_t next_gen = kNever;   // cycle of the next generated packet
     int64_t next_inject = 0;     // the injection channel is free from this cycle
     int32_t seq = 0;             // packets injected this run (the next id)
-    sc_core::sc_event wake;
+    CycleWake wake;
 
     SC_HAS_PROCESS(Node);
     Node(sc_core::sc_module_name name, Impl& impl, Router& r, int32_t i)
         : sc_module(name), noc(impl), router(r), index(i), credits(static_cast<int32_t>(impl.spec.noc.buffer_depth)) {
         SC_METHOD(run);
-        sensitive << wake;
+        sensitive << wake.event;
         dont_initialize();
     }
 
@@ -363,7 +363,7 @@ struct NocSim::Impl::Node : sc_core::sc_module {
         const bool injects = generate && noc.opt.rate > 0 &&
                              !(noc.opt.pattern == TrafficPattern::Transpose && transpose_of(index, noc.w) == index);
         next_gen = injects ? at + gap() - 1 : kNever;  // the first cycle may already succeed
-        if (next_gen != kNever) wake.notify(noc.cycles(next_gen - noc.now()));
+        if (next_gen != kNever) wake.notify(noc, next_gen, noc.now());
     }
     void push(int64_t now, int32_t dest, int32_t flits) {
         queue.push_back({now, dest, flits});
@@ -374,7 +374,7 @@ struct NocSim::Impl::Node : sc_core::sc_module {
     }
     void credit(int flits, int64_t at) {
         pending.push_back({at, flits});
-        if (!queue.empty()) wake.notify(noc.cycles(std::max<int64_t>(0, at - noc.now())));
+        if (!queue.empty()) wake.notify(noc, at, noc.now());
     }
     void stop() {
         noc.discarded += static_cast<int64_t>(queue.size());
@@ -425,7 +425,7 @@ struct NocSim::Impl::Node : sc_core::sc_module {
                 t = std::min(t, pending.front().at);
             // else: credit() wakes it when the router frees room
         }
-        if (t != kNever) wake.notify(noc.cycles(t - now));
+        if (t != kNever) wake.notify(noc, t, now);
     }
 };
 
@@ -624,7 +624,7 @@ SinglePacket NocSim::single_packet(int32_t from, int32_t to, int32_t flits) {
     s.begin(o, false);
     Impl::Node& node = *s.nodes[static_cast<size_t>(from)];
     node.push(s.start, to, flits);
-    node.wake.notify(s.cycles(s.start - s.now()));
+    node.wake.notify(s, s.start, s.now());
     s.simulate();
     if (s.tagged_delivered != 1)
         throw InternalError(fmt::format("single packet {} -> {} was not delivered: {}", from, to, s.reason));

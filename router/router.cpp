@@ -44,10 +44,7 @@ RouterEnv::RouterEnv(const ChipSpec& c, size_t routers)
 
 RouterEnv::~RouterEnv() = default;
 
-void RouterEnv::wake(Router& r, int64_t at) {
-    const int64_t now = this->now();
-    at = std::max(at, now);
-    if (r.scheduled_ >= now && r.scheduled_ <= at) return;  // it runs by then anyway
+void RouterEnv::schedule(Router& r, int64_t at, int64_t now) {
     r.scheduled_ = at;
     if (at - now < kWheel) {
         const auto s = static_cast<size_t>(at) & (kWheel - 1);
@@ -133,13 +130,24 @@ void Router::connect(int dir, Router* next, bool inter_chip) {
     link_[dir] = inter_chip ? env_.chip.noc.inter_chip_link_cycles : env_.chip.noc.link_cycles;
 }
 
-void Router::accept(int port, const Packet& p, int64_t arrive) {
-    const uint8_t todo = env_.route(*this, p);
+void Router::accept(int port, const Packet& p, int64_t arrive) { this->arrive(port, p, p.hops, arrive); }
+
+// accept() of `p` with `hops` links behind it.
+void Router::arrive(int port, const Packet& p, int32_t hops, int64_t arrive) {
     Fifo& q = in_[port];
-    if (q.size() == static_cast<size_t>(buffer_depth_))
+    if (q.size() == static_cast<size_t>(buffer_depth_)) {
+        Packet copy = p;
+        copy.hops = hops;
+        env_.route(*this, copy);
         throw InternalError(fmt::format("router ({}, {}): input {} overflows (a sender ignored its credits)", x, y, port));
+    }
     Entry& e = q.back_slot();
     e.p = p;
+    e.p.hops = hops;
+    uint8_t todo = RouterEnv::kNoRoute;
+    if (env_.route_table_ && static_cast<uint32_t>(p.source) < env_.route_sources_)
+        todo = env_.route_table_[index * env_.route_sources_ + static_cast<uint32_t>(p.source)];
+    if (todo == RouterEnv::kNoRoute) todo = env_.route(*this, e.p);
     e.ready = arrive + pipeline_;
     e.waiting_since = -1;
     e.todo = todo;
@@ -212,13 +220,12 @@ void Router::run(int64_t now) {
             out_credits_[o] -= flits;
             c.router_flits[index] += flits;
             if (o < 4) {
-                Packet p = h.p;
-                ++p.hops;
                 ++c.hops;
                 c.flit_hops += flits;
                 c.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
                 if (inter_chip_[o]) ++c.inter_chip_hops;
-                next_[o]->accept(o ^ 1, p, now + link);  // cut-through: the head is there after one link traversal
+                // Cut-through: the head is there after one link traversal.
+                next_[o]->arrive(o ^ 1, h.p, h.p.hops + 1, now + link);
             } else {
                 env_.eject(*this, h.p, now + flits * link);  // the tail is in the sink after all flits
             }

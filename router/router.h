@@ -75,11 +75,25 @@ public:
 
     // Runs router `r` at cycle `at` (at least now). The routers share one timer: a busy network costs one kernel
     // event per active cycle, not one per packet and credit.
-    void wake(Router& r, int64_t at);
+    inline void wake(Router& r, int64_t at);
+
+protected:
+    // Optional: route() as a table [router index * sources + Packet::source] -> output ports, for the routers to
+    // read instead of calling route(); an entry kNoRoute (or a source past the table) still calls route(). Only for
+    // an environment whose route() does nothing else.
+    static constexpr uint8_t kNoRoute = 0xff;
+    void set_route_table(const uint8_t* table, size_t sources) {
+        route_table_ = table;
+        route_sources_ = sources;
+    }
 
 private:
+    friend class Router;
     struct Scheduler;
+    void schedule(Router& r, int64_t at, int64_t now);
     void run_due();
+    const uint8_t* route_table_ = nullptr;
+    size_t route_sources_ = 0;
     std::unique_ptr<Scheduler> scheduler_;
     uint64_t period_value_ = 1, period_half_ = 0;  // the period in kernel time units
     // The calendar: cycle -> routers to run then, in the order woken (an entry whose router has been woken for an
@@ -92,6 +106,31 @@ private:
     std::map<int64_t, std::vector<Router*>> far_;
     int64_t next_ = std::numeric_limits<int64_t>::max();  // the cycle the timer is set for
     int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
+};
+
+// A process's wake-up event, notified for cycles. It mirrors the kernel's rule that a timed notification later than
+// the one pending is ignored, and skips those calls (they change nothing in the kernel); every other notification
+// goes to the kernel as before, in the same order. A timed notification for a cycle before now has fired; after a
+// delta notification (cycle <= now) the pending state is not known any more, and every call goes to the kernel.
+struct CycleWake {
+    sc_core::sc_event event;
+    int64_t timed_at = -1;  // the cycle of the pending timed notification, when known; at most now: none
+    bool unknown = false;
+    void notify(const RouterEnv& env, int64_t at, int64_t now) {
+        if (at <= now) {
+            event.notify(sc_core::SC_ZERO_TIME);
+            unknown = true;
+            return;
+        }
+        if (!unknown && timed_at > now && at >= timed_at) return;
+        event.notify(env.cycles(at - now));
+        if (!unknown) timed_at = at;
+    }
+    void cancel() {  // nothing is pending afterwards
+        event.cancel();
+        timed_at = -1;
+        unknown = false;
+    }
 };
 
 class Router : public sc_core::sc_module {
@@ -151,6 +190,7 @@ public:
 
 private:
     void run(int64_t now);
+    void arrive(int port, const Packet& p, int32_t hops, int64_t arrive);
     bool waits_for_credits(int port) const;  // a ready head is held back for lack of credits on output `port`
 
     friend class RouterEnv;
@@ -176,6 +216,13 @@ private:
     };
     std::vector<Credit> pending_;
 };
+
+inline void RouterEnv::wake(Router& r, int64_t at) {
+    const int64_t now = this->now();
+    if (at < now) at = now;
+    if (r.scheduled_ >= now && r.scheduled_ <= at) return;  // it runs by then anyway
+    schedule(r, at, now);
+}
 
 // Output port bits toward router (dx, dy) from (x, y) under XY routing (kLocal when there).
 uint8_t xy_port(int32_t x, int32_t y, int32_t dx, int32_t dy);
