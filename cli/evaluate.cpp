@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/pipeline.h"
 #include "common/error.h"
 #include "common/parallel.h"
 #include "common/progress.h"
@@ -78,14 +79,7 @@ int run_evaluate_snn(const CommonOptions& opts, const EvaluateOptions& eval, con
     const Network net = load_model(settings);
     Network folded;
     ConversionReport report;
-    SnnModel model;
-    if (!eval.snn.empty()) {
-        model = load_snn(eval.snn);
-        folded = fold_batchnorm(net);
-    } else {
-        model = convert_from_settings(settings, net, folded, report, opts.verbosity);
-        if (opts.verbosity > 0) print_compensation(report);
-    }
+    const SnnModel model = snn_for_run(settings, net, eval.snn, folded, report, opts.verbosity);
     const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
     const SnnOptions options = snn_options(settings);
     const SnnEngine engine(model);

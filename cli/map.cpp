@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/pipeline.h"
+#include "convert/convert.h"
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
 #include "mapping/map_file.h"
@@ -133,6 +134,17 @@ void print_layers(const Mapping& m, bool by_population) {
 }
 
 }  // namespace
+
+SnnModel snn_for_run(const Settings& settings, const Network& net, const std::string& snn_file, Network& folded,
+                     ConversionReport& report, int verbosity) {
+    if (!snn_file.empty()) {
+        folded = fold_batchnorm(net);
+        return load_snn(snn_file);
+    }
+    SnnModel model = convert_from_settings(settings, net, folded, report, verbosity);
+    if (verbosity > 0) print_compensation(report);
+    return model;
+}
 
 Rates measured_rates(const SnnResult& res, const SnnOptions& options, const ImageSet& test) {
     Rates r;

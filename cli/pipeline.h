@@ -10,6 +10,7 @@
 #include "hw/chip_model.h"
 #include "mapping/mapping.h"
 #include "model/snn.h"
+#include "convert/convert_spec.h"
 #include "sim/snn_engine.h"
 
 namespace neuroemu {
@@ -28,6 +29,11 @@ struct MapRun {
     Rates rates;
     double seconds_model = 0, seconds_rates = 0, seconds_partition = 0, seconds_connect = 0, seconds_place = 0;
 };
+
+// The S-ResNet of a run: read from `snn_file` (`folded` = the ANN with BatchNorm folded, for comparisons), or
+// converted from the settings (`report` filled; the compensation search printed unless verbosity is 0).
+SnnModel snn_for_run(const Settings& settings, const Network& net, const std::string& snn_file, Network& folded,
+                     ConversionReport& report, int verbosity);
 
 // Rates measured by a run of the functional engine on `test`.
 Rates measured_rates(const SnnResult& result, const SnnOptions& options, const ImageSet& test);

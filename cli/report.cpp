@@ -138,15 +138,8 @@ int run_report(const CommonOptions& opts, const ReportOptions& cmd) {
     // The S-ResNet.
     const Network net = load_model(settings);
     Network folded;
-    SnnModel model;
-    if (!cmd.snn.empty()) {
-        model = load_snn(cmd.snn);
-        folded = fold_batchnorm(net);
-    } else {
-        ConversionReport conv;
-        model = convert_from_settings(settings, net, folded, conv, opts.verbosity);
-        if (opts.verbosity > 0) print_compensation(conv);
-    }
+    ConversionReport conversion;
+    const SnnModel model = snn_for_run(settings, net, cmd.snn, folded, conversion, opts.verbosity);
 
     // Accuracy, firing rates and SOPs: the functional engine.
     const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));

@@ -10,20 +10,10 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/yaml_text.h"
 
 namespace neuroemu {
 namespace {
-
-std::string at(const std::string& file, const YAML::Mark& m) {
-    return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
-}
-
-std::string describe(const YAML::Node& node) {
-    if (!node.IsDefined() || node.IsNull()) return "nothing (null)";
-    if (node.IsSequence()) return "a list";
-    if (node.IsMap()) return "a mapping";
-    return fmt::format("'{}'", node.Scalar());
-}
 
 std::string range_text(const ParamSpec& p) {
     const bool lo = std::isfinite(p.min), hi = std::isfinite(p.max);
@@ -124,7 +114,7 @@ Settings::Entry leaf(const ParamSpec& p, const YAML::Node& node, const std::stri
     Settings::Entry e{std::monostate{}, where, file, base_dir};
     if (node.IsNull() && p.default_yaml.empty()) return e;  // optional key explicitly left unset
     if (!convert(p, node, e.value))
-        throw ConfigError(fmt::format("{}: {}: expected {}, got {}", where, p.key, expectation(p), describe(node)));
+        throw ConfigError(fmt::format("{}: {}: expected {}, got {}", where, p.key, expectation(p), yaml_describe(node)));
     return e;
 }
 
@@ -150,8 +140,8 @@ public:
     void document(const YAML::Node& root, const std::string& file, const std::string& base_dir) {
         if (root.IsNull() || !root.IsDefined()) return;
         if (!root.IsMap())
-            throw ConfigError(fmt::format("{}: expected a mapping of sections ({}), got {}", at(file, root.Mark()),
-                                          fmt::join(children(""), ", "), describe(root)));
+            throw ConfigError(fmt::format("{}: expected a mapping of sections ({}), got {}", yaml_at(file, root.Mark()),
+                                          fmt::join(children(""), ", "), yaml_describe(root)));
         map(root, "", file, base_dir);
     }
 
@@ -170,8 +160,8 @@ public:
             YAML::Node root = load_file(path, where);
             if (root.IsNull()) return;
             if (!root.IsMap())
-                throw ConfigError(fmt::format("{}: expected the keys of section '{}', got {}", at(path, root.Mark()),
-                                              key, describe(root)));
+                throw ConfigError(fmt::format("{}: expected the keys of section '{}', got {}", yaml_at(path, root.Mark()),
+                                              key, yaml_describe(root)));
             const auto slash = path.rfind('/');
             map(root, key, path, slash == std::string::npos ? std::string() : path.substr(0, slash));
             return;
@@ -190,14 +180,14 @@ private:
     void map(const YAML::Node& node, const std::string& prefix, const std::string& file, const std::string& base_dir) {
         std::set<std::string> seen;
         for (const auto& kv : node) {
-            const std::string where = at(file, kv.first.Mark());
+            const std::string where = yaml_at(file, kv.first.Mark());
             if (!kv.first.IsScalar())
-                throw ConfigError(fmt::format("{}: keys must be plain names, got {}", where, describe(kv.first)));
+                throw ConfigError(fmt::format("{}: keys must be plain names, got {}", where, yaml_describe(kv.first)));
             const std::string key = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
             if (!seen.insert(key).second) throw ConfigError(fmt::format("{}: duplicate key '{}'", where, key));
             const YAML::Node& value = kv.second;
             if (const ParamSpec* p = schema_.find(key)) {
-                out_.put(key, leaf(*p, value, at(file, value.Mark()), file, base_dir));
+                out_.put(key, leaf(*p, value, yaml_at(file, value.Mark()), file, base_dir));
             } else if (!is_group(key)) {
                 throw ConfigError(fmt::format("{}: {}", where, unknown(key)));
             } else if (value.IsMap()) {
@@ -205,9 +195,9 @@ private:
             } else if (prefix.empty() && value.IsScalar()) {
                 include(value, key, file, base_dir);
             } else if (!value.IsNull()) {
-                throw ConfigError(fmt::format("{}: {}: expected a mapping of keys{}, got {}", at(file, value.Mark()),
+                throw ConfigError(fmt::format("{}: {}: expected a mapping of keys{}, got {}", yaml_at(file, value.Mark()),
                                               key, prefix.empty() ? " or the name of a file holding them" : "",
-                                              describe(value)));
+                                              yaml_describe(value)));
             }
         }
     }
@@ -218,11 +208,11 @@ private:
                  const std::string& base_dir) {
         const std::string rel = name.Scalar();
         const std::string path = (rel.empty() || rel[0] == '/' || base_dir.empty()) ? rel : base_dir + "/" + rel;
-        YAML::Node root = load_file(path, at(file, name.Mark()) + ": " + section);
+        YAML::Node root = load_file(path, yaml_at(file, name.Mark()) + ": " + section);
         if (root.IsNull()) return;
         if (!root.IsMap())
-            throw ConfigError(fmt::format("{}: expected the keys of section '{}', got {}", at(path, root.Mark()),
-                                          section, describe(root)));
+            throw ConfigError(fmt::format("{}: expected the keys of section '{}', got {}", yaml_at(path, root.Mark()),
+                                          section, yaml_describe(root)));
         const auto slash = path.rfind('/');
         map(root, section, path, slash == std::string::npos ? std::string() : path.substr(0, slash));
     }
@@ -274,7 +264,7 @@ private:
         try {
             return YAML::Load(text.str());
         } catch (const YAML::ParserException& e) {
-            throw ConfigError(fmt::format("{}: invalid YAML: {}", at(path, e.mark), e.msg));
+            throw ConfigError(fmt::format("{}: invalid YAML: {}", yaml_at(path, e.mark), e.msg));
         }
     }
 
@@ -393,7 +383,7 @@ Settings Schema::parse(const std::string& yaml_text, const std::string& source, 
         try {
             root = YAML::Load(yaml_text);
         } catch (const YAML::ParserException& e) {
-            throw ConfigError(fmt::format("{}: invalid YAML: {}", at(source, e.mark), e.msg));
+            throw ConfigError(fmt::format("{}: invalid YAML: {}", yaml_at(source, e.mark), e.msg));
         }
         w.document(root, source, base_dir);
     }

@@ -12,20 +12,11 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/yaml_text.h"
 
 namespace neuroemu::explore {
 namespace {
 
-std::string at(const std::string& file, const YAML::Mark& m) {
-    return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
-}
-
-std::string describe(const YAML::Node& node) {
-    if (!node.IsDefined() || node.IsNull()) return "nothing (null)";
-    if (node.IsSequence()) return "a list";
-    if (node.IsMap()) return "a mapping";
-    return fmt::format("'{}'", node.Scalar());
-}
 
 std::string join_path(const std::string& dir, const std::string& rel) {
     if (rel.empty() || rel[0] == '/' || dir.empty()) return rel;
@@ -83,11 +74,11 @@ public:
         try {
             root = YAML::Load(text);
         } catch (const YAML::ParserException& e) {
-            throw ConfigError(fmt::format("{}: invalid YAML: {}", at(file_, e.mark), e.msg));
+            throw ConfigError(fmt::format("{}: invalid YAML: {}", yaml_at(file_, e.mark), e.msg));
         }
         if (!root.IsMap())
-            throw ConfigError(fmt::format("{}: a sweep file is a mapping with keys {}; got {}", at(file_, root.Mark()),
-                                          fmt::join(kTopKeys, ", "), describe(root)));
+            throw ConfigError(fmt::format("{}: a sweep file is a mapping with keys {}; got {}", yaml_at(file_, root.Mark()),
+                                          fmt::join(kTopKeys, ", "), yaml_describe(root)));
         spec_.file = file_;
         std::map<std::string, YAML::Node> top = fields(root, "", kTopKeys);
         if (top.count("mode")) spec_.mode = parse_mode(top["mode"]);
@@ -97,7 +88,7 @@ public:
         if (top.count("grid")) grid(top["grid"]);
         if (top.count("random")) random(top["random"]);
         if (spec_.grid.empty() && spec_.random.empty())
-            throw ConfigError(fmt::format("{}: nothing to sweep: give `grid` and/or `random`", at(file_, root.Mark())));
+            throw ConfigError(fmt::format("{}: nothing to sweep: give `grid` and/or `random`", yaml_at(file_, root.Mark())));
         check_disjoint();
         objectives(top.count("objectives") ? top["objectives"] : YAML::Node());
         if (top.count("jobs")) spec_.jobs = integer(top["jobs"], "jobs", 0, 4096);
@@ -108,7 +99,7 @@ private:
     static inline const std::vector<std::string> kTopKeys = {"experiment", "set",     "mode",       "hw_images",
                                                              "grid",       "random",  "objectives", "jobs"};
 
-    std::string where(const YAML::Node& n) const { return at(file_, n.Mark()); }
+    std::string where(const YAML::Node& n) const { return yaml_at(file_, n.Mark()); }
 
     // The entries of a mapping, keyed by name; unknown and duplicate names are errors.
     std::map<std::string, YAML::Node> fields(const YAML::Node& map, const std::string& field,
@@ -129,7 +120,7 @@ private:
 
     std::string scalar(const YAML::Node& n, const std::string& field, const std::string& expected) const {
         if (!n.IsScalar() || n.Scalar().empty())
-            throw ConfigError(fmt::format("{}: {}: expected {}, got {}", where(n), field, expected, describe(n)));
+            throw ConfigError(fmt::format("{}: {}: expected {}, got {}", where(n), field, expected, yaml_describe(n)));
         return n.Scalar();
     }
 
@@ -145,7 +136,7 @@ private:
         }
         if (!ok || v < lo || v > hi)
             throw ConfigError(fmt::format("{}: {}: expected an integer in [{}, {}], got {}", where(n), field, lo, hi,
-                                          describe(n)));
+                                          yaml_describe(n)));
         return v;
     }
 
@@ -160,7 +151,7 @@ private:
             }
         }
         if (!ok || !std::isfinite(v))
-            throw ConfigError(fmt::format("{}: {}: expected a finite number, got {}", where(n), field, describe(n)));
+            throw ConfigError(fmt::format("{}: {}: expected a finite number, got {}", where(n), field, yaml_describe(n)));
         return v;
     }
 
@@ -174,7 +165,7 @@ private:
                 ok = false;
             }
         }
-        if (!ok) throw ConfigError(fmt::format("{}: {}: expected true or false, got {}", where(n), field, describe(n)));
+        if (!ok) throw ConfigError(fmt::format("{}: {}: expected true or false, got {}", where(n), field, yaml_describe(n)));
         return v;
     }
 
@@ -218,7 +209,7 @@ private:
     void set_section(const YAML::Node& n, const std::string& prefix) {
         if (!n.IsMap())
             throw ConfigError(fmt::format("{}: {}: expected a mapping of configuration keys, got {}", where(n),
-                                          prefix.empty() ? "set" : "set." + prefix, describe(n)));
+                                          prefix.empty() ? "set" : "set." + prefix, yaml_describe(n)));
         std::set<std::string> seen;
         for (const auto& kv : n) {
             const std::string key = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
@@ -237,7 +228,7 @@ private:
     void grid(const YAML::Node& n) {
         if (!n.IsMap() || n.size() == 0)
             throw ConfigError(fmt::format("{}: grid: expected a mapping of configuration keys to lists of values, got {}",
-                                          where(n), n.IsMap() ? "an empty mapping" : describe(n)));
+                                          where(n), n.IsMap() ? "an empty mapping" : yaml_describe(n)));
         std::set<std::string> seen;
         for (const auto& kv : n) {
             const std::string key = kv.first.Scalar();
@@ -247,7 +238,7 @@ private:
             const YAML::Node& values = kv.second;
             if (!values.IsSequence())
                 throw ConfigError(fmt::format("{}: {}: expected a list of values, got {}", where(values), field,
-                                              describe(values)));
+                                              yaml_describe(values)));
             if (values.size() == 0)
                 throw ConfigError(fmt::format("{}: {}: empty list; give at least one value", where(values), field));
             GridAxis axis{key, {}, {}};
@@ -262,7 +253,7 @@ private:
     void random(const YAML::Node& n) {
         if (!n.IsMap())
             throw ConfigError(fmt::format("{}: random: expected a mapping with points, seed and keys, got {}", where(n),
-                                          describe(n)));
+                                          yaml_describe(n)));
         auto f = fields(n, "random", {"points", "seed", "keys"});
         if (!f.count("points"))
             throw ConfigError(fmt::format("{}: random: missing 'points' (how many points to draw)", where(n)));
@@ -274,7 +265,7 @@ private:
         if (!keys.IsMap() || keys.size() == 0)
             throw ConfigError(fmt::format("{}: random.keys: expected a mapping of configuration keys to ranges or "
                                           "lists of choices, got {}",
-                                          where(keys), keys.IsMap() ? "an empty mapping" : describe(keys)));
+                                          where(keys), keys.IsMap() ? "an empty mapping" : yaml_describe(keys)));
         std::set<std::string> seen;
         for (const auto& kv : keys) {
             const std::string key = kv.first.Scalar();
@@ -299,7 +290,7 @@ private:
         if (!n.IsMap())
             throw ConfigError(fmt::format("{}: {}: expected a range {{min, max, log, integer}} or a list of choices, "
                                           "got {}",
-                                          where(n), field, describe(n)));
+                                          where(n), field, yaml_describe(n)));
         if (!p || (p->kind != ParamKind::Int && p->kind != ParamKind::Real))
             throw ConfigError(fmt::format("{}: {}: a range needs a numeric key, and '{}' is {}; give a list of "
                                           "choices",
@@ -355,7 +346,7 @@ private:
         if (!n.IsMap() || n.size() == 0)
             throw ConfigError(fmt::format("{}: objectives: expected a mapping of metrics ({}) to min or max, got {}",
                                           where(n), "energy_j, latency_s, accuracy, cores",
-                                          n.IsMap() ? "an empty mapping" : describe(n)));
+                                          n.IsMap() ? "an empty mapping" : yaml_describe(n)));
         const std::vector<std::string> names = {"energy_j", "latency_s", "accuracy", "cores"};
         const std::vector<Metric> metrics = {Metric::EnergyJ, Metric::LatencyS, Metric::Accuracy, Metric::Cores};
         fields(n, "objectives", names);  // unknown and duplicate metrics
