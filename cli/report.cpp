@@ -200,6 +200,7 @@ int run_report(const CommonOptions& opts, const ReportOptions& cmd) {
         counts.neuron_updates_source = "hardware model (neuron slots x ticks)";
         counts.flit_hops = static_cast<double>(hw->noc.flit_hops) / hw_n;
         counts.flit_hops_source = fmt::format("hardware model ({} image{})", hw->images, hw->images == 1 ? "" : "s");
+        counts.buffer_writes = static_cast<double>(hw->noc.buffer_writes) / hw_n;
         counts.seconds = static_cast<double>(hw->cycles) / hw_n / chip.clock_hz;
         counts.seconds_source = "latency (hardware model)";
     } else if (routes) {

@@ -29,6 +29,10 @@ std::vector<ParamSpec> energy_params() {
         ParamSpec("chip.energy.hop_j_per_flit", ParamKind::Real, fmt::format("{}", d.hop_j_per_flit), "J/flit-hop",
                   "Energy of moving one flit through one router and its output link.")
             .range(0, 1),
+        ParamSpec("chip.energy.buffer_j_per_flit", ParamKind::Real, fmt::format("{}", d.buffer_j_per_flit), "J/flit",
+                  "Energy of writing and reading one flit in a router input buffer, when it is not already part of "
+                  "chip.energy.hop_j_per_flit (counted by the hardware model).")
+            .range(0, 1),
         ParamSpec("chip.energy.static_w_per_core", ParamKind::Real, fmt::format("{}", d.static_w_per_core), "W/core",
                   "Static power of one core (leakage, analog biases), charged for the inference's duration at the "
                   "chip clock; needs the hardware simulation's latency.")
@@ -44,6 +48,7 @@ EnergySpec energy_spec(const Settings& s) {
     e.spike_j = s.get_real("chip.energy.spike_j");
     e.neuron_update_j = s.get_real("chip.energy.neuron_update_j");
     e.hop_j_per_flit = s.get_real("chip.energy.hop_j_per_flit");
+    e.buffer_j_per_flit = s.get_real("chip.energy.buffer_j_per_flit");
     e.static_w_per_core = s.get_real("chip.energy.static_w_per_core");
     return e;
 }
@@ -99,6 +104,9 @@ EnergyBreakdown snn_energy(const EnergySpec& e, const EnergyCounts& c) {
     if (c.flit_hops)
         b.terms.push_back(term("hop", "routing (flits x router hops)", *c.flit_hops, "flit-hop", e.hop_j_per_flit,
                                "chip.energy.hop_j_per_flit", c.flit_hops_source));
+    if (c.buffer_writes)
+        b.terms.push_back(term("buffer", "router buffer writes", *c.buffer_writes, "flit", e.buffer_j_per_flit,
+                               "chip.energy.buffer_j_per_flit", "hardware model"));
     if (c.seconds)
         b.terms.push_back(term("static", "static power x cores x latency", *c.seconds * static_cast<double>(c.cores),
                                "core-s", e.static_w_per_core, "chip.energy.static_w_per_core",

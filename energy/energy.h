@@ -22,6 +22,7 @@ struct EnergySpec {
     double spike_j = 1.7e-12;          // per event a core generates (AER encoding, injection)
     double neuron_update_j = 0;        // per neuron slot updated per time step
     double hop_j_per_flit = 3.5e-12;   // per flit per router hop (router traversal + link)
+    double buffer_j_per_flit = 0;      // per flit written into a router input buffer, beyond hop_j_per_flit
     double static_w_per_core = 4e-3;   // leakage and bias per core, watts, over the inference's duration
 };
 
@@ -40,18 +41,19 @@ struct EnergyCounts {
     std::string neuron_updates_source = "model (IF neurons x time steps)";
     std::optional<double> flit_hops;      // flits x router hops; nullopt: not known
     std::string flit_hops_source;
+    std::optional<double> buffer_writes;  // flits written into router input buffers; nullopt: not simulated
     std::optional<double> seconds;        // inference duration at the chip clock; nullopt: not simulated
     std::string seconds_source;
     int64_t cores = 0;
 };
 
 struct EnergyTerm {
-    std::string key;               // "sop", "input", "extra_sop", "spike", "neuron_update", "hop", "static", "flop"
+    std::string key;               // "sop", "input", "extra_sop", "spike", "neuron_update", "hop", "buffer", "static", "flop"
     std::string label;
     double count = 0;              // per inference, in `unit`
     std::string unit;              // "SOP", "event", "update", "flit-hop", "core-s", "FLOP"
     double coefficient_j = 0;      // joules per unit (watts per core for "static": its unit is core-seconds)
-    std::string coefficient_unit;  // "J/SOP", "J/event", "J/update", "J/flit-hop", "W/core", "J/FLOP"
+    std::string coefficient_unit;  // "J/SOP", "J/event", "J/update", "J/flit-hop", "J/flit", "W/core", "J/FLOP"
     std::string coefficient_key;   // the configuration key of the coefficient
     double energy_j = 0;           // count x coefficient
     std::string source;            // where the count came from
@@ -63,7 +65,8 @@ struct EnergyBreakdown {
     const EnergyTerm* find(const std::string& key) const;
 };
 
-// The chip: every term whose count is known (the hop term needs flit_hops, the static term needs seconds).
+// The chip: every term whose count is known (the hop term needs flit_hops, the buffer term buffer_writes, the
+// static term seconds).
 EnergyBreakdown snn_energy(const EnergySpec& spec, const EnergyCounts& counts);
 // The paper's method (§4.4): synaptic operations alone.
 EnergyBreakdown snn_energy_sop_only(const EnergySpec& spec, const EnergyCounts& counts);

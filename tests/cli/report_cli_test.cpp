@@ -74,6 +74,9 @@ TEST(ReportCli, AgreesWithEvaluateSimulateAndInfo) {
     EXPECT_DOUBLE_EQ(term(snn.at("terms"), "hop")->at("count").get<double>(),
                      sim.at("counters").at("flit_hops").get<double>());
     EXPECT_THAT(term(snn.at("terms"), "hop")->at("source").get<std::string>(), testing::HasSubstr("hardware model"));
+    ASSERT_NE(term(snn.at("terms"), "buffer"), nullptr);
+    EXPECT_DOUBLE_EQ(term(snn.at("terms"), "buffer")->at("count").get<double>(),
+                     sim.at("counters").at("buffer_writes_flits").get<double>());
     EXPECT_EQ(h.at("cores"), sim.at("chip").at("cores"));
     EXPECT_DOUBLE_EQ(h.at("latency_s").get<double>(), sim.at("latency_s_per_image").get<double>());
     ASSERT_NE(term(snn.at("terms"), "static"), nullptr);

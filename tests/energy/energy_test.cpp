@@ -22,6 +22,7 @@ EnergyCounts full_counts() {
     c.neuron_updates = 4.2e7;
     c.flit_hops = 2.66e7;
     c.flit_hops_source = "hardware model";
+    c.buffer_writes = 3.1e7;
     c.seconds = 9.63e-3;
     c.seconds_source = "latency";
     c.cores = 721;
@@ -37,12 +38,13 @@ TEST(Energy, TotalIsTheSumOfItsTermsAndEachTermIsCountTimesCoefficient) {
         e.spike_j = u(rng) * 1e-11;
         e.neuron_update_j = u(rng) * 1e-10;
         e.hop_j_per_flit = u(rng) * 1e-11;
+        e.buffer_j_per_flit = u(rng) * 1e-12;
         e.static_w_per_core = u(rng) * 1e-2;
         EnergyCounts c = full_counts();
         c.sops *= u(rng);
         c.flit_hops = *c.flit_hops * u(rng);
         const EnergyBreakdown b = snn_energy(e, c);
-        ASSERT_EQ(b.terms.size(), 7u);
+        ASSERT_EQ(b.terms.size(), 8u);
         double sum = 0;
         for (const auto& t : b.terms) {
             EXPECT_DOUBLE_EQ(t.energy_j, t.count * t.coefficient_j) << t.key;
@@ -66,6 +68,7 @@ TEST(Energy, ChangingOneCoefficientMovesOnlyItsTerms) {
                           {"chip.energy.spike_j", &EnergySpec::spike_j},
                           {"chip.energy.neuron_update_j", &EnergySpec::neuron_update_j},
                           {"chip.energy.hop_j_per_flit", &EnergySpec::hop_j_per_flit},
+                          {"chip.energy.buffer_j_per_flit", &EnergySpec::buffer_j_per_flit},
                           {"chip.energy.static_w_per_core", &EnergySpec::static_w_per_core}};
     for (const Knob& k : knobs) {
         EnergySpec e = base;
@@ -98,11 +101,13 @@ TEST(Energy, TermsWithoutACountAreLeftOutNotZeroed) {
     EnergyCounts c = full_counts();
     c.flit_hops.reset();
     c.seconds.reset();
+    c.buffer_writes.reset();
     c.input_sops = 0;
     c.extra_sops = 0;
     const EnergyBreakdown b = snn_energy(EnergySpec{}, c);
     EXPECT_EQ(b.find("hop"), nullptr);
     EXPECT_EQ(b.find("static"), nullptr);
+    EXPECT_EQ(b.find("buffer"), nullptr);
     EXPECT_EQ(b.find("input"), nullptr);
     EXPECT_NE(b.find("sop"), nullptr);
     EXPECT_NE(b.find("spike"), nullptr);
