@@ -131,7 +131,9 @@ struct ChipModel::Impl : RouterEnv {
 };
 
 // ------------------------------------------------------------------------------------------------ core
-struct ChipModel::Impl::CoreUnit : sc_module {
+// Cores, the host and the tick controller run from the routers' calendar (RouterEnv::wake): within a cycle after the
+// routers, in the order they were woken.
+struct ChipModel::Impl::CoreUnit : CycleAgent {
     struct Arrival {
         Packet p;
         int64_t at;
@@ -147,82 +149,87 @@ struct ChipModel::Impl::CoreUnit : sc_module {
     int64_t engine_done = 0;
     std::deque<Packet> out;            // events to send (AER encoder)
     int32_t inject_credits = 0;
+    std::vector<std::pair<int64_t, int32_t>> pending_credits;  // (cycle, flits) returned by the router, not yet usable
     int64_t next_inject = 0;
     std::vector<uint8_t> touched;      // partial-sum layers: pixels of the slice that received input this tick
     std::vector<TargetBox> boxes;
     uint32_t queue_flits = 0;          // flits in `queue`
     VcdTracer::CoreVars* tv = nullptr; // traced in the VCD file
-    CycleWake wake;
 
-    SC_HAS_PROCESS(CoreUnit);
-    CoreUnit(sc_module_name name, Impl& impl, int32_t i)
-        : sc_module(name), hw(impl), index(i), core(impl.m.cores[static_cast<size_t>(i)]),
+    CoreUnit(Impl& impl, int32_t i)
+        : hw(impl), index(i), core(impl.m.cores[static_cast<size_t>(i)]),
           layer(impl.m.graph.layers[static_cast<size_t>(core.layer)]),
           input_proj(impl.input_projection[static_cast<size_t>(core.layer)]) {
         inject_credits = static_cast<int32_t>(hw.m.chip.noc.buffer_depth);
         if (layer.kind == UnitKind::Partial)
             touched.assign(static_cast<size_t>((core.y1 - core.y0) * (core.x1 - core.x0)), 0);
-        SC_METHOD(run);
-        sensitive << wake.event;
-        dont_initialize();
     }
 
     void accept(const Packet& p, int64_t at) {
         queue.push_back({p, at});
         queue_flits += static_cast<uint32_t>(p.flits);
         if (tv && hw.vcd->active()) tv->queue_flits = queue_flits;
-        wake.notify(hw, at, hw.now());
+        hw.wake(*this, at);
     }
-    void credit(int flits, int64_t at) {
-        inject_credits += flits;
-        wake.notify(hw, at, hw.now());
+    void credit(int flits, int64_t at) {  // usable from cycle `at`
+        pending_credits.emplace_back(at, flits);
+        if (!out.empty()) hw.wake(*this, at);
     }
     void start_sending(int64_t at) {
         next_inject = at;
-        wake.notify(hw, at, hw.now());
+        hw.wake(*this, at);
     }
     void process(const Packet& p);
-    void run();
+    void run_cycle(int64_t now) override;
 };
 
+namespace {
+// Adds the credits usable at `now` to `credits`; returns the cycle of the earliest one still pending (kNever: none).
+int64_t apply_credits(std::vector<std::pair<int64_t, int32_t>>& pending, int32_t& credits, int64_t now) {
+    int64_t next = kNever;
+    size_t keep = 0;
+    for (const auto& c : pending) {
+        if (c.first <= now) {
+            credits += c.second;
+        } else {
+            pending[keep++] = c;
+            next = std::min(next, c.first);
+        }
+    }
+    pending.resize(keep);
+    return next;
+}
+}  // namespace
+
 // ------------------------------------------------------------------------------------------------ host
-struct ChipModel::Impl::Host : sc_module {
+struct ChipModel::Impl::Host : CycleAgent {
     Impl& hw;
     Router* router = nullptr;
     std::deque<Packet> out;
     int32_t inject_credits = 0;
+    std::vector<std::pair<int64_t, int32_t>> pending_credits;
     int64_t next_inject = 0;
-    sc_event wake;
 
-    SC_HAS_PROCESS(Host);
-    Host(sc_module_name name, Impl& impl) : sc_module(name), hw(impl) {
-        inject_credits = static_cast<int32_t>(hw.m.chip.noc.buffer_depth);
-        SC_METHOD(run);
-        sensitive << wake;
-        dont_initialize();
+    explicit Host(Impl& impl) : hw(impl) { inject_credits = static_cast<int32_t>(hw.m.chip.noc.buffer_depth); }
+    void credit(int flits, int64_t at) {  // usable from cycle `at`
+        pending_credits.emplace_back(at, flits);
+        if (!out.empty()) hw.wake(*this, at);
     }
-    void credit(int flits, int64_t at) {
-        inject_credits += flits;
-        wake.notify(hw.cycles(std::max<int64_t>(0, at - hw.now())));
-    }
-    void run();
+    void run_cycle(int64_t now) override;
 };
 
 // ------------------------------------------------------------------------------------------------ ticks
-struct ChipModel::Impl::Ticker : sc_module {
+struct ChipModel::Impl::Ticker : sc_module, CycleAgent {
     Impl& hw;
-    sc_event start, watchdog;
+    sc_event watchdog;
     int64_t watchdog_tick = -1;
     SC_HAS_PROCESS(Ticker);
     Ticker(sc_module_name name, Impl& impl) : sc_module(name), hw(impl) {
-        SC_METHOD(on_start);
-        sensitive << start;
-        dont_initialize();
         SC_METHOD(on_watchdog);
         sensitive << watchdog;
         dont_initialize();
     }
-    void on_start() { hw.start_tick(); }
+    void run_cycle(int64_t) override { hw.start_tick(); }  // starts the next tick
     void on_watchdog() {
         if (hw.step == watchdog_tick && hw.step > 0) {  // the tick started max_tick_cycles ago and is still open
             hw.stuck = true;
@@ -290,8 +297,8 @@ void ChipModel::Impl::CoreUnit::process(const Packet& p) {
     engine_done = hw.now() + std::max<int64_t>(1, (sops + per_cycle - 1) / per_cycle);  // at least the lookup
 }
 
-void ChipModel::Impl::CoreUnit::run() {
-    const int64_t now = hw.now();
+void ChipModel::Impl::CoreUnit::run_cycle(int64_t now) {
+    const int64_t credit_at = pending_credits.empty() ? kNever : apply_credits(pending_credits, inject_credits, now);
     if (engine_busy && engine_done <= now) {
         engine_busy = false;
         hw.processed(core.layer);
@@ -322,12 +329,17 @@ void ChipModel::Impl::CoreUnit::run() {
     int64_t t = kNever;
     if (engine_busy) t = std::min(t, engine_done);
     if (!engine_busy && !queue.empty()) t = std::min(t, std::max(queue.front().at, now + (queue.front().at <= now)));
-    if (!out.empty() && inject_credits >= out.front().flits) t = std::min(t, std::max(next_inject, now + 1));
-    if (t != kNever) wake.notify(hw, t, now);
+    if (!out.empty()) {
+        if (inject_credits >= out.front().flits)
+            t = std::min(t, std::max(next_inject, now + 1));
+        else
+            t = std::min(t, credit_at);  // the credits already returned (credit() wakes it for later ones)
+    }
+    if (t != kNever) hw.wake(*this, t);
 }
 
-void ChipModel::Impl::Host::run() {
-    const int64_t now = hw.now();
+void ChipModel::Impl::Host::run_cycle(int64_t now) {
+    const int64_t credit_at = pending_credits.empty() ? kNever : apply_credits(pending_credits, inject_credits, now);
     if (!out.empty() && next_inject <= now && inject_credits >= out.front().flits) {
         Packet p = out.front();
         out.pop_front();
@@ -341,7 +353,12 @@ void ChipModel::Impl::Host::run() {
             hw.source_done(static_cast<int>(hw.m.graph.layers.size()));
         }
     }
-    if (!out.empty() && inject_credits >= out.front().flits) wake.notify(hw.cycles(std::max<int64_t>(1, next_inject - now)));
+    if (!out.empty()) {
+        if (inject_credits >= out.front().flits)
+            hw.wake(*this, std::max(next_inject, now + 1));
+        else if (credit_at != kNever)
+            hw.wake(*this, credit_at);
+    }
 }
 
 ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOptions& options)
@@ -429,12 +446,12 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
     cores.reserve(n_cores);
     core_at.assign(routers_n, nullptr);
     for (size_t k = 0; k < n_cores; ++k) {
-        cores.push_back(std::make_unique<CoreUnit>(fmt::format("core_{}", k).c_str(), *this, static_cast<int32_t>(k)));
+        cores.push_back(std::make_unique<CoreUnit>(*this, static_cast<int32_t>(k)));
         Router* r = routers[static_cast<size_t>(m.cores[k].y * w + m.cores[k].x)].get();
         cores.back()->router = r;
         core_at[r->index] = cores.back().get();
     }
-    host = std::make_unique<Host>("host", *this);
+    host = std::make_unique<Host>(*this);
     host->router = routers[static_cast<size_t>(m.host_y * w + m.host_x)].get();
     ticker = std::make_unique<Ticker>("ticks", *this);
     sources_pending.assign(n_layers, 0);
@@ -543,7 +560,7 @@ void ChipModel::Impl::start_tick() {
     } else {
         host_sending = 1;
         host->next_inject = tick_start;
-        host->wake.notify(sc_core::SC_ZERO_TIME);
+        wake(*host, tick_start);
     }
     // Layers with nothing to wait for cannot exist (every layer reads something), but a layer whose only source
     // sent nothing is ready now.
@@ -655,7 +672,7 @@ void ChipModel::Impl::maybe_end_tick() {
     ++stats.ticks;
     ticker->watchdog.cancel();
     ticker->watchdog_tick = -1;
-    if (step < image_steps) ticker->start.notify(cycles(1));
+    if (step < image_steps) wake(*ticker, t + 1);
 }
 
 std::string ChipModel::Impl::blocked_report() const {
@@ -695,7 +712,7 @@ void ChipModel::Impl::run_image(int64_t steps) {
     image_steps = steps;
     step = 0;
     const int64_t ticks_before = stats.ticks;
-    ticker->start.notify(sc_core::SC_ZERO_TIME);
+    wake(*ticker, now());
     sc_core::sc_start();
     if (stuck || stats.ticks - ticks_before != steps)
         throw DeadlockError(fmt::format(

@@ -64,6 +64,8 @@ std::vector<int64_t> tap_profile(int64_t k, int64_t s, int64_t pad, int64_t in, 
 std::pair<int64_t, int64_t> outputs_reading(int64_t k, int64_t s, int64_t pad, int64_t out, int64_t i0, int64_t i1) {
     // Output o reads inputs [o*s - pad, o*s - pad + k).
     const int64_t num = i0 + pad - k + 1;
+    if (s == 1)  // the common case, without divisions (target_boxes runs per packet delivered in the chip model)
+        return {std::max<int64_t>(num, 0), std::min<int64_t>(std::max<int64_t>(i1 - 1 + pad, -1), out - 1)};
     int64_t lo = num <= 0 ? -((-num) / s) : (num + s - 1) / s;
     int64_t hi = (i1 - 1 + pad) >= 0 ? (i1 - 1 + pad) / s : -1;
     return {std::max<int64_t>(lo, 0), std::min<int64_t>(hi, out - 1)};

@@ -44,20 +44,9 @@ RouterEnv::RouterEnv(const ChipSpec& c, size_t routers)
 
 RouterEnv::~RouterEnv() = default;
 
-void RouterEnv::schedule(Router& r, int64_t at, int64_t now) {
-    r.scheduled_ = at;
-    if (at - now < kWheel) {
-        const auto s = static_cast<size_t>(at) & (kWheel - 1);
-        wheel_[s].push_back(&r);
-        wheel_used_ |= uint64_t{1} << s;
-    } else {
-        far_[at].push_back(&r);
-    }
-    if (at == running_at_) return;  // the loop in run_due picks it up
-    if (at < next_) {
-        next_ = at;
-        scheduler_->due.notify(cycles(at - now));
-    }
+void RouterEnv::notify_due(int64_t at, int64_t now) {
+    next_ = at;
+    scheduler_->due.notify(cycles(at - now));
 }
 
 void RouterEnv::run_due() {
@@ -69,34 +58,52 @@ void RouterEnv::run_due() {
         ~Running() { at = -1; }
     } running(running_at_, now);
     next_ = kNever;
-    // Every cycle in the calendar is now or later. Routers woken for this cycle while it runs join the loop; each
-    // runs once per wake, in the order woken: first those woken when the cycle was far ahead, then the wheel's.
-    if (!far_.empty() && far_.begin()->first == now) {
-        std::vector<Router*> due = std::move(far_.begin()->second);
+    // Every cycle in the calendar is now or later. First the routers due, then the agents due; each runs once per
+    // wake, in the order woken (first those woken when the cycle was far ahead, then the wheel's). Routers or agents
+    // woken for this cycle while it runs join the loop; should an agent wake a router for this cycle, the routers
+    // run again before the remaining agents.
+    const auto s = static_cast<size_t>(now) & (kWheel - 1);
+    std::vector<Router*>& slot = wheel_[s];
+    std::vector<CycleAgent*>& agents = agent_wheel_[s];
+    if (!far_.empty() && far_.begin()->first == now) {  // (stale entries are skipped below)
+        std::vector<Router*>& due = far_.begin()->second;
+        slot.insert(slot.begin(), due.begin(), due.end());
         far_.erase(far_.begin());
-        for (Router* r : due) {
+    }
+    if (!agent_far_.empty() && agent_far_.begin()->first == now) {
+        std::vector<CycleAgent*>& due = agent_far_.begin()->second;
+        agents.insert(agents.begin(), due.begin(), due.end());
+        agent_far_.erase(agent_far_.begin());
+    }
+    size_t k = 0, ka = 0;
+    for (;;) {
+        for (; k < slot.size(); ++k) {  // grows while it runs
+            Router* r = slot[k];
             if (r->scheduled_ != now) continue;  // woken earlier since, and already run
             r->scheduled_ = kNever;
             r->run(now);
         }
-    }
-    const auto s = static_cast<size_t>(now) & (kWheel - 1);
-    std::vector<Router*>& slot = wheel_[s];
-    for (size_t k = 0; k < slot.size(); ++k) {  // grows while it runs
-        Router* r = slot[k];
-        if (r->scheduled_ != now) continue;
-        r->scheduled_ = kNever;
-        r->run(now);
+        for (; ka < agents.size() && k == slot.size(); ++ka) {
+            CycleAgent* a = agents[ka];
+            if (a->scheduled_ != now) continue;
+            a->scheduled_ = kNever;
+            a->run_cycle(now);
+        }
+        if (k == slot.size() && ka == agents.size()) break;
     }
     slot.clear();
+    agents.clear();
     wheel_used_ &= ~(uint64_t{1} << s);
+    agent_wheel_used_ &= ~(uint64_t{1} << s);
     int64_t next = kNever;
-    if (wheel_used_) {
+    const uint64_t used = wheel_used_ | agent_wheel_used_;
+    if (used) {
         // Bit j of the rotated mask is the slot of cycle now + j.
-        const uint64_t rot = (wheel_used_ >> s) | (s ? wheel_used_ << (kWheel - s) : 0);
+        const uint64_t rot = (used >> s) | (s ? used << (kWheel - s) : 0);
         next = now + __builtin_ctzll(rot);
     }
     if (!far_.empty()) next = std::min(next, far_.begin()->first);
+    if (!agent_far_.empty()) next = std::min(next, agent_far_.begin()->first);
     if (next != kNever) {
         next_ = next;
         scheduler_->due.notify(cycles(next_ - now));

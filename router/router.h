@@ -50,6 +50,18 @@ struct NocCounters {
 
 class Router;
 
+// Something else the routers' calendar runs (RouterEnv::wake): a core, the host, the tick controller. Within a cycle
+// the calendar runs the routers due first, then the agents due, each in the order they were woken.
+class CycleAgent {
+public:
+    virtual ~CycleAgent() = default;
+    virtual void run_cycle(int64_t now) = 0;
+
+private:
+    friend class RouterEnv;
+    int64_t scheduled_ = std::numeric_limits<int64_t>::max();  // the earliest cycle it is due to run
+};
+
 // The system around the routers: routing decisions for multicast, the local sinks, the clock.
 class RouterEnv {
 public:
@@ -76,6 +88,9 @@ public:
     // Runs router `r` at cycle `at` (at least now). The routers share one timer: a busy network costs one kernel
     // event per active cycle, not one per packet and credit.
     inline void wake(Router& r, int64_t at);
+    // Runs agent `a` at cycle `at` (at least now), after the routers due then: one calendar, one kernel event per
+    // active cycle for routers and agents together.
+    inline void wake(CycleAgent& a, int64_t at);
 
 protected:
     // Optional: route() as a table [router index * sources + Packet::source] -> output ports, for the routers to
@@ -90,7 +105,15 @@ protected:
 private:
     friend class Router;
     struct Scheduler;
-    void schedule(Router& r, int64_t at, int64_t now);
+    // Puts `x` (a Router or a CycleAgent) into `wheel`, or `far` when `at` is kWheel or more cycles ahead.
+    template <class T>
+    inline void schedule(T& x, int64_t at, int64_t now, std::vector<T*>* wheel, uint64_t& used,
+                         std::map<int64_t, std::vector<T*>>& far);
+    void arm(int64_t at, int64_t now) {
+        if (at == running_at_) return;  // the loop in run_due picks it up
+        if (at < next_) notify_due(at, now);
+    }
+    void notify_due(int64_t at, int64_t now);
     void run_due();
     const uint8_t* route_table_ = nullptr;
     size_t route_sources_ = 0;
@@ -104,6 +127,10 @@ private:
     std::vector<Router*> wheel_[kWheel];
     uint64_t wheel_used_ = 0;                          // bit s: wheel_[s] is not empty
     std::map<int64_t, std::vector<Router*>> far_;
+    // The same for the agents, run after the routers of each cycle.
+    std::vector<CycleAgent*> agent_wheel_[kWheel];
+    uint64_t agent_wheel_used_ = 0;
+    std::map<int64_t, std::vector<CycleAgent*>> agent_far_;
     int64_t next_ = std::numeric_limits<int64_t>::max();  // the cycle the timer is set for
     int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
 };
@@ -217,11 +244,32 @@ private:
     std::vector<Credit> pending_;
 };
 
+template <class T>
+inline void RouterEnv::schedule(T& x, int64_t at, int64_t now, std::vector<T*>* wheel, uint64_t& used,
+                                std::map<int64_t, std::vector<T*>>& far) {
+    x.scheduled_ = at;
+    if (at - now < kWheel) {
+        const auto s = static_cast<size_t>(at) & (kWheel - 1);
+        wheel[s].push_back(&x);
+        used |= uint64_t{1} << s;
+    } else {
+        far[at].push_back(&x);
+    }
+    arm(at, now);
+}
+
 inline void RouterEnv::wake(Router& r, int64_t at) {
     const int64_t now = this->now();
     if (at < now) at = now;
     if (r.scheduled_ >= now && r.scheduled_ <= at) return;  // it runs by then anyway
-    schedule(r, at, now);
+    schedule(r, at, now, wheel_, wheel_used_, far_);
+}
+
+inline void RouterEnv::wake(CycleAgent& a, int64_t at) {
+    const int64_t now = this->now();
+    if (at < now) at = now;
+    if (a.scheduled_ >= now && a.scheduled_ <= at) return;  // it runs by then anyway
+    schedule(a, at, now, agent_wheel_, agent_wheel_used_, agent_far_);
 }
 
 // Output port bits toward router (dx, dy) from (x, y) under XY routing (kLocal when there).
