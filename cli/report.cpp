@@ -20,10 +20,13 @@
 #include "mapping/routing.h"
 #include "model/model_spec.h"
 #include "model/zoo.h"
+#include "report/format.h"
 #include "report/render.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
+
+using report::si;
 
 std::vector<ParamSpec> report_params() {
     return {
@@ -108,17 +111,6 @@ json paper_table_json(const EnergySpec& e, uint64_t seed) {
                         {"more_than_9x", r.ratio() > 9.0}});
     }
     return rows;
-}
-
-std::string si(double v, const char* unit) {
-    if (!std::isfinite(v)) return "n/a";
-    const double a = std::fabs(v);
-    static const std::pair<double, const char*> prefixes[] = {{1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""},
-                                                              {1e-3, "m"}, {1e-6, "µ"}, {1e-9, "n"}, {1e-12, "p"},
-                                                              {1e-15, "f"}};
-    for (const auto& [scale, prefix] : prefixes)
-        if (a >= scale) return fmt::format("{:.3g} {}{}", v / scale, prefix, unit);
-    return fmt::format("{:.3g} {}", v, unit);
 }
 
 }  // namespace
@@ -322,8 +314,8 @@ int run_report(const CommonOptions& opts, const ReportOptions& cmd) {
                ann.total_j() / snn.total_j(), ann.total_j() / snn_sop.total_j());
     if (opts.verbosity > 0)
         for (const auto& t : snn.terms)
-            fmt::print("  {:<50} {:>10} {:<8} x {:>11} = {:>9}  ({})\n", t.label, fmt::format("{:.4g}", t.count), t.unit,
-                       si(t.coefficient_j, t.unit == "core-s" ? "W" : "J"), si(t.energy_j, "J"), t.source);
+            fmt::print("  {:<50} {:>10} {:<8} x {:>18} = {:>9}  ({})\n", t.label, fmt::format("{:.4g}", t.count), t.unit,
+                       report::coefficient(t.coefficient_j, t.coefficient_unit), si(t.energy_j, "J"), t.source);
 
     if (!cmd.output.empty()) {
         report::write_report(doc, cmd.output);
