@@ -24,15 +24,15 @@ epochs (stepped per epoch), weight decay 5e-4, batch 128, augmentation: random
 crop 28 with zero padding 2 + random horizontal flip. Seeded (--seed, default 1)
 via torch.manual_seed and numpy.
 
-Outputs (in --out-dir, default models/):
-  <arch>_fmnist.onnx            eval-mode export (BN folded into conv), opset 13,
+Outputs (in --out-dir, default models/; <name> is --name, default the arch):
+  <name>_fmnist.onnx            eval-mode export (BN folded into conv), opset 13,
                                 input "input", output "logits", dynamic batch N
-  <arch>_fmnist_bn.onnx         same, TrainingMode.PRESERVE (model in eval mode),
+  <name>_fmnist_bn.onnx         same, TrainingMode.PRESERVE (model in eval mode),
                                 BatchNormalization nodes kept
-  <arch>_fmnist.pt              state_dict
-  <arch>_fmnist.logits500.txt   PyTorch logits of the first 500 test images:
+  <name>_fmnist.pt              state_dict
+  <name>_fmnist.logits500.txt   PyTorch logits of the first 500 test images:
                                 line "500 10", then 10 '%.9g' values per line
-  manifest.yaml                 entry for <arch> added/updated
+  manifest.yaml                 entry <name> added/updated
 
 Training on an accelerator, exporting here: `--device cuda --skip-export` trains
 and writes only <arch>_fmnist.pt and <arch>_fmnist.train.json (the training
@@ -333,6 +333,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", required=True, help=ARCH_HELP)
+    ap.add_argument("--name", help="file stem and manifest key (default: the arch), so "
+                                   "variants of one arch can live side by side: "
+                                   "--name resnet20_e30 writes resnet20_e30_fmnist.*")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.1)
@@ -354,6 +357,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.skip_export and args.from_pt:
         ap.error("--skip-export and --from-pt exclude each other")
+    name = args.name or args.arch
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        ap.error("--name %r: expected letters, digits and '_' only" % name)
     command = " ".join(shlex.quote(a) for a in ["/usr/bin/python3"] + sys.argv)
 
     torch.set_num_threads(args.threads)
@@ -373,7 +379,7 @@ def main(argv=None):
           torch.__version__, torch.get_num_threads()), flush=True)
 
     os.makedirs(args.out_dir, exist_ok=True)
-    base = os.path.join(args.out_dir, args.arch + "_fmnist")
+    base = os.path.join(args.out_dir, name + "_fmnist")
     onnx_path, onnx_bn_path = base + ".onnx", base + "_bn.onnx"
     pt_path, logits_path = base + ".pt", base + ".logits500.txt"
     record_path = base + ".train.json"
@@ -446,7 +452,7 @@ def main(argv=None):
     if args.from_pt:
         entry["export_torch_version"] = str(torch.__version__)
         entry["export_command"] = command
-    update_manifest(os.path.join(args.out_dir, "manifest.yaml"), args.arch, entry)
+    update_manifest(os.path.join(args.out_dir, "manifest.yaml"), name, entry)
     print("wrote %s, %s, %s, %s" % (onnx_path, onnx_bn_path, pt_path, logits_path), flush=True)
 
 

@@ -73,10 +73,10 @@ INSTANTIATE_TEST_SUITE_P(Models, ShippedModel,
                                            ShippedCase{"tv_basic", true}, ShippedCase{"tv_bottleneck", true}),
                          case_name);
 INSTANTIATE_TEST_SUITE_P(ExperimentModels, ShippedModel,
-                         ::testing::Values(ShippedCase{"resnet32", false}, ShippedCase{"resnet44", false},
-                                           ShippedCase{"resnet56", false}, ShippedCase{"plain20", false},
-                                           ShippedCase{"plain32", false}, ShippedCase{"plain44", false},
-                                           ShippedCase{"plain56", false}),
+                         ::testing::Values(ShippedCase{"resnet20_e30", false}, ShippedCase{"resnet32", false},
+                                           ShippedCase{"resnet44", false}, ShippedCase{"resnet56", false},
+                                           ShippedCase{"plain20", false}, ShippedCase{"plain32", false},
+                                           ShippedCase{"plain44", false}, ShippedCase{"plain56", false}),
                          case_name);
 
 // Work sharing must not change results: one thread, one image at a time versus three threads of eight.
