@@ -35,10 +35,11 @@ Outputs (in --out-dir, default models/; <name> is --name, default the arch):
   manifest.yaml                 entry <name> added/updated
 
 Training on an accelerator, exporting here: `--device cuda --skip-export` trains
-and writes only <arch>_fmnist.pt and <arch>_fmnist.train.json (the training
-record); `--from-pt models/<arch>_fmnist.pt` then skips training, loads those
+and writes only <name>_fmnist.pt and <name>_fmnist.train.json (the training
+record); `--from-pt models/<name>_fmnist.pt` then skips training, loads those
 weights, and evaluates and exports with this machine's torch, merging the
-training record into the manifest. The ONNX files are thus always written by
+training record (found next to the weights) into the manifest of --out-dir,
+under --name if given. The ONNX files are thus always written by
 Debian's torch, whatever trained the weights.
 
 Examples (from the repo root):
