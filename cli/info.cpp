@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "hw/chip_spec.h"
+#include "arch/chip_spec.h"
 #include "model/model_spec.h"
 
 namespace neuroemu {

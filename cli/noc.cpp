@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "common/error.h"
-#include "hw/chip_spec.h"
+#include "arch/chip_spec.h"
 #include "router/noc_traffic.h"
 
 namespace neuroemu {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace neuroemu {
 
@@ -40,18 +41,7 @@ nlohmann::json model_summary_json(const Network& net) {
             {"totals", {{"params", t.params}, {"macs", t.macs}, {"flops", 2 * t.macs}, {"if_neurons", t.if_neurons}}}};
 }
 
-void write_json_file(const std::string& path, const nlohmann::json& doc) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp);
-        out << doc.dump(2) << '\n';
-        if (!out) throw ConfigError(fmt::format("--json {}: cannot write '{}'", path, tmp));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw ConfigError(fmt::format("--json {}: cannot write the file", path));
-    }
-}
+void write_json_file(const std::string& path, const nlohmann::json& doc) { write_file_atomic(path, doc.dump(2) + '\n'); }
 
 nlohmann::json settings_json(const Settings& settings) {
     nlohmann::json j = nlohmann::json::object();

@@ -3,7 +3,7 @@
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
 #include "energy/energy.h"
-#include "hw/chip_spec.h"
+#include "arch/chip_spec.h"
 #include "mapping/map_spec.h"
 #include "model/model_spec.h"
 #include "sim/sim_spec.h"

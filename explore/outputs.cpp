@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/csv.h"
+#include "common/file_io.h"
 #include "explore/pareto.h"
 #include "report/svg.h"
 
@@ -18,24 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write_file(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        out << text;
-        if (!out.flush()) throw ConfigError(fmt::format("{}: cannot write", tmp.string()));
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw ConfigError(fmt::format("{}: cannot write: {}", path.string(), ec.message()));
-}
-
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
+void write_file(const fs::path& path, const std::string& text) { write_file_atomic(path.string(), text); }
 
 template <typename T>
 std::string opt_text(const std::optional<T>& v) {

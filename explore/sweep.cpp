@@ -483,14 +483,6 @@ std::vector<Point> expand(const SweepSpec& spec) {
     return points;
 }
 
-uint64_t fnv1a64(std::string_view bytes, uint64_t hash) {
-    for (unsigned char c : bytes) {
-        hash ^= c;
-        hash *= 1099511628211ull;
-    }
-    return hash;
-}
-
 std::string hex64(uint64_t value) { return fmt::format("{:016x}", value); }
 
 std::string file_digest(const std::string& path) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/hash.h"
 
 namespace neuroemu::explore {
 
@@ -83,7 +84,6 @@ SweepSpec parse_sweep_text(const std::string& text, const std::string& source, c
 std::vector<Point> expand(const SweepSpec& spec);
 
 // FNV-1a, 64 bit, and its 16-digit lower-case hex form.
-uint64_t fnv1a64(std::string_view bytes, uint64_t hash = 14695981039346656037ull);
 std::string hex64(uint64_t value);
 // Digest of a file's bytes (FNV-1a 64, hex); "" when `path` is empty. Throws ConfigError when unreadable.
 std::string file_digest(const std::string& path);

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "common/hash.h"
 
 namespace neuroemu {
 
@@ -19,14 +20,9 @@ constexpr char kMagic[8] = {'N', 'E', 'U', 'R', 'O', 'A', 'E', 'R'};
 constexpr size_t kTrailerBytes = 16;
 constexpr size_t kFlushBytes = size_t{1} << 20;
 
-struct Fnv {
-    uint64_t h = 14695981039346656037ull;
-    void add(int64_t v) {
-        for (int i = 0; i < 8; ++i) {
-            h ^= static_cast<uint64_t>(v >> (8 * i)) & 0xffu;
-            h *= 1099511628211ull;
-        }
-    }
+struct Fnv {  // the trace's checksum over its fields as 64-bit little-endian integers
+    uint64_t h = kFnv1a64Offset;
+    void add(int64_t v) { h = fnv1a64(v, h); }
 };
 
 void put_u16(char* p, uint16_t v) {

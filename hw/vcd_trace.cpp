@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "sysc/tracing/sc_tracing_ids.h"
 
 namespace neuroemu {
@@ -256,8 +257,7 @@ void VcdTracer::close() {
     if (!tf_) return;
     sc_core::sc_close_vcd_trace_file(tf_);
     tf_ = nullptr;
-    if (written_path_ != path_ && std::rename(written_path_.c_str(), path_.c_str()) != 0)
-        throw DataError(fmt::format("cannot move the VCD trace {} to {}: {}", written_path_, path_, std::strerror(errno)));
+    if (written_path_ != path_) replace_file(written_path_, path_);
 }
 
 }  // namespace neuroemu

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace neuroemu {
 namespace {
@@ -612,20 +613,8 @@ void save_mapping(const Mapping& m, const std::string& path) {
     }
     w.word("end").end_line();
 
-    // Written beside the target and renamed, so an interrupted save never leaves half a mapping under the name.
-    const std::string tmp = path + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (f == nullptr) throw DataError(fmt::format("{}: cannot open for writing", tmp));
     const fmt::memory_buffer& buf = w.buffer();
-    const bool written = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-    if (std::fclose(f) != 0 || !written) {
-        std::remove(tmp.c_str());
-        throw DataError(fmt::format("{}: write failed (disk full?)", tmp));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw DataError(fmt::format("{}: cannot replace the file", path));
-    }
+    write_file_atomic(path, std::string_view(buf.data(), buf.size()));
 }
 
 Mapping load_mapping(const std::string& path) {

@@ -1,4 +1,4 @@
-// The mapper: partitions an S-ResNet (model/snn.h) across neuromorphic cores (hw/chip_spec.h), places the cores
+// The mapper: partitions an S-ResNet (model/snn.h) across neuromorphic cores (arch/chip_spec.h), places the cores
 // on a 2-D mesh network-on-chip and builds the multicast routes. docs/mapping.md describes the method,
 // docs/mapping-format.md the file that `neuroemu simulate` loads.
 //
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "hw/chip_spec.h"
+#include "arch/chip_spec.h"
 #include "model/network.h"
 #include "model/snn.h"
 

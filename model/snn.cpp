@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace neuroemu {
 namespace {
@@ -299,26 +300,18 @@ void save_snn(const SnnModel& m, const std::string& path) {
                          {"projections", projs},
                          {"blob_floats", blob.size()}};
     const std::string text = header.dump(1);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw DataError(fmt::format("{}: cannot open for writing", tmp));
-        const uint64_t len = text.size();
-        unsigned char len_le[8];
-        for (int i = 0; i < 8; ++i) len_le[i] = static_cast<unsigned char>(len >> (8 * i));
-        out.write(kMagic, sizeof(kMagic) - 1);
-        out.write(reinterpret_cast<const char*>(len_le), 8);
-        out.write(text.data(), static_cast<std::streamsize>(text.size()));
-        for (float f : blob) {  // little-endian float32, whatever the host
-            uint32_t bits;
-            std::memcpy(&bits, &f, 4);
-            unsigned char b[4] = {static_cast<unsigned char>(bits), static_cast<unsigned char>(bits >> 8),
-                                  static_cast<unsigned char>(bits >> 16), static_cast<unsigned char>(bits >> 24)};
-            out.write(reinterpret_cast<const char*>(b), 4);
-        }
-        if (!out.flush()) throw DataError(fmt::format("{}: write failed (disk full?)", tmp));
+    const uint64_t len = text.size();
+    std::string bytes;
+    bytes.reserve(sizeof(kMagic) - 1 + 8 + text.size() + 4 * blob.size());
+    bytes.append(kMagic, sizeof(kMagic) - 1);
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(len >> (8 * i)));
+    bytes += text;
+    for (float f : blob) {  // little-endian float32, whatever the host
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>(bits >> (8 * i)));
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw DataError(fmt::format("{}: cannot replace the file", path));
+    write_file_atomic(path, bytes);
 }
 
 SnnModel load_snn(const std::string& path) {

@@ -2,24 +2,18 @@
 // numbers at full precision so they parse back to the document's values.
 #include <fmt/format.h>
 
+#include "common/csv.h"
 #include "report/format.h"
 #include "report/renderers.h"
 
 namespace neuroemu::report {
 namespace {
 
-std::string field(const std::string& text) {
-    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-    std::string out = "\"";
-    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
 class Csv {
 public:
     explicit Csv(const std::vector<std::string>& header) { row(header); }
     void row(const std::vector<std::string>& fields) {
-        for (size_t i = 0; i < fields.size(); ++i) text_ += (i ? "," : "") + field(fields[i]);
+        for (size_t i = 0; i < fields.size(); ++i) text_ += (i ? "," : "") + csv_field(fields[i]);
         text_ += "\r\n";
     }
     const std::string& text() const { return text_; }

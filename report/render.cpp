@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "report/document.h"
 #include "report/renderers.h"
 
@@ -25,21 +26,6 @@ auto checked(const nlohmann::json& doc, Render render) {
     }
 }
 
-// Writes `content` to `path` through a temporary file in the same directory and a rename, so a reader never sees a
-// half-written file.
-void write_atomically(const std::filesystem::path& path, const std::string& content) {
-    const std::filesystem::path temp = path.string() + fmt::format(".tmp{}", static_cast<long>(::getpid()));
-    const auto fail = [&](const std::filesystem::path& where, int error) {
-        std::remove(temp.c_str());
-        throw ConfigError(fmt::format("cannot write {}: {}", where.string(), std::strerror(error)));
-    };
-    std::FILE* file = std::fopen(temp.c_str(), "wb");
-    if (file == nullptr) fail(temp, errno);
-    const bool written = std::fwrite(content.data(), 1, content.size(), file) == content.size();
-    const int write_error = errno;
-    if (std::fclose(file) != 0 || !written) fail(temp, written ? errno : write_error);
-    if (std::rename(temp.c_str(), path.c_str()) != 0) fail(path, errno);
-}
 
 }  // namespace
 
@@ -70,7 +56,7 @@ void write_report(const nlohmann::json& doc, const std::string& dir) {
     if (error) throw ConfigError(fmt::format("cannot create the report directory {}: {}", dir, error.message()));
     if (!std::filesystem::is_directory(dir, error))
         throw ConfigError(fmt::format("cannot create the report directory {}: {}", dir, std::strerror(ENOTDIR)));
-    for (const auto& [name, content] : files) write_atomically(std::filesystem::path(dir) / name, content);
+    for (const auto& [name, content] : files) write_file_atomic((std::filesystem::path(dir) / name).string(), content);
 }
 
 }  // namespace neuroemu::report

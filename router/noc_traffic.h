@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "hw/chip_spec.h"
+#include "arch/chip_spec.h"
 #include "router/router.h"
 
 namespace neuroemu {

@@ -13,7 +13,7 @@
 #include <systemc>
 #include <vector>
 
-#include "hw/chip_spec.h"
+#include "arch/chip_spec.h"
 
 namespace neuroemu {
 

@@ -1,4 +1,4 @@
-#include "hw/chip_spec.h"
+#include "arch/chip_spec.h"
 
 #include <fmt/format.h>
 
