@@ -238,12 +238,6 @@ TEST(Sweep, GridTimesRandomCombinesEveryGridPointWithEveryDraw) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-TEST(Hash, FnvMatchesReferenceVectors) {
-    EXPECT_EQ(hex64(fnv1a64("")), "cbf29ce484222325");
-    EXPECT_EQ(hex64(fnv1a64("a")), "af63dc4c8601ec8c");
-    EXPECT_EQ(hex64(fnv1a64("foobar")), "85944171f73967e8");
-}
-
 TEST(Hash, StableAcrossKeyOrderAndSensitiveToEveryValue) {
     const Schema schema = test_schema();
     const Settings a = schema.parse("chip:\n  clock_hz: 2e8\n  core: {neurons: 128}\ndataset: {images: 5}\n", "a.yaml", "");
