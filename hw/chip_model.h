@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hw/aer_trace.h"
+#include "hw/spike_trace.h"
 #include "hw/vcd_trace.h"
 #include "mapping/mapping.h"
 #include "router/router.h"
@@ -21,34 +22,10 @@
 
 namespace neuroemu {
 
-// Per-step spikes of every SNN population, as produced by the functional engine for one image.
-struct SpikeTrace {
-    int64_t steps = 0;
-    // events[step - 1][population]: the units that fired. Population 0 is what the host sends: Poisson input
-    // spikes each step, or with constant-current input the nonzero pixels, once, at step 1 (set_current_input).
-    std::vector<std::vector<std::vector<SpikeEvent>>> events;
-    std::vector<uint8_t> correct;  // [step - 1]: the engine's decision was right
-};
-
-// Puts the pixels of image `index` whose network input is nonzero into the trace's step-1 host events.
-void set_current_input(SpikeTrace& trace, const ImageSet& set, int64_t index, const InputNormalisation& norm);
-
-// Records a SpikeTrace per image from the engine.
-class TraceRecorder : public SpikeObserver {
-public:
-    TraceRecorder(int populations, int64_t steps) : populations_(populations), steps_(steps) {}
-    void spikes(int64_t image, int64_t step, int pop, const SpikeEvent* events, size_t n) override;
-    void step_done(int64_t image, int64_t step, bool label_hit) override;
-    std::vector<SpikeTrace>& traces() { return traces_; }
-
-private:
-    SpikeTrace& trace(int64_t image);
-    int populations_;
-    int64_t steps_;
-    std::vector<SpikeTrace> traces_;
-};
+class Chip;
 
 struct HwOptions {
+    std::string core_model = "rolls";    // the core model, by name (hw/core_model.h)
     InputEncoding encoding = InputEncoding::Current;
     int64_t max_tick_cycles = 100000000;  // a tick that has not drained by then is reported as stuck
     std::string vcd_path;                 // VCD trace file ("" = none; hw/vcd_trace.h)
@@ -111,8 +88,7 @@ public:
     static int64_t zero_load_latency(const ChipSpec& chip, int64_t hops, int64_t flits, int64_t inter_chip_hops = 0);
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::unique_ptr<Chip> chip_;
 };
 
 }  // namespace neuroemu

@@ -1,6 +1,7 @@
 // Synthetic traffic on a standalone mesh of Routers (noc_traffic.h).
 #include "router/noc_traffic.h"
 
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "router/mesh.h"
 
 namespace neuroemu {
 
@@ -459,19 +461,8 @@ NocSim::Impl::Impl(const ChipSpec& chip, int32_t width, int32_t height)
     : SpecHolder{chip}, RouterEnv(spec, static_cast<size_t>(width) * static_cast<size_t>(height)), w(width), h(height) {
     const int id = noc_instances++;
     const auto n = static_cast<size_t>(w) * static_cast<size_t>(h);
-    routers.reserve(n);
-    for (int32_t y = 0; y < h; ++y)
-        for (int32_t x = 0; x < w; ++x)
-            routers.push_back(std::make_unique<Router>(fmt::format("noc{}_router_{}_{}", id, x, y).c_str(), *this, x, y,
-                                                       routers.size(), kSinkCredits));
-    for (int32_t y = 0; y < h; ++y)
-        for (int32_t x = 0; x < w; ++x) {
-            const int32_t nx[4] = {x + 1, x - 1, x, x}, ny[4] = {y, y, y + 1, y - 1};
-            for (int d = 0; d < 4; ++d)
-                if (nx[d] >= 0 && nx[d] < w && ny[d] >= 0 && ny[d] < h)
-                    routers[static_cast<size_t>(y * w + x)]->connect(
-                        d, routers[static_cast<size_t>(ny[d] * w + nx[d])].get(), false);
-        }
+    routers = build_mesh(*this, w, h, fmt::format("noc{}_router", id), kSinkCredits,
+                         [](int32_t, int32_t, int32_t, int32_t) { return false; });
     nodes.reserve(n);
     for (size_t i = 0; i < n; ++i)
         nodes.push_back(std::make_unique<Node>(fmt::format("noc{}_node_{}", id, i).c_str(), *this, *routers[i],

@@ -1,0 +1,196 @@
+#include "hw/chip.h"
+
+#include <fmt/format.h>
+
+#include "mapping/routing.h"
+#include "router/mesh.h"
+
+namespace neuroemu {
+
+Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& options_)
+    : RouterEnv(mapping_.chip, static_cast<size_t>(mapping_.mesh.routers())),
+      mapping(mapping_), snn(snn_), options(options_) {
+    const size_t n_cores = mapping.cores.size();
+    stats.core_sops.assign(n_cores, 0);
+    stats.core_expected.assign(n_cores, 0);
+    stats.core_delivered.assign(n_cores, 0);
+    stats.sops_by_projection_index.assign(snn.projections.size(), 0);
+    match_projections();
+    build_route_tables();
+    const Mesh& mesh = mapping.mesh;
+    routers = build_mesh(*this, mesh.width(), mesh.height(), "router", mapping.chip.core.input_queue,
+                         [&mesh](int32_t x, int32_t y, int32_t nx, int32_t ny) {
+                             return mesh.chip_of(x, y) != mesh.chip_of(nx, ny);
+                         });
+    const auto router_at = [&](int32_t x, int32_t y) -> Router& {
+        return *routers[static_cast<size_t>(y) * static_cast<size_t>(mesh.width()) + static_cast<size_t>(x)];
+    };
+    cores.reserve(n_cores);
+    core_at_.assign(routers.size(), nullptr);
+    for (size_t k = 0; k < n_cores; ++k) {
+        Router& r = router_at(mapping.cores[k].x, mapping.cores[k].y);
+        cores.push_back(make_core_model(options.core_model, *this, static_cast<int32_t>(k), r));
+        core_at_[r.index] = cores.back().get();
+    }
+    host = std::make_unique<Host>(*this, router_at(mapping.host_x, mapping.host_y));
+    tick_controller = std::make_unique<TickController>("ticks", *this);
+    // Tracing is set up here, during elaboration, before the first sc_start.
+    if (!options.vcd_path.empty()) {
+        VcdScope scope = default_vcd_scope(mapping);
+        if (options.vcd_cores) scope.cores = *options.vcd_cores;
+        scope.routers = options.vcd_routers ? *options.vcd_routers : routers_of(mapping, scope.cores);
+        scope.window = options.vcd_window;
+        std::vector<const Router*> traced;
+        for (const auto& r : routers) traced.push_back(r.get());
+        vcd = std::make_unique<VcdTracer>("vcd", options.vcd_path, mapping, *this, std::move(traced), scope);
+        for (int32_t k : scope.cores) cores[static_cast<size_t>(k)]->trace_into(vcd->core_vars(k));
+    }
+    if (!options.aer_path.empty()) aer = std::make_unique<AerWriter>(options.aer_path, mapping);
+    // Without a VCD trace route() is a table lookup: the routers read the table themselves.
+    if (!vcd && !route_table_.empty()) set_route_table(route_table_.data(), route_sources_);
+}
+
+Chip::~Chip() = default;
+
+// SNN projections by name, so that core-side synaptic operations can be checked against the engine's.
+void Chip::match_projections() {
+    std::unordered_map<std::string, int> by_name;
+    for (size_t k = 0; k < snn.projections.size(); ++k) by_name[snn.projections[k].name] = static_cast<int>(k);
+    input_projection.resize(mapping.graph.layers.size());
+    for (size_t li = 0; li < mapping.graph.layers.size(); ++li)
+        for (const auto& in : mapping.graph.layers[li].inputs) {
+            const auto it = by_name.find(in.projection);
+            input_projection[li].push_back(it == by_name.end() ? -1 : it->second);
+        }
+}
+
+// Multicast tables from the routes (routing.h), one entry per source per router on its tree.
+void Chip::build_route_tables() {
+    const auto routers_n = static_cast<size_t>(mapping.mesh.routers());
+    tables_.resize(routers_n);
+    if (mapping.chip.noc.multicast != MulticastMode::Tree) return;
+    std::vector<RouteStep> steps;
+    for (int64_t s = 0; s < mapping.routes.sources(); ++s) {
+        route_steps(mapping, s, steps);
+        for (const RouteStep& st : steps) {
+            const size_t r = static_cast<size_t>(st.y) * static_cast<size_t>(mapping.mesh.width()) + static_cast<size_t>(st.x);
+            uint8_t& ports = tables_[r][static_cast<int32_t>(s)];
+            // routing.h's port bits E, W, N, S, local are outputs 0..4 here.
+            ports = static_cast<uint8_t>(ports | st.ports);
+        }
+    }
+    // The dense copy when it takes at most 64 MiB.
+    route_sources_ = static_cast<size_t>(mapping.routes.sources());
+    if (routers_n * route_sources_ > (size_t{1} << 26)) return;
+    route_table_.assign(routers_n * route_sources_, kNoRoute);
+    for (size_t r = 0; r < routers_n; ++r)
+        for (const auto& [src, ports] : tables_[r])
+            if (src >= 0 && static_cast<size_t>(src) < route_sources_)
+                route_table_[r * route_sources_ + static_cast<size_t>(src)] = ports;
+    bool all = true;  // every entry fits the dense array
+    for (size_t r = 0; r < routers_n && all; ++r)
+        for (const auto& e : tables_[r])
+            if (e.first < 0 || static_cast<size_t>(e.first) >= route_sources_) all = false;
+    if (!all) route_table_.clear();
+}
+
+uint8_t Chip::route(const Router& r, const Packet& p) const {
+    if (vcd) vcd->accepted(r, p);
+    if (mapping.chip.noc.multicast == MulticastMode::Tree) {
+        uint8_t ports = kNoRoute;
+        if (!route_table_.empty()) {
+            if (p.source >= 0 && static_cast<size_t>(p.source) < route_sources_)
+                ports = route_table_[r.index * route_sources_ + static_cast<size_t>(p.source)];
+        } else {
+            const auto& t = tables_[r.index];
+            const auto it = t.find(p.source);
+            if (it != t.end()) ports = it->second;
+        }
+        if (ports == kNoRoute)
+            throw InternalError(fmt::format("router ({}, {}) has no table entry for source {}", r.x, r.y, p.source));
+        return ports;
+    }
+    const Core& d = mapping.cores[static_cast<size_t>(p.dest)];
+    return xy_port(r.x, r.y, d.x, d.y);
+}
+
+void Chip::eject(Router& r, const Packet& p, int64_t tail) {
+    if (vcd) vcd->ejected(r);
+    core_at_[r.index]->accept(p, tail);
+}
+
+void Chip::input_freed(Router& r, int port, int flits, int64_t at) {
+    if (port == kInLocal)
+        core_at_[r.index]->credit(flits, at);
+    else
+        host->credit(flits, at);
+}
+
+Packet Chip::make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const {
+    Packet p;
+    p.source = source;
+    p.layer = layer;
+    p.c = c, p.y = y, p.x = x;
+    p.dest = dest;
+    p.flits = static_cast<int32_t>((32 + mapping.chip.noc.flit_bits - 1) / mapping.chip.noc.flit_bits);
+    p.tick = tick_controller->step();
+    return p;
+}
+
+void Chip::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x, std::deque<Packet>& out) {
+    const auto b = mapping.routes.offset[static_cast<size_t>(source)];
+    const auto e = mapping.routes.offset[static_cast<size_t>(source) + 1];
+    if (b == e) return;  // nobody reads it (the readout)
+    ++stats.spikes;
+    if (mapping.chip.noc.multicast == MulticastMode::Tree) {
+        out.push_back(make_packet(source, layer, c, y, x, -1));
+        return;
+    }
+    for (auto i = b; i < e; ++i)
+        out.push_back(make_packet(source, layer, c, y, x, mapping.routes.dest[static_cast<size_t>(i)]));
+}
+
+void Chip::injected(int source, const Packet& p) {
+    ++stats.packets;
+    if (aer) {
+        AerRecord record;
+        record.tick = stats.ticks;  // ticks finished so far: this tick's global number
+        record.cycle = p.injected;
+        record.source = source;
+        record.layer = p.layer;
+        record.c = p.c, record.y = p.y, record.x = p.x;
+        record.dest = p.dest;
+        aer->write(record);
+    }
+    const auto owe = [&](int32_t d) {
+        tick_controller->owe_delivery(d);
+        ++stats.core_expected[static_cast<size_t>(d)];
+    };
+    if (p.dest >= 0) {
+        owe(p.dest);
+        return;
+    }
+    for (auto i = mapping.routes.offset[static_cast<size_t>(source)]; i < mapping.routes.offset[static_cast<size_t>(source) + 1]; ++i)
+        owe(mapping.routes.dest[static_cast<size_t>(i)]);
+}
+
+std::string Chip::blocked_report() const {
+    std::string out;
+    int listed = 0;
+    for (const auto& r : routers) {
+        if (r->occupancy() == 0) continue;
+        if (listed++ == 8) {
+            out += "; ...";
+            break;
+        }
+        out += fmt::format("{}router ({}, {}): {} flits buffered", listed > 1 ? "; " : "", r->x, r->y, r->occupancy());
+        for (int i = 0; i < kRouterInputs; ++i)
+            if (!r->input(i).empty())
+                out += fmt::format(", input {} head from core {} waits for outputs {:#x} (credits E{} W{} N{} S{} L{})", i,
+                                   r->input(i).front().p.source, r->input(i).front().todo, r->credits(0), r->credits(1),
+                                   r->credits(2), r->credits(3), r->credits(4));
+    }
+    return out.empty() ? "no router holds packets; a core or the tick barrier is waiting" : out;
+}
+
+}  // namespace neuroemu

@@ -1,0 +1,58 @@
+// A neuromorphic core of the chip model, behind its router's local port: it receives AER events, integrates them
+// in its synapse engine, updates its neurons when its layer fires and sends the resulting events. The chip builds
+// one per mapped core, by the core model's name (chip.core.model); an implementation is one file under hw/cores/.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hw/vcd_trace.h"
+#include "mapping/mapping.h"
+#include "router/router.h"
+
+namespace neuroemu {
+
+class Chip;
+
+class CoreModel : public CycleAgent {
+public:
+    CoreModel(Chip& chip, int32_t index, Router& router);
+    ~CoreModel() override = default;
+
+    // An event's tail has reached the core at cycle `at` (the router's local output).
+    virtual void accept(const Packet& p, int64_t at) = 0;
+    // The router's local input has `flits` more room from cycle `at`.
+    virtual void credit(int flits, int64_t at) = 0;
+    // The core's layer fires at cycle `now`: its neurons update, then the events the tick controller put into
+    // outbox() are sent. Returns whether there is anything to send (the core then reports Chip::layer_sent when
+    // its outbox is empty).
+    virtual bool fire(int64_t now) = 0;
+    // Events to send this tick, filled by the tick controller before fire().
+    virtual std::deque<Packet>& outbox() = 0;
+
+    const Core& core() const { return core_; }
+    int32_t index() const { return index_; }
+    Router& router() const { return router_; }
+    // Partial-sum cores: the pixels of the core's slice that received input this tick (cleared as they are sent).
+    std::vector<uint8_t>& touched() { return touched_; }
+    // Traced in the VCD file (nullptr: not traced).
+    void trace_into(VcdTracer::CoreVars* vars) { traced_ = vars; }
+
+protected:
+    Chip& chip_;
+    const int32_t index_;
+    const Core& core_;
+    Router& router_;
+    std::vector<uint8_t> touched_;
+    VcdTracer::CoreVars* traced_ = nullptr;
+};
+
+// The core models, by name. "rolls" is the ROLLS-style core (hw/cores/rolls_core.cpp).
+using CoreModelFactory = std::function<std::unique_ptr<CoreModel>(Chip& chip, int32_t index, Router& router)>;
+std::unique_ptr<CoreModel> make_core_model(const std::string& name, Chip& chip, int32_t index, Router& router);
+
+}  // namespace neuroemu
