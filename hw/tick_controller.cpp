@@ -33,6 +33,8 @@ TickController::TickController(sc_core::sc_module_name name, Chip& chip) : sc_mo
         consumers_.insert(consumers_.end(), r.begin(), r.end());
         consumers_offset_.push_back(static_cast<int32_t>(consumers_.size()));
     }
+    n_layers_ = static_cast<int64_t>(n_layers);
+    for (const Core& c : chip_.mapping.cores) core_layer_.push_back(static_cast<int32_t>(c.layer));
     sources_pending_.assign(n_layers, 0);
     expected_.assign(n_layers, 0);
     cores_sending_.assign(n_layers, 0);
@@ -91,10 +93,6 @@ std::pair<const SourcedEvent*, const SourcedEvent*> TickController::recorded_eve
     return {b, e};
 }
 
-void TickController::owe_delivery(int32_t dest_core) {
-    ++expected_[static_cast<size_t>(chip_.mapping.cores[static_cast<size_t>(dest_core)].layer)];
-}
-
 void TickController::start_tick() {
     ++step_;
     tick_start_ = chip_.now();
@@ -142,19 +140,6 @@ void TickController::source_done(int source) {
         --sources_pending_[static_cast<size_t>(l)];
         check_ready(l);
     }
-}
-
-void TickController::processed(int layer) {
-    --expected_[static_cast<size_t>(layer)];
-    check_ready(layer);
-    maybe_end_tick();
-}
-
-void TickController::check_ready(int layer) {
-    const auto l = static_cast<size_t>(layer);
-    if (fired_[l] || sources_pending_[l] > 0 || expected_[l] > 0) return;
-    fired_[l] = 1;
-    fire_layer(layer);
 }
 
 // The events the cores of `layer` send this tick, from the engine's spikes (by unit kind) into their outboxes.
@@ -229,9 +214,7 @@ void TickController::layer_sent(int layer) {
     maybe_end_tick();
 }
 
-void TickController::maybe_end_tick() {
-    const auto n_layers = static_cast<int64_t>(chip_.mapping.graph.layers.size());
-    if (!tick_open_ || layers_sent_ < n_layers || host_sending_) return;
+void TickController::end_tick_if_drained() {
     for (int64_t e : expected_)
         if (e) return;
     tick_open_ = false;

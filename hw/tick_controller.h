@@ -27,9 +27,15 @@ public:
     void run_image(const SpikeTrace& trace);
     void run_image(const RecordedImage& recorded);
 
-    // Events from the chip's modules.
-    void owe_delivery(int32_t dest_core);  // a packet injected this tick will be delivered to `dest_core`
-    void processed(int layer);             // a core of `layer` integrated one event
+    // Events from the chip's modules (the per-event ones inline: they run for every packet).
+    void owe_delivery(int32_t dest_core) {  // a packet injected this tick will be delivered to `dest_core`
+        ++expected_[static_cast<size_t>(core_layer_[static_cast<size_t>(dest_core)])];
+    }
+    void processed(int layer) {  // a core of `layer` integrated one event
+        --expected_[static_cast<size_t>(layer)];
+        check_ready(layer);
+        maybe_end_tick();
+    }
     void layer_sent(int layer);            // a core of `layer` sent its last event of the tick
     void source_done(int source);          // a layer (or the host: layers.size()) finished sending
     void host_sent();                      // the host sent its last event of the tick
@@ -40,10 +46,18 @@ public:
 private:
     void run(int64_t steps);
     void start_tick();
-    void check_ready(int layer);
+    void check_ready(int layer) {
+        const auto l = static_cast<size_t>(layer);
+        if (fired_[l] || sources_pending_[l] > 0 || expected_[l] > 0) return;
+        fired_[l] = 1;
+        fire_layer(layer);
+    }
     void fire_layer(int layer);
     void queue_engine_events(int layer);
-    void maybe_end_tick();
+    void maybe_end_tick() {
+        if (tick_open_ && layers_sent_ >= n_layers_ && !host_sending_) end_tick_if_drained();
+    }
+    void end_tick_if_drained();
     void on_watchdog();
     // The recorded events of sources [first, last) this tick (replay).
     std::pair<const SourcedEvent*, const SourcedEvent*> recorded_events(int32_t first, int32_t last) const;
@@ -51,6 +65,8 @@ private:
     Chip& chip_;
     std::vector<int32_t> consumers_offset_, consumers_;  // per layer (host last): layers reading it
     std::vector<int32_t> source_layers_;                 // per layer: distinct sources (host counts)
+    std::vector<int32_t> core_layer_;                    // per core: its layer
+    int64_t n_layers_ = 0;
     sc_core::sc_event watchdog_;
     int64_t watchdog_tick_ = -1;
 
