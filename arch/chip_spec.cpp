@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "router/multicast/multicast.h"
 
 namespace neuroemu {
 
@@ -60,10 +61,7 @@ std::vector<ParamSpec> chip_params() {
         ParamSpec("chip.noc.inter_chip_link_cycles", ParamKind::Int, "20", "cycles",
                   "Chip-to-chip link traversal per flit.")
             .range(1, 1 << 20),
-        ParamSpec("chip.noc.multicast", ParamKind::Enum, "tree", "",
-                  "How a spike reaches several cores: `tree` (one packet forked in the routers along XY routes) "
-                  "or `source` (one unicast packet per destination core).")
-            .one_of({"tree", "source"}),
+        multicasts().selector("tree"),
     };
 }
 

@@ -153,7 +153,7 @@ Rates measured_rates(const SnnResult& res, const SnnOptions& options, const Imag
     r.steps = res.steps;
     r.population.assign(res.populations.size(), -1.0);
     for (size_t i = 0; i < res.populations.size(); ++i) r.population[i] = res.populations[i].firing_rate;
-    if (options.encoding == InputEncoding::Poisson) {
+    if (!options.encoding->constant_current()) {  // the input spikes at each pixel's value
         double sum = 0;
         for (uint8_t p : test.pixels) sum += p / 255.0;
         r.host = test.pixels.empty() ? 0.0 : sum / static_cast<double>(test.pixels.size());

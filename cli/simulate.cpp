@@ -36,9 +36,9 @@ void check_mapping_matches(const Mapping& m, const SnnModel& model, const std::s
 }
 
 // The VCD scope and the AER output from the command line (indices checked against the mapping).
-HwOptions hw_options(const SimulateOptions& cmd, const Mapping& m, InputEncoding encoding) {
+HwOptions hw_options(const SimulateOptions& cmd, const Mapping& m, std::shared_ptr<const InputEncoding> encoding) {
     HwOptions ho;
-    ho.encoding = encoding;
+    ho.encoding = std::move(encoding);
     ho.vcd_path = cmd.trace;
     if (cmd.trace.empty() && (cmd.trace_cores || cmd.trace_routers || cmd.trace_window))
         throw ConfigError("--trace-cores, --trace-routers and --trace-window choose what --trace FILE.vcd records: "
@@ -211,7 +211,7 @@ void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnMod
         engine_correct += r.correct_at_step.back();
         engine_input_macs += r.input_macs;
         SpikeTrace& trace = rec.traces().at(0);
-        if (so.encoding == InputEncoding::Current) set_current_input(trace, test, i, norm);
+        if (so.encoding->constant_current()) set_current_input(trace, test, i, norm);
         chip.run(trace);
         if (verbosity > 1) fmt::print("image {}: done\n", i + 1);
     }
@@ -221,7 +221,7 @@ void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnMod
     // constant-current input is one event per pixel per image: the engine counts those as input MACs.
     int64_t chip_input_sops = 0;
     for (size_t k = 0; k < engine_sops.size(); ++k) {
-        if (so.encoding == InputEncoding::Current && model.projections[k].source == 0) {
+        if (so.encoding->constant_current() && model.projections[k].source == 0) {
             chip_input_sops += s.sops_by_projection_index[k];
             continue;
         }
