@@ -10,6 +10,7 @@
 #include "model/model_spec.h"
 #include "router/multicast/multicast.h"
 #include "router/routing/routing.h"
+#include "router/traffic/traffic.h"
 #include "sim/encoding/encoding.h"
 #include "sim/neuron/neuron.h"
 #include "sim/sim_spec.h"
@@ -39,7 +40,8 @@ Schema neuroemu_schema() {
 }
 
 std::vector<const FamilyInfo*> registered_families() {
-    return {&dataset_readers(), &input_encodings(), &neuron_models(), &placements(), &multicasts(), &routings()};
+    return {&dataset_readers(), &input_encodings(), &neuron_models(), &placements(), &multicasts(), &routings(),
+            &traffic_patterns()};
 }
 
 }  // namespace neuroemu

@@ -49,14 +49,15 @@ TEST(Cli, ListShowsEveryFamilyAndImplementationWithParameters) {
     for (const char* word : {"dataset_reader (no key)", "  idx:", "encoding (simulation.encoding)", "  current:",
                              "  poisson:", "neuron (no key)", "  if:", "placement (mapping.placement)", "  curve:",
                              "  row_major:", "multicast (chip.noc.multicast)", "  tree:", "  source:",
-                             "routing (no key)", "  xy:"})
+                             "routing (no key)", "  xy:", "traffic (no key)", "  uniform:", "  transpose:",
+                             "  hotspot:"})
         EXPECT_NE(r.output.find(word), std::string::npos) << word << " missing from:\n" << r.output;
     const auto j = read_json(json);
     ASSERT_EQ(j["command"], "list");
     std::vector<std::string> families;
     for (const auto& f : j["families"]) families.push_back(f["family"]);
     EXPECT_EQ(families, (std::vector<std::string>{"dataset_reader", "encoding", "neuron", "placement", "multicast",
-                                                  "routing"}));
+                                                  "routing", "traffic"}));
     EXPECT_EQ(j["families"][3]["implementations"][0]["name"], "curve");
 }
 
