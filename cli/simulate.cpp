@@ -15,6 +15,7 @@
 #include "data/dataset_spec.h"
 #include "hw/chip_model.h"
 #include "mapping/map_file.h"
+#include "router/multicast/multicast.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
@@ -90,7 +91,7 @@ void report(const CommonOptions& opts, const HwOptions& ho, const Settings& sett
     const int32_t occupancy_max = *std::max_element(s.noc.router_max_occupancy.begin(), s.noc.router_max_occupancy.end());
     const int64_t core_sops_max = *std::max_element(s.core_sops.begin(), s.core_sops.end());
     const double hop_rate = s.seconds > 0 ? static_cast<double>(s.noc.hops) / s.seconds : 0.0;
-    const bool tree = m.chip.noc.multicast == MulticastMode::Tree;
+    const bool tree = make_multicast(m.chip.noc.multicast)->forks_in_routers();
 
     fmt::print("chip {}: {} cores on a {} x {} mesh; {} images x {} steps\n", m.chip.name, thousands(static_cast<int64_t>(m.cores.size())),
                m.mesh.width(), m.mesh.height(), s.images, steps);
@@ -143,7 +144,7 @@ void report(const CommonOptions& opts, const HwOptions& ho, const Settings& sett
             {"command", "simulate"},
             {"model", model.name},
             {"chip", {{"name", m.chip.name}, {"clock_hz", clock}, {"cores", m.cores.size()},
-                      {"mesh", {m.mesh.width(), m.mesh.height()}}, {"multicast", to_string(m.chip.noc.multicast)}}},
+                      {"mesh", {m.mesh.width(), m.mesh.height()}}, {"multicast", m.chip.noc.multicast}}},
             {"images", s.images},
             {"steps", steps},
             {"top1", replay ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(hw_correct) / images)},

@@ -73,6 +73,8 @@ struct ChipModel::Impl : RouterEnv {
     struct Ticker;
 
     const Mapping& m;
+    // chip.noc.multicast, resolved once: one packet forked in the routers (tables) or one per destination.
+    const bool tree_multicast = make_multicast(m.chip.noc.multicast)->forks_in_routers();
     const SnnModel& snn;
     HwOptions opt;
     HwStats stats;
@@ -241,7 +243,7 @@ struct ChipModel::Impl::Ticker : sc_module, CycleAgent {
 // ------------------------------------------------------------------------------------------------ behaviour
 uint8_t ChipModel::Impl::route(const Router& r, const Packet& p) const {
     if (vcd) vcd->accepted(r, p);
-    if (m.chip.noc.multicast == MulticastMode::Tree) {
+    if (tree_multicast) {
         uint8_t ports = kNoRoute;
         if (!route_table.empty()) {
             if (p.source >= 0 && static_cast<size_t>(p.source) < route_sources)
@@ -403,7 +405,7 @@ ChipModel::Impl::Impl(const Mapping& mapping, const SnnModel& model, const HwOpt
     }
     // Multicast tables from the routes (routing.h), one entry per source per router on its tree.
     tables.resize(routers_n);
-    if (m.chip.noc.multicast == MulticastMode::Tree) {
+    if (tree_multicast) {
         std::vector<RouteStep> steps;
         for (int64_t s = 0; s < m.routes.sources(); ++s) {
             route_steps(m, s, steps);
@@ -498,7 +500,7 @@ void ChipModel::Impl::enqueue_spike(int source, int layer, int32_t c, int32_t y,
     const auto b = m.routes.offset[static_cast<size_t>(source)], e = m.routes.offset[static_cast<size_t>(source) + 1];
     if (b == e) return;  // nobody reads it (the readout)
     ++stats.spikes;
-    if (m.chip.noc.multicast == MulticastMode::Tree) {
+    if (tree_multicast) {
         out.push_back(make_packet(source, layer, c, y, x, -1));
         return;
     }

@@ -21,7 +21,7 @@ int direction_index(uint8_t bit) { return bit == kEast ? 0 : bit == kWest ? 1 : 
 }  // namespace
 
 void route_steps(const Mapping& m, int64_t s, std::vector<RouteStep>& out) {
-    route_steps(m, *make_multicast(to_string(m.chip.noc.multicast)), s, out);
+    route_steps(m, *make_multicast(m.chip.noc.multicast), s, out);
 }
 
 void route_steps(const Mapping& m, const Multicast& multicast, int64_t s, std::vector<RouteStep>& out) {
@@ -42,7 +42,7 @@ RoutingStats route(const Mapping& m) {
     r.table_entries.assign(routers, 0);
     r.table_entries_default.assign(routers, 0);
     r.link_packets.assign(routers * 4, 0.0);
-    const std::unique_ptr<Multicast> multicast = make_multicast(to_string(m.chip.noc.multicast));
+    const std::unique_ptr<Multicast> multicast = make_multicast(m.chip.noc.multicast);
     const bool tree = multicast->forks_in_routers();
     std::vector<RouteStep> steps;
     for (int64_t s = 0; s < m.routes.sources(); ++s) {

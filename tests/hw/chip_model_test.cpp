@@ -121,7 +121,7 @@ TEST(ChipModel, BackPressureNeverDropsAPacketTree) {
 TEST(ChipModel, BackPressureNeverDropsAPacketUnicastPoisson) {
     const Fixture s = shipped_resnet8(1);
     ChipSpec chip;
-    chip.noc.multicast = MulticastMode::Source;
+    chip.noc.multicast = "source";
     chip.noc.buffer_depth = 1;
     chip.core.input_queue = 1;
     chip.core.sops_per_cycle = 8;
