@@ -12,7 +12,6 @@
 namespace neuroemu {
 namespace {
 
-
 int32_t sign(int32_t v) { return (v > 0) - (v < 0); }
 
 // floor(v / 2), where the reference algorithm splits (Python's //): on a reversed (negative) axis truncation would

@@ -26,6 +26,7 @@ Family<Placement>& placements() {
 }
 
 namespace {
+
 void check(const PlacementProblem& p) {
     if (p.width < 0 || p.height < 0 || p.cores < 0 || p.cores >= std::numeric_limits<int32_t>::max())
         throw InternalError(fmt::format("placement: {} cores on a {} x {} mesh", p.cores, p.width, p.height));
