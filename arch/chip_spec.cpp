@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "router/multicast/multicast.h"
 
 namespace neuroemu {
 
@@ -60,10 +61,7 @@ std::vector<ParamSpec> chip_params() {
         ParamSpec("chip.noc.inter_chip_link_cycles", ParamKind::Int, "20", "cycles",
                   "Chip-to-chip link traversal per flit.")
             .range(1, 1 << 20),
-        ParamSpec("chip.noc.multicast", ParamKind::Enum, "tree", "",
-                  "How a spike reaches several cores: `tree` (one packet forked in the routers along XY routes) "
-                  "or `source` (one unicast packet per destination core).")
-            .one_of({"tree", "source"}),
+        multicasts().selector("tree"),
     };
 }
 
@@ -88,7 +86,7 @@ ChipSpec chip_spec(const Settings& s) {
     c.noc.pipeline_cycles = s.get_int("chip.noc.pipeline_cycles");
     c.noc.link_cycles = s.get_int("chip.noc.link_cycles");
     c.noc.inter_chip_link_cycles = s.get_int("chip.noc.inter_chip_link_cycles");
-    c.noc.multicast = s.get_string("chip.noc.multicast") == "source" ? MulticastMode::Source : MulticastMode::Tree;
+    c.noc.multicast = s.get_string("chip.noc.multicast");
     if ((c.noc.width == 0) != (c.noc.height == 0))
         throw ConfigError(s.where(c.noc.width == 0 ? "chip.noc.width" : "chip.noc.height") +
                           ": chip.noc.width and chip.noc.height must both be 0 (sized to fit) or both be set");
@@ -113,6 +111,5 @@ int64_t cores_lower_bound(const ChipSpec& chip, int64_t neurons) {
 }
 
 const char* to_string(BiasStorage b) { return b == BiasStorage::Register ? "register" : "synapse"; }
-const char* to_string(MulticastMode m) { return m == MulticastMode::Tree ? "tree" : "source"; }
 
 }  // namespace neuroemu

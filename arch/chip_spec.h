@@ -16,12 +16,6 @@ enum class BiasStorage {
     Synapse,   // one synapse entry and one input per neuron, driven every step by a core-local source (ROLLS)
 };
 
-// How a spike reaches several destination cores.
-enum class MulticastMode {
-    Tree,    // one packet, forked in the routers along the XY routes (one table entry per router on the tree)
-    Source,  // the source core sends one unicast packet per destination core
-};
-
 struct CoreSpec {
     int64_t neurons = 256;        // ROLLS: 256 silicon neurons per core
     int64_t synapses = 131072;    // synapse memory entries (ROLLS: 256x256 plastic + 256x256 non-plastic)
@@ -42,7 +36,7 @@ struct NocSpec {
     int64_t pipeline_cycles = 3;    // router pipeline delay per hop, cycles
     int64_t link_cycles = 1;        // link traversal per flit, cycles
     int64_t inter_chip_link_cycles = 20;  // chip-to-chip link traversal per flit, cycles
-    MulticastMode multicast = MulticastMode::Tree;
+    std::string multicast = "tree";  // how a spike reaches several cores: a name in router/multicast/
 };
 
 struct ChipSpec {
@@ -59,6 +53,5 @@ ChipSpec chip_spec(const Settings& settings);  // throws ConfigError for inconsi
 int64_t cores_lower_bound(const ChipSpec& chip, int64_t neurons);
 
 const char* to_string(BiasStorage b);
-const char* to_string(MulticastMode m);
 
 }  // namespace neuroemu

@@ -24,6 +24,9 @@ Settings load_experiment(const CommonOptions& opts, std::vector<std::string> ext
 
 int run_info(const CommonOptions& opts);
 
+// `neuroemu list [--json FILE]`: the registered families and implementations (cli/list.cpp).
+int run_list(const std::string& json_file);
+
 struct EvaluateOptions {
     bool ann = false;
     std::optional<int64_t> images;

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
     bool quiet = false, verbose = false;
     CLI::App* info = app.add_subcommand("info", "per-layer shapes, parameters, MACs and IF neurons of a model");
     add_common(info, opts, &quiet, &verbose);
+    CLI::App* list = app.add_subcommand("list", "the families of interchangeable implementations (placement, "
+                                        "multicast, ...), their names and parameters");
+    std::string list_json;
+    list->add_option("--json", list_json, "also write the listing to FILE");
     CLI::App* evaluate = app.add_subcommand("evaluate", "accuracy on the test set");
     add_common(evaluate, opts, &quiet, &verbose);
     neuroemu::EvaluateOptions eval;
@@ -141,6 +145,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (info->parsed()) return neuroemu::run_info(opts);
+        if (list->parsed()) return neuroemu::run_list(list_json);
         if (evaluate->parsed()) return neuroemu::run_evaluate(opts, eval);
         if (convert->parsed()) return neuroemu::run_convert(opts, conv);
         if (map->parsed()) return neuroemu::run_map(opts, mapping);

@@ -153,7 +153,7 @@ Rates measured_rates(const SnnResult& res, const SnnOptions& options, const Imag
     r.steps = res.steps;
     r.population.assign(res.populations.size(), -1.0);
     for (size_t i = 0; i < res.populations.size(); ++i) r.population[i] = res.populations[i].firing_rate;
-    if (options.encoding == InputEncoding::Poisson) {
+    if (!options.encoding->constant_current()) {  // the input spikes at each pixel's value
         double sum = 0;
         for (uint8_t p : test.pixels) sum += p / 255.0;
         r.host = test.pixels.empty() ? 0.0 : sum / static_cast<double>(test.pixels.size());
@@ -277,7 +277,7 @@ int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
                chip.core.weight_bits);
     fmt::print("routing ({} multicast, XY): table entries per router mean {:.1f}, max {}; with default routing mean "
                "{:.1f}, max {}\n",
-               to_string(chip.noc.multicast), static_cast<double>(rs.total_entries) / routers, max_entries,
+               chip.noc.multicast, static_cast<double>(rs.total_entries) / routers, max_entries,
                static_cast<double>(rs.total_entries_default) / routers, max_entries_default);
     fmt::print("traffic per time step: {:.0f} packets, {:.0f} deliveries, {:.0f} hops ({:.0f} as unicasts), {:.0f} "
                "inter-chip; worst link {:.1f} packets ({} flits) at router ({}, {}) {}\n",
@@ -314,7 +314,7 @@ int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
                       {"weight_bits", chip.core.weight_bits},
                       {"weight_sharing", chip.core.weight_sharing},
                       {"bias", to_string(chip.core.bias)},
-                      {"multicast", to_string(chip.noc.multicast)}}},
+                      {"multicast", chip.noc.multicast}}},
             {"mesh", {{"width", m.mesh.width()}, {"height", m.mesh.height()}, {"chips_x", m.mesh.chips_x},
                       {"chips_y", m.mesh.chips_y}, {"chip_width", m.mesh.chip_width},
                       {"chip_height", m.mesh.chip_height}, {"host", {m.host_x, m.host_y}}}},

@@ -78,11 +78,11 @@ int run_noc(const CommonOptions& opts, const NocCommandOptions& cmd) {
         throw InternalError(fmt::format("packets not conserved: {} injected, {} delivered, {} duplicates, {} misrouted",
                                         r.injected, r.delivered, r.duplicates, r.misrouted));
     const double hop_rate = r.seconds > 0 ? static_cast<double>(r.packet_hops) / r.seconds : 0.0;
-    const bool hot = o.pattern == TrafficPattern::Hotspot;
+    const bool hot = a.hotspot_node >= 0;
 
     if (opts.verbosity > 0) {
         fmt::print("noc: {} x {} mesh ({}), {} traffic{} at {} packets/node/cycle, {}-flit packets, seed {}\n",
-                   mesh.width, mesh.height, mesh_from, to_string(o.pattern),
+                   mesh.width, mesh.height, mesh_from, o.pattern,
                    hot ? fmt::format(" ({:.0f}% to node ({}, {}))", 100 * o.hotspot_fraction,
                                      a.hotspot_node % mesh.width, a.hotspot_node / mesh.width)
                        : "",
@@ -126,7 +126,7 @@ int run_noc(const CommonOptions& opts, const NocCommandOptions& cmd) {
               {"link_cycles", chip.noc.link_cycles}}},
             {"mesh", {{"width", mesh.width}, {"height", mesh.height}, {"nodes", r.nodes}}},
             {"traffic",
-             {{"pattern", to_string(o.pattern)},
+             {{"pattern", o.pattern},
               {"rate", o.rate},
               {"packet_flits", o.packet_flits},
               {"hotspot_fraction", hot ? nlohmann::json(o.hotspot_fraction) : null},

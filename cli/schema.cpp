@@ -2,10 +2,17 @@
 
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
+#include "data/reader/reader.h"
 #include "energy/energy.h"
 #include "arch/chip_spec.h"
 #include "mapping/map_spec.h"
+#include "mapping/placement/placement.h"
 #include "model/model_spec.h"
+#include "router/multicast/multicast.h"
+#include "router/routing/routing.h"
+#include "router/traffic/traffic.h"
+#include "sim/encoding/encoding.h"
+#include "sim/neuron/neuron.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
@@ -30,6 +37,11 @@ Schema neuroemu_schema() {
                       simulation_params(), mapping_params(), report_params()})
         params.insert(params.end(), part.begin(), part.end());
     return Schema(std::move(sections), std::move(params));
+}
+
+std::vector<const FamilyInfo*> registered_families() {
+    return {&dataset_readers(), &input_encodings(), &neuron_models(), &placements(), &multicasts(), &routings(),
+            &traffic_patterns()};
 }
 
 }  // namespace neuroemu

@@ -15,6 +15,7 @@
 #include "data/dataset_spec.h"
 #include "hw/chip_model.h"
 #include "mapping/map_file.h"
+#include "router/multicast/multicast.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
@@ -36,9 +37,9 @@ void check_mapping_matches(const Mapping& m, const SnnModel& model, const std::s
 }
 
 // The VCD scope and the AER output from the command line (indices checked against the mapping).
-HwOptions hw_options(const SimulateOptions& cmd, const Mapping& m, InputEncoding encoding) {
+HwOptions hw_options(const SimulateOptions& cmd, const Mapping& m, std::shared_ptr<const InputEncoding> encoding) {
     HwOptions ho;
-    ho.encoding = encoding;
+    ho.encoding = std::move(encoding);
     ho.vcd_path = cmd.trace;
     if (cmd.trace.empty() && (cmd.trace_cores || cmd.trace_routers || cmd.trace_window))
         throw ConfigError("--trace-cores, --trace-routers and --trace-window choose what --trace FILE.vcd records: "
@@ -90,7 +91,7 @@ void report(const CommonOptions& opts, const HwOptions& ho, const Settings& sett
     const int32_t occupancy_max = *std::max_element(s.noc.router_max_occupancy.begin(), s.noc.router_max_occupancy.end());
     const int64_t core_sops_max = *std::max_element(s.core_sops.begin(), s.core_sops.end());
     const double hop_rate = s.seconds > 0 ? static_cast<double>(s.noc.hops) / s.seconds : 0.0;
-    const bool tree = m.chip.noc.multicast == MulticastMode::Tree;
+    const bool tree = make_multicast(m.chip.noc.multicast)->forks_in_routers();
 
     fmt::print("chip {}: {} cores on a {} x {} mesh; {} images x {} steps\n", m.chip.name, thousands(static_cast<int64_t>(m.cores.size())),
                m.mesh.width(), m.mesh.height(), s.images, steps);
@@ -143,7 +144,7 @@ void report(const CommonOptions& opts, const HwOptions& ho, const Settings& sett
             {"command", "simulate"},
             {"model", model.name},
             {"chip", {{"name", m.chip.name}, {"clock_hz", clock}, {"cores", m.cores.size()},
-                      {"mesh", {m.mesh.width(), m.mesh.height()}}, {"multicast", to_string(m.chip.noc.multicast)}}},
+                      {"mesh", {m.mesh.width(), m.mesh.height()}}, {"multicast", m.chip.noc.multicast}}},
             {"images", s.images},
             {"steps", steps},
             {"top1", replay ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(hw_correct) / images)},
@@ -211,7 +212,7 @@ void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnMod
         engine_correct += r.correct_at_step.back();
         engine_input_macs += r.input_macs;
         SpikeTrace& trace = rec.traces().at(0);
-        if (so.encoding == InputEncoding::Current) set_current_input(trace, test, i, norm);
+        if (so.encoding->constant_current()) set_current_input(trace, test, i, norm);
         chip.run(trace);
         if (verbosity > 1) fmt::print("image {}: done\n", i + 1);
     }
@@ -221,7 +222,7 @@ void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnMod
     // constant-current input is one event per pixel per image: the engine counts those as input MACs.
     int64_t chip_input_sops = 0;
     for (size_t k = 0; k < engine_sops.size(); ++k) {
-        if (so.encoding == InputEncoding::Current && model.projections[k].source == 0) {
+        if (so.encoding->constant_current() && model.projections[k].source == 0) {
             chip_input_sops += s.sops_by_projection_index[k];
             continue;
         }

@@ -109,15 +109,6 @@ bool convert(const ParamSpec& p, const YAML::Node& node, ParamValue& out) {
     return false;
 }
 
-Settings::Entry leaf(const ParamSpec& p, const YAML::Node& node, const std::string& where, const std::string& file,
-                     const std::string& base_dir) {
-    Settings::Entry e{std::monostate{}, where, file, base_dir};
-    if (node.IsNull() && p.default_yaml.empty()) return e;  // optional key explicitly left unset
-    if (!convert(p, node, e.value))
-        throw ConfigError(fmt::format("{}: {}: expected {}, got {}", where, p.key, expectation(p), yaml_describe(node)));
-    return e;
-}
-
 size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<size_t> row(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -131,6 +122,23 @@ size_t edit_distance(const std::string& a, const std::string& b) {
         }
     }
     return row[b.size()];
+}
+
+// " (did you mean 'tree'?)" after an Enum word that is near an allowed one; "" otherwise.
+std::string suggestion(const ParamSpec& p, const YAML::Node& node) {
+    if (p.kind != ParamKind::Enum || !node.IsScalar()) return "";
+    const std::string best = closest_name(node.Scalar(), p.choices);
+    return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
+}
+
+Settings::Entry leaf(const ParamSpec& p, const YAML::Node& node, const std::string& where, const std::string& file,
+                     const std::string& base_dir) {
+    Settings::Entry e{std::monostate{}, where, file, base_dir};
+    if (node.IsNull() && p.default_yaml.empty()) return e;  // optional key explicitly left unset
+    if (!convert(p, node, e.value))
+        throw ConfigError(fmt::format("{}: {}: expected {}, got {}{}", where, p.key, expectation(p), yaml_describe(node),
+                                      suggestion(p, node)));
+    return e;
 }
 
 class Walker {
@@ -247,10 +255,7 @@ private:
         std::string msg = fmt::format("unknown key '{}'", key);
         if (!parent.empty() && !is_group(parent)) return msg + fmt::format(" ('{}' has no keys)", parent);
         if (names.empty()) return msg + fmt::format("; section '{}' has no keys in this version", parent);
-        std::string best;
-        size_t best_d = 3;
-        for (const auto& n : names)
-            if (size_t d = edit_distance(last, n); d < best_d) best = n, best_d = d;
+        const std::string best = closest_name(last, names);
         if (!best.empty()) msg += fmt::format(" (did you mean '{}'?)", parent.empty() ? best : parent + "." + best);
         return msg + fmt::format("; allowed{}: {}", parent.empty() ? " at top level" : " in '" + parent + "'",
                                  fmt::join(names, ", "));
@@ -273,6 +278,14 @@ private:
 };
 
 }  // namespace
+
+std::string closest_name(const std::string& word, const std::vector<std::string>& names) {
+    std::string best;
+    size_t best_d = 3;
+    for (const auto& n : names)
+        if (size_t d = edit_distance(word, n); d < best_d) best = n, best_d = d;
+    return best;
+}
 
 std::string param_kind_name(ParamKind kind) {
     switch (kind) {

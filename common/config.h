@@ -99,4 +99,7 @@ private:
 
 std::string param_kind_name(ParamKind kind);
 
+// The name in `names` closest to `word` by edit distance, if within two edits; "" otherwise. For "did you mean".
+std::string closest_name(const std::string& word, const std::vector<std::string>& names);
+
 }  // namespace neuroemu

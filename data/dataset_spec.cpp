@@ -10,7 +10,7 @@ namespace neuroemu {
 
 std::vector<ParamSpec> dataset_params() {
     const double inf = std::numeric_limits<double>::infinity();
-    return {
+    std::vector<ParamSpec> params = {
         ParamSpec("dataset.name", ParamKind::Enum, "fashion-mnist", "", "Dataset (IDX files, gzip or plain).")
             .one_of({"fashion-mnist", "mnist"}),
         ParamSpec("dataset.path", ParamKind::Path, "/usr/share/datasets/fashion-mnist", "",
@@ -26,12 +26,13 @@ std::vector<ParamSpec> dataset_params() {
             .items(1, 4096)
             .range(1e-12, inf),
     };
+    const auto own = dataset_readers().params();
+    params.insert(params.end(), own.begin(), own.end());
+    return params;
 }
 
 ImageSet load_dataset(const Settings& s, Split split, int64_t max_images) {
-    const std::string dir = s.get_path("dataset.path");
-    const std::string prefix = dir + (split == Split::Train ? "/train" : "/t10k");
-    return load_idx(prefix + "-images-idx3-ubyte.gz", prefix + "-labels-idx1-ubyte.gz", max_images);
+    return dataset_readers().make(kDefaultDatasetReader, s)->read(s.get_path("dataset.path"), split, max_images);
 }
 
 InputNormalisation input_normalisation(const Settings& s, int64_t channels) {

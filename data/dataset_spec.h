@@ -5,12 +5,11 @@
 
 #include "common/config.h"
 #include "data/idx_dataset.h"
+#include "data/reader/reader.h"
 
 namespace neuroemu {
 
 std::vector<ParamSpec> dataset_params();
-
-enum class Split { Train, Test };
 
 // Loads the first `max_images` (0 = all) images of a split. Throws ConfigError for mean/std lists that do not
 // fit, DataError for bad files.

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "router/multicast/multicast.h"
 
 namespace neuroemu {
 
@@ -94,7 +95,7 @@ AerWriter::AerWriter(const std::string& path, const Mapping& m) : path_(path) {
     file_ = gzopen(path.c_str(), ends_with(path, ".gz") ? "wb9" : "wbT");
     if (!file_)
         throw DataError(fmt::format("cannot write the AER trace {}: {}", path, errno ? std::strerror(errno) : "gzopen failed"));
-    header_.flags = m.chip.noc.multicast == MulticastMode::Tree ? kAerFlagTree : 0;
+    header_.flags = make_multicast(m.chip.noc.multicast)->forks_in_routers() ? kAerFlagTree : 0;
     header_.cores = static_cast<uint32_t>(m.cores.size());
     header_.layers = static_cast<uint32_t>(m.graph.layers.size());
     header_.partition = partition_fingerprint(m);

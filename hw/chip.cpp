@@ -4,12 +4,15 @@
 
 #include "mapping/routing.h"
 #include "router/mesh.h"
+#include "router/multicast/multicast.h"
+#include "router/routing/routing.h"
 
 namespace neuroemu {
 
 Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& options_)
     : RouterEnv(mapping_.chip, static_cast<size_t>(mapping_.mesh.routers())),
-      mapping(mapping_), snn(snn_), options(options_) {
+      mapping(mapping_), snn(snn_), options(options_),
+      tree_multicast_(make_multicast(mapping_.chip.noc.multicast)->forks_in_routers()) {
     const size_t n_cores = mapping.cores.size();
     stats.core_sops.assign(n_cores, 0);
     stats.core_expected.assign(n_cores, 0);
@@ -68,7 +71,7 @@ void Chip::match_projections() {
 void Chip::build_route_tables() {
     const auto routers_n = static_cast<size_t>(mapping.mesh.routers());
     tables_.resize(routers_n);
-    if (mapping.chip.noc.multicast != MulticastMode::Tree) return;
+    if (!tree_multicast_) return;
     std::vector<RouteStep> steps;
     for (int64_t s = 0; s < mapping.routes.sources(); ++s) {
         route_steps(mapping, s, steps);
@@ -96,7 +99,7 @@ void Chip::build_route_tables() {
 
 uint8_t Chip::route(const Router& r, const Packet& p) const {
     if (vcd) vcd->accepted(r, p);
-    if (mapping.chip.noc.multicast == MulticastMode::Tree) {
+    if (tree_multicast_) {
         uint8_t ports = kNoRoute;
         if (!route_table_.empty()) {
             if (p.source >= 0 && static_cast<size_t>(p.source) < route_sources_)
@@ -142,7 +145,7 @@ void Chip::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x,
     const auto e = mapping.routes.offset[static_cast<size_t>(source) + 1];
     if (b == e) return;  // nobody reads it (the readout)
     ++stats.spikes;
-    if (mapping.chip.noc.multicast == MulticastMode::Tree) {
+    if (tree_multicast_) {
         out.push_back(make_packet(source, layer, c, y, x, -1));
         return;
     }

@@ -55,6 +55,8 @@ private:
     void build_route_tables();
     Packet make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const;
 
+    // chip.noc.multicast, resolved once: one packet forked in the routers (tables) or one per destination.
+    const bool tree_multicast_;
     std::vector<std::unordered_map<int32_t, uint8_t>> tables_;  // tree mode: per router, source -> output ports
     // Tree mode, unless too large: the same as a dense array [router * route_sources + source], kNoRoute where the
     // router is not on the source's tree.

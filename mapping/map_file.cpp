@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "router/multicast/multicast.h"
 
 namespace neuroemu {
 namespace {
@@ -411,6 +412,13 @@ public:
         }
         fail(fmt::format("{}{} '{}' is not one of {}", where(), what, excerpt(f), allowed));
     }
+    // One of a family's registered names (common/registry.h).
+    std::string registered(const char* what, const std::vector<std::string>& names) {
+        const std::string_view f = field(what);
+        for (const auto& n : names)
+            if (f == n) return n;
+        fail(fmt::format("{}{} '{}' is not one of {}", where(), what, excerpt(f), fmt::join(names, ", ")));
+    }
     std::string name(const char* what) {
         const std::string_view f = field(what);
         if (f == "-") return {};
@@ -544,7 +552,7 @@ void save_mapping(const Mapping& m, const std::string& path) {
     w.word("buffer_depth").integer(n.buffer_depth).word("flit_bits").integer(n.flit_bits);
     w.word("pipeline_cycles").integer(n.pipeline_cycles).word("link_cycles").integer(n.link_cycles);
     w.word("inter_chip_link_cycles").integer(n.inter_chip_link_cycles);
-    w.word("multicast").word(to_string(n.multicast)).end_line();
+    w.word("multicast").word(n.multicast).end_line();
     w.word("mesh").integer(m.mesh.chip_width).integer(m.mesh.chip_height).integer(m.mesh.chips_x);
     w.integer(m.mesh.chips_y).word("host").integer(m.host_x).integer(m.host_y).end_line();
     const MapGraph& g = m.graph;
@@ -676,7 +684,7 @@ Mapping load_mapping(const std::string& path) {
                               {"inter_chip_link_cycles", &n.inter_chip_link_cycles}})
         *field = r.keyed_integer(key);
     r.keyword("multicast");
-    n.multicast = r.choice("multicast", {MulticastMode::Tree, MulticastMode::Source});
+    n.multicast = r.registered("multicast", multicasts().names());
     r.finish();
 
     r.next(kMeshForm);

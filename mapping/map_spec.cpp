@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "mapping/placement/placement.h"
+
 namespace neuroemu {
 
 std::vector<ParamSpec> mapping_params() {
     const MapOptions d;
-    return {
+    std::vector<ParamSpec> params = {
         ParamSpec("mapping.fan_in", ParamKind::Enum, "split", "",
                   "Neurons with more inputs than chip.core.fan_in: `split` gives them partial-sum units (each "
                   "integrates a slice of the input channels and sends its sum to the neuron once per step); "
@@ -23,21 +25,21 @@ std::vector<ParamSpec> mapping_params() {
         ParamSpec("mapping.estimated_rate", ParamKind::Real, fmt::format("{}", d.estimated_rate), "spikes/neuron/step",
                   "Assumed firing rate of every spiking neuron (and input pixel) when rates are not measured.")
             .range(0, 1),
-        ParamSpec("mapping.placement", ParamKind::Enum, "curve", "",
-                  "Start of placement: `curve` lays cores out in layer order along a generalised Hilbert curve; "
-                  "`row_major` fills the mesh row by row (a baseline).")
-            .one_of({"curve", "row_major"}),
+        placements().selector(kDefaultPlacement),
         ParamSpec("mapping.refine_passes", ParamKind::Int, std::to_string(d.refine_passes), "passes",
                   "Passes that move or swap each core within two routers when that lowers traffic x hops.")
             .range(0, 1000),
     };
+    const auto own = placements().params();
+    params.insert(params.end(), own.begin(), own.end());
+    return params;
 }
 
 MapOptions map_options(const Settings& s) {
     MapOptions o;
     o.fan_in = s.get_string("mapping.fan_in") == "fail" ? FanInStrategy::Fail : FanInStrategy::Split;
     o.estimated_rate = s.get_real("mapping.estimated_rate");
-    o.curve = s.get_string("mapping.placement") == "curve";
+    o.placement = placements().make(s.get_string("mapping.placement"), s);
     o.refine_passes = static_cast<int>(s.get_int("mapping.refine_passes"));
     return o;
 }

@@ -11,7 +11,7 @@
 #include <limits>
 #include <numeric>
 
-#include "mapping/placement.h"
+#include "mapping/placement/placement.h"
 
 namespace neuroemu {
 

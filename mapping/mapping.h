@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -122,11 +123,13 @@ enum class FanInStrategy {
     Fail,   // report "does not fit" naming the layer
 };
 
+class Placement;
+
 struct MapOptions {
     FanInStrategy fan_in = FanInStrategy::Split;
     double estimated_rate = 0.05;  // spikes per neuron per step where no measurement is given
-    int refine_passes = 4;         // placement improvement passes after the space-filling-curve start
-    bool curve = true;             // false: cores placed in row-major order (a baseline)
+    int refine_passes = 4;         // placement improvement passes after the start
+    std::shared_ptr<const Placement> placement;  // the start (mapping/placement/); null: kDefaultPlacement
 };
 
 // Units and their inputs for `m`, with partial-sum units where a neuron's fan-in exceeds the chip's. Rates

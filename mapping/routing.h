@@ -1,17 +1,16 @@
-// Routes on the mesh: XY dimension-order routing; a multicast is a tree of XY routes (chip.noc.multicast: tree)
-// or one unicast route per destination (source). Per router its table entries (one per source whose packets
-// it forwards or delivers), per link its load in packets per time step.
+// The routes of a Mapping's sources (routing and multicast themselves live in router/routing and
+// router/multicast): per router its table entries (one per source whose packets it forwards or delivers), per
+// link its load in packets per time step.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "mapping/mapping.h"
+#include "router/multicast/multicast.h"
+#include "router/routing/routing.h"
 
 namespace neuroemu {
-
-// Ports of a router: the four mesh directions and the local core.
-enum Port : uint8_t { kEast = 1, kWest = 2, kNorth = 4, kSouth = 8, kLocal = 16 };
 
 struct RoutingStats {
     std::vector<int32_t> table_entries;          // per router (y * width + x): sources routed through it
@@ -29,19 +28,13 @@ struct RoutingStats {
     uint8_t worst_link_port = 0;                 // and direction
 };
 
-// One router on the route of a source's packets and the ports they leave it by (kLocal: delivered there).
-struct RouteStep {
-    int32_t x = 0, y = 0;
-    uint8_t ports = 0;
-};
-
 // The routers that the packets of source `s` (a core, or cores.size() for the host) pass, in order from the
 // source, into `out` (cleared first). Tree mode lists each router of the XY multicast tree once; source mode
 // lists every unicast route one after another (a router can appear once per destination).
 void route_steps(const Mapping& m, int64_t s, std::vector<RouteStep>& out);
+// The same with the multicast resolved once by the caller (for loops over every source).
+void route_steps(const Mapping& m, const Multicast& multicast, int64_t s, std::vector<RouteStep>& out);
 
 RoutingStats route(const Mapping& m);
-
-const char* port_name(uint8_t port);
 
 }  // namespace neuroemu

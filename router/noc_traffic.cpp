@@ -33,22 +33,10 @@ uint64_t splitmix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-// A uniform integer in [0, n) from one 64-bit draw (Lemire's multiply-shift: no modulo bias worth naming).
-int64_t below(std::mt19937_64& rng, int64_t n) {
-    return static_cast<int64_t>((static_cast<unsigned __int128>(rng()) * static_cast<uint64_t>(n)) >> 64);
-}
-
-// A uniform double in (0, 1].
-double unit_open0(std::mt19937_64& rng) { return (static_cast<double>(rng() >> 11) + 1.0) * 0x1.0p-53; }
-
 std::string lowercase(std::string s) {
     for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return s;
 }
-
-int32_t centre_node(int32_t w, int32_t h) { return (h / 2) * w + w / 2; }
-
-int32_t transpose_of(int32_t node, int32_t w) { return (node % w) * w + node / w; }
 
 // Throws ConfigError when the pattern or the packets cannot run on this mesh and router.
 void check_traffic(const ChipSpec& chip, int32_t w, int32_t h, const TrafficOptions& o) {
@@ -74,116 +62,19 @@ void check_traffic(const ChipSpec& chip, int32_t w, int32_t h, const TrafficOpti
     if (!(o.hotspot_fraction >= 0.0 && o.hotspot_fraction <= 1.0))
         throw ConfigError(fmt::format("--hotspot-fraction: {} is not a fraction in [0, 1]", o.hotspot_fraction));
     if (n < 2) throw ConfigError(fmt::format("--mesh {}x{}: synthetic traffic needs at least 2 nodes", w, h));
-    if (o.pattern == TrafficPattern::Transpose && w != h)
-        throw ConfigError(fmt::format("--traffic transpose needs a square mesh, not {}x{}: (x, y) -> (y, x)", w, h));
+    traffic_patterns().make(o.pattern)->check({w, h, o.hotspot_fraction});
 }
-
-// Expected packets per cycle on every channel when each injecting node generates one packet per cycle, built
-// from the XY routes of the pattern's flows (difference arrays along rows and columns, closed forms for uniform).
-struct ChannelLoads {
-    int32_t w, h;
-    int64_t n;
-    std::vector<double> east, west, north, south;  // the link leaving router (x, y) in that direction
-    std::vector<double> inject, eject;
-    double hop_sum = 0, weight_sum = 0;
-    bool summed = false;
-
-    ChannelLoads(int32_t w_, int32_t h_) : w(w_), h(h_), n(int64_t{w_} * h_) {
-        // Rows use stride w + 1, columns h + 1, so that a difference can close one past the end.
-        east.assign(static_cast<size_t>(h) * static_cast<size_t>(w + 1), 0.0);
-        west = east;
-        north.assign(static_cast<size_t>(w) * static_cast<size_t>(h + 1), 0.0);
-        south = north;
-        inject.assign(static_cast<size_t>(n), 0.0);
-        eject = inject;
-    }
-    size_t row(int32_t y, int32_t c) const {
-        return static_cast<size_t>(y) * static_cast<size_t>(w + 1) + static_cast<size_t>(c);
-    }
-    size_t col(int32_t x, int32_t r) const {
-        return static_cast<size_t>(x) * static_cast<size_t>(h + 1) + static_cast<size_t>(r);
-    }
-
-    // `wt` packets per cycle from s to d along the XY route (x first, then y).
-    void flow(int32_t s, int32_t d, double wt) {
-        const int32_t sx = s % w, sy = s / w, dx = d % w, dy = d / w;
-        if (dx > sx) east[row(sy, sx)] += wt, east[row(sy, dx)] -= wt;
-        if (dx < sx) west[row(sy, dx + 1)] += wt, west[row(sy, sx + 1)] -= wt;
-        if (dy > sy) north[col(dx, sy)] += wt, north[col(dx, dy)] -= wt;
-        if (dy < sy) south[col(dx, dy + 1)] += wt, south[col(dx, sy + 1)] -= wt;
-        inject[static_cast<size_t>(s)] += wt;
-        eject[static_cast<size_t>(d)] += wt;
-        hop_sum += wt * (std::abs(dx - sx) + std::abs(dy - sy));
-        weight_sum += wt;
-    }
-    // Node s sends `wt` packets per cycle spread evenly over all other nodes.
-    void uniform_from(int32_t s, double wt) {
-        const double each = wt / static_cast<double>(n - 1);
-        for (int32_t d = 0; d < n; ++d)
-            if (d != s) flow(s, d, each);
-    }
-    void prefix() {
-        for (int32_t y = 0; y < h; ++y)
-            for (int32_t c = 1; c <= w; ++c)
-                east[row(y, c)] += east[row(y, c - 1)], west[row(y, c)] += west[row(y, c - 1)];
-        for (int32_t x = 0; x < w; ++x)
-            for (int32_t r = 1; r <= h; ++r)
-                north[col(x, r)] += north[col(x, r - 1)], south[col(x, r)] += south[col(x, r - 1)];
-        summed = true;
-    }
-    // Every node sends `wt` packets per cycle spread evenly over all other nodes: closed forms, after prefix().
-    // A link between columns c and c + 1 of row y carries what the row's c + 1 nodes left of it send to the
-    // (w - 1 - c) * h nodes right of it; a link between rows r and r + 1 of column x, under XY, what the w (r + 1)
-    // nodes below send to the h - 1 - r nodes of column x above it.
-    void uniform_all(double wt) {
-        const double per = wt / static_cast<double>(n - 1);
-        for (int32_t y = 0; y < h; ++y)
-            for (int32_t c = 0; c < w; ++c) {
-                east[row(y, c)] += per * (c + 1) * (w - 1 - c) * h;
-                west[row(y, c)] += per * (w - c) * c * h;  // leaving column c westward
-            }
-        for (int32_t x = 0; x < w; ++x)
-            for (int32_t r = 0; r < h; ++r) {
-                north[col(x, r)] += per * w * (r + 1) * (h - 1 - r);
-                south[col(x, r)] += per * w * (h - r) * r;
-            }
-        for (auto& v : inject) v += wt;
-        for (auto& v : eject) v += wt;
-        // Mean |x1 - x2| over all ordered pairs of columns is (w^2 - 1) / 3w; over distinct nodes the pair sum is
-        // the same and the count n (n - 1) instead of n^2.
-        const double pair_mean =
-            (static_cast<double>(w) * w - 1) / (3.0 * w) + (static_cast<double>(h) * h - 1) / (3.0 * h);
-        hop_sum += wt * static_cast<double>(n) * static_cast<double>(n) * pair_mean / static_cast<double>(n - 1);
-        weight_sum += wt * static_cast<double>(n);
-    }
-    double max_link() const {
-        double m = 0;
-        for (int32_t y = 0; y < h; ++y)
-            for (int32_t c = 0; c < w; ++c) m = std::max({m, east[row(y, c)], west[row(y, c)]});
-        for (int32_t x = 0; x < w; ++x)
-            for (int32_t r = 0; r < h; ++r) m = std::max({m, north[col(x, r)], south[col(x, r)]});
-        return m;
-    }
-};
 
 }  // namespace
 
-TrafficPattern traffic_pattern(const std::string& name, const std::string& what) {
+std::string traffic_pattern(const std::string& name, const std::string& what) {
     const std::string s = lowercase(name);
-    if (s == "uniform") return TrafficPattern::Uniform;
-    if (s == "transpose") return TrafficPattern::Transpose;
-    if (s == "hotspot") return TrafficPattern::Hotspot;
-    throw ConfigError(
-        fmt::format("{}: '{}' is not a traffic pattern; expected one of uniform, transpose, hotspot", what, name));
-}
-
-const char* to_string(TrafficPattern p) {
-    switch (p) {
-        case TrafficPattern::Uniform: return "uniform";
-        case TrafficPattern::Transpose: return "transpose";
-        case TrafficPattern::Hotspot: return "hotspot";
-    }
-    return "?";
+    const auto names = traffic_patterns().names();
+    if (traffic_patterns().has(s)) return s;
+    const std::string best = closest_name(s, names);
+    throw ConfigError(fmt::format("{}: '{}' is not a traffic pattern{}; expected one of {}", what, name,
+                                  best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best),
+                                  fmt::join(names, ", ")));
 }
 
 MeshSize parse_mesh(const std::string& text, const std::string& what) {
@@ -207,7 +98,7 @@ int64_t noc_zero_load_latency(const ChipSpec& chip, int64_t hops, int64_t flits)
     return p + hops * (l + p) + flits * l;
 }
 
-TrafficAnalysis analyse_traffic(const ChipSpec& chip, int32_t w, int32_t h, TrafficPattern pattern, int32_t flits,
+TrafficAnalysis analyse_traffic(const ChipSpec& chip, int32_t w, int32_t h, const std::string& pattern, int32_t flits,
                                 double hotspot_fraction) {
     TrafficOptions o;
     o.pattern = pattern, o.packet_flits = flits, o.hotspot_fraction = hotspot_fraction;
@@ -215,30 +106,11 @@ TrafficAnalysis analyse_traffic(const ChipSpec& chip, int32_t w, int32_t h, Traf
     ChannelLoads loads(w, h);
     const int64_t n = loads.n;
     TrafficAnalysis a;
-    switch (pattern) {
-        case TrafficPattern::Uniform:
-            loads.prefix();
-            loads.uniform_all(1.0);
-            a.injecting_nodes = static_cast<int32_t>(n);
-            break;
-        case TrafficPattern::Transpose:
-            for (int32_t s = 0; s < n; ++s)
-                if (transpose_of(s, w) != s) loads.flow(s, transpose_of(s, w), 1.0), ++a.injecting_nodes;
-            loads.prefix();
-            break;
-        case TrafficPattern::Hotspot: {
-            // Every node but the centre: f to the centre, 1 - f uniform; the centre: all uniform.
-            const int32_t c = centre_node(w, h);
-            a.hotspot_node = c;
-            for (int32_t s = 0; s < n; ++s)
-                if (s != c) loads.flow(s, c, hotspot_fraction);
-            loads.uniform_from(c, hotspot_fraction);
-            loads.prefix();
-            loads.uniform_all(1.0 - hotspot_fraction);
-            a.injecting_nodes = static_cast<int32_t>(n);
-            break;
-        }
-    }
+    const auto traffic = traffic_patterns().make(pattern);
+    const TrafficMesh mesh{w, h, hotspot_fraction};
+    traffic->add_loads(loads, mesh);
+    for (int32_t s = 0; s < n; ++s) a.injecting_nodes += traffic->injects(s, mesh);
+    a.hotspot_node = traffic->hotspot_node(mesh);
     const double P = static_cast<double>(chip.noc.pipeline_cycles), L = static_cast<double>(chip.noc.link_cycles);
     const double F = flits, D = static_cast<double>(chip.noc.buffer_depth);
     a.mean_hops = loads.weight_sum > 0 ? loads.hop_sum / loads.weight_sum : 0.0;
@@ -283,7 +155,8 @@ struct NocSim::Impl : SpecHolder, RouterEnv {
 
     // The measurement in progress.
     TrafficOptions opt;
-    int32_t hotspot = -1;
+    std::unique_ptr<TrafficPattern> pattern;  // opt.pattern, resolved once per measurement
+    TrafficMesh traffic_mesh() const { return {w, h, opt.hotspot_fraction}; }
     int64_t start = 0, win_start = 0, win_end = 0;
     bool window_closed = false, finished = true;
     int64_t generated = 0, injected = 0, delivered = 0, duplicates = 0, misrouted = 0, discarded = 0;
@@ -343,27 +216,14 @@ struct NocSim::Impl::Node : sc_core::sc_module {
         const double g = std::floor(std::log(unit_open0(rng)) / log_q);
         return g > 1e15 ? kNever / 4 : 1 + static_cast<int64_t>(g);
     }
-    int32_t destination() {
-        const int32_t n = noc.w * noc.h;
-        switch (noc.opt.pattern) {
-            case TrafficPattern::Transpose: return transpose_of(index, noc.w);
-            case TrafficPattern::Hotspot:
-                if (index != noc.hotspot && unit_open0(rng) <= noc.opt.hotspot_fraction) return noc.hotspot;
-                [[fallthrough]];
-            case TrafficPattern::Uniform: {
-                const auto d = static_cast<int32_t>(below(rng, n - 1));
-                return d >= index ? d + 1 : d;
-            }
-        }
-        return index;
-    }
+    int32_t destination() { return noc.pattern->destination(index, noc.traffic_mesh(), rng); }
     void start(int64_t at, bool generate) {
         queue.clear();
         seq = 0;
         rng.seed(splitmix64(noc.opt.seed ^ splitmix64(static_cast<uint64_t>(index) + 1)));
         log_q = std::log1p(-noc.opt.rate);
         const bool injects = generate && noc.opt.rate > 0 &&
-                             !(noc.opt.pattern == TrafficPattern::Transpose && transpose_of(index, noc.w) == index);
+                             noc.pattern->injects(index, noc.traffic_mesh());
         next_gen = injects ? at + gap() - 1 : kNever;  // the first cycle may already succeed
         if (next_gen != kNever) wake.notify(noc, next_gen, noc.now());
     }
@@ -519,7 +379,7 @@ void NocSim::Impl::saturate(std::string why) {
 
 void NocSim::Impl::begin(const TrafficOptions& o, bool generate) {
     opt = o;
-    hotspot = o.pattern == TrafficPattern::Hotspot ? centre_node(w, h) : -1;
+    pattern = traffic_patterns().make(o.pattern);
     // SystemC stops at the last event, when the last packet left its router; its tail may still be streaming out
     // (the output busy, credits not yet back). The next measurement starts once that is over.
     start = std::max(now(), quiet_at);
@@ -565,7 +425,7 @@ TrafficResult NocSim::run(const TrafficOptions& options) {
     const int64_t n = int64_t{s.w} * s.h;
     r.nodes = static_cast<int32_t>(n);
     for (int32_t i = 0; i < n; ++i)
-        r.injecting_nodes += !(options.pattern == TrafficPattern::Transpose && transpose_of(i, s.w) == i);
+        r.injecting_nodes += s.pattern->injects(i, s.traffic_mesh());
     if (options.rate == 0) r.injecting_nodes = 0;
     const double node_cycles = static_cast<double>(n) * static_cast<double>(options.measure_cycles);
     r.offered_packets_per_node_cycle = static_cast<double>(s.tagged) / node_cycles;

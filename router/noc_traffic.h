@@ -16,18 +16,13 @@
 
 #include "arch/chip_spec.h"
 #include "router/router.h"
+#include "router/traffic/traffic.h"
 
 namespace neuroemu {
 
-enum class TrafficPattern {
-    Uniform,    // every other node equally likely
-    Transpose,  // (x, y) -> (y, x) on a square mesh; the nodes on the diagonal inject nothing
-    Hotspot,    // a fraction of the packets to the centre node (width / 2, height / 2), the rest uniform
-};
-
-// "uniform", "transpose" or "hotspot"; anything else is a ConfigError naming `what` and the choices.
-TrafficPattern traffic_pattern(const std::string& name, const std::string& what = "--traffic");
-const char* to_string(TrafficPattern p);
+// The registered traffic pattern (router/traffic/) called `name`, in any case; anything else is a ConfigError
+// naming `what` and the choices.
+std::string traffic_pattern(const std::string& name, const std::string& what = "--traffic");
 
 struct MeshSize {
     int32_t width = 0, height = 0;
@@ -37,7 +32,7 @@ MeshSize parse_mesh(const std::string& text, const std::string& what = "--mesh")
 constexpr int32_t kMaxMeshSide = 256;
 
 struct TrafficOptions {
-    TrafficPattern pattern = TrafficPattern::Uniform;
+    std::string pattern = kDefaultTrafficPattern;  // a registered name (router/traffic/)
     double rate = 0.1;  // packets generated per injecting node per cycle (Bernoulli), 0..1
     int32_t packet_flits = 1;
     double hotspot_fraction = 0.2;  // hotspot: share of a node's packets that go to the centre node
@@ -93,7 +88,7 @@ struct TrafficAnalysis {
     double credit_bound_flits_per_node_cycle = 0;
     double max_link_load = 0;  // packets per cycle on the busiest link at one packet per injecting node per cycle
 };
-TrafficAnalysis analyse_traffic(const ChipSpec& chip, int32_t width, int32_t height, TrafficPattern pattern,
+TrafficAnalysis analyse_traffic(const ChipSpec& chip, int32_t width, int32_t height, const std::string& pattern,
                                 int32_t packet_flits, double hotspot_fraction = 0.2);
 
 // Cycles for one packet of `flits` flits over `hops` links at zero load, from entering the source router to its

@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 
-#include "mapping/routing.h"
+#include "router/routing/routing.h"
 
 namespace neuroemu {
 
@@ -108,14 +108,6 @@ void RouterEnv::run_due() {
         next_ = next;
         scheduler_->due.notify(cycles(next_ - now));
     }
-}
-
-uint8_t xy_port(int32_t x, int32_t y, int32_t dx, int32_t dy) {
-    if (dx > x) return kEast;
-    if (dx < x) return kWest;
-    if (dy > y) return kNorth;
-    if (dy < y) return kSouth;
-    return kLocal;
 }
 
 Router::Router(sc_core::sc_module_name name, RouterEnv& env, int32_t x_, int32_t y_, size_t index_,

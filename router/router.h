@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "arch/chip_spec.h"
+#include "router/routing/routing.h"
 
 namespace neuroemu {
 
@@ -271,8 +272,5 @@ inline void RouterEnv::wake(CycleAgent& a, int64_t at) {
     if (a.scheduled_ >= now && a.scheduled_ <= at) return;  // it runs by then anyway
     schedule(a, at, now, agent_wheel_, agent_wheel_used_, agent_far_);
 }
-
-// Output port bits toward router (dx, dy) from (x, y) under XY routing (kLocal when there).
-uint8_t xy_port(int32_t x, int32_t y, int32_t dx, int32_t dy);
 
 }  // namespace neuroemu

@@ -199,7 +199,7 @@ void pool(const float* in, Dims id, const PoolAttrs& p, Dims od, float* out) {
 // Per-thread scratch: one buffer per slot, and one zero-bordered input buffer per convolution (its border is
 // written once, when the buffer is made, and never touched again).
 struct Workspace {
-    uint64_t owner = 0;  // Plan::serial the buffers were laid out for
+    uint64_t owner = 0;  // PreparedNetwork::serial the buffers were laid out for
     int64_t batch = 0;
     std::vector<std::vector<float>> slots;
     std::vector<std::vector<float>> padded;
@@ -209,7 +209,7 @@ std::atomic<uint64_t> next_plan_serial{1};
 
 }  // namespace
 
-struct AnnEngine::Plan {
+struct AnnEngine::PreparedNetwork {
     Network net;
     uint64_t serial = next_plan_serial++;
     std::vector<int> slot;              // layer -> buffer slot
@@ -219,7 +219,7 @@ struct AnnEngine::Plan {
     std::vector<bool> relu_fused;       // Conv2d whose only consumer is a ReLU: the convolution applies it
     std::vector<bool> aliased;          // that ReLU: shares the convolution's buffer and does nothing
 
-    explicit Plan(const Network& n) : net(n) {
+    explicit PreparedNetwork(const Network& n) : net(n) {
         const int count = net.size();
         conv.resize(static_cast<size_t>(count));
         relu_fused.assign(static_cast<size_t>(count), false);
@@ -278,15 +278,15 @@ struct AnnEngine::Plan {
     }
 };
 
-AnnEngine::AnnEngine(const Network& net) : plan_(std::make_unique<Plan>(net)) {}
+AnnEngine::AnnEngine(const Network& net) : prepared_(std::make_unique<PreparedNetwork>(net)) {}
 AnnEngine::~AnnEngine() = default;
 
-int64_t AnnEngine::input_size() const { return shape_numel(plan_->net.input_shape()); }
-int64_t AnnEngine::output_size() const { return shape_numel(plan_->net.layer(plan_->net.output_id()).shape); }
+int64_t AnnEngine::input_size() const { return shape_numel(prepared_->net.input_shape()); }
+int64_t AnnEngine::output_size() const { return shape_numel(prepared_->net.layer(prepared_->net.output_id()).shape); }
 
 void AnnEngine::forward(const float* input, int64_t count, float* output, const ActivationTap* tap,
                         int64_t first_image, int worker) const {
-    const Plan& plan = *plan_;
+    const PreparedNetwork& plan = *prepared_;
     // Reused across calls on the same thread: laid out again only for another engine or a larger batch.
     thread_local Workspace ws;
     if (ws.owner != plan.serial || ws.batch < count) {
@@ -332,7 +332,7 @@ void AnnEngine::forward(const float* input, int64_t count, float* output, const 
     }
 }
 
-void AnnEngine::Plan::run_conv(int id, int64_t batch, Workspace& ws, const float* in, float* out) const {
+void AnnEngine::PreparedNetwork::run_conv(int id, int64_t batch, Workspace& ws, const float* in, float* out) const {
     const Layer& l = net.layer(id);
     const ConvPlan& cp = conv[static_cast<size_t>(id)];
     const Window2d& win = l.conv().window;
@@ -362,7 +362,7 @@ void AnnEngine::Plan::run_conv(int id, int64_t batch, Workspace& ws, const float
     }
 }
 
-void AnnEngine::Plan::run_layer(int id, int64_t batch, Workspace& ws) const {
+void AnnEngine::PreparedNetwork::run_layer(int id, int64_t batch, Workspace& ws) const {
     const Layer& l = net.layer(id);
     auto buf = [&](int layer) { return ws.slots[static_cast<size_t>(slot[static_cast<size_t>(layer)])].data(); };
     const float* in = l.inputs.empty() ? nullptr : buf(l.inputs[0]);
@@ -439,7 +439,7 @@ void AnnEngine::Plan::run_layer(int id, int64_t batch, Workspace& ws) const {
 
 AnnResult AnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const AnnOptions& options,
                               Progress* progress, const ActivationTap* tap) const {
-    const auto& in_shape = plan_->net.input_shape();
+    const auto& in_shape = prepared_->net.input_shape();
     if (in_shape != std::vector<int64_t>{set.channels, set.height, set.width})
         throw DataError(fmt::format("the model expects input {}, the dataset's images are [{}, {}, {}]",
                                     shape_str(in_shape), set.channels, set.height, set.width));

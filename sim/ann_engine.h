@@ -59,8 +59,8 @@ public:
     int64_t output_size() const;
 
 private:
-    struct Plan;
-    std::unique_ptr<Plan> plan_;
+    struct PreparedNetwork;  // the network laid out for inference: blocked weights, buffer plan
+    std::unique_ptr<PreparedNetwork> prepared_;
 };
 
 }  // namespace neuroemu

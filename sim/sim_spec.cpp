@@ -1,10 +1,15 @@
 #include "sim/sim_spec.h"
 
 #include <algorithm>
+#include <initializer_list>
+
+#include "sim/neuron/neuron.h"
 
 namespace neuroemu {
+namespace {
 
-std::vector<ParamSpec> simulation_params() {
+// The section's own keys; the encoding's and neuron model's parameters follow them.
+std::vector<ParamSpec> engine_params() {
     return {
         ParamSpec("simulation.threads", ParamKind::Int, std::to_string(AnnOptions{}.threads), "threads",
                   "Worker threads over images; 0 = all hardware threads. Results do not depend on it.")
@@ -16,10 +21,7 @@ std::vector<ParamSpec> simulation_params() {
                   "Time steps T the spiking engine runs per image (`--steps` overrides); at most " +
                       std::to_string(kMaxSnnSteps) + ", since spike counts are 16-bit.")
             .range(1, kMaxSnnSteps),
-        ParamSpec("simulation.encoding", ParamKind::Enum, "current", "",
-                  "Input encoding: `current` injects each analog pixel as a constant current every step; "
-                  "`poisson` fires each pixel x in [0, 1] with probability x per step (seeded).")
-            .one_of({"current", "poisson"}),
+        input_encodings().selector(kDefaultInputEncoding),
         ParamSpec("simulation.compare_ann", ParamKind::Bool, "true", "",
                   "Also run the ANN on every image: its accuracy on the same images and each layer's propagation "
                   "error. `false`: the spiking simulation alone (what bench/snn_vs_torch.sh times)."),
@@ -29,10 +31,21 @@ std::vector<ParamSpec> simulation_params() {
     };
 }
 
+}  // namespace
+
+std::vector<ParamSpec> simulation_params() {
+    std::vector<ParamSpec> params = engine_params();
+    for (const FamilyInfo* family : std::initializer_list<const FamilyInfo*>{&input_encodings(), &neuron_models()}) {
+        const auto own = family->params();
+        params.insert(params.end(), own.begin(), own.end());
+    }
+    return params;
+}
+
 SnnOptions snn_options(const Settings& s) {
     SnnOptions o;
     o.steps = s.get_int("simulation.steps");
-    o.encoding = s.get_string("simulation.encoding") == "poisson" ? InputEncoding::Poisson : InputEncoding::Current;
+    o.encoding = input_encodings().make(s.get_string("simulation.encoding"), s);
     o.seed = static_cast<uint64_t>(s.get_int("seed"));
     o.threads = static_cast<int>(s.get_int("simulation.threads"));
     return o;

@@ -17,6 +17,7 @@
 #include "common/parallel.h"
 #include "common/progress.h"
 #include "sim/ann_engine.h"
+#include "sim/neuron/neuron.h"
 
 namespace neuroemu {
 namespace {
@@ -306,6 +307,7 @@ struct State {
     std::vector<std::vector<SpikeCount>> count;  // spikes so far per neuron
     std::vector<SpikeList> fired;               // neurons that spiked this step
     std::vector<int32_t> fired_index;           // scratch: the indices of one sweep's spikes (+ one vector)
+    std::vector<int32_t> input_spikes;          // scratch: the input neurons spiking this step
     std::vector<SpikeEvent> events;             // scratch: spikes handed to an observer
     std::vector<std::vector<float>> constant;   // bias + constant input current, per neuron
     std::vector<float> input;                   // this image, [H][W][C]
@@ -319,16 +321,9 @@ struct State {
     int64_t ann_correct = 0, input_macs = 0;
 };
 
-uint64_t splitmix64(uint64_t& s) {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 }  // namespace
 
-struct SnnEngine::Plan {
+struct SnnEngine::PreparedModel {
     SnnModel model;
     std::vector<Geometry> geo;
     std::vector<ProjPlan> proj;
@@ -340,8 +335,9 @@ struct SnnEngine::Plan {
     std::vector<std::vector<float>> bias;        // per population, per channel (zeros without bias)
     std::vector<std::vector<std::array<int32_t, 2>>> pixel_yx;  // per population: pixel -> (y, x)
     std::vector<char> fed_by_input;              // per population: has a projection from the input
+    std::unique_ptr<NeuronModel> neuron_model = neuron_models().make(kDefaultNeuronModel);
 
-    explicit Plan(const SnnModel& m) : model(m) {
+    explicit PreparedModel(const SnnModel& m) : model(m) {
         validate(model, "model '" + model.name + "'");
         const size_t n = model.populations.size();
         inputs.resize(n);
@@ -418,13 +414,13 @@ struct SnnEngine::Plan {
     int64_t decide(State& st) const;
 };
 
-SnnEngine::SnnEngine(const SnnModel& model) : plan_(std::make_unique<Plan>(model)) {}
+SnnEngine::SnnEngine(const SnnModel& model) : prepared_(std::make_unique<PreparedModel>(model)) {}
 SnnEngine::~SnnEngine() = default;
-const SnnModel& SnnEngine::model() const { return plan_->model; }
+const SnnModel& SnnEngine::model() const { return prepared_->model; }
 
 // Lets through the spikes of each window's most active source neuron so far (counts include this step; ties go
 // to the first in raster order). Each window passes at most one spike per step.
-void SnnEngine::Plan::max_gate(int pop, State& st) const {
+void SnnEngine::PreparedModel::max_gate(int pop, State& st) const {
     const Population& p = model.populations[static_cast<size_t>(pop)];
     const Geometry& g = geo[static_cast<size_t>(pop)];
     const Geometry& s = geo[static_cast<size_t>(p.gate_source)];
@@ -450,68 +446,39 @@ void SnnEngine::Plan::max_gate(int pop, State& st) const {
     for (const Spike& k : out) ++st.count[static_cast<size_t>(pop)][static_cast<size_t>(k.index)];
 }
 
-// Adds the constant current, then fires every neuron at or above threshold (at most once per step), resets it
-// and counts the spike. Walks [H][W][C] in order, so spikes come out sorted by index with their coordinates.
-void SnnEngine::Plan::fire(int pop, State& st, bool per_neuron_constant) const {
+// The neuron model's step over one population, then its spikes counted and listed with their coordinates (the
+// model returns them in index order, [H][W][C]).
+void SnnEngine::PreparedModel::fire(int pop, State& st, bool per_neuron_constant) const {
     const size_t i = static_cast<size_t>(pop);
-    const Geometry g = geo[i];  // a copy: the stores below must not make the compiler re-read the bounds
-    float* __restrict v = st.v[i].data();
+    const Geometry g = geo[i];
+    NeuronLayer layer;
+    layer.pixels = g.h * g.w, layer.channels = g.c;
+    layer.v = st.v[i].data();
     // The constant current: per neuron when the analog input feeds this population, else the bias per channel.
-    const float* __restrict cst = per_neuron_constant ? st.constant[i].data() : bias[i].data();
-    const int64_t cst_stride = per_neuron_constant ? g.c : 0;  // advance per pixel
-    const float* th = threshold[i].data();
+    layer.current = per_neuron_constant ? st.constant[i].data() : bias[i].data();
+    layer.current_stride = per_neuron_constant ? g.c : 0;
+    layer.threshold = threshold[i].data();
+    layer.uniform_threshold = uniform_threshold[i];
+    layer.reset = model.reset;
+    const int32_t* idx = st.fired_index.data();
+    const int64_t n = neuron_model->step(layer, st.fired_index.data());
     SpikeCount* cnt = st.count[i].data();
     auto& fired = st.fired[i];
-    const bool subtract = model.reset == ResetMode::Subtract;
-    auto spike = [&](int64_t k, int64_t y, int64_t x, int64_t c) {
-        v[k] = subtract ? v[k] - th[c] : 0.0f;
+    const auto* yx = pixel_yx[i].data();
+    const int32_t channels = static_cast<int32_t>(g.c);
+    const bool pow2 = (channels & (channels - 1)) == 0;
+    const int shift = __builtin_ctz(static_cast<unsigned>(channels));
+    for (int64_t j = 0; j < n; ++j) {
+        const int32_t k = idx[j];
+        const int32_t pix = pow2 ? k >> shift : k / channels, c = k - pix * channels;
         ++cnt[k];
-        fired.add(k, y, x, c);
-    };
-#if defined(__AVX512F__)
-    if (g.c % 16 == 0 && uniform_threshold[i]) {
-        // Sixteen neurons at a time, without a branch on whether any fired (which the predictor cannot guess at
-        // the firing rates of a converted net): integrate, compare, reset under the spike mask, and append the
-        // spiking neurons' indices with a compress. The spike list is built from those indices afterwards.
-        const __m512 t = _mm512_set1_ps(th[0]);
-        const __m512 reset_to = subtract ? t : _mm512_setzero_ps();
-        const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        int32_t* idx = st.fired_index.data();
-        int64_t n = 0;
-        for (int64_t p = 0, k = 0; p < g.h * g.w; ++p, cst += cst_stride)
-            for (int64_t c = 0; c < g.c; c += 16, k += 16) {
-                __m512 sum = _mm512_add_ps(_mm512_loadu_ps(v + k), _mm512_loadu_ps(cst + c));
-                const __mmask16 m = _mm512_cmp_ps_mask(sum, t, _CMP_GE_OQ);
-                sum = subtract ? _mm512_mask_sub_ps(sum, m, sum, reset_to) : _mm512_mask_mov_ps(sum, m, reset_to);
-                _mm512_storeu_ps(v + k, sum);
-                const __m512i index = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(k)));
-                _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, index));
-                n += __builtin_popcount(m);
-            }
-        const auto* yx = pixel_yx[i].data();
-        const int32_t channels = static_cast<int32_t>(g.c);
-        const bool pow2 = (channels & (channels - 1)) == 0;
-        const int shift = __builtin_ctz(static_cast<unsigned>(channels));
-        for (int64_t j = 0; j < n; ++j) {
-            const int32_t k = idx[j];
-            const int32_t pix = pow2 ? k >> shift : k / channels, c = k - pix * channels;
-            ++cnt[k];
-            fired.add(k, yx[pix][0], yx[pix][1], c);
-        }
-        return;
+        fired.add(k, yx[pix][0], yx[pix][1], c);
     }
-#endif
-    for (int64_t y = 0, k = 0; y < g.h; ++y)
-        for (int64_t x = 0; x < g.w; ++x, cst += cst_stride)
-            for (int64_t c = 0; c < g.c; ++c, ++k) {
-                v[k] += cst[c];
-                if (v[k] >= th[c]) spike(k, y, x, c);
-            }
 }
 
 // The readout's decision: argmax of the membrane potential, or of the spike count with ties to the higher
 // potential when the readout fires.
-int64_t SnnEngine::Plan::decide(State& st) const {
+int64_t SnnEngine::PreparedModel::decide(State& st) const {
     const size_t out = static_cast<size_t>(model.output);
     const auto& v = st.v[out];
     const auto& cnt = st.count[out];
@@ -526,7 +493,7 @@ int64_t SnnEngine::Plan::decide(State& st) const {
     return best;
 }
 
-void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
+void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
                                const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const {
     const size_t n = model.populations.size();
     const Geometry& in = geo[0];
@@ -536,11 +503,9 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
     st.input.resize(chw.size());
     for (int64_t c = 0; c < in.c; ++c)
         for (int64_t p = 0; p < in.h * in.w; ++p) st.input[static_cast<size_t>(p * in.c + c)] = chw[static_cast<size_t>(c * in.h * in.w + p)];
-    if (o.encoding == InputEncoding::Poisson)
-        for (float x : st.input)
-            if (!(x >= 0.0f && x <= 1.0f))
-                throw DataError(fmt::format("image {}: Poisson input needs values in [0, 1], found {} (drop dataset "
-                                            "mean/std, or use constant-current input)", image, x));
+    const InputEncoding& encoding = *o.encoding;
+    const bool constant_input = encoding.constant_current();
+    encoding.check(st.input, image);
     // Reset state; constant currents: bias, plus the analog input through its projections.
     for (size_t i = 1; i < n; ++i) {
         const Population& p = model.populations[i];
@@ -555,7 +520,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
                 st.v[i][static_cast<size_t>(k)] = model.v_init * threshold[i][static_cast<size_t>(c)];
                 st.constant[i][static_cast<size_t>(k)] = bias[i][static_cast<size_t>(c)];
             }
-        if (o.encoding == InputEncoding::Current)
+        if (constant_input)
             for (int k : inputs[i])
                 if (proj[static_cast<size_t>(k)].source == 0)
                     for (int64_t j = 0; j < in.size(); ++j)
@@ -567,14 +532,12 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
     for (int64_t t = 1; t <= o.steps; ++t) {
         auto& in_fired = st.fired[0];
         in_fired.clear();
-        if (o.encoding == InputEncoding::Poisson)
-            for (int64_t j = 0; j < in.size(); ++j) {
-                const double u = static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53;
-                if (u < st.input[static_cast<size_t>(j)]) {
-                    in_fired.add(spike_at(in, j));
-                    ++st.count[0][static_cast<size_t>(j)];
-                }
-            }
+        st.input_spikes.clear();
+        encoding.spikes(st.input, rng, st.input_spikes);
+        for (int32_t j : st.input_spikes) {
+            in_fired.add(spike_at(in, j));
+            ++st.count[0][static_cast<size_t>(j)];
+        }
         st.spikes[0] += static_cast<int64_t>(in_fired.size());
         if (o.observer && in_fired.size()) observe(*o.observer, image, t, 0, in_fired, st);
         for (size_t i = 1; i < n; ++i) {
@@ -590,7 +553,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
             if (p.kind == PopulationKind::Current) std::fill(v, v + size, 0.0f);  // this step's current only
             for (int k : inputs[i]) {
                 const ProjPlan& pp = proj[static_cast<size_t>(k)];
-                if (pp.source == 0 && o.encoding == InputEncoding::Current) continue;
+                if (pp.source == 0 && constant_input) continue;
                 if (pp.kind == ProjectionKind::MaxPool) {
                     max_pool_currents(pp, st.v[static_cast<size_t>(pp.source)].data(), v);
                     continue;
@@ -603,7 +566,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
                 for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
                 continue;
             }
-            fire(static_cast<int>(i), st, fed_by_input[i] && o.encoding == InputEncoding::Current);
+            fire(static_cast<int>(i), st, fed_by_input[i] && constant_input);
             st.spikes[i] += static_cast<int64_t>(fired.size());
             if (o.observer) observe(*o.observer, image, t, static_cast<int>(i), fired, st);
         }
@@ -663,7 +626,7 @@ void SnnEngine::Plan::simulate(const ImageSet& set, int64_t image, const InputNo
 
 SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& o,
                               Progress* progress, const Network* ann) const {
-    const Plan& plan = *plan_;
+    const PreparedModel& plan = *prepared_;
     if (o.steps < 1 || o.steps > kMaxSnnSteps)
         throw ConfigError(fmt::format("simulation steps must be in [1, {}], got {}", kMaxSnnSteps, o.steps));
     const auto& in_shape = plan.model.populations[0].shape;

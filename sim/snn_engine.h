@@ -13,15 +13,11 @@
 #include "data/idx_dataset.h"
 #include "model/network.h"
 #include "model/snn.h"
+#include "sim/encoding/encoding.h"
 
 namespace neuroemu {
 
 class Progress;
-
-enum class InputEncoding {
-    Current,  // analog pixels injected as a constant current every step (computed once per image)
-    Poisson,  // each pixel x in [0, 1] fires with probability x per step (seeded, per image)
-};
 
 // The most time steps one simulation may run: spike counts are 16-bit (sim/snn_engine.cpp).
 constexpr int64_t kMaxSnnSteps = 65535;
@@ -45,7 +41,7 @@ public:
 
 struct SnnOptions {
     int64_t steps = 100;  // in [1, kMaxSnnSteps]
-    InputEncoding encoding = InputEncoding::Current;
+    std::shared_ptr<const InputEncoding> encoding = make_input_encoding(kDefaultInputEncoding);  // sim/encoding/
     uint64_t seed = 1;
     int threads = 0;  // 0 = all hardware threads
     SpikeObserver* observer = nullptr;  // not owned; forces one thread
@@ -106,8 +102,8 @@ public:
     const SnnModel& model() const;
 
 private:
-    struct Plan;
-    std::unique_ptr<Plan> plan_;
+    struct PreparedModel;  // the model laid out for simulation: geometry, reordered weights, thresholds
+    std::unique_ptr<PreparedModel> prepared_;
 };
 
 }  // namespace neuroemu

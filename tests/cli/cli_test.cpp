@@ -42,6 +42,25 @@ TEST(Cli, ConfigReferenceInDocsMatchesTheCode) {
     EXPECT_EQ(doc.str(), r.output) << "regenerate with: build/cli/neuroemu --config-reference > docs/config.md";
 }
 
+TEST(Cli, ListShowsEveryFamilyAndImplementationWithParameters) {
+    const std::string json = temp("list.json");
+    const CliRun r = run("list --json " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    for (const char* word : {"dataset_reader (no key)", "  idx:", "encoding (simulation.encoding)", "  current:",
+                             "  poisson:", "neuron (no key)", "  if:", "placement (mapping.placement)", "  curve:",
+                             "  row_major:", "multicast (chip.noc.multicast)", "  tree:", "  source:",
+                             "routing (no key)", "  xy:", "traffic (no key)", "  uniform:", "  transpose:",
+                             "  hotspot:"})
+        EXPECT_NE(r.output.find(word), std::string::npos) << word << " missing from:\n" << r.output;
+    const auto j = read_json(json);
+    ASSERT_EQ(j["command"], "list");
+    std::vector<std::string> families;
+    for (const auto& f : j["families"]) families.push_back(f["family"]);
+    EXPECT_EQ(families, (std::vector<std::string>{"dataset_reader", "encoding", "neuron", "placement", "multicast",
+                                                  "routing", "traffic"}));
+    EXPECT_EQ(j["families"][3]["implementations"][0]["name"], "curve");
+}
+
 TEST(Cli, EvaluateAnnOnTheDefaultModel) {
     const std::string json = temp("eval.json");
     const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --ann --images 200 -q --json " + json);

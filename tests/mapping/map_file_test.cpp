@@ -108,7 +108,7 @@ Mapping small_mapping() {
     c.core.sops_per_cycle = 3, c.core.neuron_updates_per_cycle = 5, c.core.input_queue = 7;
     c.noc.width = 2, c.noc.height = 2, c.noc.chips = 2, c.noc.buffer_depth = 8, c.noc.flit_bits = 64;
     c.noc.pipeline_cycles = 2, c.noc.link_cycles = 3, c.noc.inter_chip_link_cycles = 40;
-    c.noc.multicast = MulticastMode::Source;
+    c.noc.multicast = "source";
     m.mesh.chip_width = 2, m.mesh.chip_height = 2, m.mesh.chips_x = 2, m.mesh.chips_y = 1;
     m.host_x = 0, m.host_y = 1;
 
@@ -377,7 +377,7 @@ Mapping random_mapping(uint32_t seed) {
     m.chip.noc.buffer_depth = uniform(1, 64), m.chip.noc.flit_bits = uniform(1, 4096);
     m.chip.noc.pipeline_cycles = uniform(0, 9), m.chip.noc.link_cycles = uniform(1, 9);
     m.chip.noc.inter_chip_link_cycles = uniform(1, 99);
-    m.chip.noc.multicast = uniform(0, 1) ? MulticastMode::Tree : MulticastMode::Source;
+    m.chip.noc.multicast = uniform(0, 1) ? "tree" : "source";
     MapGraph& g = m.graph;
     g.model = name();
     g.host_channels = uniform(1, 8), g.host_height = uniform(1, 32), g.host_width = uniform(1, 32);

@@ -1,4 +1,4 @@
-#include "mapping/placement.h"
+#include "mapping/placement/placement.h"
 
 #include <gtest/gtest.h>
 
@@ -74,7 +74,7 @@ Net random_net(uint32_t seed, int32_t width, int32_t height, int64_t cores, int 
 MapOptions opts(int passes, bool curve = true) {
     MapOptions o;
     o.refine_passes = passes;
-    o.curve = curve;
+    o.placement = placements().make(curve ? "curve" : "row_major");
     return o;
 }
 

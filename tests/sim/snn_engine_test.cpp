@@ -174,7 +174,7 @@ struct Reference {
     int64_t blocked_spikes = 0;   // spikes of gated neurons that were not the window's leader
 };
 
-Reference simulate_reference(const SnnModel& m, const ImageSet& set, InputEncoding enc, int64_t steps) {
+Reference simulate_reference(const SnnModel& m, const ImageSet& set, const std::string& enc, int64_t steps) {
     const size_t n = m.populations.size();
     std::vector<Geo> geo;
     for (const auto& p : m.populations) geo.emplace_back(p.shape);
@@ -205,7 +205,7 @@ Reference simulate_reference(const SnnModel& m, const ImageSet& set, InputEncodi
             for (int64_t j = 0; j < geo[i].size() && !p.bias.empty(); ++j)
                 constant[i][static_cast<size_t>(j)] = p.bias[static_cast<size_t>(j / (geo[i].h * geo[i].w))];
         }
-        if (enc == InputEncoding::Current)
+        if (enc == "current")
             for (size_t k = 0; k < m.projections.size(); ++k)
                 if (m.projections[k].source == 0)
                     for (int64_t s = 0; s < geo[0].size(); ++s) {
@@ -217,7 +217,7 @@ Reference simulate_reference(const SnnModel& m, const ImageSet& set, InputEncodi
         for (int64_t t = 0; t < steps; ++t) {
             std::vector<std::vector<char>> fired(n);
             fired[0].assign(static_cast<size_t>(geo[0].size()), 0);
-            if (enc == InputEncoding::Poisson)
+            if (enc == "poisson")
                 for (int64_t s = 0; s < geo[0].size(); ++s)
                     if (x[static_cast<size_t>(s)] == 1.0f) fired[0][static_cast<size_t>(s)] = 1, ++count[0][static_cast<size_t>(s)];
             for (size_t i = 1; i < n; ++i) {
@@ -259,7 +259,7 @@ Reference simulate_reference(const SnnModel& m, const ImageSet& set, InputEncodi
                 if (p.kind == PopulationKind::Current) std::fill(vi.begin(), vi.end(), 0.0f);  // this step's current
                 for (size_t k = 0; k < m.projections.size(); ++k) {
                     const Projection& pr = m.projections[k];
-                    if (pr.target != static_cast<int>(i) || (pr.source == 0 && enc == InputEncoding::Current)) continue;
+                    if (pr.target != static_cast<int>(i) || (pr.source == 0 && enc == "current")) continue;
                     if (pr.kind == ProjectionKind::MaxPool) {  // the largest current among each target's sources
                         std::vector<float> best(vi.size(), -INFINITY), weight(vi.size(), 0.0f);
                         const auto& current = v[static_cast<size_t>(pr.source)];
@@ -331,9 +331,9 @@ struct BothRuns {
 BothRuns run_both(const SnnModel& m, const ImageSet& set, int64_t steps) {
     SnnOptions o;
     o.steps = steps;
-    o.encoding = InputEncoding::Poisson;
+    o.encoding = make_input_encoding("poisson");
     o.threads = 2;
-    return {SnnEngine(m).evaluate(set, {}, o), simulate_reference(m, set, InputEncoding::Poisson, steps)};
+    return {SnnEngine(m).evaluate(set, {}, o), simulate_reference(m, set, "poisson", steps)};
 }
 
 // A comparison means something only if every spiking population fires more than 1/denominator of the spikes it
@@ -497,12 +497,12 @@ TEST(SnnEngine, ConstantCurrentInputCountsMacsNotSops) {
     const SnnModel m = sop_model(12);
     SnnOptions o;
     o.steps = 10;
-    o.encoding = InputEncoding::Current;
+    o.encoding = make_input_encoding("current");
     o.threads = 2;
     {
         const ImageSet set = binary_images(2, 2, 9, 9, 0.45, 6);
         const SnnResult r = SnnEngine(m).evaluate(set, {}, o);
-        const Reference ref = simulate_reference(m, set, InputEncoding::Current, o.steps);
+        const Reference ref = simulate_reference(m, set, "current", o.steps);
         EXPECT_EQ(r.populations[0].spikes, 0);
         EXPECT_EQ(r.projections[0].sops, 0);
         for (size_t i = 1; i < m.populations.size(); ++i) EXPECT_EQ(r.populations[i].spikes, ref.spikes[i]) << i;
@@ -516,7 +516,7 @@ TEST(SnnEngine, ConstantCurrentInputCountsMacsNotSops) {
         // With every pixel on, both conventions agree: each input synapse is one MAC per image.
         ImageSet set = binary_images(2, 2, 9, 9, 1.0, 7);
         const SnnResult r = SnnEngine(m).evaluate(set, {}, o);
-        const Reference ref = simulate_reference(m, set, InputEncoding::Current, o.steps);
+        const Reference ref = simulate_reference(m, set, "current", o.steps);
         EXPECT_EQ(r.input_macs, ref.synapses[0] * set.count);
         for (size_t i = 1; i < m.populations.size(); ++i) EXPECT_EQ(r.populations[i].spikes, ref.spikes[i]) << i;
     }
@@ -557,7 +557,7 @@ TEST(SnnEngine, MaxGatePassesOnlyTheMostActiveNeuronSoFar) {
     int64_t leader_changes = 0, blocked_ties = 0, blocked = 0;
     for (int64_t img = 0; img < all.count; ++img) {
         const ImageSet one = all.slice(img, 1);
-        const Reference ref = simulate_reference(m, one, InputEncoding::Current, steps);
+        const Reference ref = simulate_reference(m, one, "current", steps);
         leader_changes += ref.leader_changes, blocked_ties += ref.blocked_ties, blocked += ref.blocked_spikes;
         const SnnEngine engine(m);
         for (int64_t t = 1; t <= steps; ++t) {
@@ -591,7 +591,7 @@ TEST(SnnEngine, PoissonRunsAreReproducibleAcrossThreads) {
     const SnnEngine engine(m);
     SnnOptions o;
     o.steps = 12;
-    o.encoding = InputEncoding::Poisson;
+    o.encoding = make_input_encoding("poisson");
     o.seed = 42;
     o.threads = 1;
     const SnnResult a = engine.evaluate(set, {}, o);
@@ -676,7 +676,7 @@ TEST(SnnEngine, RejectsBadArguments) {
     ImageSet bad_label = good;
     bad_label.labels[0] = 5;
     EXPECT_THROW(engine.evaluate(bad_label, {}, o), DataError);
-    o.encoding = InputEncoding::Poisson;
+    o.encoding = make_input_encoding("poisson");
     InputNormalisation norm;
     norm.mean = {0.5};
     norm.std = {0.25};

@@ -1,13 +1,16 @@
 // Placement of cores on the mesh, minimising sum over sources of packets/step x Manhattan hops to each of its
-// destination cores. A generalised Hilbert (space-filling) curve gives the start: cores in topological order
-// (layer after layer) land on consecutive, nearby routers. Then deterministic improvement passes move each core
-// to, or swap it with, a nearby router whenever that lowers the cost.
+// destination cores. A Placement (the family `placement`, chosen by mapping.placement; one file per
+// implementation in this folder) gives the start positions, e.g. a generalised Hilbert (space-filling) curve on
+// which cores in topological order (layer after layer) land on consecutive, nearby routers. Then deterministic
+// improvement passes move each core to, or swap it with, a nearby router whenever that lowers the cost.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
+#include "common/registry.h"
 #include "mapping/mapping.h"
 
 namespace neuroemu {
@@ -26,13 +29,25 @@ struct Position {
     int32_t x = 0, y = 0;
 };
 
+// Where placement starts; the refinement passes are shared by every implementation.
+class Placement {
+public:
+    virtual ~Placement() = default;
+    // problem.cores distinct positions inside the mesh, in the order cores take them (see problem.order); the
+    // same input must give the same output.
+    virtual std::vector<Position> start(const PlacementProblem& problem) const = 0;
+};
+
+Family<Placement>& placements();
+inline const char* const kDefaultPlacement = "curve";
+
 // Positions of the `cores` cores, all distinct and inside the mesh; the same input gives the same output.
 std::vector<Position> place_cores(const PlacementProblem& problem, const MapOptions& options);
 
 // sum over sources s (host included) of packets[s] x sum over destinations d of |x_s - x_d| + |y_s - y_d|.
 double placement_cost(const PlacementProblem& problem, const std::vector<Position>& positions);
 
-// The cells of a width x height grid in generalised-Hilbert-curve order (consecutive cells are neighbours when
+// The cells of a width x height grid (the `curve` placement's order) in generalised-Hilbert-curve order (consecutive cells are neighbours when
 // the dimensions allow; every cell exactly once).
 std::vector<Position> gilbert_curve(int32_t width, int32_t height);
 

@@ -1,0 +1,17 @@
+#include "data/reader/reader.h"
+
+namespace neuroemu {
+
+// The built-in implementations (one file each); see common/registry.h for why they are registered by calls.
+void register_idx(Family<DatasetReader>& family);
+
+Family<DatasetReader>& dataset_readers() {
+    static Family<DatasetReader> family("dataset_reader", "",
+                                        "File format of dataset.path (fixed: IDX, the only one so far; no key "
+                                        "selects it).");
+    static const bool builtins = (register_idx(family), true);
+    (void)builtins;
+    return family;
+}
+
+}  // namespace neuroemu
