@@ -3,8 +3,9 @@
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
 #include "data/reader/reader.h"
-#include "energy/energy.h"
 #include "arch/chip_spec.h"
+#include "energy/energy.h"
+#include "hw/core_model.h"
 #include "mapping/map_spec.h"
 #include "mapping/placement/placement.h"
 #include "model/model_spec.h"
@@ -41,7 +42,7 @@ Schema neuroemu_schema() {
 
 std::vector<const FamilyInfo*> registered_families() {
     return {&dataset_readers(), &input_encodings(), &neuron_models(), &placements(), &multicasts(), &routings(),
-            &traffic_patterns()};
+            &traffic_patterns(), &core_models()};
 }
 
 }  // namespace neuroemu

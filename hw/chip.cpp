@@ -28,11 +28,12 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
     const auto router_at = [&](int32_t x, int32_t y) -> Router& {
         return *routers[static_cast<size_t>(y) * static_cast<size_t>(mesh.width()) + static_cast<size_t>(x)];
     };
+    const std::unique_ptr<CoreModelKind> core_kind = core_models().make(options.core_model);
     cores.reserve(n_cores);
     core_at_.assign(routers.size(), nullptr);
     for (size_t k = 0; k < n_cores; ++k) {
         Router& r = router_at(mapping.cores[k].x, mapping.cores[k].y);
-        cores.push_back(make_core_model(options.core_model, *this, static_cast<int32_t>(k), r));
+        cores.push_back(core_kind->build(*this, static_cast<int32_t>(k), r));
         core_at_[r.index] = cores.back().get();
     }
     host = std::make_unique<Host>(*this, router_at(mapping.host_x, mapping.host_y));

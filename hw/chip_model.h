@@ -25,7 +25,7 @@ namespace neuroemu {
 class Chip;
 
 struct HwOptions {
-    std::string core_model = "rolls";    // the core model, by name (hw/core_model.h)
+    std::string core_model = "rolls";    // the core model, by name (hw/core_model.h: core_models())
     std::shared_ptr<const InputEncoding> encoding = make_input_encoding(kDefaultInputEncoding);
     int64_t max_tick_cycles = 100000000;  // a tick that has not drained by then is reported as stuck
     std::string vcd_path;                 // VCD trace file ("" = none; hw/vcd_trace.h)

@@ -1,12 +1,6 @@
 #include "hw/core_model.h"
 
-#include <fmt/format.h>
-
-#include <map>
-
-#include "common/error.h"
 #include "hw/chip.h"
-#include "hw/cores/rolls_core.h"
 
 namespace neuroemu {
 
@@ -16,13 +10,17 @@ CoreModel::CoreModel(Chip& chip, int32_t index, Router& router)
         touched_.assign(static_cast<size_t>((core_.y1 - core_.y0) * (core_.x1 - core_.x0)), 0);
 }
 
-std::unique_ptr<CoreModel> make_core_model(const std::string& name, Chip& chip, int32_t index, Router& router) {
-    static const std::map<std::string, CoreModelFactory> models = {
-        {"rolls", [](Chip& c, int32_t i, Router& r) { return std::make_unique<RollsCore>(c, i, r); }},
-    };
-    const auto it = models.find(name);
-    if (it == models.end()) throw ConfigError(fmt::format("chip.core.model: no core model named '{}'", name));
-    return it->second(chip, index, router);
+// The built-in models, one file each under hw/cores/; see common/registry.h for why they are registered by these
+// calls rather than by static objects.
+void register_rolls(Family<CoreModelKind>& family);
+
+Family<CoreModelKind>& core_models() {
+    static Family<CoreModelKind> family("core_model", "",
+                                        "The neuromorphic core of the SystemC chip model, behind its router's local "
+                                        "port (HwOptions::core_model).");
+    static const bool builtins = (register_rolls(family), true);
+    (void)builtins;
+    return family;
 }
 
 }  // namespace neuroemu

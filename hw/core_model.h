@@ -1,15 +1,16 @@
 // A neuromorphic core of the chip model, behind its router's local port: it receives AER events, integrates them
-// in its synapse engine, updates its neurons when its layer fires and sends the resulting events. The chip builds
-// one per mapped core, by the core model's name (chip.core.model); an implementation is one file under hw/cores/.
+// in its synapse engine, updates its neurons when its layer fires and sends the resulting events. The family
+// `core_model` (common/registry.h): one file per implementation under hw/cores/, chosen by name
+// (HwOptions::core_model); the chip builds one CoreModel per mapped core from it.
 #pragma once
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/registry.h"
 #include "hw/vcd_trace.h"
 #include "mapping/mapping.h"
 #include "router/router.h"
@@ -51,8 +52,25 @@ protected:
     VcdTracer::CoreVars* traced_ = nullptr;
 };
 
-// The core models, by name. "rolls" is the ROLLS-style core (hw/cores/rolls_core.cpp).
-using CoreModelFactory = std::function<std::unique_ptr<CoreModel>(Chip& chip, int32_t index, Router& router)>;
-std::unique_ptr<CoreModel> make_core_model(const std::string& name, Chip& chip, int32_t index, Router& router);
+// What the family registers: a kind of core, which builds the core of each mapped core.
+class CoreModelKind {
+public:
+    virtual ~CoreModelKind() = default;
+    virtual std::unique_ptr<CoreModel> build(Chip& chip, int32_t index, Router& router) const = 0;
+};
+
+// The kind from a plain function, for implementations without parameters of their own.
+template <typename Core>
+class CoreKindOf final : public CoreModelKind {
+public:
+    std::unique_ptr<CoreModel> build(Chip& chip, int32_t index, Router& router) const override {
+        return std::make_unique<Core>(chip, index, router);
+    }
+};
+
+// No YAML key selects it yet: with one model a key would only add a line to every result's settings; it comes
+// with the second model. "rolls" is the ROLLS-style core (hw/cores/rolls_core.cpp).
+Family<CoreModelKind>& core_models();
+inline const char* const kDefaultCoreModel = "rolls";
 
 }  // namespace neuroemu

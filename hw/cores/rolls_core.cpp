@@ -93,4 +93,12 @@ void RollsCore::run_cycle(int64_t now) {
     if (t != kNeverCycle) chip_.wake(*this, t);
 }
 
+void register_rolls(Family<CoreModelKind>& family) {
+    family.add({"rolls",
+                "ROLLS-style core: input queue, synapse engine of chip.core.sops_per_cycle, neuron array of "
+                "chip.core.neuron_updates_per_cycle, AER encoder of one event per cycle.",
+                {}},
+               [](const Settings&) { return std::make_unique<CoreKindOf<RollsCore>>(); });
+}
+
 }  // namespace neuroemu

@@ -50,14 +50,14 @@ TEST(Cli, ListShowsEveryFamilyAndImplementationWithParameters) {
                              "  poisson:", "neuron (no key)", "  if:", "placement (mapping.placement)", "  curve:",
                              "  row_major:", "multicast (chip.noc.multicast)", "  tree:", "  source:",
                              "routing (no key)", "  xy:", "traffic (no key)", "  uniform:", "  transpose:",
-                             "  hotspot:"})
+                             "  hotspot:", "core_model (no key)", "  rolls:"})
         EXPECT_NE(r.output.find(word), std::string::npos) << word << " missing from:\n" << r.output;
     const auto j = read_json(json);
     ASSERT_EQ(j["command"], "list");
     std::vector<std::string> families;
     for (const auto& f : j["families"]) families.push_back(f["family"]);
     EXPECT_EQ(families, (std::vector<std::string>{"dataset_reader", "encoding", "neuron", "placement", "multicast",
-                                                  "routing", "traffic"}));
+                                                  "routing", "traffic", "core_model"}));
     EXPECT_EQ(j["families"][3]["implementations"][0]["name"], "curve");
 }
 

@@ -7,6 +7,7 @@
 
 #include "convert/convert.h"
 #include "hw/chip_model.h"
+#include "hw/cores/rolls_core.h"
 #include "mapping/mapping.h"
 #include "model/onnx_import.h"
 
@@ -40,10 +41,11 @@ struct ChipRun {
 
 // Simulates every image on the functional engine (recording its spikes) and then on the chip.
 ChipRun run_chip(const Fixture& s, const ChipSpec& chip, int64_t steps, const std::string& encoding = "current",
-             int64_t max_tick_cycles = 100000000) {
+             int64_t max_tick_cycles = 100000000, const std::string& core_model = kDefaultCoreModel) {
     MapOptions mo;
     const Mapping m = map_network(s.model, chip, mo);
     HwOptions ho;
+    ho.core_model = core_model;
     ho.encoding = make_input_encoding(encoding);
     ho.max_tick_cycles = max_tick_cycles;
     ChipModel model(m, s.model, ho);
@@ -147,6 +149,45 @@ TEST(ChipModel, StuckTickIsReportedNotHung) {
         FAIL() << "expected DeadlockError";
     } catch (const DeadlockError& e) {
         EXPECT_THAT(e.what(), ::testing::HasSubstr("did not finish tick 1 of image 1 within 3 cycles"));
+    }
+}
+
+// A core model defined only here: the ROLLS core whose neuron update takes kSlowFireCycles more. Registered by name
+// and chosen through HwOptions::core_model with no other edit.
+constexpr int64_t kSlowFireCycles = 5000;
+int64_t slow_cores_built = 0, slow_fires = 0;
+
+class SlowFireCore final : public RollsCore {
+public:
+    SlowFireCore(Chip& chip, int32_t index, Router& router) : RollsCore(chip, index, router) { ++slow_cores_built; }
+    bool fire(int64_t now) override {
+        ++slow_fires;
+        return RollsCore::fire(now + kSlowFireCycles);
+    }
+};
+
+const Registrar<CoreModelKind> slow_fire_registration(
+    core_models(), {"slow_fire_test", "a ROLLS core whose neurons take 5000 cycles more to update (test).", {}},
+    [](const Settings&) { return std::make_unique<CoreKindOf<SlowFireCore>>(); });
+
+TEST(ChipModel, ACoreModelDefinedInATestIsSelectedByName) {
+    const Fixture s = shipped_resnet8(1);
+    const int64_t steps = 6;
+    const ChipRun r = run_chip(s, ChipSpec{}, steps, "current", 100000000, "slow_fire_test");
+    expect_conserved(s, r, "current");  // the same spikes and synaptic operations as with the built-in core
+    EXPECT_EQ(slow_cores_built, static_cast<int64_t>(r.hw.core_sops.size()));
+    EXPECT_EQ(slow_fires, static_cast<int64_t>(r.hw.core_sops.size()) * steps);  // each core fires once a tick
+    // Once spikes cross several layers in a tick, each sending layer waits for its slower neuron update before its
+    // events can leave (the built-in core needs a few hundred cycles for a whole tick of this network).
+    EXPECT_GE(r.hw.max_tick_cycles, 3 * kSlowFireCycles);
+}
+
+TEST(ChipModel, UnknownCoreModelNamesTheRegisteredOnes) {
+    try {
+        core_models().make("rols");
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("did you mean 'rolls'?"));
     }
 }
 
