@@ -488,7 +488,7 @@ Packet ChipModel::Impl::make_packet(int source, int layer, int32_t c, int32_t y,
     p.layer = layer;
     p.c = c, p.y = y, p.x = x;
     p.dest = dest;
-    p.flits = static_cast<int32_t>((32 + m.chip.noc.flit_bits - 1) / m.chip.noc.flit_bits);
+    p.flits = static_cast<int32_t>(m.chip.noc.flits_per_event());
     p.tick = step;
     return p;
 }
