@@ -2,7 +2,7 @@
 // it, so that no copy can drift: the struct's defaults, the `chip.*` configuration keys and their parsing, the
 // documentation, the enum spellings and the range checks. The `.map` header's copy is checked in
 // tests/mapping/map_file_test.cpp.
-#include "arch/chip_fields.h"
+#include "arch/chip_spec.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "arch/chip_spec.h"
+#include "arch/chip_fields.h"
 #include "common/error.h"
 
 namespace neuroemu {
@@ -75,7 +75,9 @@ TEST(ChipFields, KeysAreDistinctAndEveryFieldReachesItsOwnMember) {
         ChipValue v = f.get(c);
         switch (f.kind) {
             case ParamKind::Bool: v = !std::get<bool>(v); break;
-            case ParamKind::Int: v = std::get<int64_t>(v) == static_cast<int64_t>(f.max) ? int64_t{1} : int64_t(f.max); break;
+            case ParamKind::Int:
+                v = std::get<int64_t>(v) == static_cast<int64_t>(f.max) ? int64_t{1} : int64_t(f.max);
+                break;
             case ParamKind::Real: v = std::get<double>(v) * 2; break;
             case ParamKind::Enum: v = std::get<std::string>(v) == f.words[0] ? f.words[1] : f.words[0]; break;
             default: v = std::get<std::string>(v) + "x"; break;
@@ -108,7 +110,8 @@ TEST(ChipFields, EnumWordsAreTheOnesEveryoneSpells) {
     EXPECT_EQ(enum_of("tree", kMulticastModeWords), MulticastMode::Tree);
     EXPECT_EQ(enum_of("flood", kMulticastModeWords), std::nullopt);
     // A word from the configuration lands on the enum value of the same spelling.
-    const ChipSpec c = chip_spec(chip_schema().parse("", "t", "", {"chip.core.bias=register", "chip.noc.multicast=source"}));
+    const ChipSpec c =
+        chip_spec(chip_schema().parse("", "t", "", {"chip.core.bias=register", "chip.noc.multicast=source"}));
     EXPECT_EQ(c.core.bias, BiasStorage::Register);
     EXPECT_EQ(c.noc.multicast, MulticastMode::Source);
 }
@@ -149,8 +152,8 @@ TEST(ChipFields, DefaultsAreWrittenAsConfigurationText) {
 
 TEST(ChipSpec, FlitsPerEventRoundUpTheAerAddress) {
     NocSpec noc;
-    for (auto [bits, flits] : {std::pair<int64_t, int64_t>{32, 1}, {33, 1}, {31, 2}, {16, 2}, {8, 4}, {5, 7}, {1, 32},
-                               {4096, 1}}) {
+    for (auto [bits, flits] :
+         {std::pair<int64_t, int64_t>{32, 1}, {33, 1}, {31, 2}, {16, 2}, {8, 4}, {5, 7}, {1, 32}, {4096, 1}}) {
         noc.flit_bits = bits;
         EXPECT_EQ(noc.flits_per_event(), flits) << bits << " bits";
     }
@@ -162,8 +165,9 @@ TEST(ChipSpec, ChecksAcrossFieldsKeepTheirMessages) {
     EXPECT_THAT(error_of({"chip.noc.flit_bits=8", "chip.noc.buffer_depth=2"}),
                 HasSubstr("chip.noc.buffer_depth 2 cannot hold one 4-flit AER packet (32 bits at chip.noc.flit_bits "
                           "8); buffers must hold a whole packet"));
-    EXPECT_THAT(error_of({"chip.noc.flit_bits=8", "chip.core.input_queue=3"}),
-                HasSubstr("chip.core.input_queue 3 cannot hold one 4-flit AER packet (32 bits at chip.noc.flit_bits 8)"));
+    EXPECT_THAT(
+        error_of({"chip.noc.flit_bits=8", "chip.core.input_queue=3"}),
+        HasSubstr("chip.core.input_queue 3 cannot hold one 4-flit AER packet (32 bits at chip.noc.flit_bits 8)"));
     EXPECT_THAT(error_of({"chip.noc.chips=2"}),
                 HasSubstr("chip.noc.chips other than 1 needs a fixed chip.noc.width and chip.noc.height"));
     EXPECT_EQ(error_of({"chip.noc.flit_bits=8", "chip.noc.buffer_depth=4", "chip.core.input_queue=4"}), "no error");
