@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -131,30 +132,38 @@ const std::vector<ChipField>& chip_fields() {
     return fields;
 }
 
-std::string check_chip_value(const ChipField& f, const ChipValue& value) {
+std::string chip_value_expected(const ChipField& f) {
     switch (f.kind) {
-        case ParamKind::Bool:
-            return std::holds_alternative<bool>(value) ? "" : "true or false";
+        case ParamKind::Bool: return "true or false";
+        case ParamKind::Int: return "an integer" + range_text(f);
+        case ParamKind::Real: return "a finite number" + range_text(f);
+        case ParamKind::Enum: return fmt::format("one of {}", fmt::join(f.words, ", "));
+        default: return "a string";
+    }
+}
+
+std::string check_chip_value(const ChipField& f, const ChipValue& value) {
+    bool ok = false;
+    switch (f.kind) {
+        case ParamKind::Bool: ok = std::holds_alternative<bool>(value); break;
         case ParamKind::Int: {
             const auto* v = std::get_if<int64_t>(&value);
-            const bool ok = v != nullptr && static_cast<double>(*v) >= f.min && static_cast<double>(*v) <= f.max;
-            return ok ? "" : "an integer" + range_text(f);
+            ok = v != nullptr && static_cast<double>(*v) >= f.min && static_cast<double>(*v) <= f.max;
+            break;
         }
         case ParamKind::Real: {
             const auto* v = std::get_if<double>(&value);
-            const bool ok = v != nullptr && std::isfinite(*v) && *v >= f.min && *v <= f.max;
-            return ok ? "" : "a finite number" + range_text(f);
+            ok = v != nullptr && std::isfinite(*v) && *v >= f.min && *v <= f.max;
+            break;
         }
         case ParamKind::Enum: {
             const auto* v = std::get_if<std::string>(&value);
-            if (v != nullptr)
-                for (const auto& w : f.words)
-                    if (*v == w) return "";
-            return fmt::format("one of {}", fmt::join(f.words, ", "));
+            ok = v != nullptr && std::find(f.words.begin(), f.words.end(), *v) != f.words.end();
+            break;
         }
-        default:
-            return std::holds_alternative<std::string>(value) ? "" : "a string";
+        default: ok = std::holds_alternative<std::string>(value); break;
     }
+    return ok ? "" : chip_value_expected(f);
 }
 
 std::string chip_value_text(const ChipValue& value) {

@@ -37,8 +37,9 @@ struct ChipField {
 // Every field, in the order of docs/config.md.
 const std::vector<ChipField>& chip_fields();
 
-// "" when `value` has the field's type and lies in its range or words; otherwise what was expected
-// ("an integer in [1, 16777216]", "one of tree, source").
+// What the field accepts: "an integer in [1, 16777216]", "one of tree, source", "true or false".
+std::string chip_value_expected(const ChipField& field);
+// "" when `value` has the field's type and lies in its range or words; otherwise chip_value_expected(field).
 std::string check_chip_value(const ChipField& field, const ChipValue& value);
 
 // A value as YAML text: the configuration default of the field, and the form of values in messages.

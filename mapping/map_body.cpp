@@ -2,6 +2,7 @@
 // (packets per step and destination count of each source, then every destination), docs/mapping-format.md.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -89,41 +90,62 @@ void write_column(CborWriter& w, const std::vector<Core>& from, const CoreColumn
     }
 }
 
+using Section = std::map<std::string, std::vector<json>>;
+
+const Section& section(const JsonReader& r, const CborColumns& body, const char* name) {
+    const auto it = body.find(name);
+    if (it == body.end()) r.fail("body", fmt::format("missing field '{}'", name));
+    return it->second;
+}
+
+// Refuses columns other than `names`, as the header refuses unknown fields.
+void only(const JsonReader& r, const Section& section, const char* where, std::initializer_list<const char*> names) {
+    for (const auto& [name, values] : section)
+        if (std::none_of(names.begin(), names.end(), [&](const char* n) { return name == n; }))
+            r.fail(fmt::format("body: {}", where), fmt::format("unexpected field '{}'", name));
+}
+
+// The column `name` of `section`, which must hold exactly `n` values.
+const std::vector<json>& column(const JsonReader& r, const Section& section, const char* where, const char* name,
+                                int64_t n) {
+    const auto it = section.find(name);
+    if (it == section.end()) r.fail(fmt::format("body: {}", where), fmt::format("missing field '{}'", name));
+    if (static_cast<int64_t>(it->second.size()) != n)
+        r.fail(fmt::format("body: {}.{}", where, name),
+               fmt::format("expected a list of {}, found a list of {}", n, it->second.size()));
+    return it->second;
+}
+
 template <typename T>
-void read_column(const JsonReader& r, const json& cores, const CoreColumn<T>& column, std::vector<Core>& to) {
-    const json& list = r.list(r.field(cores, column.name, "body: cores"), static_cast<int64_t>(to.size()),
-                              [&] { return fmt::format("body: cores.{}", column.name); });
+void read_column(const JsonReader& r, const Section& cores, const CoreColumn<T>& column_of, std::vector<Core>& to) {
+    const auto& list = column(r, cores, "cores", column_of.name, static_cast<int64_t>(to.size()));
     for (size_t i = 0; i < to.size(); ++i) {
-        auto where = [&] { return fmt::format("core {}: {}", i, column.name); };
+        auto where = [&] { return fmt::format("core {}: {}", i, column_of.name); };
         if constexpr (std::is_floating_point_v<T>)
-            to[i].*column.member = r.real(list[i], where);
+            to[i].*column_of.member = r.real(list[i], where);
         else
-            to[i].*column.member = r.integer<T>(list[i], where);
+            to[i].*column_of.member = r.integer<T>(list[i], where);
     }
 }
 
-void read_cores(const JsonReader& r, const json& cores, int64_t count, std::vector<Core>& to) {
-    r.only(
-        cores,
-        {"layer", "c0", "c1", "y0", "y1", "x0", "x1", "units", "synapses", "max_fan_in", "packets_per_step", "x", "y"},
-        "body: cores");
+void read_cores(const JsonReader& r, const Section& cores, int64_t count, std::vector<Core>& to) {
+    only(r, cores, "cores",
+         {"layer", "c0", "c1", "y0", "y1", "x0", "x1", "units", "synapses", "max_fan_in", "packets_per_step", "x",
+          "y"});
     // The first column's length is checked before anything is allocated for `count` cores.
-    r.list(r.field(cores, kLayerColumn.name, "body: cores"), count, [] { return std::string("body: cores.layer"); });
+    column(r, cores, "cores", kLayerColumn.name, count);
     to.resize(static_cast<size_t>(count));
     read_column(r, cores, kLayerColumn, to);
-    for (const auto& column : kSizeColumns) read_column(r, cores, column, to);
+    for (const auto& c : kSizeColumns) read_column(r, cores, c, to);
     read_column(r, cores, kPacketsColumn, to);
-    for (const auto& column : kPositionColumns) read_column(r, cores, column, to);
+    for (const auto& c : kPositionColumns) read_column(r, cores, c, to);
 }
 
-void read_routes(const JsonReader& r, const json& routes, const BodyCounts& counts, Mapping& m) {
-    r.only(routes, {"packets_per_step", "destination_counts", "destinations"}, "body: routes");
-    const auto& packets = r.list(r.field(routes, "packets_per_step", "body: routes"), counts.sources,
-                                 [] { return std::string("body: routes.packets_per_step"); });
-    const auto& lengths = r.list(r.field(routes, "destination_counts", "body: routes"), counts.sources,
-                                 [] { return std::string("body: routes.destination_counts"); });
-    const auto& dest = r.list(r.field(routes, "destinations", "body: routes"), counts.destinations,
-                              [] { return std::string("body: routes.destinations"); });
+void read_routes(const JsonReader& r, const Section& routes, const BodyCounts& counts, Mapping& m) {
+    only(r, routes, "routes", {"packets_per_step", "destination_counts", "destinations"});
+    const auto& packets = column(r, routes, "routes", "packets_per_step", counts.sources);
+    const auto& lengths = column(r, routes, "routes", "destination_counts", counts.sources);
+    const auto& dest = column(r, routes, "routes", "destinations", counts.destinations);
     m.source_packets.resize(packets.size());
     m.routes.offset.assign(1, 0);
     m.routes.offset.reserve(lengths.size() + 1);
@@ -172,10 +194,12 @@ std::string mapping_body(const Mapping& m) {
     return std::move(w.bytes());
 }
 
-void read_mapping_body(const JsonReader& r, const json& body, const BodyCounts& counts, Mapping& m) {
-    r.only(body, {"cores", "routes"}, "body");
-    read_cores(r, r.field(body, "cores", "body"), counts.cores, m.cores);
-    read_routes(r, r.field(body, "routes", "body"), counts, m);
+void read_mapping_body(const JsonReader& r, const CborColumns& body, const BodyCounts& counts, Mapping& m) {
+    for (const auto& item : body)
+        if (item.first != "cores" && item.first != "routes")
+            r.fail("body", fmt::format("unexpected field '{}'", item.first));
+    read_cores(r, section(r, body, "cores"), counts.cores, m.cores);
+    read_routes(r, section(r, body, "routes"), counts, m);
 }
 
 }  // namespace neuroemu

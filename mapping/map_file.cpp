@@ -18,7 +18,7 @@ namespace {
 
 constexpr char kFormatName[] = "neuroemu-mapping";
 constexpr size_t kLengthBytes = 8;  // the header's length, little-endian
-// Deepest nesting a valid file uses: header.layers[i].inputs[k].kernel (4 levels), body.routes.destinations (3).
+// Deepest nesting a valid header uses: layers[i].inputs[k].kernel, 5 levels with the header itself.
 constexpr int kMaxDepth = 6;
 
 std::string version_line(int version) { return fmt::format("{} {}\n", kFormatName, version); }
@@ -96,12 +96,10 @@ void append_json(const nlohmann::ordered_json& v, int depth, std::string& out) {
     out += v.is_object() ? '}' : ']';
 }
 
-json parse(const JsonReader& r, std::string_view bytes, json::input_format_t format, const char* what) {
+json parse_header(const JsonReader& r, std::string_view text) {
     json out;
-    const std::string error = parse_bounded(bytes, format, kMaxDepth, out);
-    if (!error.empty())
-        r.fail(what, fmt::format("not valid {}: {} (damaged or truncated?)",
-                                 format == json::input_format_t::json ? "JSON" : "CBOR", error));
+    const std::string error = parse_bounded(text, json::input_format_t::json, kMaxDepth, out);
+    if (!error.empty()) r.fail("header", fmt::format("not valid JSON: {} (damaged or truncated?)", error));
     return out;
 }
 
@@ -170,12 +168,14 @@ Mapping load_mapping(const std::string& path) {
     const JsonReader r(path);
     check_version_line(path, bytes);
     const std::string_view header_text = header_bytes(r, bytes);
-    const json header = parse(r, header_text, json::input_format_t::json, "header");
+    const json header = parse_header(r, header_text);
     const size_t body_at = static_cast<size_t>(header_text.data() + header_text.size() - bytes.data());
     const BodyCounts counts = read_frame_fields(r, header, bytes.size() - body_at);
     Mapping m;
     read_mapping_header(r, header, m);
-    const json body = parse(r, std::string_view(bytes).substr(body_at), json::input_format_t::cbor, "body");
+    CborColumns body;
+    const std::string error = parse_cbor_columns(std::string_view(bytes).substr(body_at), body);
+    if (!error.empty()) r.fail("body", error + (error.rfind("not valid", 0) == 0 ? " (damaged or truncated?)" : ""));
     read_mapping_body(r, body, counts, m);
     validate_mapping(m, path);
     return m;

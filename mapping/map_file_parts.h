@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "mapping/cbor_columns.h"
 #include "mapping/json_reader.h"
 #include "mapping/mapping.h"
 
@@ -22,6 +23,6 @@ struct BodyCounts {
 
 std::string mapping_body(const Mapping& m);  // CBOR bytes
 // Reads the cores, source packet rates and destinations into `m`.
-void read_mapping_body(const JsonReader& r, const json& body, const BodyCounts& counts, Mapping& m);
+void read_mapping_body(const JsonReader& r, const CborColumns& body, const BodyCounts& counts, Mapping& m);
 
 }  // namespace neuroemu

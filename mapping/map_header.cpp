@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <limits>
+#include <optional>
 
 #include "arch/chip_fields.h"
 #include "mapping/map_file_parts.h"
@@ -79,29 +81,18 @@ T integer(const JsonReader& r, const json& obj, const char* key, const std::stri
     return r.integer<T>(r.field(obj, key, "header: " + path), at(path + "." + key));
 }
 
-// A chip field's JSON value as the field's kind, or an error saying what the field allows.
+// A chip field's JSON value as the field's kind, in the field's range or words.
 ChipValue chip_value(const JsonReader& r, const ChipField& f, const json& v, const std::string& path) {
-    ChipValue out;
-    bool typed = true;
-    switch (f.kind) {
-        case ParamKind::Bool: typed = v.is_boolean(), out = typed && v.get<bool>(); break;
-        case ParamKind::Int: typed = v.is_number_integer() && !v.is_number_unsigned(), out = int64_t{0}; break;
-        case ParamKind::Real: typed = v.is_number(), out = 0.0; break;
-        default: typed = v.is_string(), out = std::string(); break;
-    }
-    if (v.is_number_unsigned() && f.kind == ParamKind::Int)
-        typed = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-    if (typed) {
-        if (f.kind == ParamKind::Int) out = v.get<int64_t>();
-        if (f.kind == ParamKind::Real) out = v.get<double>();
-        if (f.kind == ParamKind::String || f.kind == ParamKind::Enum) out = v.get<std::string>();
-    }
-    // A value of the wrong type is checked as the field's kind with a value outside any range, for the message.
-    const std::string expected =
-        typed ? check_chip_value(f, out)
-              : check_chip_value(f, f.kind == ParamKind::Bool ? ChipValue(std::string()) : ChipValue(false));
-    if (!expected.empty()) r.fail("header: " + path, fmt::format("expected {}, found {}", expected, describe(v)));
-    return out;
+    std::optional<ChipValue> out;
+    if (f.kind == ParamKind::Bool && v.is_boolean()) out = v.get<bool>();
+    if (f.kind == ParamKind::Int && v.is_number_integer() &&
+        (!v.is_number_unsigned() || v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+        out = v.get<int64_t>();
+    if (f.kind == ParamKind::Real && v.is_number()) out = v.get<double>();
+    if ((f.kind == ParamKind::String || f.kind == ParamKind::Enum) && v.is_string()) out = v.get<std::string>();
+    if (!out || !check_chip_value(f, *out).empty())
+        r.fail("header: " + path, fmt::format("expected {}, found {}", chip_value_expected(f), describe(v)));
+    return *out;
 }
 
 // Fields of `obj` (at `path`, relative `prefix`) that no chip field declares.

@@ -817,6 +817,11 @@ TEST(MappingFile, RejectsDamagedCoresAndRoutes) {
          ": core 3: position (1, 0) is also core 1's"},
         {[](MapFile& f) { f.body["cores"]["x"][3] = 4; }, ": core 3: position (4, 0) is outside the 4 x 2 mesh"},
         {[](MapFile& f) { f.body["cores"].erase("units"); }, ": body: cores: missing field 'units'"},
+        {[](MapFile& f) { f.body["cores"]["x"][3] = {1, 0}; }, ": body: cores.x[3]: expected a number, found a list"},
+        {[](MapFile& f) { f.body["cores"]["x"] = 3; }, ": body: cores.x: expected a list, found 3"},
+        {[](MapFile& f) { f.body["routes"] = "none"; }, ": body: routes: expected an object, found \"none\""},
+        {[](MapFile& f) { f.body.erase("routes"); }, ": body: missing field 'routes'"},
+        {[](MapFile& f) { f.body["notes"] = json::object(); }, ": body: unexpected field 'notes'"},
         {[](MapFile& f) { f.body["cores"]["units"].erase(6); },
          ": body: cores.units: expected a list of 7, found a list of 6"},
         {[](MapFile& f) { f.body["cores"]["speed"] = json::array(); }, ": body: cores: unexpected field 'speed'"},
@@ -838,17 +843,20 @@ TEST(MappingFile, RejectsDamagedCoresAndRoutes) {
          ": route 1: packets_per_step -0.5 must be a finite number >= 0"},
         {[](MapFile& f) { f.body["routes"]["packets_per_step"].erase(7); },
          ": body: routes.packets_per_step: expected a list of 8, found a list of 7"},
-        {[](MapFile& f) { f.body = json::array(); }, ": body: expected an object, found a list of 0"},
+        {[](MapFile& f) { f.body = json::array(); }, ": body: expected an object, found a list"},
     });
 }
 
 TEST(MappingFile, RejectsBodiesThatAreNotCbor) {
     const MapFile f = split(saved_bytes(small_mapping()));
     expect_load_error(f.bytes("this is not CBOR"), ": body: not valid CBOR: ");
-    // Arrays nested a million deep: refused by depth, not by exhausting the stack.
-    expect_load_error(f.bytes(std::string(1000000, '\x81') + '\x00'), ": body: not valid CBOR: nested deeper than 6");
+    // Lists nested a million deep: refused at the first level the shape does not allow, not by exhausting the
+    // stack.
+    expect_load_error(f.bytes(std::string(1000000, '\x81') + '\x00'), ": body: expected an object, found a list");
+    expect_load_error(f.bytes("\xa1\x65""cores\xa1\x61x" + std::string(1000000, '\x81') + '\x00'),
+                      ": body: cores.x[0]: expected a number, found a list");
     // A list that says it holds 2^63 elements but holds none: refused at the end of the bytes, nothing reserved.
-    expect_load_error(f.bytes("\xa1\x65""cores\x9b\x7f\xff\xff\xff\xff\xff\xff\xff"), ": body: not valid CBOR: ");
+    expect_load_error(f.bytes("\xa1\x65""cores\xa1\x61x\x9b\x7f\xff\xff\xff\xff\xff\xff\xff"), ": body: not valid CBOR: ");
 }
 
 // Any single damaged byte: loaded (if it was harmless) or a DataError, never anything else.
