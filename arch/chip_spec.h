@@ -1,11 +1,14 @@
 // The `chip` section: the neuromorphic chip the S-ResNet is placed on (cores, network-on-chip, clock). Parsed
-// into a plain spec here; the mapper and the SystemC model are built from this spec.
+// into a plain spec here; the mapper and the SystemC model are built from this spec. Every field is declared
+// once, in arch/chip_fields.h, which derives the configuration keys, the parsing and the `.map` file's chip
+// header from that declaration; the defaults are the member initialisers below.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "arch/enum_words.h"
 #include "common/config.h"
 
 namespace neuroemu {
@@ -15,6 +18,11 @@ enum class BiasStorage {
     Register,  // a per-neuron bias register, outside synapse memory (Loihi compartments)
     Synapse,   // one synapse entry and one input per neuron, driven every step by a core-local source (ROLLS)
 };
+inline constexpr EnumWord<BiasStorage> kBiasStorageWords[] = {{BiasStorage::Register, "register"},
+                                                               {BiasStorage::Synapse, "synapse"}};
+
+// An AER event on the network is one neuron address of this many bits (docs/hardware-model.md).
+constexpr int64_t kAerEventBits = 32;
 
 struct CoreSpec {
     int64_t neurons = 256;        // ROLLS: 256 silicon neurons per core
@@ -37,6 +45,9 @@ struct NocSpec {
     int64_t link_cycles = 1;        // link traversal per flit, cycles
     int64_t inter_chip_link_cycles = 20;  // chip-to-chip link traversal per flit, cycles
     std::string multicast = "tree";  // how a spike reaches several cores: a name in router/multicast/
+
+    // Flits that carry one AER event: ceil(kAerEventBits / flit_bits).
+    int64_t flits_per_event() const { return (kAerEventBits + flit_bits - 1) / flit_bits; }
 };
 
 struct ChipSpec {
@@ -46,8 +57,10 @@ struct ChipSpec {
     double clock_hz = 100e6;  // routers and synaptic-operation engines
 };
 
+// The `chip.*` keys, one per field of chip_fields().
 std::vector<ParamSpec> chip_params();
-ChipSpec chip_spec(const Settings& settings);  // throws ConfigError for inconsistent NoC sizes
+// Every field from `settings`, then the checks across fields; throws ConfigError for inconsistent NoC sizes.
+ChipSpec chip_spec(const Settings& settings);
 
 // Cores needed to hold `neurons`, counting neurons only (the mapper's fan-in and synapse limits only add).
 int64_t cores_lower_bound(const ChipSpec& chip, int64_t neurons);

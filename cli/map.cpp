@@ -245,7 +245,7 @@ int run_map(const CommonOptions& opts, const MapCommandOptions& cmd) {
         max_entries_default = std::max(max_entries_default, rs.table_entries_default[i]);
     }
     const double routers = static_cast<double>(m.mesh.routers());
-    const int64_t flits_per_packet = ceil_div(32, chip.noc.flit_bits);  // one AER event: a 32-bit address
+    const int64_t flits_per_packet = chip.noc.flits_per_event();
     const double mean_fill = n_cores ? static_cast<double>(t.units) / static_cast<double>(n_cores * chip.core.neurons) : 0;
     const double mean_syn = n_cores ? static_cast<double>(t.synapses) / (static_cast<double>(n_cores) * static_cast<double>(chip.core.synapses)) : 0;
     const double seconds = seconds_since(t_start);

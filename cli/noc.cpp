@@ -57,9 +57,9 @@ int run_noc(const CommonOptions& opts, const NocCommandOptions& cmd) {
     o.pattern = traffic_pattern(cmd.traffic, "--traffic");
     if (cmd.rate.empty()) throw ConfigError("--rate R is required: packets per node per cycle, 0 to 1");
     o.rate = parse_real("--rate", cmd.rate, 0.0, 1.0, "an injection rate in [0, 1] packets per node per cycle");
-    // One AER event is a 32-bit address, as in the chip model: ⌈32 / flit_bits⌉ flits unless told otherwise.
+    // One AER event, as in the chip model, unless told otherwise.
     o.packet_flits = cmd.packet_flits.empty()
-                         ? static_cast<int32_t>((32 + chip.noc.flit_bits - 1) / chip.noc.flit_bits)
+                         ? static_cast<int32_t>(chip.noc.flits_per_event())
                          : static_cast<int32_t>(parse_int("--packet-flits", cmd.packet_flits, 1, 1 << 20,
                                                           "a packet size of 1 or more flits"));
     o.warmup_cycles = parse_int("--warmup", cmd.warmup, 0, int64_t{1} << 40, "a number of cycles (0 or more)");

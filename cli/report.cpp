@@ -181,7 +181,7 @@ int run_report(const CommonOptions& opts, const ReportOptions& cmd) {
         counts.cores = static_cast<int64_t>(mapping->cores.size());
         routes = route(*mapping);
     }
-    const double flits_per_packet = static_cast<double>((32 + chip.noc.flit_bits - 1) / chip.noc.flit_bits);
+    const double flits_per_packet = static_cast<double>(chip.noc.flits_per_event());
     double hw_n = 1;
     if (hw) {
         hw_n = static_cast<double>(std::max<int64_t>(1, hw->images));

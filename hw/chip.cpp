@@ -136,7 +136,7 @@ Packet Chip::make_packet(int source, int layer, int32_t c, int32_t y, int32_t x,
     p.layer = layer;
     p.c = c, p.y = y, p.x = x;
     p.dest = dest;
-    p.flits = static_cast<int32_t>((32 + mapping.chip.noc.flit_bits - 1) / mapping.chip.noc.flit_bits);
+    p.flits = static_cast<int32_t>(mapping.chip.noc.flits_per_event());
     p.tick = tick_controller->step();
     return p;
 }

@@ -1,5 +1,6 @@
-// The mapping file (`neuroemu map -o FILE`, loaded by `neuroemu simulate`): a versioned, line-oriented text
-// format specified in docs/mapping-format.md.
+// The mapping file (`neuroemu map -o FILE`, loaded by `neuroemu simulate`): a version line, a JSON header (the
+// chip, the mesh, the layers, the counts) and a CBOR body (the per-core and per-source arrays), specified in
+// docs/mapping-format.md.
 #pragma once
 
 #include <string>
@@ -8,15 +9,18 @@
 
 namespace neuroemu {
 
-constexpr int kMappingFormatVersion = 1;
+constexpr int kMappingFormatVersion = 2;
 
-void save_mapping(const Mapping& m, const std::string& path);  // DataError naming the file when it cannot write
-// Throws DataError naming the file, the line and what was expected; checks every index and count (a loaded
-// mapping satisfies validate_mapping).
+// Validates `m` first (a mapping the reader would refuse is never written); DataError naming the file when it
+// cannot write.
+void save_mapping(const Mapping& m, const std::string& path);
+// Throws DataError naming the file, the record and field, and what was expected; checks every type, index and
+// count before using it (a loaded mapping satisfies validate_mapping).
 Mapping load_mapping(const std::string& path);
 
-// Consistency of a mapping: every core in the mesh at a distinct position, layers' core ranges cover the cores
-// once, slices inside their layer, routes sorted and in range. Throws DataError starting with `where`.
+// Consistency of a mapping: the chip's fields in their ranges, every core in the mesh at a distinct position,
+// layers' core ranges cover the cores once, slices inside their layer, routes sorted and in range. Throws
+// DataError starting with `where`.
 void validate_mapping(const Mapping& m, const std::string& where);
 
 }  // namespace neuroemu

@@ -183,7 +183,7 @@ TEST(Cli, MapResnet34WritesAMappingAndAReport) {
     std::ifstream file(out);
     std::string first;
     std::getline(file, first);
-    EXPECT_EQ(first, "neuroemu-mapping 1");
+    EXPECT_EQ(first, "neuroemu-mapping 2");
 }
 
 // The shipped model: rates measured by the spiking engine; another chip from its file on the command line.

@@ -1,6 +1,7 @@
-// The mapping file (mapping/map_file.h, docs/mapping-format.md): a lossless round trip of every field, compact
-// route lines, and damaged files rejected with a DataError naming the file, the line and what was expected, never
-// a crash or a huge allocation (this suite also runs under ASan/UBSan).
+// The mapping file (mapping/map_file.h, docs/mapping-format.md): a lossless, canonical round trip of every field of
+// real and random mappings, the documented layout, older and newer formats refused with a clear error, and
+// truncated or damaged files rejected with a DataError naming the file, the record, the field and what was
+// expected, never a crash or a huge allocation (this suite also runs under ASan/UBSan).
 #include "mapping/map_file.h"
 
 #include <fmt/format.h>
@@ -12,22 +13,28 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <random>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "arch/chip_fields.h"
 #include "common/error.h"
+#include "convert/convert.h"
+#include "model/onnx_import.h"
 
 namespace neuroemu {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using json = nlohmann::json;
 
 // Per test, so that test cases running in parallel processes never share a file.
 std::string temp_path(const std::string& name) {
@@ -269,76 +276,6 @@ void expect_same(const Mapping& a, const Mapping& b) {
     for (size_t s = 0; s < a.source_packets.size(); ++s) EXPECT_SAME_DOUBLE(a.source_packets[s], b.source_packets[s]);
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-std::string join_lines(const std::vector<std::string>& lines) {
-    std::string text;
-    for (const auto& l : lines) text += l + "\n";
-    return text;
-}
-
-// 1-based number of the first line starting with `prefix`.
-int line_of(const std::string& text, const std::string& prefix) {
-    const auto lines = split_lines(text);
-    for (size_t i = 0; i < lines.size(); ++i)
-        if (lines[i].rfind(prefix, 0) == 0) return static_cast<int>(i) + 1;
-    ADD_FAILURE() << "no line starts with '" << prefix << "'";
-    return 0;
-}
-
-std::string with_line(const std::string& text, int line, const std::string& replacement) {
-    auto lines = split_lines(text);
-    lines.at(static_cast<size_t>(line) - 1) = replacement;
-    return join_lines(lines);
-}
-
-// Replaces field `field` (0-based, space-separated) of line `line`.
-std::string with_field(const std::string& text, int line, size_t field, const std::string& value) {
-    auto lines = split_lines(text);
-    std::vector<std::string> fields;
-    std::istringstream in(lines.at(static_cast<size_t>(line) - 1));
-    for (std::string f; in >> f;) fields.push_back(f);
-    fields.at(field) = value;
-    std::string joined;
-    for (const auto& f : fields) joined += (joined.empty() ? "" : " ") + f;
-    lines[static_cast<size_t>(line) - 1] = joined;
-    return join_lines(lines);
-}
-
-// Writes `text` as a mapping file; load_mapping must throw a DataError "<path>:<line>: ..." mentioning `what`.
-void expect_load_error(const std::string& text, int line, const std::string& what) {
-    const std::string path = temp_path("bad.map");
-    write_text(path, text);
-    try {
-        load_mapping(path);
-        ADD_FAILURE() << "loaded; expected line " << line << ": " << what;
-    } catch (const DataError& e) {
-        EXPECT_THAT(e.what(), StartsWith(fmt::format("{}:{}: ", path, line)));
-        EXPECT_THAT(e.what(), HasSubstr(what));
-    }
-}
-
-void expect_invalid(const Mapping& m, const std::string& what) {
-    try {
-        validate_mapping(m, "here");
-        ADD_FAILURE() << "accepted; expected: " << what;
-    } catch (const DataError& e) {
-        EXPECT_THAT(e.what(), StartsWith("here: "));
-        EXPECT_THAT(e.what(), HasSubstr(what));
-    }
-}
-
-std::string saved_text(const Mapping& m) {
-    const std::string path = temp_path("good.map");
-    save_mapping(m, path);
-    return read_text(path);
-}
-
 // A consistent mapping of random shape: every enum value, names of any bytes, layers sliced into tiles, cores on
 // distinct routers of a multi-chip mesh, destination lists of runs and singletons, doubles of any magnitude.
 Mapping random_mapping(uint32_t seed) {
@@ -366,8 +303,8 @@ Mapping random_mapping(uint32_t seed) {
     Mapping m;
     m.model = name();
     m.chip.name = name();
-    m.chip.clock_hz = real() + 1;
-    m.chip.core.neurons = uniform(1, 1024), m.chip.core.synapses = uniform(1, INT64_C(1) << 40);
+    m.chip.clock_hz = std::uniform_real_distribution<double>(1, 1e12)(rng);
+    m.chip.core.neurons = uniform(1, 1024), m.chip.core.synapses = uniform(1, INT64_C(1000000000000));
     m.chip.core.fan_in = uniform(1, 4096), m.chip.core.weight_bits = uniform(1, 64);
     m.chip.core.weight_sharing = uniform(0, 1);
     m.chip.core.bias = uniform(0, 1) ? BiasStorage::Register : BiasStorage::Synapse;
@@ -449,6 +386,95 @@ Mapping random_mapping(uint32_t seed) {
     return m;
 }
 
+// ---- the file taken apart --------------------------------------------------------------------------------------
+
+constexpr char kVersionLine[] = "neuroemu-mapping 2\n";
+constexpr size_t kLengthBytes = 8;
+
+std::string length_bytes(uint64_t n) {
+    std::string out;
+    for (size_t i = 0; i < kLengthBytes; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+    return out;
+}
+
+// A saved file as its parts, put back together with the header's length and `body.bytes` recomputed, so that a
+// test damages exactly the one thing it names.
+struct MapFile {
+    json header;
+    json body;
+
+    std::string body_bytes() const {
+        std::string out;
+        json::to_cbor(body, out);
+        return out;
+    }
+    // With `body_bytes` in place of the encoded body (a damaged or cut CBOR), declared as its size.
+    std::string bytes(const std::string& raw_body) const {
+        json h = header;
+        h["body"]["bytes"] = raw_body.size();
+        const std::string text = h.dump(1) + "\n";
+        return kVersionLine + length_bytes(text.size()) + text + raw_body;
+    }
+    std::string bytes() const { return bytes(body_bytes()); }
+};
+
+// The header's length, as the file declares it.
+size_t header_length(const std::string& bytes) {
+    const size_t at = std::strlen(kVersionLine);
+    uint64_t length = 0;
+    for (size_t i = 0; i < kLengthBytes; ++i)
+        length |= uint64_t{static_cast<unsigned char>(bytes.at(at + i))} << (8 * i);
+    return static_cast<size_t>(length);
+}
+
+MapFile split(const std::string& bytes) {
+    const size_t at = std::strlen(kVersionLine), length = header_length(bytes);
+    MapFile f;
+    f.header = json::parse(bytes.substr(at + kLengthBytes, length));
+    f.body = json::from_cbor(bytes.substr(at + kLengthBytes + length));
+    return f;
+}
+
+void expect_invalid(const Mapping& m, const std::string& what) {
+    try {
+        validate_mapping(m, "here");
+        ADD_FAILURE() << "accepted; expected: " << what;
+    } catch (const DataError& e) {
+        EXPECT_THAT(e.what(), StartsWith("here: "));
+        EXPECT_THAT(e.what(), HasSubstr(what));
+    }
+}
+
+std::string saved_bytes(const Mapping& m) {
+    const std::string path = temp_path("good.map");
+    save_mapping(m, path);
+    return read_text(path);
+}
+
+// Writes `bytes` as a mapping file; load_mapping must throw a DataError naming the file and containing `what`.
+void expect_load_error(const std::string& bytes, const std::string& what) {
+    const std::string path = temp_path("bad.map");
+    write_text(path, bytes);
+    try {
+        load_mapping(path);
+        ADD_FAILURE() << "loaded; expected: " << what;
+    } catch (const DataError& e) {
+        EXPECT_THAT(e.what(), StartsWith(path));
+        EXPECT_THAT(e.what(), HasSubstr(what));
+    }
+}
+
+// The mapping file of the shipped default model (configs/default.yaml's ResNet-20), as converted without
+// calibration: the mapper only needs its shapes.
+SnnModel default_model() {
+    const Network net = import_onnx_file(std::string(NEUROEMU_SOURCE_DIR) + "/models/resnet20_fmnist.onnx");
+    ConversionOptions o;
+    o.normalise = false;
+    return build_snn(fold_batchnorm(net), Calibration{}, o);
+}
+
+// ---- round trips ------------------------------------------------------------------------------------------------
+
 TEST(MappingFile, RoundTripKeepsEveryField) {
     const Mapping m = small_mapping();
     validate_mapping(m, "small");
@@ -457,41 +483,94 @@ TEST(MappingFile, RoundTripKeepsEveryField) {
     expect_same(m, load_mapping(path));
 }
 
-TEST(MappingFile, WritesTheDocumentedLines) {
-    const auto lines = split_lines(saved_text(small_mapping()));
-    ASSERT_EQ(lines.size(), 36u);
-    EXPECT_EQ(lines[0], "neuroemu-mapping 1");
-    EXPECT_EQ(lines[1], "model resnet%20tiny%20%231");
-    EXPECT_EQ(lines[2], "chip rolls-like clock_hz 125000000 neurons 64 synapses 4096 fan_in 100 weight_bits 6 "
-                        "weight_sharing 1 bias register sops_per_cycle 3 neuron_updates_per_cycle 5 input_queue 7");
-    EXPECT_EQ(lines[3], "noc width 2 height 2 chips 2 buffer_depth 8 flit_bits 64 pipeline_cycles 2 link_cycles 3 "
-                        "inter_chip_link_cycles 40 multicast source");
-    EXPECT_EQ(lines[4], "mesh 2 2 2 1 host 0 1");
-    EXPECT_EQ(lines[5], "graph graph%20model host 3 4 4 rate 0.30000000000000004");
-    EXPECT_EQ(lines[6], "layers 5");
-    EXPECT_EQ(lines[7], "layer 0 conv%201%23a neuron population 1 part -1 shape 8 4 4 bias 1 rate 0.3333333333333333 "
-                        "tile 4 4 4 tiles 2 1 1 cores 0 2 binding neurons inputs 1");
-    EXPECT_EQ(lines[8], "input host conv kernel 3 3 stride 1 1 pads 1 1 1 1 ceil_mode 0 channels 0 3 fan_in 27 "
-                        "projection conv%201%23a");
-    EXPECT_EQ(lines[10], "input 0 window kernel 3 2 stride 2 1 pads 0 1 1 0 ceil_mode 1 channels 0 8 fan_in 6 "
-                         "projection pool%25x");
-    EXPECT_EQ(lines[17], "input 3 one_to_one kernel 1 1 stride 1 1 pads 0 0 0 0 ceil_mode 0 channels 0 10 fan_in 1 "
-                         "projection -");
-    EXPECT_EQ(lines[18], "cores 7");
-    EXPECT_EQ(lines[19], "0 0 0 4 0 4 0 4 64 1728 27 5e-324 0 0");
-    EXPECT_EQ(lines[25], "6 4 5 10 0 1 0 1 5 10 2 1.7976931348623157e+308 3 0");
-    EXPECT_EQ(lines[26], "routes 8");
-    EXPECT_EQ(lines[27], "0 0.5 2");
-    EXPECT_EQ(lines[28], "1 0.6666666666666666 0 2-4 6");  // runs as ranges, singletons alone
-    EXPECT_EQ(lines[29], "2 1e-07 3-4");
-    EXPECT_EQ(lines[32], "5 0");  // no destinations
-    EXPECT_EQ(lines[34], "7 4.8 0-1");
-    EXPECT_EQ(lines[35], "end");
+TEST(MappingFile, RealMappingsRoundTripByteForByte) {
+    const SnnModel model = default_model();
+    ChipSpec rolls;
+    ChipSpec loihi_like;  // the other choice of every enum, as many 4 x 3 chips as needed
+    loihi_like.core.neurons = 1024, loihi_like.core.bias = BiasStorage::Register;
+    loihi_like.core.weight_sharing = true, loihi_like.noc.multicast = "source";
+    loihi_like.noc.width = 4, loihi_like.noc.height = 3, loihi_like.noc.chips = 0;
+    for (const ChipSpec& chip : {rolls, loihi_like}) {
+        SCOPED_TRACE(chip.core.neurons);
+        const Mapping m = map_network(model, chip, {});
+        const std::string path = temp_path("real.map");
+        save_mapping(m, path);
+        const std::string first = read_text(path);
+        const Mapping back = load_mapping(path);
+        expect_same(m, back);
+        save_mapping(back, path);
+        EXPECT_EQ(read_text(path), first);  // the bytes are canonical
+    }
 }
 
-TEST(MappingFile, NamesOfAnyBytesRoundTrip) {
-    const std::vector<std::string> names = {"", "-", "--", "%", "%2D", "a b", "#", " lead", "trail ", "\t\r\n",
-                                            "\x7f", "\xc3\xbc" "ber", std::string("nul\0byte", 8), "layer1.0/conv2"};
+TEST(MappingFile, WritesTheDocumentedLayout) {
+    const std::string bytes = saved_bytes(small_mapping());
+    ASSERT_THAT(bytes, StartsWith(kVersionLine));
+    const MapFile f = split(bytes);
+    std::vector<std::string> keys;
+    const std::string header_and_body = bytes.substr(std::strlen(kVersionLine) + kLengthBytes);
+    const std::string cbor = f.body_bytes();
+    const auto ordered =
+        nlohmann::ordered_json::parse(header_and_body.substr(0, header_and_body.size() - cbor.size()));
+    for (const auto& item : ordered.items()) keys.push_back(item.key());
+    EXPECT_EQ(keys, (std::vector<std::string>{"format", "version", "model", "chip", "mesh", "host", "graph", "layers",
+                                              "counts", "body"}));
+    EXPECT_EQ(f.header["format"], "neuroemu-mapping");
+    EXPECT_EQ(f.header["version"], kMappingFormatVersion);
+    EXPECT_EQ(f.header["model"], "resnet tiny #1");
+    EXPECT_EQ(f.header["chip"]["core"]["bias"], "register");
+    EXPECT_EQ(f.header["chip"]["noc"]["flit_bits"], 64);
+    EXPECT_EQ(f.header["mesh"], json({{"chip_width", 2}, {"chip_height", 2}, {"chips_x", 2}, {"chips_y", 1}}));
+    EXPECT_EQ(f.header["host"], json({{"x", 0}, {"y", 1}}));
+    EXPECT_EQ(f.header["graph"]["host_rate"].get<double>(), 0.1 + 0.2);
+    EXPECT_EQ(f.header["layers"].size(), 5u);
+    EXPECT_EQ(f.header["layers"][1]["inputs"][0],
+              json::parse(R"({"source": 0, "pattern": "window", "kernel": [3, 2], "stride": [2, 1],
+                              "pads": [0, 1, 1, 0], "ceil_mode": true, "channels": [0, 8], "fan_in": 6,
+                              "projection": "pool%x"})"));
+    EXPECT_EQ(f.header["layers"][0]["inputs"][0]["source"], "host");
+    EXPECT_EQ(f.header["counts"], json({{"cores", 7}, {"sources", 8}, {"destinations", 14}}));
+    EXPECT_EQ(f.header["body"]["encoding"], "cbor");
+    EXPECT_EQ(f.header["body"]["bytes"], f.body_bytes().size());
+    EXPECT_EQ(f.body["cores"]["layer"], json({0, 0, 1, 2, 3, 4, 4}));
+    EXPECT_EQ(f.body["cores"]["x"], json({0, 1, 1, 2, 3, 2, 3}));
+    EXPECT_EQ(f.body["cores"].size(), 13u);
+    EXPECT_EQ(f.body["routes"]["destination_counts"], json({1, 5, 2, 2, 2, 0, 0, 2}));
+    EXPECT_EQ(f.body["routes"]["destinations"], json({2, 0, 2, 3, 4, 6, 3, 4, 5, 6, 5, 6, 0, 1}));
+    EXPECT_EQ(f.body["routes"]["packets_per_step"][1].get<double>(), 2.0 / 3.0);
+}
+
+// One non-default value per chip field: each must come back, under its own key of the header's `chip` object.
+TEST(MappingFile, EveryChipFieldRoundTripsThroughTheHeader) {
+    for (const ChipField& f : chip_fields()) {
+        SCOPED_TRACE(f.key);
+        Mapping m = small_mapping();
+        ChipValue v = f.get(m.chip);
+        switch (f.kind) {
+            case ParamKind::Bool: v = !std::get<bool>(v); break;
+            case ParamKind::Int: v = static_cast<int64_t>(f.max); break;
+            case ParamKind::Real: v = f.max; break;
+            case ParamKind::Enum:
+                v = std::get<std::string>(v) == f.words.front() ? f.words.back() : f.words.front();
+                break;
+            default: v = std::string("chip #2"); break;
+        }
+        f.set(m.chip, v);
+        const std::string bytes = saved_bytes(m);
+        const Mapping back = load_mapping(temp_path("good.map"));
+        EXPECT_EQ(f.get(back.chip), v);
+        json at = split(bytes).header["chip"];
+        for (size_t begin = 0, dot = 0; dot != std::string::npos; begin = dot + 1) {
+            dot = f.key.find('.', begin);
+            at = json(at[f.key.substr(begin, dot == std::string::npos ? dot : dot - begin)]);
+        }
+        EXPECT_EQ(at, std::visit([](const auto& x) { return json(x); }, v));
+    }
+}
+
+TEST(MappingFile, NamesOfAnyTextRoundTrip) {
+    const std::vector<std::string> names = {"", "-", "%", "%2D", "a b", "#", " lead", "trail ", "\t\r\n", "\x7f",
+                                            "\xc3\xbc" "ber", std::string("nul\0byte", 8), "layer1.0/conv2", "\"q\""};
     for (const auto& n : names) {
         SCOPED_TRACE(n);
         Mapping m = small_mapping();
@@ -500,10 +579,23 @@ TEST(MappingFile, NamesOfAnyBytesRoundTrip) {
             l.name = n, l.binding = n;
             for (auto& in : l.inputs) in.projection = n;
         }
-        const std::string text = saved_text(m);
-        EXPECT_EQ(split_lines(text).size(), 36u) << "a name split a line";
+        saved_bytes(m);
         expect_same(m, load_mapping(temp_path("good.map")));
     }
+}
+
+TEST(MappingFile, SaveRefusesNamesThatAreNotUtf8) {
+    Mapping m = small_mapping();
+    m.graph.layers[2].name = "fc\xff";
+    const std::string path = temp_path("latin1.map");
+    std::remove(path.c_str());
+    try {
+        save_mapping(m, path);
+        ADD_FAILURE() << "saved a name that JSON cannot hold";
+    } catch (const DataError& e) {
+        EXPECT_THAT(e.what(), StartsWith(path + ": a name (model, chip, layer, projection or binding) is not UTF-8"));
+    }
+    EXPECT_FALSE(std::ifstream(path).good());
 }
 
 TEST(MappingFile, RandomMappingsRoundTrip) {
@@ -517,12 +609,12 @@ TEST(MappingFile, RandomMappingsRoundTrip) {
         const Mapping back = load_mapping(path);
         expect_same(m, back);
         save_mapping(back, path);
-        EXPECT_EQ(read_text(path), first);  // the text is canonical
+        EXPECT_EQ(read_text(path), first);
     }
 }
 
 TEST(MappingFile, EmptyMappingRoundTrips) {
-    // No layers, no cores: only the host's (empty) route line.
+    // No layers, no cores: only the host's (empty) route.
     Mapping m;
     m.mesh.chip_width = 1, m.mesh.chip_height = 1;
     m.routes.offset = {0, 0};
@@ -530,180 +622,258 @@ TEST(MappingFile, EmptyMappingRoundTrips) {
     const std::string path = temp_path("empty.map");
     save_mapping(m, path);
     expect_same(m, load_mapping(path));
-    EXPECT_THAT(read_text(path), HasSubstr("layers 0\ncores 0\nroutes 1\n0 0\nend\n"));
+    const MapFile f = split(read_text(path));
+    EXPECT_EQ(f.header["counts"], json({{"cores", 0}, {"sources", 1}, {"destinations", 0}}));
+    EXPECT_EQ(f.body["routes"]["destination_counts"], json({0}));
 }
 
-TEST(MappingFile, ReaderAcceptsRunsOfSpacesAndUnmergedRuns) {
-    std::string text = saved_text(small_mapping());
-    const int route = line_of(text, "1 0.666");
-    text = with_line(text, route, "1   0.6666666666666666  0 2 3-3 4 6");
-    text = with_line(text, line_of(text, "mesh"), "mesh  2 2  2 1 host 0 1");
-    const std::string path = temp_path("spaces.map");
-    write_text(path, text);
-    expect_same(small_mapping(), load_mapping(path));
-}
+// ---- other files, other versions ---------------------------------------------------------------------------------
+
+// The first lines of a format-1 file, as neuroemu wrote them before the JSON header.
+constexpr char kTextFormatFile[] = "neuroemu-mapping 1\nmodel tiny%20net\nchip rolls clock_hz 100000000 neurons 256\n";
 
 TEST(MappingFile, RejectsOtherFilesAndVersions) {
-    const std::string good = saved_text(small_mapping());
-    expect_load_error("", 1, "the file ends where 'neuroemu-mapping <version>' was expected");
-    expect_load_error("hello world\n", 1, "not a neuroemu mapping file (it should start with 'neuroemu-mapping 1')");
-    expect_load_error(with_line(good, 1, "neuroemu-mapping 2"), 1,
-                      "unsupported mapping format version 2 (this neuroemu reads 1)");
-    expect_load_error(with_line(good, 1, "neuroemu-mapping one"), 1, "version: expected an integer, found 'one'");
-    expect_load_error(with_line(good, 1, "neuroemu-mapping 1 extra"), 1, "unexpected 'extra' after the last field");
+    const std::string path = temp_path("bad.map");
+    expect_load_error("", "the file ends inside its first line (truncated?)");
+    expect_load_error("neuroemu-mapp", "the file ends inside its first line (truncated?)");
+    expect_load_error("hello world\n", ": not a neuroemu mapping file (it should start with 'neuroemu-mapping 2'); "
+                                       "make one with `neuroemu map`");
+    expect_load_error("neuroemu-mapping two\n", "not a neuroemu mapping file");
+    expect_load_error(kTextFormatFile, path + " was written by an older neuroemu (format 1); regenerate it with "
+                                              "`neuroemu map`");
+    const std::string good = saved_bytes(small_mapping());
+    expect_load_error("neuroemu-mapping 3" + good.substr(std::strlen(kVersionLine) - 1),
+                      path + " was written by a newer neuroemu (format 3; this one reads format 2)");
+    MapFile f = split(good);
+    f.header["version"] = 3;
+    expect_load_error(f.bytes(), ": header: version: 3 disagrees with the first line's 2 (damaged?)");
+    f = split(good);
+    f.header["format"] = "neuroemu-snn";
+    expect_load_error(f.bytes(), ": header: format: expected \"neuroemu-mapping\", found \"neuroemu-snn\"");
+    f = split(good);
+    f.header["body"]["encoding"] = "json";
+    expect_load_error(f.bytes(), ": header: body.encoding: expected \"cbor\", found \"json\"");
 }
 
-TEST(MappingFile, RejectsMissingOrMisspeltLines) {
-    const std::string good = saved_text(small_mapping());
-    expect_load_error(with_line(good, 2, "modle x"), 2, "expected 'model <name>', found 'modle x'");
-    const int cores = line_of(good, "cores ");
-    expect_load_error(with_line(good, cores, "corez 7"), cores, "expected 'cores <count>', found 'corez 7'");
-    expect_load_error(with_field(good, 3, 2, "clock"), 3, "chip: expected 'clock_hz', found 'clock'");
-    expect_load_error(with_line(good, 3, "chip rolls clock_hz 1e8 neurons 64"), 3,
-                      "chip: the line ends where 'synapses' was expected");
-    const int layer0 = line_of(good, "layer 0");
-    expect_load_error(with_field(good, layer0, 1, "1"), layer0, "layer 0: expected 'layer 0 ...', found layer 1");
-    expect_load_error(with_field(good, cores + 3, 0, "7"), cores + 3, "core 2: expected core 2, found core 7");
-    expect_load_error(with_line(good, cores + 3, split_lines(good)[static_cast<size_t>(cores) + 2] + " 9"), cores + 3,
-                      "core 2: unexpected '9' after the last field");
-    expect_load_error(with_line(good, cores + 3, "2 1 0 8 0 2"), cores + 3,
-                      "core 2: the line ends where x0 was expected");
-    const int routes = line_of(good, "routes");
-    expect_load_error(with_field(good, routes + 3, 0, "3"), routes + 3, "route 2: expected route 2, found route 3");
-}
+// ---- truncated and damaged files --------------------------------------------------------------------------------
 
-TEST(MappingFile, RejectsTruncatedFiles) {
-    const std::string good = saved_text(small_mapping());
-    const int end = line_of(good, "end");
-    expect_load_error(good.substr(0, good.size() - 4), end, "the file ends where 'end' was expected (truncated?)");
-    expect_load_error(good.substr(0, good.size() - 1), end, "does not end with a newline (truncated?)");
-    const int routes = line_of(good, "routes");
-    auto lines = split_lines(good);
-    lines.resize(static_cast<size_t>(routes) + 2);
-    expect_load_error(join_lines(lines), routes, "routes 8, but the file has only 2 more lines (truncated?)");
-    // Cut anywhere, the file is refused with a DataError: every line's end is checked, and 'end' closes the file.
-    // The cuts: each line's start, its second byte, its middle and its last byte (every byte costs seconds of
-    // file rewrites on a slow disk and finds nothing more).
-    std::vector<size_t> cuts;
-    for (size_t start = 0; start < good.size();) {
-        const size_t end_of_line = good.find('\n', start);
-        for (size_t n : {start, start + 1, (start + end_of_line) / 2, end_of_line}) cuts.push_back(n);
-        start = end_of_line + 1;
-    }
-    for (size_t n : cuts) {
+TEST(MappingFile, RejectsTruncationAtEverySection) {
+    const std::string good = saved_bytes(small_mapping());
+    const MapFile f = split(good);
+    const size_t line = std::strlen(kVersionLine), header = line + kLengthBytes;
+    const size_t body = header + header_length(good);
+    ASSERT_EQ(body + f.body_bytes().size(), good.size());
+    expect_load_error(good.substr(0, line - 1), "the file ends inside its first line (truncated?)");
+    expect_load_error(good.substr(0, line + 3), ": header: the file ends inside the header length (truncated?)");
+    expect_load_error(good.substr(0, header + 10),
+                      fmt::format(": header: {} bytes long, but only 10 bytes follow (truncated?)", body - header));
+    expect_load_error(good.substr(0, body), fmt::format(": body: the header says {} bytes, but 0 bytes follow it "
+                                                        "(truncated or damaged?)",
+                                                        good.size() - body));
+    expect_load_error(good.substr(0, good.size() - 1), ": body: the header says");
+    expect_load_error(good + "x", ": body: the header says");
+    // Cut anywhere: always a DataError, whatever the cut hits. Every byte of the frame and the body; in the JSON
+    // text, whose every cut the length check catches first, a sample (each file write costs milliseconds).
+    for (size_t n = 0; n < good.size(); n += n < header + 8 || n >= body - 8 ? 1 : 29) {
         const std::string path = temp_path("cut.map");
         write_text(path, good.substr(0, n));
         EXPECT_THROW(load_mapping(path), DataError) << "cut at byte " << n;
     }
+    // A body cut short but declared at its cut length: the CBOR decoder finds the end.
+    const std::string cbor = f.body_bytes();
+    for (size_t n = 0; n < cbor.size(); n += 3)
+        expect_load_error(f.bytes(cbor.substr(0, n)), n == 0 ? ": body: not valid CBOR" : ": body: not valid CBOR");
 }
 
-TEST(MappingFile, RejectsTrailingGarbage) {
-    const std::string good = saved_text(small_mapping());
-    expect_load_error(good + "junk\n", line_of(good, "end") + 1, "unexpected text after 'end'");
-    expect_load_error(good + "\n", line_of(good, "end") + 1, "unexpected text after 'end'");
-    expect_load_error(with_line(good, line_of(good, "end"), "end x"), line_of(good, "end"),
-                      "unexpected 'x' after the last field");
+TEST(MappingFile, RejectsHeadersThatAreNotJson) {
+    const std::string good = saved_bytes(small_mapping());
+    const MapFile f = split(good);
+    const std::string text = "{\"format\": \"neuroemu-mapping\", \"version\": 2,,}\n";
+    expect_load_error(kVersionLine + length_bytes(text.size()) + text + f.body_bytes(), ": header: not valid JSON: ");
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    expect_load_error(kVersionLine + length_bytes(deep.size()) + deep, ": header: not valid JSON: nested deeper than");
+    const std::string list = "[1, 2]";
+    expect_load_error(kVersionLine + length_bytes(list.size()) + list, ": header: expected an object, found a list");
 }
 
-TEST(MappingFile, RejectsNonNumericAndOutOfRangeFields) {
-    const std::string good = saved_text(small_mapping());
-    const int core3 = line_of(good, "cores ") + 4;
-    expect_load_error(with_field(good, core3, 9, "12x"), core3, "core 3: synapses: expected an integer, found '12x'");
-    expect_load_error(with_field(good, core3, 12, "99999999999"), core3, "core 3: x 99999999999 is out of range");
-    expect_load_error(with_field(good, core3, 11, "fast"), core3,
-                      "core 3: packets_per_step: expected a number, found 'fast'");
-    expect_load_error(with_field(good, core3, 11, "nan"), core3,
-                      "core 3: packets_per_step nan must be a finite number >= 0");
-    expect_load_error(with_field(good, core3, 11, "1e999"), core3, "core 3: packets_per_step 1e999 is out of range");
-    const int layer0 = line_of(good, "layer 0");
-    expect_load_error(with_field(good, layer0, 15, "often"), layer0, "layer 0: rate: expected a number, found 'often'");
-    expect_load_error(with_field(good, layer0, 13, "yes"), layer0, "layer 0: bias: expected 0 or 1, found 'yes'");
-    expect_load_error(with_field(good, layer0, 3, "blob"), layer0,
-                      "layer 0: kind 'blob' is not one of neuron, readout, gate, current, partial");
-    expect_load_error(with_field(good, layer0 + 1, 2, "pool"), layer0 + 1,
-                      "layer 0 input 0: pattern 'pool' is not one of conv, window, one_to_one, dense");
-    expect_load_error(with_field(good, 3, 15, "sram"), 3, "chip: bias 'sram' is not one of register, synapse");
-    expect_load_error(with_field(good, 4, 18, "flood"), 4, "noc: multicast 'flood' is not one of tree, source");
-    expect_load_error(with_field(good, 2, 1, "bad%G1"), 2, "'%' must be followed by two hex digits");
-    expect_load_error(with_field(good, 2, 1, "bad%4"), 2, "'%' must be followed by two hex digits");
+struct Damage {
+    std::function<void(MapFile&)> apply;
+    std::string error;
+};
+
+void expect_damage_refused(const std::vector<Damage>& damages) {
+    const std::string good = saved_bytes(small_mapping());
+    for (const Damage& d : damages) {
+        SCOPED_TRACE(d.error);
+        MapFile f = split(good);
+        d.apply(f);
+        expect_load_error(f.bytes(), d.error);
+    }
 }
 
-TEST(MappingFile, RejectsNegativeSizes) {
-    const std::string good = saved_text(small_mapping());
-    const int layer0 = line_of(good, "layer 0");
-    expect_load_error(with_field(good, layer0, 9, "-8"), layer0,
-                      "layer 0: shape -8 x 4 x 4 must be at least 1 x 1 x 1");
-    expect_load_error(with_field(good, line_of(good, "cores "), 1, "-1"), line_of(good, "cores "),
-                      "cores -1 must not be negative");
-    expect_load_error(with_field(good, layer0, 30, "-1"), layer0, "layer 0: inputs -1 must not be negative");
-    const int core1 = line_of(good, "cores ") + 2;
-    expect_load_error(with_field(good, core1, 8, "-64"), core1, "core 1: units -64, synapses 1728 and max_fan_in 27");
-    expect_load_error(with_field(good, 5, 1, "0"), 5, "mesh: chip_width 0 must be >= 1");
-    expect_load_error(with_field(good, 3, 5, "0"), 3, "chip: neurons 0 must be >= 1");
-    expect_load_error(with_field(good, layer0 + 1, 5, "-1"), layer0 + 1,
-                      "layer 0 input 0: kernel 3 x -1 and stride 1 x 1 must be >= 1");
+TEST(MappingFile, RejectsDamagedChipFieldsWithTheirRange) {
+    expect_damage_refused({
+        {[](MapFile& f) { f.header["chip"]["core"]["neurons"] = 0; },
+         ": header: chip.core.neurons: expected an integer in [1, 16777216], found 0"},
+        {[](MapFile& f) { f.header["chip"]["core"]["neurons"] = "many"; },
+         ": header: chip.core.neurons: expected an integer in [1, 16777216], found \"many\""},
+        {[](MapFile& f) { f.header["chip"]["core"]["neurons"] = 2.5; }, "found 2.5"},
+        {[](MapFile& f) { f.header["chip"]["noc"]["flit_bits"] = UINT64_MAX; },
+         ": header: chip.noc.flit_bits: expected an integer in [1, 4096], found 18446744073709551615"},
+        {[](MapFile& f) { f.header["chip"]["clock_hz"] = 0.5; },
+         ": header: chip.clock_hz: expected a finite number in [1, 1000000000000], found 0.5"},
+        {[](MapFile& f) { f.header["chip"]["core"]["weight_sharing"] = 1; },
+         ": header: chip.core.weight_sharing: expected true or false, found 1"},
+        {[](MapFile& f) { f.header["chip"]["core"]["bias"] = "sram"; },
+         ": header: chip.core.bias: expected one of register, synapse, found \"sram\""},
+        {[](MapFile& f) { f.header["chip"]["noc"]["multicast"] = "flood"; },
+         ": header: chip.noc.multicast: expected one of tree, source, found \"flood\""},
+        {[](MapFile& f) { f.header["chip"]["name"] = 7; }, ": header: chip.name: expected a string, found 7"},
+        {[](MapFile& f) { f.header["chip"]["noc"].erase("flit_bits"); },
+         ": header: chip.noc: missing field 'flit_bits'"},
+        {[](MapFile& f) { f.header["chip"]["noc"] = 4; }, ": header: chip.noc: expected an object, found 4"},
+        {[](MapFile& f) { f.header["chip"]["core"]["colour"] = "red"; },
+         ": header: chip.core: unexpected field 'colour'"},
+        {[](MapFile& f) { f.header["chip"]["energy"] = json::object(); }, ": header: chip: unexpected field 'energy'"},
+    });
 }
 
-TEST(MappingFile, RejectsHugeCountsWithoutAllocating) {
-    const std::string good = saved_text(small_mapping());
-    const int cores = line_of(good, "cores ");
-    expect_load_error(with_line(good, cores, "cores 999999999999"), cores,
-                      "cores 999999999999, but the file has only 17 more lines (truncated?)");
-    expect_load_error(with_line(good, 7, "layers 999999999999"), 7, "layers 999999999999, but the file has only");
-    expect_load_error(with_line(good, 7, "layers 99999999999999999999"), 7,
-                      "layers 99999999999999999999 is out of range");
-    const int layer0 = line_of(good, "layer 0");
-    expect_load_error(with_field(good, layer0, 30, "999999999"), layer0, "layer 0: inputs 999999999, but the file");
-    const int routes = line_of(good, "routes");
-    expect_load_error(with_line(good, routes, "routes 9"), routes, "routes 9: expected 8 sources (the 7 cores, then");
-    // A count the file holds, but not the one the layers' core ranges add up to.
-    const int layer4 = line_of(good, "layer 4");
-    expect_load_error(with_field(good, layer4, 26, "1"), cores, "7 cores, but the layers' core ranges hold 6");
+TEST(MappingFile, RejectsDamagedHeaderRecords) {
+    expect_damage_refused({
+        {[](MapFile& f) { f.header.erase("model"); }, ": header: missing field 'model'"},
+        {[](MapFile& f) { f.header["comment"] = "hi"; }, ": header: unexpected field 'comment'"},
+        {[](MapFile& f) { f.header["mesh"]["chip_width"] = 0; }, ": mesh: chip_width 0 must be >= 1"},
+        {[](MapFile& f) { f.header["mesh"]["chips_x"] = -1.5; },
+         ": header: mesh.chips_x: expected an integer, found -1.5"},
+        {[](MapFile& f) { f.header["host"]["x"] = 9; }, ": mesh: host position (9, 1) is outside the 4 x 2 mesh"},
+        {[](MapFile& f) { f.header["graph"]["host_rate"] = -1; }, ": graph: host rate -1 must be a finite number"},
+        {[](MapFile& f) { f.header["layers"][0]["kind"] = "blob"; },
+         ": header: layers[0].kind: expected one of neuron, readout, gate, current, partial, found \"blob\""},
+        {[](MapFile& f) { f.header["layers"][0]["shape"] = {8, 4}; },
+         ": header: layers[0].shape: expected a list of 3, found a list of 2"},
+        {[](MapFile& f) { f.header["layers"][0]["shape"][0] = -8; },
+         ": layer 0: shape -8 x 4 x 4 must be at least 1 x 1 x 1"},
+        {[](MapFile& f) { f.header["layers"][0]["bias"] = "yes"; },
+         ": header: layers[0].bias: expected true or false, found \"yes\""},
+        {[](MapFile& f) { f.header["layers"][0]["rate"] = "often"; },
+         ": header: layers[0].rate: expected a number, found \"often\""},
+        {[](MapFile& f) { f.header["layers"][0]["population"] = 99999999999; },
+         ": header: layers[0].population: 99999999999 is out of range (-2147483648 to 2147483647)"},
+        {[](MapFile& f) { f.header["layers"][0]["tiles"] = "2x1x1"; },
+         ": header: layers[0].tiles: expected a list, found \"2x1x1\""},
+        {[](MapFile& f) { f.header["layers"][0]["inputs"][0]["pattern"] = "pool"; },
+         ": header: layers[0].inputs[0].pattern: expected one of conv, window, one_to_one, dense, found \"pool\""},
+        {[](MapFile& f) { f.header["layers"][0]["inputs"][0]["kernel"][1] = -1; },
+         ": layer 0 input 0: kernel 3 x -1 and stride 1 x 1 must be >= 1"},
+        {[](MapFile& f) { f.header["layers"][0]["inputs"][0]["stride"] = {1, 1, 1}; },
+         ": header: layers[0].inputs[0].stride: expected a list of 2, found a list of 3"},
+        {[](MapFile& f) { f.header["layers"][2]["inputs"][0]["source"] = 3; },
+         ": layer 2 input 0: source 3 must be the host or an earlier layer (0 to 1)"},
+        {[](MapFile& f) { f.header["layers"][2]["inputs"][0]["source"] = -1; },
+         ": header: layers[2].inputs[0].source: expected \"host\" or a layer index, found -1"},
+        {[](MapFile& f) { f.header["layers"][2]["inputs"][0]["channels"][1] = 9; },
+         ": layer 2 input 0: channels 0 to 9 are not a range inside the source's 8 channels"},
+        {[](MapFile& f) { f.header["layers"][2]["inputs"][0]["extra"] = 1; },
+         ": header: layers[2].inputs[0]: unexpected field 'extra'"},
+        {[](MapFile& f) { f.header["layers"][2]["first_core"] = 4; },
+         ": layer 2: first core 4 but the layers before it end at core 3"},
+        {[](MapFile& f) { f.header["layers"][4]["cores"] = 1; }, ": 7 cores, but the layers' core ranges hold 6"},
+        {[](MapFile& f) { f.header["layers"] = json::object(); }, ": header: layers: expected a list, found an object"},
+    });
 }
 
-TEST(MappingFile, RejectsCoresInconsistentWithLayersAndMesh) {
-    const std::string good = saved_text(small_mapping());
-    const int core3 = line_of(good, "cores ") + 4;
-    expect_load_error(with_field(good, core3, 1, "40"), core3, "core 3: layer 40 out of range (5 layers)");
-    expect_load_error(with_field(good, core3, 1, "1"), core3, "core 3: layer 1, but cores 3 to 3 belong to layer 2");
-    expect_load_error(with_field(good, core3, 3, "11"), core3,
-                      "core 3: channels 0 to 11 is not a non-empty slice of layer 2's 10");
-    expect_load_error(with_field(good, core3, 5, "0"), core3, "core 3: rows 0 to 0 is not a non-empty slice");
-    expect_load_error(with_field(good, core3, 12, "4"), core3, "core 3: position (4, 0) is outside the 4 x 2 mesh");
-    // Core 3 moved onto core 1's router: reported at the later core.
-    std::string same = with_field(good, core3, 12, "1");
-    same = with_field(same, core3, 13, "0");
-    expect_load_error(same, core3, "core 3: position (1, 0) is also core 1's");
-    const int layer2 = line_of(good, "layer 2");
-    expect_load_error(with_field(good, layer2, 25, "4"), layer2,
-                      "layer 2: first core 4 but the layers before it end at core 3");
-    expect_load_error(with_field(good, layer2 + 1, 1, "3"), layer2 + 1,
-                      "layer 2 input 0: source 3 must be the host or an earlier layer (0 to 1)");
-    expect_load_error(with_field(good, layer2 + 1, 1, "-1"), layer2 + 1,
-                      "layer 2 input 0: source -1 must be the host or an earlier layer");
-    expect_load_error(with_field(good, layer2 + 1, 18, "9"), layer2 + 1,
-                      "layer 2 input 0: channels 0 to 9 are not a range inside the source's 8 channels");
-    expect_load_error(with_field(good, 5, 6, "9"), 5, "mesh: host position (9, 1) is outside the 4 x 2 mesh");
+TEST(MappingFile, RejectsCountsBeforeAllocatingForThem) {
+    expect_damage_refused({
+        {[](MapFile& f) { f.header["counts"]["sources"] = 9; },
+         ": header: counts: 7 cores and 9 sources, expected one source per core and the host"},
+        {[](MapFile& f) { f.header["counts"] = {{"cores", 999999999999}, {"sources", 1000000000000},
+                                                {"destinations", 14}}; },
+         ": body: cores.layer: expected a list of 999999999999, found a list of 7"},
+        {[](MapFile& f) { f.header["counts"]["destinations"] = INT64_C(1) << 60; },
+         ": body: routes.destinations: expected a list of 1152921504606846976, found a list of 14"},
+        {[](MapFile& f) { f.header["counts"]["destinations"] = -1; },
+         ": header: counts.destinations: must not be negative"},
+        {[](MapFile& f) { f.header["counts"]["cores"] = "7"; },
+         ": header: counts.cores: expected an integer, found \"7\""},
+    });
 }
 
-TEST(MappingFile, RejectsBadDestinations) {
-    const std::string good = saved_text(small_mapping());
-    const int route1 = line_of(good, "1 0.666");
-    const std::string head = "1 0.6666666666666666 ";
-    expect_load_error(with_line(good, route1, head + "0 2-4 7"), route1,
-                      "route 1: destination 7 out of range (7 cores)");
-    expect_load_error(with_line(good, route1, head + "0-99"), route1,
-                      "route 1: destination 0-99 out of range (7 cores)");
-    expect_load_error(with_line(good, route1, head + "99999999999999999999"), route1, "out of range (7 cores)");
-    expect_load_error(with_line(good, route1, head + "2-4 0"), route1,
-                      "route 1: destinations not ascending: 0 after 4 (sorted, each once)");
-    expect_load_error(with_line(good, route1, head + "2 2"), route1, "route 1: destinations not ascending: 2 after 2");
-    expect_load_error(with_line(good, route1, head + "0-3 3-5"), route1, "not ascending: 3-5 after 3");
-    expect_load_error(with_line(good, route1, head + "4-2"), route1, "route 1: range 4-2 runs backwards");
-    for (const char* bad : {"x", "-3", "3-", "1--2", "1-+2", "+1", "1-2-3", "0x1", "1.5"})
-        expect_load_error(with_line(good, route1, head + bad), route1,
-                          fmt::format("route 1: expected a destination core 'a' or a range 'a-b', found '{}'", bad));
-    expect_load_error(with_line(good, route1, "1 -0.5 0"), route1, "route 1: packets_per_step -0.5 must be a finite");
+TEST(MappingFile, RejectsDamagedCoresAndRoutes) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    expect_damage_refused({
+        {[](MapFile& f) { f.body["cores"]["synapses"][3] = 1.5; },
+         ": core 3: synapses: expected an integer, found 1.5"},
+        {[](MapFile& f) { f.body["cores"]["x"][3] = 99999999999; },
+         ": core 3: x: 99999999999 is out of range (-2147483648 to 2147483647)"},
+        {[](MapFile& f) { f.body["cores"]["layer"][3] = 40; }, ": core 3: layer 40 out of range (5 layers)"},
+        {[](MapFile& f) { f.body["cores"]["layer"][3] = 1; }, ": core 3: layer 1, but cores 3 to 3 belong to layer 2"},
+        {[](MapFile& f) { f.body["cores"]["c1"][3] = 11; },
+         ": core 3: channels 0 to 11 is not a non-empty slice of layer 2's 10"},
+        {[](MapFile& f) { f.body["cores"]["units"][1] = -64; },
+         ": core 1: units -64, synapses 1728 and max_fan_in 27 must not be negative"},
+        {[nan](MapFile& f) { f.body["cores"]["packets_per_step"][3] = nan; },
+         ": core 3: packets_per_step nan must be a finite number >= 0"},
+        {[](MapFile& f) { f.body["cores"]["x"][3] = 1, f.body["cores"]["y"][3] = 0; },
+         ": core 3: position (1, 0) is also core 1's"},
+        {[](MapFile& f) { f.body["cores"]["x"][3] = 4; }, ": core 3: position (4, 0) is outside the 4 x 2 mesh"},
+        {[](MapFile& f) { f.body["cores"].erase("units"); }, ": body: cores: missing field 'units'"},
+        {[](MapFile& f) { f.body["cores"]["x"][3] = {1, 0}; }, ": body: cores.x[3]: expected a number, found a list"},
+        {[](MapFile& f) { f.body["cores"]["x"] = 3; }, ": body: cores.x: expected a list, found 3"},
+        {[](MapFile& f) { f.body["routes"] = "none"; }, ": body: routes: expected an object, found \"none\""},
+        {[](MapFile& f) { f.body.erase("routes"); }, ": body: missing field 'routes'"},
+        {[](MapFile& f) { f.body["notes"] = json::object(); }, ": body: unexpected field 'notes'"},
+        {[](MapFile& f) { f.body["cores"]["units"].erase(6); },
+         ": body: cores.units: expected a list of 7, found a list of 6"},
+        {[](MapFile& f) { f.body["cores"]["speed"] = json::array(); }, ": body: cores: unexpected field 'speed'"},
+        {[](MapFile& f) { f.body["routes"]["destinations"][5] = 7; },
+         ": route 1: destination 7 out of range (7 cores)"},
+        {[](MapFile& f) { std::swap(f.body["routes"]["destinations"][2], f.body["routes"]["destinations"][3]); },
+         ": route 1: destinations not ascending: 2 after 3 (sorted, each once)"},
+        {[](MapFile& f) { f.body["routes"]["destinations"][0] = -2; },
+         ": route 0: destination -2 out of range (7 cores)"},
+        {[](MapFile& f) { f.body["routes"]["destinations"][0] = "2"; },
+         ": body: routes.destinations[0]: expected an integer, found \"2\""},
+        {[](MapFile& f) { f.body["routes"]["destination_counts"][1] = 99; },
+         ": route 1: destination count 99 must be 0 to 13 (the destinations left of 14)"},
+        {[](MapFile& f) { f.body["routes"]["destination_counts"][1] = -1; },
+         ": route 1: destination count -1 must be 0 to 13"},
+        {[](MapFile& f) { f.body["routes"]["destination_counts"][7] = 1; },
+         ": body: routes.destination_counts: they add up to 13, but there are 14 destinations"},
+        {[](MapFile& f) { f.body["routes"]["packets_per_step"][1] = -0.5; },
+         ": route 1: packets_per_step -0.5 must be a finite number >= 0"},
+        {[](MapFile& f) { f.body["routes"]["packets_per_step"].erase(7); },
+         ": body: routes.packets_per_step: expected a list of 8, found a list of 7"},
+        {[](MapFile& f) { f.body = json::array(); }, ": body: expected an object, found a list"},
+    });
+}
+
+TEST(MappingFile, RejectsBodiesThatAreNotCbor) {
+    const MapFile f = split(saved_bytes(small_mapping()));
+    expect_load_error(f.bytes("this is not CBOR"), ": body: not valid CBOR: ");
+    // Lists nested a million deep: refused at the first level the shape does not allow, not by exhausting the
+    // stack.
+    expect_load_error(f.bytes(std::string(1000000, '\x81') + '\x00'), ": body: expected an object, found a list");
+    expect_load_error(f.bytes("\xa1\x65""cores\xa1\x61x" + std::string(1000000, '\x81') + '\x00'),
+                      ": body: cores.x[0]: expected a number, found a list");
+    // A list that says it holds 2^63 elements but holds none: refused at the end of the bytes, nothing reserved.
+    expect_load_error(f.bytes("\xa1\x65""cores\xa1\x61x\x9b\x7f\xff\xff\xff\xff\xff\xff\xff"), ": body: not valid CBOR: ");
+}
+
+// Any single damaged byte: loaded (if it was harmless) or a DataError, never anything else.
+TEST(MappingFile, AnyDamagedByteIsADataErrorOrHarmless) {
+    const std::string good = saved_bytes(small_mapping());
+    const std::string path = temp_path("flip.map");
+    const size_t body = good.size() - split(good).body_bytes().size();
+    // Every byte of the frame and the body; a sample of the JSON text, whose damage the JSON parser finds.
+    for (size_t at = 0; at < good.size(); at += at < 40 || at >= body ? 1 : 7) {
+        std::string bad = good;
+        bad[at] = static_cast<char>(bad[at] ^ (at % 2 ? 0x01 : 0x80));
+        write_text(path, bad);
+        try {
+            load_mapping(path);
+        } catch (const DataError&) {
+        }
+    }
 }
 
 TEST(MappingFile, ReportsUnreadableAndUnwritableFiles) {
@@ -741,6 +911,22 @@ TEST(MappingFile, SaveRefusesAnInvalidMapping) {
         EXPECT_THAT(e.what(), StartsWith(path + ": core 3: position (1, 0) is also core 1's"));
     }
     EXPECT_FALSE(std::ifstream(path).good());
+}
+
+TEST(MappingFile, ValidateChecksEveryChipFieldAgainstItsRange) {
+    for (const ChipField& f : chip_fields()) {
+        if (f.kind != ParamKind::Int) continue;
+        SCOPED_TRACE(f.key);
+        Mapping m = small_mapping();
+        f.set(m.chip, static_cast<int64_t>(f.min) - 1);
+        expect_invalid(m, fmt::format("{}: {} is not an integer in [{}, {}]", f.config_key(),
+                                      static_cast<int64_t>(f.min) - 1, f.min, f.max));
+        f.set(m.chip, static_cast<int64_t>(f.min));
+        validate_mapping(m, "here");
+    }
+    Mapping m = small_mapping();
+    m.chip.clock_hz = std::numeric_limits<double>::infinity();
+    expect_invalid(m, "chip.clock_hz: inf is not a finite number in [1, 1000000000000]");
 }
 
 TEST(MappingFile, ValidateRejectsInconsistentMappings) {
