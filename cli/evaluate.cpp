@@ -3,10 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "cli/commands.h"
+#include "experiment/model_run.h"
 #include "cli/output.h"
-#include "cli/pipeline.h"
 #include "common/error.h"
 #include "common/parallel.h"
 #include "common/progress.h"
@@ -19,7 +20,7 @@ namespace neuroemu {
 
 namespace {
 
-void print_population_table(const SnnModel& m, const SnnResult& r) {
+void print_population_table(const SnnModel& model, const SnnResult& r) {
     size_t name_w = 10;
     for (const auto& p : r.populations) name_w = std::max(name_w, p.name.size());
     const double images = static_cast<double>(std::max<int64_t>(1, r.images));
@@ -28,7 +29,7 @@ void print_population_table(const SnnModel& m, const SnnResult& r) {
     for (size_t i = 0; i < r.populations.size(); ++i) {
         const auto& p = r.populations[i];
         fmt::print("{:<{}}  {:<8}  {:>9}  {:>8.4f}  {:>8.4f}  {:>12}  {:>12}  {:>10}  {:>10}\n", p.name, name_w, p.kind,
-                   thousands(m.populations[i].size()), p.firing_rate, p.max_rate,
+                   thousands(model.populations[i].size()), p.firing_rate, p.max_rate,
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(p.spikes) / images))),
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(p.sops_in) / images))),
                    p.has_error ? fmt::format("{:.5f}", p.local_error) : "",
@@ -75,96 +76,100 @@ nlohmann::json snn_result_json(const SnnResult& r, const std::vector<int64_t>& c
             {"threads", threads}};
 }
 
-int run_evaluate_snn(const CommonOptions& opts, const EvaluateOptions& eval, const Settings& settings) {
-    const Network net = load_model(settings);
-    Network folded;
-    ConversionReport report;
-    const SnnModel model = snn_for_run(settings, net, eval.snn, folded, report, opts.verbosity);
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
-    const SnnOptions options = snn_options(settings);
-    const SnnEngine engine(model);
-    SnnResult r;
-    {
-        Progress progress("snn", test.count, opts.verbosity > 0 && Progress::stderr_is_terminal());
-        r = engine.evaluate(test, input_normalisation(settings, test.channels), options, &progress,
-                            settings.get_bool("simulation.compare_ann") ? &folded : nullptr);
-    }
-    const auto checkpoints = accuracy_checkpoints(settings, options.steps);
-    const double ann_top1 = static_cast<double>(r.ann_correct) / static_cast<double>(std::max<int64_t>(1, r.images));
+void print_snn_result(const experiment::FunctionalRun& run, const std::vector<int64_t>& checkpoints, int verbosity) {
+    const SnnResult& r = run.result;
+    const double images = static_cast<double>(std::max<int64_t>(1, r.images));
+    const double ann_top1 = static_cast<double>(r.ann_correct) / images;
     fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", 100.0 * r.accuracy(r.steps),
                r.correct_at_step.back(), r.images, r.steps,
                r.ann_correct >= 0 ? fmt::format("; ANN {:.2f}% on the same images", 100.0 * ann_top1) : std::string());
-    if (opts.verbosity > 0) {
+    if (verbosity > 0) {
         std::string line;
         for (int64_t t : checkpoints) line += fmt::format("  T={}: {:.2f}%", t, 100.0 * r.accuracy(t));
         fmt::print("accuracy vs time step:{}\n", line);
-        const double images = static_cast<double>(std::max<int64_t>(1, r.images));
         fmt::print("per image: {} SOPs, {} spikes over {} steps\n",
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(r.sops) / images))),
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(r.spikes) / images))), r.steps);
     }
-    if (opts.verbosity > 1) {
-        print_population_table(model, r);
+    if (verbosity > 1) {
+        print_population_table(run.model, r);
         fmt::print("simulation {:.3f} s, {:.0f} image-steps/s on {} threads\n", r.seconds,
-                   r.seconds > 0 ? static_cast<double>(r.images * r.steps) / r.seconds : 0.0, resolve_threads(options.threads));
+                   r.seconds > 0 ? static_cast<double>(r.images * r.steps) / r.seconds : 0.0,
+                   resolve_threads(run.options.threads));
     }
+}
+
+int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine) {
+    const Settings settings = load_experiment(opts, engine_overrides(engine));
+    const experiment::FunctionalRun run = experiment::run_functional(settings, engine.snn, opts.verbosity());
+    const auto checkpoints = accuracy_checkpoints(settings, run.options.steps);
+    print_snn_result(run, checkpoints, opts.verbosity());
     if (!opts.json_file.empty())
-        write_json_file(opts.json_file, {{"command", "evaluate"},
-                                         {"model", model_summary_json(net)},
-                                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"}, {"images", r.images}}},
-                                         {"snn_model", snn_summary_json(model)},
-                                         {"compensation", compensation_json(report)},
-                                         {"snn", snn_result_json(r, checkpoints, resolve_threads(options.threads))},
-                                         {"settings", settings_json(settings)}});
+        write_json_file(opts.json_file,
+                        {{"command", "evaluate"},
+                         {"model", model_summary_json(run.net)},
+                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"}, {"images", run.result.images}}},
+                         {"snn_model", snn_summary_json(run.model)},
+                         {"compensation", compensation_json(run.conversion)},
+                         {"snn", snn_result_json(run.result, checkpoints, resolve_threads(run.options.threads))},
+                         {"settings", settings_json(settings)}});
     return 0;
+}
+
+nlohmann::json ann_result_json(const AnnResult& r, double images_per_s, int threads) {
+    return {{"top1", r.top1()},
+            {"correct", r.correct},
+            {"images", r.images},
+            {"seconds", r.seconds},
+            {"images_per_s", images_per_s},
+            {"threads", threads}};
+}
+
+int run_evaluate_ann(const CommonOptions& opts, const EngineOptions& engine) {
+    const Settings settings = load_experiment(opts, engine_overrides(engine));
+    const Network net = load_model(settings);
+    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+    const AnnOptions options = ann_options(settings);
+    const AnnEngine ann(net);
+    AnnResult r;
+    {
+        Progress progress("ann", test.count, opts.verbosity() > 0 && Progress::stderr_is_terminal());
+        r = ann.evaluate(test, input_normalisation(settings, test.channels), options, &progress);
+    }
+    const double images_per_s = r.seconds > 0 ? static_cast<double>(r.images) / r.seconds : 0.0;
+    if (opts.verbosity() > 0)
+        fmt::print("model {} on {} test images of {}: ", net.name(), thousands(r.images),
+                   settings.get_string("dataset.name"));
+    fmt::print("ANN top-1 accuracy {:.2f}% ({}/{})\n", 100.0 * r.top1(), r.correct, r.images);
+    if (opts.verbosity() > 1)
+        fmt::print("inference {:.3f} s, {:.0f} images/s on {} threads\n", r.seconds, images_per_s,
+                   resolve_threads(options.threads));
+    if (!opts.json_file.empty())
+        write_json_file(opts.json_file,
+                        {{"command", "evaluate"},
+                         {"model", model_summary_json(net)},
+                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"}, {"images", r.images}}},
+                         {"ann", ann_result_json(r, images_per_s, resolve_threads(options.threads))},
+                         {"settings", settings_json(settings)}});
+    return 0;
+}
+
+int run_evaluate(const CommonOptions& opts, const EngineOptions& engine, bool ann) {
+    if (ann && (engine.steps || !engine.snn.empty()))
+        throw ConfigError("evaluate: --ann evaluates the ANN alone; drop --steps/--snn, or drop --ann for the S-ResNet");
+    return ann ? run_evaluate_ann(opts, engine) : run_evaluate_snn(opts, engine);
 }
 
 }  // namespace
 
-int run_evaluate(const CommonOptions& opts, const EvaluateOptions& eval) {
-    std::vector<std::string> extra;
-    if (eval.steps) extra.push_back(fmt::format("simulation.steps={}", *eval.steps));
-    if (eval.ann && (eval.steps || !eval.snn.empty()))
-        throw ConfigError("evaluate: --ann evaluates the ANN alone; drop --steps/--snn, or drop --ann for the S-ResNet");
-    if (!eval.ann) {
-        if (eval.images) extra.push_back(fmt::format("dataset.images={}", *eval.images));
-        return run_evaluate_snn(opts, eval, load_experiment(opts, extra));
-    }
-    if (eval.images) extra.push_back(fmt::format("dataset.images={}", *eval.images));
-    const Settings settings = load_experiment(opts, extra);
-    const Network net = load_model(settings);
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
-    const AnnOptions options = ann_options(settings);
-    const AnnEngine engine(net);
-    AnnResult r;
-    {
-        Progress progress("ann", test.count, opts.verbosity > 0 && Progress::stderr_is_terminal());
-        r = engine.evaluate(test, input_normalisation(settings, test.channels), options, &progress);
-    }
-    const double images_per_s = r.seconds > 0 ? static_cast<double>(r.images) / r.seconds : 0.0;
-    if (opts.verbosity > 0)
-        fmt::print("model {} on {} test images of {}: ", net.name(), thousands(r.images),
-                   settings.get_string("dataset.name"));
-    fmt::print("ANN top-1 accuracy {:.2f}% ({}/{})\n", 100.0 * r.top1(), r.correct, r.images);
-    if (opts.verbosity > 1)
-        fmt::print("inference {:.3f} s, {:.0f} images/s on {} threads\n", r.seconds, images_per_s,
-                   resolve_threads(options.threads));
-    if (!opts.json_file.empty()) {
-        nlohmann::json doc = {{"command", "evaluate"},
-                              {"model", model_summary_json(net)},
-                              {"dataset", {{"name", settings.get_string("dataset.name")},
-                                           {"split", "test"},
-                                           {"images", r.images}}},
-                              {"ann", {{"top1", r.top1()},
-                                       {"correct", r.correct},
-                                       {"images", r.images},
-                                       {"seconds", r.seconds},
-                                       {"images_per_s", images_per_s},
-                                       {"threads", resolve_threads(options.threads)}}},
-                              {"settings", settings_json(settings)}};
-        write_json_file(opts.json_file, doc);
-    }
-    return 0;
+Command add_evaluate_command(CLI::App& app, CommonOptions& common) {
+    CLI::App* cmd = app.add_subcommand("evaluate", "accuracy on the test set");
+    add_common_options(cmd, common);
+    auto ann = std::make_shared<bool>(false);
+    auto engine = std::make_shared<EngineOptions>();
+    cmd->add_flag("--ann", *ann, "evaluate the reference ANN (float32) instead of the S-ResNet");
+    add_engine_options(cmd, *engine);
+    return {cmd, [&common, ann, engine] { return run_evaluate(common, *engine, *ann); }};
 }
 
 }  // namespace neuroemu

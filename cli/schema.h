@@ -7,7 +7,4 @@ namespace neuroemu {
 
 Schema neuroemu_schema();
 
-// The `report` section (cli/report.cpp).
-std::vector<ParamSpec> report_params();
-
 }  // namespace neuroemu

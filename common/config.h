@@ -99,4 +99,9 @@ private:
 
 std::string param_kind_name(ParamKind kind);
 
+// A value given outside YAML (a command-line option's text), converted and checked exactly as `spec` declares, so
+// an option that sets a key has that key's bounds. Throws ConfigError "<where>: expected <what spec allows>, got
+// '<text>'".
+ParamValue parse_param_text(const ParamSpec& spec, const std::string& text, const std::string& where);
+
 }  // namespace neuroemu

@@ -43,7 +43,7 @@ nlohmann::json value_json(const std::string& text) {
     return text;
 }
 
-nlohmann::json point_json(const Plan& plan, const RunSummary& s, size_t row) {
+nlohmann::json point_json(const SweepPlan& plan, const RunSummary& s, size_t row) {
     const PlannedPoint& pp = plan.points[row];
     const PointResult& r = s.results[row];
     nlohmann::json values = nlohmann::json::object();
@@ -68,7 +68,7 @@ nlohmann::json objectives_json(const SweepSpec& spec) {
     return out;
 }
 
-nlohmann::json points_doc(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+nlohmann::json points_doc(const SweepPlan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
     nlohmann::json points = nlohmann::json::array();
     for (size_t row : rows) points.push_back(point_json(plan, s, row));
     return {{"sweep", plan.spec.file},
@@ -80,7 +80,7 @@ nlohmann::json points_doc(const Plan& plan, const RunSummary& s, const std::vect
             {"points", points}};
 }
 
-std::string label(const Plan& plan, const RunSummary& s, size_t row) {
+std::string label(const SweepPlan& plan, const RunSummary& s, size_t row) {
     const PointResult& r = s.results[row];
     std::string text = fmt::format("point {}: {}", plan.points[row].point.index, fmt::join(plan.points[row].point.overrides(), ", "));
     if (r.energy_j) text += fmt::format("; energy {:.4g} J", *r.energy_j);
@@ -109,7 +109,7 @@ std::pair<double, std::string> energy_unit(const RunSummary& s) {
 }
 
 // Energies (and latencies, with a swept clock) span decades: log axes where the values do.
-Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool other_max, const std::string& x_label,
+Chart energy_chart(const SweepPlan& plan, const RunSummary& s, Metric other, bool other_max, const std::string& x_label,
                    double x_scale, const std::string& title) {
     const auto [e_scale, e_unit] = energy_unit(s);
     std::vector<double> x, y;
@@ -140,7 +140,7 @@ Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool oth
     return {svg::scatter(axes, x, y, highlight, labels), axes.height};
 }
 
-std::vector<Chart> charts(const Plan& plan, const RunSummary& s) {
+std::vector<Chart> charts(const SweepPlan& plan, const RunSummary& s) {
     std::vector<Chart> out;
     if (plan.spec.mode == Mode::Hardware)
         out.push_back(energy_chart(plan, s, Metric::LatencyS, false, "latency per inference (ms)", 1e3,
@@ -166,7 +166,7 @@ std::string stacked_svg(const std::vector<Chart>& charts) {
                        width, height, body);
 }
 
-std::string html_table(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+std::string html_table(const SweepPlan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
     std::string out = "<table>\n<tr><th>point</th>";
     for (const auto& k : plan.spec.swept_keys()) out += "<th>" + svg::escape(k) + "</th>";
     out += "<th>status</th><th>accuracy (%)</th><th>energy (µJ)</th><th>ANN energy (µJ)</th><th>latency (ms)</th>"
@@ -187,7 +187,7 @@ std::string html_table(const Plan& plan, const RunSummary& s, const std::vector<
     return out + "</table>\n";
 }
 
-std::string html_page(const Plan& plan, const RunSummary& s, const std::vector<size_t>& front,
+std::string html_page(const SweepPlan& plan, const RunSummary& s, const std::vector<size_t>& front,
                       const std::vector<Chart>& plots) {
     std::vector<std::string> goals;
     for (const auto& o : plan.spec.objectives) goals.push_back(fmt::format("{} {}", to_string(o.metric), o.maximise ? "max" : "min"));
@@ -214,7 +214,7 @@ std::string html_page(const Plan& plan, const RunSummary& s, const std::vector<s
 
 }  // namespace
 
-std::vector<size_t> sweep_front(const Plan& plan, const RunSummary& s) {
+std::vector<size_t> sweep_front(const SweepPlan& plan, const RunSummary& s) {
     std::vector<size_t> rows;
     std::vector<std::vector<double>> values;
     std::vector<bool> maximise;
@@ -237,7 +237,7 @@ std::vector<size_t> sweep_front(const Plan& plan, const RunSummary& s) {
     return front;
 }
 
-std::string points_csv(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+std::string points_csv(const SweepPlan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
     std::string out = "index,hash";
     for (const auto& k : plan.spec.swept_keys()) out += "," + csv_field(k);
     out += ",status,reason,accuracy,energy_j,energy_ann_j,latency_s,cores\n";
@@ -252,7 +252,7 @@ std::string points_csv(const Plan& plan, const RunSummary& s, const std::vector<
     return out;
 }
 
-OutputFiles write_outputs(const Plan& plan, const RunSummary& s, const std::string& dir) {
+OutputFiles write_outputs(const SweepPlan& plan, const RunSummary& s, const std::string& dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw ConfigError(fmt::format("{}: cannot create the output directory: {}", dir, ec.message()));

@@ -515,8 +515,8 @@ std::string conversion_hash(const Settings& settings, const std::string& model_d
     return keyed_hash(header, settings.dump(), ignored_in_conversion_hash);
 }
 
-Plan plan_sweep(const SweepSpec& spec, const Schema& schema) {
-    Plan plan;
+SweepPlan plan_sweep(const SweepSpec& spec, const Schema& schema) {
+    SweepPlan plan;
     plan.spec = spec;
     std::map<std::string, std::string> digests;  // model path -> digest
     for (Point& p : expand(spec)) {

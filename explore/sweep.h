@@ -110,13 +110,13 @@ struct PlannedPoint {
     std::string conversion;              // conversion hash
 };
 
-struct Plan {
+struct SweepPlan {
     SweepSpec spec;
     std::vector<PlannedPoint> points;
 };
 
 // Expands the sweep and loads every point's Settings (ConfigError naming the point and its values when one is
 // invalid), computing the hashes.
-Plan plan_sweep(const SweepSpec& spec, const Schema& schema);
+SweepPlan plan_sweep(const SweepSpec& spec, const Schema& schema);
 
 }  // namespace neuroemu::explore
