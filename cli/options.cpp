@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "cli/schema.h"
 #include "common/error.h"
 
@@ -21,7 +23,11 @@ const ParamSpec& schema_param(const std::string& key) {
 }
 
 std::string range_help(const ParamSpec& spec) {
-    return fmt::format("{} to {}{}", spec.min, spec.max, spec.unit.empty() ? "" : " " + spec.unit);
+    const std::string unit = spec.unit.empty() ? "" : " " + spec.unit;
+    if (std::isfinite(spec.min) && std::isfinite(spec.max)) return fmt::format("{} to {}{}", spec.min, spec.max, unit);
+    if (std::isfinite(spec.min)) return fmt::format("at least {}{}", spec.min, unit);
+    if (std::isfinite(spec.max)) return fmt::format("up to {}{}", spec.max, unit);
+    return "any" + unit;
 }
 
 }  // namespace

@@ -398,7 +398,7 @@ TEST(Runner, RecordsResultsDoesNotFitAndFailuresThenResumesFromTheCache) {
     EXPECT_EQ(s.cached, 0);
     EXPECT_EQ(s.conversions, 1);  // chip.* keys share one converted model
     EXPECT_EQ(count_lines(f.dir / "calls.log", "convert"), 1u);
-    EXPECT_EQ(count_lines(f.dir / "calls.log", "report"), 6u);
+    EXPECT_EQ(count_lines(f.dir / "calls.log", "explore-point"), 6u);
     EXPECT_EQ(s.ok, 3);
     EXPECT_EQ(s.does_not_fit, 3);
     EXPECT_EQ(s.failed, 2);
@@ -422,10 +422,30 @@ TEST(Runner, RecordsResultsDoesNotFitAndFailuresThenResumesFromTheCache) {
     EXPECT_EQ(again.cached, 4);
     EXPECT_EQ(again.computed, 2);  // the failed point, with both buffer depths
     EXPECT_EQ(again.conversions, 0);
-    EXPECT_EQ(count_lines(f.dir / "calls.log", "report"), 8u);
+    EXPECT_EQ(count_lines(f.dir / "calls.log", "explore-point"), 8u);
     EXPECT_TRUE(again.results[5].cached);
     EXPECT_FALSE(again.results[2].cached);
     EXPECT_EQ(points_csv(f.plan, s, {0, 1, 2, 3, 4, 5, 6, 7}), points_csv(f.plan, again, {0, 1, 2, 3, 4, 5, 6, 7}));
+}
+
+// A point's child runs the experiment library's call (explore-point), with the sweep's hardware images as a setting,
+// and writes the point result; nothing re-parses another command's output document.
+TEST(Runner, ThePointChildRunsTheLibraryCallWithTheSweepsSettings) {
+    SweepSpec spec;
+    spec.experiment = "base.yaml";
+    spec.hw_images = 3;
+    const std::vector<std::string> args = point_args(spec, {"chip.core.neurons=128"}, 2, "m.snn", "out.json");
+    ASSERT_FALSE(args.empty());
+    EXPECT_EQ(args.front(), "explore-point");
+    EXPECT_EQ(args[1], "base.yaml");
+    std::string joined;
+    for (const auto& arg : args) joined += arg + " ";
+    EXPECT_THAT(joined, HasSubstr("--set chip.core.neurons=128"));
+    EXPECT_THAT(joined, HasSubstr("--set simulation.threads=2"));
+    EXPECT_THAT(joined, HasSubstr("--set report.hw_images=3"));
+    EXPECT_THAT(joined, HasSubstr("--snn m.snn"));
+    EXPECT_THAT(joined, HasSubstr("--json out.json"));
+    EXPECT_THAT(joined, testing::Not(HasSubstr("report ")));
 }
 
 TEST(Runner, AMissingExecutableFailsEveryPointWithItsReason) {
