@@ -13,10 +13,10 @@
 
 namespace neuroemu {
 
-nlohmann::json snn_summary_json(const SnnModel& m) {
+nlohmann::json snn_summary_json(const SnnModel& model) {
     nlohmann::json pops = nlohmann::json::array(), projs = nlohmann::json::array();
     int64_t neurons = 0;
-    for (const auto& p : m.populations) {
+    for (const auto& p : model.populations) {
         const float lmax = p.lambda.empty() ? 0.0f : *std::max_element(p.lambda.begin(), p.lambda.end());
         pops.push_back({{"name", p.name},
                         {"kind", to_string(p.kind)},
@@ -27,28 +27,28 @@ nlohmann::json snn_summary_json(const SnnModel& m) {
                         {"lambda_max", lmax}});
         if (p.kind == PopulationKind::IF) neurons += p.size();
     }
-    for (const auto& p : m.projections)
+    for (const auto& p : model.projections)
         projs.push_back({{"name", p.name},
                          {"kind", to_string(p.kind)},
-                         {"source", m.populations[static_cast<size_t>(p.source)].name},
-                         {"target", m.populations[static_cast<size_t>(p.target)].name},
+                         {"source", model.populations[static_cast<size_t>(p.source)].name},
+                         {"target", model.populations[static_cast<size_t>(p.target)].name},
                          {"shortcut", p.shortcut},
-                         {"synapses", synapse_count(m, p)}});
-    const auto& r = m.record;
-    return {{"name", m.name},
+                         {"synapses", synapse_count(model, p)}});
+    const auto& record = model.record;
+    return {{"name", model.name},
             {"format_version", SnnModel::kFormatVersion},
             {"populations", pops},
             {"projections", projs},
             {"if_neurons", neurons},
-            {"synapses", m.synapse_count()},
-            {"reset", m.reset == ResetMode::Subtract ? "subtract" : "zero"},
-            {"v_init", m.v_init},
+            {"synapses", model.synapse_count()},
+            {"reset", model.reset == ResetMode::Subtract ? "subtract" : "zero"},
+            {"v_init", model.v_init},
             {"conversion",
-             {{"percentile", r.percentile},
-              {"calibration_images", r.calibration_images},
-              {"channel_wise", r.channel_wise},
-              {"shortcut_normalisation", r.shortcut_normalisation},
-              {"zeta", r.zeta}}}};
+             {{"percentile", record.percentile},
+              {"calibration_images", record.calibration_images},
+              {"channel_wise", record.channel_wise},
+              {"shortcut_normalisation", record.shortcut_normalisation},
+              {"zeta", record.zeta}}}};
 }
 
 nlohmann::json compensation_json(const ConversionReport& rep) {

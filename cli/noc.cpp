@@ -97,85 +97,85 @@ struct NocRun {
 
 void print_setup(const NocRun& run) {
     const ChipSpec& chip = run.chip;
-    const TrafficOptions& o = run.traffic;
+    const TrafficOptions& traffic = run.traffic;
     fmt::print("noc: {} x {} mesh ({}), {} traffic{} at {} packets/node/cycle, {}-flit packets, seed {}\n",
-               run.mesh.width, run.mesh.height, run.mesh_from, to_string(o.pattern),
-               run.hotspot() ? fmt::format(" ({:.0f}% to node ({}, {}))", 100 * o.hotspot_fraction,
+               run.mesh.width, run.mesh.height, run.mesh_from, to_string(traffic.pattern),
+               run.hotspot() ? fmt::format(" ({:.0f}% to node ({}, {}))", 100 * traffic.hotspot_fraction,
                                            run.analysis.hotspot_node % run.mesh.width,
                                            run.analysis.hotspot_node / run.mesh.width)
                              : "",
-               o.rate, o.packet_flits, o.seed);
+               traffic.rate, traffic.packet_flits, traffic.seed);
     fmt::print("router ({}): buffers {} flits, pipeline {} cycles, links {} cycle{} per flit; {:.0f} MHz\n", chip.name,
                chip.noc.buffer_depth, chip.noc.pipeline_cycles, chip.noc.link_cycles,
                chip.noc.link_cycles == 1 ? "" : "s", chip.clock_hz / 1e6);
     fmt::print("cycles: {} warm-up, {} measured, drained in {} (bound {}); {} simulated\n",
-               thousands(o.warmup_cycles), thousands(o.measure_cycles), thousands(run.result.drain_cycles),
+               thousands(traffic.warmup_cycles), thousands(traffic.measure_cycles), thousands(run.result.drain_cycles),
                thousands(run.drain_bound), thousands(run.result.cycles));
 }
 
 void print_result(const NocRun& run, int verbosity) {
-    const TrafficResult& r = run.result;
-    const TrafficAnalysis& a = run.analysis;
+    const TrafficResult& result = run.result;
+    const TrafficAnalysis& analysis = run.analysis;
     if (verbosity > 0) print_setup(run);
     fmt::print(
         "offered {:.4f} packets = {:.4f} flits/node/cycle; accepted {:.4f} flits/node/cycle (ideal: channels "
         "{:.4f}, with credit loops {:.4f})\n",
-        r.offered_packets_per_node_cycle, r.offered_flits_per_node_cycle, r.accepted_flits_per_node_cycle,
-        a.channel_bound_flits_per_node_cycle, a.credit_bound_flits_per_node_cycle);
+        result.offered_packets_per_node_cycle, result.offered_flits_per_node_cycle, result.accepted_flits_per_node_cycle,
+        analysis.channel_bound_flits_per_node_cycle, analysis.credit_bound_flits_per_node_cycle);
     fmt::print(
         "latency mean {:.2f} cycles, max {} (network only: mean {:.2f}, max {}); zero-load {:.2f} at {:.3f} hops\n",
-        r.latency_mean_cycles, r.latency_max_cycles, r.network_latency_mean_cycles, r.network_latency_max_cycles,
-        a.zero_load_latency_cycles, a.mean_hops);
+        result.latency_mean_cycles, result.latency_max_cycles, result.network_latency_mean_cycles, result.network_latency_max_cycles,
+        analysis.zero_load_latency_cycles, analysis.mean_hops);
     fmt::print(
         "hops mean {:.3f} (expected {:.3f}); packets {} generated, {} injected, {} delivered each once; {} "
         "tagged, {} delivered\n",
-        r.hops_mean, a.mean_hops, thousands(r.generated), thousands(r.injected), thousands(r.delivered),
-        thousands(r.tagged), thousands(r.tagged_delivered));
-    fmt::print("saturated: {}\n", r.saturated ? "yes: " + r.saturation_reason : "no");
+        result.hops_mean, analysis.mean_hops, thousands(result.generated), thousands(result.injected), thousands(result.delivered),
+        thousands(result.tagged), thousands(result.tagged_delivered));
+    fmt::print("saturated: {}\n", result.saturated ? "yes: " + result.saturation_reason : "no");
     if (verbosity > 0)
-        fmt::print("simulation: {:.3f} s, {} packet-hops, {:.2f} M packet-hops/s\n", r.seconds,
-                   thousands(r.packet_hops), run.hop_rate() / 1e6);
+        fmt::print("simulation: {:.3f} s, {} packet-hops, {:.2f} M packet-hops/s\n", result.seconds,
+                   thousands(result.packet_hops), run.hop_rate() / 1e6);
 }
 
 nlohmann::json setup_json(const NocRun& run) {
     const ChipSpec& chip = run.chip;
-    const TrafficOptions& o = run.traffic;
+    const TrafficOptions& traffic = run.traffic;
     const nlohmann::json null;
     const int32_t hot = run.analysis.hotspot_node;
     return {{"chip", {{"name", chip.name}, {"clock_hz", chip.clock_hz}, {"buffer_depth", chip.noc.buffer_depth},
                       {"flit_bits", chip.noc.flit_bits}, {"pipeline_cycles", chip.noc.pipeline_cycles},
                       {"link_cycles", chip.noc.link_cycles}}},
             {"mesh", {{"width", run.mesh.width}, {"height", run.mesh.height}, {"nodes", run.result.nodes}}},
-            {"traffic", {{"pattern", to_string(o.pattern)}, {"rate", o.rate}, {"packet_flits", o.packet_flits},
-                         {"hotspot_fraction", run.hotspot() ? nlohmann::json(o.hotspot_fraction) : null},
+            {"traffic", {{"pattern", to_string(traffic.pattern)}, {"rate", traffic.rate}, {"packet_flits", traffic.packet_flits},
+                         {"hotspot_fraction", run.hotspot() ? nlohmann::json(traffic.hotspot_fraction) : null},
                          {"hotspot_node", run.hotspot() ? nlohmann::json({hot % run.mesh.width, hot / run.mesh.width}) : null},
-                         {"injecting_nodes", run.result.injecting_nodes}, {"seed", o.seed}}},
-            {"cycles", {{"warmup", o.warmup_cycles}, {"measure", o.measure_cycles}, {"drain_bound", run.drain_bound},
+                         {"injecting_nodes", run.result.injecting_nodes}, {"seed", traffic.seed}}},
+            {"cycles", {{"warmup", traffic.warmup_cycles}, {"measure", traffic.measure_cycles}, {"drain_bound", run.drain_bound},
                         {"drain", run.result.drain_cycles}, {"total", run.result.cycles}}}};
 }
 
 nlohmann::json result_json(const NocRun& run) {
-    const TrafficResult& r = run.result;
-    const TrafficAnalysis& a = run.analysis;
-    return {{"offered", {{"packets_per_node_cycle", r.offered_packets_per_node_cycle},
-                         {"flits_per_node_cycle", r.offered_flits_per_node_cycle}}},
-            {"accepted", {{"packets_per_node_cycle", r.accepted_packets_per_node_cycle},
-                          {"flits_per_node_cycle", r.accepted_flits_per_node_cycle}}},
-            {"latency_cycles", {{"mean", r.latency_mean_cycles}, {"max", r.latency_max_cycles},
-                                {"network_mean", r.network_latency_mean_cycles},
-                                {"network_max", r.network_latency_max_cycles}, {"zero_load", a.zero_load_latency_cycles}}},
-            {"hops", {{"mean", r.hops_mean}, {"expected", a.mean_hops}}},
-            {"bounds", {{"channel_flits_per_node_cycle", a.channel_bound_flits_per_node_cycle},
-                        {"credit_flits_per_node_cycle", a.credit_bound_flits_per_node_cycle},
-                        {"max_link_load", a.max_link_load}}},
-            {"packets", {{"generated", r.generated}, {"injected", r.injected}, {"delivered", r.delivered},
-                         {"tagged", r.tagged}, {"tagged_delivered", r.tagged_delivered}, {"duplicates", r.duplicates},
-                         {"misrouted", r.misrouted}, {"lost", r.lost}, {"discarded", r.discarded},
-                         {"source_queue_max", r.source_queue_max_packets}}},
-            {"saturated", r.saturated},
-            {"saturation_reason", r.saturated ? nlohmann::json(r.saturation_reason) : nlohmann::json()},
-            {"simulation", {{"seconds", r.seconds}, {"packet_hops", r.packet_hops}, {"flit_hops", r.flit_hops},
-                            {"stall_cycles", r.stall_cycles}, {"packet_hops_per_s", run.hop_rate()}}}};
+    const TrafficResult& result = run.result;
+    const TrafficAnalysis& analysis = run.analysis;
+    return {{"offered", {{"packets_per_node_cycle", result.offered_packets_per_node_cycle},
+                         {"flits_per_node_cycle", result.offered_flits_per_node_cycle}}},
+            {"accepted", {{"packets_per_node_cycle", result.accepted_packets_per_node_cycle},
+                          {"flits_per_node_cycle", result.accepted_flits_per_node_cycle}}},
+            {"latency_cycles", {{"mean", result.latency_mean_cycles}, {"max", result.latency_max_cycles},
+                                {"network_mean", result.network_latency_mean_cycles},
+                                {"network_max", result.network_latency_max_cycles}, {"zero_load", analysis.zero_load_latency_cycles}}},
+            {"hops", {{"mean", result.hops_mean}, {"expected", analysis.mean_hops}}},
+            {"bounds", {{"channel_flits_per_node_cycle", analysis.channel_bound_flits_per_node_cycle},
+                        {"credit_flits_per_node_cycle", analysis.credit_bound_flits_per_node_cycle},
+                        {"max_link_load", analysis.max_link_load}}},
+            {"packets", {{"generated", result.generated}, {"injected", result.injected}, {"delivered", result.delivered},
+                         {"tagged", result.tagged}, {"tagged_delivered", result.tagged_delivered}, {"duplicates", result.duplicates},
+                         {"misrouted", result.misrouted}, {"lost", result.lost}, {"discarded", result.discarded},
+                         {"source_queue_max", result.source_queue_max_packets}}},
+            {"saturated", result.saturated},
+            {"saturation_reason", result.saturated ? nlohmann::json(result.saturation_reason) : nlohmann::json()},
+            {"simulation", {{"seconds", result.seconds}, {"packet_hops", result.packet_hops}, {"flit_hops", result.flit_hops},
+                            {"stall_cycles", result.stall_cycles}, {"packet_hops_per_s", run.hop_rate()}}}};
 }
 
 int run_noc(const CommonOptions& opts, const NocCommandOptions& cmd) {
@@ -190,10 +190,10 @@ int run_noc(const CommonOptions& opts, const NocCommandOptions& cmd) {
                                                      traffic.packet_flits, traffic.hotspot_fraction);
     NocSim sim(chip, mesh.width, mesh.height);
     const NocRun run{chip, mesh, mesh_from, traffic, analysis, sim.run(traffic), drain_bound};
-    const TrafficResult& r = run.result;
-    if (r.lost != 0 || r.duplicates != 0 || r.misrouted != 0)
+    const TrafficResult& result = run.result;
+    if (result.lost != 0 || result.duplicates != 0 || result.misrouted != 0)
         throw InternalError(fmt::format("packets not conserved: {} injected, {} delivered, {} duplicates, {} misrouted",
-                                        r.injected, r.delivered, r.duplicates, r.misrouted));
+                                        result.injected, result.delivered, result.duplicates, result.misrouted));
     print_result(run, opts.verbosity());
     if (!opts.json_file.empty()) {
         nlohmann::json doc = setup_json(run);

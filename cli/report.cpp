@@ -27,11 +27,11 @@ struct ReportOptions {
 };
 
 void print_accuracy(const experiment::ExperimentResult& result, const json& doc, int verbosity) {
-    const SnnResult& r = result.functional.result;
-    const double ann_top1 = r.ann_correct >= 0 ? doc["headline"]["accuracy_ann"].get<double>() : 0.0;
+    const SnnResult& snn = result.functional.result;
+    const double ann_top1 = snn.ann_correct >= 0 ? doc["headline"]["accuracy_ann"].get<double>() : 0.0;
     fmt::print("{}: S-ResNet top-1 {:.2f}% after {} steps on {} images{}\n", doc["title"].get<std::string>(),
-               100.0 * r.accuracy(r.steps), r.steps, r.images,
-               r.ann_correct >= 0 ? fmt::format(" (ANN {:.2f}%)", 100.0 * ann_top1) : std::string());
+               100.0 * snn.accuracy(snn.steps), snn.steps, snn.images,
+               snn.ann_correct >= 0 ? fmt::format(" (ANN {:.2f}%)", 100.0 * ann_top1) : std::string());
     if (verbosity > 0) {
         std::string line;
         for (const auto& c : doc["accuracy"]["checkpoints"])

@@ -149,18 +149,18 @@ void remove_stale_tmp(const fs::path& dir) {
     }
 }
 
-std::string summary_text(const PointResult& r) {
-    switch (r.status) {
-        case Status::Failed: return "failed: " + r.reason;
-        case Status::DoesNotFit: return "does not fit: " + r.reason;
+std::string summary_text(const PointResult& result) {
+    switch (result.status) {
+        case Status::Failed: return "failed: " + result.reason;
+        case Status::DoesNotFit: return "does not fit: " + result.reason;
         case Status::Ok: break;
     }
-    std::string s = "ok";
-    if (r.accuracy) s += fmt::format("  accuracy {:.2f}%", 100 * *r.accuracy);
-    if (r.energy_j) s += fmt::format("  energy {:.4g} J", *r.energy_j);
-    if (r.latency_s) s += fmt::format("  latency {:.4g} ms", 1e3 * *r.latency_s);
-    if (r.cores) s += fmt::format("  cores {}", *r.cores);
-    return s;
+    std::string text = "ok";
+    if (result.accuracy) text += fmt::format("  accuracy {:.2f}%", 100 * *result.accuracy);
+    if (result.energy_j) text += fmt::format("  energy {:.4g} J", *result.energy_j);
+    if (result.latency_s) text += fmt::format("  latency {:.4g} ms", 1e3 * *result.latency_s);
+    if (result.cores) text += fmt::format("  cores {}", *result.cores);
+    return text;
 }
 
 class Scheduler {
