@@ -19,10 +19,12 @@ namespace {
 
 const std::string kConfig = std::string(NEUROEMU_SOURCE_DIR) + "/configs/fmnist/resnet8.yaml";
 
-Settings small_run(int64_t hw_images, std::vector<std::string> sets = {}) {
-    sets.insert(sets.end(), {"dataset.images=6", "simulation.steps=6", "conversion.calibration_images=50",
-                             "simulation.threads=2", "report.paper_table=false",
-                             "report.hw_images=" + std::to_string(hw_images)});
+// A small run of the shipped ResNet-8; `overrides` come last.
+Settings small_run(int64_t hw_images, const std::vector<std::string>& overrides = {}) {
+    std::vector<std::string> sets = {"dataset.images=6", "simulation.steps=6", "conversion.calibration_images=50",
+                                     "simulation.threads=2", "report.paper_table=false",
+                                     "report.hw_images=" + std::to_string(hw_images)};
+    sets.insert(sets.end(), overrides.begin(), overrides.end());
     return neuroemu_schema().load(kConfig, sets);
 }
 
@@ -65,6 +67,36 @@ TEST(Experiment, HardwareModelSuppliesTheLatencyAndTheCountsItMeasures) {
     EXPECT_FALSE(doc.at("ticks").is_null());
     EXPECT_EQ(doc.at("mesh").at("link_flits_source"), "hardware model");
     EXPECT_DOUBLE_EQ(doc.at("headline").at("latency_s").get<double>(), *result.counts.seconds);
+}
+
+const nlohmann::json* term(const nlohmann::json& terms, const std::string& key) {
+    for (const auto& t : terms)
+        if (t.at("key") == key) return &t;
+    return nullptr;
+}
+
+// Without the hardware model: no duration (so no static term), hops from the mapper's estimate; and the paper's
+// §4.4 table from its SOP counts: S-ResNet-34 5.03 mJ, S-ResNet-50 6.03 mJ (within 0.1 %).
+TEST(Experiment, WithoutHardwareTheMapperEstimatesHopsAndThePaperTableHoldsItsFigures) {
+    const Settings settings = small_run(0, {"report.paper_table=true"});
+    const nlohmann::json doc = report_document(run_experiment(settings, {"", 0}), settings, kConfig);
+    EXPECT_TRUE(doc.at("headline").at("latency_s").is_null());
+    EXPECT_TRUE(doc.at("ticks").is_null());
+    const nlohmann::json& terms = doc.at("energy").at("snn").at("terms");
+    EXPECT_EQ(term(terms, "static"), nullptr);
+    ASSERT_NE(term(terms, "hop"), nullptr);
+    EXPECT_THAT(term(terms, "hop")->at("source").get<std::string>(), testing::HasSubstr("mapper estimate"));
+    double sum = 0;
+    for (const auto& t : terms) sum += t.at("energy_j").get<double>();
+    EXPECT_NEAR(doc.at("energy").at("snn").at("total_j").get<double>(), sum, 1e-12 * sum);
+    const nlohmann::json& paper = doc.at("paper_energy");
+    ASSERT_EQ(paper.size(), 3u);
+    EXPECT_EQ(paper[1].at("network"), "ResNet-34");
+    EXPECT_NEAR(paper[1].at("energy_snn_j").get<double>() / 5.03e-3, 1.0, 1e-3);
+    EXPECT_NEAR(paper[2].at("energy_snn_j").get<double>() / 6.03e-3, 1.0, 1e-3);
+    EXPECT_NEAR(paper[1].at("gmac").get<double>(), 3.66, 0.01);
+    EXPECT_NEAR(paper[2].at("gmac").get<double>(), 4.09, 0.01);
+    for (const auto& row : paper) EXPECT_EQ(row.at("more_than_9x").get<bool>(), row.at("ratio").get<double>() > 9.0);
 }
 
 TEST(Point, ANetworkThatDoesNotFitIsAResultNamingTheCause) {
