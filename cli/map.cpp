@@ -137,7 +137,7 @@ MapFigures map_figures(const Mapping& mapping, const RoutingStats& routes) {
     }
     const auto n_cores = static_cast<int64_t>(mapping.cores.size());
     f.routers = static_cast<double>(mapping.mesh.routers());
-    f.flits_per_packet = experiment::flits_per_aer_event(chip);
+    f.flits_per_packet = static_cast<double>(experiment::flits_per_aer_event(chip));
     f.mean_fill = n_cores ? static_cast<double>(f.totals.units) / static_cast<double>(n_cores * chip.core.neurons) : 0;
     f.mean_syn = n_cores ? static_cast<double>(f.totals.synapses) /
                                (static_cast<double>(n_cores) * static_cast<double>(chip.core.synapses))

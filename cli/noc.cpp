@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "experiment/experiment.h"
 #include "common/error.h"
 #include "arch/chip_spec.h"
 #include "router/noc_traffic.h"
@@ -67,10 +68,10 @@ TrafficOptions traffic_options(const NocCommandOptions& cmd, const ChipSpec& chi
     traffic.pattern = traffic_pattern(cmd.traffic, "--traffic");
     if (!cmd.rate) throw ConfigError("--rate R is required: packets per node per cycle, 0 to 1");
     traffic.rate = spec_real("--rate", params.rate, cmd.rate);
-    // One AER event is a 32-bit address, as in the chip model: ⌈32 / flit_bits⌉ flits unless told otherwise.
+    // One AER event, as in the chip model, unless told otherwise.
     traffic.packet_flits = cmd.packet_flits
                                ? static_cast<int32_t>(spec_int("--packet-flits", params.packet_flits, cmd.packet_flits))
-                               : static_cast<int32_t>((32 + chip.noc.flit_bits - 1) / chip.noc.flit_bits);
+                               : static_cast<int32_t>(experiment::flits_per_aer_event(chip));
     traffic.warmup_cycles = spec_int("--warmup", params.warmup, cmd.warmup);
     traffic.measure_cycles = spec_int("--cycles", params.cycles, cmd.cycles);
     traffic.drain_cycles = spec_int("--drain", params.drain, cmd.drain);

@@ -26,9 +26,7 @@ double ExperimentResult::hardware_images() const {
     return hardware ? static_cast<double>(std::max<int64_t>(1, hardware->images)) : 1.0;
 }
 
-double flits_per_aer_event(const ChipSpec& chip) {
-    return static_cast<double>((32 + chip.noc.flit_bits - 1) / chip.noc.flit_bits);
-}
+int64_t flits_per_aer_event(const ChipSpec& chip) { return (32 + chip.noc.flit_bits - 1) / chip.noc.flit_bits; }
 
 namespace {
 
@@ -83,7 +81,7 @@ void price_energy(ExperimentResult& result) {
     if (result.mapping) {
         result.routes = route(*result.mapping);
         traffic = MapperTraffic{static_cast<int64_t>(result.mapping->cores.size()), result.routes->hops_per_step,
-                                flits_per_aer_event(result.chip)};
+                                static_cast<double>(flits_per_aer_event(result.chip))};
     }
     std::optional<HardwareTotals> hardware;
     if (result.hardware) hardware = hardware_totals(*result.hardware, result.chip);

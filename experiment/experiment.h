@@ -40,8 +40,9 @@ struct ExperimentResult {
     double hardware_images() const;
 };
 
-// One AER event is a 32-bit address, split into flits of the chip's width.
-double flits_per_aer_event(const ChipSpec& chip);
+// One AER event is a 32-bit address, split into flits of the chip's width (⌈32 / flit_bits⌉). Belongs to the chip
+// description once that offers it.
+int64_t flits_per_aer_event(const ChipSpec& chip);
 
 ExperimentResult run_experiment(const Settings& settings, const ExperimentOptions& options);
 

@@ -134,7 +134,8 @@ json mesh_json(const ExperimentResult& result) {
         link_max = router_matrix(mapping, busiest_link(noc.link_flits, 1.0 / hw_n));
         link_source = "hardware model";
     } else {
-        const double flits_per_step = static_cast<double>(result.functional.result.steps) * flits_per_aer_event(result.chip);
+        const double flits_per_step = static_cast<double>(result.functional.result.steps) *
+                                      static_cast<double>(flits_per_aer_event(result.chip));
         link_max = router_matrix(mapping, busiest_link(result.routes->link_packets, flits_per_step));
     }
     return {{"width", mapping.mesh.width()},
