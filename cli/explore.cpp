@@ -43,15 +43,6 @@ std::string self_executable() {
     return n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : std::string("/proc/self/exe");
 }
 
-std::string result_text(const explore::PointResult& result) {
-    std::string text;
-    if (result.accuracy) text += fmt::format("  accuracy {:.2f}%", 100 * *result.accuracy);
-    if (result.energy_j) text += fmt::format("  energy {:.4g} J", *result.energy_j);
-    if (result.latency_s) text += fmt::format("  latency {:.4g} ms", 1e3 * *result.latency_s);
-    if (result.cores) text += fmt::format("  cores {}", *result.cores);
-    return text;
-}
-
 // --dry-run: every point with its hash, and whether the cache holds it.
 int dry_run(const explore::SweepPlan& plan, const std::string& cache) {
     std::set<std::string> seen, cached;
@@ -89,7 +80,7 @@ void print_front(const explore::SweepPlan& plan, const explore::RunSummary& summ
     fmt::print("Pareto front ({} points):\n", front.size());
     for (size_t row : front)
         fmt::print("  point {} ({}):{}\n", plan.points[row].point.index,
-                   fmt::join(plan.points[row].point.overrides(), ", "), result_text(summary.results[row]));
+                   fmt::join(plan.points[row].point.overrides(), ", "), explore::metrics_text(summary.results[row]));
 }
 
 int run_explore(const ExploreOptions& cmd, int verbosity) {

@@ -155,12 +155,7 @@ std::string summary_text(const PointResult& result) {
         case Status::DoesNotFit: return "does not fit: " + result.reason;
         case Status::Ok: break;
     }
-    std::string text = "ok";
-    if (result.accuracy) text += fmt::format("  accuracy {:.2f}%", 100 * *result.accuracy);
-    if (result.energy_j) text += fmt::format("  energy {:.4g} J", *result.energy_j);
-    if (result.latency_s) text += fmt::format("  latency {:.4g} ms", 1e3 * *result.latency_s);
-    if (result.cores) text += fmt::format("  cores {}", *result.cores);
-    return text;
+    return "ok" + metrics_text(result);
 }
 
 class Scheduler {
@@ -417,6 +412,15 @@ std::optional<double> PointResult::metric(Metric m) const {
             return std::nullopt;
     }
     return std::nullopt;
+}
+
+std::string metrics_text(const PointResult& result) {
+    std::string text;
+    if (result.accuracy) text += fmt::format("  accuracy {:.2f}%", 100 * *result.accuracy);
+    if (result.energy_j) text += fmt::format("  energy {:.4g} J", *result.energy_j);
+    if (result.latency_s) text += fmt::format("  latency {:.4g} ms", 1e3 * *result.latency_s);
+    if (result.cores) text += fmt::format("  cores {}", *result.cores);
+    return text;
 }
 
 PointResult read_result_file(const std::string& path) {

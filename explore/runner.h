@@ -31,6 +31,9 @@ struct PointResult : experiment::PointResult {
     std::optional<double> metric(Metric m) const;
 };
 
+// The known metrics as one line: "  accuracy 91.20%  energy 1.2e-05 J  latency 0.05 ms  cores 257".
+std::string metrics_text(const PointResult& result);
+
 // Reads a point result (the child's --json) into a result; throws DataError when it is not one.
 PointResult read_result_file(const std::string& path);
 
