@@ -6,14 +6,10 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "experiment/model_run.h"
 #include "cli/output.h"
 #include "common/error.h"
 #include "common/parallel.h"
-#include "common/progress.h"
-#include "data/dataset_spec.h"
-#include "model/model_spec.h"
-#include "convert/convert_spec.h"
+#include "experiment/model_run.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
@@ -127,29 +123,23 @@ nlohmann::json ann_result_json(const AnnResult& result, double images_per_s, int
 
 int run_evaluate_ann(const CommonOptions& opts, const EngineOptions& engine) {
     const Settings settings = load_experiment(opts, engine_overrides(engine));
-    const Network net = load_model(settings);
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
-    const AnnOptions options = ann_options(settings);
-    const AnnEngine ann(net);
-    AnnResult result;
-    {
-        Progress progress("ann", test.count, opts.verbosity() > 0 && Progress::stderr_is_terminal());
-        result = ann.evaluate(test, input_normalisation(settings, test.channels), options, &progress);
-    }
+    const experiment::AnnRun run = experiment::run_ann(settings, opts.verbosity());
+    const AnnResult& result = run.result;
+    const int threads = resolve_threads(run.options.threads);
     const double images_per_s = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
     if (opts.verbosity() > 0)
-        fmt::print("model {} on {} test images of {}: ", net.name(), thousands(result.images),
+        fmt::print("model {} on {} test images of {}: ", run.net.name(), thousands(result.images),
                    settings.get_string("dataset.name"));
     fmt::print("ANN top-1 accuracy {:.2f}% ({}/{})\n", 100.0 * result.top1(), result.correct, result.images);
     if (opts.verbosity() > 1)
-        fmt::print("inference {:.3f} s, {:.0f} images/s on {} threads\n", result.seconds, images_per_s,
-                   resolve_threads(options.threads));
+        fmt::print("inference {:.3f} s, {:.0f} images/s on {} threads\n", result.seconds, images_per_s, threads);
     if (!opts.json_file.empty())
         write_json_file(opts.json_file,
                         {{"command", "evaluate"},
-                         {"model", model_summary_json(net)},
-                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"}, {"images", result.images}}},
-                         {"ann", ann_result_json(result, images_per_s, resolve_threads(options.threads))},
+                         {"model", model_summary_json(run.net)},
+                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"},
+                                      {"images", result.images}}},
+                         {"ann", ann_result_json(result, images_per_s, threads)},
                          {"settings", settings_json(settings)}});
     return 0;
 }

@@ -9,12 +9,12 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "experiment/experiment.h"
-#include "experiment/mapping_run.h"
 #include "cli/output.h"
 #include "convert/convert.h"
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
+#include "experiment/experiment.h"
+#include "experiment/mapping_run.h"
 #include "mapping/map_file.h"
 #include "mapping/map_spec.h"
 #include "mapping/routing.h"

@@ -8,11 +8,11 @@
 #include <memory>
 #include <utility>
 
+#include "arch/chip_spec.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "experiment/experiment.h"
 #include "common/error.h"
-#include "arch/chip_spec.h"
+#include "experiment/experiment.h"
 #include "router/noc_traffic.h"
 
 namespace neuroemu {

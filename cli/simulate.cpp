@@ -10,11 +10,11 @@
 #include <numeric>
 
 #include "cli/commands.h"
-#include "experiment/hardware_run.h"
-#include "experiment/mapping_run.h"
 #include "cli/output.h"
 #include "common/error.h"
 #include "data/dataset_spec.h"
+#include "experiment/hardware_run.h"
+#include "experiment/mapping_run.h"
 #include "hw/chip_model.h"
 #include "mapping/map_file.h"
 #include "sim/sim_spec.h"
@@ -55,15 +55,6 @@ HwOptions hw_options(const SimulateOptions& cmd, const Mapping& mapping, InputEn
     return ho;
 }
 
-// What a replay read (--aer-in).
-struct ReplayInfo {
-    std::string file;
-    AerSummary trace;     // the whole file
-    int64_t images = 0;   // replayed
-    int64_t packets = 0;  // records of the replayed images
-    bool recorded_tree = true, same_placement = true;
-};
-
 nlohmann::json file_json(const std::string& path) {
     if (path.empty()) return nullptr;
     std::error_code ec;
@@ -85,7 +76,7 @@ struct SimulatedRun {
     const HwStats& stats;
     const HwOptions& hw_options;
     int64_t steps = 0;
-    const ReplayInfo* replay = nullptr;
+    const experiment::ReplayInfo* replay = nullptr;
 
     double images() const { return static_cast<double>(std::max<int64_t>(1, stats.images)); }
     int64_t hw_correct() const { return stats.correct_at_step.empty() ? 0 : stats.correct_at_step.back(); }
@@ -103,7 +94,7 @@ struct SimulatedRun {
 void print_classification(const SimulatedRun& run) {
     const HwStats& stats = run.stats;
     const bool tree = run.mapping.chip.noc.multicast == MulticastMode::Tree;
-    if (const ReplayInfo* replay = run.replay) {
+    if (const experiment::ReplayInfo* replay = run.replay) {
         fmt::print("replayed {} of the {} images in {} ({} packets recorded); classification: not available, the "
                    "spikes come from the trace, not from the functional engine\n",
                    replay->images, replay->trace.images, replay->file, thousands(replay->packets));
@@ -184,7 +175,7 @@ nlohmann::json counters_json(const HwStats& stats) {
             {"stall_cycles", stats.noc.stall_cycles}};
 }
 
-nlohmann::json replay_json(const ReplayInfo* replay) {
+nlohmann::json replay_json(const experiment::ReplayInfo* replay) {
     if (!replay) return nullptr;
     return {{"file", replay->file},
             {"images", replay->images},
@@ -259,12 +250,7 @@ int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
         throw ConfigError(fmt::format("--steps {}: {} was recorded with {} steps per image", *steps_option, cmd.aer_in, steps));
     const Settings settings = load_experiment(opts, {"simulation.steps=" + std::to_string(steps)});
     const experiment::MapRun run = mapping_for(opts, cmd, settings);
-    ReplayInfo info;
-    info.file = cmd.aer_in;
-    info.trace = reader.scan(run.mapping);
-    info.recorded_tree = reader.recorded_with_tree();
-    info.same_placement = reader.header().placement == placement_fingerprint(run.mapping);
-    info.images = info.trace.images;
+    experiment::ReplayInfo info = experiment::scan_trace(reader, run.mapping, cmd.aer_in);
     if (images_option) {
         if (*images_option > info.trace.images)
             throw ConfigError(fmt::format("--images {}: {} holds {} images", *images_option, cmd.aer_in, info.trace.images));
@@ -272,13 +258,7 @@ int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
     }
     const HwOptions ho = hw_options(cmd, run.mapping, snn_options(settings).encoding);
     ChipModel chip(run.mapping, run.model, ho);
-    RecordedImage image;
-    for (int64_t i = 0; i < info.images && reader.next_image(image); ++i) {
-        info.packets += image.packets;
-        chip.replay(image);
-        if (opts.verbosity() > 1) fmt::print("image {}: done\n", i + 1);
-    }
-    chip.finish();
+    experiment::replay_trace(chip, reader, info, opts.verbosity());
     finish_run(opts, {run.mapping, run.model, chip.stats(), ho, steps, &info}, settings);
     return 0;
 }

@@ -57,4 +57,24 @@ void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnMod
     check_conservation(chip.stats(), model, options.encoding, engine_sops, engine_input_macs, engine_correct);
 }
 
+ReplayInfo scan_trace(AerReader& reader, const Mapping& mapping, const std::string& file) {
+    ReplayInfo replay;
+    replay.file = file;
+    replay.trace = reader.scan(mapping);
+    replay.recorded_tree = reader.recorded_with_tree();
+    replay.same_placement = reader.header().placement == placement_fingerprint(mapping);
+    replay.images = replay.trace.images;
+    return replay;
+}
+
+void replay_trace(ChipModel& chip, AerReader& reader, ReplayInfo& replay, int verbosity) {
+    RecordedImage image;
+    for (int64_t i = 0; i < replay.images && reader.next_image(image); ++i) {
+        replay.packets += image.packets;
+        chip.replay(image);
+        if (verbosity > 1) fmt::print("image {}: done\n", i + 1);
+    }
+    chip.finish();
+}
+
 }  // namespace neuroemu::experiment

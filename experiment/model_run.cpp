@@ -50,4 +50,15 @@ FunctionalRun run_functional(const Settings& settings, const std::string& snn_fi
     return run;
 }
 
+AnnRun run_ann(const Settings& settings, int verbosity) {
+    AnnRun run;
+    run.net = load_model(settings);
+    run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+    run.options = ann_options(settings);
+    const AnnEngine engine(run.net);
+    Progress progress("ann", run.test.count, verbosity > 0 && Progress::stderr_is_terminal());
+    run.result = engine.evaluate(run.test, input_normalisation(settings, run.test.channels), run.options, &progress);
+    return run;
+}
+
 }  // namespace neuroemu::experiment

@@ -10,6 +10,7 @@
 #include "data/idx_dataset.h"
 #include "model/network.h"
 #include "model/snn.h"
+#include "sim/ann_engine.h"
 #include "sim/snn_engine.h"
 
 namespace neuroemu::experiment {
@@ -36,5 +37,14 @@ struct FunctionalRun {
 // Loads the model, converts it (or reads `snn_file`), and runs the functional engine on the test images; the
 // ANN runs beside it when simulation.compare_ann is set.
 FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity);
+
+// The float32 reference ANN's run over the test images (`evaluate --ann`).
+struct AnnRun {
+    Network net;
+    ImageSet test;  // dataset.images test images
+    AnnOptions options;
+    AnnResult result;
+};
+AnnRun run_ann(const Settings& settings, int verbosity);
 
 }  // namespace neuroemu::experiment
