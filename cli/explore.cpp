@@ -25,7 +25,7 @@ struct ExploreOptions {
     std::string sweep;              // the sweep file
     std::string output;             // -o DIR; empty: <sweep name>.out next to the sweep file
     std::string cache;              // --cache DIR; empty: DIR/cache
-    std::optional<int64_t> jobs;    // --jobs N (overrides the sweep's `jobs`; 0 = all cores)
+    std::optional<std::string> jobs;  // --jobs N (overrides the sweep's `jobs`; 0 = all cores)
     std::string json_file;          // --json FILE
     bool dry_run = false;           // --dry-run: list the points and what is cached, run nothing
 };
@@ -41,6 +41,14 @@ std::string self_executable() {
     std::array<char, 4096> buf{};
     const ssize_t n = readlink("/proc/self/exe", buf.data(), buf.size() - 1);
     return n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : std::string("/proc/self/exe");
+}
+
+// --jobs has the bounds of the sweep file's `jobs`.
+const ParamSpec& jobs_param() {
+    static const ParamSpec spec = ParamSpec("jobs", ParamKind::Int, "", "points",
+                                            "points evaluated at once (default: the sweep's jobs; 0: all cores)")
+                                      .range(0, static_cast<double>(explore::kMaxJobs));
+    return spec;
 }
 
 // --dry-run: every point with its hash, and whether the cache holds it.
@@ -84,9 +92,11 @@ void print_front(const explore::SweepPlan& plan, const explore::RunSummary& summ
 }
 
 int run_explore(const ExploreOptions& cmd, int verbosity) {
+    const std::optional<int64_t> jobs_option =
+        cmd.jobs ? std::optional<int64_t>(spec_int("--jobs", jobs_param(), cmd.jobs)) : std::nullopt;
     const Schema schema = neuroemu_schema();
     explore::SweepSpec spec = explore::parse_sweep(cmd.sweep, schema);
-    if (cmd.jobs) spec.jobs = *cmd.jobs;
+    if (jobs_option) spec.jobs = *jobs_option;
     const int jobs = resolve_threads(spec.jobs);
     const explore::SweepPlan plan = explore::plan_sweep(spec, schema);
     const std::string out_dir = cmd.output.empty() ? default_output(cmd.sweep) : cmd.output;
@@ -137,8 +147,7 @@ Command add_explore_command(CLI::App& app, CommonOptions& common) {
     cmd->add_option("sweep", options->sweep, "sweep file (docs/explore.md)")->required();
     cmd->add_option("-o,--output", options->output, "output directory (default: <sweep name>.out next to it)");
     cmd->add_option("--cache", options->cache, "cache directory (default: DIR/cache)");
-    cmd->add_option("--jobs", options->jobs, "points evaluated at once (default: the sweep's jobs; 0: all cores)")
-        ->check(CLI::Range(int64_t{0}, int64_t{4096}));
+    add_spec_option(cmd, "--jobs", jobs_param(), options->jobs)->type_name("N");
     cmd->add_option("--json", options->json_file, "also write the summary and the paths written to FILE");
     cmd->add_flag("--dry-run", options->dry_run, "validate the sweep and list its points, cached or not; run nothing");
     cmd->add_flag("-q,--quiet", common.quiet, "print only the result");

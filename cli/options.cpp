@@ -38,7 +38,7 @@ void add_common_options(CLI::App* cmd, CommonOptions& opts) {
     cmd->add_option("--set", opts.sets, "override a configuration key: key.path=value (repeatable)")
         ->type_name("KEY=VALUE")
         ->allow_extra_args(false);
-    cmd->add_option("--seed", opts.seed, "seed of every pseudo-random choice (overrides the `seed` key)");
+    add_setting_option(cmd, "--seed", "seed", opts.seed, "seed of every pseudo-random choice");
     cmd->add_flag("-q,--quiet", opts.quiet, "print only the result");
     cmd->add_flag("-v,--verbose", opts.verbose, "print timing and details");
 }
@@ -99,7 +99,7 @@ Settings load_experiment(const CommonOptions& opts, std::vector<std::string> ext
     }
     sets.insert(sets.end(), opts.sets.begin(), opts.sets.end());
     sets.insert(sets.end(), extra_sets.begin(), extra_sets.end());
-    if (opts.seed) sets.push_back(fmt::format("seed={}", *opts.seed));
+    if (const auto seed = setting_int("--seed", "seed", opts.seed)) sets.push_back(fmt::format("seed={}", *seed));
     return neuroemu_schema().load(file, sets);
 }
 

@@ -19,7 +19,7 @@ struct CommonOptions {
     std::string target;                 // CONFIG.yaml, MODEL.onnx, or empty (defaults + --set)
     std::string json_file;              // --json FILE
     std::vector<std::string> sets;      // --set key=value
-    std::optional<int64_t> seed;        // --seed
+    std::optional<std::string> seed;    // --seed, checked as the `seed` key
     bool quiet = false, verbose = false;  // -q, -v
     int verbosity() const { return quiet ? 0 : verbose ? 2 : 1; }
 };

@@ -91,7 +91,7 @@ public:
             throw ConfigError(fmt::format("{}: nothing to sweep: give `grid` and/or `random`", yaml_at(file_, root.Mark())));
         check_disjoint();
         objectives(top.count("objectives") ? top["objectives"] : YAML::Node());
-        if (top.count("jobs")) spec_.jobs = integer(top["jobs"], "jobs", 0, 4096);
+        if (top.count("jobs")) spec_.jobs = integer(top["jobs"], "jobs", 0, kMaxJobs);
         return spec_;
     }
 

@@ -257,6 +257,13 @@ TEST(Cli, OptionBoundsAreTheSchemasBounds) {
     r = run("report " + cfg + " --hw-images -1 --json /dev/null");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("--hw-images (report.hw_images)"), std::string::npos) << r.output;
+    r = run("info " + cfg + " --seed -1");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--seed (seed): expected an integer in [0, 9007199254740992], got '-1'"),
+              std::string::npos) << r.output;
+    r = run("explore " + kSrc + "/configs/sweeps/hardware.yaml --dry-run --jobs 5000");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--jobs: expected an integer in [0, 4096], got '5000'"), std::string::npos) << r.output;
     r = run("info " + cfg + " --set simulation.steps=0");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("simulation.steps: expected an integer in [1, 65535]"), std::string::npos) << r.output;
