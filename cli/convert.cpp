@@ -3,18 +3,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "convert/convert_spec.h"
+#include "experiment/model_run.h"
 #include "model/model_spec.h"
 
 namespace neuroemu {
 
-nlohmann::json snn_summary_json(const SnnModel& m) {
+nlohmann::json snn_summary_json(const SnnModel& model) {
     nlohmann::json pops = nlohmann::json::array(), projs = nlohmann::json::array();
     int64_t neurons = 0;
-    for (const auto& p : m.populations) {
+    for (const auto& p : model.populations) {
         const float lmax = p.lambda.empty() ? 0.0f : *std::max_element(p.lambda.begin(), p.lambda.end());
         pops.push_back({{"name", p.name},
                         {"kind", to_string(p.kind)},
@@ -25,28 +27,28 @@ nlohmann::json snn_summary_json(const SnnModel& m) {
                         {"lambda_max", lmax}});
         if (p.kind == PopulationKind::IF) neurons += p.size();
     }
-    for (const auto& p : m.projections)
+    for (const auto& p : model.projections)
         projs.push_back({{"name", p.name},
                          {"kind", to_string(p.kind)},
-                         {"source", m.populations[static_cast<size_t>(p.source)].name},
-                         {"target", m.populations[static_cast<size_t>(p.target)].name},
+                         {"source", model.populations[static_cast<size_t>(p.source)].name},
+                         {"target", model.populations[static_cast<size_t>(p.target)].name},
                          {"shortcut", p.shortcut},
-                         {"synapses", synapse_count(m, p)}});
-    const auto& r = m.record;
-    return {{"name", m.name},
+                         {"synapses", synapse_count(model, p)}});
+    const auto& record = model.record;
+    return {{"name", model.name},
             {"format_version", SnnModel::kFormatVersion},
             {"populations", pops},
             {"projections", projs},
             {"if_neurons", neurons},
-            {"synapses", m.synapse_count()},
-            {"reset", m.reset == ResetMode::Subtract ? "subtract" : "zero"},
-            {"v_init", m.v_init},
+            {"synapses", model.synapse_count()},
+            {"reset", model.reset == ResetMode::Subtract ? "subtract" : "zero"},
+            {"v_init", model.v_init},
             {"conversion",
-             {{"percentile", r.percentile},
-              {"calibration_images", r.calibration_images},
-              {"channel_wise", r.channel_wise},
-              {"shortcut_normalisation", r.shortcut_normalisation},
-              {"zeta", r.zeta}}}};
+             {{"percentile", record.percentile},
+              {"calibration_images", record.calibration_images},
+              {"channel_wise", record.channel_wise},
+              {"shortcut_normalisation", record.shortcut_normalisation},
+              {"zeta", record.zeta}}}};
 }
 
 nlohmann::json compensation_json(const ConversionReport& rep) {
@@ -62,48 +64,44 @@ nlohmann::json compensation_json(const ConversionReport& rep) {
             {"zeta", rep.search.best}};
 }
 
-void print_compensation(const ConversionReport& rep) {
-    if (!rep.compensated) return;
-    if (rep.fit.ok)
-        fmt::print("propagation error fit Ē = p·q^l over {} layers: p = {:.6f}, q = {:.4f}, adjusted R² = {:.4f}\n",
-                   rep.fit.depth.size(), rep.fit.p, rep.fit.q, rep.fit.adj_r2);
-    else
-        fmt::print("propagation error fit: fewer than three layers with positive error; searching around q = 1\n");
-    std::string tried;
-    bool errors = false;
-    for (const auto& t : rep.search.trials) {
-        tried += fmt::format(" {:.3f}:{:.2f}%", t.zeta, 100.0 * t.accuracy);
-        if (t.error >= 0) tried += fmt::format(":{:.5f}", t.error), errors = true;
-    }
-    fmt::print("ζ trials (ζ:accuracy{}):{}\nchosen ζ = {:.4f} (τ_max = {:.3f})\n", errors ? "[:propagation error]" : "", tried,
-               rep.search.best, rep.search.tau_max);
-}
+namespace {
 
-int run_convert(const CommonOptions& opts, const ConvertOptions& conv) {
+int run_convert(const CommonOptions& opts, const std::string& output) {
+    const int verbosity = opts.verbosity();
     const Settings settings = load_experiment(opts);
     const Network net = load_model(settings);
     Network folded;
     ConversionReport report;
-    const SnnModel model = convert_from_settings(settings, net, folded, report, opts.verbosity);
-    save_snn(model, conv.output);
+    const SnnModel model = convert_from_settings(settings, net, folded, report, verbosity);
+    save_snn(model, output);
     int64_t neurons = 0;
     for (const auto& p : model.populations)
         if (p.kind == PopulationKind::IF) neurons += p.size();
     fmt::print("S-ResNet '{}': {} populations, {} IF neurons, {} synapses -> {}\n", model.name, model.populations.size(),
-               thousands(neurons), thousands(model.synapse_count()), conv.output);
-    if (opts.verbosity > 0) print_compensation(report);
-    if (opts.verbosity > 1)
+               thousands(neurons), thousands(model.synapse_count()), output);
+    if (verbosity > 0) experiment::print_compensation(report);
+    if (verbosity > 1)
         for (const auto& p : model.populations)
             fmt::print("  {:<28} {:<9} {:<14} λ {}\n", p.name, to_string(p.kind), shape_str(p.shape),
                        p.lambda.size() == 1 ? fmt::format("{:.4g}", p.lambda[0]) : fmt::format("per channel ({})", p.lambda.size()));
     if (!opts.json_file.empty())
         write_json_file(opts.json_file, {{"command", "convert"},
-                                         {"output", conv.output},
+                                         {"output", output},
                                          {"model", model_summary_json(net)},
                                          {"snn", snn_summary_json(model)},
                                          {"compensation", compensation_json(report)},
                                          {"settings", settings_json(settings)}});
     return 0;
+}
+
+}  // namespace
+
+Command add_convert_command(CLI::App& app, CommonOptions& common) {
+    CLI::App* cmd = app.add_subcommand("convert", "convert the ANN into an S-ResNet and save it (.snn)");
+    add_common_options(cmd, common);
+    auto output = std::make_shared<std::string>("model.snn");
+    cmd->add_option("-o,--output", *output, "where to write the converted model")->capture_default_str();
+    return {cmd, [&common, output] { return run_convert(common, *output); }};
 }
 
 }  // namespace neuroemu

@@ -3,32 +3,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "cli/pipeline.h"
 #include "common/error.h"
 #include "common/parallel.h"
-#include "common/progress.h"
-#include "data/dataset_spec.h"
-#include "model/model_spec.h"
-#include "convert/convert_spec.h"
+#include "experiment/model_run.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
 
 namespace {
 
-void print_population_table(const SnnModel& m, const SnnResult& r) {
+void print_population_table(const SnnModel& model, const SnnResult& result) {
     size_t name_w = 10;
-    for (const auto& p : r.populations) name_w = std::max(name_w, p.name.size());
-    const double images = static_cast<double>(std::max<int64_t>(1, r.images));
+    for (const auto& p : result.populations) name_w = std::max(name_w, p.name.size());
+    const double images = static_cast<double>(std::max<int64_t>(1, result.images));
     fmt::print("{:<{}}  {:<8}  {:>9}  {:>8}  {:>8}  {:>12}  {:>12}  {:>10}  {:>10}\n", "population", name_w, "kind",
                "neurons", "rate", "max rate", "spikes/img", "SOPs in/img", "E=V/T", "Ē=a/λ-r");
-    for (size_t i = 0; i < r.populations.size(); ++i) {
-        const auto& p = r.populations[i];
+    for (size_t i = 0; i < result.populations.size(); ++i) {
+        const auto& p = result.populations[i];
         fmt::print("{:<{}}  {:<8}  {:>9}  {:>8.4f}  {:>8.4f}  {:>12}  {:>12}  {:>10}  {:>10}\n", p.name, name_w, p.kind,
-                   thousands(m.populations[i].size()), p.firing_rate, p.max_rate,
+                   thousands(model.populations[i].size()), p.firing_rate, p.max_rate,
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(p.spikes) / images))),
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(p.sops_in) / images))),
                    p.has_error ? fmt::format("{:.5f}", p.local_error) : "",
@@ -36,13 +33,13 @@ void print_population_table(const SnnModel& m, const SnnResult& r) {
     }
 }
 
-nlohmann::json snn_result_json(const SnnResult& r, const std::vector<int64_t>& checkpoints, int threads) {
+nlohmann::json snn_result_json(const SnnResult& result, const std::vector<int64_t>& checkpoints, int threads) {
     nlohmann::json curve = nlohmann::json::array(), table = nlohmann::json::array(), pops = nlohmann::json::array(),
                    projs = nlohmann::json::array();
-    for (int64_t t = 1; t <= r.steps; ++t) curve.push_back(r.accuracy(t));
-    for (int64_t t : checkpoints) table.push_back({{"step", t}, {"top1", r.accuracy(t)}});
-    const double images = static_cast<double>(std::max<int64_t>(1, r.images));
-    for (const auto& p : r.populations) {
+    for (int64_t t = 1; t <= result.steps; ++t) curve.push_back(result.accuracy(t));
+    for (int64_t t : checkpoints) table.push_back({{"step", t}, {"top1", result.accuracy(t)}});
+    const double images = static_cast<double>(std::max<int64_t>(1, result.images));
+    for (const auto& p : result.populations) {
         nlohmann::json j = {{"name", p.name},         {"kind", p.kind},         {"neurons", p.neurons},
                             {"spikes", p.spikes},     {"sops_in", p.sops_in},   {"sops_out", p.sops_out},
                             {"firing_rate", p.firing_rate}, {"max_rate", p.max_rate}};
@@ -54,117 +51,115 @@ nlohmann::json snn_result_json(const SnnResult& r, const std::vector<int64_t>& c
         }
         pops.push_back(j);
     }
-    for (const auto& p : r.projections)
-        projs.push_back({{"name", p.name}, {"source", r.populations[static_cast<size_t>(p.source)].name},
-                         {"target", r.populations[static_cast<size_t>(p.target)].name}, {"synapses", p.synapses},
+    for (const auto& p : result.projections)
+        projs.push_back({{"name", p.name}, {"source", result.populations[static_cast<size_t>(p.source)].name},
+                         {"target", result.populations[static_cast<size_t>(p.target)].name}, {"synapses", p.synapses},
                          {"sops", p.sops}});
-    return {{"steps", r.steps},
-            {"images", r.images},
-            {"top1", r.accuracy(r.steps)},
-            {"correct", r.correct_at_step.back()},
+    return {{"steps", result.steps},
+            {"images", result.images},
+            {"top1", result.accuracy(result.steps)},
+            {"correct", result.correct_at_step.back()},
             {"accuracy_curve", curve},
             {"checkpoints", table},
-            {"ann_top1", r.ann_correct >= 0 ? nlohmann::json(static_cast<double>(r.ann_correct) / images) : nlohmann::json(nullptr)},
-            {"totals", {{"sops", r.sops}, {"sops_per_image", static_cast<double>(r.sops) / images},
-                        {"spikes", r.spikes}, {"spikes_per_image", static_cast<double>(r.spikes) / images},
-                        {"input_macs", r.input_macs}}},
+            {"ann_top1", result.ann_correct >= 0 ? nlohmann::json(static_cast<double>(result.ann_correct) / images) : nlohmann::json(nullptr)},
+            {"totals", {{"sops", result.sops}, {"sops_per_image", static_cast<double>(result.sops) / images},
+                        {"spikes", result.spikes}, {"spikes_per_image", static_cast<double>(result.spikes) / images},
+                        {"input_macs", result.input_macs}}},
             {"populations", pops},
             {"projections", projs},
-            {"seconds", r.seconds},
-            {"image_steps_per_s", r.seconds > 0 ? images * static_cast<double>(r.steps) / r.seconds : 0.0},
+            {"seconds", result.seconds},
+            {"image_steps_per_s", result.seconds > 0 ? images * static_cast<double>(result.steps) / result.seconds : 0.0},
             {"threads", threads}};
 }
 
-int run_evaluate_snn(const CommonOptions& opts, const EvaluateOptions& eval, const Settings& settings) {
-    const Network net = load_model(settings);
-    Network folded;
-    ConversionReport report;
-    const SnnModel model = snn_for_run(settings, net, eval.snn, folded, report, opts.verbosity);
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
-    const SnnOptions options = snn_options(settings);
-    const SnnEngine engine(model);
-    SnnResult r;
-    {
-        Progress progress("snn", test.count, opts.verbosity > 0 && Progress::stderr_is_terminal());
-        r = engine.evaluate(test, input_normalisation(settings, test.channels), options, &progress,
-                            settings.get_bool("simulation.compare_ann") ? &folded : nullptr);
-    }
-    const auto checkpoints = accuracy_checkpoints(settings, options.steps);
-    const double ann_top1 = static_cast<double>(r.ann_correct) / static_cast<double>(std::max<int64_t>(1, r.images));
-    fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", 100.0 * r.accuracy(r.steps),
-               r.correct_at_step.back(), r.images, r.steps,
-               r.ann_correct >= 0 ? fmt::format("; ANN {:.2f}% on the same images", 100.0 * ann_top1) : std::string());
-    if (opts.verbosity > 0) {
+void print_snn_result(const experiment::FunctionalRun& run, const std::vector<int64_t>& checkpoints, int verbosity) {
+    const SnnResult& result = run.result;
+    const double images = static_cast<double>(std::max<int64_t>(1, result.images));
+    const double ann_top1 = static_cast<double>(result.ann_correct) / images;
+    fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", 100.0 * result.accuracy(result.steps),
+               result.correct_at_step.back(), result.images, result.steps,
+               result.ann_correct >= 0 ? fmt::format("; ANN {:.2f}% on the same images", 100.0 * ann_top1) : std::string());
+    if (verbosity > 0) {
         std::string line;
-        for (int64_t t : checkpoints) line += fmt::format("  T={}: {:.2f}%", t, 100.0 * r.accuracy(t));
+        for (int64_t t : checkpoints) line += fmt::format("  T={}: {:.2f}%", t, 100.0 * result.accuracy(t));
         fmt::print("accuracy vs time step:{}\n", line);
-        const double images = static_cast<double>(std::max<int64_t>(1, r.images));
         fmt::print("per image: {} SOPs, {} spikes over {} steps\n",
-                   thousands(static_cast<int64_t>(std::llround(static_cast<double>(r.sops) / images))),
-                   thousands(static_cast<int64_t>(std::llround(static_cast<double>(r.spikes) / images))), r.steps);
+                   thousands(static_cast<int64_t>(std::llround(static_cast<double>(result.sops) / images))),
+                   thousands(static_cast<int64_t>(std::llround(static_cast<double>(result.spikes) / images))), result.steps);
     }
-    if (opts.verbosity > 1) {
-        print_population_table(model, r);
-        fmt::print("simulation {:.3f} s, {:.0f} image-steps/s on {} threads\n", r.seconds,
-                   r.seconds > 0 ? static_cast<double>(r.images * r.steps) / r.seconds : 0.0, resolve_threads(options.threads));
+    if (verbosity > 1) {
+        print_population_table(run.model, result);
+        fmt::print("simulation {:.3f} s, {:.0f} image-steps/s on {} threads\n", result.seconds,
+                   result.seconds > 0 ? static_cast<double>(result.images * result.steps) / result.seconds : 0.0,
+                   resolve_threads(run.options.threads));
     }
+}
+
+int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine) {
+    const Settings settings = load_experiment(opts, engine_overrides(engine));
+    const experiment::FunctionalRun run = experiment::run_functional(settings, engine.snn, opts.verbosity());
+    const auto checkpoints = accuracy_checkpoints(settings, run.options.steps);
+    print_snn_result(run, checkpoints, opts.verbosity());
     if (!opts.json_file.empty())
-        write_json_file(opts.json_file, {{"command", "evaluate"},
-                                         {"model", model_summary_json(net)},
-                                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"}, {"images", r.images}}},
-                                         {"snn_model", snn_summary_json(model)},
-                                         {"compensation", compensation_json(report)},
-                                         {"snn", snn_result_json(r, checkpoints, resolve_threads(options.threads))},
-                                         {"settings", settings_json(settings)}});
+        write_json_file(opts.json_file,
+                        {{"command", "evaluate"},
+                         {"model", model_summary_json(run.net)},
+                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"}, {"images", run.result.images}}},
+                         {"snn_model", snn_summary_json(run.model)},
+                         {"compensation", compensation_json(run.conversion)},
+                         {"snn", snn_result_json(run.result, checkpoints, resolve_threads(run.options.threads))},
+                         {"settings", settings_json(settings)}});
     return 0;
+}
+
+nlohmann::json ann_result_json(const AnnResult& result, double images_per_s, int threads) {
+    return {{"top1", result.top1()},
+            {"correct", result.correct},
+            {"images", result.images},
+            {"seconds", result.seconds},
+            {"images_per_s", images_per_s},
+            {"threads", threads}};
+}
+
+int run_evaluate_ann(const CommonOptions& opts, const EngineOptions& engine) {
+    const Settings settings = load_experiment(opts, engine_overrides(engine));
+    const experiment::AnnRun run = experiment::run_ann(settings, opts.verbosity());
+    const AnnResult& result = run.result;
+    const int threads = resolve_threads(run.options.threads);
+    const double images_per_s = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
+    if (opts.verbosity() > 0)
+        fmt::print("model {} on {} test images of {}: ", run.net.name(), thousands(result.images),
+                   settings.get_string("dataset.name"));
+    fmt::print("ANN top-1 accuracy {:.2f}% ({}/{})\n", 100.0 * result.top1(), result.correct, result.images);
+    if (opts.verbosity() > 1)
+        fmt::print("inference {:.3f} s, {:.0f} images/s on {} threads\n", result.seconds, images_per_s, threads);
+    if (!opts.json_file.empty())
+        write_json_file(opts.json_file,
+                        {{"command", "evaluate"},
+                         {"model", model_summary_json(run.net)},
+                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"},
+                                      {"images", result.images}}},
+                         {"ann", ann_result_json(result, images_per_s, threads)},
+                         {"settings", settings_json(settings)}});
+    return 0;
+}
+
+int run_evaluate(const CommonOptions& opts, const EngineOptions& engine, bool ann) {
+    if (ann && (engine.steps || !engine.snn.empty()))
+        throw ConfigError("evaluate: --ann evaluates the ANN alone; drop --steps/--snn, or drop --ann for the S-ResNet");
+    return ann ? run_evaluate_ann(opts, engine) : run_evaluate_snn(opts, engine);
 }
 
 }  // namespace
 
-int run_evaluate(const CommonOptions& opts, const EvaluateOptions& eval) {
-    std::vector<std::string> extra;
-    if (eval.steps) extra.push_back(fmt::format("simulation.steps={}", *eval.steps));
-    if (eval.ann && (eval.steps || !eval.snn.empty()))
-        throw ConfigError("evaluate: --ann evaluates the ANN alone; drop --steps/--snn, or drop --ann for the S-ResNet");
-    if (!eval.ann) {
-        if (eval.images) extra.push_back(fmt::format("dataset.images={}", *eval.images));
-        return run_evaluate_snn(opts, eval, load_experiment(opts, extra));
-    }
-    if (eval.images) extra.push_back(fmt::format("dataset.images={}", *eval.images));
-    const Settings settings = load_experiment(opts, extra);
-    const Network net = load_model(settings);
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
-    const AnnOptions options = ann_options(settings);
-    const AnnEngine engine(net);
-    AnnResult r;
-    {
-        Progress progress("ann", test.count, opts.verbosity > 0 && Progress::stderr_is_terminal());
-        r = engine.evaluate(test, input_normalisation(settings, test.channels), options, &progress);
-    }
-    const double images_per_s = r.seconds > 0 ? static_cast<double>(r.images) / r.seconds : 0.0;
-    if (opts.verbosity > 0)
-        fmt::print("model {} on {} test images of {}: ", net.name(), thousands(r.images),
-                   settings.get_string("dataset.name"));
-    fmt::print("ANN top-1 accuracy {:.2f}% ({}/{})\n", 100.0 * r.top1(), r.correct, r.images);
-    if (opts.verbosity > 1)
-        fmt::print("inference {:.3f} s, {:.0f} images/s on {} threads\n", r.seconds, images_per_s,
-                   resolve_threads(options.threads));
-    if (!opts.json_file.empty()) {
-        nlohmann::json doc = {{"command", "evaluate"},
-                              {"model", model_summary_json(net)},
-                              {"dataset", {{"name", settings.get_string("dataset.name")},
-                                           {"split", "test"},
-                                           {"images", r.images}}},
-                              {"ann", {{"top1", r.top1()},
-                                       {"correct", r.correct},
-                                       {"images", r.images},
-                                       {"seconds", r.seconds},
-                                       {"images_per_s", images_per_s},
-                                       {"threads", resolve_threads(options.threads)}}},
-                              {"settings", settings_json(settings)}};
-        write_json_file(opts.json_file, doc);
-    }
-    return 0;
+Command add_evaluate_command(CLI::App& app, CommonOptions& common) {
+    CLI::App* cmd = app.add_subcommand("evaluate", "accuracy on the test set");
+    add_common_options(cmd, common);
+    auto ann = std::make_shared<bool>(false);
+    auto engine = std::make_shared<EngineOptions>();
+    cmd->add_flag("--ann", *ann, "evaluate the reference ANN (float32) instead of the S-ResNet");
+    add_engine_options(cmd, *engine);
+    return {cmd, [&common, ann, engine] { return run_evaluate(common, *engine, *ann); }};
 }
 
 }  // namespace neuroemu

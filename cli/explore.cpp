@@ -5,18 +5,30 @@
 #include <array>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/schema.h"
+#include "common/error.h"
 #include "common/parallel.h"
+#include "experiment/point.h"
 #include "explore/outputs.h"
 #include "explore/runner.h"
 #include "explore/sweep.h"
 
 namespace neuroemu {
 namespace {
+
+struct ExploreOptions {
+    std::string sweep;              // the sweep file
+    std::string output;             // -o DIR; empty: <sweep name>.out next to the sweep file
+    std::string cache;              // --cache DIR; empty: DIR/cache
+    std::optional<std::string> jobs;  // --jobs N (overrides the sweep's `jobs`; 0 = all cores)
+    std::string json_file;          // --json FILE
+    bool dry_run = false;           // --dry-run: list the points and what is cached, run nothing
+};
 
 // `configs/sweeps/hardware.yaml` -> `configs/sweeps/hardware.out`.
 std::string default_output(const std::string& sweep) {
@@ -31,17 +43,16 @@ std::string self_executable() {
     return n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : std::string("/proc/self/exe");
 }
 
-std::string result_text(const explore::PointResult& r) {
-    std::string s;
-    if (r.accuracy) s += fmt::format("  accuracy {:.2f}%", 100 * *r.accuracy);
-    if (r.energy_j) s += fmt::format("  energy {:.4g} J", *r.energy_j);
-    if (r.latency_s) s += fmt::format("  latency {:.4g} ms", 1e3 * *r.latency_s);
-    if (r.cores) s += fmt::format("  cores {}", *r.cores);
-    return s;
+// --jobs has the bounds of the sweep file's `jobs`.
+const ParamSpec& jobs_param() {
+    static const ParamSpec spec = ParamSpec("jobs", ParamKind::Int, "", "points",
+                                            "points evaluated at once (default: the sweep's jobs; 0: all cores)")
+                                      .range(0, static_cast<double>(explore::kMaxJobs));
+    return spec;
 }
 
 // --dry-run: every point with its hash, and whether the cache holds it.
-int dry_run(const explore::Plan& plan, const std::string& cache) {
+int dry_run(const explore::SweepPlan& plan, const std::string& cache) {
     std::set<std::string> seen, cached;
     for (const auto& p : plan.points) {
         const bool hit = std::filesystem::exists(std::filesystem::path(cache) / (p.hash + ".json"));
@@ -55,20 +66,44 @@ int dry_run(const explore::Plan& plan, const std::string& cache) {
     return 0;
 }
 
-}  // namespace
+nlohmann::json explore_json(const ExploreOptions& cmd, const explore::SweepSpec& spec, int jobs,
+                            const explore::RunSummary& summary, size_t front, const std::string& out_dir,
+                            const std::string& cache, const explore::OutputFiles& files) {
+    return {{"command", "explore"},
+            {"sweep", cmd.sweep},
+            {"mode", explore::to_string(spec.mode)},
+            {"jobs", jobs},
+            {"summary", {{"points", summary.points}, {"distinct", summary.distinct}, {"computed", summary.computed},
+                         {"cached", summary.cached}, {"conversions", summary.conversions}, {"ok", summary.ok},
+                         {"does_not_fit", summary.does_not_fit}, {"failed", summary.failed}, {"pareto", front}}},
+            {"seconds", summary.seconds},
+            {"output", out_dir},
+            {"cache", cache},
+            {"files", {{"points_csv", files.points_csv}, {"points_json", files.points_json},
+                       {"pareto_csv", files.pareto_csv}, {"pareto_json", files.pareto_json},
+                       {"pareto_svg", files.pareto_svg}, {"html", files.html}}}};
+}
+
+void print_front(const explore::SweepPlan& plan, const explore::RunSummary& summary, const std::vector<size_t>& front) {
+    fmt::print("Pareto front ({} points):\n", front.size());
+    for (size_t row : front)
+        fmt::print("  point {} ({}):{}\n", plan.points[row].point.index,
+                   fmt::join(plan.points[row].point.overrides(), ", "), explore::metrics_text(summary.results[row]));
+}
 
 int run_explore(const ExploreOptions& cmd, int verbosity) {
+    const std::optional<int64_t> jobs_option =
+        cmd.jobs ? std::optional<int64_t>(spec_int("--jobs", jobs_param(), cmd.jobs)) : std::nullopt;
     const Schema schema = neuroemu_schema();
     explore::SweepSpec spec = explore::parse_sweep(cmd.sweep, schema);
-    if (cmd.jobs) spec.jobs = *cmd.jobs;
+    if (jobs_option) spec.jobs = *jobs_option;
     const int jobs = resolve_threads(spec.jobs);
-    const explore::Plan plan = explore::plan_sweep(spec, schema);
+    const explore::SweepPlan plan = explore::plan_sweep(spec, schema);
     const std::string out_dir = cmd.output.empty() ? default_output(cmd.sweep) : cmd.output;
     const std::string cache = cmd.cache.empty() ? (std::filesystem::path(out_dir) / "cache").string() : cmd.cache;
     if (verbosity >= 1)
         fmt::print("explore {}: {} points, mode {}, {} jobs, cache {}\n", cmd.sweep, plan.points.size(),
                    explore::to_string(spec.mode), jobs, cache);
-
     if (cmd.dry_run) return dry_run(plan, cache);
 
     explore::RunOptions run;
@@ -76,55 +111,57 @@ int run_explore(const ExploreOptions& cmd, int verbosity) {
     run.cache_dir = cache;
     run.jobs = jobs;
     if (verbosity >= 1) run.progress = [](const std::string& line) { fmt::print("{}\n", line), std::fflush(stdout); };
-    const explore::RunSummary s = explore::run_sweep(plan, run);
-    if (s.interrupted) {
+    const explore::RunSummary summary = explore::run_sweep(plan, run);
+    if (summary.interrupted) {
         fmt::print(stderr, "neuroemu: explore interrupted: {} of {} distinct points are in the cache {}; run the same "
                            "command again to resume\n",
-                   s.cached + s.computed, s.distinct, cache);
+                   summary.cached + summary.computed, summary.distinct, cache);
         return 130;
     }
-
-    const explore::OutputFiles files = explore::write_outputs(plan, s, out_dir);
-    const std::vector<size_t> front = explore::sweep_front(plan, s);
-    if (verbosity >= 1) {
-        fmt::print("Pareto front ({} points):\n", front.size());
-        for (size_t row : front)
-            fmt::print("  point {} ({}):{}\n", plan.points[row].point.index,
-                       fmt::join(plan.points[row].point.overrides(), ", "), result_text(s.results[row]));
-    }
+    const explore::OutputFiles files = explore::write_outputs(plan, summary, out_dir);
+    const std::vector<size_t> front = explore::sweep_front(plan, summary);
+    if (verbosity >= 1) print_front(plan, summary, front);
     fmt::print("explore: {} points: {} ok, {} do not fit, {} failed; {} computed, {} cached; Pareto front {} points; "
                "{:.1f} s; results in {}\n",
-               s.points, s.ok, s.does_not_fit, s.failed, s.computed, s.cached, front.size(), s.seconds, out_dir);
-
-    if (!cmd.json_file.empty()) {
-        nlohmann::json doc = {
-            {"command", "explore"},
-            {"sweep", cmd.sweep},
-            {"mode", explore::to_string(spec.mode)},
-            {"jobs", jobs},
-            {"summary",
-             {{"points", s.points},
-              {"distinct", s.distinct},
-              {"computed", s.computed},
-              {"cached", s.cached},
-              {"conversions", s.conversions},
-              {"ok", s.ok},
-              {"does_not_fit", s.does_not_fit},
-              {"failed", s.failed},
-              {"pareto", front.size()}}},
-            {"seconds", s.seconds},
-            {"output", out_dir},
-            {"cache", cache},
-            {"files",
-             {{"points_csv", files.points_csv},
-              {"points_json", files.points_json},
-              {"pareto_csv", files.pareto_csv},
-              {"pareto_json", files.pareto_json},
-              {"pareto_svg", files.pareto_svg},
-              {"html", files.html}}}};
-        write_json_file(cmd.json_file, doc);
-    }
+               summary.points, summary.ok, summary.does_not_fit, summary.failed, summary.computed, summary.cached,
+               front.size(), summary.seconds, out_dir);
+    if (!cmd.json_file.empty())
+        write_json_file(cmd.json_file, explore_json(cmd, spec, jobs, summary, front.size(), out_dir, cache, files));
     return 0;
+}
+
+// One point in this process: the experiment library's call, its result written for the sweep to read.
+int run_explore_point(const CommonOptions& opts, const std::string& snn) {
+    if (opts.json_file.empty()) throw ConfigError("explore-point: give --json FILE for the point's result");
+    const Settings settings = load_experiment(opts);
+    write_json_file(opts.json_file, experiment::point_result_json(experiment::run_point(settings, snn)));
+    return 0;
+}
+
+}  // namespace
+
+Command add_explore_command(CLI::App& app, CommonOptions& common) {
+    CLI::App* cmd = app.add_subcommand("explore", "design-space exploration: grid or random sweeps over configuration "
+                                       "keys, cached and resumable, with the Pareto front");
+    auto options = std::make_shared<ExploreOptions>();
+    cmd->add_option("sweep", options->sweep, "sweep file (docs/explore.md)")->required();
+    cmd->add_option("-o,--output", options->output, "output directory (default: <sweep name>.out next to it)");
+    cmd->add_option("--cache", options->cache, "cache directory (default: DIR/cache)");
+    add_spec_option(cmd, "--jobs", jobs_param(), options->jobs)->type_name("N");
+    cmd->add_option("--json", options->json_file, "also write the summary and the paths written to FILE");
+    cmd->add_flag("--dry-run", options->dry_run, "validate the sweep and list its points, cached or not; run nothing");
+    cmd->add_flag("-q,--quiet", common.quiet, "print only the result");
+    cmd->add_flag("-v,--verbose", common.verbose, "print timing and details");
+    return {cmd, [&common, options] { return run_explore(*options, common.verbosity()); }};
+}
+
+Command add_explore_point_command(CLI::App& app, CommonOptions& common) {
+    CLI::App* cmd = app.add_subcommand("explore-point", "one point of a sweep (run by explore)");
+    cmd->group("");  // internal: not listed in --help
+    add_common_options(cmd, common);
+    auto snn = std::make_shared<std::string>();
+    add_snn_option(cmd, *snn);
+    return {cmd, [&common, snn] { return run_explore_point(common, *snn); }};
 }
 
 }  // namespace neuroemu

@@ -26,15 +26,14 @@ void print_layers(const Network& net) {
     }
 }
 
-}  // namespace
-
 int run_info(const CommonOptions& opts) {
+    const int verbosity = opts.verbosity();
     const Settings settings = load_experiment(opts);
     const Network net = load_model(settings);
     const ChipSpec chip = chip_spec(settings);
     const NetworkTotals t = totals(net);
     const int64_t cores = cores_lower_bound(chip, t.if_neurons);
-    if (opts.verbosity > 0) {
+    if (verbosity > 0) {
         fmt::print("model {}: input {} -> output {}, {} layers\n\n", net.name(), shape_str(net.input_shape()),
                    shape_str(net.layer(net.output_id()).shape), net.size());
         print_layers(net);
@@ -42,7 +41,7 @@ int run_info(const CommonOptions& opts) {
     }
     fmt::print("total: {} params, {} MACs ({} FLOPs), {} IF neurons after conversion\n", thousands(t.params),
                thousands(t.macs), thousands(2 * t.macs), thousands(t.if_neurons));
-    if (opts.verbosity > 0)
+    if (verbosity > 0)
         fmt::print("chip {}: at least {} cores of {} neurons (neuron count alone; synapse and fan-in limits come "
                    "with mapping)\n",
                    chip.name, thousands(cores), chip.core.neurons);
@@ -56,6 +55,14 @@ int run_info(const CommonOptions& opts) {
         write_json_file(opts.json_file, doc);
     }
     return 0;
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App& app, CommonOptions& common) {
+    CLI::App* cmd = app.add_subcommand("info", "per-layer shapes, parameters, MACs and IF neurons of a model");
+    add_common_options(cmd, common);
+    return {cmd, [&common] { return run_info(common); }};
 }
 
 }  // namespace neuroemu

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
+
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/schema.h"
@@ -28,8 +30,6 @@ nlohmann::json family_json(const FamilyInfo& f) {
     return {{"family", f.name()}, {"key", f.key()}, {"description", f.description()}, {"implementations", impls}};
 }
 
-}  // namespace
-
 int run_list(const std::string& json_file) {
     nlohmann::json families = nlohmann::json::array();
     for (const FamilyInfo* f : registered_families()) {
@@ -42,6 +42,16 @@ int run_list(const std::string& json_file) {
     }
     if (!json_file.empty()) write_json_file(json_file, {{"command", "list"}, {"families", families}});
     return 0;
+}
+
+}  // namespace
+
+Command add_list_command(CLI::App& app, CommonOptions&) {
+    CLI::App* cmd = app.add_subcommand("list", "the families of interchangeable implementations (placement, "
+                                       "multicast, ...), their names and parameters");
+    auto json_file = std::make_shared<std::string>();
+    cmd->add_option("--json", *json_file, "also write the listing to FILE");
+    return {cmd, [json_file] { return run_list(*json_file); }};
 }
 
 }  // namespace neuroemu

@@ -43,10 +43,4 @@ nlohmann::json model_summary_json(const Network& net) {
 
 void write_json_file(const std::string& path, const nlohmann::json& doc) { write_file_atomic(path, doc.dump(2) + '\n'); }
 
-nlohmann::json settings_json(const Settings& settings) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [key, value] : settings.dump()) j[key] = value;
-    return j;
-}
-
 }  // namespace neuroemu

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/config.h"
+#include "experiment/report_document.h"
 #include "model/network.h"
 #include "model/snn.h"
 
@@ -19,13 +20,13 @@ nlohmann::json model_summary_json(const Network& net);
 // ConfigError naming the path when it cannot be written.
 void write_json_file(const std::string& path, const nlohmann::json& doc);
 
-nlohmann::json settings_json(const Settings& settings);
+// The `settings` object of every --json document.
+using experiment::settings_json;
 
 // The converted model: populations, projections, counts, conversion choices (convert.cpp).
 nlohmann::json snn_summary_json(const SnnModel& model);
 
 struct ConversionReport;
 nlohmann::json compensation_json(const ConversionReport& report);
-void print_compensation(const ConversionReport& report);
 
 }  // namespace neuroemu

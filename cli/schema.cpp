@@ -1,6 +1,7 @@
 #include "cli/schema.h"
 
 #include "convert/convert_spec.h"
+#include "experiment/experiment.h"
 #include "data/dataset_spec.h"
 #include "data/reader/reader.h"
 #include "arch/chip_spec.h"
@@ -35,7 +36,7 @@ Schema neuroemu_schema() {
             .range(0, 9007199254740992.0),
     };
     for (auto part : {model_params(), dataset_params(), conversion_params(), chip_params(), energy_params(),
-                      simulation_params(), mapping_params(), report_params()})
+                      simulation_params(), mapping_params(), experiment::report_params()})
         params.insert(params.end(), part.begin(), part.end());
     return Schema(std::move(sections), std::move(params));
 }

@@ -13,7 +13,4 @@ Schema neuroemu_schema();
 // Every family of interchangeable implementations (common/registry.h), for `neuroemu list`.
 std::vector<const FamilyInfo*> registered_families();
 
-// The `report` section (cli/report.cpp).
-std::vector<ParamSpec> report_params();
-
 }  // namespace neuroemu

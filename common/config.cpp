@@ -437,4 +437,16 @@ std::string Schema::markdown() const {
     return md;
 }
 
+ParamValue parse_param_text(const ParamSpec& spec, const std::string& text, const std::string& where) {
+    ParamValue value;
+    bool ok = false;
+    try {
+        ok = !text.empty() && convert(spec, YAML::Load(text), value);
+    } catch (const YAML::Exception&) {
+        ok = false;  // not even YAML: reported below like any other bad value
+    }
+    if (!ok) throw ConfigError(fmt::format("{}: expected {}, got '{}'", where, expectation(spec), text));
+    return value;
+}
+
 }  // namespace neuroemu

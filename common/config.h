@@ -102,4 +102,9 @@ std::string param_kind_name(ParamKind kind);
 // The name in `names` closest to `word` by edit distance, if within two edits; "" otherwise. For "did you mean".
 std::string closest_name(const std::string& word, const std::vector<std::string>& names);
 
+// A value given outside YAML (a command-line option's text), converted and checked exactly as `spec` declares, so
+// an option that sets a key has that key's bounds. Throws ConfigError "<where>: expected <what spec allows>, got
+// '<text>'".
+ParamValue parse_param_text(const ParamSpec& spec, const std::string& text, const std::string& where);
+
 }  // namespace neuroemu

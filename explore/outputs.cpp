@@ -43,23 +43,23 @@ nlohmann::json value_json(const std::string& text) {
     return text;
 }
 
-nlohmann::json point_json(const Plan& plan, const RunSummary& s, size_t row) {
+nlohmann::json point_json(const SweepPlan& plan, const RunSummary& summary, size_t row) {
     const PlannedPoint& pp = plan.points[row];
-    const PointResult& r = s.results[row];
+    const PointResult& result = summary.results[row];
     nlohmann::json values = nlohmann::json::object();
     for (const auto& [k, v] : pp.point.values) values[k] = value_json(v);
     return {{"index", pp.point.index},
             {"hash", pp.hash},
             {"values", values},
-            {"status", to_string(r.status)},
-            {"reason", r.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.reason)},
-            {"accuracy", opt_json(r.accuracy)},
-            {"energy_j", opt_json(r.energy_j)},
-            {"energy_ann_j", opt_json(r.energy_ann_j)},
-            {"latency_s", opt_json(r.latency_s)},
-            {"cores", opt_json(r.cores)},
-            {"cached", r.cached},
-            {"seconds", r.seconds}};
+            {"status", to_string(result.status)},
+            {"reason", result.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.reason)},
+            {"accuracy", opt_json(result.accuracy)},
+            {"energy_j", opt_json(result.energy_j)},
+            {"energy_ann_j", opt_json(result.energy_ann_j)},
+            {"latency_s", opt_json(result.latency_s)},
+            {"cores", opt_json(result.cores)},
+            {"cached", result.cached},
+            {"seconds", result.seconds}};
 }
 
 nlohmann::json objectives_json(const SweepSpec& spec) {
@@ -68,9 +68,9 @@ nlohmann::json objectives_json(const SweepSpec& spec) {
     return out;
 }
 
-nlohmann::json points_doc(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+nlohmann::json points_doc(const SweepPlan& plan, const RunSummary& summary, const std::vector<size_t>& rows) {
     nlohmann::json points = nlohmann::json::array();
-    for (size_t row : rows) points.push_back(point_json(plan, s, row));
+    for (size_t row : rows) points.push_back(point_json(plan, summary, row));
     return {{"sweep", plan.spec.file},
             {"experiment", plan.spec.experiment},
             {"mode", to_string(plan.spec.mode)},
@@ -80,13 +80,13 @@ nlohmann::json points_doc(const Plan& plan, const RunSummary& s, const std::vect
             {"points", points}};
 }
 
-std::string label(const Plan& plan, const RunSummary& s, size_t row) {
-    const PointResult& r = s.results[row];
+std::string label(const SweepPlan& plan, const RunSummary& summary, size_t row) {
+    const PointResult& result = summary.results[row];
     std::string text = fmt::format("point {}: {}", plan.points[row].point.index, fmt::join(plan.points[row].point.overrides(), ", "));
-    if (r.energy_j) text += fmt::format("; energy {:.4g} J", *r.energy_j);
-    if (r.latency_s) text += fmt::format("; latency {:.4g} ms", 1e3 * *r.latency_s);
-    if (r.accuracy) text += fmt::format("; accuracy {:.2f}%", 100 * *r.accuracy);
-    if (r.cores) text += fmt::format("; {} cores", *r.cores);
+    if (result.energy_j) text += fmt::format("; energy {:.4g} J", *result.energy_j);
+    if (result.latency_s) text += fmt::format("; latency {:.4g} ms", 1e3 * *result.latency_s);
+    if (result.accuracy) text += fmt::format("; accuracy {:.2f}%", 100 * *result.accuracy);
+    if (result.cores) text += fmt::format("; {} cores", *result.cores);
     return text;
 }
 
@@ -98,10 +98,10 @@ struct Chart {
 };
 
 // The SI prefix that keeps the largest energy between 1 and 1000.
-std::pair<double, std::string> energy_unit(const RunSummary& s) {
+std::pair<double, std::string> energy_unit(const RunSummary& summary) {
     double most = 0;
-    for (const auto& r : s.results)
-        if (r.status == Status::Ok && r.energy_j && std::isfinite(*r.energy_j)) most = std::max(most, *r.energy_j);
+    for (const auto& result : summary.results)
+        if (result.status == Status::Ok && result.energy_j && std::isfinite(*result.energy_j)) most = std::max(most, *result.energy_j);
     if (most >= 1) return {1, "J"};
     if (most >= 1e-3) return {1e3, "mJ"};
     if (most >= 1e-6) return {1e6, "µJ"};
@@ -109,19 +109,19 @@ std::pair<double, std::string> energy_unit(const RunSummary& s) {
 }
 
 // Energies (and latencies, with a swept clock) span decades: log axes where the values do.
-Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool other_max, const std::string& x_label,
+Chart energy_chart(const SweepPlan& plan, const RunSummary& summary, Metric other, bool other_max, const std::string& x_label,
                    double x_scale, const std::string& title) {
-    const auto [e_scale, e_unit] = energy_unit(s);
+    const auto [e_scale, e_unit] = energy_unit(summary);
     std::vector<double> x, y;
     std::vector<std::string> labels;
     std::vector<std::vector<double>> values;
-    for (size_t row = 0; row < s.results.size(); ++row) {
-        const PointResult& r = s.results[row];
-        const auto e = r.energy_j, o = r.metric(other);
-        if (r.status != Status::Ok || !e || !o || !std::isfinite(*e) || !std::isfinite(*o)) continue;
+    for (size_t row = 0; row < summary.results.size(); ++row) {
+        const PointResult& result = summary.results[row];
+        const auto e = result.energy_j, o = result.metric(other);
+        if (result.status != Status::Ok || !e || !o || !std::isfinite(*e) || !std::isfinite(*o)) continue;
         x.push_back(*o * x_scale);
         y.push_back(*e * e_scale);
-        labels.push_back(label(plan, s, row));
+        labels.push_back(label(plan, summary, row));
         values.push_back({*o, *e});
     }
     std::vector<bool> highlight(x.size(), false);
@@ -140,12 +140,12 @@ Chart energy_chart(const Plan& plan, const RunSummary& s, Metric other, bool oth
     return {svg::scatter(axes, x, y, highlight, labels), axes.height};
 }
 
-std::vector<Chart> charts(const Plan& plan, const RunSummary& s) {
+std::vector<Chart> charts(const SweepPlan& plan, const RunSummary& summary) {
     std::vector<Chart> out;
     if (plan.spec.mode == Mode::Hardware)
-        out.push_back(energy_chart(plan, s, Metric::LatencyS, false, "latency per inference (ms)", 1e3,
+        out.push_back(energy_chart(plan, summary, Metric::LatencyS, false, "latency per inference (ms)", 1e3,
                                    "Energy against latency (highlighted: their Pareto front)"));
-    out.push_back(energy_chart(plan, s, Metric::Accuracy, true, "top-1 accuracy (%)", 100,
+    out.push_back(energy_chart(plan, summary, Metric::Accuracy, true, "top-1 accuracy (%)", 100,
                                "Energy against accuracy (highlighted: their Pareto front)"));
     return out;
 }
@@ -166,32 +166,32 @@ std::string stacked_svg(const std::vector<Chart>& charts) {
                        width, height, body);
 }
 
-std::string html_table(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+std::string html_table(const SweepPlan& plan, const RunSummary& summary, const std::vector<size_t>& rows) {
     std::string out = "<table>\n<tr><th>point</th>";
     for (const auto& k : plan.spec.swept_keys()) out += "<th>" + svg::escape(k) + "</th>";
     out += "<th>status</th><th>accuracy (%)</th><th>energy (µJ)</th><th>ANN energy (µJ)</th><th>latency (ms)</th>"
            "<th>cores</th></tr>\n";
     for (size_t row : rows) {
-        const PointResult& r = s.results[row];
+        const PointResult& result = summary.results[row];
         out += fmt::format("<tr><td>{}</td>", plan.points[row].point.index);
         for (const auto& kv : plan.points[row].point.values) out += "<td>" + svg::escape(kv.second) + "</td>";
-        const std::string status = r.reason.empty() ? to_string(r.status) : to_string(r.status) + ": " + r.reason;
+        const std::string status = result.reason.empty() ? to_string(result.status) : to_string(result.status) + ": " + result.reason;
         auto cell = [](const std::optional<double>& v, double scale, const char* fmt_spec) {
             return v ? fmt::format(fmt::runtime(fmt_spec), *v * scale) : std::string("–");
         };
         out += fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                           svg::escape(status), cell(r.accuracy, 100, "{:.2f}"), cell(r.energy_j, 1e6, "{:.4g}"),
-                           cell(r.energy_ann_j, 1e6, "{:.4g}"), cell(r.latency_s, 1e3, "{:.4g}"),
-                           r.cores ? fmt::format("{}", *r.cores) : "–");
+                           svg::escape(status), cell(result.accuracy, 100, "{:.2f}"), cell(result.energy_j, 1e6, "{:.4g}"),
+                           cell(result.energy_ann_j, 1e6, "{:.4g}"), cell(result.latency_s, 1e3, "{:.4g}"),
+                           result.cores ? fmt::format("{}", *result.cores) : "–");
     }
     return out + "</table>\n";
 }
 
-std::string html_page(const Plan& plan, const RunSummary& s, const std::vector<size_t>& front,
+std::string html_page(const SweepPlan& plan, const RunSummary& summary, const std::vector<size_t>& front,
                       const std::vector<Chart>& plots) {
     std::vector<std::string> goals;
     for (const auto& o : plan.spec.objectives) goals.push_back(fmt::format("{} {}", to_string(o.metric), o.maximise ? "max" : "min"));
-    std::vector<size_t> all(s.results.size());
+    std::vector<size_t> all(summary.results.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
     std::string page =
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>neuroemu explore: " +
@@ -203,30 +203,30 @@ std::string html_page(const Plan& plan, const RunSummary& s, const std::vector<s
     page += fmt::format("<p>Mode {}, experiment {}. {} points: {} ok, {} do not fit, {} failed ({} computed in the last "
                         "run, {} from the cache).</p>\n",
                         to_string(plan.spec.mode), svg::escape(plan.spec.experiment.empty() ? "(defaults)" : plan.spec.experiment),
-                        s.points, s.ok, s.does_not_fit, s.failed, s.computed, s.cached);
+                        summary.points, summary.ok, summary.does_not_fit, summary.failed, summary.computed, summary.cached);
     for (const Chart& c : plots) page += c.svg;
-    page += fmt::format("<h2>Pareto front ({} of {} points; objectives: {})</h2>\n", front.size(), s.points,
+    page += fmt::format("<h2>Pareto front ({} of {} points; objectives: {})</h2>\n", front.size(), summary.points,
                         fmt::join(goals, ", "));
-    page += html_table(plan, s, front);
-    page += "<h2>All points</h2>\n" + html_table(plan, s, all);
+    page += html_table(plan, summary, front);
+    page += "<h2>All points</h2>\n" + html_table(plan, summary, all);
     return page + "</body></html>\n";
 }
 
 }  // namespace
 
-std::vector<size_t> sweep_front(const Plan& plan, const RunSummary& s) {
+std::vector<size_t> sweep_front(const SweepPlan& plan, const RunSummary& summary) {
     std::vector<size_t> rows;
     std::vector<std::vector<double>> values;
     std::vector<bool> maximise;
     for (const auto& o : plan.spec.objectives) maximise.push_back(o.maximise);
-    for (size_t row = 0; row < s.results.size(); ++row) {
-        const PointResult& r = s.results[row];
-        if (r.status != Status::Ok) continue;
+    for (size_t row = 0; row < summary.results.size(); ++row) {
+        const PointResult& result = summary.results[row];
+        if (result.status != Status::Ok) continue;
         std::vector<double> v;
         for (const auto& o : plan.spec.objectives) {
-            const auto m = r.metric(o.metric);
-            if (!m || !std::isfinite(*m)) break;
-            v.push_back(*m);
+            const auto value = result.metric(o.metric);
+            if (!value || !std::isfinite(*value)) break;
+            v.push_back(*value);
         }
         if (v.size() != maximise.size()) continue;
         rows.push_back(row);
@@ -237,38 +237,38 @@ std::vector<size_t> sweep_front(const Plan& plan, const RunSummary& s) {
     return front;
 }
 
-std::string points_csv(const Plan& plan, const RunSummary& s, const std::vector<size_t>& rows) {
+std::string points_csv(const SweepPlan& plan, const RunSummary& summary, const std::vector<size_t>& rows) {
     std::string out = "index,hash";
     for (const auto& k : plan.spec.swept_keys()) out += "," + csv_field(k);
     out += ",status,reason,accuracy,energy_j,energy_ann_j,latency_s,cores\n";
     for (size_t row : rows) {
         const PlannedPoint& pp = plan.points[row];
-        const PointResult& r = s.results[row];
+        const PointResult& result = summary.results[row];
         out += fmt::format("{},{}", pp.point.index, pp.hash);
         for (const auto& kv : pp.point.values) out += "," + csv_field(kv.second);
-        out += fmt::format(",{},{},{},{},{},{},{}\n", to_string(r.status), csv_field(r.reason), opt_text(r.accuracy),
-                           opt_text(r.energy_j), opt_text(r.energy_ann_j), opt_text(r.latency_s), opt_text(r.cores));
+        out += fmt::format(",{},{},{},{},{},{},{}\n", to_string(result.status), csv_field(result.reason), opt_text(result.accuracy),
+                           opt_text(result.energy_j), opt_text(result.energy_ann_j), opt_text(result.latency_s), opt_text(result.cores));
     }
     return out;
 }
 
-OutputFiles write_outputs(const Plan& plan, const RunSummary& s, const std::string& dir) {
+OutputFiles write_outputs(const SweepPlan& plan, const RunSummary& summary, const std::string& dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw ConfigError(fmt::format("{}: cannot create the output directory: {}", dir, ec.message()));
     const fs::path d(dir);
     OutputFiles f{(d / "points.csv").string(),  (d / "points.json").string(), (d / "pareto.csv").string(),
                   (d / "pareto.json").string(), (d / "pareto.svg").string(),  (d / "explore.html").string()};
-    std::vector<size_t> all(s.results.size());
+    std::vector<size_t> all(summary.results.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    const std::vector<size_t> front = sweep_front(plan, s);
-    write_file(f.points_csv, points_csv(plan, s, all));
-    write_file(f.points_json, points_doc(plan, s, all).dump(2) + "\n");
-    write_file(f.pareto_csv, points_csv(plan, s, front));
-    write_file(f.pareto_json, points_doc(plan, s, front).dump(2) + "\n");
-    const std::vector<Chart> plots = charts(plan, s);
+    const std::vector<size_t> front = sweep_front(plan, summary);
+    write_file(f.points_csv, points_csv(plan, summary, all));
+    write_file(f.points_json, points_doc(plan, summary, all).dump(2) + "\n");
+    write_file(f.pareto_csv, points_csv(plan, summary, front));
+    write_file(f.pareto_json, points_doc(plan, summary, front).dump(2) + "\n");
+    const std::vector<Chart> plots = charts(plan, summary);
     write_file(f.pareto_svg, stacked_svg(plots));
-    write_file(f.html, html_page(plan, s, front, plots));
+    write_file(f.html, html_page(plan, summary, front, plots));
     return f;
 }
 

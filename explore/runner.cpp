@@ -72,12 +72,6 @@ struct Task {
     std::vector<size_t> rows;       // sweep points with this hash
 };
 
-std::optional<double> number(const nlohmann::json& j, const char* key) {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_number()) return std::nullopt;
-    return it->get<double>();
-}
-
 // The last non-empty line a child wrote to standard error, without the program-name prefix.
 std::string last_line(const std::string& path) {
     std::ifstream in(path);
@@ -155,24 +149,19 @@ void remove_stale_tmp(const fs::path& dir) {
     }
 }
 
-std::string summary_text(const PointResult& r) {
-    switch (r.status) {
-        case Status::Failed: return "failed: " + r.reason;
-        case Status::DoesNotFit: return "does not fit: " + r.reason;
+std::string summary_text(const PointResult& result) {
+    switch (result.status) {
+        case Status::Failed: return "failed: " + result.reason;
+        case Status::DoesNotFit: return "does not fit: " + result.reason;
         case Status::Ok: break;
     }
-    std::string s = "ok";
-    if (r.accuracy) s += fmt::format("  accuracy {:.2f}%", 100 * *r.accuracy);
-    if (r.energy_j) s += fmt::format("  energy {:.4g} J", *r.energy_j);
-    if (r.latency_s) s += fmt::format("  latency {:.4g} ms", 1e3 * *r.latency_s);
-    if (r.cores) s += fmt::format("  cores {}", *r.cores);
-    return s;
+    return "ok" + metrics_text(result);
 }
 
 class Scheduler {
 public:
-    Scheduler(const Plan& plan, const RunOptions& opts, RunSummary& summary)
-        : plan_(plan), opts_(opts), s_(summary), cache_(opts.cache_dir) {}
+    Scheduler(const SweepPlan& plan, const RunOptions& opts, RunSummary& summary)
+        : plan_(plan), opts_(opts), summary_(summary), cache_(opts.cache_dir) {}
 
     void run() {
         for (const char* sub : {"snn", "tmp", "log"}) {
@@ -197,7 +186,7 @@ private:
             if (!rows.count(h)) order.push_back(h);
             rows[h].push_back(i);
         }
-        s_.distinct = static_cast<int64_t>(order.size());
+        summary_.distinct = static_cast<int64_t>(order.size());
         std::map<std::string, int> conversions;  // conversion hash -> task
         std::vector<Task> points;
         for (const auto& h : order) {
@@ -206,8 +195,8 @@ private:
                 try {
                     PointResult r = read_result_file(result.string());
                     r.cached = true;
-                    for (size_t row : rows[h]) s_.results[row] = r;
-                    ++s_.cached;
+                    for (size_t row : rows[h]) summary_.results[row] = r;
+                    ++summary_.cached;
                     continue;
                 } catch (const Error&) {
                     std::error_code ec;
@@ -255,7 +244,7 @@ private:
     void set_threads(Task& t, int threads) const {
         t.threads = threads;
         t.args = t.kind == Kind::Convert ? convert_args(plan_.spec, *t.overrides, threads, t.tmp)
-                                         : report_args(plan_.spec, *t.overrides, threads, t.snn, t.tmp);
+                                         : point_args(plan_.spec, *t.overrides, threads, t.snn, t.tmp);
     }
 
     std::string tmp_name(const std::string& hash, const std::string& ext) const {
@@ -320,7 +309,7 @@ private:
             fs::remove(t.tmp, ec);
             return;
         }
-        if (t.kind == Kind::Point) ++s_.computed;
+        if (t.kind == Kind::Point) ++summary_.computed;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             fs::remove(t.tmp, ec);
             return fail(t, failure_reason(status, t.log));
@@ -330,7 +319,7 @@ private:
             fs::rename(t.tmp, t.final, ec);
             if (ec) return fail(t, fmt::format("cannot move the model into the cache: {}", ec.message()));
             t.state = State::Done;
-            ++s_.conversions;
+            ++summary_.conversions;
             remove_if_empty(t.log);
             progress(fmt::format("converted model {} ({:.1f} s)", t.hash, t.seconds));
             return;
@@ -364,7 +353,7 @@ private:
     void record(const Task& t, const PointResult& r) {
         ++done_points_;
         for (size_t row : t.rows) {
-            s_.results[row] = r;
+            summary_.results[row] = r;
             const Point& p = plan_.points[row].point;
             progress(fmt::format("[{}/{}] point {} ({}): {} ({:.1f} s)", done_points_, total_points_, p.index,
                                  fmt::join(p.overrides(), ", "), summary_text(r), r.seconds));
@@ -382,7 +371,7 @@ private:
 
     // Stop: SIGTERM to every child, SIGKILL after 3 s, and their partial outputs removed.
     void stop_all() {
-        s_.interrupted = true;
+        summary_.interrupted = true;
         for (Task& t : tasks_)
             if (t.state == State::Running) kill(t.pid, SIGTERM);
         const auto deadline = Clock::now() + std::chrono::seconds(3);
@@ -403,24 +392,15 @@ private:
         }
     }
 
-    const Plan& plan_;
+    const SweepPlan& plan_;
     const RunOptions& opts_;
-    RunSummary& s_;
+    RunSummary& summary_;
     fs::path cache_;
     std::vector<Task> tasks_;
     size_t total_points_ = 0, done_points_ = 0;
 };
 
 }  // namespace
-
-std::string to_string(Status status) {
-    switch (status) {
-        case Status::Ok: return "ok";
-        case Status::DoesNotFit: return "does-not-fit";
-        case Status::Failed: return "failed";
-    }
-    return "?";
-}
 
 std::optional<double> PointResult::metric(Metric m) const {
     switch (m) {
@@ -434,6 +414,15 @@ std::optional<double> PointResult::metric(Metric m) const {
     return std::nullopt;
 }
 
+std::string metrics_text(const PointResult& result) {
+    std::string text;
+    if (result.accuracy) text += fmt::format("  accuracy {:.2f}%", 100 * *result.accuracy);
+    if (result.energy_j) text += fmt::format("  energy {:.4g} J", *result.energy_j);
+    if (result.latency_s) text += fmt::format("  latency {:.4g} ms", 1e3 * *result.latency_s);
+    if (result.cores) text += fmt::format("  cores {}", *result.cores);
+    return text;
+}
+
 PointResult read_result_file(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw DataError(fmt::format("{}: no result file", path));
@@ -443,19 +432,9 @@ PointResult read_result_file(const std::string& path) {
     } catch (const nlohmann::json::exception& e) {
         throw DataError(fmt::format("{}: not valid JSON: {}", path, e.what()));
     }
-    if (!doc.is_object() || !doc.contains("headline") || !doc["headline"].is_object())
-        throw DataError(fmt::format("{}: not a report document (no headline)", path));
-    const nlohmann::json& h = doc["headline"];
-    PointResult r;
-    const bool fits = !h.contains("fits") || !h["fits"].is_boolean() || h["fits"].get<bool>();
-    r.status = fits ? Status::Ok : Status::DoesNotFit;
-    if (!fits) r.reason = h.contains("fit_error") && h["fit_error"].is_string() ? h["fit_error"].get<std::string>() : "";
-    r.accuracy = number(h, "accuracy_snn");
-    r.energy_j = number(h, "energy_snn_j");
-    r.energy_ann_j = number(h, "energy_ann_j");
-    r.latency_s = number(h, "latency_s");
-    if (auto c = number(h, "cores")) r.cores = static_cast<int64_t>(*c);
-    return r;
+    PointResult result;
+    static_cast<experiment::PointResult&>(result) = experiment::point_result_from_json(doc, path);
+    return result;
 }
 
 std::vector<std::string> convert_args(const SweepSpec& spec, const std::vector<std::string>& overrides, int threads,
@@ -467,19 +446,19 @@ std::vector<std::string> convert_args(const SweepSpec& spec, const std::vector<s
     return args;
 }
 
-std::vector<std::string> report_args(const SweepSpec& spec, const std::vector<std::string>& overrides, int threads,
-                                     const std::string& snn, const std::string& json_out) {
-    std::vector<std::string> args{"report"};
+std::vector<std::string> point_args(const SweepSpec& spec, const std::vector<std::string>& overrides, int threads,
+                                    const std::string& snn, const std::string& json_out) {
+    std::vector<std::string> args{"explore-point"};
     if (!spec.experiment.empty()) args.push_back(spec.experiment);
     for (const auto& o : overrides) args.insert(args.end(), {"--set", o});
-    // The paper's ImageNet table is the same for every point and costs seconds per child.
-    args.insert(args.end(), {"--set", fmt::format("simulation.threads={}", threads), "--set", "report.paper_table=false"});
+    args.insert(args.end(), {"--set", fmt::format("simulation.threads={}", threads), "--set",
+                             fmt::format("report.hw_images={}", spec.hw_images)});
     if (!snn.empty()) args.insert(args.end(), {"--snn", snn});
-    args.insert(args.end(), {"--json", json_out, "-q", "--hw-images", fmt::format("{}", spec.hw_images)});
+    args.insert(args.end(), {"--json", json_out, "-q"});
     return args;
 }
 
-RunSummary run_sweep(const Plan& plan, const RunOptions& options) {
+RunSummary run_sweep(const SweepPlan& plan, const RunOptions& options) {
     const auto start = Clock::now();
     RunSummary s;
     s.points = static_cast<int64_t>(plan.points.size());

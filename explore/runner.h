@@ -1,9 +1,9 @@
-// Running a sweep: each point is evaluated by a child process (`neuroemu report`, one SystemC simulation per
-// process), at most `jobs` at a time, with results cached by the point's hash so that an interrupted sweep
+// Running a sweep: each point is evaluated by a child process (`neuroemu explore-point`, which calls
+// experiment::run_point: one SystemC simulation per process), at most `jobs` at a time, with results cached by the point's hash so that an interrupted sweep
 // resumes where it stopped (docs/explore.md).
 //
 // Cache layout under RunOptions::cache_dir:
-//   <hash>.json          the child's report document (docs/report-format.md), renamed into place when complete
+//   <hash>.json          the child's point result (experiment/point.h), renamed into place when complete
 //   snn/<hash>.snn       a converted model, shared by the points whose settings differ only in chip.* / mapping.*
 //   tmp/                 outputs of running children (named with the sweep's pid; stale ones are removed)
 //   log/<hash>.stderr    a child's standard error, kept when it is not empty
@@ -15,28 +15,26 @@
 #include <string>
 #include <vector>
 
+#include "experiment/point.h"
 #include "explore/sweep.h"
 
 namespace neuroemu::explore {
 
-enum class Status { Ok, DoesNotFit, Failed };
-std::string to_string(Status status);  // "ok", "does-not-fit", "failed"
+using Status = experiment::PointStatus;
+using experiment::to_string;
 
-struct PointResult {
-    Status status = Status::Failed;
-    std::string reason;                   // does-not-fit: the mapper's reason; failed: the child's error
-    std::optional<double> accuracy;       // S-ResNet top-1 (headline.accuracy_snn)
-    std::optional<double> energy_j;       // chip energy per inference (headline.energy_snn_j)
-    std::optional<double> energy_ann_j;   // the ANN's energy per inference (headline.energy_ann_j)
-    std::optional<double> latency_s;      // per inference (null in functional mode)
-    std::optional<int64_t> cores;
+// The child's result (experiment::PointResult) and how this sweep obtained it.
+struct PointResult : experiment::PointResult {
     bool cached = false;                  // read from the cache rather than computed by this run
     double seconds = 0;                   // the child's wall time (0 when cached)
 
     std::optional<double> metric(Metric m) const;
 };
 
-// Reads a report document (the child's --json) into a result; throws DataError when it is not one.
+// The known metrics as one line: "  accuracy 91.20%  energy 1.2e-05 J  latency 0.05 ms  cores 257".
+std::string metrics_text(const PointResult& result);
+
+// Reads a point result (the child's --json) into a result; throws DataError when it is not one.
 PointResult read_result_file(const std::string& path);
 
 struct RunOptions {
@@ -61,12 +59,12 @@ struct RunSummary {
 
 // Runs every point of the plan that is not in the cache. Never throws for a point that fails: it is recorded with
 // its reason. Throws ConfigError when the cache directory cannot be created.
-RunSummary run_sweep(const Plan& plan, const RunOptions& options);
+RunSummary run_sweep(const SweepPlan& plan, const RunOptions& options);
 
 // The argument lists of the children (without the executable), exposed for tests and docs.
 std::vector<std::string> convert_args(const SweepSpec& spec, const std::vector<std::string>& overrides, int threads,
                                       const std::string& snn_out);
-std::vector<std::string> report_args(const SweepSpec& spec, const std::vector<std::string>& overrides, int threads,
-                                     const std::string& snn, const std::string& json_out);
+std::vector<std::string> point_args(const SweepSpec& spec, const std::vector<std::string>& overrides, int threads,
+                                    const std::string& snn, const std::string& json_out);
 
 }  // namespace neuroemu::explore

@@ -91,7 +91,7 @@ public:
             throw ConfigError(fmt::format("{}: nothing to sweep: give `grid` and/or `random`", yaml_at(file_, root.Mark())));
         check_disjoint();
         objectives(top.count("objectives") ? top["objectives"] : YAML::Node());
-        if (top.count("jobs")) spec_.jobs = integer(top["jobs"], "jobs", 0, 4096);
+        if (top.count("jobs")) spec_.jobs = integer(top["jobs"], "jobs", 0, kMaxJobs);
         return spec_;
     }
 
@@ -515,8 +515,8 @@ std::string conversion_hash(const Settings& settings, const std::string& model_d
     return keyed_hash(header, settings.dump(), ignored_in_conversion_hash);
 }
 
-Plan plan_sweep(const SweepSpec& spec, const Schema& schema) {
-    Plan plan;
+SweepPlan plan_sweep(const SweepSpec& spec, const Schema& schema) {
+    SweepPlan plan;
     plan.spec = spec;
     std::map<std::string, std::string> digests;  // model path -> digest
     for (Point& p : expand(spec)) {

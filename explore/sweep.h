@@ -49,6 +49,9 @@ struct Objective {
     bool maximise = false;
 };
 
+// The most points a sweep runs at once (`jobs`, `neuroemu explore --jobs`).
+inline constexpr int64_t kMaxJobs = 4096;
+
 struct SweepSpec {
     std::string file;                    // the sweep file as given
     std::string experiment;              // base experiment, resolved against the sweep file ("" = defaults)
@@ -60,7 +63,7 @@ struct SweepSpec {
     uint64_t random_seed = 1;
     std::vector<RandomKey> random;
     std::vector<Objective> objectives;   // default: energy, latency (hardware mode), accuracy, cores
-    int64_t jobs = 0;                    // 0 = all hardware threads
+    int64_t jobs = 0;                    // 0 = all hardware threads, at most kMaxJobs
 
     // Swept keys in sweep order: grid keys, then random keys.
     std::vector<std::string> swept_keys() const;
@@ -110,13 +113,13 @@ struct PlannedPoint {
     std::string conversion;              // conversion hash
 };
 
-struct Plan {
+struct SweepPlan {
     SweepSpec spec;
     std::vector<PlannedPoint> points;
 };
 
 // Expands the sweep and loads every point's Settings (ConfigError naming the point and its values when one is
 // invalid), computing the hashes.
-Plan plan_sweep(const SweepSpec& spec, const Schema& schema);
+SweepPlan plan_sweep(const SweepSpec& spec, const Schema& schema);
 
 }  // namespace neuroemu::explore

@@ -83,7 +83,7 @@ std::string energy_csv(const Report& r) {
 std::string mesh_csv(const Report& r) {
     Csv csv({"x", "y", "core_utilisation", "synapse_utilisation", "router_flits", "link_flits_max"});
     if (!r.mesh) return csv.text();
-    const Mesh& m = *r.mesh;
+    const MeshMaps& m = *r.mesh;
     const std::optional<Grid> core = m.core_utilisation, synapse = m.synapse_utilisation;
     for (size_t y = 0; y < m.core_utilisation.size(); ++y)
         for (size_t x = 0; x < m.core_utilisation[y].size(); ++x)

@@ -181,8 +181,8 @@ void read_side(const Node& n, EnergySide& side) {
     }
 }
 
-Mesh read_mesh(const Node& n) {
-    Mesh m;
+MeshMaps read_mesh(const Node& n) {
+    MeshMaps m;
     m.width = n["width"].integer();
     m.height = n["height"].integer();
     m.chips = n["chips"].integer();
@@ -270,6 +270,21 @@ Report read_report(const nlohmann::json& doc) {
     add_default("headline.latency_s", kNoHardware);
     add_default("paper_energy", "the paper's comparison was not computed");
     return r;
+}
+
+json energy_terms_json(const std::vector<EnergyTerm>& terms) {
+    json out = json::array();
+    for (const EnergyTerm& term : terms)
+        out.push_back({{"key", term.key},
+                       {"label", term.label},
+                       {"count", term.count},
+                       {"unit", term.unit},
+                       {"coefficient_j", term.coefficient_j},
+                       {"coefficient_unit", term.coefficient_unit},
+                       {"coefficient_key", term.coefficient_key},
+                       {"energy_j", term.energy_j},
+                       {"source", term.source}});
+    return out;
 }
 
 }  // namespace neuroemu::report

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "energy/energy.h"
+
 namespace neuroemu::report {
 
 using Grid = std::vector<std::vector<std::optional<double>>>;  // [y][x], nullopt = no core
@@ -41,11 +43,9 @@ struct Layer {
     std::optional<double> firing_rate, spikes_per_image, sops_per_image, sop_share;
 };
 
-struct EnergyTerm {
-    std::string key, label, unit, coefficient_key, source;
-    std::string coefficient_unit;  // "J/SOP", "W/core" ...; default "J/<unit>"
-    double count = 0, coefficient_j = 0, energy_j = 0;
-};
+// The energy model's own term (energy/energy.h): the document's terms are written and read in this file only
+// (energy_terms_json, read_report), so their keys have one source.
+using EnergyTerm = neuroemu::EnergyTerm;
 
 struct EnergySide {
     double total_j = 0;
@@ -56,7 +56,8 @@ struct AnnEnergy : EnergySide {
     double macs = 0, flops_per_mac = 0, flops = 0;
 };
 
-struct Mesh {
+// The mesh section: per-core and per-router maps over the chip's mesh.
+struct MeshMaps {
     double width = 0, height = 0, chips = 0;
     Grid core_utilisation, synapse_utilisation;
     std::optional<Grid> router_flits, link_flits_max;
@@ -84,7 +85,7 @@ struct Report {
     std::vector<Layer> layers;
     EnergySide energy_snn;
     AnnEnergy energy_ann;
-    std::optional<Mesh> mesh;    // null when the network was not mapped
+    std::optional<MeshMaps> mesh;    // null when the network was not mapped
     std::optional<Ticks> ticks;  // null without hardware simulation
     std::vector<PaperEnergyRow> paper_energy;
     std::vector<std::pair<std::string, std::string>> settings;  // key -> value as text, sorted by key
@@ -95,6 +96,9 @@ struct Report {
     // The reason recorded for `path`, or a generic one.
     std::string why_not_measured(const std::string& path) const;
 };
+
+// The document's `terms` array of an energy breakdown (docs/report-format.md).
+nlohmann::json energy_terms_json(const std::vector<EnergyTerm>& terms);
 
 // Reads and validates the document; throws DataError "report document: <key path>: <what was expected>".
 Report read_report(const nlohmann::json& doc);

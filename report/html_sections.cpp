@@ -152,7 +152,7 @@ std::string html_energy(const Report& r) {
 
 std::string html_mesh(const Report& r) {
     if (!r.mesh) return section("mesh", "The chip's mesh", missing(r.why_not_measured("mesh")));
-    const Mesh& m = *r.mesh;
+    const MeshMaps& m = *r.mesh;
     const auto percent_grid = [](const Grid& g) {
         Grid out = g;
         for (auto& row : out)

@@ -107,7 +107,7 @@ std::string mesh_and_ticks(const Report& r) {
     if (!r.mesh) {
         out += not_measured(r.why_not_measured("mesh"));
     } else {
-        const Mesh& m = *r.mesh;
+        const MeshMaps& m = *r.mesh;
         out += fmt::format("{} × {} cores, {} chip(s); per-core utilisation and link load are in mesh.csv", integer(m.width),
                            integer(m.height), integer(m.chips));
         out += m.router_flits || m.link_flits_max ? " (link load: " + m.link_flits_source + ").\n\n"

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -234,13 +235,16 @@ TEST(Cli, NocBadArgumentsNameTheOption) {
     EXPECT_NE(r.output.find("--mesh: '8x' is not a mesh size"), std::string::npos) << r.output;
     r = run("noc --mesh 8x8 --rate 1.5");
     EXPECT_EQ(r.status, 2);
-    EXPECT_NE(r.output.find("--rate: '1.5'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--rate: expected a finite number in [0, 1], got '1.5'"), std::string::npos) << r.output;
     r = run("noc --rate -0.1");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("--rate"), std::string::npos) << r.output;
     r = run("noc --rate 0.1 --packet-flits 0");
     EXPECT_EQ(r.status, 2);
-    EXPECT_NE(r.output.find("--packet-flits: '0'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--packet-flits: expected an integer in [1, 1048576], got '0'"), std::string::npos) << r.output;
+    r = run("noc --rate 0.1 --warmup many");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--warmup: expected an integer in [0, 1099511627776], got 'many'"), std::string::npos) << r.output;
     r = run("noc --rate 0.1 --packet-flits 4 --set chip.noc.buffer_depth=1");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("virtual cut-through"), std::string::npos) << r.output;
@@ -253,6 +257,50 @@ TEST(Cli, NocBadArgumentsNameTheOption) {
     r = run("noc --mesh 4x4");
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.output.find("--rate R is required"), std::string::npos) << r.output;
+}
+
+// Options that set a configuration key accept exactly what the key accepts, and a bad value is a configuration
+// error (exit 2) naming the option, the key and the range, as a bad --set is.
+TEST(Cli, OptionBoundsAreTheSchemasBounds) {
+    const std::string cfg = kSrc + "/configs/default.yaml";
+    CliRun r = run("evaluate " + cfg + " --steps 0");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--steps (simulation.steps): expected an integer in [1, 65535], got '0'"),
+              std::string::npos) << r.output;
+    r = run("simulate " + cfg + " --steps 65536");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("[1, 65535]"), std::string::npos) << r.output;
+    r = run("report " + cfg + " --images 0 --json /dev/null");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--images (dataset.images): expected an integer >= 1, got '0'"), std::string::npos) << r.output;
+    r = run("report " + cfg + " --hw-images -1 --json /dev/null");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--hw-images (report.hw_images)"), std::string::npos) << r.output;
+    r = run("info " + cfg + " --seed -1");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--seed (seed): expected an integer in [0, 9007199254740992], got '-1'"),
+              std::string::npos) << r.output;
+    r = run("explore " + kSrc + "/configs/sweeps/hardware.yaml --dry-run --jobs 5000");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("--jobs: expected an integer in [0, 4096], got '5000'"), std::string::npos) << r.output;
+    r = run("info " + cfg + " --set simulation.steps=0");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.output.find("simulation.steps: expected an integer in [1, 65535]"), std::string::npos) << r.output;
+}
+
+// `map` writes a mapping file only where -o says: nothing lands in the working directory by default.
+TEST(Cli, MapWritesNoMappingFileUnlessAsked) {
+    const std::filesystem::path dir = temp("map_cwd");
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string json = (dir / "map.json").string();
+    const std::string cmd = "cd " + dir.string() + " && " + NEUROEMU_EXE + " map " + kSrc +
+                            "/configs/default.yaml --set mapping.traffic=estimate -q --json " + json + " > /dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_TRUE(read_json(json)["output"].is_null());
+    size_t files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) files += entry.path() != json;
+    EXPECT_EQ(files, 0u) << "map wrote a file into its working directory";
 }
 
 // A small run writes the keys docs/cli.md documents; the same seed gives the same numbers.

@@ -112,30 +112,6 @@ TEST(ReportCli, AgreesWithEvaluateSimulateAndInfo) {
         EXPECT_TRUE(std::filesystem::exists(dir + "/" + f)) << f;
 }
 
-TEST(ReportCli, WithoutHardwareAndThePaperTable) {
-    auto r = run("report " + kConfig + " --images 10 --steps 8 --hw-images 0 -q --json " + tmp("nohw.json"));
-    ASSERT_EQ(r.status, 0) << r.output;
-    const json rep = read_json(tmp("nohw.json"));
-    const json& h = rep.at("headline");
-    EXPECT_TRUE(h.at("latency_s").is_null());
-    EXPECT_TRUE(rep.at("ticks").is_null());
-    const json& terms = rep.at("energy").at("snn").at("terms");
-    EXPECT_EQ(term(terms, "static"), nullptr);  // no duration without the hardware model
-    ASSERT_NE(term(terms, "hop"), nullptr);
-    EXPECT_THAT(term(terms, "hop")->at("source").get<std::string>(), testing::HasSubstr("mapper estimate"));
-    expect_sum_of_terms(rep.at("energy").at("snn"));
-    // §4.4 from the paper's SOP counts: S-ResNet-34 5.03 mJ, S-ResNet-50 6.03 mJ (within 0.1 %).
-    const json& paper = rep.at("paper_energy");
-    ASSERT_EQ(paper.size(), 3u);
-    EXPECT_EQ(paper[1].at("network"), "ResNet-34");
-    EXPECT_NEAR(paper[1].at("energy_snn_j").get<double>() / 5.03e-3, 1.0, 1e-3);
-    EXPECT_NEAR(paper[2].at("energy_snn_j").get<double>() / 6.03e-3, 1.0, 1e-3);
-    EXPECT_NEAR(paper[1].at("gmac").get<double>(), 3.66, 0.01);
-    EXPECT_NEAR(paper[2].at("gmac").get<double>(), 4.09, 0.01);
-    for (const auto& row : paper)
-        EXPECT_EQ(row.at("more_than_9x").get<bool>(), row.at("ratio").get<double>() > 9.0);
-}
-
 TEST(ReportCli, DoesNotFitIsAResultAndBadArgumentsAreErrors) {
     auto r = run("report " + kConfig + " --images 4 --steps 4 -q --set report.paper_table=false --set chip.noc.width=2 "
                  "--set chip.noc.height=2 --json " + tmp("nofit.json"));

@@ -93,6 +93,22 @@ TEST(Config, OutOfRangeValuesAreRejected) {
                 HasSubstr("model.scale"));
 }
 
+// A command-line option's text is checked exactly as the key's YAML value would be: same bounds, same wording.
+TEST(Config, OptionTextHasTheBoundsOfItsParamSpec) {
+    const ParamSpec steps = ParamSpec("simulation.steps", ParamKind::Int, "32", "steps", "T").range(1, 65535);
+    EXPECT_EQ(std::get<int64_t>(parse_param_text(steps, "65535", "--steps")), 65535);
+    EXPECT_THAT(error_of([&] { parse_param_text(steps, "0", "--steps (simulation.steps)"); }),
+                HasSubstr("--steps (simulation.steps): expected an integer in [1, 65535], got '0'"));
+    EXPECT_THAT(error_of([&] { parse_param_text(steps, "65536", "--steps"); }), HasSubstr("[1, 65535]"));
+    EXPECT_THAT(error_of([&] { parse_param_text(steps, "2.5", "--steps"); }), HasSubstr("got '2.5'"));
+    EXPECT_THAT(error_of([&] { parse_param_text(steps, "", "--steps"); }), HasSubstr("an integer"));
+    EXPECT_THAT(error_of([&] { parse_param_text(steps, "[1", "--steps"); }), HasSubstr("got '[1'"));
+    const ParamSpec rate = ParamSpec("rate", ParamKind::Real, "", "", "R").range(0, 1);
+    EXPECT_DOUBLE_EQ(std::get<double>(parse_param_text(rate, "0.25", "--rate")), 0.25);
+    EXPECT_THAT(error_of([&] { parse_param_text(rate, "1.5", "--rate"); }),
+                HasSubstr("--rate: expected a finite number in [0, 1], got '1.5'"));
+}
+
 TEST(Config, EnumListsTheAllowedChoices) {
     EXPECT_THAT(error_of([] { test_schema().parse("model: {zoo: resnet19}\n", "c.yaml", ""); }),
                 HasSubstr("model.zoo: expected one of resnet18, resnet20, got 'resnet19'"));

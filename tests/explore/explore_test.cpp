@@ -125,7 +125,7 @@ TEST(Sweep, PathsAndSectionFilesAreRelativeToTheSweepFile) {
     write(dir / "chips" / "small.yaml", "core: {neurons: 64}\n");
     write(dir / "m.onnx", "x");
     write(dir / "sweep.yaml", "set: {model.onnx: m.onnx}\ngrid: {chip: [chips/big.yaml, chips/small.yaml]}\n");
-    const Plan plan = plan_sweep(parse_sweep((dir / "sweep.yaml").string(), schema), schema);
+    const SweepPlan plan = plan_sweep(parse_sweep((dir / "sweep.yaml").string(), schema), schema);
     EXPECT_EQ(plan.spec.sets, (std::vector<std::string>{"model.onnx=" + (dir / "m.onnx").string()}));
     ASSERT_EQ(plan.points.size(), 2u);
     EXPECT_EQ(plan.points[1].point.values[0].second, (dir / "chips" / "small.yaml").string());
@@ -278,15 +278,15 @@ TEST(Hash, PlanIgnoresTheOrderOfKeysInTheSweepFile) {
                           "grid:\n  chip.core.neurons: [1, 2]\n  chip.noc.multicast: [tree]\n");
     write(dir / "b.yaml", "grid:\n  chip.noc.multicast: [tree]\n  chip.core.neurons: [1, 2]\n"
                           "set: {simulation.steps: 4, dataset.images: 3}\nexperiment: exp.yaml\n");
-    const Plan a = plan_sweep(parse_sweep((dir / "a.yaml").string(), schema), schema);
-    const Plan b = plan_sweep(parse_sweep((dir / "b.yaml").string(), schema), schema);
+    const SweepPlan a = plan_sweep(parse_sweep((dir / "a.yaml").string(), schema), schema);
+    const SweepPlan b = plan_sweep(parse_sweep((dir / "b.yaml").string(), schema), schema);
     ASSERT_EQ(a.points.size(), 2u);
     EXPECT_EQ(a.points[0].hash, b.points[0].hash);
     EXPECT_EQ(a.points[1].hash, b.points[1].hash);
     EXPECT_NE(a.points[0].hash, a.points[1].hash);
     EXPECT_EQ(a.points[0].conversion, a.points[1].conversion);
     write(dir / "model.onnx", "weights v2");  // retrained: every key changes
-    const Plan c = plan_sweep(parse_sweep((dir / "a.yaml").string(), schema), schema);
+    const SweepPlan c = plan_sweep(parse_sweep((dir / "a.yaml").string(), schema), schema);
     EXPECT_NE(a.points[0].hash, c.points[0].hash);
     EXPECT_NE(a.points[0].conversion, c.points[0].conversion);
 }
@@ -354,8 +354,8 @@ echo "$cmd $neurons" >> ")" + (dir / "calls.log").string() + R"("
 if [ "$cmd" = convert ]; then echo model > "$out"; exit 0; fi
 [ -f "$snn" ] || { echo "neuroemu: error: no model $snn" >&2; exit 1; }
 if [ "$neurons" = 13 ]; then echo "some progress" >&2; echo "neuroemu: error: boom at 13" >&2; exit 2; fi
-if [ $fits = true ]; then err=null; else err='"needs 9 cores"'; fi
-echo "{\"headline\": {\"accuracy_snn\": 0.9, \"energy_snn_j\": ${neurons}e-6, \"energy_ann_j\": 1e-3, \"latency_s\": 0.001, \"cores\": $neurons, \"fits\": $fits, \"fit_error\": $err}}" > "$out"
+if [ $fits = true ]; then status=ok; reason=''; else status=does-not-fit; reason='needs 9 cores'; fi
+echo "{\"status\": \"$status\", \"reason\": \"$reason\", \"accuracy\": 0.9, \"energy_j\": ${neurons}e-6, \"energy_ann_j\": 1e-3, \"latency_s\": 0.001, \"cores\": $neurons}" > "$out"
 )");
     fs::permissions(exe, fs::perms::owner_all);
 }
@@ -369,7 +369,7 @@ size_t count_lines(const fs::path& p, const std::string& prefix) {
 
 struct FakeSweep {
     fs::path dir;
-    Plan plan;
+    SweepPlan plan;
     RunOptions options;
 };
 
@@ -398,7 +398,7 @@ TEST(Runner, RecordsResultsDoesNotFitAndFailuresThenResumesFromTheCache) {
     EXPECT_EQ(s.cached, 0);
     EXPECT_EQ(s.conversions, 1);  // chip.* keys share one converted model
     EXPECT_EQ(count_lines(f.dir / "calls.log", "convert"), 1u);
-    EXPECT_EQ(count_lines(f.dir / "calls.log", "report"), 6u);
+    EXPECT_EQ(count_lines(f.dir / "calls.log", "explore-point"), 6u);
     EXPECT_EQ(s.ok, 3);
     EXPECT_EQ(s.does_not_fit, 3);
     EXPECT_EQ(s.failed, 2);
@@ -422,10 +422,30 @@ TEST(Runner, RecordsResultsDoesNotFitAndFailuresThenResumesFromTheCache) {
     EXPECT_EQ(again.cached, 4);
     EXPECT_EQ(again.computed, 2);  // the failed point, with both buffer depths
     EXPECT_EQ(again.conversions, 0);
-    EXPECT_EQ(count_lines(f.dir / "calls.log", "report"), 8u);
+    EXPECT_EQ(count_lines(f.dir / "calls.log", "explore-point"), 8u);
     EXPECT_TRUE(again.results[5].cached);
     EXPECT_FALSE(again.results[2].cached);
     EXPECT_EQ(points_csv(f.plan, s, {0, 1, 2, 3, 4, 5, 6, 7}), points_csv(f.plan, again, {0, 1, 2, 3, 4, 5, 6, 7}));
+}
+
+// A point's child runs the experiment library's call (explore-point), with the sweep's hardware images as a setting,
+// and writes the point result; nothing re-parses another command's output document.
+TEST(Runner, ThePointChildRunsTheLibraryCallWithTheSweepsSettings) {
+    SweepSpec spec;
+    spec.experiment = "base.yaml";
+    spec.hw_images = 3;
+    const std::vector<std::string> args = point_args(spec, {"chip.core.neurons=128"}, 2, "m.snn", "out.json");
+    ASSERT_FALSE(args.empty());
+    EXPECT_EQ(args.front(), "explore-point");
+    EXPECT_EQ(args[1], "base.yaml");
+    std::string joined;
+    for (const auto& arg : args) joined += arg + " ";
+    EXPECT_THAT(joined, HasSubstr("--set chip.core.neurons=128"));
+    EXPECT_THAT(joined, HasSubstr("--set simulation.threads=2"));
+    EXPECT_THAT(joined, HasSubstr("--set report.hw_images=3"));
+    EXPECT_THAT(joined, HasSubstr("--snn m.snn"));
+    EXPECT_THAT(joined, HasSubstr("--json out.json"));
+    EXPECT_THAT(joined, testing::Not(HasSubstr("report ")));
 }
 
 TEST(Runner, AMissingExecutableFailsEveryPointWithItsReason) {

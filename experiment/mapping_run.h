@@ -1,19 +1,18 @@
-// Steps several subcommands share: the S-ResNet and its mapping for a run (`map`, `simulate`, `report`), and the
-// functional engine's spikes carried by the chip (`simulate`, `report`).
+// The S-ResNet on the chip: the model a mapping is made from, the firing rates that weight its placement, and the
+// mapping itself (`map`, `simulate`, `report`).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "common/config.h"
 #include "data/idx_dataset.h"
-#include "hw/chip_model.h"
 #include "mapping/mapping.h"
 #include "model/snn.h"
-#include "convert/convert_spec.h"
 #include "sim/snn_engine.h"
 
-namespace neuroemu {
+namespace neuroemu::experiment {
 
 // Where the spike rates for placement come from.
 struct Rates {
@@ -30,11 +29,6 @@ struct MapRun {
     double seconds_model = 0, seconds_rates = 0, seconds_partition = 0, seconds_connect = 0, seconds_place = 0;
 };
 
-// The S-ResNet of a run: read from `snn_file` (`folded` = the ANN with BatchNorm folded, for comparisons), or
-// converted from the settings (`report` filled; the compensation search printed unless verbosity is 0).
-SnnModel snn_for_run(const Settings& settings, const Network& net, const std::string& snn_file, Network& folded,
-                     ConversionReport& report, int verbosity);
-
 // Rates measured by a run of the functional engine on `test`.
 Rates measured_rates(const SnnResult& result, const SnnOptions& options, const ImageSet& test);
 
@@ -44,10 +38,18 @@ Rates measured_rates(const SnnResult& result, const SnnOptions& options, const I
 MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bool need_data, int verbosity,
                        bool build_mapping = true);
 
-// Runs test images [0, test.count) through the functional engine and carries their spikes on `chip`, then closes
-// it (ChipModel::finish). Checks that the chip's cores performed exactly the engine's synaptic operations,
-// projection by projection, and made its decisions (InternalError otherwise).
-void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
-                         int verbosity);
+// A mapping file from `neuroemu map`, checked to describe `model` (the same populations, in the same order and
+// sizes); DataError naming the file and layer otherwise.
+Mapping load_checked_mapping(const std::string& file, const SnnModel& model);
 
-}  // namespace neuroemu
+// What a mapping needs, against what one core holds: the lower bounds on cores from IF neurons, from all units
+// (partial sums and gates included) and from synapse memory, and which of them binds.
+struct MappingTotals {
+    int64_t if_neurons = 0, units = 0, partial_units = 0, gate_units = 0, synapses = 0;
+    int64_t neuron_bound = 0, unit_bound = 0, synapse_bound = 0;  // cores
+    std::string binding;                                          // "neurons", "fan-in" or "synapses"
+    std::map<std::string, int64_t> cores_by_binding;              // cores by what bounds their layer
+};
+MappingTotals mapping_totals(const Mapping& mapping);
+
+}  // namespace neuroemu::experiment

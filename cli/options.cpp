@@ -1,0 +1,106 @@
+#include "cli/options.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "cli/schema.h"
+#include "common/error.h"
+
+namespace neuroemu {
+
+namespace {
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+const ParamSpec& schema_param(const std::string& key) {
+    static const Schema schema = neuroemu_schema();
+    const ParamSpec* spec = schema.find(key);
+    if (!spec) throw InternalError(fmt::format("command-line option for unknown configuration key '{}'", key));
+    return *spec;
+}
+
+std::string range_help(const ParamSpec& spec) {
+    const std::string unit = spec.unit.empty() ? "" : " " + spec.unit;
+    if (std::isfinite(spec.min) && std::isfinite(spec.max)) return fmt::format("{} to {}{}", spec.min, spec.max, unit);
+    if (std::isfinite(spec.min)) return fmt::format("at least {}{}", spec.min, unit);
+    if (std::isfinite(spec.max)) return fmt::format("up to {}{}", spec.max, unit);
+    return "any" + unit;
+}
+
+}  // namespace
+
+void add_common_options(CLI::App* cmd, CommonOptions& opts) {
+    cmd->add_option("target", opts.target, "experiment YAML file, or an ONNX model (stands for model.onnx)");
+    cmd->add_option("--json", opts.json_file, "also write machine-readable results to FILE (keys: docs/cli.md)");
+    cmd->add_option("--set", opts.sets, "override a configuration key: key.path=value (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    add_setting_option(cmd, "--seed", "seed", opts.seed, "seed of every pseudo-random choice");
+    cmd->add_flag("-q,--quiet", opts.quiet, "print only the result");
+    cmd->add_flag("-v,--verbose", opts.verbose, "print timing and details");
+}
+
+void add_snn_option(CLI::App* cmd, std::string& snn) {
+    cmd->add_option("--snn", snn, "a converted model from `neuroemu convert` (default: from the config)");
+}
+
+void add_engine_options(CLI::App* cmd, EngineOptions& engine) {
+    add_snn_option(cmd, engine.snn);
+    add_setting_option(cmd, "--images", "dataset.images", engine.images, "number of test images");
+    add_setting_option(cmd, "--steps", "simulation.steps", engine.steps, "time steps T of the spiking simulation");
+}
+
+CLI::Option* add_setting_option(CLI::App* cmd, const std::string& name, const std::string& key,
+                                std::optional<std::string>& text, const std::string& help) {
+    const ParamSpec& spec = schema_param(key);
+    return cmd->add_option(name, text, fmt::format("{}, {} (overrides {})", help, range_help(spec), key))
+        ->type_name(spec.kind == ParamKind::Int ? "N" : "X");
+}
+
+CLI::Option* add_spec_option(CLI::App* cmd, const std::string& name, const ParamSpec& spec,
+                             std::optional<std::string>& text) {
+    CLI::Option* option = cmd->add_option(name, text, spec.help)->type_name(spec.unit.empty() ? "X" : "N");
+    if (!spec.default_yaml.empty()) option->default_str(spec.default_yaml);
+    return option;
+}
+
+std::optional<int64_t> setting_int(const std::string& name, const std::string& key,
+                                   const std::optional<std::string>& text) {
+    if (!text) return std::nullopt;
+    return std::get<int64_t>(parse_param_text(schema_param(key), *text, fmt::format("{} ({})", name, key)));
+}
+
+std::vector<std::string> engine_overrides(const EngineOptions& engine) {
+    std::vector<std::string> sets;
+    if (const auto steps = setting_int("--steps", "simulation.steps", engine.steps))
+        sets.push_back(fmt::format("simulation.steps={}", *steps));
+    if (const auto images = setting_int("--images", "dataset.images", engine.images))
+        sets.push_back(fmt::format("dataset.images={}", *images));
+    return sets;
+}
+
+double spec_real(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text) {
+    return std::get<double>(parse_param_text(spec, text.value_or(spec.default_yaml), name));
+}
+
+int64_t spec_int(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text) {
+    return std::get<int64_t>(parse_param_text(spec, text.value_or(spec.default_yaml), name));
+}
+
+Settings load_experiment(const CommonOptions& opts, std::vector<std::string> extra_sets) {
+    std::vector<std::string> sets;
+    std::string file = opts.target;
+    if (ends_with(file, ".onnx")) {
+        sets.push_back("model.onnx=" + file);
+        file.clear();
+    }
+    sets.insert(sets.end(), opts.sets.begin(), opts.sets.end());
+    sets.insert(sets.end(), extra_sets.begin(), extra_sets.end());
+    if (const auto seed = setting_int("--seed", "seed", opts.seed)) sets.push_back(fmt::format("seed={}", *seed));
+    return neuroemu_schema().load(file, sets);
+}
+
+}  // namespace neuroemu

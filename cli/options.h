@@ -1,0 +1,65 @@
+// Command-line options: those every experiment command shares, declared once, and numeric options whose bounds
+// and error messages come from a ParamSpec (the configuration key's own, when the option overrides one), so the
+// command line accepts exactly what the configuration file accepts.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+
+namespace neuroemu {
+
+struct CommonOptions {
+    std::string target;                 // CONFIG.yaml, MODEL.onnx, or empty (defaults + --set)
+    std::string json_file;              // --json FILE
+    std::vector<std::string> sets;      // --set key=value
+    std::optional<std::string> seed;    // --seed, checked as the `seed` key
+    bool quiet = false, verbose = false;  // -q, -v
+    int verbosity() const { return quiet ? 0 : verbose ? 2 : 1; }
+};
+
+// --snn, --images and --steps: the model and the functional engine's run. Values stay text until checked
+// against their keys (dataset.images, simulation.steps), so that a bad one is a ConfigError naming its option.
+struct EngineOptions {
+    std::string snn;                   // a converted model; otherwise converted from the config
+    std::optional<std::string> images;
+    std::optional<std::string> steps;
+};
+
+// A subcommand: its CLI11 node and what runs it once parsed.
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<int()> run;
+};
+
+void add_common_options(CLI::App* cmd, CommonOptions& opts);
+void add_snn_option(CLI::App* cmd, std::string& snn);
+void add_engine_options(CLI::App* cmd, EngineOptions& engine);
+// `--name` overriding configuration key `key`; help names the key and its range.
+CLI::Option* add_setting_option(CLI::App* cmd, const std::string& name, const std::string& key,
+                                std::optional<std::string>& text, const std::string& help);
+// `--name` declared by a ParamSpec of its own (the command's, not the configuration's); its default is the spec's.
+CLI::Option* add_spec_option(CLI::App* cmd, const std::string& name, const ParamSpec& spec,
+                             std::optional<std::string>& text);
+
+// The value of a setting option, checked against its key's ParamSpec; nullopt when not given. ConfigError:
+// "--steps (simulation.steps): expected an integer in [1, 65535], got '0'".
+std::optional<int64_t> setting_int(const std::string& name, const std::string& key, const std::optional<std::string>& text);
+// "key=value" overrides for the engine options that were given (steps, then images).
+std::vector<std::string> engine_overrides(const EngineOptions& engine);
+
+// The value of a spec option: its text, else the spec's default, checked against the spec.
+double spec_real(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text);
+int64_t spec_int(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text);
+
+// Settings for a run: a YAML experiment file, or an ONNX file standing for `model.onnx`, then --set, the
+// command's own overrides, and --seed. Throws ConfigError.
+Settings load_experiment(const CommonOptions& opts, std::vector<std::string> extra_sets = {});
+
+}  // namespace neuroemu

@@ -1,0 +1,42 @@
+// Where the energy model's counts come from (docs/energy.md): the functional engine always, the SystemC hardware
+// model when the chip was simulated (it then replaces the engine's spikes and neuron updates and adds the
+// partial-sum operations, flit-hops, buffer writes and the duration), else the mapper's route estimate for the
+// flit-hops. The stages' results arrive as plain totals so that energy/ stays below them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "energy/energy.h"
+
+namespace neuroemu {
+
+// The functional engine's totals over its images.
+struct FunctionalTotals {
+    int64_t images = 0;
+    int64_t steps = 0;
+    int64_t sops = 0, input_macs = 0, spikes = 0;
+    double if_neurons = 0;  // neurons of every population but the input
+};
+
+// The mapper's estimate of one time step's traffic.
+struct MapperTraffic {
+    int64_t cores = 0;
+    double hops_per_step = 0;     // packet hops (XY routes x measured firing rates)
+    double flits_per_packet = 1;  // one AER event
+};
+
+// The hardware model's totals over its images.
+struct HardwareTotals {
+    int64_t images = 0;
+    int64_t partial_sum_sops = 0, events_generated = 0, neuron_updates = 0;
+    int64_t flit_hops = 0, buffer_writes_flits = 0, cycles = 0;
+    double clock_hz = 0;
+};
+
+// Counts per inference, each with its source. `mapper` is absent when the network does not fit, `hardware` when
+// the chip was not simulated.
+EnergyCounts energy_counts(const FunctionalTotals& functional, const std::optional<MapperTraffic>& mapper,
+                           const std::optional<HardwareTotals>& hardware);
+
+}  // namespace neuroemu

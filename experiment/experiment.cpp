@@ -1,0 +1,108 @@
+#include "experiment/experiment.h"
+
+#include <algorithm>
+
+#include "data/dataset_spec.h"
+#include "energy/counts.h"
+#include "experiment/hardware_run.h"
+#include "experiment/mapping_run.h"
+#include "mapping/map_spec.h"
+
+namespace neuroemu::experiment {
+
+std::vector<ParamSpec> report_params() {
+    return {
+        ParamSpec("report.hw_images", ParamKind::Int, "1", "images",
+                  "Test images the SystemC hardware model runs for latency, cycles per tick, link loads and the "
+                  "routing and static energy; 0 = none (routing energy from the mapper's estimate, no static "
+                  "term, no latency).")
+            .range(0, 1e9),
+        ParamSpec("report.paper_table", ParamKind::Bool, "true", "",
+                  "Include the paper's §4.4 ImageNet comparison (builds zoo ResNet-18/34/50 to count their MACs).")
+    };
+}
+
+double ExperimentResult::hardware_images() const {
+    return hardware ? static_cast<double>(std::max<int64_t>(1, hardware->images)) : 1.0;
+}
+
+
+namespace {
+
+FunctionalTotals functional_totals(const SnnResult& result) {
+    FunctionalTotals totals;
+    totals.images = result.images;
+    totals.steps = result.steps;
+    totals.sops = result.sops;
+    totals.input_macs = result.input_macs;
+    totals.spikes = result.spikes;
+    for (const auto& population : result.populations)
+        if (population.kind != "input") totals.if_neurons += static_cast<double>(population.neurons);
+    return totals;
+}
+
+HardwareTotals hardware_totals(const HwStats& stats, const ChipSpec& chip) {
+    HardwareTotals totals;
+    totals.images = stats.images;
+    totals.partial_sum_sops = stats.partial_sum_sops;
+    totals.events_generated = stats.spikes;
+    totals.neuron_updates = stats.neuron_updates;
+    totals.flit_hops = stats.noc.flit_hops;
+    totals.buffer_writes_flits = stats.noc.buffer_writes;
+    totals.cycles = stats.cycles;
+    totals.clock_hz = chip.clock_hz;
+    return totals;
+}
+
+// The mapping with the functional run's rates; a MappingError is recorded as the reason it does not fit.
+void map_with_measured_rates(const Settings& settings, ExperimentResult& result) {
+    const FunctionalRun& functional = result.functional;
+    try {
+        const Rates rates = measured_rates(functional.result, functional.options, functional.test);
+        result.mapping =
+            map_network(functional.model, result.chip, map_options(settings), &rates.population, rates.host);
+    } catch (const MappingError& e) {
+        result.fit_error = e.what();
+    }
+}
+
+HwStats simulate_hardware(const Settings& settings, const ExperimentResult& result, int64_t images, int verbosity) {
+    const ImageSet test = load_dataset(settings, Split::Test, images);
+    HwOptions options;
+    options.encoding = result.functional.options.encoding;
+    ChipModel chip_model(*result.mapping, result.functional.model, options);
+    carry_engine_spikes(chip_model, settings, result.functional.model, test, verbosity);
+    return chip_model.stats();
+}
+
+void price_energy(ExperimentResult& result) {
+    std::optional<MapperTraffic> traffic;
+    if (result.mapping) {
+        result.routes = route(*result.mapping);
+        traffic = MapperTraffic{static_cast<int64_t>(result.mapping->cores.size()), result.routes->hops_per_step,
+                                static_cast<double>(result.chip.noc.flits_per_event())};
+    }
+    std::optional<HardwareTotals> hardware;
+    if (result.hardware) hardware = hardware_totals(*result.hardware, result.chip);
+    result.counts = energy_counts(functional_totals(result.functional.result), traffic, hardware);
+    result.energy_snn = snn_energy(result.energy, result.counts);
+    result.energy_snn_sop = snn_energy_sop_only(result.energy, result.counts);
+    result.ann_macs = static_cast<double>(totals(result.functional.net).macs);
+    result.energy_ann = ann_energy(result.energy, result.ann_macs);
+}
+
+}  // namespace
+
+ExperimentResult run_experiment(const Settings& settings, const ExperimentOptions& options) {
+    ExperimentResult result;
+    result.chip = chip_spec(settings);
+    result.energy = energy_spec(settings);
+    const int64_t hw_images = settings.get_int("report.hw_images");
+    result.functional = run_functional(settings, options.snn_file, options.verbosity);
+    map_with_measured_rates(settings, result);
+    if (result.mapping && hw_images > 0) result.hardware = simulate_hardware(settings, result, hw_images, options.verbosity);
+    price_energy(result);
+    return result;
+}
+
+}  // namespace neuroemu::experiment

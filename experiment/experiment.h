@@ -1,0 +1,45 @@
+// One experiment, as `neuroemu report` and explore's points run it: the functional engine on the test images, the
+// mapping with the rates just measured (a network that does not fit is a result, not an error), the SystemC
+// hardware model on the first report.hw_images images, and the energy of one inference priced from those counts.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "arch/chip_spec.h"
+#include "common/config.h"
+#include "energy/energy.h"
+#include "experiment/model_run.h"
+#include "hw/chip_model.h"
+#include "mapping/mapping.h"
+#include "mapping/routing.h"
+
+namespace neuroemu::experiment {
+
+// The `report` section: what an experiment measures beyond the functional engine.
+std::vector<ParamSpec> report_params();
+
+struct ExperimentOptions {
+    std::string snn_file;  // a converted model; empty: converted from the settings
+    int verbosity = 1;     // 0: quiet; 2: per-image progress of the hardware model
+};
+
+struct ExperimentResult {
+    ChipSpec chip;
+    EnergySpec energy;
+    FunctionalRun functional;
+    std::optional<Mapping> mapping;     // absent when the network does not fit
+    std::string fit_error;              // the mapper's reason then
+    std::optional<RoutingStats> routes;  // the mapper's XY routes (with the mapping)
+    std::optional<HwStats> hardware;    // absent when not simulated (report.hw_images = 0, or no mapping)
+    EnergyCounts counts;                // per inference, each with its source
+    EnergyBreakdown energy_snn, energy_snn_sop, energy_ann;
+    double ann_macs = 0;
+
+    // Images the hardware model ran, at least 1 (divides its totals into per-image values).
+    double hardware_images() const;
+};
+
+ExperimentResult run_experiment(const Settings& settings, const ExperimentOptions& options);
+
+}  // namespace neuroemu::experiment

@@ -1,0 +1,198 @@
+#include "experiment/report_document.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/zoo.h"
+#include "report/document.h"
+#include "sim/sim_spec.h"
+
+namespace neuroemu::experiment {
+
+namespace {
+
+using nlohmann::json;
+
+// A [height][width] matrix over the mesh with `value(core)` where a core sits, null elsewhere.
+template <class F>
+json mesh_matrix(const Mapping& mapping, F value) {
+    const int32_t w = mapping.mesh.width(), h = mapping.mesh.height();
+    std::vector<std::vector<json>> rows(static_cast<size_t>(h), std::vector<json>(static_cast<size_t>(w), nullptr));
+    for (const Core& c : mapping.cores) rows[static_cast<size_t>(c.y)][static_cast<size_t>(c.x)] = value(c);
+    return rows;
+}
+
+// A [height][width] matrix of per-router values (index y * width + x).
+json router_matrix(const Mapping& mapping, const std::vector<double>& per_router) {
+    const int32_t w = mapping.mesh.width(), h = mapping.mesh.height();
+    json rows = json::array();
+    for (int32_t y = 0; y < h; ++y) {
+        json row = json::array();
+        for (int32_t x = 0; x < w; ++x)
+            row.push_back(per_router[static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x)]);
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+// The busiest of each router's four outgoing links, from per-link loads (router x 4).
+template <class T>
+std::vector<double> busiest_link(const std::vector<T>& links, double scale) {
+    std::vector<double> out(links.size() / 4, 0.0);
+    for (size_t router = 0; router < out.size(); ++router)
+        for (size_t k = 0; k < 4; ++k)
+            out[router] = std::max(out[router], static_cast<double>(links[4 * router + k]) * scale);
+    return out;
+}
+
+json paper_table_json(const EnergySpec& energy, uint64_t seed) {
+    json rows = json::array();
+    for (const PaperNetwork& net : paper_networks()) {
+        ZooSpec zoo;
+        zoo.arch = net.zoo;
+        zoo.input_chw = {3, 224, 224};
+        zoo.classes = 1000;
+        zoo.seed = seed;
+        const PaperEnergyRow row = paper_energy_row(energy, net, static_cast<double>(totals(build_zoo(zoo)).macs));
+        rows.push_back({{"network", row.network},
+                        {"gmac", row.gmac},
+                        {"paper_gflop", row.paper_gflop},
+                        {"paper_gsop", row.paper_gsop},
+                        {"flops_per_mac", row.flops_per_mac},
+                        {"energy_ann_j", row.energy_ann_j},
+                        {"energy_snn_j", row.energy_snn_j},
+                        {"ratio", row.ratio()},
+                        {"more_than_9x", row.ratio() > 9.0}});
+    }
+    return rows;
+}
+
+json headline_json(const ExperimentResult& result) {
+    const SnnResult& snn = result.functional.result;
+    const double images = static_cast<double>(std::max<int64_t>(1, snn.images));
+    const double ann_top1 = snn.ann_correct >= 0 ? static_cast<double>(snn.ann_correct) / images : NAN;
+    const std::optional<HwStats>& hw = result.hardware;
+    const double snn_j = result.energy_snn.total_j(), sop_j = result.energy_snn_sop.total_j();
+    const double ann_j = result.energy_ann.total_j();
+    return {{"accuracy_snn", snn.accuracy(snn.steps)},
+            {"accuracy_ann", snn.ann_correct >= 0 ? json(ann_top1) : json(nullptr)},
+            {"steps", snn.steps},
+            {"images", snn.images},
+            {"cores", result.mapping ? json(result.mapping->cores.size()) : json(nullptr)},
+            {"fits", result.mapping.has_value()},
+            {"fit_error", result.fit_error.empty() ? json(nullptr) : json(result.fit_error)},
+            {"energy_snn_j", snn_j},
+            {"energy_snn_sop_j", sop_j},
+            {"energy_ann_j", ann_j},
+            {"ratio_ann_to_snn", ann_j / snn_j},
+            {"ratio_ann_to_snn_sop", ann_j / sop_j},
+            {"latency_s", result.counts.seconds ? json(*result.counts.seconds) : json(nullptr)},
+            {"latency_cycles", hw ? json(static_cast<double>(hw->cycles) / result.hardware_images()) : json(nullptr)},
+            {"cycles_per_tick_mean", hw && hw->ticks
+                                         ? json(static_cast<double>(hw->cycles) / static_cast<double>(hw->ticks))
+                                         : json(nullptr)}};
+}
+
+json accuracy_json(const SnnResult& snn, const Settings& settings, const json& accuracy_ann) {
+    json curve = json::array(), checkpoints = json::array();
+    for (int64_t t = 1; t <= snn.steps; ++t) curve.push_back(snn.accuracy(t));
+    for (int64_t t : accuracy_checkpoints(settings, snn.steps))
+        checkpoints.push_back({{"step", t}, {"top1", snn.accuracy(t)}});
+    return {{"steps", snn.steps}, {"images", snn.images}, {"snn_curve", curve}, {"ann", accuracy_ann},
+            {"checkpoints", checkpoints}};
+}
+
+json layers_json(const SnnResult& snn) {
+    const double images = static_cast<double>(std::max<int64_t>(1, snn.images));
+    const double all_sops = static_cast<double>(std::max<int64_t>(1, snn.sops));
+    json layers = json::array();
+    for (const auto& p : snn.populations)
+        layers.push_back({{"name", p.name},
+                          {"kind", p.kind},
+                          {"neurons", p.neurons},
+                          {"firing_rate", p.firing_rate},
+                          {"spikes_per_image", static_cast<double>(p.spikes) / images},
+                          {"sops_per_image", static_cast<double>(p.sops_in) / images},
+                          {"sop_share", static_cast<double>(p.sops_in) / all_sops}});
+    return layers;
+}
+
+json mesh_json(const ExperimentResult& result) {
+    const Mapping& mapping = *result.mapping;
+    const auto neurons_per_core = static_cast<double>(result.chip.core.neurons);
+    const auto synapses_per_core = static_cast<double>(result.chip.core.synapses);
+    const double hw_n = result.hardware_images();
+    json router_flits = nullptr, link_max = nullptr;
+    std::string link_source = "mapper estimate";
+    if (result.hardware) {
+        const NocCounters& noc = result.hardware->noc;
+        std::vector<double> per_router(noc.router_flits.size());
+        for (size_t i = 0; i < per_router.size(); ++i) per_router[i] = static_cast<double>(noc.router_flits[i]) / hw_n;
+        router_flits = router_matrix(mapping, per_router);
+        link_max = router_matrix(mapping, busiest_link(noc.link_flits, 1.0 / hw_n));
+        link_source = "hardware model";
+    } else {
+        const double flits_per_step = static_cast<double>(result.functional.result.steps) *
+                                      static_cast<double>(result.chip.noc.flits_per_event());
+        link_max = router_matrix(mapping, busiest_link(result.routes->link_packets, flits_per_step));
+    }
+    return {{"width", mapping.mesh.width()},
+            {"height", mapping.mesh.height()},
+            {"chips", int64_t{mapping.mesh.chips_x} * mapping.mesh.chips_y},
+            {"core_utilisation", mesh_matrix(mapping, [&](const Core& c) { return static_cast<double>(c.units) / neurons_per_core; })},
+            {"synapse_utilisation", mesh_matrix(mapping, [&](const Core& c) { return static_cast<double>(c.synapses) / synapses_per_core; })},
+            {"router_flits", router_flits},
+            {"link_flits_max", link_max},
+            {"link_flits_source", link_source}};
+}
+
+json ticks_json(const ExperimentResult& result, const json& mean) {
+    const HwStats& hw = *result.hardware;
+    const int64_t max_tick = hw.tick_cycles.empty() ? 0 : *std::max_element(hw.tick_cycles.begin(), hw.tick_cycles.end());
+    return {{"clock_hz", result.chip.clock_hz},
+            {"images", hw.images},
+            {"cycles_per_tick", hw.tick_cycles},
+            {"mean", mean},
+            {"max", max_tick}};
+}
+
+json energy_json(const ExperimentResult& result) {
+    const double macs = result.ann_macs;
+    return {{"snn", {{"total_j", result.energy_snn.total_j()}, {"terms", report::energy_terms_json(result.energy_snn.terms)}}},
+            {"ann", {{"total_j", result.energy_ann.total_j()},
+                     {"macs", macs},
+                     {"flops_per_mac", result.energy.flops_per_mac},
+                     {"flops", macs * static_cast<double>(result.energy.flops_per_mac)},
+                     {"terms", report::energy_terms_json(result.energy_ann.terms)}}}};
+}
+
+}  // namespace
+
+json settings_json(const Settings& settings) {
+    json doc = json::object();
+    for (const auto& [key, value] : settings.dump()) doc[key] = value;
+    return doc;
+}
+
+json report_document(const ExperimentResult& result, const Settings& settings, const std::string& config) {
+    const SnnResult& snn = result.functional.result;
+    const json headline = headline_json(result);
+    const bool mapped = result.mapping.has_value();
+    const uint64_t seed = static_cast<uint64_t>(settings.get_int("seed"));
+    return {{"command", "report"},
+            {"format", 1},
+            {"title", fmt::format("{} on {}", result.functional.model.name, result.chip.name)},
+            {"config", config},
+            {"headline", headline},
+            {"accuracy", accuracy_json(snn, settings, headline["accuracy_ann"])},
+            {"layers", layers_json(snn)},
+            {"energy", energy_json(result)},
+            {"mesh", mapped ? mesh_json(result) : json(nullptr)},
+            {"ticks", mapped && result.hardware ? ticks_json(result, headline["cycles_per_tick_mean"]) : json(nullptr)},
+            {"paper_energy", settings.get_bool("report.paper_table") ? paper_table_json(result.energy, seed) : json::array()},
+            {"settings", settings_json(settings)}};
+}
+
+}  // namespace neuroemu::experiment

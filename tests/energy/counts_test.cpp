@@ -1,0 +1,72 @@
+// Where each energy count comes from: the functional engine, the mapper's estimate when the chip was not simulated,
+// the hardware model when it was (energy/counts.h).
+#include "energy/counts.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace neuroemu {
+namespace {
+
+FunctionalTotals functional() {
+    FunctionalTotals f;
+    f.images = 4;
+    f.steps = 10;
+    f.sops = 4000;
+    f.input_macs = 400;
+    f.spikes = 80;
+    f.if_neurons = 50;
+    return f;
+}
+
+HardwareTotals hardware() {
+    HardwareTotals h;
+    h.images = 2;
+    h.partial_sum_sops = 60;
+    h.events_generated = 30;
+    h.neuron_updates = 2000;
+    h.flit_hops = 500;
+    h.buffer_writes_flits = 700;
+    h.cycles = 4000;
+    h.clock_hz = 1e6;
+    return h;
+}
+
+TEST(EnergyCounts, FunctionalEngineAloneHasNoHopsNoDurationAndNoCores) {
+    const EnergyCounts c = energy_counts(functional(), std::nullopt, std::nullopt);
+    EXPECT_DOUBLE_EQ(c.sops, 1000);
+    EXPECT_DOUBLE_EQ(c.input_sops, 100);
+    EXPECT_DOUBLE_EQ(c.spikes, 20);
+    EXPECT_DOUBLE_EQ(c.neuron_updates, 500);  // IF neurons x steps
+    EXPECT_FALSE(c.flit_hops.has_value());
+    EXPECT_FALSE(c.seconds.has_value());
+    EXPECT_EQ(c.cores, 0);
+    EXPECT_THAT(c.spikes_source, testing::HasSubstr("functional engine"));
+}
+
+TEST(EnergyCounts, MapperEstimatePricesHopsOverEveryStep) {
+    const EnergyCounts c = energy_counts(functional(), MapperTraffic{7, 3.5, 2}, std::nullopt);
+    EXPECT_EQ(c.cores, 7);
+    ASSERT_TRUE(c.flit_hops.has_value());
+    EXPECT_DOUBLE_EQ(*c.flit_hops, 3.5 * 10 * 2);
+    EXPECT_THAT(c.flit_hops_source, testing::HasSubstr("mapper estimate"));
+    EXPECT_FALSE(c.buffer_writes.has_value());
+    EXPECT_FALSE(c.seconds.has_value());
+}
+
+TEST(EnergyCounts, HardwareModelReplacesSpikesUpdatesAndHopsPerItsOwnImages) {
+    const EnergyCounts c = energy_counts(functional(), MapperTraffic{7, 3.5, 2}, hardware());
+    EXPECT_DOUBLE_EQ(c.sops, 1000);  // algorithmic SOPs stay the functional engine's
+    EXPECT_DOUBLE_EQ(c.extra_sops, 30);
+    EXPECT_DOUBLE_EQ(c.spikes, 15);
+    EXPECT_DOUBLE_EQ(c.neuron_updates, 1000);
+    EXPECT_DOUBLE_EQ(*c.flit_hops, 250);
+    EXPECT_DOUBLE_EQ(*c.buffer_writes, 350);
+    EXPECT_DOUBLE_EQ(*c.seconds, 2000 / 1e6);
+    EXPECT_EQ(c.flit_hops_source, "hardware model (2 images)");
+    EXPECT_THAT(c.spikes_source, testing::HasSubstr("hardware model"));
+    EXPECT_THAT(c.neuron_updates_source, testing::HasSubstr("hardware model"));
+}
+
+}  // namespace
+}  // namespace neuroemu
