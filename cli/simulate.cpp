@@ -86,10 +86,12 @@ struct SimulatedRun {
     double mean_tick() const {
         return stats.ticks ? static_cast<double>(stats.cycles) / static_cast<double>(stats.ticks) : 0.0;
     }
-    double hop_rate() const { return stats.seconds > 0 ? static_cast<double>(stats.noc.hops) / stats.seconds : 0.0; }
+    double hop_rate() const {
+        return stats.wall_seconds > 0 ? static_cast<double>(stats.noc.packet_hops) / stats.wall_seconds : 0.0;
+    }
     double packet_latency_mean() const {
-        return stats.deliveries ? static_cast<double>(stats.packet_latency_sum) / static_cast<double>(stats.deliveries)
-                                : 0.0;
+        if (stats.packets_delivered == 0) return 0.0;
+        return static_cast<double>(stats.packet_latency_sum_cycles) / static_cast<double>(stats.packets_delivered);
     }
 };
 
@@ -103,8 +105,9 @@ void print_classification(const SimulatedRun& run) {
         if (replay->recorded_tree != tree)
             fmt::print("note: recorded with {}, replayed with {}: packet counts differ from the recording\n",
                        replay->recorded_tree ? "multicast trees" : "unicast packets", tree ? "multicast trees" : "unicast packets");
-        else if (replay->packets != stats.packets)
-            fmt::print("note: the chip carried {} packets, the trace holds {}\n", thousands(stats.packets), thousands(replay->packets));
+        else if (replay->packets != stats.packets_injected)
+            fmt::print("note: the chip carried {} packets, the trace holds {}\n", thousands(stats.packets_injected),
+                       thousands(replay->packets));
         if (!replay->same_placement)
             fmt::print("note: the cores are placed differently from the recording, so the cycles differ from it\n");
     } else {
@@ -118,19 +121,20 @@ void print_counters(const SimulatedRun& run) {
     const double images = run.images(), clock = run.mapping.chip.clock_hz;
     const auto per_image = [&](int64_t total) { return thousands(static_cast<int64_t>(static_cast<double>(total) / images)); };
     const double link_flits_max = static_cast<double>(*std::max_element(stats.noc.link_flits.begin(), stats.noc.link_flits.end()));
-    const int32_t occupancy_max = *std::max_element(stats.noc.router_max_occupancy.begin(), stats.noc.router_max_occupancy.end());
+    const auto& occupancy = stats.noc.router_max_occupancy_flits;
+    const int32_t occupancy_max = *std::max_element(occupancy.begin(), occupancy.end());
     const int64_t core_sops_max = *std::max_element(stats.core_sops.begin(), stats.core_sops.end());
     fmt::print("latency per inference: {:.0f} cycles = {:.3f} ms at {:.0f} MHz; cycles per tick mean {:.1f}, max {}\n",
                run.cycles_per_image(), 1e3 * run.cycles_per_image() / clock, clock / 1e6, run.mean_tick(),
                stats.max_tick_cycles);
     fmt::print("per image: {} packets, {} deliveries, {} hops ({} inter-chip), {} SOPs in cores ({} more on partial "
                "sums and gates), {} neuron updates\n",
-               per_image(stats.packets), per_image(stats.deliveries), per_image(stats.noc.hops),
-               per_image(stats.noc.inter_chip_hops), per_image(stats.sops), per_image(stats.partial_sum_sops),
+               per_image(stats.packets_injected), per_image(stats.packets_delivered), per_image(stats.noc.packet_hops),
+               per_image(stats.noc.inter_chip_packet_hops), per_image(stats.sops), per_image(stats.partial_sum_sops),
                per_image(stats.neuron_updates));
     fmt::print("packet latency mean {:.1f} cycles, max {}; stall cycles {}; busiest link {:.0f} flits per image; "
                "fullest router buffer {} flits; busiest core {} SOPs per image\n",
-               run.packet_latency_mean(), stats.packet_latency_max, thousands(stats.noc.stall_cycles),
+               run.packet_latency_mean(), stats.packet_latency_max_cycles, thousands(stats.noc.stall_cycles),
                link_flits_max / images, occupancy_max, per_image(core_sops_max));
 }
 
@@ -138,8 +142,9 @@ void print_traces(const SimulatedRun& run, int verbosity) {
     const HwStats& stats = run.stats;
     const HwOptions& ho = run.hw_options;
     if (verbosity > 0)
-        fmt::print("simulation: {:.2f} s, {:.0f} ticks/s, {:.2f} M packet-hops/s\n", stats.seconds,
-                   stats.seconds > 0 ? static_cast<double>(stats.ticks) / stats.seconds : 0.0, run.hop_rate() / 1e6);
+        fmt::print("simulation: {:.2f} s, {:.0f} ticks/s, {:.2f} M packet-hops/s\n", stats.wall_seconds,
+                   stats.wall_seconds > 0 ? static_cast<double>(stats.ticks) / stats.wall_seconds : 0.0,
+                   run.hop_rate() / 1e6);
     if (!ho.vcd_path.empty()) {
         const std::vector<int32_t> cores = ho.vcd_cores ? *ho.vcd_cores : default_vcd_scope(run.mapping).cores;
         const size_t routers = ho.vcd_routers ? ho.vcd_routers->size() : routers_of(run.mapping, cores).size();
@@ -148,7 +153,7 @@ void print_traces(const SimulatedRun& run, int verbosity) {
                    ho.vcd_window.from, to - 1, size_text(ho.vcd_path));
     }
     if (!ho.aer_path.empty())
-        fmt::print("AER trace {}: {} packets ({})\n", ho.aer_path, thousands(stats.packets), size_text(ho.aer_path));
+        fmt::print("AER trace {}: {} packets ({})\n", ho.aer_path, thousands(stats.packets_injected), size_text(ho.aer_path));
 }
 
 void print_run(const SimulatedRun& run, int verbosity) {
@@ -170,10 +175,10 @@ nlohmann::json classification_json(const SimulatedRun& run) {
 }
 
 nlohmann::json counters_json(const HwStats& stats) {
-    return {{"packets", stats.packets}, {"deliveries", stats.deliveries}, {"hops", stats.noc.hops},
-            {"flit_hops", stats.noc.flit_hops}, {"inter_chip_hops", stats.noc.inter_chip_hops}, {"sops", stats.sops},
+    return {{"packets", stats.packets_injected}, {"deliveries", stats.packets_delivered}, {"hops", stats.noc.packet_hops},
+            {"flit_hops", stats.noc.flit_hops}, {"inter_chip_hops", stats.noc.inter_chip_packet_hops}, {"sops", stats.sops},
             {"partial_sum_and_gate_sops", stats.partial_sum_sops}, {"neuron_updates", stats.neuron_updates},
-            {"events_generated", stats.spikes}, {"buffer_writes_flits", stats.noc.buffer_writes},
+            {"events_generated", stats.events_generated}, {"buffer_writes_flits", stats.noc.buffer_write_flits},
             {"stall_cycles", stats.noc.stall_cycles}};
 }
 
@@ -203,12 +208,12 @@ nlohmann::json simulate_json(const SimulatedRun& run, const Settings& settings) 
                             {"per_tick_max", stats.max_tick_cycles}, {"per_tick", stats.tick_cycles}}},
                 {"latency_s_per_image", run.cycles_per_image() / chip.clock_hz},
                 {"counters", counters_json(stats)},
-                {"packet_latency_cycles", {{"mean", run.packet_latency_mean()}, {"max", stats.packet_latency_max}}},
+                {"packet_latency_cycles", {{"mean", run.packet_latency_mean()}, {"max", stats.packet_latency_max_cycles}}},
                 {"per_core_sops", stats.core_sops},
                 {"per_router_flits", stats.noc.router_flits},
-                {"per_router_max_occupancy_flits", stats.noc.router_max_occupancy},
+                {"per_router_max_occupancy_flits", stats.noc.router_max_occupancy_flits},
                 {"per_link_flits", stats.noc.link_flits},
-                {"seconds", stats.seconds},
+                {"seconds", stats.wall_seconds},
                 {"packet_hops_per_s", run.hop_rate()},
                 {"vcd", file_json(run.hw_options.vcd_path)},
                 {"aer_out", file_json(run.hw_options.aer_path)},

@@ -45,10 +45,10 @@ HardwareTotals hardware_totals(const HwStats& stats, const ChipSpec& chip) {
     HardwareTotals totals;
     totals.images = stats.images;
     totals.partial_sum_sops = stats.partial_sum_sops;
-    totals.events_generated = stats.spikes;
+    totals.events_generated = stats.events_generated;
     totals.neuron_updates = stats.neuron_updates;
     totals.flit_hops = stats.noc.flit_hops;
-    totals.buffer_writes_flits = stats.noc.buffer_writes;
+    totals.buffer_writes_flits = stats.noc.buffer_write_flits;
     totals.cycles = stats.cycles;
     totals.clock_hz = chip.clock_hz;
     return totals;

@@ -15,8 +15,8 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
       tree_multicast_(make_multicast(mapping_.chip.noc.multicast)->forks_in_routers()) {
     const size_t n_cores = mapping.cores.size();
     stats.core_sops.assign(n_cores, 0);
-    stats.core_expected.assign(n_cores, 0);
-    stats.core_delivered.assign(n_cores, 0);
+    stats.core_packets_expected.assign(n_cores, 0);
+    stats.core_packets_delivered.assign(n_cores, 0);
     stats.sops_by_projection_index.assign(snn.projections.size(), 0);
     match_projections();
     build_route_tables();
@@ -145,7 +145,7 @@ void Chip::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x,
     const auto b = mapping.routes.offset[static_cast<size_t>(source)];
     const auto e = mapping.routes.offset[static_cast<size_t>(source) + 1];
     if (b == e) return;  // nobody reads it (the readout)
-    ++stats.spikes;
+    ++stats.events_generated;
     if (tree_multicast_) {
         out.push_back(make_packet(source, layer, c, y, x, -1));
         return;
@@ -155,7 +155,7 @@ void Chip::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x,
 }
 
 void Chip::injected(int source, const Packet& p) {
-    ++stats.packets;
+    ++stats.packets_injected;
     if (aer) {
         AerRecord record;
         record.tick = stats.ticks;  // ticks finished so far: this tick's global number
@@ -168,7 +168,7 @@ void Chip::injected(int source, const Packet& p) {
     }
     const auto owe = [&](int32_t d) {
         tick_controller->owe_delivery(d);
-        ++stats.core_expected[static_cast<size_t>(d)];
+        ++stats.core_packets_expected[static_cast<size_t>(d)];
     };
     if (p.dest >= 0) {
         owe(p.dest);

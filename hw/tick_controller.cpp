@@ -82,7 +82,7 @@ void TickController::run(int64_t steps) {
             stuck_ ? chip_.options.max_tick_cycles : chip_.now() - tick_start_, chip_.blocked_report()));
     ++stats.images;
     stats.noc = chip_.counters;
-    stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats.wall_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::pair<const SourcedEvent*, const SourcedEvent*> TickController::recorded_events(int32_t first, int32_t last) const {

@@ -457,7 +457,7 @@ TrafficResult NocSim::run(const TrafficOptions& options) {
     r.saturation_reason = s.saturated ? s.reason : std::string();
     r.cycles = std::max(s.now(), s.quiet_at) - s.start;
     r.drain_cycles = std::max<int64_t>(0, std::max(s.finished_at, s.last_tagged_tail) - s.win_end);
-    r.packet_hops = s.counters.hops, r.flit_hops = s.counters.flit_hops, r.stall_cycles = s.counters.stall_cycles;
+    r.packet_hops = s.counters.packet_hops, r.flit_hops = s.counters.flit_hops, r.stall_cycles = s.counters.stall_cycles;
     return r;
 }
 

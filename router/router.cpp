@@ -17,7 +17,7 @@ constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
 void NocCounters::resize(size_t routers) {
     router_flits.assign(routers, 0);
-    router_max_occupancy.assign(routers, 0);
+    router_max_occupancy_flits.assign(routers, 0);
     link_flits.assign(routers * 4, 0);
 }
 
@@ -153,8 +153,8 @@ void Router::arrive(int port, const Packet& p, int32_t hops, int64_t arrive) {
     q.pushed();
     nonempty_ |= 1u << port;
     occupancy_ += p.flits;
-    env_.counters.buffer_writes += p.flits;
-    int32_t& most = env_.counters.router_max_occupancy[index];
+    env_.counters.buffer_write_flits += p.flits;
+    int32_t& most = env_.counters.router_max_occupancy_flits[index];
     most = std::max(most, occupancy_);
     env_.wake(*this, e.ready);
 }
@@ -219,10 +219,10 @@ void Router::run(int64_t now) {
             out_credits_[o] -= flits;
             c.router_flits[index] += flits;
             if (o < 4) {
-                ++c.hops;
+                ++c.packet_hops;
                 c.flit_hops += flits;
                 c.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
-                if (inter_chip_[o]) ++c.inter_chip_hops;
+                if (inter_chip_[o]) ++c.inter_chip_packet_hops;
                 // Cut-through: the head is there after one link traversal.
                 next_[o]->arrive(o ^ 1, h.p, h.p.hops + 1, now + link);
             } else {

@@ -38,13 +38,13 @@ constexpr int kRouterInputs = 6, kRouterOutputs = 5;
 
 // What the network counts (for reports and the energy model).
 struct NocCounters {
-    int64_t hops = 0;             // packet link traversals
+    int64_t packet_hops = 0;      // packet link traversals
     int64_t flit_hops = 0;        // flits x links
-    int64_t inter_chip_hops = 0;
-    int64_t buffer_writes = 0;    // flits written into input buffers
+    int64_t inter_chip_packet_hops = 0;  // of which over chip-to-chip links
+    int64_t buffer_write_flits = 0;  // flits written into input buffers
     int64_t stall_cycles = 0;     // cycles ready packet heads waited for an output or for credits
     std::vector<int64_t> router_flits;          // per router: flits forwarded (all outputs)
-    std::vector<int32_t> router_max_occupancy;  // per router: most flits buffered at once
+    std::vector<int32_t> router_max_occupancy_flits;  // per router: most flits buffered at once
     std::vector<int64_t> link_flits;            // per router x 4 outgoing links (E, W, N, S)
     void resize(size_t routers);
 };

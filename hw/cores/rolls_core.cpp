@@ -73,10 +73,10 @@ void RollsCore::run_cycle(int64_t now) {
         queue_flits_ -= static_cast<uint32_t>(a.p.flits);
         if (traced_ && chip_.vcd->active()) traced_->queue_flits = queue_flits_;
         router_.credit(kOutLocal, a.p.flits, now + 1);
-        stats.packet_latency_sum += now - a.p.injected;
-        stats.packet_latency_max = std::max(stats.packet_latency_max, now - a.p.injected);
-        ++stats.deliveries;
-        ++stats.core_delivered[static_cast<size_t>(index_)];
+        stats.packet_latency_sum_cycles += now - a.p.injected;
+        stats.packet_latency_max_cycles = std::max(stats.packet_latency_max_cycles, now - a.p.injected);
+        ++stats.packets_delivered;
+        ++stats.core_packets_delivered[static_cast<size_t>(index_)];
         integrate(a.p);
     }
     if (encoder_.can_send(now)) {

@@ -77,9 +77,9 @@ ChipRun run_chip(const Fixture& s, const ChipSpec& chip, int64_t steps, const st
 // Every packet reached every destination core once; every synaptic operation the engine counted happened in a
 // core; the decisions are the engine's.
 void expect_conserved(const Fixture& s, const ChipRun& r, const std::string& encoding) {
-    EXPECT_EQ(r.hw.core_delivered, r.hw.core_expected);
-    EXPECT_EQ(std::accumulate(r.hw.core_delivered.begin(), r.hw.core_delivered.end(), int64_t{0}), r.hw.deliveries);
-    EXPECT_GT(r.hw.deliveries, 0);
+    EXPECT_EQ(r.hw.core_packets_delivered, r.hw.core_packets_expected);
+    EXPECT_EQ(std::accumulate(r.hw.core_packets_delivered.begin(), r.hw.core_packets_delivered.end(), int64_t{0}), r.hw.packets_delivered);
+    EXPECT_GT(r.hw.packets_delivered, 0);
     int64_t input_sops = 0;
     for (size_t k = 0; k < s.model.projections.size(); ++k) {
         if (encoding == "current" && s.model.projections[k].source == 0) {
@@ -103,7 +103,7 @@ TEST(ChipModel, ShippedModelIsCarriedSpikeForSpike) {
     const ChipRun r = run_chip(s, ChipSpec{}, 25);
     expect_conserved(s, r, "current");
     // A packet never arrives before the zero-load latency of the shortest route allows.
-    EXPECT_GE(r.hw.packet_latency_sum, r.hw.deliveries * ChipModel::zero_load_latency(ChipSpec{}, 0, 1));
+    EXPECT_GE(r.hw.packet_latency_sum_cycles, r.hw.packets_delivered * ChipModel::zero_load_latency(ChipSpec{}, 0, 1));
 }
 
 // Tiny buffers, one-flit queues, slow synapse engines and 4-flit packets: heavy back-pressure, nothing lost.
@@ -117,7 +117,7 @@ TEST(ChipModel, BackPressureNeverDropsAPacketTree) {
     const ChipRun r = run_chip(s, chip, 12);
     expect_conserved(s, r, "current");
     EXPECT_GT(r.hw.noc.stall_cycles, 0);
-    EXPECT_EQ(r.hw.noc.flit_hops, 4 * r.hw.noc.hops);
+    EXPECT_EQ(r.hw.noc.flit_hops, 4 * r.hw.noc.packet_hops);
 }
 
 TEST(ChipModel, BackPressureNeverDropsAPacketUnicastPoisson) {
@@ -130,7 +130,7 @@ TEST(ChipModel, BackPressureNeverDropsAPacketUnicastPoisson) {
     const ChipRun r = run_chip(s, chip, 12, "poisson");
     expect_conserved(s, r, "poisson");
     // Unicast: every packet has one destination.
-    EXPECT_EQ(r.hw.packets, r.hw.deliveries);
+    EXPECT_EQ(r.hw.packets_injected, r.hw.packets_delivered);
 }
 
 TEST(ChipModel, MultiChipMeshCrossesInterChipLinks) {
@@ -139,7 +139,7 @@ TEST(ChipModel, MultiChipMeshCrossesInterChipLinks) {
     chip.noc.width = 6, chip.noc.height = 5, chip.noc.chips = 0;
     const ChipRun r = run_chip(s, chip, 10);
     expect_conserved(s, r, "current");
-    EXPECT_GT(r.hw.noc.inter_chip_hops, 0);
+    EXPECT_GT(r.hw.noc.inter_chip_packet_hops, 0);
 }
 
 TEST(ChipModel, StuckTickIsReportedNotHung) {

@@ -169,7 +169,7 @@ TEST(VcdTrace, DefaultScopeMatchesTheChipCountersAndTheAerTrace) {
     // Packets each source sent, from the AER trace (multicast trees: one packet per event).
     AerReader reader(ho.aer_path);
     const AerSummary sum = reader.scan(m);
-    EXPECT_EQ(sum.packets, hs.packets);
+    EXPECT_EQ(sum.packets, hs.packets_injected);
     std::vector<int64_t> sent(m.cores.size() + 1, 0);
     RecordedImage image;
     while (reader.next_image(image))
@@ -186,7 +186,7 @@ TEST(VcdTrace, DefaultScopeMatchesTheChipCountersAndTheAerTrace) {
             ++senders;
             EXPECT_GE(changes_after_start(v, core + "packets_sent"), 1u) << k;
         }
-        if (hs.core_delivered[static_cast<size_t>(k)] > 0) {
+        if (hs.core_packets_delivered[static_cast<size_t>(k)] > 0) {
             EXPECT_GE(changes_after_start(v, core + "queue_flits"), 1u) << k;
         }
     }
@@ -196,7 +196,7 @@ TEST(VcdTrace, DefaultScopeMatchesTheChipCountersAndTheAerTrace) {
         const auto& occupancy = v.changes.at(router + ".buffer_flits");
         uint64_t most = 0;
         for (const auto& c : occupancy) most = std::max(most, c.second);
-        EXPECT_LE(most, static_cast<uint64_t>(hs.noc.router_max_occupancy[static_cast<size_t>(r)])) << router;
+        EXPECT_LE(most, static_cast<uint64_t>(hs.noc.router_max_occupancy_flits[static_cast<size_t>(r)])) << router;
         EXPECT_EQ(most > 0, hs.noc.router_flits[static_cast<size_t>(r)] > 0) << router;
         EXPECT_EQ(occupancy.back().second, 0u) << router;
         // A link's busy flag moves exactly when flits crossed it, and ends low.
