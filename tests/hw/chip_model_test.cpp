@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "convert/convert.h"
+#include "fixture.h"
 #include "hw/chip_model.h"
 #include "hw/cores/rolls_core.h"
 #include "mapping/mapping.h"
@@ -14,23 +15,8 @@
 namespace neuroemu {
 namespace {
 
-const std::string kModels = std::string(NEUROEMU_SOURCE_DIR) + "/models/";
-const std::string kData = "/usr/share/datasets/fashion-mnist/";
-
-struct Fixture {
-    SnnModel model;
-    ImageSet test;
-};
-
-// The shipped ResNet-8, calibrated on 100 training images.
-Fixture shipped_resnet8(int64_t images) {
-    const Network ann = fold_batchnorm(import_onnx_file(kModels + "resnet8_fmnist.onnx"));
-    const ImageSet train = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 100);
-    Fixture s;
-    s.model = build_snn(ann, calibrate(ann, train, {}, 99.9, false, 2), ConversionOptions{});
-    s.test = load_idx(kData + "t10k-images-idx3-ubyte.gz", kData + "t10k-labels-idx1-ubyte.gz", images);
-    return s;
-}
+using test::Fixture;
+using test::shipped_resnet8;
 
 struct ChipRun {
     HwStats hw;
