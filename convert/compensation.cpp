@@ -91,10 +91,10 @@ ZetaSearch search_zeta(const SnnModel& model, const ImageSet& train,
         if (grid.empty() && 1.0 + options.step < s.tau_max) grid.push_back(1.0 + options.step);  // q far below 1
     }
     auto trial = [&](double z) {
-        SnnModel m = model;
-        scale_weights(m, z);
-        const SnnResult r = SnnEngine(m).evaluate(train, norm, sim, nullptr, by_error ? ann : nullptr);
-        s.trials.push_back({z, r.accuracy(r.steps), network_rate_error(m, r)});
+        SnnModel scaled = model;
+        scale_weights(scaled, z);
+        const SnnResult result = SnnEngine(scaled).evaluate(train, norm, sim, nullptr, by_error ? ann : nullptr);
+        s.trials.push_back({z, result.accuracy(result.steps), network_rate_error(scaled, result)});
     };
     auto better = [&](const ZetaTrial& a, const ZetaTrial& b) {  // a strictly better than b
         if (by_error) return a.error < b.error || (a.error == b.error && a.accuracy > b.accuracy);

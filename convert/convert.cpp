@@ -33,7 +33,7 @@ struct Builder {
     const Network& net;
     const Calibration& cal;
     const ConversionOptions& opt;
-    SnnModel m;
+    SnnModel model;
     std::vector<int> pop_of;  // ANN layer -> population whose spikes carry its output, -1 if none
 
     Builder(const Network& n, const Calibration& c, const ConversionOptions& o)
@@ -106,7 +106,7 @@ struct Builder {
         } else if (kind == PopulationKind::MaxGate) {
             p.gate_source = source_pop(l.inputs[0], l);
             p.gate_window = l.pool().window;
-            p.lambda = m.populations[static_cast<size_t>(p.gate_source)].lambda;
+            p.lambda = model.populations[static_cast<size_t>(p.gate_source)].lambda;
         } else {
             p.lambda = lambda_for(layer, p.channels(), readout);
             p.threshold = {1.0f};
@@ -119,8 +119,8 @@ struct Builder {
                 for (float lc : p.lambda) p.threshold.push_back(lc / layer_l);
             }
         }
-        m.populations.push_back(std::move(p));
-        pop_of[static_cast<size_t>(layer)] = static_cast<int>(m.populations.size()) - 1;
+        model.populations.push_back(std::move(p));
+        pop_of[static_cast<size_t>(layer)] = static_cast<int>(model.populations.size()) - 1;
         return pop_of[static_cast<size_t>(layer)];
     }
 
@@ -153,12 +153,12 @@ struct Builder {
             shortcut_branch = identity[0] ? 0 : 1;
         else if (earliest[0] != earliest[1] && earliest[0] < (1 << 30) && earliest[1] < (1 << 30))
             shortcut_branch = earliest[0] < earliest[1] ? 0 : 1;
-        Population& tp = m.populations[static_cast<size_t>(target)];
+        Population& tp = model.populations[static_cast<size_t>(target)];
         const int64_t channels = tp.channels();
         std::vector<double> bias(static_cast<size_t>(channels), 0.0);
         bool has_bias = false;
         for (const Term& t : terms) {
-            const Population& sp = m.populations[static_cast<size_t>(t.source)];
+            const Population& sp = model.populations[static_cast<size_t>(t.source)];
             Projection p;
             p.source = t.source;
             p.target = target;
@@ -193,7 +193,7 @@ struct Builder {
                 }
                 has_bias = has_bias || !b.empty();
             }
-            m.projections.push_back(std::move(p));
+            model.projections.push_back(std::move(p));
         }
         if (has_bias)
             for (double v : bias) tp.bias.push_back(static_cast<float>(v));
@@ -208,7 +208,7 @@ struct Builder {
             fail(l, fmt::format("conversion.max_pool=current pools the currents of a ReLU that nothing else reads; "
                                 "its input '{}' is not one (use conversion.max_pool=gate)", net.layer(relu).name));
         const int src = source_pop(relu, l);
-        Population& sp = m.populations[static_cast<size_t>(src)];
+        Population& sp = model.populations[static_cast<size_t>(src)];
         sp.kind = PopulationKind::Current;
         sp.spiking = false;
         Population q;
@@ -223,17 +223,17 @@ struct Builder {
         p.source = src;
         p.window = l.pool().window;
         p.weight = Tensor({sp.channels()}, std::vector<float>(static_cast<size_t>(sp.channels()), 1.0f));
-        m.populations.push_back(std::move(q));
-        p.target = static_cast<int>(m.populations.size()) - 1;
+        model.populations.push_back(std::move(q));
+        p.target = static_cast<int>(model.populations.size()) - 1;
         pop_of[static_cast<size_t>(layer)] = p.target;
-        m.projections.push_back(std::move(p));
+        model.projections.push_back(std::move(p));
     }
 
     void add_pool_projection(int target, int layer) {
         const Layer& l = net.layer(layer);
-        Population& tp = m.populations[static_cast<size_t>(target)];
+        Population& tp = model.populations[static_cast<size_t>(target)];
         const int src = source_pop(l.inputs[0], l);
-        const Population& sp = m.populations[static_cast<size_t>(src)];
+        const Population& sp = model.populations[static_cast<size_t>(src)];
         Projection p;
         p.name = l.name;
         p.kind = ProjectionKind::AvgPool;
@@ -249,11 +249,11 @@ struct Builder {
         p.weight = Tensor({tp.channels()});
         for (int64_t c = 0; c < tp.channels(); ++c)
             p.weight.data[static_cast<size_t>(c)] = sp.lambda_of(c) / in_scale(tp, c, layer);
-        m.projections.push_back(std::move(p));
+        model.projections.push_back(std::move(p));
     }
 
     SnnModel build() {
-        m.name = net.name();
+        model.name = net.name();
         const std::vector<int> sites = population_layers(net);
         std::vector<char> is_site(static_cast<size_t>(net.size()), 0);
         for (int s : sites) is_site[static_cast<size_t>(s)] = 1;
@@ -281,16 +281,16 @@ struct Builder {
                     connect(add_population(id, PopulationKind::IF), id, id);
             }
         }
-        m.output = pop_of[static_cast<size_t>(net.output_id())];
-        m.reset = opt.reset;
-        m.v_init = opt.v_init;
-        m.record.source_model = net.name();
-        m.record.percentile = cal.percentile;
-        m.record.calibration_images = opt.normalise ? cal.images : 0;
-        m.record.channel_wise = opt.channel_wise;
-        m.record.shortcut_normalisation = opt.shortcut_normalisation;
-        validate(m, "converted model '" + net.name() + "'");
-        return m;
+        model.output = pop_of[static_cast<size_t>(net.output_id())];
+        model.reset = opt.reset;
+        model.v_init = opt.v_init;
+        model.record.source_model = net.name();
+        model.record.percentile = cal.percentile;
+        model.record.calibration_images = opt.normalise ? cal.images : 0;
+        model.record.channel_wise = opt.channel_wise;
+        model.record.shortcut_normalisation = opt.shortcut_normalisation;
+        validate(model, "converted model '" + net.name() + "'");
+        return model;
     }
 };
 

@@ -74,63 +74,67 @@ std::vector<ParamSpec> conversion_params() {
     };
 }
 
-ConversionOptions conversion_options(const Settings& s) {
+ConversionOptions conversion_options(const Settings& settings) {
     ConversionOptions o;
-    o.normalise = s.get_bool("conversion.normalise");
-    o.channel_wise = s.get_bool("conversion.channel_wise");
-    o.shortcut_normalisation = s.get_bool("conversion.shortcut_normalisation");
-    o.reset = s.get_string("conversion.reset") == "zero" ? ResetMode::Zero : ResetMode::Subtract;
-    o.max_pool = s.get_string("conversion.max_pool") == "current" ? MaxPoolMode::Current : MaxPoolMode::Gate;
-    o.spiking_readout = s.get_string("conversion.readout") == "spikes";
-    o.v_init = static_cast<float>(s.get_real("conversion.v_init"));
-    o.channel_thresholds = s.get_bool("conversion.channel_thresholds");
-    if (s.get_real("conversion.percentile") <= 0)
-        throw ConfigError(fmt::format("{}: conversion.percentile: {} is not in (0, 100]", s.where("conversion.percentile"),
-                                      s.get_real("conversion.percentile")));
+    o.normalise = settings.get_bool("conversion.normalise");
+    o.channel_wise = settings.get_bool("conversion.channel_wise");
+    o.shortcut_normalisation = settings.get_bool("conversion.shortcut_normalisation");
+    o.reset = settings.get_string("conversion.reset") == "zero" ? ResetMode::Zero : ResetMode::Subtract;
+    o.max_pool = settings.get_string("conversion.max_pool") == "current" ? MaxPoolMode::Current : MaxPoolMode::Gate;
+    o.spiking_readout = settings.get_string("conversion.readout") == "spikes";
+    o.v_init = static_cast<float>(settings.get_real("conversion.v_init"));
+    o.channel_thresholds = settings.get_bool("conversion.channel_thresholds");
+    if (settings.get_real("conversion.percentile") <= 0)
+        throw ConfigError(fmt::format("{}: conversion.percentile: {} is not in (0, 100]",
+                                      settings.where("conversion.percentile"),
+                                      settings.get_real("conversion.percentile")));
     if (o.channel_thresholds && !o.channel_wise)
         throw ConfigError(fmt::format("{}: conversion.channel_thresholds needs conversion.channel_wise: true",
-                                      s.where("conversion.channel_thresholds")));
+                                      settings.where("conversion.channel_thresholds")));
     return o;
 }
 
-CompensationOptions compensation_options(const Settings& s) {
+CompensationOptions compensation_options(const Settings& settings) {
     CompensationOptions o;
-    o.enabled = s.get_bool("conversion.compensation.enabled");
-    o.zeta = s.get_real("conversion.compensation.zeta");
-    o.objective = s.get_string("conversion.compensation.objective") == "error" ? ZetaObjective::Error : ZetaObjective::Accuracy;
-    o.images = s.get_int("conversion.compensation.images");
-    o.steps = s.get_int("conversion.compensation.steps");
-    if (o.steps == 0) o.steps = s.get_int("simulation.steps");
-    o.step = s.get_real("conversion.compensation.step");
-    o.candidates = static_cast<int>(s.get_int("conversion.compensation.candidates"));
-    o.max_extra_steps = static_cast<int>(s.get_int("conversion.compensation.extra_steps"));
+    o.enabled = settings.get_bool("conversion.compensation.enabled");
+    o.zeta = settings.get_real("conversion.compensation.zeta");
+    o.objective = settings.get_string("conversion.compensation.objective") == "error" ? ZetaObjective::Error
+                                                                                      : ZetaObjective::Accuracy;
+    o.images = settings.get_int("conversion.compensation.images");
+    o.steps = settings.get_int("conversion.compensation.steps");
+    if (o.steps == 0) o.steps = settings.get_int("simulation.steps");
+    o.step = settings.get_real("conversion.compensation.step");
+    o.candidates = static_cast<int>(settings.get_int("conversion.compensation.candidates"));
+    o.max_extra_steps = static_cast<int>(settings.get_int("conversion.compensation.extra_steps"));
     return o;
 }
 
-SnnModel convert_from_settings(const Settings& s, const Network& net, Network& folded, ConversionReport& report,
+SnnModel convert_from_settings(const Settings& settings, const Network& net, Network& folded, ConversionReport& report,
                                int verbosity) {
-    const ConversionOptions opt = conversion_options(s);
-    const CompensationOptions comp = compensation_options(s);
+    const ConversionOptions opt = conversion_options(settings);
+    const CompensationOptions comp = compensation_options(settings);
     folded = fold_batchnorm(net);
-    const int64_t n_cal = opt.normalise ? s.get_int("conversion.calibration_images") : 0;
+    const int64_t n_cal = opt.normalise ? settings.get_int("conversion.calibration_images") : 0;
     const int64_t n_comp = comp.enabled ? comp.images : 0;
     ImageSet train;
-    if (n_cal + n_comp > 0) train = load_dataset(s, Split::Train, n_cal + n_comp);
+    if (n_cal + n_comp > 0) train = load_dataset(settings, Split::Train, n_cal + n_comp);
     if (train.count < n_cal + n_comp)
         throw ConfigError(fmt::format("{}: the training split has {} images; calibration ({}) and compensation ({}) "
-                                      "need {}", s.where("conversion.calibration_images"), train.count, n_cal, n_comp,
+                                      "need {}",
+                                      settings.where("conversion.calibration_images"), train.count, n_cal, n_comp,
                                       n_cal + n_comp));
-    const InputNormalisation norm = input_normalisation(s, train.count ? train.channels : 1);
+    const InputNormalisation norm = input_normalisation(settings, train.count ? train.channels : 1);
     if (opt.normalise) {
-        report.calibration = calibrate(folded, train.slice(0, n_cal), norm, s.get_real("conversion.percentile"),
-                                       opt.channel_wise, static_cast<int>(s.get_int("simulation.threads")));
+        report.calibration = calibrate(folded, train.slice(0, n_cal), norm, settings.get_real("conversion.percentile"),
+                                       opt.channel_wise, static_cast<int>(settings.get_int("simulation.threads")));
         if (verbosity > 1)
-            fmt::print("calibrated λ on {} training images at the {} percentile\n", n_cal, s.get_real("conversion.percentile"));
+            fmt::print("calibrated λ on {} training images at the {} percentile\n", n_cal,
+                       settings.get_real("conversion.percentile"));
     }
     SnnModel model = build_snn(folded, report.calibration, opt);
     if (comp.enabled) {
         const ImageSet subset = train.slice(n_cal, n_comp);
-        SnnOptions sim = snn_options(s);
+        SnnOptions sim = snn_options(settings);
         sim.steps = comp.steps;
         const SnnResult baseline = SnnEngine(model).evaluate(subset, norm, sim, nullptr, &folded);
         report.fit = fit_error_growth(model, baseline);

@@ -31,18 +31,20 @@ std::vector<ParamSpec> dataset_params() {
     return params;
 }
 
-ImageSet load_dataset(const Settings& s, Split split, int64_t max_images) {
-    return dataset_readers().make(kDefaultDatasetReader, s)->read(s.get_path("dataset.path"), split, max_images);
+ImageSet load_dataset(const Settings& settings, Split split, int64_t max_images) {
+    return dataset_readers()
+        .make(kDefaultDatasetReader, settings)
+        ->read(settings.get_path("dataset.path"), split, max_images);
 }
 
-InputNormalisation input_normalisation(const Settings& s, int64_t channels) {
+InputNormalisation input_normalisation(const Settings& settings, int64_t channels) {
     InputNormalisation n;
     for (const char* key : {"dataset.mean", "dataset.std"}) {
-        if (!s.has(key)) continue;
-        const auto& v = s.get_reals(key);
+        if (!settings.has(key)) continue;
+        const auto& v = settings.get_reals(key);
         if (v.size() != 1 && static_cast<int64_t>(v.size()) != channels)
             throw ConfigError(fmt::format("{}: {}: {} values given, the images have {} channel(s); give 1 or {}",
-                                          s.where(key), key, v.size(), channels, channels));
+                                          settings.where(key), key, v.size(), channels, channels));
         (std::string(key) == "dataset.mean" ? n.mean : n.std) = v;
     }
     return n;

@@ -40,16 +40,16 @@ std::vector<ParamSpec> energy_params() {
     };
 }
 
-EnergySpec energy_spec(const Settings& s) {
+EnergySpec energy_spec(const Settings& settings) {
     EnergySpec e;
-    e.sop_j = s.get_real("chip.energy.sop_j");
-    e.flop_j = s.get_real("chip.energy.flop_j");
-    e.flops_per_mac = s.get_int("chip.energy.flops_per_mac");
-    e.spike_j = s.get_real("chip.energy.spike_j");
-    e.neuron_update_j = s.get_real("chip.energy.neuron_update_j");
-    e.hop_j_per_flit = s.get_real("chip.energy.hop_j_per_flit");
-    e.buffer_j_per_flit = s.get_real("chip.energy.buffer_j_per_flit");
-    e.static_w_per_core = s.get_real("chip.energy.static_w_per_core");
+    e.sop_j = settings.get_real("chip.energy.sop_j");
+    e.flop_j = settings.get_real("chip.energy.flop_j");
+    e.flops_per_mac = settings.get_int("chip.energy.flops_per_mac");
+    e.spike_j = settings.get_real("chip.energy.spike_j");
+    e.neuron_update_j = settings.get_real("chip.energy.neuron_update_j");
+    e.hop_j_per_flit = settings.get_real("chip.energy.hop_j_per_flit");
+    e.buffer_j_per_flit = settings.get_real("chip.energy.buffer_j_per_flit");
+    e.static_w_per_core = settings.get_real("chip.energy.static_w_per_core");
     return e;
 }
 

@@ -25,20 +25,20 @@ std::vector<ParamSpec> model_params() {
     };
 }
 
-Network load_model(const Settings& s) {
-    const bool onnx = s.has("model.onnx"), zoo = s.has("model.zoo");
+Network load_model(const Settings& settings) {
+    const bool onnx = settings.has("model.onnx"), zoo = settings.has("model.zoo");
     if (onnx == zoo)
         throw ConfigError(onnx ? fmt::format("{}: model.onnx and {}: model.zoo are both set; choose one",
-                                             s.where("model.onnx"), s.where("model.zoo"))
+                                             settings.where("model.onnx"), settings.where("model.zoo"))
                                : "no model: set model.onnx (an ONNX file) or model.zoo (a built-in topology)");
     if (onnx) {
-        const std::string path = s.get_path("model.onnx");
+        const std::string path = settings.get_path("model.onnx");
         if (!std::filesystem::is_regular_file(path))
-            throw ConfigError(fmt::format("{}: model.onnx: no such file '{}'", s.where("model.onnx"), path));
+            throw ConfigError(fmt::format("{}: model.onnx: no such file '{}'", settings.where("model.onnx"), path));
         return import_onnx_file(path);
     }
-    ZooSpec spec{s.get_string("model.zoo"), s.get_ints("model.input"), s.get_int("model.classes"),
-                 static_cast<uint64_t>(s.get_int("seed"))};
+    ZooSpec spec{settings.get_string("model.zoo"), settings.get_ints("model.input"), settings.get_int("model.classes"),
+                 static_cast<uint64_t>(settings.get_int("seed"))};
     return build_zoo(spec);
 }
 

@@ -86,9 +86,9 @@ private:
     std::string file_;
 };
 
-std::vector<int64_t> implied_shape(const SnnModel& m, const Projection& p, const std::string& who) {
-    const auto& src = m.populations[static_cast<size_t>(p.source)].shape;
-    const auto& dst = m.populations[static_cast<size_t>(p.target)].shape;
+std::vector<int64_t> implied_shape(const SnnModel& model, const Projection& p, const std::string& who) {
+    const auto& src = model.populations[static_cast<size_t>(p.source)].shape;
+    const auto& dst = model.populations[static_cast<size_t>(p.target)].shape;
     switch (p.kind) {
         case ProjectionKind::Conv:
             if (p.weight.shape.size() != 4 || src.size() != 3 || p.weight.shape[1] != src[0] ||
@@ -102,7 +102,7 @@ std::vector<int64_t> implied_shape(const SnnModel& m, const Projection& p, const
                 throw ModelError(fmt::format("{}: weight {} must be one value per channel", who, shape_str(p.weight.shape)));
             return window_output_shape(who, src, src[0], p.window, false);
         case ProjectionKind::MaxPool:
-            if (m.populations[static_cast<size_t>(p.source)].kind != PopulationKind::Current)
+            if (model.populations[static_cast<size_t>(p.source)].kind != PopulationKind::Current)
                 throw ModelError(who + ": a max_pool projection reads a 'current' population");
             if (p.weight.shape != std::vector<int64_t>{src.empty() ? 0 : src[0]})
                 throw ModelError(fmt::format("{}: weight {} must be one value per channel", who, shape_str(p.weight.shape)));
@@ -153,9 +153,9 @@ std::vector<int> SnnModel::inputs_of(int pop) const {
     return out;
 }
 
-int64_t synapse_count(const SnnModel& m, const Projection& p) {
-    const auto& src = m.populations[static_cast<size_t>(p.source)].shape;
-    const auto& dst = m.populations[static_cast<size_t>(p.target)].shape;
+int64_t synapse_count(const SnnModel& model, const Projection& p) {
+    const auto& src = model.populations[static_cast<size_t>(p.source)].shape;
+    const auto& dst = model.populations[static_cast<size_t>(p.target)].shape;
     switch (p.kind) {
         case ProjectionKind::Conv:
         case ProjectionKind::AvgPool:
@@ -179,16 +179,17 @@ int64_t SnnModel::synapse_count() const {
     return total;
 }
 
-void validate(const SnnModel& m, const std::string& where) {
-    const int n = static_cast<int>(m.populations.size());
+void validate(const SnnModel& model, const std::string& where) {
+    const int n = static_cast<int>(model.populations.size());
     if (n < 2) throw ModelError(fmt::format("{}: a spiking network needs an input and at least one more population", where));
-    if (m.populations[0].kind != PopulationKind::Input)
+    if (model.populations[0].kind != PopulationKind::Input)
         throw ModelError(fmt::format("{}: population 0 must be the input", where));
-    if (m.output < 1 || m.output >= n) throw ModelError(fmt::format("{}: output {} is not a population", where, m.output));
-    if (!(m.v_init >= 0.0f && m.v_init < 1.0f))
-        throw ModelError(fmt::format("{}: v_init {} must be in [0, 1)", where, m.v_init));
+    if (model.output < 1 || model.output >= n)
+        throw ModelError(fmt::format("{}: output {} is not a population", where, model.output));
+    if (!(model.v_init >= 0.0f && model.v_init < 1.0f))
+        throw ModelError(fmt::format("{}: v_init {} must be in [0, 1)", where, model.v_init));
     for (int i = 0; i < n; ++i) {
-        const Population& p = m.populations[static_cast<size_t>(i)];
+        const Population& p = model.populations[static_cast<size_t>(i)];
         const std::string who = fmt::format("{}: population {} '{}'", where, i, p.name);
         if (p.shape.empty() || p.shape.size() == 2 || p.shape.size() > 3)
             throw ModelError(fmt::format("{}: shape {} must be [C, H, W] or [N]", who, shape_str(p.shape)));
@@ -198,7 +199,7 @@ void validate(const SnnModel& m, const std::string& where) {
             throw ModelError(fmt::format("{}: shape: {}", who, e.what()));
         }
         if (i > 0 && p.kind == PopulationKind::Input) throw ModelError(who + ": only population 0 may be the input");
-        if (p.kind == PopulationKind::Current && (p.spiking || i == m.output))
+        if (p.kind == PopulationKind::Current && (p.spiking || i == model.output))
             throw ModelError(who + ": a 'current' population never fires (spiking false) and cannot be the readout");
         auto per_channel = [&](const std::vector<float>& v, const char* what, bool may_be_empty) {
             if (v.empty() && may_be_empty) return;
@@ -220,43 +221,44 @@ void validate(const SnnModel& m, const std::string& where) {
         if (p.kind == PopulationKind::MaxGate) {
             if (p.gate_source < 0 || p.gate_source >= i)
                 throw ModelError(fmt::format("{}: gate source {} must be an earlier population", who, p.gate_source));
-            const auto want = window_output_shape(who, m.populations[static_cast<size_t>(p.gate_source)].shape,
-                                                  m.populations[static_cast<size_t>(p.gate_source)].channels(),
+            const auto want = window_output_shape(who, model.populations[static_cast<size_t>(p.gate_source)].shape,
+                                                  model.populations[static_cast<size_t>(p.gate_source)].channels(),
                                                   p.gate_window, false);
             if (want != p.shape)
                 throw ModelError(fmt::format("{}: shape {} but its window gives {}", who, shape_str(p.shape), shape_str(want)));
-        } else if (i > 0 && m.inputs_of(i).empty()) {
+        } else if (i > 0 && model.inputs_of(i).empty()) {
             throw ModelError(who + ": no projection reaches it");
         }
     }
-    for (size_t k = 0; k < m.projections.size(); ++k) {
-        const Projection& p = m.projections[k];
+    for (size_t k = 0; k < model.projections.size(); ++k) {
+        const Projection& p = model.projections[k];
         const std::string who = fmt::format("{}: projection {} '{}'", where, k, p.name);
         if (p.source < 0 || p.source >= n || p.target < 1 || p.target >= n || p.source >= p.target)
             throw ModelError(fmt::format("{}: source {} and target {} must be populations with source < target", who,
                                          p.source, p.target));
-        const PopulationKind target_kind = m.populations[static_cast<size_t>(p.target)].kind;
+        const PopulationKind target_kind = model.populations[static_cast<size_t>(p.target)].kind;
         if (target_kind != PopulationKind::IF && (target_kind != PopulationKind::Current || p.kind == ProjectionKind::MaxPool))
             throw ModelError(who + ": the target must be a population of IF neurons (or a 'current' population, "
                                    "except for max_pool)");
-        if (m.populations[static_cast<size_t>(p.source)].kind == PopulationKind::Current && p.kind != ProjectionKind::MaxPool)
+        if (model.populations[static_cast<size_t>(p.source)].kind == PopulationKind::Current &&
+            p.kind != ProjectionKind::MaxPool)
             throw ModelError(who + ": a 'current' population sends no spikes; only a max_pool projection reads it");
         if (shape_numel(p.weight.shape) != p.weight.numel())
             throw ModelError(fmt::format("{}: weight shape {} holds {} values", who, shape_str(p.weight.shape), p.weight.numel()));
         for (float x : p.weight.data)
             if (!std::isfinite(x)) throw ModelError(fmt::format("{}: weight holds {}", who, x));
-        const auto want = implied_shape(m, p, who);
-        const auto& got = m.populations[static_cast<size_t>(p.target)].shape;
+        const auto want = implied_shape(model, p, who);
+        const auto& got = model.populations[static_cast<size_t>(p.target)].shape;
         if (shape_numel(want) != shape_numel(got) || (p.kind != ProjectionKind::Linear && want != got))
             throw ModelError(fmt::format("{}: produces {} but the target is {}", who, shape_str(want), shape_str(got)));
     }
 }
 
-void save_snn(const SnnModel& m, const std::string& path) {
-    validate(m, path);
+void save_snn(const SnnModel& model, const std::string& path) {
+    validate(model, path);
     std::vector<float> blob;
     json pops = json::array(), projs = json::array();
-    for (const auto& p : m.populations) {
+    for (const auto& p : model.populations) {
         json j = {{"name", p.name},         {"kind", to_string(p.kind)}, {"shape", p.shape},
                   {"lambda", p.lambda},     {"threshold", p.threshold},  {"bias", p.bias},
                   {"spiking", p.spiking}};
@@ -266,7 +268,7 @@ void save_snn(const SnnModel& m, const std::string& path) {
         }
         pops.push_back(j);
     }
-    for (const auto& p : m.projections) {
+    for (const auto& p : model.projections) {
         json j = {{"name", p.name},
                   {"kind", to_string(p.kind)},
                   {"source", p.source},
@@ -279,13 +281,13 @@ void save_snn(const SnnModel& m, const std::string& path) {
         blob.insert(blob.end(), p.weight.data.begin(), p.weight.data.end());
         projs.push_back(j);
     }
-    const auto& r = m.record;
+    const auto& r = model.record;
     const json header = {{"format", "neuroemu-snn"},
                          {"version", SnnModel::kFormatVersion},
-                         {"name", m.name},
-                         {"output", m.output},
-                         {"reset", to_string(m.reset)},
-                         {"v_init", m.v_init},
+                         {"name", model.name},
+                         {"output", model.output},
+                         {"reset", to_string(model.reset)},
+                         {"v_init", model.v_init},
                          {"conversion",
                           {{"source_model", r.source_model},
                            {"percentile", r.percentile},
@@ -346,22 +348,22 @@ SnnModel load_snn(const std::string& path) {
     if (blob_floats != (bytes.size() - blob_start) / 4 || (bytes.size() - blob_start) % 4 != 0)
         r.fail("header", fmt::format("blob_floats {} but the file holds {} bytes of weights (truncated or damaged)",
                                      blob_floats, bytes.size() - blob_start));
-    SnnModel m;
-    m.name = r.get<std::string>(root, "name", "header");
-    m.output = r.get<int>(root, "output", "header");
-    m.reset = enum_from(r.get<std::string>(root, "reset", "header"), {ResetMode::Subtract, ResetMode::Zero},
+    SnnModel model;
+    model.name = r.get<std::string>(root, "name", "header");
+    model.output = r.get<int>(root, "output", "header");
+    model.reset = enum_from(r.get<std::string>(root, "reset", "header"), {ResetMode::Subtract, ResetMode::Zero},
                         path + ": header.reset");
-    m.v_init = r.get<float>(root, "v_init", "header");
+    model.v_init = r.get<float>(root, "v_init", "header");
     const json& c = r.at(root, "conversion", "header");
-    m.record.source_model = r.get<std::string>(c, "source_model", "conversion");
-    m.record.percentile = r.get<double>(c, "percentile", "conversion");
-    m.record.calibration_images = r.get<int64_t>(c, "calibration_images", "conversion");
-    m.record.channel_wise = r.get<bool>(c, "channel_wise", "conversion");
-    m.record.shortcut_normalisation = r.get<bool>(c, "shortcut_normalisation", "conversion");
-    m.record.zeta = r.get<double>(c, "zeta", "conversion");
-    m.record.fit_p = r.get<double>(c, "fit_p", "conversion");
-    m.record.fit_q = r.get<double>(c, "fit_q", "conversion");
-    m.record.fit_adj_r2 = r.get<double>(c, "fit_adj_r2", "conversion");
+    model.record.source_model = r.get<std::string>(c, "source_model", "conversion");
+    model.record.percentile = r.get<double>(c, "percentile", "conversion");
+    model.record.calibration_images = r.get<int64_t>(c, "calibration_images", "conversion");
+    model.record.channel_wise = r.get<bool>(c, "channel_wise", "conversion");
+    model.record.shortcut_normalisation = r.get<bool>(c, "shortcut_normalisation", "conversion");
+    model.record.zeta = r.get<double>(c, "zeta", "conversion");
+    model.record.fit_p = r.get<double>(c, "fit_p", "conversion");
+    model.record.fit_q = r.get<double>(c, "fit_q", "conversion");
+    model.record.fit_adj_r2 = r.get<double>(c, "fit_adj_r2", "conversion");
     const json& pops = r.at(root, "populations", "header");
     if (!pops.is_array()) r.fail("header", "'populations' must be a list");
     for (size_t i = 0; i < pops.size(); ++i) {
@@ -381,7 +383,7 @@ SnnModel load_snn(const std::string& path) {
             p.gate_source = r.get<int>(j, "gate_source", where);
             p.gate_window = r.window(j, where);
         }
-        m.populations.push_back(std::move(p));
+        model.populations.push_back(std::move(p));
     }
     const json& projs = r.at(root, "projections", "header");
     if (!projs.is_array()) r.fail("header", "'projections' must be a list");
@@ -417,10 +419,10 @@ SnnModel load_snn(const std::string& path) {
         if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool || p.kind == ProjectionKind::MaxPool)
             p.window = r.window(j, where);
         if (p.kind == ProjectionKind::AvgPool) p.count_include_pad = r.get<bool>(j, "count_include_pad", where);
-        m.projections.push_back(std::move(p));
+        model.projections.push_back(std::move(p));
     }
-    validate(m, path);
-    return m;
+    validate(model, path);
+    return model;
 }
 
 }  // namespace neuroemu

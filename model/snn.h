@@ -88,12 +88,12 @@ struct SnnModel {
 };
 
 // Synapses of one projection (exact, borders included).
-int64_t synapse_count(const SnnModel& m, const Projection& p);
+int64_t synapse_count(const SnnModel& model, const Projection& p);
 
 // Checks every index, shape and size; throws ModelError naming the population or projection.
-void validate(const SnnModel& m, const std::string& where);
+void validate(const SnnModel& model, const std::string& where);
 
-void save_snn(const SnnModel& m, const std::string& path);
+void save_snn(const SnnModel& model, const std::string& path);
 SnnModel load_snn(const std::string& path);  // ModelError naming the file and what is wrong
 
 const char* to_string(PopulationKind k);

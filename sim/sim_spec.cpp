@@ -42,18 +42,18 @@ std::vector<ParamSpec> simulation_params() {
     return params;
 }
 
-SnnOptions snn_options(const Settings& s) {
+SnnOptions snn_options(const Settings& settings) {
     SnnOptions o;
-    o.steps = s.get_int("simulation.steps");
-    o.encoding = input_encodings().make(s.get_string("simulation.encoding"), s);
-    o.seed = static_cast<uint64_t>(s.get_int("seed"));
-    o.threads = static_cast<int>(s.get_int("simulation.threads"));
+    o.steps = settings.get_int("simulation.steps");
+    o.encoding = input_encodings().make(settings.get_string("simulation.encoding"), settings);
+    o.seed = static_cast<uint64_t>(settings.get_int("seed"));
+    o.threads = static_cast<int>(settings.get_int("simulation.threads"));
     return o;
 }
 
-std::vector<int64_t> accuracy_checkpoints(const Settings& s, int64_t steps) {
+std::vector<int64_t> accuracy_checkpoints(const Settings& settings, int64_t steps) {
     std::vector<int64_t> out;
-    for (int64_t t : s.get_ints("simulation.checkpoints"))
+    for (int64_t t : settings.get_ints("simulation.checkpoints"))
         if (t <= steps) out.push_back(t);
     if (out.empty())
         for (int64_t t = 1; t < steps; t *= 2) out.push_back(t);
@@ -63,10 +63,10 @@ std::vector<int64_t> accuracy_checkpoints(const Settings& s, int64_t steps) {
     return out;
 }
 
-AnnOptions ann_options(const Settings& s) {
+AnnOptions ann_options(const Settings& settings) {
     AnnOptions o;
-    o.threads = static_cast<int>(s.get_int("simulation.threads"));
-    o.micro_batch = static_cast<int>(s.get_int("simulation.micro_batch"));
+    o.threads = static_cast<int>(settings.get_int("simulation.threads"));
+    o.micro_batch = static_cast<int>(settings.get_int("simulation.micro_batch"));
     return o;
 }
 

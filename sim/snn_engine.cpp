@@ -337,7 +337,7 @@ struct SnnEngine::PreparedModel {
     std::vector<char> fed_by_input;              // per population: has a projection from the input
     std::unique_ptr<NeuronModel> neuron_model = neuron_models().make(kDefaultNeuronModel);
 
-    explicit PreparedModel(const SnnModel& m) : model(m) {
+    explicit PreparedModel(const SnnModel& snn) : model(snn) {
         validate(model, "model '" + model.name + "'");
         const size_t n = model.populations.size();
         inputs.resize(n);
@@ -673,25 +673,25 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         plan.simulate(set, image, norm, o, ann_engine.get(), ann_layer_of_pop, states[static_cast<size_t>(worker)]);
         if (progress) progress->advance(1);
     });
-    SnnResult r;
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.images = set.count;
-    r.steps = o.steps;
-    r.correct_at_step.assign(static_cast<size_t>(o.steps), 0);
-    r.ann_correct = ann ? 0 : -1;
+    SnnResult result;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.images = set.count;
+    result.steps = o.steps;
+    result.correct_at_step.assign(static_cast<size_t>(o.steps), 0);
+    result.ann_correct = ann ? 0 : -1;
     std::vector<int64_t> spikes(n, 0), proj_sops(plan.proj.size(), 0);
     std::vector<int32_t> max_count(n, 0);
     std::vector<double> local(n, 0), acc(n, 0), acc_max(n, 0), abs_err(n, 0);
     for (const State& st : states) {
-        for (size_t t = 0; t < r.correct_at_step.size(); ++t) r.correct_at_step[t] += st.correct[t];
+        for (size_t t = 0; t < result.correct_at_step.size(); ++t) result.correct_at_step[t] += st.correct[t];
         for (size_t i = 0; i < n; ++i) {
             spikes[i] += st.spikes[i];
             max_count[i] = std::max(max_count[i], st.max_count[i]);
             local[i] += st.local_err[i], acc[i] += st.acc_err[i], acc_max[i] += st.acc_err_max[i], abs_err[i] += st.abs_err[i];
         }
         for (size_t k = 0; k < proj_sops.size(); ++k) proj_sops[k] += st.proj_sops[k];
-        if (ann) r.ann_correct += st.ann_correct;
-        r.input_macs += st.input_macs;
+        if (ann) result.ann_correct += st.ann_correct;
+        result.input_macs += st.input_macs;
     }
     const double images = static_cast<double>(std::max<int64_t>(1, set.count));
     for (size_t i = 0; i < n; ++i) {
@@ -710,17 +710,17 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
             s.accumulated_error_max_neuron = acc_max[i] / images;
             s.rate_error_abs = abs_err[i] / images;
         }
-        if (p.kind == PopulationKind::IF) r.spikes += spikes[i];
-        r.populations.push_back(s);
+        if (p.kind == PopulationKind::IF) result.spikes += spikes[i];
+        result.populations.push_back(s);
     }
     for (size_t k = 0; k < plan.proj.size(); ++k) {
         const Projection& p = plan.model.projections[k];
-        r.projections.push_back({p.name, p.source, p.target, synapse_count(plan.model, p), proj_sops[k]});
-        r.populations[static_cast<size_t>(p.target)].sops_in += proj_sops[k];
-        r.populations[static_cast<size_t>(p.source)].sops_out += proj_sops[k];
-        r.sops += proj_sops[k];
+        result.projections.push_back({p.name, p.source, p.target, synapse_count(plan.model, p), proj_sops[k]});
+        result.populations[static_cast<size_t>(p.target)].sops_in += proj_sops[k];
+        result.populations[static_cast<size_t>(p.source)].sops_out += proj_sops[k];
+        result.sops += proj_sops[k];
     }
-    return r;
+    return result;
 }
 
 }  // namespace neuroemu
