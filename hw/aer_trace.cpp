@@ -57,51 +57,52 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 struct Shape {
     int64_t c = 0, h = 0, w = 0;
 };
-Shape source_shape(const Mapping& m, int32_t layer) {
-    if (layer < 0) return {m.graph.host_channels, m.graph.host_height, m.graph.host_width};
-    const MapLayer& l = m.graph.layers[static_cast<size_t>(layer)];
+Shape source_shape(const Mapping& mapping, int32_t layer) {
+    if (layer < 0) return {mapping.graph.host_channels, mapping.graph.host_height, mapping.graph.host_width};
+    const MapLayer& l = mapping.graph.layers[static_cast<size_t>(layer)];
     return {l.channels, l.height, l.width};
 }
 
 }  // namespace
 
-uint64_t partition_fingerprint(const Mapping& m) {
+uint64_t partition_fingerprint(const Mapping& mapping) {
     Fnv f;
-    f.add(m.graph.host_channels), f.add(m.graph.host_height), f.add(m.graph.host_width);
-    f.add(static_cast<int64_t>(m.graph.layers.size()));
-    for (const MapLayer& l : m.graph.layers) {
+    f.add(mapping.graph.host_channels), f.add(mapping.graph.host_height), f.add(mapping.graph.host_width);
+    f.add(static_cast<int64_t>(mapping.graph.layers.size()));
+    for (const MapLayer& l : mapping.graph.layers) {
         f.add(static_cast<int64_t>(l.kind)), f.add(l.population);
         f.add(l.channels), f.add(l.height), f.add(l.width), f.add(l.first_core), f.add(l.cores);
     }
-    f.add(static_cast<int64_t>(m.cores.size()));
-    for (const Core& c : m.cores) {
+    f.add(static_cast<int64_t>(mapping.cores.size()));
+    for (const Core& c : mapping.cores) {
         f.add(c.layer);
         f.add(c.c0), f.add(c.c1), f.add(c.y0), f.add(c.y1), f.add(c.x0), f.add(c.x1);
     }
     return f.h;
 }
 
-uint64_t placement_fingerprint(const Mapping& m) {
+uint64_t placement_fingerprint(const Mapping& mapping) {
     Fnv f;
-    f.add(m.mesh.chip_width), f.add(m.mesh.chip_height), f.add(m.mesh.chips_x), f.add(m.mesh.chips_y);
-    f.add(m.host_x), f.add(m.host_y);
-    for (const Core& c : m.cores) f.add(c.x), f.add(c.y);
+    f.add(mapping.mesh.chip_width), f.add(mapping.mesh.chip_height);
+    f.add(mapping.mesh.chips_x), f.add(mapping.mesh.chips_y);
+    f.add(mapping.host_x), f.add(mapping.host_y);
+    for (const Core& c : mapping.cores) f.add(c.x), f.add(c.y);
     return f.h;
 }
 
 // ------------------------------------------------------------------------------------------------ writer
-AerWriter::AerWriter(const std::string& path, const Mapping& m) : path_(path) {
+AerWriter::AerWriter(const std::string& path, const Mapping& mapping) : path_(path) {
     errno = 0;
     file_ = gzopen(path.c_str(), ends_with(path, ".gz") ? "wb9" : "wbT");
     if (!file_)
         throw DataError(fmt::format("cannot write the AER trace {}: {}", path, errno ? std::strerror(errno) : "gzopen failed"));
-    header_.flags = make_multicast(m.chip.noc.multicast)->forks_in_routers() ? kAerFlagTree : 0;
-    header_.cores = static_cast<uint32_t>(m.cores.size());
-    header_.layers = static_cast<uint32_t>(m.graph.layers.size());
-    header_.partition = partition_fingerprint(m);
-    header_.placement = placement_fingerprint(m);
-    for (int32_t l = -1; l < static_cast<int32_t>(m.graph.layers.size()); ++l) {
-        const Shape s = source_shape(m, l);
+    header_.flags = make_multicast(mapping.chip.noc.multicast)->forks_in_routers() ? kAerFlagTree : 0;
+    header_.cores = static_cast<uint32_t>(mapping.cores.size());
+    header_.layers = static_cast<uint32_t>(mapping.graph.layers.size());
+    header_.partition = partition_fingerprint(mapping);
+    header_.placement = placement_fingerprint(mapping);
+    for (int32_t l = -1; l < static_cast<int32_t>(mapping.graph.layers.size()); ++l) {
+        const Shape s = source_shape(mapping, l);
         height_.push_back(s.h);
         width_.push_back(s.w);
     }
@@ -381,21 +382,21 @@ bool AerReader::next(AerRecord& r) {
 // A record against the mapping: the source's layer, the unit inside the source core's slice, a destination the
 // source reaches.
 void AerReader::check(const AerRecord& r) {
-    const Mapping& m = *m_;
-    const auto host = static_cast<int32_t>(m.cores.size());
+    const Mapping& mapping = *m_;
+    const auto host = static_cast<int32_t>(mapping.cores.size());
     if (r.source == host) {
         if (r.layer != -1) fail_record(fmt::format("the host (source {}) sends as layer -1, not layer {}", host, r.layer));
     } else {
-        const Core& c = m.cores[static_cast<size_t>(r.source)];
+        const Core& c = mapping.cores[static_cast<size_t>(r.source)];
         if (c.layer != r.layer)
             fail_record(fmt::format("source core {} belongs to layer {} ('{}'), the record says layer {}", r.source, c.layer,
-                                    m.graph.layers[static_cast<size_t>(c.layer)].name, r.layer));
+                                    mapping.graph.layers[static_cast<size_t>(c.layer)].name, r.layer));
         if (r.c < c.c0 || r.c >= c.c1 || r.y < c.y0 || r.y >= c.y1 || r.x < c.x0 || r.x >= c.x1)
             fail_record(fmt::format("unit (c {}, y {}, x {}) is not in source core {} (c [{}, {}), y [{}, {}), x [{}, {}))",
                                     r.c, r.y, r.x, r.source, c.c0, c.c1, c.y0, c.y1, c.x0, c.x1));
     }
-    const auto b = m.routes.dest.begin() + m.routes.offset[static_cast<size_t>(r.source)];
-    const auto e = m.routes.dest.begin() + m.routes.offset[static_cast<size_t>(r.source) + 1];
+    const auto b = mapping.routes.dest.begin() + mapping.routes.offset[static_cast<size_t>(r.source)];
+    const auto e = mapping.routes.dest.begin() + mapping.routes.offset[static_cast<size_t>(r.source) + 1];
     if (b == e) fail_record(fmt::format("source {} sends to no core in this mapping", r.source));
     if (r.dest >= 0 && !std::binary_search(b, e, r.dest))
         fail_record(fmt::format("core {} is not a destination of source {} in this mapping", r.dest, r.source));
@@ -409,15 +410,15 @@ bool AerReader::copy_of_last(const AerRecord& r) {
     return copy;
 }
 
-AerSummary AerReader::scan(const Mapping& m) {
-    m_ = &m;
-    if (header_.cores != m.cores.size() || header_.layers != m.graph.layers.size())
+AerSummary AerReader::scan(const Mapping& mapping) {
+    m_ = &mapping;
+    if (header_.cores != mapping.cores.size() || header_.layers != mapping.graph.layers.size())
         fail(fmt::format("recorded on a mapping of {} cores and {} layers; this one has {} cores and {} layers",
-                         header_.cores, header_.layers, m.cores.size(), m.graph.layers.size()));
-    if (header_.partition != partition_fingerprint(m))
+                         header_.cores, header_.layers, mapping.cores.size(), mapping.graph.layers.size()));
+    if (header_.partition != partition_fingerprint(mapping))
         fail("recorded on a different partition of the network (layers or core slices differ): use the model, "
              "chip and mapping settings it was recorded with");
-    last_.assign(m.cores.size() + 1, Last{});
+    last_.assign(mapping.cores.size() + 1, Last{});
     AerRecord r;
     int64_t events = 0;
     while (next(r))
@@ -433,7 +434,7 @@ AerSummary AerReader::scan(const Mapping& m) {
     tick_ = cycle_ = 0;
     done_ = false;
     read_header();
-    last_.assign(m.cores.size() + 1, Last{});
+    last_.assign(mapping.cores.size() + 1, Last{});
     have_pending_ = false;
     image_ = 0;
     return s;

@@ -39,15 +39,15 @@ struct AerHeader {
 
 // Identify a mapping: layers, shapes and the slices of every core (the replay needs the same), and the core
 // positions on the mesh (a different placement replays, but with other timing).
-uint64_t partition_fingerprint(const Mapping& m);
-uint64_t placement_fingerprint(const Mapping& m);
+uint64_t partition_fingerprint(const Mapping& mapping);
+uint64_t placement_fingerprint(const Mapping& mapping);
 
 // Writes a trace; a path ending in ".gz" is gzip-compressed. Records must come in injection order (by cycle); the
 // records of one cycle are written by source (a source injects at most one packet per cycle), so that the file
 // does not depend on the order in which SystemC runs the cores within a cycle.
 class AerWriter {
 public:
-    AerWriter(const std::string& path, const Mapping& m);  // throws DataError when the file cannot be created
+    AerWriter(const std::string& path, const Mapping& mapping);  // throws DataError when the file cannot be created
     ~AerWriter();  // closes without the end marker when close() was not called (a reader reports it truncated)
     AerWriter(const AerWriter&) = delete;
     AerWriter& operator=(const AerWriter&) = delete;
@@ -111,7 +111,7 @@ public:
     // Checks the header against `m` and reads every record, checking it against `m`; then rewinds to the first
     // record. Throws DataError naming the file, the record (from 1) and its byte offset (in the uncompressed
     // stream). `m` must outlive the reader.
-    AerSummary scan(const Mapping& m);
+    AerSummary scan(const Mapping& mapping);
     // After scan(): the next image's events; false after the last image.
     bool next_image(RecordedImage& out);
 

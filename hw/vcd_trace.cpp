@@ -78,29 +78,29 @@ TickWindow parse_tick_window(const std::string& text, const std::string& what) {
     return w;
 }
 
-std::vector<int32_t> routers_of(const Mapping& m, const std::vector<int32_t>& cores) {
+std::vector<int32_t> routers_of(const Mapping& mapping, const std::vector<int32_t>& cores) {
     std::vector<int32_t> r;
     for (int32_t k : cores) {
-        const Core& c = m.cores.at(static_cast<size_t>(k));
-        r.push_back(c.y * m.mesh.width() + c.x);
+        const Core& c = mapping.cores.at(static_cast<size_t>(k));
+        r.push_back(c.y * mapping.mesh.width() + c.x);
     }
     std::sort(r.begin(), r.end());
     r.erase(std::unique(r.begin(), r.end()), r.end());
     return r;
 }
 
-VcdScope default_vcd_scope(const Mapping& m) {
+VcdScope default_vcd_scope(const Mapping& mapping) {
     VcdScope s;
-    const auto n = std::min<int64_t>(16, static_cast<int64_t>(m.cores.size()));
+    const auto n = std::min<int64_t>(16, static_cast<int64_t>(mapping.cores.size()));
     for (int32_t k = 0; k < n; ++k) s.cores.push_back(k);
-    s.routers = routers_of(m, s.cores);
+    s.routers = routers_of(mapping, s.cores);
     return s;
 }
 
-VcdTracer::VcdTracer(sc_core::sc_module_name name, const std::string& path, const Mapping& m, const RouterEnv& env,
-                     std::vector<const Router*> routers, const VcdScope& scope)
-    : sc_module(name), path_(path), m_(m), env_(env), routers_(std::move(routers)), scope_(scope) {
-    const auto n_cores = static_cast<int64_t>(m.cores.size());
+VcdTracer::VcdTracer(sc_core::sc_module_name name, const std::string& path, const Mapping& mapping,
+                     const RouterEnv& env, std::vector<const Router*> routers, const VcdScope& scope)
+    : sc_module(name), path_(path), m_(mapping), env_(env), routers_(std::move(routers)), scope_(scope) {
+    const auto n_cores = static_cast<int64_t>(mapping.cores.size());
     const auto n_routers = static_cast<int64_t>(routers_.size());
     for (int32_t k : scope_.cores)
         if (k < 0 || k >= n_cores)
@@ -147,7 +147,7 @@ VcdTracer::VcdTracer(sc_core::sc_module_name name, const std::string& path, cons
     dirty_flag_.assign(scope_.routers.size(), 0);
     link_slot_.assign(static_cast<size_t>(n_routers) * 4, -1);
     int32_t links = 0;
-    const int32_t w = m.mesh.width(), h = m.mesh.height();
+    const int32_t w = mapping.mesh.width(), h = mapping.mesh.height();
     for (size_t i = 0; i < scope_.routers.size(); ++i) {
         const int32_t r = scope_.routers[i];
         router_slot_[static_cast<size_t>(r)] = static_cast<int32_t>(i);

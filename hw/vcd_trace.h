@@ -36,9 +36,9 @@ struct VcdScope {
 };
 
 // The default scope: the first 16 cores, their routers, the first image.
-VcdScope default_vcd_scope(const Mapping& m);
+VcdScope default_vcd_scope(const Mapping& mapping);
 // The routers of `cores`, sorted and distinct.
-std::vector<int32_t> routers_of(const Mapping& m, const std::vector<int32_t>& cores);
+std::vector<int32_t> routers_of(const Mapping& mapping, const std::vector<int32_t>& cores);
 
 class VcdTracer : public sc_core::sc_module {
 public:
@@ -51,7 +51,7 @@ public:
     SC_HAS_PROCESS(VcdTracer);
     // Creates the VCD file (during elaboration, before the first sc_start); throws DataError when it cannot be
     // written, ConfigError for a scope naming cores or routers that do not exist.
-    VcdTracer(sc_core::sc_module_name name, const std::string& path, const Mapping& m, const RouterEnv& env,
+    VcdTracer(sc_core::sc_module_name name, const std::string& path, const Mapping& mapping, const RouterEnv& env,
               std::vector<const Router*> routers, const VcdScope& scope);
     ~VcdTracer() override;
 

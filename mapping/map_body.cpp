@@ -141,65 +141,66 @@ void read_cores(const JsonReader& r, const Section& cores, int64_t count, std::v
     for (const auto& c : kPositionColumns) read_column(r, cores, c, to);
 }
 
-void read_routes(const JsonReader& r, const Section& routes, const BodyCounts& counts, Mapping& m) {
+void read_routes(const JsonReader& r, const Section& routes, const BodyCounts& counts, Mapping& mapping) {
     only(r, routes, "routes", {"packets_per_step", "destination_counts", "destinations"});
     const auto& packets = column(r, routes, "routes", "packets_per_step", counts.sources);
     const auto& lengths = column(r, routes, "routes", "destination_counts", counts.sources);
     const auto& dest = column(r, routes, "routes", "destinations", counts.destinations);
-    m.source_packets.resize(packets.size());
-    m.routes.offset.assign(1, 0);
-    m.routes.offset.reserve(lengths.size() + 1);
+    mapping.source_packets.resize(packets.size());
+    mapping.routes.offset.assign(1, 0);
+    mapping.routes.offset.reserve(lengths.size() + 1);
     for (size_t s = 0; s < lengths.size(); ++s) {
-        m.source_packets[s] = r.real(packets[s], [&] { return fmt::format("route {}: packets_per_step", s); });
+        mapping.source_packets[s] = r.real(packets[s], [&] { return fmt::format("route {}: packets_per_step", s); });
         const auto n = r.integer<int64_t>(lengths[s], [&] { return fmt::format("route {}: destination count", s); });
-        const int64_t begin = m.routes.offset.back();
+        const int64_t begin = mapping.routes.offset.back();
         if (n < 0 || n > counts.destinations - begin)
             r.fail(fmt::format("route {}", s),
                    fmt::format("destination count {} must be 0 to {} (the destinations left of {})", n,
                                counts.destinations - begin, counts.destinations));
-        m.routes.offset.push_back(begin + n);
+        mapping.routes.offset.push_back(begin + n);
     }
-    if (m.routes.offset.back() != counts.destinations)
+    if (mapping.routes.offset.back() != counts.destinations)
         r.fail("body: routes.destination_counts", fmt::format("they add up to {}, but there are {} destinations",
-                                                              m.routes.offset.back(), counts.destinations));
-    m.routes.dest.resize(dest.size());
+                                                              mapping.routes.offset.back(), counts.destinations));
+    mapping.routes.dest.resize(dest.size());
     for (size_t k = 0; k < dest.size(); ++k)
-        m.routes.dest[k] = r.integer<int32_t>(dest[k], [&] { return fmt::format("body: routes.destinations[{}]", k); });
+        mapping.routes.dest[k] =
+            r.integer<int32_t>(dest[k], [&] { return fmt::format("body: routes.destinations[{}]", k); });
 }
 
 }  // namespace
 
-std::string mapping_body(const Mapping& m) {
+std::string mapping_body(const Mapping& mapping) {
     CborWriter w;
     w.map(2);
     w.text("cores");
     w.map(1 + std::size(kSizeColumns) + 1 + std::size(kPositionColumns));
-    write_column(w, m.cores, kLayerColumn);
-    for (const auto& column : kSizeColumns) write_column(w, m.cores, column);
-    write_column(w, m.cores, kPacketsColumn);
-    for (const auto& column : kPositionColumns) write_column(w, m.cores, column);
+    write_column(w, mapping.cores, kLayerColumn);
+    for (const auto& column : kSizeColumns) write_column(w, mapping.cores, column);
+    write_column(w, mapping.cores, kPacketsColumn);
+    for (const auto& column : kPositionColumns) write_column(w, mapping.cores, column);
 
-    const auto sources = static_cast<size_t>(m.routes.sources());
+    const auto sources = static_cast<size_t>(mapping.routes.sources());
     w.text("routes");
     w.map(3);
     w.text("packets_per_step");
     w.array(sources);
-    for (double p : m.source_packets) w.real(p);
+    for (double p : mapping.source_packets) w.real(p);
     w.text("destination_counts");
     w.array(sources);
-    for (size_t s = 0; s < sources; ++s) w.integer(m.routes.offset[s + 1] - m.routes.offset[s]);
+    for (size_t s = 0; s < sources; ++s) w.integer(mapping.routes.offset[s + 1] - mapping.routes.offset[s]);
     w.text("destinations");
-    w.array(m.routes.dest.size());
-    for (int32_t d : m.routes.dest) w.integer(d);
+    w.array(mapping.routes.dest.size());
+    for (int32_t d : mapping.routes.dest) w.integer(d);
     return std::move(w.bytes());
 }
 
-void read_mapping_body(const JsonReader& r, const CborColumns& body, const BodyCounts& counts, Mapping& m) {
+void read_mapping_body(const JsonReader& r, const CborColumns& body, const BodyCounts& counts, Mapping& mapping) {
     for (const auto& item : body)
         if (item.first != "cores" && item.first != "routes")
             r.fail("body", fmt::format("unexpected field '{}'", item.first));
-    read_cores(r, section(r, body, "cores"), counts.cores, m.cores);
-    read_routes(r, section(r, body, "routes"), counts, m);
+    read_cores(r, section(r, body, "cores"), counts.cores, mapping.cores);
+    read_routes(r, section(r, body, "routes"), counts, mapping);
 }
 
 }  // namespace neuroemu

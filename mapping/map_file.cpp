@@ -139,14 +139,16 @@ BodyCounts read_frame_fields(const JsonReader& r, const json& header, size_t bod
 
 }  // namespace
 
-void save_mapping(const Mapping& m, const std::string& path) {
+void save_mapping(const Mapping& mapping, const std::string& path) {
     // A mapping the reader would refuse is never written: the error shows now, not at `neuroemu simulate`.
-    validate_mapping(m, path);
-    const std::string body = mapping_body(m);
+    validate_mapping(mapping, path);
+    const std::string body = mapping_body(mapping);
     nlohmann::ordered_json header = {{"format", kFormatName}, {"version", kMappingFormatVersion}};
-    header.update(mapping_header(m));
+    header.update(mapping_header(mapping));
     header["counts"] = {
-        {"cores", m.cores.size()}, {"sources", m.routes.sources()}, {"destinations", m.routes.dest.size()}};
+        {"cores", mapping.cores.size()},
+        {"sources", mapping.routes.sources()},
+        {"destinations", mapping.routes.dest.size()}};
     header["body"] = {{"encoding", "cbor"}, {"bytes", body.size()}};
     std::string text;
     try {
@@ -171,14 +173,14 @@ Mapping load_mapping(const std::string& path) {
     const json header = parse_header(r, header_text);
     const size_t body_at = static_cast<size_t>(header_text.data() + header_text.size() - bytes.data());
     const BodyCounts counts = read_frame_fields(r, header, bytes.size() - body_at);
-    Mapping m;
-    read_mapping_header(r, header, m);
+    Mapping mapping;
+    read_mapping_header(r, header, mapping);
     CborColumns body;
     const std::string error = parse_cbor_columns(std::string_view(bytes).substr(body_at), body);
     if (!error.empty()) r.fail("body", error + (error.rfind("not valid", 0) == 0 ? " (damaged or truncated?)" : ""));
-    read_mapping_body(r, body, counts, m);
-    validate_mapping(m, path);
-    return m;
+    read_mapping_body(r, body, counts, mapping);
+    validate_mapping(mapping, path);
+    return mapping;
 }
 
 }  // namespace neuroemu

@@ -13,7 +13,7 @@ constexpr int kMappingFormatVersion = 2;
 
 // Validates `m` first (a mapping the reader would refuse is never written); DataError naming the file when it
 // cannot write.
-void save_mapping(const Mapping& m, const std::string& path);
+void save_mapping(const Mapping& mapping, const std::string& path);
 // Throws DataError naming the file, the record and field, and what was expected; checks every type, index and
 // count before using it (a loaded mapping satisfies validate_mapping).
 Mapping load_mapping(const std::string& path);
@@ -21,6 +21,6 @@ Mapping load_mapping(const std::string& path);
 // Consistency of a mapping: the chip's fields in their ranges, every core in the mesh at a distinct position,
 // layers' core ranges cover the cores once, slices inside their layer, routes sorted and in range. Throws
 // DataError starting with `where`.
-void validate_mapping(const Mapping& m, const std::string& where);
+void validate_mapping(const Mapping& mapping, const std::string& where);
 
 }  // namespace neuroemu

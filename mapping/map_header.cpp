@@ -113,7 +113,7 @@ void refuse_unknown_chip_fields(const JsonReader& r, const json& obj, const std:
 }
 
 ChipSpec read_chip(const JsonReader& r, const json& chip) {
-    ChipSpec c;
+    ChipSpec spec;
     for (const ChipField& f : chip_fields()) {
         const json* v = &chip;
         std::string path = "chip";
@@ -124,10 +124,10 @@ ChipSpec read_chip(const JsonReader& r, const json& chip) {
             v = &r.field(*v, part.c_str(), "header: " + path);
             path += "." + part;
         }
-        f.set(c, chip_value(r, f, *v, path));
+        f.set(spec, chip_value(r, f, *v, path));
     }
     refuse_unknown_chip_fields(r, chip, "chip", "");
-    return c;
+    return spec;
 }
 
 UnitInput read_input(const JsonReader& r, const json& v, const std::string& path) {
@@ -187,18 +187,18 @@ MapLayer read_layer(const JsonReader& r, const json& v, const std::string& path)
 
 }  // namespace
 
-nlohmann::ordered_json mapping_header(const Mapping& m) {
-    const MapGraph& g = m.graph;
+nlohmann::ordered_json mapping_header(const Mapping& mapping) {
+    const MapGraph& g = mapping.graph;
     ordered_json layers = ordered_json::array();
     for (const MapLayer& l : g.layers) layers.push_back(layer_json(l));
-    return {{"model", m.model},
-            {"chip", chip_json(m.chip)},
+    return {{"model", mapping.model},
+            {"chip", chip_json(mapping.chip)},
             {"mesh",
-             {{"chip_width", m.mesh.chip_width},
-              {"chip_height", m.mesh.chip_height},
-              {"chips_x", m.mesh.chips_x},
-              {"chips_y", m.mesh.chips_y}}},
-            {"host", {{"x", m.host_x}, {"y", m.host_y}}},
+             {{"chip_width", mapping.mesh.chip_width},
+              {"chip_height", mapping.mesh.chip_height},
+              {"chips_x", mapping.mesh.chips_x},
+              {"chips_y", mapping.mesh.chips_y}}},
+            {"host", {{"x", mapping.host_x}, {"y", mapping.host_y}}},
             {"graph",
              {{"model", g.model},
               {"host_channels", g.host_channels},
@@ -208,24 +208,24 @@ nlohmann::ordered_json mapping_header(const Mapping& m) {
             {"layers", std::move(layers)}};
 }
 
-void read_mapping_header(const JsonReader& r, const json& h, Mapping& m) {
-    m.model = r.text(r.field(h, "model", "header"), at("model"));
-    m.chip = read_chip(r, r.field(h, "chip", "header"));
+void read_mapping_header(const JsonReader& r, const json& h, Mapping& mapping) {
+    mapping.model = r.text(r.field(h, "model", "header"), at("model"));
+    mapping.chip = read_chip(r, r.field(h, "chip", "header"));
 
     const json& mesh = r.field(h, "mesh", "header");
     r.only(mesh, {"chip_width", "chip_height", "chips_x", "chips_y"}, "header: mesh");
-    m.mesh.chip_width = integer<int32_t>(r, mesh, "chip_width", "mesh");
-    m.mesh.chip_height = integer<int32_t>(r, mesh, "chip_height", "mesh");
-    m.mesh.chips_x = integer<int32_t>(r, mesh, "chips_x", "mesh");
-    m.mesh.chips_y = integer<int32_t>(r, mesh, "chips_y", "mesh");
+    mapping.mesh.chip_width = integer<int32_t>(r, mesh, "chip_width", "mesh");
+    mapping.mesh.chip_height = integer<int32_t>(r, mesh, "chip_height", "mesh");
+    mapping.mesh.chips_x = integer<int32_t>(r, mesh, "chips_x", "mesh");
+    mapping.mesh.chips_y = integer<int32_t>(r, mesh, "chips_y", "mesh");
     const json& host = r.field(h, "host", "header");
     r.only(host, {"x", "y"}, "header: host");
-    m.host_x = integer<int32_t>(r, host, "x", "host");
-    m.host_y = integer<int32_t>(r, host, "y", "host");
+    mapping.host_x = integer<int32_t>(r, host, "x", "host");
+    mapping.host_y = integer<int32_t>(r, host, "y", "host");
 
     const json& graph = r.field(h, "graph", "header");
     r.only(graph, {"model", "host_channels", "host_height", "host_width", "host_rate"}, "header: graph");
-    MapGraph& g = m.graph;
+    MapGraph& g = mapping.graph;
     g.model = r.text(r.field(graph, "model", "header: graph"), at("graph.model"));
     g.host_channels = integer<int64_t>(r, graph, "host_channels", "graph");
     g.host_height = integer<int64_t>(r, graph, "host_height", "graph");

@@ -35,12 +35,12 @@ std::vector<ParamSpec> mapping_params() {
     return params;
 }
 
-MapOptions map_options(const Settings& s) {
+MapOptions map_options(const Settings& settings) {
     MapOptions o;
-    o.fan_in = s.get_string("mapping.fan_in") == "fail" ? FanInStrategy::Fail : FanInStrategy::Split;
-    o.estimated_rate = s.get_real("mapping.estimated_rate");
-    o.placement = placements().make(s.get_string("mapping.placement"), s);
-    o.refine_passes = static_cast<int>(s.get_int("mapping.refine_passes"));
+    o.fan_in = settings.get_string("mapping.fan_in") == "fail" ? FanInStrategy::Fail : FanInStrategy::Split;
+    o.estimated_rate = settings.get_real("mapping.estimated_rate");
+    o.placement = placements().make(settings.get_string("mapping.placement"), settings);
+    o.refine_passes = static_cast<int>(settings.get_int("mapping.refine_passes"));
     return o;
 }
 

@@ -40,8 +40,8 @@ void check_chip(const ChipSpec& chip, const Fail& fail) {
 }
 
 // Returns the mesh's routers along x and y.
-std::pair<int64_t, int64_t> check_mesh(const Mapping& m, const Fail& fail) {
-    const Mesh& mesh = m.mesh;
+std::pair<int64_t, int64_t> check_mesh(const Mapping& mapping, const Fail& fail) {
+    const Mesh& mesh = mapping.mesh;
     at_least(fail, "mesh", "chip_width", mesh.chip_width, 1);
     at_least(fail, "mesh", "chip_height", mesh.chip_height, 1);
     at_least(fail, "mesh", "chips_x", mesh.chips_x, 1);
@@ -49,9 +49,9 @@ std::pair<int64_t, int64_t> check_mesh(const Mapping& m, const Fail& fail) {
     // Mesh::width() multiplies in int32.
     const int64_t width = int64_t{mesh.chip_width} * mesh.chips_x, height = int64_t{mesh.chip_height} * mesh.chips_y;
     if (width > kInt32Max || height > kInt32Max) fail(fmt::format("mesh: {} x {} routers is too large", width, height));
-    if (m.host_x < 0 || m.host_x >= width || m.host_y < 0 || m.host_y >= height)
-        fail(
-            fmt::format("mesh: host position ({}, {}) is outside the {} x {} mesh", m.host_x, m.host_y, width, height));
+    if (mapping.host_x < 0 || mapping.host_x >= width || mapping.host_y < 0 || mapping.host_y >= height)
+        fail(fmt::format("mesh: host position ({}, {}) is outside the {} x {} mesh", mapping.host_x, mapping.host_y,
+                         width, height));
     return {width, height};
 }
 
@@ -114,15 +114,15 @@ void check_layers(const MapGraph& g, int64_t cores, const Fail& fail) {
     if (next_core != cores) fail(fmt::format("{} cores, but the layers' core ranges hold {}", cores, next_core));
 }
 
-void check_cores(const Mapping& m, int64_t width, int64_t height, const Fail& fail) {
-    const MapGraph& g = m.graph;
+void check_cores(const Mapping& mapping, int64_t width, int64_t height, const Fail& fail) {
+    const MapGraph& g = mapping.graph;
     const int64_t layers = static_cast<int64_t>(g.layers.size());
-    const int64_t cores = static_cast<int64_t>(m.cores.size());
+    const int64_t cores = static_cast<int64_t>(mapping.cores.size());
     if (cores > int64_t{width} * height)
         fail(fmt::format("{} cores do not fit the {} x {} mesh", cores, width, height));
     int64_t layer = 0;
     for (int64_t i = 0; i < cores; ++i) {
-        const Core& c = m.cores[static_cast<size_t>(i)];
+        const Core& c = mapping.cores[static_cast<size_t>(i)];
         auto core_fail = [&](const std::string& what) { fail(fmt::format("core {}: {}", i, what)); };
         while (g.layers[static_cast<size_t>(layer)].first_core + g.layers[static_cast<size_t>(layer)].cores <= i)
             ++layer;
@@ -151,39 +151,39 @@ void check_cores(const Mapping& m, int64_t width, int64_t height, const Fail& fa
 }
 
 // Distinct positions: sorting (router, core) pairs costs the same for a sparse or a dense mesh.
-void check_distinct_positions(const Mapping& m, int64_t width, const Fail& fail) {
-    const int64_t cores = static_cast<int64_t>(m.cores.size());
+void check_distinct_positions(const Mapping& mapping, int64_t width, const Fail& fail) {
+    const int64_t cores = static_cast<int64_t>(mapping.cores.size());
     std::vector<std::pair<int64_t, int64_t>> at;
     at.reserve(static_cast<size_t>(cores));
     for (int64_t i = 0; i < cores; ++i) {
-        const Core& c = m.cores[static_cast<size_t>(i)];
+        const Core& c = mapping.cores[static_cast<size_t>(i)];
         at.emplace_back(int64_t{c.y} * width + c.x, i);
     }
     std::sort(at.begin(), at.end());
     for (size_t k = 1; k < at.size(); ++k)
         if (at[k].first == at[k - 1].first) {
-            const Core& c = m.cores[static_cast<size_t>(at[k].second)];
+            const Core& c = mapping.cores[static_cast<size_t>(at[k].second)];
             fail(fmt::format("core {}: position ({}, {}) is also core {}'s", at[k].second, c.x, c.y, at[k - 1].second));
         }
 }
 
-void check_routes(const Mapping& m, const Fail& fail) {
-    const int64_t cores = static_cast<int64_t>(m.cores.size());
-    const Destinations& r = m.routes;
+void check_routes(const Mapping& mapping, const Fail& fail) {
+    const int64_t cores = static_cast<int64_t>(mapping.cores.size());
+    const Destinations& r = mapping.routes;
     if (static_cast<int64_t>(r.offset.size()) != cores + 2)
         fail(fmt::format("routes: {} offsets, expected {} (the cores, then the host, then the end)", r.offset.size(),
                          cores + 2));
     if (r.offset.front() != 0 || r.offset.back() != static_cast<int64_t>(r.dest.size()))
         fail(fmt::format("routes: offsets run from {} to {}, expected 0 to {} (the destinations)", r.offset.front(),
                          r.offset.back(), r.dest.size()));
-    if (static_cast<int64_t>(m.source_packets.size()) != cores + 1)
+    if (static_cast<int64_t>(mapping.source_packets.size()) != cores + 1)
         fail(fmt::format("routes: {} source packet rates, expected {} (the cores, then the host)",
-                         m.source_packets.size(), cores + 1));
+                         mapping.source_packets.size(), cores + 1));
     for (int64_t s = 0; s <= cores; ++s) {
         auto route_fail = [&](const std::string& what) { fail(fmt::format("route {}: {}", s, what)); };
         const int64_t begin = r.offset[static_cast<size_t>(s)], end = r.offset[static_cast<size_t>(s) + 1];
         if (end < begin) route_fail(fmt::format("offsets decrease ({} then {})", begin, end));
-        const double p = m.source_packets[static_cast<size_t>(s)];
+        const double p = mapping.source_packets[static_cast<size_t>(s)];
         if (!(std::isfinite(p) && p >= 0))
             route_fail(fmt::format("packets_per_step {} must be a finite number >= 0", p));
         int64_t previous = -1;
@@ -199,14 +199,14 @@ void check_routes(const Mapping& m, const Fail& fail) {
 
 }  // namespace
 
-void validate_mapping(const Mapping& m, const std::string& where) {
+void validate_mapping(const Mapping& mapping, const std::string& where) {
     const Fail fail{where};
-    check_chip(m.chip, fail);
-    const auto [width, height] = check_mesh(m, fail);
-    check_layers(m.graph, static_cast<int64_t>(m.cores.size()), fail);
-    check_cores(m, width, height, fail);
-    check_distinct_positions(m, width, fail);
-    check_routes(m, fail);
+    check_chip(mapping.chip, fail);
+    const auto [width, height] = check_mesh(mapping, fail);
+    check_layers(mapping.graph, static_cast<int64_t>(mapping.cores.size()), fail);
+    check_cores(mapping, width, height, fail);
+    check_distinct_positions(mapping, width, fail);
+    check_routes(mapping, fail);
 }
 
 }  // namespace neuroemu

@@ -116,8 +116,8 @@ int64_t max_fan_in(const MapGraph& g, const UnitInput& in, const Dims& t) {
     return channels_read(in) * max_of(a.y) * max_of(a.x);
 }
 
-MapLayer layer_for(const SnnModel& m, int pop) {
-    const Population& p = m.populations[static_cast<size_t>(pop)];
+MapLayer layer_for(const SnnModel& model, int pop) {
+    const Population& p = model.populations[static_cast<size_t>(pop)];
     MapLayer l;
     l.name = p.name;
     l.population = pop;
@@ -146,20 +146,20 @@ std::vector<std::pair<int64_t, int64_t>> channel_groups(const UnitInput& in, int
 
 }  // namespace
 
-MapGraph build_map_graph(const SnnModel& m, const ChipSpec& chip, const MapOptions& options) {
+MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapOptions& options) {
     MapGraph g;
-    g.model = m.name;
-    std::vector<int> layer_of(m.populations.size(), kHostSource);
+    g.model = model.name;
+    std::vector<int> layer_of(model.populations.size(), kHostSource);
     const int64_t limit = chip.core.fan_in;
-    for (int pop = 0; pop < static_cast<int>(m.populations.size()); ++pop) {
-        const Population& p = m.populations[static_cast<size_t>(pop)];
+    for (int pop = 0; pop < static_cast<int>(model.populations.size()); ++pop) {
+        const Population& p = model.populations[static_cast<size_t>(pop)];
         if (p.kind == PopulationKind::Input) {
             const Dims d = dims_of(p.shape);
             g.host_channels = d.c, g.host_height = d.h, g.host_width = d.w;
             g.host_rate = options.estimated_rate;
             continue;
         }
-        MapLayer l = layer_for(m, pop);
+        MapLayer l = layer_for(model, pop);
         const Dims t{l.channels, l.height, l.width};
         auto add_input = [&](int source_pop, InputPattern pattern, const Window2d& w, const std::string& name) {
             UnitInput in;
@@ -173,8 +173,8 @@ MapGraph build_map_graph(const SnnModel& m, const ChipSpec& chip, const MapOptio
             l.inputs.push_back(in);
         };
         if (p.kind == PopulationKind::MaxGate) add_input(p.gate_source, InputPattern::Window, p.gate_window, p.name + " (gate)");
-        for (int j : m.inputs_of(pop)) {
-            const Projection& pr = m.projections[static_cast<size_t>(j)];
+        for (int j : model.inputs_of(pop)) {
+            const Projection& pr = model.projections[static_cast<size_t>(j)];
             switch (pr.kind) {
                 case ProjectionKind::Conv: add_input(pr.source, InputPattern::Conv, pr.window, pr.name); break;
                 case ProjectionKind::Identity: add_input(pr.source, InputPattern::OneToOne, {}, pr.name); break;
@@ -256,7 +256,7 @@ MapGraph build_map_graph(const SnnModel& m, const ChipSpec& chip, const MapOptio
         g.layers.push_back(std::move(l));
         layer_of[static_cast<size_t>(pop)] = static_cast<int>(g.layers.size()) - 1;
     }
-    std::vector<double> none(m.populations.size(), -1.0);
+    std::vector<double> none(model.populations.size(), -1.0);
     for (auto& l : g.layers)
         l.rate = l.kind == UnitKind::Readout ? 0.0 : options.estimated_rate;
     set_measured_rates(g, none);
@@ -491,9 +491,9 @@ int64_t core_of(const MapLayer& l, int64_t c, int64_t y, int64_t x) {
     return l.first_core + ((c / l.tile_c) * l.tiles_h + y / l.tile_h) * l.tiles_w + x / l.tile_w;
 }
 
-void connect(Mapping& m) {
-    const MapGraph& g = m.graph;
-    const int64_t n = static_cast<int64_t>(m.cores.size());
+void connect(Mapping& mapping) {
+    const MapGraph& g = mapping.graph;
+    const int64_t n = static_cast<int64_t>(mapping.cores.size());
     std::vector<std::vector<int32_t>> dest(static_cast<size_t>(n + 1));
     // Sources of layer `source` as (core index, c0, c1, y0, y1, x0, x1); the host is one source.
     for (const auto& l : g.layers) {
@@ -515,22 +515,23 @@ void connect(Mapping& m) {
             }
             const MapLayer& s = g.layers[static_cast<size_t>(in.source)];
             for (int64_t k = s.first_core; k < s.first_core + s.cores; ++k) {
-                const Core& c = m.cores[static_cast<size_t>(k)];
+                const Core& c = mapping.cores[static_cast<size_t>(k)];
                 add(k, c.c0, c.c1, c.y0, c.y1, c.x0, c.x1);
             }
         }
     }
-    m.routes.offset.assign(1, 0);
-    m.routes.dest.clear();
+    mapping.routes.offset.assign(1, 0);
+    mapping.routes.dest.clear();
     for (auto& d : dest) {
         std::sort(d.begin(), d.end());
         d.erase(std::unique(d.begin(), d.end()), d.end());
-        m.routes.dest.insert(m.routes.dest.end(), d.begin(), d.end());
-        m.routes.offset.push_back(static_cast<int64_t>(m.routes.dest.size()));
+        mapping.routes.dest.insert(mapping.routes.dest.end(), d.begin(), d.end());
+        mapping.routes.offset.push_back(static_cast<int64_t>(mapping.routes.dest.size()));
     }
-    m.source_packets.resize(static_cast<size_t>(n + 1));
-    for (int64_t k = 0; k < n; ++k) m.source_packets[static_cast<size_t>(k)] = m.cores[static_cast<size_t>(k)].packets_per_step;
-    m.source_packets[static_cast<size_t>(n)] =
+    mapping.source_packets.resize(static_cast<size_t>(n + 1));
+    for (int64_t k = 0; k < n; ++k)
+        mapping.source_packets[static_cast<size_t>(k)] = mapping.cores[static_cast<size_t>(k)].packets_per_step;
+    mapping.source_packets[static_cast<size_t>(n)] =
         g.host_rate * static_cast<double>(g.host_channels * g.host_height * g.host_width);
 }
 
@@ -569,12 +570,12 @@ Mesh size_mesh(const ChipSpec& chip, int64_t cores) {
     return mesh;
 }
 
-std::vector<int64_t> placement_order(const Mapping& m) {
+std::vector<int64_t> placement_order(const Mapping& mapping) {
     // A population's partial-sum layers and its neurons read and feed the same positions: interleave their
     // cores by position (serpentine over the coarsest tiling of the group), so that the cores exchanging
     // partial sums start next to each other on the curve. Groups follow each other in topological order.
     std::vector<int64_t> order;
-    const auto& layers = m.graph.layers;
+    const auto& layers = mapping.graph.layers;
     for (size_t first = 0; first < layers.size();) {
         size_t last = first + 1;
         while (last < layers.size() && layers[last].population == layers[first].population) ++last;
@@ -584,7 +585,7 @@ std::vector<int64_t> placement_order(const Mapping& m) {
         for (size_t i = first; i < last; ++i) {
             const MapLayer& l = layers[i];
             for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
-                const Core& c = m.cores[static_cast<size_t>(k)];
+                const Core& c = mapping.cores[static_cast<size_t>(k)];
                 const int64_t row = (c.y0 + c.y1) * rows / (2 * l.height);
                 int64_t col = (c.x0 + c.x1) * cols / (2 * l.width);
                 if (row % 2) col = cols - 1 - col;
@@ -598,19 +599,19 @@ std::vector<int64_t> placement_order(const Mapping& m) {
     return order;
 }
 
-void place(Mapping& m, const MapOptions& options) {
-    const std::vector<int64_t> order = placement_order(m);
+void place(Mapping& mapping, const MapOptions& options) {
+    const std::vector<int64_t> order = placement_order(mapping);
     PlacementProblem p;
     p.order = &order;
-    p.width = m.mesh.width();
-    p.height = m.mesh.height();
-    p.cores = static_cast<int64_t>(m.cores.size());
-    p.routes = &m.routes;
-    p.packets = &m.source_packets;
-    p.host_x = m.host_x;
-    p.host_y = m.host_y;
+    p.width = mapping.mesh.width();
+    p.height = mapping.mesh.height();
+    p.cores = static_cast<int64_t>(mapping.cores.size());
+    p.routes = &mapping.routes;
+    p.packets = &mapping.source_packets;
+    p.host_x = mapping.host_x;
+    p.host_y = mapping.host_y;
     const std::vector<Position> pos = place_cores(p, options);
-    for (size_t i = 0; i < m.cores.size(); ++i) m.cores[i].x = pos[i].x, m.cores[i].y = pos[i].y;
+    for (size_t i = 0; i < mapping.cores.size(); ++i) mapping.cores[i].x = pos[i].x, mapping.cores[i].y = pos[i].y;
 }
 
 Mapping map_network(const SnnModel& model, const ChipSpec& chip, const MapOptions& options,
@@ -619,24 +620,24 @@ Mapping map_network(const SnnModel& model, const ChipSpec& chip, const MapOption
     auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
     MapTimes local;
     MapTimes& t = times ? *times : local;
-    Mapping m;
-    m.model = model.name;
-    m.chip = chip;
+    Mapping mapping;
+    mapping.model = model.name;
+    mapping.chip = chip;
     auto t0 = Clock::now();
-    m.graph = build_map_graph(model, chip, options);
-    if (population_rates) set_measured_rates(m.graph, *population_rates);
-    if (host_rate >= 0) m.graph.host_rate = host_rate;
-    m.cores = partition(m.graph, chip);
+    mapping.graph = build_map_graph(model, chip, options);
+    if (population_rates) set_measured_rates(mapping.graph, *population_rates);
+    if (host_rate >= 0) mapping.graph.host_rate = host_rate;
+    mapping.cores = partition(mapping.graph, chip);
     t.partition_s = since(t0);
     t0 = Clock::now();
-    connect(m);
-    m.mesh = size_mesh(chip, static_cast<int64_t>(m.cores.size()));
-    m.host_x = 0, m.host_y = 0;
+    connect(mapping);
+    mapping.mesh = size_mesh(chip, static_cast<int64_t>(mapping.cores.size()));
+    mapping.host_x = 0, mapping.host_y = 0;
     t.connect_s = since(t0);
     t0 = Clock::now();
-    place(m, options);
+    place(mapping, options);
     t.place_s = since(t0);
-    return m;
+    return mapping;
 }
 
 }  // namespace neuroemu

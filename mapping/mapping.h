@@ -135,7 +135,7 @@ struct MapOptions {
 // Units and their inputs for `m`, with partial-sum units where a neuron's fan-in exceeds the chip's. Rates
 // start at options.estimated_rate (graded units: once per step). Throws MappingError (fan-in, FanInStrategy::Fail
 // or a single input channel beyond the limit).
-MapGraph build_map_graph(const SnnModel& m, const ChipSpec& chip, const MapOptions& options);
+MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapOptions& options);
 
 // Sets each layer's rate from measured spikes per neuron per step of the SNN populations (by index; a negative
 // entry keeps the estimate). Partial-sum and current units send one event per step.
@@ -146,13 +146,13 @@ void set_measured_rates(MapGraph& g, const std::vector<double>& population_rates
 std::vector<Core> partition(MapGraph& g, const ChipSpec& chip);
 
 // Destination cores of every core and of the host, and the packets per step each source sends.
-void connect(Mapping& m);
+void connect(Mapping& mapping);
 
 // Mesh size from the chip spec and the core count; throws MappingError when a fixed mesh is too small.
 Mesh size_mesh(const ChipSpec& chip, int64_t cores);
 
 // Positions for every core minimising sum(packets x hops) (see placement.h); deterministic.
-void place(Mapping& m, const MapOptions& options);
+void place(Mapping& mapping, const MapOptions& options);
 
 // Wall time of the mapping stages, for reports.
 struct MapTimes {
@@ -161,7 +161,7 @@ struct MapTimes {
 
 // Everything: graph, partition, connect, mesh, place. Rates: options.estimated_rate unless `population_rates` is
 // given (see set_measured_rates); `host_rate` >= 0 replaces the host's estimate.
-Mapping map_network(const SnnModel& m, const ChipSpec& chip, const MapOptions& options,
+Mapping map_network(const SnnModel& model, const ChipSpec& chip, const MapOptions& options,
                     const std::vector<double>* population_rates = nullptr, double host_rate = -1,
                     MapTimes* times = nullptr);
 

@@ -31,10 +31,10 @@ struct RoutingStats {
 // The routers that the packets of source `s` (a core, or cores.size() for the host) pass, in order from the
 // source, into `out` (cleared first). Tree mode lists each router of the XY multicast tree once; source mode
 // lists every unicast route one after another (a router can appear once per destination).
-void route_steps(const Mapping& m, int64_t s, std::vector<RouteStep>& out);
+void route_steps(const Mapping& mapping, int64_t s, std::vector<RouteStep>& out);
 // The same with the multicast resolved once by the caller (for loops over every source).
-void route_steps(const Mapping& m, const Multicast& multicast, int64_t s, std::vector<RouteStep>& out);
+void route_steps(const Mapping& mapping, const Multicast& multicast, int64_t s, std::vector<RouteStep>& out);
 
-RoutingStats route(const Mapping& m);
+RoutingStats route(const Mapping& mapping);
 
 }  // namespace neuroemu

@@ -39,30 +39,31 @@ std::string lowercase(std::string s) {
 }
 
 // Throws ConfigError when the pattern or the packets cannot run on this mesh and router.
-void check_traffic(const ChipSpec& chip, int32_t w, int32_t h, const TrafficOptions& o) {
+void check_traffic(const ChipSpec& chip, int32_t w, int32_t h, const TrafficOptions& options) {
     const int64_t n = int64_t{w} * h;
-    if (!(o.rate >= 0.0 && o.rate <= 1.0))
+    if (!(options.rate >= 0.0 && options.rate <= 1.0))
         throw ConfigError(
             fmt::format("--rate: {} is not a probability: Bernoulli injection takes 0 <= rate <= 1 packets per node "
                         "per cycle",
-                        o.rate));
-    if (o.packet_flits < 1)
-        throw ConfigError(fmt::format("--packet-flits: {} flits; a packet has at least 1", o.packet_flits));
-    if (o.packet_flits > chip.noc.buffer_depth)
+                        options.rate));
+    if (options.packet_flits < 1)
+        throw ConfigError(fmt::format("--packet-flits: {} flits; a packet has at least 1", options.packet_flits));
+    if (options.packet_flits > chip.noc.buffer_depth)
         throw ConfigError(
             fmt::format("--packet-flits {} exceeds chip.noc.buffer_depth {}: the router is virtual cut-through (a "
                         "packet moves only when the next buffer holds all its flits), so a buffer must hold a whole "
                         "packet",
-                        o.packet_flits, chip.noc.buffer_depth));
-    if (o.warmup_cycles < 0) throw ConfigError(fmt::format("--warmup: {} cycles; expected 0 or more", o.warmup_cycles));
-    if (o.measure_cycles < 1)
-        throw ConfigError(fmt::format("--cycles: {} cycles; expected 1 or more", o.measure_cycles));
-    if (o.drain_cycles < 0)
-        throw ConfigError(fmt::format("--drain: {} cycles; expected 0 (automatic) or more", o.drain_cycles));
-    if (!(o.hotspot_fraction >= 0.0 && o.hotspot_fraction <= 1.0))
-        throw ConfigError(fmt::format("--hotspot-fraction: {} is not a fraction in [0, 1]", o.hotspot_fraction));
+                        options.packet_flits, chip.noc.buffer_depth));
+    if (options.warmup_cycles < 0)
+        throw ConfigError(fmt::format("--warmup: {} cycles; expected 0 or more", options.warmup_cycles));
+    if (options.measure_cycles < 1)
+        throw ConfigError(fmt::format("--cycles: {} cycles; expected 1 or more", options.measure_cycles));
+    if (options.drain_cycles < 0)
+        throw ConfigError(fmt::format("--drain: {} cycles; expected 0 (automatic) or more", options.drain_cycles));
+    if (!(options.hotspot_fraction >= 0.0 && options.hotspot_fraction <= 1.0))
+        throw ConfigError(fmt::format("--hotspot-fraction: {} is not a fraction in [0, 1]", options.hotspot_fraction));
     if (n < 2) throw ConfigError(fmt::format("--mesh {}x{}: synthetic traffic needs at least 2 nodes", w, h));
-    traffic_patterns().make(o.pattern)->check({w, h, o.hotspot_fraction});
+    traffic_patterns().make(options.pattern)->check({w, h, options.hotspot_fraction});
 }
 
 }  // namespace
@@ -100,9 +101,9 @@ int64_t noc_zero_load_latency(const ChipSpec& chip, int64_t hops, int64_t flits)
 
 TrafficAnalysis analyse_traffic(const ChipSpec& chip, int32_t w, int32_t h, const std::string& pattern, int32_t flits,
                                 double hotspot_fraction) {
-    TrafficOptions o;
-    o.pattern = pattern, o.packet_flits = flits, o.hotspot_fraction = hotspot_fraction;
-    check_traffic(chip, w, h, o);
+    TrafficOptions options;
+    options.pattern = pattern, options.packet_flits = flits, options.hotspot_fraction = hotspot_fraction;
+    check_traffic(chip, w, h, options);
     ChannelLoads loads(w, h);
     const int64_t n = loads.n;
     TrafficAnalysis a;
@@ -173,7 +174,7 @@ struct NocSim::Impl : SpecHolder, RouterEnv {
     void eject(Router& r, const Packet& p, int64_t tail) override;
     void input_freed(Router& r, int port, int flits, int64_t at) override;
     bool tagged_at(int64_t generated_at) const { return generated_at >= win_start && generated_at < win_end; }
-    void begin(const TrafficOptions& o, bool generate);
+    void begin(const TrafficOptions& options, bool generate);
     void simulate();
     void finish();
     void saturate(std::string why);
@@ -377,14 +378,14 @@ void NocSim::Impl::saturate(std::string why) {
     finish();
 }
 
-void NocSim::Impl::begin(const TrafficOptions& o, bool generate) {
-    opt = o;
-    pattern = traffic_patterns().make(o.pattern);
+void NocSim::Impl::begin(const TrafficOptions& options, bool generate) {
+    opt = options;
+    pattern = traffic_patterns().make(options.pattern);
     // SystemC stops at the last event, when the last packet left its router; its tail may still be streaming out
     // (the output busy, credits not yet back). The next measurement starts once that is over.
     start = std::max(now(), quiet_at);
-    win_start = start + o.warmup_cycles;
-    win_end = win_start + o.measure_cycles;
+    win_start = start + options.warmup_cycles;
+    win_end = win_start + options.measure_cycles;
     window_closed = false, finished = false, saturated = false;
     reason.clear();
     generated = injected = delivered = duplicates = misrouted = discarded = 0;
@@ -396,7 +397,8 @@ void NocSim::Impl::begin(const TrafficOptions& o, bool generate) {
     counters.resize(routers.size());
     for (auto& node : nodes) node->start(start, generate);
     control->window_end.notify(cycles(win_end - now()));
-    const int64_t drain = o.drain_cycles > 0 ? o.drain_cycles : std::max<int64_t>(o.measure_cycles, 10000);
+    const int64_t drain =
+        options.drain_cycles > 0 ? options.drain_cycles : std::max<int64_t>(options.measure_cycles, 10000);
     control->drain_limit.notify(cycles(win_end + drain - now()));
 }
 
@@ -469,10 +471,10 @@ SinglePacket NocSim::single_packet(int32_t from, int32_t to, int32_t flits) {
     if (flits < 1 || flits > s.spec.noc.buffer_depth)
         throw ConfigError(fmt::format("single packet of {} flits: 1 to chip.noc.buffer_depth ({}) fit the router",
                                       flits, s.spec.noc.buffer_depth));
-    TrafficOptions o;
-    o.rate = 0, o.warmup_cycles = 0, o.measure_cycles = 1, o.packet_flits = flits;
-    o.drain_cycles = int64_t{1} << 40;  // an empty network always delivers it
-    s.begin(o, false);
+    TrafficOptions options;
+    options.rate = 0, options.warmup_cycles = 0, options.measure_cycles = 1, options.packet_flits = flits;
+    options.drain_cycles = int64_t{1} << 40;  // an empty network always delivers it
+    s.begin(options, false);
     Impl::Node& node = *s.nodes[static_cast<size_t>(from)];
     node.push(s.start, to, flits);
     node.wake.notify(s, s.start, s.now());

@@ -34,8 +34,8 @@ struct RouterEnv::Scheduler : sc_core::sc_module {
     void run() { env.run_due(); }
 };
 
-RouterEnv::RouterEnv(const ChipSpec& c, size_t routers)
-    : chip(c), period(1e9 / c.clock_hz, sc_core::SC_NS),
+RouterEnv::RouterEnv(const ChipSpec& spec, size_t routers)
+    : chip(spec), period(1e9 / spec.clock_hz, sc_core::SC_NS),
       scheduler_(std::make_unique<Scheduler>("router_scheduler", *this)) {
     period_value_ = std::max<uint64_t>(1, period.value());
     period_half_ = period_value_ / 2;

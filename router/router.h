@@ -66,7 +66,7 @@ private:
 // The system around the routers: routing decisions for multicast, the local sinks, the clock.
 class RouterEnv {
 public:
-    RouterEnv(const ChipSpec& chip, size_t routers);
+    RouterEnv(const ChipSpec& spec, size_t routers);
     virtual ~RouterEnv();
     // Output ports (routing.h Port bits: E, W, N, S, local) packet `p` takes at router `r`.
     virtual uint8_t route(const Router& r, const Packet& p) const = 0;
