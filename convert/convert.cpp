@@ -36,8 +36,8 @@ struct Builder {
     SnnModel model;
     std::vector<int> pop_of;  // ANN layer -> population whose spikes carry its output, -1 if none
 
-    Builder(const Network& n, const Calibration& c, const ConversionOptions& o)
-        : net(n), cal(c), opt(o), pop_of(static_cast<size_t>(n.size()), -1) {}
+    Builder(const Network& network, const Calibration& calibration, const ConversionOptions& options)
+        : net(network), cal(calibration), opt(options), pop_of(static_cast<size_t>(network.size()), -1) {}
 
     int source_pop(int layer, const Layer& reader) const {
         int id = layer;

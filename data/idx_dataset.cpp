@@ -121,12 +121,12 @@ void image_to_input(const ImageSet& set, int64_t index, const InputNormalisation
 ImageSet ImageSet::slice(int64_t first, int64_t n) const {
     if (first < 0 || n < 0 || first + n > count)
         throw InternalError(fmt::format("slice [{}, {}) of {} images", first, first + n, count));
-    ImageSet s;
-    s.count = n;
-    s.channels = channels, s.height = height, s.width = width;
-    s.pixels.assign(pixels.begin() + first * image_size(), pixels.begin() + (first + n) * image_size());
-    s.labels.assign(labels.begin() + first, labels.begin() + first + n);
-    return s;
+    ImageSet images;
+    images.count = n;
+    images.channels = channels, images.height = height, images.width = width;
+    images.pixels.assign(pixels.begin() + first * image_size(), pixels.begin() + (first + n) * image_size());
+    images.labels.assign(labels.begin() + first, labels.begin() + first + n);
+    return images;
 }
 
 }  // namespace neuroemu

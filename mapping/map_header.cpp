@@ -188,9 +188,9 @@ MapLayer read_layer(const JsonReader& r, const json& v, const std::string& path)
 }  // namespace
 
 nlohmann::ordered_json mapping_header(const Mapping& mapping) {
-    const MapGraph& g = mapping.graph;
+    const MapGraph& graph = mapping.graph;
     ordered_json layers = ordered_json::array();
-    for (const MapLayer& l : g.layers) layers.push_back(layer_json(l));
+    for (const MapLayer& l : graph.layers) layers.push_back(layer_json(l));
     return {{"model", mapping.model},
             {"chip", chip_json(mapping.chip)},
             {"mesh",
@@ -200,11 +200,11 @@ nlohmann::ordered_json mapping_header(const Mapping& mapping) {
               {"chips_y", mapping.mesh.chips_y}}},
             {"host", {{"x", mapping.host_x}, {"y", mapping.host_y}}},
             {"graph",
-             {{"model", g.model},
-              {"host_channels", g.host_channels},
-              {"host_height", g.host_height},
-              {"host_width", g.host_width},
-              {"host_rate", g.host_rate}}},
+             {{"model", graph.model},
+              {"host_channels", graph.host_channels},
+              {"host_height", graph.host_height},
+              {"host_width", graph.host_width},
+              {"host_rate", graph.host_rate}}},
             {"layers", std::move(layers)}};
 }
 

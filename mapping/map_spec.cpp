@@ -7,7 +7,7 @@
 namespace neuroemu {
 
 std::vector<ParamSpec> mapping_params() {
-    const MapOptions d;
+    const MapOptions defaults;
     std::vector<ParamSpec> params = {
         ParamSpec("mapping.fan_in", ParamKind::Enum, "split", "",
                   "Neurons with more inputs than chip.core.fan_in: `split` gives them partial-sum units (each "
@@ -22,11 +22,12 @@ std::vector<ParamSpec> mapping_params() {
         ParamSpec("mapping.traffic_images", ParamKind::Int, "16", "images",
                   "Test images the spiking engine runs (simulation.steps each) to measure firing rates.")
             .range(1, 1e8),
-        ParamSpec("mapping.estimated_rate", ParamKind::Real, fmt::format("{}", d.estimated_rate), "spikes/neuron/step",
+        ParamSpec("mapping.estimated_rate", ParamKind::Real, fmt::format("{}", defaults.estimated_rate),
+                  "spikes/neuron/step",
                   "Assumed firing rate of every spiking neuron (and input pixel) when rates are not measured.")
             .range(0, 1),
         placements().selector(kDefaultPlacement),
-        ParamSpec("mapping.refine_passes", ParamKind::Int, std::to_string(d.refine_passes), "passes",
+        ParamSpec("mapping.refine_passes", ParamKind::Int, std::to_string(defaults.refine_passes), "passes",
                   "Passes that move or swap each core within two routers when that lowers traffic x hops.")
             .range(0, 1000),
     };
@@ -36,12 +37,12 @@ std::vector<ParamSpec> mapping_params() {
 }
 
 MapOptions map_options(const Settings& settings) {
-    MapOptions o;
-    o.fan_in = settings.get_string("mapping.fan_in") == "fail" ? FanInStrategy::Fail : FanInStrategy::Split;
-    o.estimated_rate = settings.get_real("mapping.estimated_rate");
-    o.placement = placements().make(settings.get_string("mapping.placement"), settings);
-    o.refine_passes = static_cast<int>(settings.get_int("mapping.refine_passes"));
-    return o;
+    MapOptions options;
+    options.fan_in = settings.get_string("mapping.fan_in") == "fail" ? FanInStrategy::Fail : FanInStrategy::Split;
+    options.estimated_rate = settings.get_real("mapping.estimated_rate");
+    options.placement = placements().make(settings.get_string("mapping.placement"), settings);
+    options.refine_passes = static_cast<int>(settings.get_int("mapping.refine_passes"));
+    return options;
 }
 
 }  // namespace neuroemu

@@ -55,8 +55,8 @@ std::pair<int64_t, int64_t> check_mesh(const Mapping& mapping, const Fail& fail)
     return {width, height};
 }
 
-void check_input(const MapGraph& g, int64_t i, size_t k, const Fail& fail) {
-    const UnitInput& in = g.layers[static_cast<size_t>(i)].inputs[k];
+void check_input(const MapGraph& graph, int64_t i, size_t k, const Fail& fail) {
+    const UnitInput& in = graph.layers[static_cast<size_t>(i)].inputs[k];
     auto input_fail = [&](const std::string& what) { fail(fmt::format("layer {} input {}: {}", i, k, what)); };
     if (in.source != kHostSource && (in.source < 0 || in.source >= i))
         input_fail(fmt::format("source {} must be the host or an earlier layer (0 to {})", in.source, i - 1));
@@ -68,7 +68,7 @@ void check_input(const MapGraph& g, int64_t i, size_t k, const Fail& fail) {
         input_fail(
             fmt::format("pads {} {} {} {} must not be negative", w.pad_top, w.pad_left, w.pad_bottom, w.pad_right));
     const int64_t source_channels =
-        in.source == kHostSource ? g.host_channels : g.layers[static_cast<size_t>(in.source)].channels;
+        in.source == kHostSource ? graph.host_channels : graph.layers[static_cast<size_t>(in.source)].channels;
     if (in.c0 < 0 || in.c0 > in.c1 || in.c1 > source_channels)
         input_fail(fmt::format("channels {} to {} are not a range inside the source's {} channels", in.c0, in.c1,
                                source_channels));
@@ -76,18 +76,18 @@ void check_input(const MapGraph& g, int64_t i, size_t k, const Fail& fail) {
 }
 
 // The layers, whose core ranges must cover `cores` cores in order.
-void check_layers(const MapGraph& g, int64_t cores, const Fail& fail) {
-    at_least(fail, "graph", "host channels", g.host_channels, 0);
-    at_least(fail, "graph", "host height", g.host_height, 0);
-    at_least(fail, "graph", "host width", g.host_width, 0);
-    if (!(std::isfinite(g.host_rate) && g.host_rate >= 0))
-        fail(fmt::format("graph: host rate {} must be a finite number >= 0", g.host_rate));
+void check_layers(const MapGraph& graph, int64_t cores, const Fail& fail) {
+    at_least(fail, "graph", "host channels", graph.host_channels, 0);
+    at_least(fail, "graph", "host height", graph.host_height, 0);
+    at_least(fail, "graph", "host width", graph.host_width, 0);
+    if (!(std::isfinite(graph.host_rate) && graph.host_rate >= 0))
+        fail(fmt::format("graph: host rate {} must be a finite number >= 0", graph.host_rate));
 
-    const int64_t layers = static_cast<int64_t>(g.layers.size());
+    const int64_t layers = static_cast<int64_t>(graph.layers.size());
     if (layers > std::numeric_limits<int>::max()) fail(fmt::format("{} layers are too many", layers));
     int64_t next_core = 0;
     for (int64_t i = 0; i < layers; ++i) {
-        const MapLayer& l = g.layers[static_cast<size_t>(i)];
+        const MapLayer& l = graph.layers[static_cast<size_t>(i)];
         auto layer_fail = [&](const std::string& what) { fail(fmt::format("layer {}: {}", i, what)); };
         if (l.channels < 1 || l.height < 1 || l.width < 1 || l.channels > kMaxUnits || l.height > kMaxUnits ||
             l.width > kMaxUnits || l.height > kMaxUnits / l.channels || l.width > kMaxUnits / (l.channels * l.height))
@@ -109,14 +109,14 @@ void check_layers(const MapGraph& g, int64_t cores, const Fail& fail) {
         if (l.cores < 1 || l.cores > cores - next_core)
             layer_fail(fmt::format("{} cores from core {}, but there are {} cores", l.cores, l.first_core, cores));
         next_core += l.cores;
-        for (size_t k = 0; k < l.inputs.size(); ++k) check_input(g, i, k, fail);
+        for (size_t k = 0; k < l.inputs.size(); ++k) check_input(graph, i, k, fail);
     }
     if (next_core != cores) fail(fmt::format("{} cores, but the layers' core ranges hold {}", cores, next_core));
 }
 
 void check_cores(const Mapping& mapping, int64_t width, int64_t height, const Fail& fail) {
-    const MapGraph& g = mapping.graph;
-    const int64_t layers = static_cast<int64_t>(g.layers.size());
+    const MapGraph& graph = mapping.graph;
+    const int64_t layers = static_cast<int64_t>(graph.layers.size());
     const int64_t cores = static_cast<int64_t>(mapping.cores.size());
     if (cores > int64_t{width} * height)
         fail(fmt::format("{} cores do not fit the {} x {} mesh", cores, width, height));
@@ -124,11 +124,13 @@ void check_cores(const Mapping& mapping, int64_t width, int64_t height, const Fa
     for (int64_t i = 0; i < cores; ++i) {
         const Core& c = mapping.cores[static_cast<size_t>(i)];
         auto core_fail = [&](const std::string& what) { fail(fmt::format("core {}: {}", i, what)); };
-        while (g.layers[static_cast<size_t>(layer)].first_core + g.layers[static_cast<size_t>(layer)].cores <= i)
+        while (graph.layers[static_cast<size_t>(layer)].first_core +
+                   graph.layers[static_cast<size_t>(layer)].cores <=
+               i)
             ++layer;
         if (c.layer < 0 || c.layer >= layers)
             core_fail(fmt::format("layer {} out of range ({} layers)", c.layer, layers));
-        const MapLayer& l = g.layers[static_cast<size_t>(layer)];
+        const MapLayer& l = graph.layers[static_cast<size_t>(layer)];
         if (c.layer != layer)
             core_fail(fmt::format("layer {}, but cores {} to {} belong to layer {}", c.layer, l.first_core,
                                   l.first_core + l.cores - 1, layer));

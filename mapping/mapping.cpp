@@ -72,14 +72,14 @@ std::pair<int64_t, int64_t> outputs_reading(int64_t k, int64_t s, int64_t pad, i
 }
 
 // The source dims of an input (the host image or an earlier layer).
-Dims source_dims(const MapGraph& g, int source) {
-    if (source == kHostSource) return {g.host_channels, g.host_height, g.host_width};
-    const MapLayer& l = g.layers[static_cast<size_t>(source)];
+Dims source_dims(const MapGraph& graph, int source) {
+    if (source == kHostSource) return {graph.host_channels, graph.host_height, graph.host_width};
+    const MapLayer& l = graph.layers[static_cast<size_t>(source)];
     return {l.channels, l.height, l.width};
 }
 
-double source_rate(const MapGraph& g, int source) {
-    return source == kHostSource ? g.host_rate : g.layers[static_cast<size_t>(source)].rate;
+double source_rate(const MapGraph& graph, int source) {
+    return source == kHostSource ? graph.host_rate : graph.layers[static_cast<size_t>(source)].rate;
 }
 
 // Inputs of one unit from `in` at output (oy, ox) of a layer shaped `t` (exact, borders included).
@@ -87,8 +87,8 @@ struct AxisTaps {
     std::vector<int64_t> y, x;  // per output row / column: source positions read along that axis
 };
 
-AxisTaps axis_taps(const MapGraph& g, const UnitInput& in, const Dims& t) {
-    const Dims s = source_dims(g, in.source);
+AxisTaps axis_taps(const MapGraph& graph, const UnitInput& in, const Dims& t) {
+    const Dims s = source_dims(graph, in.source);
     const Window2d& w = in.window;
     switch (in.pattern) {
         case InputPattern::Conv:
@@ -111,8 +111,8 @@ int64_t channels_read(const UnitInput& in) {
 int64_t max_of(const std::vector<int64_t>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
 
 // Exact largest fan-in of any unit from this input.
-int64_t max_fan_in(const MapGraph& g, const UnitInput& in, const Dims& t) {
-    const AxisTaps a = axis_taps(g, in, t);
+int64_t max_fan_in(const MapGraph& graph, const UnitInput& in, const Dims& t) {
+    const AxisTaps a = axis_taps(graph, in, t);
     return channels_read(in) * max_of(a.y) * max_of(a.x);
 }
 
@@ -147,16 +147,16 @@ std::vector<std::pair<int64_t, int64_t>> channel_groups(const UnitInput& in, int
 }  // namespace
 
 MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapOptions& options) {
-    MapGraph g;
-    g.model = model.name;
+    MapGraph graph;
+    graph.model = model.name;
     std::vector<int> layer_of(model.populations.size(), kHostSource);
     const int64_t limit = chip.core.fan_in;
     for (int pop = 0; pop < static_cast<int>(model.populations.size()); ++pop) {
         const Population& p = model.populations[static_cast<size_t>(pop)];
         if (p.kind == PopulationKind::Input) {
             const Dims d = dims_of(p.shape);
-            g.host_channels = d.c, g.host_height = d.h, g.host_width = d.w;
-            g.host_rate = options.estimated_rate;
+            graph.host_channels = d.c, graph.host_height = d.h, graph.host_width = d.w;
+            graph.host_rate = options.estimated_rate;
             continue;
         }
         MapLayer l = layer_for(model, pop);
@@ -167,9 +167,9 @@ MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapO
             in.pattern = pattern;
             in.window = w;
             in.c0 = 0;
-            in.c1 = source_dims(g, in.source).c;
+            in.c1 = source_dims(graph, in.source).c;
             in.projection = name;
-            in.fan_in = max_fan_in(g, in, t);
+            in.fan_in = max_fan_in(graph, in, t);
             l.inputs.push_back(in);
         };
         if (p.kind == PopulationKind::MaxGate) add_input(p.gate_source, InputPattern::Window, p.gate_window, p.name + " (gate)");
@@ -240,11 +240,11 @@ MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapO
                     partial.channels = l.channels, partial.height = l.height, partial.width = l.width;
                     UnitInput slice = in;
                     slice.c0 = c0, slice.c1 = c1;
-                    slice.fan_in = max_fan_in(g, slice, t);
+                    slice.fan_in = max_fan_in(graph, slice, t);
                     partial.inputs.push_back(slice);
-                    g.layers.push_back(std::move(partial));
+                    graph.layers.push_back(std::move(partial));
                     UnitInput link;
-                    link.source = static_cast<int>(g.layers.size()) - 1;
+                    link.source = static_cast<int>(graph.layers.size()) - 1;
                     link.pattern = InputPattern::OneToOne;
                     link.c0 = 0, link.c1 = l.channels;
                     link.fan_in = 1;
@@ -253,18 +253,18 @@ MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapO
             }
             l.inputs = std::move(root_inputs);
         }
-        g.layers.push_back(std::move(l));
-        layer_of[static_cast<size_t>(pop)] = static_cast<int>(g.layers.size()) - 1;
+        graph.layers.push_back(std::move(l));
+        layer_of[static_cast<size_t>(pop)] = static_cast<int>(graph.layers.size()) - 1;
     }
     std::vector<double> none(model.populations.size(), -1.0);
-    for (auto& l : g.layers)
+    for (auto& l : graph.layers)
         l.rate = l.kind == UnitKind::Readout ? 0.0 : options.estimated_rate;
-    set_measured_rates(g, none);
-    return g;
+    set_measured_rates(graph, none);
+    return graph;
 }
 
-void set_measured_rates(MapGraph& g, const std::vector<double>& population_rates) {
-    for (auto& l : g.layers) {
+void set_measured_rates(MapGraph& graph, const std::vector<double>& population_rates) {
+    for (auto& l : graph.layers) {
         if (l.kind == UnitKind::Neuron || l.kind == UnitKind::Gate) {
             const double r = l.population >= 0 && static_cast<size_t>(l.population) < population_rates.size()
                                  ? population_rates[static_cast<size_t>(l.population)]
@@ -273,7 +273,8 @@ void set_measured_rates(MapGraph& g, const std::vector<double>& population_rates
         } else if (l.kind == UnitKind::Partial || l.kind == UnitKind::Current) {
             // A graded unit sends its step's sum once when any input arrived: at most one event per step.
             double expected_inputs = 0;
-            for (const auto& in : l.inputs) expected_inputs += static_cast<double>(in.fan_in) * source_rate(g, in.source);
+            for (const auto& in : l.inputs)
+                expected_inputs += static_cast<double>(in.fan_in) * source_rate(graph, in.source);
             l.rate = std::min(1.0, expected_inputs);
         }
     }
@@ -307,9 +308,9 @@ struct Tiling {
     Dims tile, count;
 };
 
-Tiling tiling_of(const MapGraph& g, int source) {
-    if (source == kHostSource) return {{g.host_channels, g.host_height, g.host_width}, {1, 1, 1}};
-    const MapLayer& l = g.layers[static_cast<size_t>(source)];
+Tiling tiling_of(const MapGraph& graph, int source) {
+    if (source == kHostSource) return {{graph.host_channels, graph.host_height, graph.host_width}, {1, 1, 1}};
+    const MapLayer& l = graph.layers[static_cast<size_t>(source)];
     return {{l.tile_c, l.tile_h, l.tile_w}, {l.tiles_c, l.tiles_h, l.tiles_w}};
 }
 
@@ -351,14 +352,14 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-std::vector<Core> partition(MapGraph& g, const ChipSpec& chip) {
+std::vector<Core> partition(MapGraph& graph, const ChipSpec& chip) {
     std::vector<Core> cores;
     const int64_t capacity = chip.core.neurons, memory = chip.core.synapses;
-    for (size_t li = 0; li < g.layers.size(); ++li) {
-        MapLayer& l = g.layers[li];
+    for (size_t li = 0; li < graph.layers.size(); ++li) {
+        MapLayer& l = graph.layers[li];
         const Dims t{l.channels, l.height, l.width};
         std::vector<AxisTaps> taps_of;
-        for (const auto& in : l.inputs) taps_of.push_back(axis_taps(g, in, t));
+        for (const auto& in : l.inputs) taps_of.push_back(axis_taps(graph, in, t));
         const int64_t bias_entries = l.bias && chip.core.bias == BiasStorage::Synapse ? 1 : 0;
         const auto cs = tile_sizes(t.c), hs = tile_sizes(t.h), ws = tile_sizes(t.w);
         // Per input and per candidate tile size along each axis: the fullest tile's tap sum (synapse memory)
@@ -371,10 +372,10 @@ std::vector<Core> partition(MapGraph& g, const ChipSpec& chip) {
         std::vector<AxisCache> cache(l.inputs.size());
         for (size_t i = 0; i < l.inputs.size(); ++i) {
             const UnitInput& in = l.inputs[i];
-            const Tiling s = tiling_of(g, in.source);
-            const Dims sd = source_dims(g, in.source);
+            const Tiling s = tiling_of(graph, in.source);
+            const Dims sd = source_dims(graph, in.source);
             AxisCache& a = cache[i];
-            a.rate = source_rate(g, in.source);
+            a.rate = source_rate(graph, in.source);
             for (int64_t th : hs) {
                 a.sum_y.push_back(max_window_sum(taps_of[i].y, th));
                 a.reach_y.push_back(reached_tiles_sum(in, 0, sd.h, s.tile.h, t.h, th));
@@ -473,9 +474,9 @@ std::vector<Core> partition(MapGraph& g, const ChipSpec& chip) {
     return cores;
 }
 
-void target_boxes(const MapGraph& g, int target, const Core& core, int source, int64_t c, int64_t y, int64_t x,
+void target_boxes(const MapGraph& graph, int target, const Core& core, int source, int64_t c, int64_t y, int64_t x,
                   std::vector<TargetBox>& out) {
-    const MapLayer& l = g.layers[static_cast<size_t>(target)];
+    const MapLayer& l = graph.layers[static_cast<size_t>(target)];
     for (const auto& in : l.inputs) {
         if (in.source != source) continue;
         const auto [clo, chi] = reach_channels(in, l.channels, c, c + 1);
@@ -492,11 +493,11 @@ int64_t core_of(const MapLayer& l, int64_t c, int64_t y, int64_t x) {
 }
 
 void connect(Mapping& mapping) {
-    const MapGraph& g = mapping.graph;
+    const MapGraph& graph = mapping.graph;
     const int64_t n = static_cast<int64_t>(mapping.cores.size());
     std::vector<std::vector<int32_t>> dest(static_cast<size_t>(n + 1));
     // Sources of layer `source` as (core index, c0, c1, y0, y1, x0, x1); the host is one source.
-    for (const auto& l : g.layers) {
+    for (const auto& l : graph.layers) {
         for (const auto& in : l.inputs) {
             auto add = [&](int64_t src, int64_t c0, int64_t c1, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
                 const auto [clo, chi] = reach_channels(in, l.channels, c0, c1);
@@ -510,10 +511,10 @@ void connect(Mapping& mapping) {
                             d.push_back(static_cast<int32_t>(core_of(l, ic * l.tile_c, iy * l.tile_h, ix * l.tile_w)));
             };
             if (in.source == kHostSource) {
-                add(n, 0, g.host_channels, 0, g.host_height, 0, g.host_width);
+                add(n, 0, graph.host_channels, 0, graph.host_height, 0, graph.host_width);
                 continue;
             }
-            const MapLayer& s = g.layers[static_cast<size_t>(in.source)];
+            const MapLayer& s = graph.layers[static_cast<size_t>(in.source)];
             for (int64_t k = s.first_core; k < s.first_core + s.cores; ++k) {
                 const Core& c = mapping.cores[static_cast<size_t>(k)];
                 add(k, c.c0, c.c1, c.y0, c.y1, c.x0, c.x1);
@@ -532,7 +533,7 @@ void connect(Mapping& mapping) {
     for (int64_t k = 0; k < n; ++k)
         mapping.source_packets[static_cast<size_t>(k)] = mapping.cores[static_cast<size_t>(k)].packets_per_step;
     mapping.source_packets[static_cast<size_t>(n)] =
-        g.host_rate * static_cast<double>(g.host_channels * g.host_height * g.host_width);
+        graph.host_rate * static_cast<double>(graph.host_channels * graph.host_height * graph.host_width);
 }
 
 Mesh size_mesh(const ChipSpec& chip, int64_t cores) {

@@ -139,11 +139,11 @@ MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapO
 
 // Sets each layer's rate from measured spikes per neuron per step of the SNN populations (by index; a negative
 // entry keeps the estimate). Partial-sum and current units send one event per step.
-void set_measured_rates(MapGraph& g, const std::vector<double>& population_rates);
+void set_measured_rates(MapGraph& graph, const std::vector<double>& population_rates);
 
 // Chooses each layer's tile (fewest cores, then least inter-core traffic) and lists the cores. Throws
 // MappingError when one unit alone exceeds a core's synapse memory.
-std::vector<Core> partition(MapGraph& g, const ChipSpec& chip);
+std::vector<Core> partition(MapGraph& graph, const ChipSpec& chip);
 
 // Destination cores of every core and of the host, and the packets per step each source sends.
 void connect(Mapping& mapping);
@@ -175,7 +175,7 @@ struct TargetBox {
     int64_t volume() const { return (c1 - c0) * (y1 - y0) * (x1 - x0); }
 };
 // Appends the non-empty boxes to `out` (not cleared).
-void target_boxes(const MapGraph& g, int target, const Core& core, int source, int64_t c, int64_t y, int64_t x,
+void target_boxes(const MapGraph& graph, int target, const Core& core, int source, int64_t c, int64_t y, int64_t x,
                   std::vector<TargetBox>& out);
 
 // The core holding unit (c, y, x) of layer `layer`.

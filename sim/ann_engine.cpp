@@ -219,7 +219,7 @@ struct AnnEngine::PreparedNetwork {
     std::vector<bool> relu_fused;       // Conv2d whose only consumer is a ReLU: the convolution applies it
     std::vector<bool> aliased;          // that ReLU: shares the convolution's buffer and does nothing
 
-    explicit PreparedNetwork(const Network& n) : net(n) {
+    explicit PreparedNetwork(const Network& network) : net(network) {
         const int count = net.size();
         conv.resize(static_cast<size_t>(count));
         relu_fused.assign(static_cast<size_t>(count), false);

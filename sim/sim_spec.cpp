@@ -43,12 +43,12 @@ std::vector<ParamSpec> simulation_params() {
 }
 
 SnnOptions snn_options(const Settings& settings) {
-    SnnOptions o;
-    o.steps = settings.get_int("simulation.steps");
-    o.encoding = input_encodings().make(settings.get_string("simulation.encoding"), settings);
-    o.seed = static_cast<uint64_t>(settings.get_int("seed"));
-    o.threads = static_cast<int>(settings.get_int("simulation.threads"));
-    return o;
+    SnnOptions options;
+    options.steps = settings.get_int("simulation.steps");
+    options.encoding = input_encodings().make(settings.get_string("simulation.encoding"), settings);
+    options.seed = static_cast<uint64_t>(settings.get_int("seed"));
+    options.threads = static_cast<int>(settings.get_int("simulation.threads"));
+    return options;
 }
 
 std::vector<int64_t> accuracy_checkpoints(const Settings& settings, int64_t steps) {

@@ -400,7 +400,7 @@ struct SnnEngine::PreparedModel {
         }
     }
 
-    void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
+    void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& options,
                   const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const;
     void max_gate(int pop, State& st) const;
     // Hands one population's spikes of this step to the observer, as [c][y][x] positions.
@@ -493,8 +493,9 @@ int64_t SnnEngine::PreparedModel::decide(State& st) const {
     return best;
 }
 
-void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& o,
-                               const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const {
+void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm,
+                                        const SnnOptions& options, const AnnEngine* ann,
+                                        const std::vector<int>& ann_layer_of_pop, State& st) const {
     const size_t n = model.populations.size();
     const Geometry& in = geo[0];
     // The image, [C][H][W] -> [H][W][C].
@@ -503,7 +504,7 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
     st.input.resize(chw.size());
     for (int64_t c = 0; c < in.c; ++c)
         for (int64_t p = 0; p < in.h * in.w; ++p) st.input[static_cast<size_t>(p * in.c + c)] = chw[static_cast<size_t>(c * in.h * in.w + p)];
-    const InputEncoding& encoding = *o.encoding;
+    const InputEncoding& encoding = *options.encoding;
     const bool constant_input = encoding.constant_current();
     encoding.check(st.input, image);
     // Reset state; constant currents: bias, plus the analog input through its projections.
@@ -528,8 +529,8 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
                             st.input_macs += scatter(proj[static_cast<size_t>(k)], spike_at(in, j), st.input[static_cast<size_t>(j)], st.constant[i].data());
     }
     st.count[0].assign(static_cast<size_t>(in.size()), 0);
-    uint64_t rng = o.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(image + 1));
-    for (int64_t t = 1; t <= o.steps; ++t) {
+    uint64_t rng = options.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(image + 1));
+    for (int64_t t = 1; t <= options.steps; ++t) {
         auto& in_fired = st.fired[0];
         in_fired.clear();
         st.input_spikes.clear();
@@ -539,12 +540,12 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
             ++st.count[0][static_cast<size_t>(j)];
         }
         st.spikes[0] += static_cast<int64_t>(in_fired.size());
-        if (o.observer && in_fired.size()) observe(*o.observer, image, t, 0, in_fired, st);
+        if (options.observer && in_fired.size()) observe(*options.observer, image, t, 0, in_fired, st);
         for (size_t i = 1; i < n; ++i) {
             const Population& p = model.populations[i];
             if (p.kind == PopulationKind::MaxGate) {
                 max_gate(static_cast<int>(i), st);
-                if (o.observer) observe(*o.observer, image, t, static_cast<int>(i), st.fired[i], st);
+                if (options.observer) observe(*options.observer, image, t, static_cast<int>(i), st.fired[i], st);
                 continue;
             }
             float* __restrict v = st.v[i].data();
@@ -568,11 +569,11 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
             }
             fire(static_cast<int>(i), st, fed_by_input[i] && constant_input);
             st.spikes[i] += static_cast<int64_t>(fired.size());
-            if (o.observer) observe(*o.observer, image, t, static_cast<int>(i), fired, st);
+            if (options.observer) observe(*options.observer, image, t, static_cast<int>(i), fired, st);
         }
         const bool hit = decide(st) == set.labels[static_cast<size_t>(image)];
         st.correct[static_cast<size_t>(t - 1)] += hit;
-        if (o.observer) o.observer->step_done(image, t, hit);
+        if (options.observer) options.observer->step_done(image, t, hit);
     }
     for (size_t i = 0; i < n; ++i) {
         if (model.populations[i].kind == PopulationKind::MaxGate)
@@ -600,7 +601,7 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
     ann->forward(chw.data(), 1, st.ann_logits.data(), &tap);
     st.ann_correct += std::max_element(st.ann_logits.begin(), st.ann_logits.end()) - st.ann_logits.begin() ==
                       set.labels[static_cast<size_t>(image)];
-    const double steps = static_cast<double>(o.steps);
+    const double steps = static_cast<double>(options.steps);
     for (size_t i = 1; i < n; ++i) {
         const Population& p = model.populations[i];
         if (ann_layer_of_pop[i] < 0 || p.kind != PopulationKind::IF || !p.spiking) continue;
@@ -624,11 +625,11 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
     }
 }
 
-SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& o,
+SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& options,
                               Progress* progress, const Network* ann) const {
     const PreparedModel& plan = *prepared_;
-    if (o.steps < 1 || o.steps > kMaxSnnSteps)
-        throw ConfigError(fmt::format("simulation steps must be in [1, {}], got {}", kMaxSnnSteps, o.steps));
+    if (options.steps < 1 || options.steps > kMaxSnnSteps)
+        throw ConfigError(fmt::format("simulation steps must be in [1, {}], got {}", kMaxSnnSteps, options.steps));
     const auto& in_shape = plan.model.populations[0].shape;
     if (in_shape != std::vector<int64_t>{set.channels, set.height, set.width})
         throw DataError(fmt::format("the model expects input {}, the dataset's images are [{}, {}, {}]",
@@ -651,8 +652,10 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         }
         ann_engine = std::make_unique<AnnEngine>(*ann);
     }
-    const int workers = o.observer ? 1
-                                   : static_cast<int>(std::min<int64_t>(resolve_threads(o.threads), std::max<int64_t>(1, set.count)));
+    const int workers =
+        options.observer
+            ? 1
+            : static_cast<int>(std::min<int64_t>(resolve_threads(options.threads), std::max<int64_t>(1, set.count)));
     std::vector<State> states(static_cast<size_t>(workers));
     for (State& st : states) {
         st.v.resize(n), st.count.resize(n), st.fired.resize(n), st.constant.resize(n), st.ann_act.resize(n);
@@ -662,7 +665,7 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
             largest = std::max(largest, plan.geo[i].size());
         }
         st.fired_index.resize(static_cast<size_t>(largest + 16));
-        st.correct.assign(static_cast<size_t>(o.steps), 0);
+        st.correct.assign(static_cast<size_t>(options.steps), 0);
         st.spikes.assign(n, 0);
         st.max_count.assign(n, 0);
         st.proj_sops.assign(plan.proj.size(), 0);
@@ -670,14 +673,15 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     }
     const auto start = std::chrono::steady_clock::now();
     parallel_for(set.count, workers, [&](int64_t image, int worker) {
-        plan.simulate(set, image, norm, o, ann_engine.get(), ann_layer_of_pop, states[static_cast<size_t>(worker)]);
+        plan.simulate(set, image, norm, options, ann_engine.get(), ann_layer_of_pop,
+                      states[static_cast<size_t>(worker)]);
         if (progress) progress->advance(1);
     });
     SnnResult result;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.images = set.count;
-    result.steps = o.steps;
-    result.correct_at_step.assign(static_cast<size_t>(o.steps), 0);
+    result.steps = options.steps;
+    result.correct_at_step.assign(static_cast<size_t>(options.steps), 0);
     result.ann_correct = ann ? 0 : -1;
     std::vector<int64_t> spikes(n, 0), proj_sops(plan.proj.size(), 0);
     std::vector<int32_t> max_count(n, 0);
@@ -701,8 +705,9 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         s.kind = to_string(p.kind);
         s.neurons = p.kind == PopulationKind::IF ? p.size() : 0;
         s.spikes = spikes[i];
-        s.firing_rate = static_cast<double>(spikes[i]) / (static_cast<double>(p.size()) * images * static_cast<double>(o.steps));
-        s.max_rate = static_cast<double>(max_count[i]) / static_cast<double>(o.steps);
+        s.firing_rate = static_cast<double>(spikes[i]) /
+                        (static_cast<double>(p.size()) * images * static_cast<double>(options.steps));
+        s.max_rate = static_cast<double>(max_count[i]) / static_cast<double>(options.steps);
         s.has_error = ann && ann_layer_of_pop[i] >= 0 && p.kind == PopulationKind::IF && p.spiking;
         if (s.has_error) {
             s.local_error = local[i] / images;
