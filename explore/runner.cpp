@@ -193,9 +193,9 @@ private:
             const fs::path result = cache_ / (h + ".json");
             if (fs::exists(result)) {
                 try {
-                    PointResult r = read_result_file(result.string());
-                    r.cached = true;
-                    for (size_t row : rows[h]) summary_.results[row] = r;
+                    PointResult point_result = read_result_file(result.string());
+                    point_result.cached = true;
+                    for (size_t row : rows[h]) summary_.results[row] = point_result;
                     ++summary_.cached;
                     continue;
                 } catch (const Error&) {
@@ -324,39 +324,39 @@ private:
             progress(fmt::format("converted model {} ({:.1f} s)", t.hash, t.seconds));
             return;
         }
-        PointResult r;
+        PointResult point_result;
         try {
-            r = read_result_file(t.tmp);
+            point_result = read_result_file(t.tmp);
         } catch (const Error& e) {
             fs::remove(t.tmp, ec);
             return fail(t, e.what());
         }
         fs::rename(t.tmp, t.final, ec);  // atomic: the cache holds whole results only
         if (ec) return fail(t, fmt::format("cannot move the result into the cache: {}", ec.message()));
-        r.seconds = t.seconds;
+        point_result.seconds = t.seconds;
         t.state = State::Done;
         remove_if_empty(t.log);
-        record(t, r);
+        record(t, point_result);
     }
 
     void fail(Task& t, const std::string& reason) {
         t.state = State::Failed;
         t.reason = reason;
         if (t.kind == Kind::Convert) return progress(fmt::format("conversion {} failed: {}", t.hash, reason));
-        PointResult r;
-        r.status = Status::Failed;
-        r.reason = reason;
-        r.seconds = t.seconds;
-        record(t, r);
+        PointResult point_result;
+        point_result.status = Status::Failed;
+        point_result.reason = reason;
+        point_result.seconds = t.seconds;
+        record(t, point_result);
     }
 
-    void record(const Task& t, const PointResult& r) {
+    void record(const Task& t, const PointResult& point_result) {
         ++done_points_;
         for (size_t row : t.rows) {
-            summary_.results[row] = r;
+            summary_.results[row] = point_result;
             const Point& p = plan_.points[row].point;
             progress(fmt::format("[{}/{}] point {} ({}): {} ({:.1f} s)", done_points_, total_points_, p.index,
-                                 fmt::join(p.overrides(), ", "), summary_text(r), r.seconds));
+                                 fmt::join(p.overrides(), ", "), summary_text(point_result), point_result.seconds));
         }
     }
 

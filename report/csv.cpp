@@ -29,11 +29,11 @@ std::string cell_at(const std::optional<Grid>& grid, size_t y, size_t x) {
     return exact((*grid)[y][x]);
 }
 
-std::string headline_csv(const Report& r) {
-    const Headline& h = r.headline;
+std::string headline_csv(const Report& report) {
+    const Headline& h = report.headline;
     Csv csv({"key", "value"});
-    csv.row({"title", r.title});
-    csv.row({"config", r.config});
+    csv.row({"title", report.title});
+    csv.row({"config", report.config});
     csv.row({"accuracy_snn", exact(h.accuracy_snn)});
     csv.row({"accuracy_ann", exact(h.accuracy_ann)});
     csv.row({"steps", exact(h.steps)});
@@ -52,38 +52,38 @@ std::string headline_csv(const Report& r) {
     return csv.text();
 }
 
-std::string accuracy_csv(const Report& r) {
+std::string accuracy_csv(const Report& report) {
     Csv csv({"step", "snn_top1"});
-    if (r.accuracy)
-        for (size_t t = 0; t < r.accuracy->snn_curve.size(); ++t)
-            csv.row({std::to_string(t + 1), exact(r.accuracy->snn_curve[t])});
+    if (report.accuracy)
+        for (size_t t = 0; t < report.accuracy->snn_curve.size(); ++t)
+            csv.row({std::to_string(t + 1), exact(report.accuracy->snn_curve[t])});
     return csv.text();
 }
 
-std::string layers_csv(const Report& r) {
+std::string layers_csv(const Report& report) {
     Csv csv({"name", "kind", "neurons", "firing_rate", "spikes_per_image", "sops_per_image", "sop_share"});
-    for (const Layer& l : r.layers)
+    for (const Layer& l : report.layers)
         csv.row({l.name, l.kind, exact(l.neurons), exact(l.firing_rate), exact(l.spikes_per_image),
                  exact(l.sops_per_image), exact(l.sop_share)});
     return csv.text();
 }
 
-std::string energy_csv(const Report& r) {
+std::string energy_csv(const Report& report) {
     Csv csv({"side", "key", "label", "count", "unit", "coefficient_j", "energy_j", "source", "coefficient_key"});
     const auto add = [&csv](const std::string& side, const EnergySide& s) {
         for (const EnergyTerm& t : s.terms)
             csv.row({side, t.key, t.label, exact(t.count), t.unit, exact(t.coefficient_j), exact(t.energy_j), t.source,
                      t.coefficient_key});
     };
-    add("snn", r.energy_snn);
-    add("ann", r.energy_ann);
+    add("snn", report.energy_snn);
+    add("ann", report.energy_ann);
     return csv.text();
 }
 
-std::string mesh_csv(const Report& r) {
+std::string mesh_csv(const Report& report) {
     Csv csv({"x", "y", "core_utilisation", "synapse_utilisation", "router_flits", "link_flits_max"});
-    if (!r.mesh) return csv.text();
-    const MeshMaps& m = *r.mesh;
+    if (!report.mesh) return csv.text();
+    const MeshMaps& m = *report.mesh;
     const std::optional<Grid> core = m.core_utilisation, synapse = m.synapse_utilisation;
     for (size_t y = 0; y < m.core_utilisation.size(); ++y)
         for (size_t x = 0; x < m.core_utilisation[y].size(); ++x)
@@ -92,18 +92,18 @@ std::string mesh_csv(const Report& r) {
     return csv.text();
 }
 
-std::string ticks_csv(const Report& r) {
+std::string ticks_csv(const Report& report) {
     Csv csv({"tick", "cycles"});
-    if (r.ticks)
-        for (size_t t = 0; t < r.ticks->cycles_per_tick.size(); ++t)
-            csv.row({std::to_string(t + 1), exact(r.ticks->cycles_per_tick[t])});
+    if (report.ticks)
+        for (size_t t = 0; t < report.ticks->cycles_per_tick.size(); ++t)
+            csv.row({std::to_string(t + 1), exact(report.ticks->cycles_per_tick[t])});
     return csv.text();
 }
 
-std::string paper_energy_csv(const Report& r) {
+std::string paper_energy_csv(const Report& report) {
     Csv csv({"network", "gmac", "paper_gflop", "paper_gsop", "flops_per_mac", "energy_ann_j", "energy_snn_j", "ratio",
              "more_than_9x"});
-    for (const PaperEnergyRow& p : r.paper_energy)
+    for (const PaperEnergyRow& p : report.paper_energy)
         csv.row({p.network, exact(p.gmac), exact(p.paper_gflop), exact(p.paper_gsop), exact(p.flops_per_mac),
                  exact(p.energy_ann_j), exact(p.energy_snn_j), exact(p.ratio), boolean(p.more_than_9x)});
     return csv.text();
@@ -111,11 +111,11 @@ std::string paper_energy_csv(const Report& r) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> render_csv(const Report& r) {
-    return {{"headline.csv", headline_csv(r)}, {"accuracy.csv", accuracy_csv(r)},
-            {"layers.csv", layers_csv(r)},     {"energy.csv", energy_csv(r)},
-            {"mesh.csv", mesh_csv(r)},         {"ticks.csv", ticks_csv(r)},
-            {"paper_energy.csv", paper_energy_csv(r)}};
+std::vector<std::pair<std::string, std::string>> render_csv(const Report& report) {
+    return {{"headline.csv", headline_csv(report)}, {"accuracy.csv", accuracy_csv(report)},
+            {"layers.csv", layers_csv(report)},     {"energy.csv", energy_csv(report)},
+            {"mesh.csv", mesh_csv(report)},         {"ticks.csv", ticks_csv(report)},
+            {"paper_energy.csv", paper_energy_csv(report)}};
 }
 
 }  // namespace neuroemu::report

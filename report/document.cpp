@@ -232,44 +232,45 @@ std::string Report::why_not_measured(const std::string& path) const {
 Report read_report(const nlohmann::json& doc) {
     const Node root(&doc, "");
     if (!doc.is_object()) root.fail("an object");
-    Report r;
+    Report report;
     if (root["command"].present() && root["command"].string() != "report")
         throw DataError(fmt::format("report document: command: expected \"report\", got \"{}\"", root["command"].string()));
     if (root["format"].integer() != 1)
         throw DataError(fmt::format("report document: format: expected 1, got {}", root["format"].integer()));
-    r.title = root["title"].string();
-    r.config = root["config"].string();
+    report.title = root["title"].string();
+    report.config = root["config"].string();
     if (root["not_measured"].present() && !root["not_measured"].is_null())
-        for (const auto& [key, node] : root["not_measured"].members()) r.not_measured.emplace_back(key, node.string());
-    const auto add_default = [&r](const std::string& path, const std::string& why) {
-        for (const auto& entry : r.not_measured)
+        for (const auto& [key, node] : root["not_measured"].members())
+            report.not_measured.emplace_back(key, node.string());
+    const auto add_default = [&report](const std::string& path, const std::string& why) {
+        for (const auto& entry : report.not_measured)
             if (entry.first == path) return;
-        r.not_measured.emplace_back(path, why);
+        report.not_measured.emplace_back(path, why);
     };
-    r.headline = read_headline(root["headline"]);
-    if (!root["accuracy"].is_null()) r.accuracy = read_accuracy(root["accuracy"]);
-    for (const Node& layer : root["layers"].array()) r.layers.push_back(read_layer(layer));
-    read_side(root["energy"]["snn"], r.energy_snn);
+    report.headline = read_headline(root["headline"]);
+    if (!root["accuracy"].is_null()) report.accuracy = read_accuracy(root["accuracy"]);
+    for (const Node& layer : root["layers"].array()) report.layers.push_back(read_layer(layer));
+    read_side(root["energy"]["snn"], report.energy_snn);
     const Node ann = root["energy"]["ann"];
-    read_side(ann, r.energy_ann);
-    r.energy_ann.macs = ann["macs"].number();
-    r.energy_ann.flops_per_mac = ann["flops_per_mac"].number();
-    r.energy_ann.flops = ann["flops"].number();
-    if (!root["mesh"].is_null()) r.mesh = read_mesh(root["mesh"]);
-    if (!root["ticks"].is_null()) r.ticks = read_ticks(root["ticks"]);
-    for (const Node& row : root["paper_energy"].array()) r.paper_energy.push_back(read_paper_row(row));
-    for (const auto& [key, node] : root["settings"].members()) r.settings.emplace_back(key, node.text());
+    read_side(ann, report.energy_ann);
+    report.energy_ann.macs = ann["macs"].number();
+    report.energy_ann.flops_per_mac = ann["flops_per_mac"].number();
+    report.energy_ann.flops = ann["flops"].number();
+    if (!root["mesh"].is_null()) report.mesh = read_mesh(root["mesh"]);
+    if (!root["ticks"].is_null()) report.ticks = read_ticks(root["ticks"]);
+    for (const Node& row : root["paper_energy"].array()) report.paper_energy.push_back(read_paper_row(row));
+    for (const auto& [key, node] : root["settings"].members()) report.settings.emplace_back(key, node.text());
 
     add_default("accuracy", "the functional engine was not run");
     add_default("accuracy.ann", "the ANN was not evaluated on the same images");
-    add_default("mesh", r.headline.fit_error ? "the network was not mapped: " + *r.headline.fit_error
+    add_default("mesh", report.headline.fit_error ? "the network was not mapped: " + *report.headline.fit_error
                                              : "the network was not mapped");
     add_default("mesh.router_flits", kNoHardware);
     add_default("mesh.link_flits_max", kNoHardware);
     add_default("ticks", kNoHardware);
     add_default("headline.latency_s", kNoHardware);
     add_default("paper_energy", "the paper's comparison was not computed");
-    return r;
+    return report;
 }
 
 json energy_terms_json(const std::vector<EnergyTerm>& terms) {

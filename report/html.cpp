@@ -103,8 +103,8 @@ std::string render_card(const Card& c) {
                        c.tone.empty() ? "" : " " + c.tone, esc(c.label), esc(c.value), c.sub);
 }
 
-std::string headline(const Report& r) {
-    const Headline& h = r.headline;
+std::string headline(const Report& report) {
+    const Headline& h = report.headline;
     std::vector<Card> cards;
     cards.push_back({"SNN accuracy", percent(h.accuracy_snn),
                      (h.accuracy_ann ? "ANN <b>" + esc(percent(h.accuracy_ann)) + "</b>" : "ANN not evaluated") +
@@ -122,7 +122,7 @@ std::string headline(const Report& r) {
                          ""});
     else
         cards.push_back({"Latency", "n/a",
-                         "not measured in this run: " + esc(r.why_not_measured("headline.latency_s")), "muted"});
+                         "not measured in this run: " + esc(report.why_not_measured("headline.latency_s")), "muted"});
     if (h.fits)
         cards.push_back({"Cores", integer(h.cores), "the network fits on the chip", "good"});
     else
@@ -134,16 +134,17 @@ std::string headline(const Report& r) {
 
 }  // namespace
 
-std::string render_html(const Report& r) {
+std::string render_html(const Report& report) {
     std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n";
-    out += "<title>" + esc(r.title) + " · neuroemu report</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
-    out += "<header class=\"top\"><div class=\"inner\">\n<h1>" + esc(r.title) + "</h1>\n";
-    out += "<p>neuroemu report" + (r.config.empty() ? std::string() : " · " + esc(r.config)) +
+    out += "<title>" + esc(report.title) + " · neuroemu report</title>\n<style>" + kStyle +
+           "</style>\n</head>\n<body>\n";
+    out += "<header class=\"top\"><div class=\"inner\">\n<h1>" + esc(report.title) + "</h1>\n";
+    out += "<p>neuroemu report" + (report.config.empty() ? std::string() : " · " + esc(report.config)) +
            " · every energy is per inference (one image classified)</p>\n</div></header>\n<main>\n";
-    out += headline(r);
-    out += html_accuracy(r) + html_layers(r) + html_energy(r) + html_mesh(r) + html_ticks(r) + html_paper_energy(r) +
-           html_settings(r);
+    out += headline(report);
+    out += html_accuracy(report) + html_layers(report) + html_energy(report) + html_mesh(report) + html_ticks(report) +
+           html_paper_energy(report) + html_settings(report);
     out += "</main>\n<footer>Rendered from report.json (format 1). Charts are inline SVG: hover a mark for its exact "
            "value.</footer>\n</body>\n</html>\n";
     return out;

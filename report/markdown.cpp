@@ -35,11 +35,12 @@ std::string table(const std::vector<std::string>& headers, const std::vector<boo
 
 std::string not_measured(const std::string& why) { return "_not measured in this run: " + why + "_\n\n"; }
 
-std::string headline(const Report& r) {
-    const Headline& h = r.headline;
+std::string headline(const Report& report) {
+    const Headline& h = report.headline;
     std::vector<std::vector<std::string>> rows = {
         {"accuracy, SNN (top-1)", percent(h.accuracy_snn)},
-        {"accuracy, ANN (top-1)", h.accuracy_ann ? percent(h.accuracy_ann) : "not measured: " + r.why_not_measured("accuracy.ann")},
+        {"accuracy, ANN (top-1)",
+         h.accuracy_ann ? percent(h.accuracy_ann) : "not measured: " + report.why_not_measured("accuracy.ann")},
         {"time steps", integer(h.steps)},
         {"images", integer(h.images)},
         {"energy per inference, SNN on the chip", si(h.energy_snn_j, "J")},
@@ -53,17 +54,17 @@ std::string headline(const Report& r) {
         rows.push_back({"latency per inference (cycles)", si(h.latency_cycles, "cycles")});
         rows.push_back({"cycles per tick (mean)", si(h.cycles_per_tick_mean, "cycles")});
     } else {
-        rows.push_back({"latency per inference", "not measured: " + r.why_not_measured("headline.latency_s")});
+        rows.push_back({"latency per inference", "not measured: " + report.why_not_measured("headline.latency_s")});
     }
     rows.push_back({"cores", integer(h.cores)});
     rows.push_back({"fits on the chip", h.fits ? "yes" : "no: " + h.fit_error.value_or("no reason given")});
     return "## Headline\n\n" + table({"figure", "value"}, {false, true}, rows);
 }
 
-std::string accuracy(const Report& r) {
+std::string accuracy(const Report& report) {
     std::string out = "## Accuracy vs time step\n\n";
-    if (!r.accuracy) return out + not_measured(r.why_not_measured("accuracy"));
-    const Accuracy& a = *r.accuracy;
+    if (!report.accuracy) return out + not_measured(report.why_not_measured("accuracy"));
+    const Accuracy& a = *report.accuracy;
     out += fmt::format("{} images, {} time steps; every step's top-1 is in accuracy.csv.\n\n", integer(a.images),
                        integer(a.steps));
     std::vector<std::vector<std::string>> rows;
@@ -72,9 +73,9 @@ std::string accuracy(const Report& r) {
     return out + table({"time step", "SNN top-1"}, {true, true}, rows);
 }
 
-std::string layers(const Report& r) {
+std::string layers(const Report& report) {
     std::vector<std::vector<std::string>> rows;
-    for (const Layer& l : r.layers)
+    for (const Layer& l : report.layers)
         rows.push_back({l.name, l.kind, integer(l.neurons), plain(l.firing_rate), si(l.spikes_per_image, "spikes"),
                         si(l.sops_per_image, "SOP"), percent(l.sop_share, 1)});
     return "## Layers\n\n" + table({"layer", "kind", "neurons", "firing rate (spikes/neuron/step)", "spikes per image",
@@ -82,40 +83,41 @@ std::string layers(const Report& r) {
                                    {false, false, true, true, true, true, true}, rows);
 }
 
-std::string energy(const Report& r) {
+std::string energy(const Report& report) {
     std::vector<std::vector<std::string>> rows;
     const auto add = [&rows](const std::string& side, const EnergySide& s) {
         for (const EnergyTerm& t : s.terms)
             rows.push_back({side, t.label, si(t.count, t.unit), coefficient(t.coefficient_j, t.coefficient_unit),
                             si(t.energy_j, "J"), t.source, "`" + t.coefficient_key + "`"});
     };
-    add("SNN", r.energy_snn);
-    add("ANN", r.energy_ann);
+    add("SNN", report.energy_snn);
+    add("ANN", report.energy_ann);
     std::string out = "## Energy per inference\n\n" +
                       table({"side", "term", "count", "coefficient", "energy", "source", "coefficient key"},
                             {false, false, true, true, true, false, false}, rows);
     out += table({"total per inference", "energy"}, {false, true},
-                 {{"SNN on the chip (sum of its terms)", si(r.energy_snn.total_j, "J")},
-                  {"SNN, SOPs only (the paper's method)", si(r.headline.energy_snn_sop_j, "J")},
-                  {"ANN on the FPGA", si(r.energy_ann.total_j, "J")}});
-    return out + "ANN: " + si(r.energy_ann.macs, "MAC") + " × " + plain(r.energy_ann.flops_per_mac) +
-           " FLOP/MAC = " + si(r.energy_ann.flops, "FLOP") + ".\n\n";
+                 {{"SNN on the chip (sum of its terms)", si(report.energy_snn.total_j, "J")},
+                  {"SNN, SOPs only (the paper's method)", si(report.headline.energy_snn_sop_j, "J")},
+                  {"ANN on the FPGA", si(report.energy_ann.total_j, "J")}});
+    return out + "ANN: " + si(report.energy_ann.macs, "MAC") + " × " + plain(report.energy_ann.flops_per_mac) +
+           " FLOP/MAC = " + si(report.energy_ann.flops, "FLOP") + ".\n\n";
 }
 
-std::string mesh_and_ticks(const Report& r) {
+std::string mesh_and_ticks(const Report& report) {
     std::string out = "## Mesh\n\n";
-    if (!r.mesh) {
-        out += not_measured(r.why_not_measured("mesh"));
+    if (!report.mesh) {
+        out += not_measured(report.why_not_measured("mesh"));
     } else {
-        const MeshMaps& m = *r.mesh;
+        const MeshMaps& m = *report.mesh;
         out += fmt::format("{} × {} cores, {} chip(s); per-core utilisation and link load are in mesh.csv", integer(m.width),
                            integer(m.height), integer(m.chips));
-        out += m.router_flits || m.link_flits_max ? " (link load: " + m.link_flits_source + ").\n\n"
-                                                  : ".\n\nLink load: " + not_measured(r.why_not_measured("mesh.router_flits"));
+        out += m.router_flits || m.link_flits_max
+                   ? " (link load: " + m.link_flits_source + ").\n\n"
+                   : ".\n\nLink load: " + not_measured(report.why_not_measured("mesh.router_flits"));
     }
     out += "## Cycles per tick\n\n";
-    if (!r.ticks) return out + not_measured(r.why_not_measured("ticks"));
-    const Ticks& t = *r.ticks;
+    if (!report.ticks) return out + not_measured(report.why_not_measured("ticks"));
+    const Ticks& t = *report.ticks;
     return out + table({"figure", "value"}, {false, true},
                        {{"mean", si(t.mean, "cycles")},
                         {"max", si(t.max, "cycles")},
@@ -125,11 +127,11 @@ std::string mesh_and_ticks(const Report& r) {
                  "Every tick is in ticks.csv.\n\n";
 }
 
-std::string paper_energy(const Report& r) {
+std::string paper_energy(const Report& report) {
     std::string out = "## The paper's energy comparison (§4.4)\n\n";
-    if (r.paper_energy.empty()) return out + not_measured(r.why_not_measured("paper_energy"));
+    if (report.paper_energy.empty()) return out + not_measured(report.why_not_measured("paper_energy"));
     std::vector<std::vector<std::string>> rows;
-    for (const PaperEnergyRow& p : r.paper_energy)
+    for (const PaperEnergyRow& p : report.paper_energy)
         rows.push_back({p.network, plain(p.gmac), plain(p.paper_gflop), plain(p.paper_gsop, 4), plain(p.flops_per_mac),
                         si(p.energy_ann_j, "J"), si(p.energy_snn_j, "J"), ratio(p.ratio), p.more_than_9x ? "yes" : "no"});
     return out + table({"network", "GMAC", "paper GFLOP", "paper GSOP", "FLOP/MAC", "energy ANN", "energy SNN",
@@ -137,19 +139,20 @@ std::string paper_energy(const Report& r) {
                        {false, true, true, true, true, true, true, true, false}, rows);
 }
 
-std::string settings(const Report& r) {
+std::string settings(const Report& report) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& [key, value] : r.settings) rows.push_back({"`" + key + "`", value});
+    for (const auto& [key, value] : report.settings) rows.push_back({"`" + key + "`", value});
     return "## Settings\n\n" + table({"key", "value"}, {false, false}, rows);
 }
 
 }  // namespace
 
-std::string render_markdown(const Report& r) {
-    std::string out = "# " + r.title + "\n\n";
-    if (!r.config.empty()) out += "Experiment: `" + r.config + "`. ";
+std::string render_markdown(const Report& report) {
+    std::string out = "# " + report.title + "\n\n";
+    if (!report.config.empty()) out += "Experiment: `" + report.config + "`. ";
     out += "Every energy is per inference (one image classified).\n\n";
-    return out + headline(r) + accuracy(r) + layers(r) + energy(r) + mesh_and_ticks(r) + paper_energy(r) + settings(r);
+    return out + headline(report) + accuracy(report) + layers(report) + energy(report) + mesh_and_ticks(report) +
+           paper_energy(report) + settings(report);
 }
 
 }  // namespace neuroemu::report
