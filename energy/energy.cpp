@@ -145,17 +145,17 @@ const std::vector<PaperNetwork>& paper_networks() {
 }
 
 PaperEnergyRow paper_energy_row(const EnergySpec& spec, const PaperNetwork& net, double macs) {
-    PaperEnergyRow r;
-    r.network = net.network;
-    r.gmac = macs / 1e9;
-    r.paper_gflop = net.paper_gflop;
-    r.paper_gsop = net.paper_gsop;
-    r.flops_per_mac = spec.flops_per_mac;
-    r.energy_ann_j = ann_energy(spec, macs).total_j();
-    EnergyCounts c;
-    c.sops = net.paper_gsop * 1e9;
-    r.energy_snn_j = snn_energy_sop_only(spec, c).total_j();
-    return r;
+    PaperEnergyRow row;
+    row.network = net.network;
+    row.gmac = macs / 1e9;
+    row.paper_gflop = net.paper_gflop;
+    row.paper_gsop = net.paper_gsop;
+    row.flops_per_mac = spec.flops_per_mac;
+    row.energy_ann_j = ann_energy(spec, macs).total_j();
+    EnergyCounts counts;
+    counts.sops = net.paper_gsop * 1e9;
+    row.energy_snn_j = snn_energy_sop_only(spec, counts).total_j();
+    return row;
 }
 
 }  // namespace neuroemu
