@@ -29,8 +29,8 @@ public:
     // The router's local input has `flits` more room from cycle `at`.
     virtual void credit(int flits, int64_t at) = 0;
     // The core's layer fires at cycle `now`: its neurons update, then the events the tick controller put into
-    // outbox() are sent. Returns whether there is anything to send (the core then reports Chip::layer_sent when
-    // its outbox is empty).
+    // outbox() are sent. Returns whether there is anything to send (the core then reports
+    // TickController::layer_sent when its outbox is empty).
     virtual bool fire(int64_t now) = 0;
     // Events to send this tick, filled by the tick controller before fire().
     virtual std::deque<Packet>& outbox() = 0;
@@ -59,12 +59,12 @@ public:
     virtual std::unique_ptr<CoreModel> build(Chip& chip, int32_t index, Router& router) const = 0;
 };
 
-// The kind from a plain function, for implementations without parameters of their own.
-template <typename Core>
+// The kind of a core class built from (chip, index, router), for models without parameters of their own.
+template <typename CoreClass>
 class CoreKindOf final : public CoreModelKind {
 public:
     std::unique_ptr<CoreModel> build(Chip& chip, int32_t index, Router& router) const override {
-        return std::make_unique<Core>(chip, index, router);
+        return std::make_unique<CoreClass>(chip, index, router);
     }
 };
 
