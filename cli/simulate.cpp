@@ -36,10 +36,8 @@ struct SimulateOptions {
 };
 
 // The VCD scope and the AER output from the command line (indices checked against the mapping).
-HwOptions hw_options(const SimulateOptions& cmd, const Mapping& mapping,
-                     std::shared_ptr<const InputEncoding> encoding) {
+HwOptions hw_options(const SimulateOptions& cmd, const Mapping& mapping) {
     HwOptions ho;
-    ho.encoding = std::move(encoding);
     ho.vcd_path = cmd.trace;
     if (cmd.trace.empty() && (cmd.trace_cores || cmd.trace_routers || cmd.trace_window))
         throw ConfigError("--trace-cores, --trace-routers and --trace-window choose what --trace FILE.vcd records: "
@@ -239,7 +237,7 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
     const experiment::MapRun run = mapping_for(opts, cmd, settings);
     const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
     const SnnOptions snn = snn_options(settings);
-    const HwOptions ho = hw_options(cmd, run.mapping, snn.encoding);
+    const HwOptions ho = hw_options(cmd, run.mapping);
     ChipModel chip(run.mapping, run.model, ho);
     experiment::carry_engine_spikes(chip, settings, run.model, test, opts.verbosity());
     finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr}, settings);
@@ -263,7 +261,7 @@ int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
             throw ConfigError(fmt::format("--images {}: {} holds {} images", *images_option, cmd.aer_in, info.trace.images));
         info.images = *images_option;
     }
-    const HwOptions ho = hw_options(cmd, run.mapping, snn_options(settings).encoding);
+    const HwOptions ho = hw_options(cmd, run.mapping);
     ChipModel chip(run.mapping, run.model, ho);
     experiment::replay_trace(chip, reader, info, opts.verbosity());
     finish_run(opts, {run.mapping, run.model, chip.stats(), ho, steps, &info}, settings);

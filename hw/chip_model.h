@@ -26,7 +26,6 @@ class Chip;
 
 struct HwOptions {
     std::string core_model = "rolls";    // the core model, by name (hw/core_model.h: core_models())
-    std::shared_ptr<const InputEncoding> encoding = make_input_encoding(kDefaultInputEncoding);
     int64_t max_tick_cycles = 100000000;  // a tick that has not drained by then is reported as stuck
     std::string vcd_path;                 // VCD trace file ("" = none; hw/vcd_trace.h)
     std::optional<std::vector<int32_t>> vcd_cores;    // traced cores (default: the first 16)

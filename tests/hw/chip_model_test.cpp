@@ -32,7 +32,6 @@ ChipRun run_chip(const Fixture& s, const ChipSpec& chip, int64_t steps, const st
     const Mapping m = map_network(s.model, chip, mo);
     HwOptions ho;
     ho.core_model = core_model;
-    ho.encoding = make_input_encoding(encoding);
     ho.max_tick_cycles = max_tick_cycles;
     ChipModel model(m, s.model, ho);
     const SnnEngine engine(s.model);
