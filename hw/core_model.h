@@ -36,8 +36,6 @@ public:
     virtual std::deque<Packet>& outbox() = 0;
 
     const Core& core() const { return core_; }
-    int32_t index() const { return index_; }
-    Router& router() const { return router_; }
     // Partial-sum cores: the pixels of the core's slice that received input this tick (cleared as they are sent).
     std::vector<uint8_t>& touched() { return touched_; }
     // Traced in the VCD file (nullptr: not traced).
