@@ -235,7 +235,8 @@ experiment::MapRun mapping_for(const CommonOptions& opts, const SimulateOptions&
 int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
     const Settings settings = load_experiment(opts, engine_overrides(cmd.engine));
     const experiment::MapRun run = mapping_for(opts, cmd, settings);
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
+                                       run.model.populations.at(0).shape);
     const SnnOptions snn = snn_options(settings);
     const HwOptions ho = hw_options(cmd, run.mapping);
     ChipModel chip(run.mapping, run.model, ho);

@@ -117,7 +117,7 @@ SnnModel convert_from_settings(const Settings& settings, const Network& net, Net
     const int64_t n_cal = opt.normalise ? settings.get_int("conversion.calibration_images") : 0;
     const int64_t n_comp = comp.enabled ? comp.images : 0;
     ImageSet train;
-    if (n_cal + n_comp > 0) train = load_dataset(settings, Split::Train, n_cal + n_comp);
+    if (n_cal + n_comp > 0) train = load_dataset(settings, Split::Train, n_cal + n_comp, net.input_shape());
     if (train.count < n_cal + n_comp)
         throw ConfigError(fmt::format("{}: the training split has {} images; calibration ({}) and compensation ({}) "
                                       "need {}",

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "common/error.h"
@@ -11,8 +12,9 @@ namespace neuroemu {
 std::vector<ParamSpec> dataset_params() {
     const double inf = std::numeric_limits<double>::infinity();
     std::vector<ParamSpec> params = {
-        ParamSpec("dataset.name", ParamKind::Enum, "fashion-mnist", "", "Dataset (IDX files, gzip or plain).")
-            .one_of({"fashion-mnist", "mnist"}),
+        ParamSpec("dataset.name", ParamKind::String, "fashion-mnist", "",
+                  "The dataset's name, as reports and JSON show it (dataset.format says how it is read)."),
+        dataset_readers().selector(kDefaultDatasetReader),
         ParamSpec("dataset.path", ParamKind::Path, "/usr/share/datasets/fashion-mnist", "",
                   "Folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (Debian's dataset-fashion-mnist)."),
         ParamSpec("dataset.images", ParamKind::Int, "10000", "images",
@@ -31,10 +33,22 @@ std::vector<ParamSpec> dataset_params() {
     return params;
 }
 
-ImageSet load_dataset(const Settings& settings, Split split, int64_t max_images) {
-    return dataset_readers()
-        .make(kDefaultDatasetReader, settings)
-        ->read(settings.get_path("dataset.path"), split, max_images);
+std::unique_ptr<ImageSource> open_dataset(const Settings& settings, Split split,
+                                          const std::vector<int64_t>& model_input) {
+    DatasetRequest request;
+    request.dir = settings.get_path("dataset.path");
+    request.split = split;
+    request.model_input = model_input;
+    return dataset_readers().make(settings.get_string("dataset.format"), settings)->open(request);
+}
+
+ImageSet load_dataset(const Settings& settings, Split split, int64_t max_images,
+                      const std::vector<int64_t>& model_input) {
+    const auto source = open_dataset(settings, split, model_input);
+    const int64_t n = max_images > 0 ? std::min(max_images, source->count()) : source->count();
+    ImageSet set = source->read(0, n);
+    set.labelled = source->labelled();
+    return set;
 }
 
 InputNormalisation input_normalisation(const Settings& settings, int64_t channels) {

@@ -101,7 +101,8 @@ ImageSet load_idx(const std::string& images_path, const std::string& labels_path
     if (declared_labels != declared)
         throw DataError(fmt::format("{}: {} labels, but {} holds {} images", labels_path, declared_labels,
                                     images_path, declared));
-    set.labels = labels.records(set.count, 1, "labels");
+    const std::vector<uint8_t> raw = labels.records(set.count, 1, "labels");
+    set.labels.assign(raw.begin(), raw.end());
     return set;
 }
 
@@ -126,6 +127,7 @@ ImageSet ImageSet::slice(int64_t first, int64_t n) const {
     images.channels = channels, images.height = height, images.width = width;
     images.pixels.assign(pixels.begin() + first * image_size(), pixels.begin() + (first + n) * image_size());
     images.labels.assign(labels.begin() + first, labels.begin() + first + n);
+    images.labelled = labelled;
     return images;
 }
 

@@ -11,7 +11,8 @@ struct ImageSet {
     int64_t count = 0;
     int64_t channels = 1, height = 0, width = 0;
     std::vector<uint8_t> pixels;  // count x channels x height x width, row-major
-    std::vector<uint8_t> labels;  // count
+    std::vector<int32_t> labels;  // count: class indices
+    bool labelled = true;         // false: the labels mean nothing (synthetic input), accuracy is not meaningful
 
     int64_t image_size() const { return channels * height * width; }
     // Images [first, first + n) as a set of their own.

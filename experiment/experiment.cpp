@@ -67,7 +67,7 @@ void map_with_measured_rates(const Settings& settings, ExperimentResult& result)
 }
 
 HwStats simulate_hardware(const Settings& settings, const ExperimentResult& result, int64_t images, int verbosity) {
-    const ImageSet test = load_dataset(settings, Split::Test, images);
+    const ImageSet test = load_dataset(settings, Split::Test, images, result.functional.model.populations.at(0).shape);
     ChipModel chip_model(*result.mapping, result.functional.model, HwOptions{});
     carry_engine_spikes(chip_model, settings, result.functional.model, test, verbosity);
     return chip_model.stats();

@@ -22,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosity) {
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("mapping.traffic_images"));
+    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("mapping.traffic_images"),
+                                       model.populations.at(0).shape);
     const SnnOptions options = snn_options(settings);
     const SnnEngine engine(model);
     const SnnResult result = engine.evaluate(test, input_normalisation(settings, test.channels), options);

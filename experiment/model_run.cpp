@@ -41,7 +41,8 @@ FunctionalRun run_functional(const Settings& settings, const std::string& snn_fi
     FunctionalRun run;
     run.net = load_model(settings);
     run.model = snn_for_run(settings, run.net, snn_file, run.folded, run.conversion, verbosity);
-    run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+    run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
+                            run.model.populations.at(0).shape);
     run.options = snn_options(settings);
     const SnnEngine engine(run.model);
     Progress progress("snn", run.test.count, verbosity > 0 && Progress::stderr_is_terminal());
@@ -53,7 +54,7 @@ FunctionalRun run_functional(const Settings& settings, const std::string& snn_fi
 AnnRun run_ann(const Settings& settings, int verbosity) {
     AnnRun run;
     run.net = load_model(settings);
-    run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"));
+    run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"), run.net.input_shape());
     run.options = ann_options(settings);
     const AnnEngine engine(run.net);
     Progress progress("ann", run.test.count, verbosity > 0 && Progress::stderr_is_terminal());

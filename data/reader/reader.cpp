@@ -6,9 +6,7 @@ namespace neuroemu {
 void register_idx(Family<DatasetReader>& family);
 
 Family<DatasetReader>& dataset_readers() {
-    static Family<DatasetReader> family("dataset_reader", "",
-                                        "File format of dataset.path (fixed: IDX, the only one so far; no key "
-                                        "selects it).");
+    static Family<DatasetReader> family("dataset_reader", "dataset.format", "File format of dataset.path.");
     static const bool builtins = (register_idx(family), true);
     (void)builtins;
     return family;

@@ -47,7 +47,7 @@ TEST(Cli, ListShowsEveryFamilyAndImplementationWithParameters) {
     const std::string json = temp("list.json");
     const CliRun r = run("list --json " + json);
     ASSERT_EQ(r.status, 0) << r.output;
-    for (const char* word : {"dataset_reader (no key)", "  idx:", "encoding (simulation.encoding)", "  current:",
+    for (const char* word : {"dataset_reader (dataset.format)", "  idx:", "encoding (simulation.encoding)", "  current:",
                              "  poisson:", "neuron (no key)", "  if:", "placement (mapping.placement)", "  curve:",
                              "  row_major:", "multicast (chip.noc.multicast)", "  tree:", "  source:",
                              "routing (no key)", "  xy:", "traffic (no key)", "  uniform:", "  transpose:",

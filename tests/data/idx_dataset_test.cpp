@@ -39,7 +39,7 @@ TEST(IdxDataset, FashionMnistTestSetHasTenBalancedClasses) {
     EXPECT_EQ(s.height, 28);
     EXPECT_EQ(s.width, 28);
     std::vector<int> per_class(10);
-    for (uint8_t l : s.labels) ++per_class.at(l);
+    for (int32_t l : s.labels) ++per_class.at(l);
     for (int c : per_class) EXPECT_EQ(c, 1000);
 }
 
