@@ -2,12 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 
 #include "cli/schema.h"
 #include "common/error.h"
 
 namespace neuroemu {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -33,7 +38,10 @@ std::string range_help(const ParamSpec& spec) {
 }  // namespace
 
 void add_common_options(CLI::App* cmd, CommonOptions& opts) {
-    cmd->add_option("target", opts.target, "experiment YAML file, or an ONNX model (stands for model.onnx)");
+    cmd->add_option("target", opts.target,
+                    "experiment YAML file (a bare name such as resnet34 is looked up in configs/), or an ONNX "
+                    "model (stands for model.onnx); none: the shipped default experiment, configs/default.yaml")
+        ->transform([](const std::string& target) { return resolve_target(target); });
     cmd->add_option("--json", opts.json_file, "also write machine-readable results to FILE (keys: docs/cli.md)");
     cmd->add_option("--set", opts.sets, "override a configuration key: key.path=value (repeatable)")
         ->type_name("KEY=VALUE")
@@ -90,9 +98,38 @@ int64_t spec_int(const std::string& name, const ParamSpec& spec, const std::opti
     return std::get<int64_t>(parse_param_text(spec, text.value_or(spec.default_yaml), name));
 }
 
+std::string configs_dir() {
+    if (const char* env = std::getenv("NEUROEMU_CONFIGS"); env && *env) return env;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec)  // the build tree (build/cli/neuroemu) or an installed tree (bin/neuroemu, share/neuroemu/configs)
+        for (const fs::path& dir : {exe.parent_path() / "../../configs", exe.parent_path() / "../share/neuroemu/configs"})
+            if (fs::is_regular_file(dir / "default.yaml", ec)) return fs::weakly_canonical(dir, ec).string();
+    return NEUROEMU_CONFIG_DIR;
+}
+
+std::string resolve_target(const std::string& target) {
+    std::error_code ec;
+    if (target.empty() || fs::exists(target, ec) || target.find('/') != std::string::npos) return target;
+    for (const std::string& name : {target, target + ".yaml"}) {
+        const fs::path found = fs::path(configs_dir()) / name;
+        if (fs::is_regular_file(found, ec)) {
+            fmt::print(stderr, "neuroemu: using {}\n", found.string());
+            return found.string();
+        }
+    }
+    return target;  // reading it names the missing file
+}
+
 Settings load_experiment(const CommonOptions& opts, std::vector<std::string> extra_sets) {
     std::vector<std::string> sets;
     std::string file = opts.target;
+    const bool model_set = std::any_of(opts.sets.begin(), opts.sets.end(),
+                                       [](const std::string& s) { return s.rfind("model.", 0) == 0; });
+    if (file.empty() && !model_set) {
+        file = (fs::path(configs_dir()) / "default.yaml").string();
+        fmt::print(stderr, "neuroemu: no target given; running the shipped default experiment {}\n", file);
+    }
     if (ends_with(file, ".onnx")) {
         sets.push_back("model.onnx=" + file);
         file.clear();

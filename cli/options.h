@@ -58,8 +58,17 @@ std::vector<std::string> engine_overrides(const EngineOptions& engine);
 double spec_real(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text);
 int64_t spec_int(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text);
 
+// The folder of the shipped experiments: $NEUROEMU_CONFIGS, else configs/ beside the build or install tree, else
+// the source tree's.
+std::string configs_dir();
+
+// A command's target as given, or, for a bare name that is not a file (`resnet34`, `resnet34.yaml`), the file of
+// that name in configs_dir(), announced on stderr.
+std::string resolve_target(const std::string& target);
+
 // Settings for a run: a YAML experiment file, or an ONNX file standing for `model.onnx`, then --set, the
-// command's own overrides, and --seed. Throws ConfigError.
+// command's own overrides, and --seed. No target and no model.* --set: the shipped default experiment
+// (configs/default.yaml), announced on stderr. Throws ConfigError.
 Settings load_experiment(const CommonOptions& opts, std::vector<std::string> extra_sets = {});
 
 }  // namespace neuroemu

@@ -366,3 +366,37 @@ TEST(Cli, SimulateMatchesTheFunctionalEngineOnTheShippedModel) {
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.output.find("/nonexistent.map"), std::string::npos) << r.output;
 }
+
+namespace neuroemu_cli_names {
+
+// Runs `args` from a fresh empty folder, so that nothing relative to the repository can be found by accident.
+CliRun run_elsewhere(const std::string& folder, const std::string& args) {
+    const std::string dir = temp(folder);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return run(args, dir);
+}
+
+TEST(Cli, BareNameIsLookedUpInConfigsAndNamed) {
+    for (const char* name : {"resnet34.yaml", "resnet34"}) {
+        const CliRun r = run_elsewhere("bare", std::string("info ") + name + " --json info.json");
+        ASSERT_EQ(r.status, 0) << r.output;
+        EXPECT_NE(r.output.find("neuroemu: using "), std::string::npos) << r.output;
+        EXPECT_NE(r.output.find("configs/resnet34.yaml"), std::string::npos) << r.output;
+        EXPECT_EQ(read_json(temp("bare") + "/info.json")["model"]["totals"]["macs"], 3663761408);
+    }
+    const CliRun missing = run_elsewhere("bare", "info resnet35.yaml");
+    EXPECT_EQ(missing.status, 2) << missing.output;
+    EXPECT_NE(missing.output.find("resnet35.yaml"), std::string::npos) << missing.output;
+}
+
+TEST(Cli, NoTargetRunsTheShippedDefaultExperiment) {
+    const CliRun r = run_elsewhere("notarget", "simulate --trace out.vcd --images 1 --steps 4 --json sim.json");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("running the shipped default experiment"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("configs/default.yaml"), std::string::npos) << r.output;
+    EXPECT_EQ(read_json(temp("notarget") + "/sim.json")["model"], "resnet20_fmnist");
+    EXPECT_NE(neuroemu::cli_test::file_bytes(temp("notarget") + "/out.vcd").find("$enddefinitions"), std::string::npos);
+}
+
+}  // namespace neuroemu_cli_names

@@ -18,8 +18,9 @@ struct CliRun {
     std::string output;  // stdout and stderr
 };
 
-inline CliRun run(const std::string& args) {
-    const std::string cmd = std::string(NEUROEMU_EXE) + " " + args + " 2>&1";
+// Runs `neuroemu ARGS` (from folder `cwd` when given).
+inline CliRun run(const std::string& args, const std::string& cwd = "") {
+    const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + NEUROEMU_EXE + " " + args + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     std::string out;
     std::array<char, 4096> buf;
