@@ -9,7 +9,7 @@
 #include "cli/output.h"
 #include "convert/convert_spec.h"
 #include "experiment/model_run.h"
-#include "model/model_spec.h"
+#include "sim/batch_statistics.h"
 
 namespace neuroemu {
 
@@ -69,7 +69,7 @@ namespace {
 int run_convert(const CommonOptions& opts, const std::string& output) {
     const int verbosity = opts.verbosity();
     const Settings settings = load_experiment(opts);
-    const Network net = load_model(settings);
+    const Network net = load_network(settings);
     Network folded;
     ConversionReport report;
     const SnnModel model = convert_from_settings(settings, net, folded, report, verbosity);

@@ -33,6 +33,11 @@ void print_population_table(const SnnModel& model, const SnnResult& result) {
     }
 }
 
+nlohmann::json dataset_json(const Settings& settings, int64_t images) {
+    return {{"name", settings.get_string("dataset.name")}, {"format", settings.get_string("dataset.format")},
+            {"split", "test"}, {"images", images}};
+}
+
 nlohmann::json snn_result_json(const SnnResult& result, const std::vector<int64_t>& checkpoints, int threads) {
     nlohmann::json curve = nlohmann::json::array(), table = nlohmann::json::array(), pops = nlohmann::json::array(),
                    projs = nlohmann::json::array();
@@ -55,13 +60,15 @@ nlohmann::json snn_result_json(const SnnResult& result, const std::vector<int64_
         projs.push_back({{"name", p.name}, {"source", result.populations[static_cast<size_t>(p.source)].name},
                          {"target", result.populations[static_cast<size_t>(p.target)].name}, {"synapses", p.synapses},
                          {"sops", p.sops}});
+    const bool meaningful = result.labelled;  // synthetic input: no accuracy figure at all
     return {{"steps", result.steps},
             {"images", result.images},
-            {"top1", result.accuracy(result.steps)},
-            {"correct", result.correct_at_step.back()},
-            {"accuracy_curve", curve},
-            {"checkpoints", table},
-            {"ann_top1", result.ann_correct >= 0 ? nlohmann::json(static_cast<double>(result.ann_correct) / images) : nlohmann::json(nullptr)},
+            {"accuracy_meaningful", meaningful},
+            {"top1", meaningful ? nlohmann::json(result.accuracy(result.steps)) : nlohmann::json(nullptr)},
+            {"correct", meaningful ? nlohmann::json(result.correct_at_step.back()) : nlohmann::json(nullptr)},
+            {"accuracy_curve", meaningful ? curve : nlohmann::json(nullptr)},
+            {"checkpoints", meaningful ? table : nlohmann::json(nullptr)},
+            {"ann_top1", meaningful && result.ann_correct >= 0 ? nlohmann::json(static_cast<double>(result.ann_correct) / images) : nlohmann::json(nullptr)},
             {"totals", {{"sops", result.sops}, {"sops_per_image", static_cast<double>(result.sops) / images},
                         {"spikes", result.spikes}, {"spikes_per_image", static_cast<double>(result.spikes) / images},
                         {"input_macs", result.input_macs}}},
@@ -76,13 +83,19 @@ void print_snn_result(const experiment::FunctionalRun& run, const std::vector<in
     const SnnResult& result = run.result;
     const double images = static_cast<double>(std::max<int64_t>(1, result.images));
     const double ann_top1 = static_cast<double>(result.ann_correct) / images;
-    fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", 100.0 * result.accuracy(result.steps),
-               result.correct_at_step.back(), result.images, result.steps,
-               result.ann_correct >= 0 ? fmt::format("; ANN {:.2f}% on the same images", 100.0 * ann_top1) : std::string());
-    if (verbosity > 0) {
+    if (!result.labelled)
+        fmt::print("S-ResNet on {} synthetic images, {} steps: accuracy not meaningful (the labels mean nothing)\n",
+                   result.images, result.steps);
+    else
+        fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", 100.0 * result.accuracy(result.steps),
+                   result.correct_at_step.back(), result.images, result.steps,
+                   result.ann_correct >= 0 ? fmt::format("; ANN {:.2f}% on the same images", 100.0 * ann_top1) : std::string());
+    if (verbosity > 0 && result.labelled) {
         std::string line;
         for (int64_t t : checkpoints) line += fmt::format("  T={}: {:.2f}%", t, 100.0 * result.accuracy(t));
         fmt::print("accuracy vs time step:{}\n", line);
+    }
+    if (verbosity > 0) {
         fmt::print("per image: {} SOPs, {} spikes over {} steps\n",
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(result.sops) / images))),
                    thousands(static_cast<int64_t>(std::llround(static_cast<double>(result.spikes) / images))), result.steps);
@@ -104,7 +117,7 @@ int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine) {
         write_json_file(opts.json_file,
                         {{"command", "evaluate"},
                          {"model", model_summary_json(run.net)},
-                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"}, {"images", run.result.images}}},
+                         {"dataset", dataset_json(settings, run.result.images)},
                          {"snn_model", snn_summary_json(run.model)},
                          {"compensation", compensation_json(run.conversion)},
                          {"snn", snn_result_json(run.result, checkpoints, resolve_threads(run.options.threads))},
@@ -113,8 +126,9 @@ int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine) {
 }
 
 nlohmann::json ann_result_json(const AnnResult& result, double images_per_s, int threads) {
-    return {{"top1", result.top1()},
-            {"correct", result.correct},
+    return {{"accuracy_meaningful", result.labelled},
+            {"top1", result.labelled ? nlohmann::json(result.top1()) : nlohmann::json(nullptr)},
+            {"correct", result.labelled ? nlohmann::json(result.correct) : nlohmann::json(nullptr)},
             {"images", result.images},
             {"seconds", result.seconds},
             {"images_per_s", images_per_s},
@@ -130,15 +144,17 @@ int run_evaluate_ann(const CommonOptions& opts, const EngineOptions& engine) {
     if (opts.verbosity() > 0)
         fmt::print("model {} on {} test images of {}: ", run.net.name(), thousands(result.images),
                    settings.get_string("dataset.name"));
-    fmt::print("ANN top-1 accuracy {:.2f}% ({}/{})\n", 100.0 * result.top1(), result.correct, result.images);
+    if (result.labelled)
+        fmt::print("ANN top-1 accuracy {:.2f}% ({}/{})\n", 100.0 * result.top1(), result.correct, result.images);
+    else
+        fmt::print("ANN on {} synthetic images: accuracy not meaningful (the labels mean nothing)\n", result.images);
     if (opts.verbosity() > 1)
         fmt::print("inference {:.3f} s, {:.0f} images/s on {} threads\n", result.seconds, images_per_s, threads);
     if (!opts.json_file.empty())
         write_json_file(opts.json_file,
                         {{"command", "evaluate"},
                          {"model", model_summary_json(run.net)},
-                         {"dataset", {{"name", settings.get_string("dataset.name")}, {"split", "test"},
-                                      {"images", result.images}}},
+                         {"dataset", dataset_json(settings, result.images)},
                          {"ann", ann_result_json(result, images_per_s, threads)},
                          {"settings", settings_json(settings)}});
     return 0;

@@ -10,6 +10,7 @@
 #include "mapping/map_spec.h"
 #include "mapping/placement/placement.h"
 #include "model/model_spec.h"
+#include "sim/batch_statistics.h"
 #include "router/multicast/multicast.h"
 #include "router/routing/routing.h"
 #include "router/traffic/traffic.h"
@@ -35,7 +36,7 @@ Schema neuroemu_schema() {
                   "Seed of every pseudo-random choice (zoo weights, sampling); --seed overrides.")
             .range(0, 9007199254740992.0),
     };
-    for (auto part : {model_params(), dataset_params(), conversion_params(), chip_params(), energy_params(),
+    for (auto part : {model_params(), batch_statistics_params(), dataset_params(), conversion_params(), chip_params(), energy_params(),
                       simulation_params(), mapping_params(), experiment::report_params()})
         params.insert(params.end(), part.begin(), part.end());
     return Schema(std::move(sections), std::move(params));

@@ -77,6 +77,7 @@ struct SimulatedRun {
     const HwOptions& hw_options;
     int64_t steps = 0;
     const experiment::ReplayInfo* replay = nullptr;
+    bool labelled = true;  // false: synthetic input, classification is not meaningful
 
     double images() const { return static_cast<double>(std::max<int64_t>(1, stats.images)); }
     int64_t hw_correct() const { return stats.correct_at_step.empty() ? 0 : stats.correct_at_step.back(); }
@@ -108,6 +109,9 @@ void print_classification(const SimulatedRun& run) {
                        thousands(replay->packets));
         if (!replay->same_placement)
             fmt::print("note: the cores are placed differently from the recording, so the cycles differ from it\n");
+    } else if (!run.labelled) {
+        fmt::print("classification: not meaningful on synthetic input (the labels mean nothing); the functional "
+                   "engine's decisions, carried spike for spike\n");
     } else {
         fmt::print("classification: top-1 {:.2f}% ({}/{}), the functional engine's decisions, carried spike for spike\n",
                    100.0 * static_cast<double>(run.hw_correct()) / run.images(), run.hw_correct(), stats.images);
@@ -164,7 +168,7 @@ void print_run(const SimulatedRun& run, int verbosity) {
 }
 
 nlohmann::json classification_json(const SimulatedRun& run) {
-    if (run.replay) return {{"top1", nullptr}, {"correct", nullptr}, {"accuracy_curve", nullptr}};
+    if (run.replay || !run.labelled) return {{"top1", nullptr}, {"correct", nullptr}, {"accuracy_curve", nullptr}};
     nlohmann::json curve = nlohmann::json::array();
     for (int64_t v : run.stats.correct_at_step) curve.push_back(static_cast<double>(v) / run.images());
     return {{"top1", static_cast<double>(run.hw_correct()) / run.images()},
@@ -241,7 +245,7 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
     const HwOptions ho = hw_options(cmd, run.mapping);
     ChipModel chip(run.mapping, run.model, ho);
     experiment::carry_engine_spikes(chip, settings, run.model, test, opts.verbosity());
-    finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr}, settings);
+    finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr, test.labelled}, settings);
     return 0;
 }
 

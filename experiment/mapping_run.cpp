@@ -10,7 +10,7 @@
 #include "data/dataset_spec.h"
 #include "mapping/map_file.h"
 #include "mapping/map_spec.h"
-#include "model/model_spec.h"
+#include "sim/batch_statistics.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu::experiment {
@@ -37,7 +37,7 @@ Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosi
 
 // The model from the settings: calibrated when its rates or data are needed, else its structure alone.
 SnnModel model_from_settings(const Settings& settings, bool calibrate, int verbosity) {
-    const Network net = load_model(settings);
+    const Network net = load_network(settings);
     if (calibrate) {
         Network folded;
         ConversionReport report;

@@ -4,7 +4,7 @@
 
 #include "common/progress.h"
 #include "data/dataset_spec.h"
-#include "model/model_spec.h"
+#include "sim/batch_statistics.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu::experiment {
@@ -39,7 +39,7 @@ void print_compensation(const ConversionReport& report) {
 
 FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity) {
     FunctionalRun run;
-    run.net = load_model(settings);
+    run.net = load_network(settings);
     run.model = snn_for_run(settings, run.net, snn_file, run.folded, run.conversion, verbosity);
     run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
                             run.model.populations.at(0).shape);
@@ -53,7 +53,7 @@ FunctionalRun run_functional(const Settings& settings, const std::string& snn_fi
 
 AnnRun run_ann(const Settings& settings, int verbosity) {
     AnnRun run;
-    run.net = load_model(settings);
+    run.net = load_network(settings);
     run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"), run.net.input_shape());
     run.options = ann_options(settings);
     const AnnEngine engine(run.net);

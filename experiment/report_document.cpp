@@ -69,6 +69,9 @@ json paper_table_json(const EnergySpec& energy, uint64_t seed) {
     return rows;
 }
 
+const char* const kSyntheticAccuracy =
+    "synthetic input (dataset.format: synthetic): the labels mean nothing, so accuracy would not be a result";
+
 json headline_json(const ExperimentResult& result) {
     const SnnResult& snn = result.functional.result;
     const double images = static_cast<double>(std::max<int64_t>(1, snn.images));
@@ -76,8 +79,9 @@ json headline_json(const ExperimentResult& result) {
     const std::optional<HwStats>& hw = result.hardware;
     const double snn_j = result.energy_snn.total_j(), sop_j = result.energy_snn_sop.total_j();
     const double ann_j = result.energy_ann.total_j();
-    return {{"accuracy_snn", snn.accuracy(snn.steps)},
-            {"accuracy_ann", snn.ann_correct >= 0 ? json(ann_top1) : json(nullptr)},
+    const bool meaningful = snn.labelled;
+    return {{"accuracy_snn", meaningful ? json(snn.accuracy(snn.steps)) : json(nullptr)},
+            {"accuracy_ann", meaningful && snn.ann_correct >= 0 ? json(ann_top1) : json(nullptr)},
             {"steps", snn.steps},
             {"images", snn.images},
             {"cores", result.mapping ? json(result.mapping->cores.size()) : json(nullptr)},
@@ -186,13 +190,16 @@ json report_document(const ExperimentResult& result, const Settings& settings, c
             {"title", fmt::format("{} on {}", result.functional.model.name, result.chip.name)},
             {"config", config},
             {"headline", headline},
-            {"accuracy", accuracy_json(snn, settings, headline["accuracy_ann"])},
+            {"accuracy", snn.labelled ? accuracy_json(snn, settings, headline["accuracy_ann"]) : json(nullptr)},
             {"layers", layers_json(snn)},
             {"energy", energy_json(result)},
             {"mesh", mapped ? mesh_json(result) : json(nullptr)},
             {"ticks", mapped && result.hardware ? ticks_json(result, headline["cycles_per_tick_mean"]) : json(nullptr)},
             {"paper_energy", settings.get_bool("report.paper_table") ? paper_table_json(result.energy, seed) : json::array()},
-            {"settings", settings_json(settings)}};
+            {"settings", settings_json(settings)},
+            {"not_measured", snn.labelled ? json::object() : json{{"headline.accuracy_snn", kSyntheticAccuracy},
+                                                                 {"accuracy", kSyntheticAccuracy},
+                                                                 {"accuracy.ann", kSyntheticAccuracy}}}};
 }
 
 }  // namespace neuroemu::experiment

@@ -121,7 +121,7 @@ Grid read_grid(const Node& node, double width, double height) {
 
 Headline read_headline(const Node& n) {
     Headline h;
-    h.accuracy_snn = n["accuracy_snn"].number();
+    h.accuracy_snn = n["accuracy_snn"].number_or_null();
     h.accuracy_ann = n["accuracy_ann"].number_or_null();
     h.steps = n["steps"].integer();
     h.images = n["images"].integer();

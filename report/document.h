@@ -16,7 +16,7 @@ using Grid = std::vector<std::vector<std::optional<double>>>;  // [y][x], nullop
 
 // Numbers are doubles as the JSON holds them; nullable keys are optionals (null = not measured in this run).
 struct Headline {
-    double accuracy_snn = 0;
+    std::optional<double> accuracy_snn;  // null: not meaningful (synthetic input)
     std::optional<double> accuracy_ann;
     double steps = 0, images = 0, cores = 0;
     bool fits = true;

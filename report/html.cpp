@@ -106,8 +106,9 @@ std::string render_card(const Card& c) {
 std::string headline(const Report& report) {
     const Headline& h = report.headline;
     std::vector<Card> cards;
-    cards.push_back({"SNN accuracy", percent(h.accuracy_snn),
-                     (h.accuracy_ann ? "ANN <b>" + esc(percent(h.accuracy_ann)) + "</b>" : "ANN not evaluated") +
+    cards.push_back({"SNN accuracy", h.accuracy_snn ? percent(h.accuracy_snn) : "not meaningful",
+                     (h.accuracy_snn ? h.accuracy_ann ? "ANN <b>" + esc(percent(h.accuracy_ann)) + "</b>" : "ANN not evaluated"
+                                     : esc(report.why_not_measured("headline.accuracy_snn"))) +
                          fmt::format(" · {} steps, {} images", esc(integer(h.steps)), esc(integer(h.images))),
                      ""});
     cards.push_back({"SNN energy (chip)", si(h.energy_snn_j, "J"),

@@ -38,7 +38,8 @@ std::string not_measured(const std::string& why) { return "_not measured in this
 std::string headline(const Report& report) {
     const Headline& h = report.headline;
     std::vector<std::vector<std::string>> rows = {
-        {"accuracy, SNN (top-1)", percent(h.accuracy_snn)},
+        {"accuracy, SNN (top-1)",
+         h.accuracy_snn ? percent(h.accuracy_snn) : "not meaningful: " + report.why_not_measured("headline.accuracy_snn")},
         {"accuracy, ANN (top-1)",
          h.accuracy_ann ? percent(h.accuracy_ann) : "not measured: " + report.why_not_measured("accuracy.ann")},
         {"time steps", integer(h.steps)},

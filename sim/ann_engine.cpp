@@ -452,6 +452,7 @@ AnnResult AnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     const int64_t chunks = (set.count + mb - 1) / mb;
     AnnResult r;
     r.images = set.count;
+    r.labelled = set.labelled;
     std::vector<float> logits(static_cast<size_t>(set.count * classes));
     const auto start = std::chrono::steady_clock::now();
     parallel_for(chunks, resolve_threads(options.threads), [&](int64_t chunk, int worker) {

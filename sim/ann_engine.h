@@ -26,6 +26,7 @@ struct AnnResult {
     int64_t images = 0;
     int64_t correct = 0;     // top-1 hits
     double seconds = 0.0;    // wall time of inference alone (no data loading)
+    bool labelled = true;    // false: synthetic input, accuracy is not meaningful
     std::vector<float> logits;  // images x classes, when AnnOptions::keep_logits
     double top1() const { return images ? static_cast<double>(correct) / static_cast<double>(images) : 0.0; }
 };

@@ -680,6 +680,7 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     SnnResult result;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.images = set.count;
+    result.labelled = set.labelled;
     result.steps = options.steps;
     result.correct_at_step.assign(static_cast<size_t>(options.steps), 0);
     result.ann_correct = ann ? 0 : -1;

@@ -81,6 +81,7 @@ struct SnnResult {
     int64_t sops = 0;                      // total over images and steps
     int64_t spikes = 0;                    // IF neurons only
     int64_t input_macs = 0;                // constant-current input: multiply-accumulates, once per image
+    bool labelled = true;                  // false: synthetic input, accuracy is not meaningful
     double seconds = 0;
     double accuracy(int64_t t) const {
         return images ? static_cast<double>(correct_at_step.at(static_cast<size_t>(t - 1))) / static_cast<double>(images) : 0.0;

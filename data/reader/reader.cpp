@@ -4,10 +4,11 @@ namespace neuroemu {
 
 // The built-in implementations (one file each); see common/registry.h for why they are registered by calls.
 void register_idx(Family<DatasetReader>& family);
+void register_synthetic(Family<DatasetReader>& family);
 
 Family<DatasetReader>& dataset_readers() {
     static Family<DatasetReader> family("dataset_reader", "dataset.format", "File format of dataset.path.");
-    static const bool builtins = (register_idx(family), true);
+    static const bool builtins = (register_idx(family), register_synthetic(family), true);
     (void)builtins;
     return family;
 }
