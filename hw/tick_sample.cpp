@@ -91,9 +91,9 @@ TickSamplePlan plan_tick_sample(int64_t steps, int64_t sample_ticks, uint64_t se
     return plan;
 }
 
-SampledFigure SampledFigure::scaled(double factor) const {
+SampledFigure SampledFigure::divided_by(double d) const {
     SampledFigure f = *this;
-    f.estimate *= factor, f.low *= factor, f.high *= factor, f.std_error *= factor;
+    f.estimate /= d, f.low /= d, f.high /= d, f.std_error /= d;
     return f;
 }
 
@@ -162,6 +162,17 @@ SampledFigure TickEstimator::stratified(Y y, double confidence) const {
 
 SampledFigure TickEstimator::total(size_t m, double confidence) const {
     return stratified([&](size_t image, size_t i) { return images_[image].values[i][m]; }, confidence);
+}
+
+SampledFigure TickEstimator::linear(const std::vector<double>& weights, double confidence) const {
+    if (weights.size() != metrics_) throw InternalError("tick sampling: one weight per metric");
+    return stratified(
+        [&](size_t image, size_t i) {
+            double sum = 0;
+            for (size_t m = 0; m < metrics_; ++m) sum += weights[m] * images_[image].values[i][m];
+            return sum;
+        },
+        confidence);
 }
 
 SampledFigure TickEstimator::ratio(size_t num, size_t den, double confidence) const {

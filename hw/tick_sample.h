@@ -56,7 +56,7 @@ struct SampledFigure {
     double std_error = 0;
     double dof = 0;      // Satterthwaite degrees of freedom of the variance estimate (0 when it is zero)
     bool exact = false;  // every tick measured: low = high = estimate
-    SampledFigure scaled(double factor) const;  // the same figure times factor > 0 (per image, per tick, seconds)
+    SampledFigure divided_by(double d) const;  // the same figure over d > 0 (per image, per tick, seconds)
 };
 
 // Estimates totals over all T ticks of every image from the simulated ticks. Per image and metric: the stratified
@@ -69,6 +69,8 @@ public:
     void add_image(const std::vector<int64_t>& ticks, const std::vector<std::vector<double>>& values);
     // The total of metric m over all images and ticks.
     SampledFigure total(size_t m, double confidence) const;
+    // The total of the per-tick sum of weights[m] x metric m (e.g. the energy the counters cost).
+    SampledFigure linear(const std::vector<double>& weights, double confidence) const;
     // The ratio total(num) / total(den) (e.g. mean packet latency = latency sum / deliveries): the ratio estimator,
     // its variance by the delta method (the stratified variance of the residuals y - R x, over total(den)^2).
     SampledFigure ratio(size_t num, size_t den, double confidence) const;
