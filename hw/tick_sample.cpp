@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/random.h"
 
 namespace neuroemu {
 
@@ -25,20 +26,12 @@ std::vector<ParamSpec> tick_sample_params() {
 
 namespace {
 
-// splitmix64: a small, portable generator (the standard distributions differ between library implementations).
-uint64_t next(uint64_t& state) {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 // Uniform in [0, n), without modulo bias.
 int64_t below(uint64_t& state, int64_t n) {
     const uint64_t range = static_cast<uint64_t>(n);
     const uint64_t limit = UINT64_MAX - UINT64_MAX % range;
     uint64_t r;
-    do r = next(state);
+    do r = splitmix64_next(state);
     while (r >= limit);
     return static_cast<int64_t>(r % range);
 }
@@ -56,7 +49,7 @@ std::vector<int64_t> TickSamplePlan::draw(int64_t image) const {
         return ticks;
     }
     uint64_t state = seed * 0xD1B54A32D192ED03ull ^ (static_cast<uint64_t>(image) + 1) * 0x8CB92BA72F3D8DD7ull;
-    next(state);
+    splitmix64_next(state);
     ticks.push_back(1);
     for (const TickStratum& s : strata) {  // two distinct ticks of the stratum
         const int64_t a = below(state, s.size());

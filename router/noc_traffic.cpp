@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "router/mesh.h"
 
 namespace neuroemu {
@@ -25,13 +26,6 @@ constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 // The sink takes everything: its credit allowance only has to outlast the flits ejected between two runs of a
 // router (credits come back as each tail arrives and are applied when the router next runs).
 constexpr int64_t kSinkCredits = int64_t{1} << 24;
-
-uint64_t splitmix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 std::string lowercase(std::string s) {
     for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -2,17 +2,11 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "sim/encoding/encoding.h"
 
 namespace neuroemu {
 namespace {
-
-uint64_t splitmix64(uint64_t& s) {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 class Poisson final : public InputEncoding {
 public:
@@ -25,7 +19,7 @@ public:
     }
     void spikes(const std::vector<float>& input, uint64_t& rng, std::vector<int32_t>& out) const override {
         for (size_t j = 0; j < input.size(); ++j) {
-            const double u = static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53;  // uniform in [0, 1)
+            const double u = static_cast<double>(splitmix64_next(rng) >> 11) * 0x1.0p-53;  // uniform in [0, 1)
             if (u < input[j]) out.push_back(static_cast<int32_t>(j));
         }
     }
