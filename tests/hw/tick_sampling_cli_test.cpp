@@ -72,7 +72,7 @@ void expect_same_as_unsampled(const json& off, const json& all) {
     EXPECT_EQ(figure(s, "energy_snn_j").at("estimate"), off.at("headline").at("energy_snn_j"));
 }
 
-// One test (one conversion, one exact run; about 12 s of CPU): the unsampled run, K = T against it, then 9 of 32
+// One test (one conversion, two exact runs, ten sampled; about 15 s of CPU): the unsampled run, K = T against it, then 9 of 32
 // ticks (tick 1 and 4 strata of 2) on the same 2 images for 10 seeds. Each interval is a nominal 95% one, so the
 // misses among 10 seeds are about Binomial(10, 0.05): 3 or more misses has probability 1.2% for a correct interval,
 // while an interval that covers only half the time passes 8 of 10 with probability 5.5%. The draws depend on the
