@@ -17,9 +17,9 @@ trap 'rm -rf "$tmp"' EXIT
 for net in resnet34 resnet50; do
     cfg="$root/configs/$net.yaml"
     for i in $(seq 1 "$runs"); do
-        /usr/bin/time -v -o "$tmp/$net.$i.time" "$exe" map "$cfg" -o "$tmp/$net.map" --json "$tmp/$net.json" -q >/dev/null
+        /usr/bin/time -v -o "$tmp/$net.$i.time" "$exe" map "$cfg" --set mapping.traffic=estimate -o "$tmp/$net.map" --json "$tmp/$net.json" -q >/dev/null
     done
-    "$exe" map "$cfg" -o '' -q --json "$tmp/$net.base.json" --set mapping.placement=row_major \
+    "$exe" map "$cfg" --set mapping.traffic=estimate -o '' -q --json "$tmp/$net.base.json" --set mapping.placement=row_major \
         --set mapping.refine_passes=0 >/dev/null
     python3 - "$net" "$tmp" "$runs" "$(stat -c %s "$tmp/$net.map")" <<'PY'
 import json, re, statistics, sys

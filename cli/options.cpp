@@ -81,13 +81,22 @@ std::optional<int64_t> setting_int(const std::string& name, const std::string& k
     return std::get<int64_t>(parse_param_text(schema_param(key), *text, fmt::format("{} ({})", name, key)));
 }
 
+void add_int_override(std::vector<std::string>& sets, const std::string& name, const std::string& key,
+                      const std::optional<std::string>& text) {
+    if (const auto value = setting_int(name, key, text)) sets.push_back(fmt::format("{}={}", key, *value));
+}
+
 std::vector<std::string> engine_overrides(const EngineOptions& engine) {
     std::vector<std::string> sets;
-    if (const auto steps = setting_int("--steps", "simulation.steps", engine.steps))
-        sets.push_back(fmt::format("simulation.steps={}", *steps));
-    if (const auto images = setting_int("--images", "dataset.images", engine.images))
-        sets.push_back(fmt::format("dataset.images={}", *images));
+    add_int_override(sets, "--steps", "simulation.steps", engine.steps);
+    add_int_override(sets, "--images", "dataset.images", engine.images);
     return sets;
+}
+
+void add_sample_ticks_option(CLI::App* cmd, std::optional<std::string>& text) {
+    add_setting_option(cmd, "--sample-ticks", "hardware.sample_ticks", text,
+                       "simulate K ticks of each image on the chip (tick 1, 2 per stratum: K = 1 + 2H) and "
+                       "extrapolate with intervals; 0: all");
 }
 
 double spec_real(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text) {

@@ -53,6 +53,11 @@ CLI::Option* add_spec_option(CLI::App* cmd, const std::string& name, const Param
 std::optional<int64_t> setting_int(const std::string& name, const std::string& key, const std::optional<std::string>& text);
 // "key=value" overrides for the engine options that were given (steps, then images).
 std::vector<std::string> engine_overrides(const EngineOptions& engine);
+// Appends "key=value" to `sets` when setting option `name` (overriding `key`) was given, checked as setting_int.
+void add_int_override(std::vector<std::string>& sets, const std::string& name, const std::string& key,
+                      const std::optional<std::string>& text);
+// --sample-ticks K (hardware.sample_ticks) of `simulate` and `report`.
+void add_sample_ticks_option(CLI::App* cmd, std::optional<std::string>& text);
 
 // The value of a spec option: its text, else the spec's default, checked against the spec.
 double spec_real(const std::string& name, const ParamSpec& spec, const std::optional<std::string>& text);

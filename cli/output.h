@@ -13,6 +13,10 @@ namespace neuroemu {
 
 std::string thousands(int64_t n);
 
+// Prints a run's tick sampling (experiment::sampling_json): the sample, the ticks of the first images, and each
+// figure per inference with its interval, "(exact)" when every tick was simulated.
+void print_sampling(const nlohmann::json& sampling);
+
 // Per-layer and total counts, as printed by `info` and embedded in every --json result.
 nlohmann::json model_summary_json(const Network& net);
 

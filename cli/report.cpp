@@ -24,6 +24,7 @@ struct ReportOptions {
     EngineOptions engine;
     std::string output;                       // -o DIR: report.html, report.md, report.json and CSV files
     std::optional<std::string> hw_images;     // --hw-images N (report.hw_images)
+    std::optional<std::string> sample_ticks;  // --sample-ticks K (hardware.sample_ticks)
 };
 
 void print_accuracy(const experiment::ExperimentResult& result, const json& doc, int verbosity) {
@@ -40,7 +41,8 @@ void print_accuracy(const experiment::ExperimentResult& result, const json& doc,
     }
 }
 
-void print_chip_and_energy(const experiment::ExperimentResult& result, const json& headline, int verbosity) {
+void print_chip_and_energy(const experiment::ExperimentResult& result, const json& doc, int verbosity) {
+    const json& headline = doc["headline"];
     const std::optional<double>& latency_s = result.counts.seconds;
     if (result.mapping)
         fmt::print("chip: {} cores on a {} x {} mesh{}\n", thousands(static_cast<int64_t>(result.mapping->cores.size())),
@@ -50,6 +52,7 @@ void print_chip_and_energy(const experiment::ExperimentResult& result, const jso
                              : std::string("; not simulated (report.hw_images = 0)"));
     else
         fmt::print("chip: does not fit: {}\n", result.fit_error);
+    if (doc["ticks"].is_object() && doc["ticks"].contains("sampling")) print_sampling(doc["ticks"]["sampling"]);
     const double snn_j = result.energy_snn.total_j(), sop_j = result.energy_snn_sop.total_j();
     const double ann_j = result.energy_ann.total_j();
     fmt::print("energy per inference: S-ResNet {} on the chip ({} of it synaptic operations, the paper's method), "
@@ -63,8 +66,8 @@ void print_chip_and_energy(const experiment::ExperimentResult& result, const jso
 
 int run_report(const CommonOptions& opts, const ReportOptions& cmd) {
     std::vector<std::string> extra = engine_overrides(cmd.engine);
-    if (const auto hw_images = setting_int("--hw-images", "report.hw_images", cmd.hw_images))
-        extra.push_back(fmt::format("report.hw_images={}", *hw_images));
+    add_int_override(extra, "--hw-images", "report.hw_images", cmd.hw_images);
+    add_int_override(extra, "--sample-ticks", "hardware.sample_ticks", cmd.sample_ticks);
     if (cmd.output.empty() && opts.json_file.empty())
         throw ConfigError("report: give -o DIR (HTML, Markdown, CSV and JSON) or --json FILE");
     const Settings settings = load_experiment(opts, extra);
@@ -73,7 +76,7 @@ int run_report(const CommonOptions& opts, const ReportOptions& cmd) {
     const json doc = experiment::report_document(result, settings, opts.target);
 
     print_accuracy(result, doc, opts.verbosity());
-    print_chip_and_energy(result, doc["headline"], opts.verbosity());
+    print_chip_and_energy(result, doc, opts.verbosity());
     if (!cmd.output.empty()) {
         report::write_report(doc, cmd.output);
         fmt::print("report: {}/report.html (also report.md, report.json, CSV files)\n", cmd.output);
@@ -93,6 +96,7 @@ Command add_report_command(CLI::App& app, CommonOptions& common) {
     add_engine_options(cmd, options->engine);
     add_setting_option(cmd, "--hw-images", "report.hw_images", options->hw_images,
                        "test images the SystemC hardware model runs (0: none)");
+    add_sample_ticks_option(cmd, options->sample_ticks);
     return {cmd, [&common, options] { return run_report(common, *options); }};
 }
 

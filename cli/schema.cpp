@@ -2,6 +2,7 @@
 
 #include "convert/convert_spec.h"
 #include "experiment/experiment.h"
+#include "experiment/hardware_run.h"
 #include "data/dataset_spec.h"
 #include "data/reader/reader.h"
 #include "arch/chip_spec.h"
@@ -28,6 +29,7 @@ Schema neuroemu_schema() {
         {"chip", "The neuromorphic chip: ROLLS-style cores. May be given as a file name "
                  "(`chip: chips/rolls.yaml`)."},
         {"simulation", "How the engines run."},
+        {"hardware", "How the SystemC hardware model runs (`simulate`, `report`): tick sampling."},
         {"mapping", "How `neuroemu map` partitions the S-ResNet over cores, places them and estimates traffic."},
         {"report", "What `neuroemu report` measures beyond the functional engine."},
     };
@@ -36,8 +38,9 @@ Schema neuroemu_schema() {
                   "Seed of every pseudo-random choice (zoo weights, sampling); --seed overrides.")
             .range(0, 9007199254740992.0),
     };
-    for (auto part : {model_params(), batch_statistics_params(), dataset_params(), conversion_params(), chip_params(), energy_params(),
-                      simulation_params(), mapping_params(), experiment::report_params()})
+    for (auto part : {model_params(), batch_statistics_params(), dataset_params(), conversion_params(), chip_params(),
+                      energy_params(), simulation_params(), experiment::hardware_params(), mapping_params(),
+                      experiment::report_params()})
         params.insert(params.end(), part.begin(), part.end());
     return Schema(std::move(sections), std::move(params));
 }

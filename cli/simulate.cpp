@@ -33,6 +33,7 @@ struct SimulateOptions {
     std::optional<std::string> trace_window;   // --trace-window A:B, global ticks [A, B); default: the first image
     std::string aer_out;            // --aer-out FILE: record every packet (traces/README.md)
     std::string aer_in;             // --aer-in FILE: drive the chip from a recorded trace
+    std::optional<std::string> sample_ticks;  // --sample-ticks K (hardware.sample_ticks)
 };
 
 // The VCD scope and the AER output from the command line (indices checked against the mapping).
@@ -77,7 +78,13 @@ struct SimulatedRun {
     const HwOptions& hw_options;
     int64_t steps = 0;
     const experiment::ReplayInfo* replay = nullptr;
-    bool labelled = true;  // false: synthetic input, classification is not meaningful
+    const HwEstimates* estimates = nullptr;  // engine runs: the figures extrapolated to every tick
+    bool labelled = true;                    // false: synthetic input, classification is not meaningful
+
+    bool sampled() const { return estimates && estimates->plan.requested_sampling(); }
+    nlohmann::json sampling() const {
+        return sampled() ? experiment::sampling_json(*estimates, stats, mapping.chip.clock_hz) : nlohmann::json(nullptr);
+    }
 
     double images() const { return static_cast<double>(std::max<int64_t>(1, stats.images)); }
     int64_t hw_correct() const { return stats.correct_at_step.empty() ? 0 : stats.correct_at_step.back(); }
@@ -163,7 +170,13 @@ void print_run(const SimulatedRun& run, int verbosity) {
                thousands(static_cast<int64_t>(run.mapping.cores.size())), run.mapping.mesh.width(),
                run.mapping.mesh.height(), run.stats.images, run.steps);
     print_classification(run);
-    print_counters(run);
+    if (run.sampled() && !run.estimates->exact()) {
+        fmt::print("counters of the {} simulated ticks: {} cycles, {} packets, {} hops\n", run.stats.ticks,
+                   thousands(run.stats.cycles), thousands(run.stats.packets_injected), thousands(run.stats.noc.packet_hops));
+    } else {
+        print_counters(run);
+    }
+    if (run.sampled()) print_sampling(run.sampling());
     print_traces(run, verbosity);
 }
 
@@ -221,6 +234,7 @@ nlohmann::json simulate_json(const SimulatedRun& run, const Settings& settings) 
                 {"aer_out", file_json(run.hw_options.aer_path)},
                 {"replay", replay_json(run.replay)},
                 {"settings", settings_json(settings)}});
+    if (run.sampled()) doc["sampling"] = run.sampling();
     return doc;
 }
 
@@ -237,15 +251,19 @@ experiment::MapRun mapping_for(const CommonOptions& opts, const SimulateOptions&
 }
 
 int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
-    const Settings settings = load_experiment(opts, engine_overrides(cmd.engine));
+    std::vector<std::string> sets = engine_overrides(cmd.engine);
+    add_int_override(sets, "--sample-ticks", "hardware.sample_ticks", cmd.sample_ticks);
+    const Settings settings = load_experiment(opts, sets);
+    if (settings.get_int("hardware.sample_ticks") > 0 && !cmd.aer_out.empty())
+        throw ConfigError("--aer-out records every tick of every image: not with tick sampling (hardware.sample_ticks)");
     const experiment::MapRun run = mapping_for(opts, cmd, settings);
     const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
                                        run.model.populations.at(0).shape);
     const SnnOptions snn = snn_options(settings);
     const HwOptions ho = hw_options(cmd, run.mapping);
     ChipModel chip(run.mapping, run.model, ho);
-    experiment::carry_engine_spikes(chip, settings, run.model, test, opts.verbosity());
-    finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr, test.labelled}, settings);
+    const HwEstimates estimates = experiment::carry_engine_spikes(chip, settings, run.model, test, opts.verbosity());
+    finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr, &estimates, test.labelled}, settings);
     return 0;
 }
 
@@ -256,6 +274,8 @@ int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
     const int64_t steps = reader.header().steps;
     const auto steps_option = setting_int("--steps", "simulation.steps", cmd.engine.steps);
     const auto images_option = setting_int("--images", "dataset.images", cmd.engine.images);
+    if (cmd.sample_ticks)
+        throw ConfigError("--sample-ticks: a replay (--aer-in) runs every recorded tick");
     if (steps_option && *steps_option != steps)
         throw ConfigError(fmt::format("--steps {}: {} was recorded with {} steps per image", *steps_option, cmd.aer_in, steps));
     const Settings settings = load_experiment(opts, {"simulation.steps=" + std::to_string(steps)});
@@ -302,6 +322,7 @@ Command add_simulate_command(CLI::App& app, CommonOptions& common) {
     add_engine_options(cmd, options->engine);
     cmd->add_option("--map", options->map, "a mapping from `neuroemu map` (default: mapped from the config)");
     add_trace_options(cmd, *options);
+    add_sample_ticks_option(cmd, options->sample_ticks);
     return {cmd, [&common, options] { return run_simulate(common, *options); }};
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "energy/energy.h"
 
@@ -26,13 +27,23 @@ struct MapperTraffic {
     double flits_per_packet = 1;  // one AER event
 };
 
-// The hardware model's totals over its images.
+// The hardware model's totals over its images: measured, or with tick sampling extrapolated to every tick
+// (hw/sampled_stats.h), then `sample` says so ("9 of 32 ticks sampled") and joins the counts' sources.
 struct HardwareTotals {
     int64_t images = 0;
-    int64_t partial_sum_sops = 0, events_generated = 0, neuron_updates = 0;
-    int64_t flit_hops = 0, buffer_writes_flits = 0, cycles = 0;
+    double partial_sum_sops = 0, events_generated = 0, neuron_updates = 0;
+    double flit_hops = 0, buffer_writes_flits = 0, cycles = 0;
     double clock_hz = 0;
+    std::string sample;  // "" when every tick was simulated
 };
+
+// Joules per unit of each hardware-model count in the chip's energy (the terms energy_counts fills from
+// HardwareTotals, snn_energy prices): the weights of the energy one tick's counts cost, for the interval of a
+// sampled run's energy.
+struct HardwareEnergyRates {
+    double partial_sum_sop = 0, event = 0, neuron_update = 0, flit_hop = 0, buffer_write_flit = 0, cycle = 0;
+};
+HardwareEnergyRates hardware_energy_rates(const EnergySpec& spec, int64_t cores, double clock_hz);
 
 // Counts per inference, each with its source. `mapper` is absent when the network does not fit, `hardware` when
 // the chip was not simulated.

@@ -1,6 +1,9 @@
 #include "experiment/experiment.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <array>
 
 #include "data/dataset_spec.h"
 #include "energy/counts.h"
@@ -41,17 +44,39 @@ FunctionalTotals functional_totals(const SnnResult& result) {
     return totals;
 }
 
-HardwareTotals hardware_totals(const HwStats& stats, const ChipSpec& chip) {
+HardwareTotals hardware_totals(const HwEstimates& est, const ChipSpec& chip) {
     HardwareTotals totals;
-    totals.images = stats.images;
-    totals.partial_sum_sops = stats.partial_sum_sops;
-    totals.events_generated = stats.events_generated;
-    totals.neuron_updates = stats.neuron_updates;
-    totals.flit_hops = stats.noc.flit_hops;
-    totals.buffer_writes_flits = stats.noc.buffer_write_flits;
-    totals.cycles = stats.cycles;
+    totals.images = est.images;
+    totals.partial_sum_sops = est.totals[kTickPartialSumSops].estimate;
+    totals.events_generated = est.totals[kTickEvents].estimate;
+    totals.neuron_updates = est.totals[kTickNeuronUpdates].estimate;
+    totals.flit_hops = est.totals[kTickFlitHops].estimate;
+    totals.buffer_writes_flits = est.totals[kTickBufferWrites].estimate;
+    totals.cycles = est.totals[kTickCycles].estimate;
     totals.clock_hz = chip.clock_hz;
+    if (!est.exact())
+        totals.sample = fmt::format("{} of {} ticks sampled", est.plan.ticks_per_image(), est.plan.steps);
     return totals;
+}
+
+// The chip's energy per inference with the interval its sampled hardware counts give: the priced total, with the
+// half-width of the stratified estimate of the energy each tick's counts cost (the functional engine's terms are
+// exact).
+SampledFigure energy_interval(const ExperimentResult& result) {
+    const HwEstimates& est = *result.hardware_estimates;
+    const HardwareEnergyRates rates =
+        hardware_energy_rates(result.energy, static_cast<int64_t>(result.mapping->cores.size()), result.chip.clock_hz);
+    std::array<double, kTickCounters> weights{};
+    weights[kTickPartialSumSops] = rates.partial_sum_sop;
+    weights[kTickEvents] = rates.event;
+    weights[kTickNeuronUpdates] = rates.neuron_update;
+    weights[kTickFlitHops] = rates.flit_hop;
+    weights[kTickBufferWrites] = rates.buffer_write_flit;
+    weights[kTickCycles] = rates.cycle;
+    SampledFigure hw = est.per_image_linear(weights);
+    const double total = result.energy_snn.total_j(), shift = total - hw.estimate;
+    hw.estimate = total, hw.low += shift, hw.high += shift;
+    return hw;
 }
 
 // The mapping with the functional run's rates; a MappingError is recorded as the reason it does not fit.
@@ -66,11 +91,11 @@ void map_with_measured_rates(const Settings& settings, ExperimentResult& result)
     }
 }
 
-HwStats simulate_hardware(const Settings& settings, const ExperimentResult& result, int64_t images, int verbosity) {
+void simulate_hardware(const Settings& settings, ExperimentResult& result, int64_t images, int verbosity) {
     const ImageSet test = load_dataset(settings, Split::Test, images, result.functional.model.populations.at(0).shape);
     ChipModel chip_model(*result.mapping, result.functional.model, HwOptions{});
-    carry_engine_spikes(chip_model, settings, result.functional.model, test, verbosity);
-    return chip_model.stats();
+    result.hardware_estimates = carry_engine_spikes(chip_model, settings, result.functional.model, test, verbosity);
+    result.hardware = chip_model.stats();
 }
 
 void price_energy(ExperimentResult& result) {
@@ -81,12 +106,14 @@ void price_energy(ExperimentResult& result) {
                                 static_cast<double>(result.chip.noc.flits_per_event())};
     }
     std::optional<HardwareTotals> hardware;
-    if (result.hardware) hardware = hardware_totals(*result.hardware, result.chip);
+    if (result.hardware_estimates) hardware = hardware_totals(*result.hardware_estimates, result.chip);
     result.counts = energy_counts(functional_totals(result.functional.result), traffic, hardware);
     result.energy_snn = snn_energy(result.energy, result.counts);
     result.energy_snn_sop = snn_energy_sop_only(result.energy, result.counts);
     result.ann_macs = static_cast<double>(totals(result.functional.net).macs);
     result.energy_ann = ann_energy(result.energy, result.ann_macs);
+    if (result.hardware_estimates && result.hardware_estimates->plan.requested_sampling())
+        result.energy_snn_interval = energy_interval(result);
 }
 
 }  // namespace
@@ -98,7 +125,7 @@ ExperimentResult run_experiment(const Settings& settings, const ExperimentOption
     const int64_t hw_images = settings.get_int("report.hw_images");
     result.functional = run_functional(settings, options.snn_file, options.verbosity);
     map_with_measured_rates(settings, result);
-    if (result.mapping && hw_images > 0) result.hardware = simulate_hardware(settings, result, hw_images, options.verbosity);
+    if (result.mapping && hw_images > 0) simulate_hardware(settings, result, hw_images, options.verbosity);
     price_energy(result);
     return result;
 }

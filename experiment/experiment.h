@@ -11,6 +11,7 @@
 #include "energy/energy.h"
 #include "experiment/model_run.h"
 #include "hw/chip_model.h"
+#include "hw/sampled_stats.h"
 #include "mapping/mapping.h"
 #include "mapping/routing.h"
 
@@ -32,6 +33,10 @@ struct ExperimentResult {
     std::string fit_error;              // the mapper's reason then
     std::optional<RoutingStats> routes;  // the mapper's XY routes (with the mapping)
     std::optional<HwStats> hardware;    // absent when not simulated (report.hw_images = 0, or no mapping)
+    // With `hardware`: the figures per inference extrapolated to every tick (hardware.sample_ticks; the measured
+    // totals, exact, when every tick was simulated). The energy is priced from these.
+    std::optional<HwEstimates> hardware_estimates;
+    std::optional<SampledFigure> energy_snn_interval;  // with tick sampling: the chip's energy per inference, J
     EnergyCounts counts;                // per inference, each with its source
     EnergyBreakdown energy_snn, energy_snn_sop, energy_ann;
     double ann_macs = 0;

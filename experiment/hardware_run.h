@@ -1,19 +1,38 @@
 // The functional engine's spikes carried by the SystemC chip model (`simulate`, `report`, explore's points).
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
 #include "common/config.h"
 #include "data/idx_dataset.h"
 #include "hw/aer_trace.h"
 #include "hw/chip_model.h"
+#include "hw/sampled_stats.h"
 #include "model/snn.h"
 
 namespace neuroemu::experiment {
 
-// Runs test images [0, test.count) through the functional engine and carries their spikes on `chip`, then closes
-// it (ChipModel::finish). Checks that the chip's cores performed exactly the engine's synaptic operations,
-// projection by projection, and made its decisions (InternalError otherwise).
-void carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
-                         int verbosity);
+// The `hardware` section: tick sampling (hw/tick_sample.h).
+std::vector<ParamSpec> hardware_params();
+// The tick sample of a run with these settings (hardware.sample_ticks, simulation.steps, seed).
+TickSamplePlan tick_sample_plan(const Settings& settings);
+
+// Runs test images [0, test.count) through the functional engine and carries their spikes on `chip` (with tick
+// sampling, only the sampled ticks of each image), then closes it (ChipModel::finish). Checks that the chip's cores
+// performed exactly the engine's synaptic operations of the simulated ticks, projection by projection, and made its
+// decisions (InternalError otherwise). Returns the figures per inference extrapolated to all ticks (exact when every
+// tick was simulated).
+HwEstimates carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
+                                int verbosity);
+
+// The `sampling` object of `simulate --json` and of the report's `ticks` (docs/cli.md): the sample (K of T ticks,
+// the strata, the ticks of each image), the totals over all images and `figures` per inference, each with its
+// interval ("exact" when every tick was simulated), and the measured maxima, lower bounds when sampled.
+// `energy_j` is the chip's energy per inference with its interval, when priced.
+nlohmann::json sampling_json(const HwEstimates& estimates, const HwStats& stats, double clock_hz,
+                             const std::optional<SampledFigure>& energy_j = std::nullopt);
 
 // What a replay of a recorded AER trace read (`simulate --aer-in`).
 struct ReplayInfo {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "experiment/hardware_run.h"
 #include "model/zoo.h"
 #include "report/document.h"
 #include "sim/sim_spec.h"
@@ -77,6 +78,7 @@ json headline_json(const ExperimentResult& result) {
     const double images = static_cast<double>(std::max<int64_t>(1, snn.images));
     const double ann_top1 = snn.ann_correct >= 0 ? static_cast<double>(snn.ann_correct) / images : NAN;
     const std::optional<HwStats>& hw = result.hardware;
+    const std::optional<HwEstimates>& est = result.hardware_estimates;  // extrapolated to every tick when sampled
     const double snn_j = result.energy_snn.total_j(), sop_j = result.energy_snn_sop.total_j();
     const double ann_j = result.energy_ann.total_j();
     const bool meaningful = snn.labelled;
@@ -93,10 +95,8 @@ json headline_json(const ExperimentResult& result) {
             {"ratio_ann_to_snn", ann_j / snn_j},
             {"ratio_ann_to_snn_sop", ann_j / sop_j},
             {"latency_s", result.counts.seconds ? json(*result.counts.seconds) : json(nullptr)},
-            {"latency_cycles", hw ? json(static_cast<double>(hw->cycles) / result.hardware_images()) : json(nullptr)},
-            {"cycles_per_tick_mean", hw && hw->ticks
-                                         ? json(static_cast<double>(hw->cycles) / static_cast<double>(hw->ticks))
-                                         : json(nullptr)}};
+            {"latency_cycles", est ? json(est->per_image(kTickCycles).estimate) : json(nullptr)},
+            {"cycles_per_tick_mean", hw && hw->ticks ? json(est->cycles_per_tick().estimate) : json(nullptr)}};
 }
 
 json accuracy_json(const SnnResult& snn, const Settings& settings, const json& accuracy_ann) {
@@ -155,11 +155,16 @@ json mesh_json(const ExperimentResult& result) {
 json ticks_json(const ExperimentResult& result, const json& mean) {
     const HwStats& hw = *result.hardware;
     const int64_t max_tick = hw.tick_cycles.empty() ? 0 : *std::max_element(hw.tick_cycles.begin(), hw.tick_cycles.end());
-    return {{"clock_hz", result.chip.clock_hz},
-            {"images", hw.images},
-            {"cycles_per_tick", hw.tick_cycles},
-            {"mean", mean},
-            {"max", max_tick}};
+    json ticks = {{"clock_hz", result.chip.clock_hz},
+                  {"images", hw.images},
+                  {"cycles_per_tick", hw.tick_cycles},
+                  {"mean", mean},
+                  {"max", max_tick}};
+    const HwEstimates& est = *result.hardware_estimates;
+    if (est.plan.requested_sampling())  // the simulated ticks' steps, and the figures extrapolated to every tick
+        ticks.update({{"steps", hw.tick_steps},
+                      {"sampling", sampling_json(est, hw, result.chip.clock_hz, result.energy_snn_interval)}});
+    return ticks;
 }
 
 json energy_json(const ExperimentResult& result) {

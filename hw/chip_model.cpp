@@ -22,8 +22,21 @@ ChipModel::ChipModel(const Mapping& mapping, const SnnModel& snn, const HwOption
 
 ChipModel::~ChipModel() = default;
 
+const char* tick_counter_name(size_t counter) {
+    static const char* const names[kTickCounters] = {
+        "cycles",     "packets", "deliveries",     "hops",           "flit_hops", "inter_chip_hops", "buffer_writes_flits",
+        "stall_cycles", "sops",  "partial_sum_and_gate_sops", "neuron_updates", "events_generated", "latency_sum_cycles"};
+    if (counter >= kTickCounters) throw InternalError("tick_counter_name: no such counter");
+    return names[counter];
+}
+
 void ChipModel::run(const SpikeTrace& trace) {
     if (trace.steps < 1) return;
+    if (trace.tick_count() != trace.steps && chip_->aer)
+        throw ConfigError("an AER trace (--aer-out) records every tick of every image: not with tick sampling "
+                          "(hardware.sample_ticks)");
+    if (static_cast<int64_t>(trace.events.size()) != trace.tick_count())
+        throw InternalError("ChipModel::run: a trace needs one event list per simulated tick");
     chip_->tick_controller->run_image(trace);
     HwStats& stats = chip_->stats;
     if (stats.correct_at_step.empty()) stats.correct_at_step.assign(static_cast<size_t>(trace.steps), 0);

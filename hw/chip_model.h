@@ -7,6 +7,7 @@
 // chip carries exactly the engine's spikes and the model measures what carrying them costs.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,7 +35,16 @@ struct HwOptions {
     std::string aer_path;                 // AER packet trace to write ("" = none; hw/aer_trace.h)
 };
 
-// Counters of a run (totals over all images and ticks unless said otherwise).
+// The additive counters recorded per simulated tick (HwStats::tick_counts), for tick sampling's estimates.
+enum TickCounter : size_t {
+    kTickCycles, kTickPackets, kTickDeliveries, kTickHops, kTickFlitHops, kTickInterChipHops, kTickBufferWrites,
+    kTickStallCycles, kTickSops, kTickPartialSumSops, kTickNeuronUpdates, kTickEvents, kTickLatencySum, kTickCounters
+};
+// Their names as in `simulate --json` (counters, cycles.total, packet_latency_cycles.sum).
+const char* tick_counter_name(size_t counter);
+using TickCounts = std::array<int64_t, kTickCounters>;
+
+// Counters of a run (totals over all images and simulated ticks unless said otherwise).
 struct HwStats {
     int64_t images = 0, ticks = 0;
     int64_t cycles = 0;                      // all ticks
@@ -53,6 +63,8 @@ struct HwStats {
     NocCounters noc;                         // hops, buffer writes, stalls, per-router and per-link loads
     std::vector<int64_t> sops_by_projection_index;  // by SNN projection index (engine order)
     std::vector<int64_t> correct_at_step;    // images classified right after step t (the engine's decision)
+    std::vector<int64_t> tick_steps;         // per simulated tick, in order: its step within its image (1-based)
+    std::vector<TickCounts> tick_counts;     // per simulated tick: what it added to each TickCounter
     double wall_seconds = 0;                 // wall time of the hardware simulation
 };
 

@@ -51,7 +51,7 @@ void TickController::on_watchdog() {
 void TickController::run_image(const SpikeTrace& trace) {
     trace_ = &trace;
     recorded_ = nullptr;
-    run(trace.steps);
+    run(trace.tick_count());
 }
 
 void TickController::run_image(const RecordedImage& recorded) {
@@ -72,7 +72,7 @@ void TickController::run(int64_t steps) {
                                           aer->path(), aer->steps(), steps));
     }
     image_steps_ = steps;
-    step_ = 0;
+    tick_index_ = step_ = 0;
     const int64_t ticks_before = stats.ticks;
     chip_.wake(*this, chip_.now());
     sc_core::sc_start();
@@ -86,7 +86,7 @@ void TickController::run(int64_t steps) {
 }
 
 std::pair<const SourcedEvent*, const SourcedEvent*> TickController::recorded_events(int32_t first, int32_t last) const {
-    const auto& list = recorded_->events[static_cast<size_t>(step_ - 1)];
+    const auto& list = recorded_->events[static_cast<size_t>(tick_index_ - 1)];
     const auto by_source = [](const SourcedEvent& e, int32_t s) { return e.source < s; };
     const SourcedEvent* b = std::lower_bound(list.data(), list.data() + list.size(), first, by_source);
     const SourcedEvent* e = std::lower_bound(b, list.data() + list.size(), last, by_source);
@@ -94,7 +94,8 @@ std::pair<const SourcedEvent*, const SourcedEvent*> TickController::recorded_eve
 }
 
 void TickController::start_tick() {
-    ++step_;
+    ++tick_index_;
+    step_ = trace_ ? trace_->step_of(tick_index_ - 1) : tick_index_;
     tick_start_ = chip_.now();
     tick_open_ = true;
     layers_sent_ = 0;
@@ -117,7 +118,7 @@ void TickController::start_tick() {
         for (const SourcedEvent* e = ev.first; e != ev.second; ++e)
             chip_.enqueue_spike(host, kHostSource, e->e.c, e->e.y, e->e.x, host_out);
     } else {
-        for (const SpikeEvent& e : trace_->events[static_cast<size_t>(step_ - 1)][0])
+        for (const SpikeEvent& e : trace_->events[static_cast<size_t>(tick_index_ - 1)][0])
             chip_.enqueue_spike(host, kHostSource, e.c, e.y, e.x, host_out);
     }
     if (!chip_.host->start_sending(tick_start_))
@@ -149,7 +150,7 @@ void TickController::queue_engine_events(int layer) {
     switch (l.kind) {
         case UnitKind::Neuron:
         case UnitKind::Gate:
-            for (const SpikeEvent& e : trace_->events[static_cast<size_t>(step_ - 1)][static_cast<size_t>(l.population)]) {
+            for (const SpikeEvent& e : trace_->events[static_cast<size_t>(tick_index_ - 1)][static_cast<size_t>(l.population)]) {
                 const auto k = static_cast<int>(core_of(l, e.c, e.y, e.x));
                 chip_.enqueue_spike(k, layer, e.c, e.y, e.x, outbox(k));
             }
@@ -214,6 +215,31 @@ void TickController::layer_sent(int layer) {
     maybe_end_tick();
 }
 
+// What this tick added to the additive counters (the barrier: every packet of the tick has been delivered).
+void TickController::record_tick_counts() {
+    HwStats& stats = chip_.stats;
+    const NocCounters& noc = chip_.counters;
+    TickCounts now{};
+    now[kTickCycles] = stats.cycles;
+    now[kTickPackets] = stats.packets_injected;
+    now[kTickDeliveries] = stats.packets_delivered;
+    now[kTickHops] = noc.packet_hops;
+    now[kTickFlitHops] = noc.flit_hops;
+    now[kTickInterChipHops] = noc.inter_chip_packet_hops;
+    now[kTickBufferWrites] = noc.buffer_write_flits;
+    now[kTickStallCycles] = noc.stall_cycles;
+    now[kTickSops] = stats.sops;
+    now[kTickPartialSumSops] = stats.partial_sum_sops;
+    now[kTickNeuronUpdates] = stats.neuron_updates;
+    now[kTickEvents] = stats.events_generated;
+    now[kTickLatencySum] = stats.packet_latency_sum_cycles;
+    TickCounts delta;
+    for (size_t k = 0; k < kTickCounters; ++k) delta[k] = now[k] - counts_at_last_tick_[k];
+    counts_at_last_tick_ = now;
+    stats.tick_steps.push_back(step_);
+    stats.tick_counts.push_back(delta);
+}
+
 void TickController::end_tick_if_drained() {
     for (int64_t e : expected_)
         if (e) return;
@@ -225,9 +251,10 @@ void TickController::end_tick_if_drained() {
     stats.cycles += c;
     stats.max_tick_cycles = std::max(stats.max_tick_cycles, c);
     ++stats.ticks;
+    record_tick_counts();
     watchdog_.cancel();
     watchdog_tick_ = -1;
-    if (step_ < image_steps_) chip_.wake(*this, t + 1);
+    if (tick_index_ < image_steps_) chip_.wake(*this, t + 1);
 }
 
 }  // namespace neuroemu

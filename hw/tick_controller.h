@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hw/aer_trace.h"
+#include "hw/chip_model.h"
 #include "hw/spike_trace.h"
 #include "router/router.h"
 
@@ -41,7 +42,7 @@ public:
     void host_sent();                      // the host sent its last event of the tick
 
     void run_cycle(int64_t) override { start_tick(); }
-    int64_t step() const { return step_; }  // 1-based, within the image in progress
+    int64_t step() const { return step_; }  // the engine's step of the tick in progress, 1-based, within its image
 
 private:
     void run(int64_t steps);
@@ -58,6 +59,7 @@ private:
         if (tick_open_ && layers_sent_ >= n_layers_ && !host_sending_) end_tick_if_drained();
     }
     void end_tick_if_drained();
+    void record_tick_counts();
     void on_watchdog();
     // The recorded events of sources [first, last) this tick (replay).
     std::pair<const SourcedEvent*, const SourcedEvent*> recorded_events(int32_t first, int32_t last) const;
@@ -73,9 +75,11 @@ private:
     // The image and tick in progress.
     const SpikeTrace* trace_ = nullptr;        // the engine's spikes, or
     const RecordedImage* recorded_ = nullptr;  // the events read back from an AER trace
-    int64_t image_steps_ = 0;                  // ticks of the image in progress
+    int64_t image_steps_ = 0;                  // ticks the image in progress simulates
     int64_t first_image_steps_ = 0;
-    int64_t step_ = 0;                         // 1-based, within the image
+    int64_t tick_index_ = 0;                   // 1-based, among the image's simulated ticks
+    int64_t step_ = 0;                         // the engine's step of that tick (= tick_index_ unless sampled)
+    TickCounts counts_at_last_tick_{};         // the counters when the previous tick closed
     int64_t tick_start_ = 0;
     std::vector<int32_t> sources_pending_;  // per layer: sources not yet done sending this tick
     std::vector<int64_t> expected_;         // per layer: deliveries not yet processed

@@ -202,6 +202,17 @@ Ticks read_ticks(const Node& n) {
     t.cycles_per_tick = numbers(n["cycles_per_tick"]);
     t.mean = n["mean"].number_or_null();
     t.max = n["max"].number();
+    if (n["sampling"].present()) {
+        const Node s = n["sampling"];
+        TickSampling sampling;
+        sampling.description = s["description"].string();
+        sampling.exact = s["exact"].boolean();
+        sampling.max_tick_cycles = s["max_tick_cycles"]["value"].number();
+        for (const Node& f : s["figures"].array())
+            sampling.figures.push_back({f["label"].string(), f["unit"].string(), f["estimate"].number(),
+                                        f["low"].number(), f["high"].number(), f["exact"].boolean()});
+        t.sampling = sampling;
+    }
     return t;
 }
 

@@ -64,11 +64,27 @@ struct MeshMaps {
     std::string link_flits_source;
 };
 
+// One figure of a run with tick sampling, per inference, with its interval.
+struct SampledFigureRow {
+    std::string label, unit;
+    double estimate = 0, low = 0, high = 0;
+    bool exact = false;
+};
+
+// Tick sampling (ticks.sampling): K of T ticks simulated, the figures extrapolated to every tick.
+struct TickSampling {
+    std::string description;
+    bool exact = false;
+    double max_tick_cycles = 0;  // of the simulated ticks: a lower bound unless exact
+    std::vector<SampledFigureRow> figures;
+};
+
 struct Ticks {
     double clock_hz = 0, images = 0;
-    std::vector<double> cycles_per_tick;
+    std::vector<double> cycles_per_tick;  // of the simulated ticks
     std::optional<double> mean;  // null when no tick completed
     double max = 0;
+    std::optional<TickSampling> sampling;  // absent when sampling was not asked for
 };
 
 struct PaperEnergyRow {

@@ -181,6 +181,18 @@ std::string html_mesh(const Report& report) {
     return section("mesh", "The chip's mesh", body + "</div>\n");
 }
 
+// The figures extrapolated from sampled ticks, each with its interval.
+std::string html_tick_sampling(const Ticks& t) {
+    if (!t.sampling) return "";
+    const TickSampling& s = *t.sampling;
+    std::vector<std::pair<std::string, std::string>> items;
+    for (const SampledFigureRow& f : s.figures)
+        items.push_back({f.label, si(f.estimate, f.unit) + (f.exact ? " (exact)" : " [" + si(f.low, f.unit) + ", " +
+                                                                            si(f.high, f.unit) + "]")});
+    items.push_back({s.exact ? "max tick" : "max tick (a lower bound)", si(s.max_tick_cycles, "cycles")});
+    return "<h3>Tick sampling</h3>\n<p>" + esc(s.description) + ".</p>\n" + facts(items);
+}
+
 std::string html_ticks(const Report& report) {
     if (!report.ticks) return section("ticks", "Cycles per tick", missing(report.why_not_measured("ticks")));
     const Ticks& t = *report.ticks;
@@ -202,7 +214,7 @@ std::string html_ticks(const Report& report) {
     axes.width = 900;
     axes.height = 320;
     s.name = "";
-    return section("ticks", "Cycles per tick", body + figure(svg::line_chart(axes, {s})));
+    return section("ticks", "Cycles per tick", body + figure(svg::line_chart(axes, {s})) + html_tick_sampling(t));
 }
 
 std::string html_paper_energy(const Report& report) {

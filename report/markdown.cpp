@@ -104,6 +104,18 @@ std::string energy(const Report& report) {
            " FLOP/MAC = " + si(report.energy_ann.flops, "FLOP") + ".\n\n";
 }
 
+// The figures extrapolated from sampled ticks, each with its interval.
+std::string tick_sampling(const Ticks& t) {
+    if (!t.sampling) return "";
+    const TickSampling& s = *t.sampling;
+    std::vector<std::vector<std::string>> rows;
+    for (const SampledFigureRow& f : s.figures)
+        rows.push_back({f.label, si(f.estimate, f.unit), f.exact ? "exact" : si(f.low, f.unit) + " to " + si(f.high, f.unit)});
+    rows.push_back({s.exact ? "max tick" : "max tick (a lower bound)", si(s.max_tick_cycles, "cycles"), s.exact ? "exact" : ""});
+    return "### Tick sampling\n\n" + s.description + ".\n\n" +
+           table({"figure per inference", "estimate", "interval"}, {false, true, true}, rows);
+}
+
 std::string mesh_and_ticks(const Report& report) {
     std::string out = "## Mesh\n\n";
     if (!report.mesh) {
@@ -125,7 +137,7 @@ std::string mesh_and_ticks(const Report& report) {
                         {"ticks simulated", integer(static_cast<double>(t.cycles_per_tick.size()))},
                         {"images", integer(t.images)},
                         {"clock", si(t.clock_hz, "Hz")}}) +
-                 "Every tick is in ticks.csv.\n\n";
+                 "Every tick is in ticks.csv.\n\n" + tick_sampling(t);
 }
 
 std::string paper_energy(const Report& report) {

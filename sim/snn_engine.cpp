@@ -559,7 +559,9 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
                     max_pool_currents(pp, st.v[static_cast<size_t>(pp.source)].data(), v);
                     continue;
                 }
-                st.proj_sops[static_cast<size_t>(k)] += scatter_spikes(pp, st.fired[static_cast<size_t>(pp.source)], v);
+                const int64_t sops = scatter_spikes(pp, st.fired[static_cast<size_t>(pp.source)], v);
+                st.proj_sops[static_cast<size_t>(k)] += sops;
+                if (options.observer) options.observer->projection_sops(image, t, k, sops);
             }
             auto& fired = st.fired[i];
             fired.clear();

@@ -37,6 +37,10 @@ public:
     virtual void spikes(int64_t image, int64_t step, int pop, const SpikeEvent* events, size_t n) = 0;
     // Every population has stepped; `label_hit` says whether the readout's decision at this step is right.
     virtual void step_done(int64_t image, int64_t step, bool label_hit) = 0;
+    // The synaptic operations projection `projection` (SnnResult::projections order) performed in `step`; their
+    // sum over the steps is that projection's ProjectionStats::sops. Constant-current input projections are not
+    // stepped (their one-off MACs are SnnResult::input_macs).
+    virtual void projection_sops(int64_t /*image*/, int64_t /*step*/, int /*projection*/, int64_t /*sops*/) {}
 };
 
 struct SnnOptions {

@@ -167,7 +167,7 @@ TEST(Cli, MapResnet34WritesAMappingAndAReport) {
     const std::string json = temp("map34.json"), out = temp("map34.map"), info = temp("info34.json");
     CliRun r = run("info " + kSrc + "/configs/resnet34.yaml -q --json " + info);
     ASSERT_EQ(r.status, 0) << r.output;
-    r = run("map " + kSrc + "/configs/resnet34.yaml -o " + out + " --json " + json);
+    r = run("map " + kSrc + "/configs/resnet34.yaml --set mapping.traffic=estimate -o " + out + " --json " + json);
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("binding resource: fan-in"), std::string::npos) << r.output;
     const auto j = read_json(json);
@@ -206,7 +206,7 @@ TEST(Cli, MapDefaultModelWithMeasuredTrafficAndAnotherChip) {
 }
 
 TEST(Cli, MapThatCannotFitNamesTheCause) {
-    const std::string cfg = kSrc + "/configs/resnet34.yaml -o '' -q";
+    const std::string cfg = kSrc + "/configs/resnet34.yaml --set mapping.traffic=estimate -o '' -q";
     CliRun r = run("map " + cfg + " --set chip.noc.width=8 --set chip.noc.height=8");
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.output.find("1 chip(s) of 8 x 8 cores hold 64"), std::string::npos) << r.output;
