@@ -31,4 +31,17 @@ void replace_file(const std::string& from, const std::string& to) {
         throw DataError(fmt::format("cannot move {} to {}: {}", from, to, std::strerror(errno)));
 }
 
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) throw DataError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    std::vector<uint8_t> bytes;
+    uint8_t buffer[1 << 16];
+    size_t got;
+    while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.insert(bytes.end(), buffer, buffer + got);
+    const int error = std::ferror(file) ? errno : 0;
+    std::fclose(file);
+    if (error != 0) throw DataError(fmt::format("cannot read {}: {}", path, std::strerror(error)));
+    return bytes;
+}
+
 }  // namespace neuroemu

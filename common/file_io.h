@@ -1,8 +1,11 @@
-// Writing output files so that a reader never sees half of one: the one atomic-write helper of the project.
+// Writing output files so that a reader never sees half of one: the one atomic-write helper of the project; and
+// reading a file whole.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace neuroemu {
 
@@ -13,5 +16,8 @@ void write_file_atomic(const std::string& path, std::string_view content);
 
 // Renames `from` onto `to` (same file system), replacing it; DataError naming both on failure.
 void replace_file(const std::string& from, const std::string& to);
+
+// The whole of a file's bytes; DataError "cannot read PATH: <reason>" when it cannot be opened or read.
+std::vector<uint8_t> read_file_bytes(const std::string& path);
 
 }  // namespace neuroemu

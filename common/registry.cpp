@@ -23,9 +23,27 @@ ParamSpec FamilyInfo::selector(const std::string& default_name) const {
     return ParamSpec(key_, ParamKind::Enum, default_name, "", help).one_of(names());
 }
 
+namespace {
+
+bool same_declaration(const ParamSpec& a, const ParamSpec& b) {
+    return a.kind == b.kind && a.default_yaml == b.default_yaml && a.unit == b.unit && a.help == b.help &&
+           a.min == b.min && a.max == b.max && a.choices == b.choices && a.min_items == b.min_items &&
+           a.max_items == b.max_items;
+}
+
+}  // namespace
+
 std::vector<ParamSpec> FamilyInfo::params() const {
     std::vector<ParamSpec> out;
-    for (const auto& i : implementations()) out.insert(out.end(), i.params.begin(), i.params.end());
+    for (const auto& i : implementations())
+        for (const auto& p : i.params) {
+            const auto seen = std::find_if(out.begin(), out.end(), [&](const ParamSpec& q) { return q.key == p.key; });
+            if (seen == out.end()) {
+                out.push_back(p);
+            } else if (!same_declaration(*seen, p)) {
+                throw InternalError(fmt::format("{}: '{}' declared differently by two implementations", name_, p.key));
+            }
+        }
     return out;
 }
 

@@ -53,7 +53,9 @@ public:
     // The selecting key, an Enum of the registered names with `default_name`, described by the family's
     // description and each implementation's.
     ParamSpec selector(const std::string& default_name) const;
-    // Every implementation's own parameters, in registration order.
+    // Every implementation's own parameters, in registration order. Implementations may share a key (e.g. two
+    // image readers with the same preprocessing) by declaring it identically; it is listed once. Throws
+    // InternalError when two declarations of one key differ.
     std::vector<ParamSpec> params() const;
     // "unknown placement 'curv' (did you mean 'curve'?); registered: curve, row_major".
     std::string unknown(const std::string& name) const;

@@ -16,7 +16,8 @@ std::vector<ParamSpec> dataset_params() {
                   "The dataset's name, as reports and JSON show it (dataset.format says how it is read)."),
         dataset_readers().selector(kDefaultDatasetReader),
         ParamSpec("dataset.path", ParamKind::Path, "/usr/share/datasets/fashion-mnist", "",
-                  "Folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (Debian's dataset-fashion-mnist)."),
+                  "Folder holding the dataset, laid out as dataset.format says (idx: "
+                  "{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz, as Debian's dataset-fashion-mnist installs)."),
         ParamSpec("dataset.images", ParamKind::Int, "10000", "images",
                   "Test images to evaluate (the first N of the test set); --images overrides.")
             .range(1, inf),

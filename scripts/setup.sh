@@ -6,8 +6,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libfmt-dev libboost-dev libgtest-dev
           libgmock-dev libbenchmark-dev libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev libopenmpi-dev
           openmpi-bin nlohmann-json3-dev libeigen3-dev zlib1g-dev dataset-fashion-mnist
+          libjpeg62-turbo-dev libpng-dev   # image dataset readers: JPEG and PNG decoding
           gtkwave   # gtkwave: vcd2fst/fst2vcd for the VCD round-trip test
-          chromium libpng-dev)  # the report's browser test: headless screenshot of report.html, decoded with libpng
+          chromium)  # the report's browser test: headless screenshot of report.html, decoded with libpng
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -80,6 +80,16 @@ TEST(Registry, RegisteringANameTwiceIsAnInternalError) {
     EXPECT_THROW(f.selector("hexagon"), InternalError);
 }
 
+TEST(Registry, AKeySharedByTwoImplementationsIsListedOnceUnlessDeclaredDifferently) {
+    Family<Shape> f = shapes();
+    const ParamSpec side = ParamSpec("geometry.side_m", ParamKind::Real, "2", "m", "Side length.").range(0, 10);
+    f.add({"rhombus", "all sides equal, any angle.", {side}}, [](const Settings&) { return std::make_unique<Square>(1.0); });
+    EXPECT_EQ(f.params().size(), 1u);
+    f.add({"kite", "two pairs.", {ParamSpec("geometry.side_m", ParamKind::Real, "3", "m", "Side length.")}},
+          [](const Settings&) { return std::make_unique<Square>(1.0); });
+    EXPECT_THROW(f.params(), InternalError);
+}
+
 TEST(Registry, RegistrarAddsAtConstruction) {
     Family<Shape> f("shape", "", "d");
     const Registrar<Shape> r(f, {"unit", "one square metre.", {}},
