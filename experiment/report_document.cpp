@@ -70,8 +70,34 @@ json paper_table_json(const EnergySpec& energy, uint64_t seed) {
     return rows;
 }
 
+// This run's network in the paper table's terms: its own MACs, the engine's SOPs per inference.
+json this_run_energy_json(const ExperimentResult& result, const Settings& settings) {
+    const SnnResult& snn = result.functional.result;
+    const double images = static_cast<double>(std::max<int64_t>(1, snn.images));
+    const double ann_j = result.energy_ann.total_j(), sop_j = result.energy_snn_sop.total_j();
+    const std::string input = snn.labelled ? settings.get_string("dataset.name") : "synthetic input";
+    return {{"network", fmt::format("this run: {} (T = {}, {})", result.functional.model.name, snn.steps, input)},
+            {"gmac", result.ann_macs / 1e9},
+            {"paper_gflop", result.ann_macs * static_cast<double>(result.energy.flops_per_mac) / 1e9},
+            {"paper_gsop", static_cast<double>(snn.sops) / images / 1e9},  // as energy_snn_j: without input MACs
+            {"flops_per_mac", result.energy.flops_per_mac},
+            {"energy_ann_j", ann_j},
+            {"energy_snn_j", sop_j},
+            {"energy_chip_j", result.energy_snn.total_j()},
+            {"ratio", sop_j > 0 ? ann_j / sop_j : 0.0},
+            {"more_than_9x", sop_j > 0 && ann_j / sop_j > 9.0}};
+}
+
 const char* const kSyntheticAccuracy =
     "synthetic input (dataset.format: synthetic): the labels mean nothing, so accuracy would not be a result";
+
+std::string input_description(const SnnResult& snn, const Settings& settings) {
+    if (!snn.labelled)
+        return fmt::format("{} synthetic image(s) of the model's input shape, seed {} (dataset.format: synthetic; "
+                           "accuracy not meaningful)", snn.images, settings.get_int("seed"));
+    return fmt::format("{} test image(s) of {} (dataset.format: {})", snn.images, settings.get_string("dataset.name"),
+                       settings.get_string("dataset.format"));
+}
 
 json headline_json(const ExperimentResult& result) {
     const SnnResult& snn = result.functional.result;
@@ -194,6 +220,7 @@ json report_document(const ExperimentResult& result, const Settings& settings, c
             {"format", 1},
             {"title", fmt::format("{} on {}", result.functional.model.name, result.chip.name)},
             {"config", config},
+            {"input", input_description(snn, settings)},
             {"headline", headline},
             {"accuracy", snn.labelled ? accuracy_json(snn, settings, headline["accuracy_ann"]) : json(nullptr)},
             {"layers", layers_json(snn)},
@@ -201,6 +228,7 @@ json report_document(const ExperimentResult& result, const Settings& settings, c
             {"mesh", mapped ? mesh_json(result) : json(nullptr)},
             {"ticks", mapped && result.hardware ? ticks_json(result, headline["cycles_per_tick_mean"]) : json(nullptr)},
             {"paper_energy", settings.get_bool("report.paper_table") ? paper_table_json(result.energy, seed) : json::array()},
+            {"this_run_energy", this_run_energy_json(result, settings)},
             {"settings", settings_json(settings)},
             {"not_measured", snn.labelled ? json::object() : json{{"headline.accuracy_snn", kSyntheticAccuracy},
                                                                  {"accuracy", kSyntheticAccuracy},

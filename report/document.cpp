@@ -250,6 +250,7 @@ Report read_report(const nlohmann::json& doc) {
         throw DataError(fmt::format("report document: format: expected 1, got {}", root["format"].integer()));
     report.title = root["title"].string();
     report.config = root["config"].string();
+    if (root["input"].present()) report.input = root["input"].string();
     if (root["not_measured"].present() && !root["not_measured"].is_null())
         for (const auto& [key, node] : root["not_measured"].members())
             report.not_measured.emplace_back(key, node.string());
@@ -270,6 +271,10 @@ Report read_report(const nlohmann::json& doc) {
     if (!root["mesh"].is_null()) report.mesh = read_mesh(root["mesh"]);
     if (!root["ticks"].is_null()) report.ticks = read_ticks(root["ticks"]);
     for (const Node& row : root["paper_energy"].array()) report.paper_energy.push_back(read_paper_row(row));
+    if (root["this_run_energy"].present() && !root["this_run_energy"].is_null()) {
+        report.this_run_energy = read_paper_row(root["this_run_energy"]);
+        report.this_run_chip_j = root["this_run_energy"]["energy_chip_j"].number();
+    }
     for (const auto& [key, node] : root["settings"].members()) report.settings.emplace_back(key, node.text());
 
     add_default("accuracy", "the functional engine was not run");
@@ -297,6 +302,20 @@ json energy_terms_json(const std::vector<EnergyTerm>& terms) {
                        {"energy_j", term.energy_j},
                        {"source", term.source}});
     return out;
+}
+
+std::vector<PaperEnergyRow> rows_with_this_run(const Report& report) {
+    std::vector<PaperEnergyRow> rows = report.paper_energy;
+    if (report.this_run_energy) rows.push_back(*report.this_run_energy);
+    return rows;
+}
+
+std::string this_run_note(const Report& report) {
+    if (!report.this_run_energy) return "";
+    return fmt::format(" The last row is this run: its network's own MACs and the SOPs per inference the functional "
+                       "engine counted (in the GFLOP and GSOP columns), priced the same way; with routing, events and "
+                       "static power, the modelled chip spends {:.4g} J per inference.",
+                       report.this_run_chip_j);
 }
 
 }  // namespace neuroemu::report

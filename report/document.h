@@ -96,6 +96,7 @@ struct PaperEnergyRow {
 
 struct Report {
     std::string title, config;
+    std::string input;  // what the network ran on: "12 images of fashion-mnist", "1 synthetic image (...)"
     Headline headline;
     std::optional<Accuracy> accuracy;
     std::vector<Layer> layers;
@@ -104,6 +105,10 @@ struct Report {
     std::optional<MeshMaps> mesh;    // null when the network was not mapped
     std::optional<Ticks> ticks;  // null without hardware simulation
     std::vector<PaperEnergyRow> paper_energy;
+    // The same row for the network this run simulated: its own MACs, the SOPs the engine measured (gflop and gsop
+    // are this run's counts, not the paper's), and the whole modelled chip's energy beside the SOP-only figure.
+    std::optional<PaperEnergyRow> this_run_energy;
+    double this_run_chip_j = 0;
     std::vector<std::pair<std::string, std::string>> settings;  // key -> value as text, sorted by key
     // Why a null section was not measured, by key path ("ticks", "mesh.router_flits", ...); optional in the
     // document, with defaults filled in here.
@@ -112,6 +117,11 @@ struct Report {
     // The reason recorded for `path`, or a generic one.
     std::string why_not_measured(const std::string& path) const;
 };
+
+// The paper's rows, then this run's (when the document has it), for the §4.4 table.
+std::vector<PaperEnergyRow> rows_with_this_run(const Report& report);
+// A sentence on this run's row for under that table ("" without one).
+std::string this_run_note(const Report& report);
 
 // The document's `terms` array of an energy breakdown (docs/report-format.md).
 nlohmann::json energy_terms_json(const std::vector<EnergyTerm>& terms);

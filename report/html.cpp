@@ -142,6 +142,7 @@ std::string render_html(const Report& report) {
            "</style>\n</head>\n<body>\n";
     out += "<header class=\"top\"><div class=\"inner\">\n<h1>" + esc(report.title) + "</h1>\n";
     out += "<p>neuroemu report" + (report.config.empty() ? std::string() : " · " + esc(report.config)) +
+           (report.input.empty() ? std::string() : " · input: " + esc(report.input)) +
            " · every energy is per inference (one image classified)</p>\n</div></header>\n<main>\n";
     out += headline(report);
     out += html_accuracy(report) + html_layers(report) + html_energy(report) + html_mesh(report) + html_ticks(report) +

@@ -226,11 +226,11 @@ std::string html_paper_energy(const Report& report) {
             {false, true, true, true, true, true, true, true, false},
             {},
             "paper"};
-    for (const PaperEnergyRow& p : report.paper_energy)
+    for (const PaperEnergyRow& p : rows_with_this_run(report))
         t.rows.push_back({p.network, plain(p.gmac), plain(p.paper_gflop), plain(p.paper_gsop, 4), plain(p.flops_per_mac),
                           si(p.energy_ann_j, "J"), si(p.energy_snn_j, "J"), ratio(p.ratio), p.more_than_9x ? "yes" : "no"});
     const std::string note = "<p class=\"note\">ImageNet networks: MACs from the model zoo, SOPs as the paper reports "
-                             "them, priced with this chip's coefficients.</p>\n";
+                             "them, priced with this chip's coefficients." + esc(this_run_note(report)) + "</p>\n";
     return section("paper-energy", title, note + t.render());
 }
 

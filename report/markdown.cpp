@@ -144,9 +144,11 @@ std::string paper_energy(const Report& report) {
     std::string out = "## The paper's energy comparison (§4.4)\n\n";
     if (report.paper_energy.empty()) return out + not_measured(report.why_not_measured("paper_energy"));
     std::vector<std::vector<std::string>> rows;
-    for (const PaperEnergyRow& p : report.paper_energy)
+    for (const PaperEnergyRow& p : rows_with_this_run(report))
         rows.push_back({p.network, plain(p.gmac), plain(p.paper_gflop), plain(p.paper_gsop, 4), plain(p.flops_per_mac),
                         si(p.energy_ann_j, "J"), si(p.energy_snn_j, "J"), ratio(p.ratio), p.more_than_9x ? "yes" : "no"});
+    out += "ImageNet networks: MACs from the model zoo, SOPs as the paper reports them, priced with this chip's "
+           "coefficients." + this_run_note(report) + "\n\n";
     return out + table({"network", "GMAC", "paper GFLOP", "paper GSOP", "FLOP/MAC", "energy ANN", "energy SNN",
                         "ANN / SNN", "more than 9×"},
                        {false, true, true, true, true, true, true, true, false}, rows);
@@ -163,6 +165,7 @@ std::string settings(const Report& report) {
 std::string render_markdown(const Report& report) {
     std::string out = "# " + report.title + "\n\n";
     if (!report.config.empty()) out += "Experiment: `" + report.config + "`. ";
+    if (!report.input.empty()) out += "Input: " + report.input + ". ";
     out += "Every energy is per inference (one image classified).\n\n";
     return out + headline(report) + accuracy(report) + layers(report) + energy(report) + mesh_and_ticks(report) +
            paper_energy(report) + settings(report);
