@@ -76,7 +76,10 @@ nlohmann::json snn_result_json(const SnnResult& result, const std::vector<int64_
             {"projections", projs},
             {"seconds", result.seconds},
             {"image_steps_per_s", result.seconds > 0 ? images * static_cast<double>(result.steps) / result.seconds : 0.0},
-            {"threads", threads}};
+            {"threads", threads},
+            {"memory", {{"workers", result.workers},
+                        {"worker_state_bytes", result.worker_state_bytes},
+                        {"weight_bytes", result.weight_bytes}}}};
 }
 
 void print_snn_result(const experiment::FunctionalRun& run, const std::vector<int64_t>& checkpoints, int verbosity) {
@@ -105,6 +108,9 @@ void print_snn_result(const experiment::FunctionalRun& run, const std::vector<in
         fmt::print("simulation {:.3f} s, {:.0f} image-steps/s on {} threads\n", result.seconds,
                    result.seconds > 0 ? static_cast<double>(result.images * result.steps) / result.seconds : 0.0,
                    resolve_threads(run.options.threads));
+        fmt::print("memory: {:.1f} MB per worker x {} workers, {:.1f} MB of shared weights\n",
+                   static_cast<double>(result.worker_state_bytes) / 1e6, result.workers,
+                   static_cast<double>(result.weight_bytes) / 1e6);
     }
 }
 

@@ -83,7 +83,7 @@ SampledFigure energy_interval(const ExperimentResult& result) {
 void map_with_measured_rates(const Settings& settings, ExperimentResult& result) {
     const FunctionalRun& functional = result.functional;
     try {
-        const Rates rates = measured_rates(functional.result, functional.options, functional.test);
+        const Rates rates = measured_rates(functional.result, functional.options, functional.input.mean_pixel);
         result.mapping =
             map_network(functional.model, result.chip, map_options(settings), &rates.population, rates.host);
     } catch (const MappingError& e) {

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "convert/convert_spec.h"
 #include "data/dataset_spec.h"
+#include "experiment/model_run.h"
 #include "mapping/map_file.h"
 #include "mapping/map_spec.h"
 #include "sim/batch_statistics.h"
@@ -22,12 +23,15 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosity) {
-    const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("mapping.traffic_images"),
-                                       model.populations.at(0).shape);
     const SnnOptions options = snn_options(settings);
     const SnnEngine engine(model);
-    const SnnResult result = engine.evaluate(test, input_normalisation(settings, test.channels), options);
-    Rates rates = measured_rates(result, options, test);
+    SnnResult result;
+    const InputSummary input = for_each_test_chunk(
+        settings, model.populations.at(0).shape, settings.get_int("mapping.traffic_images"),
+        [&](const ImageSet& chunk) {
+            accumulate(result, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), options));
+        });
+    Rates rates = measured_rates(result, options, input.mean_pixel);
     rates.population.resize(model.populations.size(), -1.0);
     if (verbosity > 0)
         fmt::print("firing rates measured on {} test images x {} steps ({:.1f} s)\n", rates.images, rates.steps,
@@ -50,7 +54,7 @@ SnnModel model_from_settings(const Settings& settings, bool calibrate, int verbo
 
 }  // namespace
 
-Rates measured_rates(const SnnResult& result, const SnnOptions& options, const ImageSet& test) {
+Rates measured_rates(const SnnResult& result, const SnnOptions& options, double mean_pixel) {
     Rates rates;
     rates.source = "measured";
     rates.images = result.images;
@@ -58,9 +62,7 @@ Rates measured_rates(const SnnResult& result, const SnnOptions& options, const I
     rates.population.assign(result.populations.size(), -1.0);
     for (size_t i = 0; i < result.populations.size(); ++i) rates.population[i] = result.populations[i].firing_rate;
     if (!options.encoding->constant_current()) {  // the input spikes at each pixel's value
-        double sum = 0;
-        for (uint8_t p : test.pixels) sum += p / 255.0;
-        rates.host = test.pixels.empty() ? 0.0 : sum / static_cast<double>(test.pixels.size());
+        rates.host = mean_pixel;
     } else {
         rates.host = 1.0 / static_cast<double>(options.steps);  // a constant current is sent once per image
     }

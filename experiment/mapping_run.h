@@ -30,7 +30,7 @@ struct MapRun {
 };
 
 // Rates measured by a run of the functional engine on `test`.
-Rates measured_rates(const SnnResult& result, const SnnOptions& options, const ImageSet& test);
+Rates measured_rates(const SnnResult& result, const SnnOptions& options, double mean_pixel);
 
 // The model (`snn_file`, else converted from the settings: calibrated when rates are measured or `need_data`,
 // else its structure alone) and, with `build_mapping`, its mapping (mapping.traffic decides measured or estimated

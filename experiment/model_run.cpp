@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/progress.h"
 #include "data/dataset_spec.h"
+#include "data/image_stream.h"
 #include "sim/batch_statistics.h"
 #include "sim/sim_spec.h"
 
@@ -37,28 +40,56 @@ void print_compensation(const ConversionReport& report) {
                tried, report.search.best, report.search.tau_max);
 }
 
+InputSummary for_each_test_chunk(const Settings& settings, const std::vector<int64_t>& model_input, int64_t count,
+                                 const std::function<void(const ImageSet&)>& consume, int64_t chunk_bytes) {
+    const auto source = open_dataset(settings, Split::Test, model_input);
+    InputSummary input;
+    input.images = std::min(count, source->count());
+    input.channels = source->channels();
+    input.labelled = source->labelled();
+    const int64_t image_bytes = std::max<int64_t>(1, source->channels() * source->height() * source->width());
+    double pixel_sum = 0;
+    ImageStream stream(*source, 0, input.images, std::max<int64_t>(1, chunk_bytes / image_bytes));
+    for (ImageSet chunk; stream.next(chunk);) {
+        chunk.labelled = input.labelled;
+        for (uint8_t p : chunk.pixels) pixel_sum += p / 255.0;
+        consume(chunk);
+    }
+    input.mean_pixel = input.images ? pixel_sum / static_cast<double>(input.images * image_bytes) : 0.0;
+    return input;
+}
+
 FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity) {
     FunctionalRun run;
     run.net = load_network(settings);
     run.model = snn_for_run(settings, run.net, snn_file, run.folded, run.conversion, verbosity);
-    run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
-                            run.model.populations.at(0).shape);
     run.options = snn_options(settings);
     const SnnEngine engine(run.model);
-    Progress progress("snn", run.test.count, verbosity > 0 && Progress::stderr_is_terminal());
-    run.result = engine.evaluate(run.test, input_normalisation(settings, run.test.channels), run.options, &progress,
-                                 settings.get_bool("simulation.compare_ann") ? &run.folded : nullptr);
+    const int64_t images = settings.get_int("dataset.images");
+    Progress progress("snn", images, verbosity > 0 && Progress::stderr_is_terminal());
+    const Network* ann = settings.get_bool("simulation.compare_ann") ? &run.folded : nullptr;
+    run.input = for_each_test_chunk(settings, run.model.populations.at(0).shape, images, [&](const ImageSet& chunk) {
+        accumulate(run.result, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options,
+                                               &progress, ann));
+    });
     return run;
 }
 
 AnnRun run_ann(const Settings& settings, int verbosity) {
     AnnRun run;
     run.net = load_network(settings);
-    run.test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"), run.net.input_shape());
     run.options = ann_options(settings);
     const AnnEngine engine(run.net);
-    Progress progress("ann", run.test.count, verbosity > 0 && Progress::stderr_is_terminal());
-    run.result = engine.evaluate(run.test, input_normalisation(settings, run.test.channels), run.options, &progress);
+    const int64_t images = settings.get_int("dataset.images");
+    Progress progress("ann", images, verbosity > 0 && Progress::stderr_is_terminal());
+    run.input = for_each_test_chunk(settings, run.net.input_shape(), images, [&](const ImageSet& chunk) {
+        const AnnResult part = engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options, &progress);
+        run.result.images += part.images;
+        run.result.correct += part.correct;
+        run.result.seconds += part.seconds;
+        run.result.labelled = part.labelled;
+        run.result.logits.insert(run.result.logits.end(), part.logits.begin(), part.logits.end());
+    });
     return run;
 }
 

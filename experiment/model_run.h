@@ -3,7 +3,9 @@
 // start here, so the load -> convert -> dataset -> engine sequence exists once.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "convert/convert_spec.h"
@@ -23,13 +25,26 @@ SnnModel snn_for_run(const Settings& settings, const Network& net, const std::st
 // The error fit and the ζ search of a compensated conversion, as `convert` and `evaluate` print them.
 void print_compensation(const ConversionReport& report);
 
+// What a run's test images were, without keeping them (50,000 ImageNet images do not fit in memory).
+struct InputSummary {
+    int64_t images = 0, channels = 0;
+    double mean_pixel = 0;  // mean of pixel / 255 over every image (the Poisson input's firing rate)
+    bool labelled = true;   // false: synthetic input, accuracy not meaningful
+};
+
+// The first `count` test images of the settings' dataset, in chunks of at most `chunk_bytes` of pixels, the next
+// chunk decoded while `consume` works on the current one. Returns what they were.
+InputSummary for_each_test_chunk(const Settings& settings, const std::vector<int64_t>& model_input, int64_t count,
+                                 const std::function<void(const ImageSet&)>& consume,
+                                 int64_t chunk_bytes = 64 << 20);
+
 // Everything the functional engine's run produced, with what it ran on.
 struct FunctionalRun {
     Network net;                  // the ANN as loaded
     Network folded;               // BatchNorm folded (the S-ResNet's reference)
     ConversionReport conversion;  // empty when the model came from a .snn file
     SnnModel model;
-    ImageSet test;                // dataset.images test images
+    InputSummary input;           // the dataset.images test images it ran on
     SnnOptions options;
     SnnResult result;
 };
@@ -41,7 +56,7 @@ FunctionalRun run_functional(const Settings& settings, const std::string& snn_fi
 // The float32 reference ANN's run over the test images (`evaluate --ann`).
 struct AnnRun {
     Network net;
-    ImageSet test;  // dataset.images test images
+    InputSummary input;  // the dataset.images test images it ran on
     AnnOptions options;
     AnnResult result;
 };

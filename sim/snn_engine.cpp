@@ -321,6 +321,25 @@ struct State {
     int64_t ann_correct = 0, input_macs = 0;
 };
 
+template <class T>
+int64_t bytes_of(const std::vector<T>& v) {
+    return static_cast<int64_t>(v.capacity() * sizeof(T));
+}
+template <class T>
+int64_t bytes_of(const std::vector<std::vector<T>>& vv) {
+    int64_t sum = static_cast<int64_t>(vv.capacity() * sizeof(std::vector<T>));
+    for (const auto& v : vv) sum += bytes_of(v);
+    return sum;
+}
+
+// What one worker holds while it simulates (membranes, counts, spike lists, currents, scratch).
+int64_t state_bytes(const State& st) {
+    return bytes_of(st.v) + bytes_of(st.count) + bytes_of(st.fired) + bytes_of(st.fired_index) +
+           bytes_of(st.input_spikes) + bytes_of(st.events) + bytes_of(st.constant) + bytes_of(st.input) +
+           bytes_of(st.ann_logits) + bytes_of(st.ann_act) + bytes_of(st.correct) + bytes_of(st.spikes) +
+           bytes_of(st.proj_sops) + bytes_of(st.max_count) + 4 * bytes_of(st.local_err);
+}
+
 }  // namespace
 
 struct SnnEngine::PreparedModel {
@@ -681,6 +700,9 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     });
     SnnResult result;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.workers = workers;
+    for (const State& st : states) result.worker_state_bytes = std::max(result.worker_state_bytes, state_bytes(st));
+    for (const ProjPlan& p : plan.proj) result.weight_bytes += bytes_of(p.w) + bytes_of(p.inv_area) + bytes_of(p.rect);
     result.images = set.count;
     result.labelled = set.labelled;
     result.steps = options.steps;
@@ -707,6 +729,7 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         s.name = p.name;
         s.kind = to_string(p.kind);
         s.neurons = p.kind == PopulationKind::IF ? p.size() : 0;
+        s.units = p.size();
         s.spikes = spikes[i];
         s.firing_rate = static_cast<double>(spikes[i]) /
                         (static_cast<double>(p.size()) * images * static_cast<double>(options.steps));
@@ -729,6 +752,41 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         result.sops += proj_sops[k];
     }
     return result;
+}
+
+void accumulate(SnnResult& total, const SnnResult& part) {
+    if (total.images == 0) {
+        total = part;
+        return;
+    }
+    if (part.steps != total.steps || part.populations.size() != total.populations.size() ||
+        part.projections.size() != total.projections.size())
+        throw InternalError("accumulate: runs of different models or steps");
+    const double a = static_cast<double>(total.images), b = static_cast<double>(part.images);
+    const auto weighted = [&](double x, double y) { return (x * a + y * b) / (a + b); };
+    for (size_t t = 0; t < total.correct_at_step.size(); ++t) total.correct_at_step[t] += part.correct_at_step[t];
+    if (total.ann_correct >= 0) total.ann_correct += part.ann_correct;
+    total.images += part.images;
+    for (size_t i = 0; i < total.populations.size(); ++i) {
+        PopulationStats& p = total.populations[i];
+        const PopulationStats& q = part.populations[i];
+        p.spikes += q.spikes, p.sops_in += q.sops_in, p.sops_out += q.sops_out;
+        p.firing_rate = static_cast<double>(p.spikes) /
+                        (static_cast<double>(p.units) * static_cast<double>(total.images) * static_cast<double>(total.steps));
+        p.max_rate = std::max(p.max_rate, q.max_rate);
+        if (p.has_error) {
+            p.local_error = weighted(p.local_error, q.local_error);
+            p.accumulated_error = weighted(p.accumulated_error, q.accumulated_error);
+            p.accumulated_error_max_neuron = weighted(p.accumulated_error_max_neuron, q.accumulated_error_max_neuron);
+            p.rate_error_abs = weighted(p.rate_error_abs, q.rate_error_abs);
+        }
+    }
+    for (size_t k = 0; k < total.projections.size(); ++k) total.projections[k].sops += part.projections[k].sops;
+    total.sops += part.sops, total.spikes += part.spikes, total.input_macs += part.input_macs;
+    total.seconds += part.seconds;
+    total.labelled = total.labelled && part.labelled;
+    total.workers = std::max(total.workers, part.workers);
+    total.worker_state_bytes = std::max(total.worker_state_bytes, part.worker_state_bytes);
 }
 
 }  // namespace neuroemu

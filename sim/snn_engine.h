@@ -55,6 +55,7 @@ struct PopulationStats {
     std::string name;
     std::string kind;             // "input", "if", "max_gate"
     int64_t neurons = 0;
+    int64_t units = 0;            // the population's size (neurons of any kind), for rates
     int64_t spikes = 0;           // over all images and steps (max_gate: spikes let through)
     int64_t sops_in = 0;          // synaptic events this population's neurons received
     int64_t sops_out = 0;         // synaptic events its spikes caused downstream
@@ -86,11 +87,19 @@ struct SnnResult {
     int64_t spikes = 0;                    // IF neurons only
     int64_t input_macs = 0;                // constant-current input: multiply-accumulates, once per image
     bool labelled = true;                  // false: synthetic input, accuracy is not meaningful
+    // Memory: what each worker holds (the largest; bounded by the model's size, not by the images or steps) and
+    // the weights all workers share. Peak use is about weight_bytes + workers x worker_state_bytes.
+    int workers = 0;
+    int64_t worker_state_bytes = 0, weight_bytes = 0;
     double seconds = 0;
     double accuracy(int64_t t) const {
         return images ? static_cast<double>(correct_at_step.at(static_cast<size_t>(t - 1))) / static_cast<double>(images) : 0.0;
     }
 };
+
+// Adds the run `part` (later images, same model and steps) to `total`, as if both had been one run: counts add,
+// rates are recomputed from them, error averages are weighted by images. For evaluating a dataset in chunks.
+void accumulate(SnnResult& total, const SnnResult& part);
 
 class SnnEngine {
 public:

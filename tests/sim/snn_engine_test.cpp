@@ -629,6 +629,40 @@ TEST(SnnEngine, PoissonRunsAreReproducibleAcrossThreads) {
         EXPECT_NEAR(static_cast<double>(r->populations[0].spikes), mean, 5 * std::sqrt(var));
 }
 
+// A dataset evaluated in chunks and accumulated is the same run as evaluated whole (how `evaluate` streams 50,000
+// ImageNet images): counts equal, rates equal to the last bit, errors equal to rounding.
+TEST(SnnEngine, ChunkedRunsAccumulateToTheWholeRun) {
+    const Network ann = fold_batchnorm(build_zoo({"resnet8", {1, 28, 28}, 10, 5}));
+    const ImageSet set = load_idx(kData + "t10k-images-idx3-ubyte.gz", kData + "t10k-labels-idx1-ubyte.gz", 7);
+    const SnnModel m = build_snn(ann, calibrate(ann, set, {}, 99.9, false, 2), ConversionOptions{});
+    const SnnEngine engine(m);
+    SnnOptions o;
+    o.steps = 10;
+    o.threads = 2;
+    const SnnResult whole = engine.evaluate(set, {}, o, nullptr, &ann);
+    SnnResult chunked;
+    for (int64_t first : {0, 3, 5}) accumulate(chunked, engine.evaluate(set.slice(first, first == 0 ? 3 : 2), {}, o, nullptr, &ann));
+    EXPECT_EQ(chunked.images, 7);
+    EXPECT_EQ(chunked.correct_at_step, whole.correct_at_step);
+    EXPECT_EQ(chunked.ann_correct, whole.ann_correct);
+    EXPECT_EQ(chunked.sops, whole.sops);
+    EXPECT_EQ(chunked.spikes, whole.spikes);
+    EXPECT_EQ(chunked.input_macs, whole.input_macs);
+    ASSERT_EQ(chunked.populations.size(), whole.populations.size());
+    for (size_t i = 0; i < whole.populations.size(); ++i) {
+        const PopulationStats &a = chunked.populations[i], &b = whole.populations[i];
+        EXPECT_EQ(a.spikes, b.spikes) << i;
+        EXPECT_EQ(a.sops_in, b.sops_in) << i;
+        EXPECT_EQ(a.firing_rate, b.firing_rate) << i;
+        EXPECT_EQ(a.max_rate, b.max_rate) << i;
+        EXPECT_EQ(a.has_error, b.has_error) << i;
+        EXPECT_NEAR(a.accumulated_error, b.accumulated_error, 1e-12) << i;
+        EXPECT_NEAR(a.rate_error_abs, b.rate_error_abs, 1e-12) << i;
+    }
+    for (size_t k = 0; k < whole.projections.size(); ++k)
+        EXPECT_EQ(chunked.projections[k].sops, whole.projections[k].sops) << k;
+}
+
 // The readout's decision. Input [1,1,3] -> identity-matrix linear -> readout [3], constant currents
 // z = (0.2, 0.902, 0.302). A non-spiking readout integrates V = t z and never resets: class 1 from step 1 on.
 // A spiking readout decides by spike count: floor(0.902 t) leads from t = 2 on, although its membrane (after
