@@ -45,7 +45,8 @@ PointResult run_point(const Settings& settings, const std::string& snn_file) {
     PointResult point;
     point.status = experiment.mapping ? PointStatus::Ok : PointStatus::DoesNotFit;
     point.reason = experiment.fit_error;
-    point.accuracy = experiment.functional.result.accuracy(experiment.functional.result.steps);
+    const SnnResult& snn = experiment.functional.result;
+    if (snn.labelled) point.accuracy = snn.accuracy(snn.steps);  // synthetic input: no accuracy (null)
     point.energy_j = experiment.energy_snn.total_j();
     point.energy_ann_j = experiment.energy_ann.total_j();
     point.latency_s = experiment.counts.seconds;
