@@ -2,7 +2,8 @@
 """Dense time-stepped IF simulation of a neuroemu `.snn` model in PyTorch (the SpikingJelly way).
 
 Every population is computed densely, every step, for a whole batch of images: the reference that
-bench/snn_vs_torch.sh compares neuroemu's event-driven spiking engine against. The semantics follow
+bench/snn_vs_torch.sh (ResNet-20, Fashion-MNIST) and bench/snn_vs_torch_224.sh (torchvision ResNet-18/34/50 at
+224 x 224, PNG images) compare neuroemu's event-driven spiking engine against. The semantics follow
 sim/snn_engine.cpp and docs/snn-format.md so that decisions match neuroemu's (up to float32 rounding):
 
   * populations in file order; population 0 is the input. Only the `current` encoding: the analog pixels
@@ -13,8 +14,14 @@ sim/snn_engine.cpp and docs/snn-format.md so that decisions match neuroemu's (up
     already updated: zero delay); then, if spiking, spike = V >= threshold and V -= spike * threshold
     (reset "subtract") or V = 0 where it fired (reset "zero"). As in SpikingJelly, the bias rides on the
     population's first conv/linear projection (F.conv2d's bias) when it has one and no input projection.
-  * max_gate population: passes the spikes of the window's neuron with the highest spike count so far
-    (this step included), ties to the first in raster order.
+  * max_gate population (conversion.max_pool: gate): passes the spikes of the window's neuron with the
+    highest spike count so far (this step included), ties to the first in raster order; the window is
+    clipped to the map (padding never wins).
+  * current population (conversion.max_pool: current): never fires; each step its V is that step's input
+    current (bias, constant input, synapses), read by max_pool projections: the target neuron integrates
+    w[c] x the largest V in its window (clipped to the map, as F.max_pool2d's -inf padding).
+  * projections: conv (any stride, padding, 1x1 projections), identity, avg_pool (global average pooling
+    is a whole-map window), linear (the readout, reading [C][H][W] flattened), max_pool.
   * decision after every step: argmax of the readout's V (non-spiking readout), or of its spike count with
     ties broken by the higher V; neurons are ranked in neuroemu's [H][W][C] order.
 
@@ -23,7 +30,10 @@ Prints one JSON line: images, steps, batch, threads, top1 (at T), accuracy_curve
 dense_macs_per_image_step (the synaptic work a dense step does, input projections excluded), macs_per_s.
 With --agree-dir DIR also writes DIR/t10k-{images-idx3,labels-idx1}-ubyte.gz: the first N test images,
 labelled with this simulation's decisions at T; neuroemu evaluated on that folder (dataset.path=DIR)
-reports as its accuracy the fraction of images on which both simulators decide the same.
+reports as its accuracy the fraction of images on which both simulators decide the same. With --image-dir
+ROOT (an image folder, read as neuroemu's image_folder reader with dataset.resize: 0) --labels-out FILE does the
+same for neuroemu's ilsvrc_val reader on the class folder (dataset.labels_file=FILE). --spike-totals adds each
+population's spike count over the run (neuroemu's snn.populations[].spikes) for checking the semantics.
 
 Example (from the repo root):
   build/cli/neuroemu convert configs/default.yaml -o /tmp/x.snn
@@ -94,6 +104,51 @@ def load_images(data_dir, n, mean, std):
     x = px.astype(np.float64) / 255.0
     if x.ndim == 3:
         x = x[:, None]  # [N, 1, H, W]
+    return px, normalise(x, mean, std), labels
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def image_folder_files(root):
+    """torchvision's ImageFolder order, as neuroemu's image_folder reader: class folders in byte order (label =
+    index), a class's .jpg/.jpeg/.png files in byte order. ROOT/val when ROOT/train and ROOT/val exist."""
+    if os.path.isdir(os.path.join(root, "train")) and os.path.isdir(os.path.join(root, "val")):
+        root = os.path.join(root, "val")
+    byte_order = lambda names: sorted(names, key=os.fsencode)
+    classes = byte_order(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+    files = []
+    for label, cls in enumerate(classes):
+        names = byte_order(f for f in os.listdir(os.path.join(root, cls)) if f.lower().endswith(IMAGE_SUFFIXES))
+        if not names:
+            raise ValueError(f"{os.path.join(root, cls)}: a class folder without images")
+        files += [(os.path.join(root, cls, f), label) for f in names]
+    if not files:
+        raise ValueError(f"{root}: no class folders with images")
+    return files
+
+
+def load_image_folder(root, n, crop, mean, std):
+    """The first n images of an image folder as neuroemu feeds them with dataset.resize: 0 and dataset.crop:
+    CROP: PIL's convert("RGB"), torchvision's CenterCrop (top = round((h - C) / 2), half to even), then
+    pixel/255 (in double), (x - mean) / std, float32. Returns (file paths, x [N, 3, C, C], labels)."""
+    from PIL import Image
+    files = image_folder_files(root)[:n]
+    px = []
+    for path, _ in files:
+        with Image.open(path) as im:
+            a = np.asarray(im.convert("RGB"))
+        h, w = a.shape[:2]
+        if crop > h or crop > w:
+            raise ValueError(f"{path}: {w} x {h} is smaller than the crop {crop} (no resize here)")
+        top, left = int(round((h - crop) / 2.0)), int(round((w - crop) / 2.0))
+        px.append(a[top:top + crop, left:left + crop].transpose(2, 0, 1))
+    x = normalise(np.stack(px).astype(np.float64) / 255.0, mean, std)
+    return [p for p, _ in files], x, np.array([l for _, l in files], dtype=np.int64)
+
+
+def normalise(x, mean, std):
+    """x [N, C, H, W] in [0, 1] (double) -> (x - mean) * (1 / std) as float32, neuroemu's image_to_input."""
     c = x.shape[1]
 
     def pick(v, fallback):
@@ -102,7 +157,7 @@ def load_images(data_dir, n, mean, std):
         return np.array(v if len(v) == c else v * c, dtype=np.float64)
 
     x = (x - pick(mean, 0.0)[None, :, None, None]) * (1.0 / pick(std, 1.0))[None, :, None, None]
-    return px, np.ascontiguousarray(x.astype(np.float32)), labels
+    return np.ascontiguousarray(x.astype(np.float32))
 
 
 # ------------------------------------------------------------------------------------------- the model
@@ -113,6 +168,16 @@ def per_channel(values, channels, fallback):
     if len(values) == 1:
         return list(values) * channels
     return list(values)
+
+
+def pad_to_windows(x, kernel, stride, top, left, out_hw, value=0.0):
+    """x [..., H, W] padded with `value` (top, left, and bottom/right as far as the windows reach) and cut to
+    exactly the out_hw windows, so that an unpadded pooling gives them all (ceil_mode's overhang included)."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    ih, iw = x.shape[-2:]
+    need_h, need_w = (oh - 1) * sh + kh, (ow - 1) * sw + kw
+    x = F.pad(x, (left, max(0, need_w - iw - left), top, max(0, need_h - ih - top)), value=value)
+    return x[..., :need_h, :need_w]
 
 
 def channel_view(t, shape):
@@ -148,6 +213,16 @@ class Projection:
             self._init_avg_pool(dtype)
         elif self.kind == "identity":
             self.wc = channel_view(self.w, self.dst_shape)
+        elif self.kind == "max_pool":
+            win = spec["window"]
+            self.kernel, self.stride = tuple(win["kernel"]), tuple(win["stride"])
+            self.pads, self.ceil_mode = tuple(win["pads"]), win["ceil_mode"]
+            self.wc = channel_view(self.w, self.dst_shape)
+            top, left, bottom, right = self.pads
+            (kh, kw) = self.kernel
+            # F.max_pool2d pads with -inf (padding never wins, as neuroemu's clipped windows); it takes symmetric
+            # padding up to half the kernel, anything else is padded explicitly.
+            self.direct = top == bottom and left == right and top <= kh // 2 and left <= kw // 2
         elif self.kind != "linear":
             raise NotImplementedError(f"projection kind {self.kind!r}")
 
@@ -178,17 +253,23 @@ class Projection:
 
     def _sum_pool(self, x):
         """Window sums over zero padding, exactly [oh, ow] windows (covers ceil_mode's overhang)."""
-        (kh, kw), (sh, sw) = self.kernel, self.stride
-        top, left, _, _ = self.pads
-        ih, iw = x.shape[-2:]
-        oh, ow = self.dst_shape[1:]
-        need_h, need_w = (oh - 1) * sh + kh, (ow - 1) * sw + kw
-        x = F.pad(x, (left, max(0, need_w - iw - left), top, max(0, need_h - ih - top)))
-        x = x[..., :need_h, :need_w]
+        x = pad_to_windows(x, self.kernel, self.stride, self.pads[0], self.pads[1], self.dst_shape[1:])
         return F.avg_pool2d(x, self.kernel, self.stride, divisor_override=1)
 
+    def _max_pool(self, x):
+        """Largest value per window over the clipped window (the engine's max_pool_currents)."""
+        if self.direct:
+            out = F.max_pool2d(x, self.kernel, self.stride, (self.pads[0], self.pads[1]), ceil_mode=self.ceil_mode)
+        else:
+            x = pad_to_windows(x, self.kernel, self.stride, self.pads[0], self.pads[1], self.dst_shape[1:], -math.inf)
+            out = F.max_pool2d(x, self.kernel, self.stride)
+        if tuple(out.shape[-2:]) != tuple(self.dst_shape[1:]):
+            raise ValueError(f"max_pool gives {tuple(out.shape[1:])}, target is {self.dst_shape}")
+        return out
+
     def __call__(self, s, bias=None):
-        """The current this projection sends for source spikes (or values) s; `bias` (conv, linear) is added."""
+        """The current this projection sends for source spikes (or values) s; `bias` (conv, linear) is added.
+        A max_pool projection reads its (current) source's potentials, not spikes."""
         if self.kind == "conv":
             if self.pad is not None:
                 s = F.pad(s, self.pad)
@@ -205,6 +286,8 @@ class Projection:
             else:
                 out = self._sum_pool(s) * self.inv_area
             return out * self.wc
+        if self.kind == "max_pool":
+            return self._max_pool(s) * self.wc
         out = F.linear(s.reshape(s.shape[0], -1), self.w, bias)  # linear: [C][H][W] flattening
         return out.view(s.shape[0], *self.dst_shape)
 
@@ -220,7 +303,7 @@ class Projection:
         dst = int(np.prod(self.dst_shape))
         if self.kind == "conv":
             return dst * int(np.prod(self.w.shape[1:]))
-        if self.kind == "avg_pool":
+        if self.kind in ("avg_pool", "max_pool"):  # max_pool: comparisons, counted like avg_pool's adds
             return dst * self.kernel[0] * self.kernel[1]
         if self.kind == "identity":
             return dst
@@ -228,8 +311,11 @@ class Projection:
 
 
 class DenseSnn:
-    def __init__(self, header, blob, dtype):
+    def __init__(self, header, blob, dtype, channels_last=False):
         self.header = header
+        # channels_last: [B, C, H, W] state stored NHWC, the layout oneDNN's convolutions prefer (no reorders).
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.spike_totals = None  # a list per population when counting (a check, not the benchmark)
         self.pops = header["populations"]
         self.output = header["output"]
         self.reset = header["reset"]
@@ -240,20 +326,31 @@ class DenseSnn:
         if self.pops[0]["kind"] != "input":
             raise ValueError("population 0 must be the input")
         self.proj = [Projection(p, self.pops, blob, dtype) for p in header["projections"]]
+        for p in self.proj:
+            if p.kind == "conv":
+                p.w = self._layout(p.w)
         self.inputs = [[] for _ in self.pops]
         for p in self.proj:
             self.inputs[p.target].append(p)
+            if (p.kind == "max_pool") != (self.pops[p.source]["kind"] == "current"):
+                raise ValueError(f"projection {p.source}->{p.target}: {p.kind} from a {self.pops[p.source]['kind']} "
+                                 "population (only max_pool reads current populations)")
         self.threshold, self.bias = [None] * len(self.pops), [None] * len(self.pops)
         # Per IF population: the bias rides on its first conv/linear projection (as a layer bias does in
         # SpikingJelly), else it is added as a constant every step; input projections make a constant tensor.
         self.bias_on, self.has_input = [None] * len(self.pops), [False] * len(self.pops)
         self.gate = [None] * len(self.pops)
         need_count = set()
+        # A `current` population (conversion.max_pool: current) never fires: each step its potential is that
+        # step's input current (bias and synapses), which max_pool projections read. Static when only the
+        # constant-current input feeds it: computed once per image.
+        self.current = [p["kind"] == "current" for p in self.pops]
+        self.static = [False] * len(self.pops)
         for i, p in enumerate(self.pops):
             if i == 0:
                 continue
             shape, c = p["shape"], p["shape"][0]
-            if p["kind"] == "if":
+            if p["kind"] in ("if", "current"):
                 self.threshold[i] = channel_view(torch.tensor(per_channel(p["threshold"], c, 1.0), dtype=dtype), shape)
                 if p["bias"]:
                     bias = torch.tensor(per_channel(p["bias"], c, 0.0), dtype=dtype)
@@ -270,6 +367,10 @@ class DenseSnn:
                 need_count.add(p["gate_source"])
             else:
                 raise NotImplementedError(f"population {i}: kind {p['kind']!r}")
+            if self.current[i]:
+                if p["spiking"] or i == self.output:
+                    raise ValueError(f"population {i}: a current population that fires or is the readout")
+                self.static[i] = all(q.source == 0 for q in self.inputs[i])
         out = self.pops[self.output]
         if out["kind"] == "if" and out["spiking"]:
             need_count.add(self.output)
@@ -278,19 +379,18 @@ class DenseSnn:
         self.need_count = need_count
         self.macs_per_step = sum(p.dense_macs() for p in self.proj if p.source != 0)
 
+    def _layout(self, t):
+        return t.contiguous(memory_format=self.memory_format) if t.dim() == 4 else t
+
     def _max_gate(self, i, spikes, counts):
-        src, (kh, kw), (sh, sw), (top, left, _, _) = self.gate[i]
+        src, kernel, stride, (top, left, _, _) = self.gate[i]
         oh, ow = self.pops[i]["shape"][1:]
-        cnt, spk = counts[src], spikes[src]
-        ih, iw = cnt.shape[-2:]
-        need_h, need_w = (oh - 1) * sh + kh, (ow - 1) * sw + kw
-        pad = (left, max(0, need_w - iw - left), top, max(0, need_h - ih - top))
-        cnt = F.pad(cnt, pad, value=-math.inf)[..., :need_h, :need_w]
-        spk = F.pad(spk, pad)[..., :need_h, :need_w]
+        cnt = pad_to_windows(counts[src], kernel, stride, top, left, (oh, ow), -math.inf)
+        spk = pad_to_windows(spikes[src], kernel, stride, top, left, (oh, ow))
         # max_pool2d keeps the first maximum in raster order (strictly greater wins): neuroemu's tie rule.
-        _, idx = F.max_pool2d(cnt, (kh, kw), (sh, sw), return_indices=True)
+        _, idx = F.max_pool2d(cnt, kernel, stride, return_indices=True)
         b, c = spk.shape[:2]
-        return spk.reshape(b, c, -1).gather(2, idx.reshape(b, c, -1)).view(b, c, oh, ow)
+        return self._layout(spk.reshape(b, c, -1).gather(2, idx.reshape(b, c, -1)).view(b, c, oh, ow))
 
     def decide(self, v, count):
         """Readout decisions [B], neurons ranked in neuroemu's [H][W][C] order (ties: first)."""
@@ -307,23 +407,26 @@ class DenseSnn:
     def run(self, x, steps):
         """Simulates a batch x [B, *input shape]; returns decisions [steps, B]."""
         b, n = x.shape[0], len(self.pops)
+        x = self._layout(x)
         v, const, spikes, counts = [None] * n, [None] * n, [None] * n, [None] * n
         for i in range(1, n):
             shape = (b, *self.pops[i]["shape"])
             if i in self.need_count:
-                counts[i] = torch.zeros(shape, dtype=self.dtype)
+                counts[i] = self._layout(torch.zeros(shape, dtype=self.dtype))
             if self.gate[i] is not None:
                 continue
-            v[i] = (torch.full(shape, self.v_init, dtype=self.dtype) * self.threshold[i]).contiguous()
-            spikes[i] = torch.empty(shape, dtype=self.dtype)  # reused every step
+            v[i] = self._layout(torch.full(shape, self.v_init, dtype=self.dtype) * self.threshold[i])
+            spikes[i] = torch.empty_like(v[i])  # reused every step
             if self.has_input[i]:
                 c = torch.zeros(shape, dtype=self.dtype) if self.bias[i] is None else self.bias[i].expand(shape).clone()
                 for p in self.inputs[i]:
                     if p.source == 0:
                         c += p(x)  # the analog input as a constant current, once per image
-                const[i] = c
+                const[i] = self._layout(c)
             elif self.bias_on[i] is None:
                 const[i] = self.bias[i]  # per-channel bias (broadcast), or None
+            if self.static[i]:  # the current is the constant (bias, analog input), every step
+                v[i] = const[i] if const[i] is not None else self._layout(torch.zeros(shape, dtype=self.dtype))
         decisions = torch.empty(steps, b, dtype=torch.int64)
         subtract = self.reset == "subtract"
         for t in range(steps):
@@ -332,14 +435,21 @@ class DenseSnn:
                     spikes[i] = self._max_gate(i, spikes, counts)
                     if counts[i] is not None:
                         counts[i] += spikes[i]
+                    if self.spike_totals is not None:
+                        self.spike_totals[i] += int(spikes[i].sum())
+                    continue
+                if self.static[i]:
                     continue
                 vi = v[i]
+                if self.current[i]:
+                    vi.zero_()  # this step's current only
                 if const[i] is not None:
                     vi += const[i]
                 bias_proj, bias = self.bias_on[i] or (None, None)
                 for p in self.inputs[i]:
                     if p.source != 0:
-                        p.accumulate(vi, spikes[p.source], bias if p is bias_proj else None)
+                        src = v[p.source] if p.kind == "max_pool" else spikes[p.source]
+                        p.accumulate(vi, src, bias if p is bias_proj else None)
                 if not self.pops[i]["spiking"]:
                     continue
                 s, th = spikes[i], self.threshold[i]
@@ -350,6 +460,8 @@ class DenseSnn:
                     vi.masked_fill_(s.bool(), 0.0)
                 if counts[i] is not None:
                     counts[i] += s
+                if self.spike_totals is not None:
+                    self.spike_totals[i] += int(s.sum())
             decisions[t] = self.decide(v[self.output], counts[self.output])
         return decisions
 
@@ -361,12 +473,22 @@ def main():
     ap.add_argument("--images", type=int, default=200, help="the first N test images")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    ap.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="Fashion-MNIST IDX files (the default input)")
+    ap.add_argument("--image-dir", help="read an image folder instead (ROOT/<class>/<image>.{png,jpg}, as "
+                    "dataset.format: image_folder with dataset.resize: 0)")
+    ap.add_argument("--crop", type=int, default=224, help="--image-dir: centre crop, as dataset.crop")
     ap.add_argument("--mean", type=float, nargs="*", default=[], help="as dataset.mean (default none)")
     ap.add_argument("--std", type=float, nargs="*", default=[], help="as dataset.std (default none)")
+    ap.add_argument("--channels-last", action="store_true",
+                    help="keep [B, C, H, W] state and conv weights NHWC (oneDNN's preferred layout)")
+    ap.add_argument("--spike-totals", action="store_true",
+                    help="also count every population's spikes (neuroemu's snn.populations[].spikes; a check: the "
+                    "timed run counts too)")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                     help="float64: a rounding-sensitivity check, not the benchmark")
     ap.add_argument("--agree-dir", help="write the images labelled with this run's decisions at T here")
+    ap.add_argument("--labels-out", help="--image-dir: write 'FILENAME LABEL' lines, the labels being this run's "
+                    "decisions at T (dataset.labels_file of neuroemu's ilsvrc_val reader on a class folder)")
     ap.add_argument("--decisions-out", help="save every step's decisions, int64 [T, N], as .npy")
     args = ap.parse_args()
     if args.steps < 1 or args.images < 1 or args.batch < 1:
@@ -375,8 +497,15 @@ def main():
     torch.set_num_threads(args.threads)
     dtype = torch.float32 if args.dtype == "float32" else torch.float64
     header, blob = load_snn(args.snn)
-    model = DenseSnn(header, blob, dtype)
-    px, x_np, labels_np = load_images(args.data_dir, args.images, args.mean, args.std)
+    model = DenseSnn(header, blob, dtype, args.channels_last)
+    if args.image_dir:
+        if args.agree_dir:
+            ap.error("--agree-dir writes IDX files: use --labels-out with --image-dir")
+        files, x_np, labels_np = load_image_folder(args.image_dir, args.images, args.crop, args.mean, args.std)
+    else:
+        if args.labels_out:
+            ap.error("--labels-out needs --image-dir")
+        px, x_np, labels_np = load_images(args.data_dir, args.images, args.mean, args.std)
     x = torch.from_numpy(x_np).to(dtype)
     if list(x.shape[1:]) != list(header["populations"][0]["shape"]):
         raise ValueError(f"the model expects input {header['populations'][0]['shape']}, "
@@ -386,6 +515,8 @@ def main():
 
     with torch.no_grad():
         model.run(x[:min(args.batch, n)], min(2, args.steps))  # warm-up, untimed
+        if args.spike_totals:
+            model.spike_totals = [0] * len(header["populations"])
         t0 = time.perf_counter()
         decisions = torch.cat([model.run(x[i:i + args.batch], args.steps) for i in range(0, n, args.batch)], 1)
         seconds = time.perf_counter() - t0
@@ -395,17 +526,22 @@ def main():
         os.makedirs(args.agree_dir, exist_ok=True)
         write_idx(os.path.join(args.agree_dir, "t10k-images-idx3-ubyte.gz"), px)
         write_idx(os.path.join(args.agree_dir, "t10k-labels-idx1-ubyte.gz"), decisions[-1].numpy())
+    if args.labels_out:
+        with open(args.labels_out, "w") as f:
+            for path, label in zip(files, decisions[-1].tolist()):
+                f.write(f"{os.path.basename(path)} {label}\n")
     if args.decisions_out:
         np.save(args.decisions_out, decisions.numpy())
     steps = args.steps
     print(json.dumps({
         "model": header.get("name"), "images": n, "steps": steps, "batch": args.batch, "threads": args.threads,
-        "dtype": args.dtype, "torch": torch.__version__,
+        "dtype": args.dtype, "channels_last": args.channels_last, "torch": torch.__version__,
         "top1": int(correct[-1]) / n, "correct": int(correct[-1]),
         "accuracy_curve": [int(c) / n for c in correct],
         "seconds": round(seconds, 4), "image_steps_per_s": n * steps / seconds,
         "dense_macs_per_image_step": model.macs_per_step,
         "macs_per_s": model.macs_per_step * n * steps / seconds,
+        **({"population_spikes": model.spike_totals} if args.spike_totals else {}),
     }))
 
 
