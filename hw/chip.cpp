@@ -79,15 +79,17 @@ void Chip::build_route_tables() {
     std::vector<RouteStep> steps;
     // Dense when it takes at most 64 MiB, else a hash sized by the number of entries.
     const bool dense = routers_n * route_sources_ <= (size_t{1} << 26);
-    size_t entries = 0;
     if (dense) {
         route_table_.assign(routers_n * route_sources_, kNoRoute);
     } else {
+        if (routers_n > RouteHash::kMaxRouters)
+            throw ConfigError(fmt::format("hardware model: a mesh of {} routers is too large", routers_n));
+        std::vector<size_t> entries(route_sources_);
         for (size_t s = 0; s < route_sources_; ++s) {
             route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
-            entries += steps.size();
+            entries[s] = steps.size();
         }
-        sparse_routes_ = std::make_unique<RouteHash>(entries, route_sources_);
+        sparse_routes_ = std::make_unique<RouteHash>(entries);
     }
     for (size_t s = 0; s < route_sources_; ++s) {
         route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
@@ -95,7 +97,7 @@ void Chip::build_route_tables() {
             const size_t r = static_cast<size_t>(st.y) * width + static_cast<size_t>(st.x);
             // routing.h's port bits E, W, N, S, local are outputs 0..4 here.
             if (dense) {
-                uint8_t& ports = route_table_[r * route_sources_ + s];
+                uint8_t& ports = route_table_[s * routers_n + r];
                 ports = static_cast<uint8_t>(ports == kNoRoute ? st.ports : ports | st.ports);
             } else if (!sparse_routes_->add(r, s, st.ports)) {
                 throw InternalError("hardware model: the multicast tables outgrew their count");
@@ -110,7 +112,7 @@ uint8_t Chip::route(const Router& r, const Packet& p) const {
         uint8_t ports = kNoRoute;
         if (p.source >= 0 && static_cast<size_t>(p.source) < route_sources_)
             ports = sparse_routes_ ? sparse_routes_->find(r.index, static_cast<size_t>(p.source))
-                                   : route_table_[r.index * route_sources_ + static_cast<size_t>(p.source)];
+                                   : route_table_[static_cast<size_t>(p.source) * routers.size() + r.index];
         if (ports == kNoRoute)
             throw InternalError(fmt::format("router ({}, {}) has no table entry for source {}", r.x, r.y, p.source));
         return ports;

@@ -57,7 +57,7 @@ private:
 
     // chip.noc.multicast, resolved once: one packet forked in the routers (tables) or one per destination.
     const bool tree_multicast_;
-    // Tree mode: per router and source the output ports, as a dense array [router * route_sources + source]
+    // Tree mode: per router and source the output ports, as a dense array [source * routers + router]
     // (kNoRoute where the router is not on the source's tree) when it takes at most 64 MiB, else as a hash.
     std::vector<uint8_t> route_table_;
     size_t route_sources_ = 0;

@@ -1,7 +1,9 @@
-// The multicast tables of every router as one open-addressing hash: (router index, source) -> output ports. For
-// meshes whose dense table [router][source] would be too large (ResNet-34 at 224 x 224: 50,000 routers x 50,000
-// sources): one 8-byte slot per entry at a load of at most one half, one cache line per lookup in the common case,
-// where a hash map per router chased a node per entry of its bucket.
+// The multicast tables of every router as per-source open-addressing hashes: (router index, source) -> output ports.
+// For meshes whose dense table [router][source] would be too large (ResNet-34 at 224 x 224: 50,000 routers x 50,000
+// sources). Each source's entries (one per router on its tree) lie together in a small table of 4-byte slots at a
+// load of at most one half: the packets of a source, which follow the same tree one after another, reuse its few
+// cache lines, where a hash over all (router, source) pairs (or a std::unordered_map per router) fetched a line,
+// and a page, per router per packet.
 #pragma once
 
 #include <cstddef>
@@ -14,24 +16,30 @@ class RouteHash {
 public:
     static constexpr uint8_t kMissing = 0xff;
 
-    // Room for `entries` distinct keys (more are refused by add).
-    RouteHash(size_t entries, size_t sources) : sources_(sources) {
-        size_t n = 16;
-        shift_ = 60;
-        while (n < 2 * entries) n *= 2, --shift_;
-        slots_.assign(n, 0);
-        mask_ = n - 1;
+    // Room for entries[s] distinct routers of source s (more are refused by add).
+    explicit RouteHash(const std::vector<size_t>& entries) {
+        table_.reserve(entries.size());
         capacity_ = entries;
+        size_t offset = 0;
+        for (const size_t n : entries) {
+            unsigned bits = 1;
+            while ((size_t{1} << bits) < 2 * n) ++bits;
+            table_.push_back({offset, bits});
+            offset += size_t{1} << bits;
+        }
+        slots_.assign(offset, 0);
     }
 
-    // ORs `ports` into the entry of (router, source); false when the table is full.
+    // ORs `ports` into the entry of (router, source); false when the source's table is full.
     bool add(size_t router, size_t source, uint8_t ports) {
-        const uint64_t key = key_of(router, source);
-        for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
-            uint64_t& s = slots_[i];
+        const Table& t = table_[source];
+        const uint32_t key = key_of(router);
+        const size_t mask = (size_t{1} << t.bits) - 1;
+        for (size_t i = slot_of(key, t.bits);; i = (i + 1) & mask) {
+            uint32_t& s = slots_[t.offset + i];
             if (s == 0) {
-                if (size_ == capacity_) return false;
-                ++size_;
+                if (capacity_[source] == 0) return false;
+                --capacity_[source];
                 s = key << 8 | ports;
                 return true;
             }
@@ -44,30 +52,34 @@ public:
 
     // The ports of (router, source), kMissing when it has none.
     uint8_t find(size_t router, size_t source) const {
-        const uint64_t key = key_of(router, source);
-        for (size_t i = slot_of(key);; i = (i + 1) & mask_) {
-            const uint64_t s = slots_[i];
+        const Table& t = table_[source];
+        const uint32_t key = key_of(router);
+        const size_t mask = (size_t{1} << t.bits) - 1;
+        for (size_t i = slot_of(key, t.bits);; i = (i + 1) & mask) {
+            const uint32_t s = slots_[t.offset + i];
             if (s == 0) return kMissing;
             if (s >> 8 == key) return static_cast<uint8_t>(s);
         }
     }
 
-    size_t size() const { return size_; }
-    size_t sources() const { return sources_; }
-    size_t bytes() const { return slots_.size() * sizeof(uint64_t); }
+    size_t sources() const { return table_.size(); }
+    size_t bytes() const { return slots_.size() * sizeof(uint32_t) + table_.size() * sizeof(Table); }
+    // Router indices below this fit a slot.
+    static constexpr size_t kMaxRouters = (size_t{1} << 24) - 1;
 
 private:
-    // 1-based so that 0 marks an empty slot; below 2^56 for any mesh that fits in memory.
-    uint64_t key_of(size_t router, size_t source) const {
-        return static_cast<uint64_t>(router) * static_cast<uint64_t>(sources_) + static_cast<uint64_t>(source) + 1;
-    }
-    size_t slot_of(uint64_t key) const {
-        return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);  // Fibonacci hashing: the top bits
+    struct Table {
+        size_t offset;  // first slot
+        unsigned bits;  // log2 of its slots
+    };
+    static uint32_t key_of(size_t router) { return static_cast<uint32_t>(router) + 1; }  // 0 marks an empty slot
+    static size_t slot_of(uint32_t key, unsigned bits) {
+        return static_cast<size_t>((key * 0x9E3779B9u) >> (32 - bits));  // Fibonacci hashing: the top bits
     }
 
-    std::vector<uint64_t> slots_;
-    size_t mask_ = 0, size_ = 0, capacity_ = 0, sources_ = 0;
-    unsigned shift_ = 60;  // 64 - log2(slots)
+    std::vector<Table> table_;
+    std::vector<size_t> capacity_;  // per source: entries it may still add
+    std::vector<uint32_t> slots_;
 };
 
 }  // namespace neuroemu

@@ -146,7 +146,7 @@ void Router::arrive(int port, const Packet& p, int32_t hops, int64_t arrive) {
     uint8_t todo = RouterEnv::kNoRoute;
     if (env_.route_table_) {
         if (static_cast<uint32_t>(p.source) < env_.route_sources_)
-            todo = env_.route_table_[index * env_.route_sources_ + static_cast<uint32_t>(p.source)];
+            todo = env_.route_table_[static_cast<uint32_t>(p.source) * env_.route_routers_ + index];
     } else if (env_.route_hash_ && static_cast<uint32_t>(p.source) < env_.route_hash_->sources()) {
         todo = env_.route_hash_->find(index, static_cast<uint32_t>(p.source));
     }

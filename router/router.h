@@ -95,14 +95,16 @@ public:
     inline void wake(CycleAgent& a, int64_t at);
 
 protected:
-    // Optional: route() as a table [router index * sources + Packet::source] -> output ports, for the routers to
+    // Optional: route() as a table [Packet::source * routers + router index] -> output ports, for the routers to
     // read instead of calling route(); an entry kNoRoute (or a source past the table) still calls route(). Only for
-    // an environment whose route() does nothing else.
+    // an environment whose route() does nothing else. (By source: a source's packets, which follow its tree one
+    // after another, read a few cache lines of its row.)
     static constexpr uint8_t kNoRoute = 0xff;
     static_assert(RouteHash::kMissing == kNoRoute, "a missing hash entry reads as no route");
     void set_route_table(const uint8_t* table, size_t sources) {
         route_table_ = table;
         route_sources_ = sources;
+        route_routers_ = counters.router_flits.size();
     }
     // The same as a hash (RouteHash::kMissing == kNoRoute), for meshes whose dense table would be too large.
     void set_route_table(const RouteHash* table) { route_hash_ = table; }
@@ -121,7 +123,7 @@ private:
     void notify_due(int64_t at, int64_t now);
     void run_due();
     const uint8_t* route_table_ = nullptr;
-    size_t route_sources_ = 0;
+    size_t route_sources_ = 0, route_routers_ = 0;
     const RouteHash* route_hash_ = nullptr;
     std::unique_ptr<Scheduler> scheduler_;
     uint64_t period_value_ = 1, period_half_ = 0;  // the period in kernel time units
