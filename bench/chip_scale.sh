@@ -6,7 +6,7 @@
 # `cpu_seconds`; on a shared machine the wall time includes waiting for a CPU), packet-hops, packet-hops per second
 # of each, and the whole command's peak RSS (/usr/bin/time -v). The issue's goal: >= 5 M packet-hops/s on one core
 # and <= 4 GB. With --callgrind, also the instructions per packet-hop of the SystemC run alone (callgrind, collected
-# inside sc_start) on ResNet-34 at 64 x 64 (about 3,800 cores) and on ResNet-20: the repeatable figure. Not part of
+# inside TickController::run) on ResNet-34 at 64 x 64 (about 3,800 cores) and on ResNet-20: the repeatable figure. Not part of
 # the tests.
 # Usage: bench/chip_scale.sh [STEPS=2] [--callgrind] [--only resnet34|resnet50]
 #   NEUROEMU=path/to/neuroemu picks a build; NEUROEMU_VG=... the build for valgrind (default build-vg/cli/neuroemu,
@@ -71,11 +71,11 @@ summary resnet20 "${nets[@]}"
 [ "$callgrind" = 1 ] || exit 0
 command -v valgrind >/dev/null || { echo "chip_scale.sh: --callgrind needs valgrind" >&2; exit 1; }
 [ -x "$vg_exe" ] || { echo "chip_scale.sh: no $vg_exe (configure build-vg with -DNEUROEMU_NATIVE=OFF)" >&2; exit 1; }
-# name config args...: instructions inside sc_start (the SystemC run alone) per packet-hop.
+# name config args...: instructions inside TickController::run (the SystemC run alone) per packet-hop.
 cg() {
     local name="$1" cfg="$2"
     shift 2
-    valgrind --tool=callgrind --collect-atstart=no "--toggle-collect=sc_core::sc_start*" \
+    valgrind --tool=callgrind --collect-atstart=no "--toggle-collect=neuroemu::TickController::run(long)" \
         --callgrind-out-file="$tmp/$name.cg" "$vg_exe" simulate "$root/configs/$cfg" --images 1 -q \
         --json "$tmp/$name.cg.json" "$@" >/dev/null 2>"$tmp/$name.cg.log"
     python3 - "$tmp" "$name" <<'PY'
@@ -87,7 +87,7 @@ for line in open(f"{tmp}/{name}.cg"):
         ir = int(line.split()[1])
 j = json.load(open(f"{tmp}/{name}.cg.json"))
 hops = j["counters"]["hops"]
-print(f"callgrind {name}: {j['chip']['cores']:,} cores, {hops:,} packet-hops, {ir:,} instructions in sc_start: "
+print(f"callgrind {name}: {j['chip']['cores']:,} cores, {hops:,} packet-hops, {ir:,} instructions in the SystemC run: "
       f"{ir / hops:,.0f} per packet-hop")
 PY
 }
