@@ -151,8 +151,8 @@ void print_traces(const SimulatedRun& run, int verbosity) {
     const HwStats& stats = run.stats;
     const HwOptions& ho = run.hw_options;
     if (verbosity > 0)
-        fmt::print("simulation: {:.2f} s, {:.0f} ticks/s, {:.2f} M packet-hops/s\n", stats.wall_seconds,
-                   stats.wall_seconds > 0 ? static_cast<double>(stats.ticks) / stats.wall_seconds : 0.0,
+        fmt::print("simulation: {:.2f} s ({:.2f} s CPU), {:.0f} ticks/s, {:.2f} M packet-hops/s\n", stats.wall_seconds,
+                   stats.cpu_seconds, stats.wall_seconds > 0 ? static_cast<double>(stats.ticks) / stats.wall_seconds : 0.0,
                    run.hop_rate() / 1e6);
     if (!ho.vcd_path.empty()) {
         const std::vector<int32_t> cores = ho.vcd_cores ? *ho.vcd_cores : default_vcd_scope(run.mapping).cores;
@@ -229,6 +229,7 @@ nlohmann::json simulate_json(const SimulatedRun& run, const Settings& settings) 
                 {"per_router_max_occupancy_flits", stats.noc.router_max_occupancy_flits},
                 {"per_link_flits", stats.noc.link_flits},
                 {"seconds", stats.wall_seconds},
+                {"cpu_seconds", stats.cpu_seconds},
                 {"packet_hops_per_s", run.hop_rate()},
                 {"vcd", file_json(run.hw_options.vcd_path)},
                 {"aer_out", file_json(run.hw_options.aer_path)},

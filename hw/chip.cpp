@@ -52,6 +52,7 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
     if (!options.aer_path.empty()) aer = std::make_unique<AerWriter>(options.aer_path, mapping);
     // Without a VCD trace route() is a table lookup: the routers read the table themselves.
     if (!vcd && !route_table_.empty()) set_route_table(route_table_.data(), route_sources_);
+    if (!vcd && sparse_routes_) set_route_table(sparse_routes_.get());
 }
 
 Chip::~Chip() = default;
@@ -70,46 +71,48 @@ void Chip::match_projections() {
 
 // Multicast tables from the routes (routing.h), one entry per source per router on its tree.
 void Chip::build_route_tables() {
-    const auto routers_n = static_cast<size_t>(mapping.mesh.routers());
-    tables_.resize(routers_n);
     if (!tree_multicast_) return;
+    const auto routers_n = static_cast<size_t>(mapping.mesh.routers());
+    const auto width = static_cast<size_t>(mapping.mesh.width());
+    route_sources_ = static_cast<size_t>(mapping.routes.sources());
+    const std::unique_ptr<Multicast> multicast = make_multicast(mapping.chip.noc.multicast);
     std::vector<RouteStep> steps;
-    for (int64_t s = 0; s < mapping.routes.sources(); ++s) {
-        route_steps(mapping, s, steps);
+    // Dense when it takes at most 64 MiB, else a hash sized by the number of entries.
+    const bool dense = routers_n * route_sources_ <= (size_t{1} << 26);
+    if (dense) {
+        route_table_.assign(routers_n * route_sources_, kNoRoute);
+    } else {
+        if (routers_n > RouteHash::kMaxRouters)
+            throw ConfigError(fmt::format("hardware model: a mesh of {} routers is too large", routers_n));
+        std::vector<size_t> entries(route_sources_);
+        for (size_t s = 0; s < route_sources_; ++s) {
+            route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
+            entries[s] = steps.size();
+        }
+        sparse_routes_ = std::make_unique<RouteHash>(entries);
+    }
+    for (size_t s = 0; s < route_sources_; ++s) {
+        route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
         for (const RouteStep& st : steps) {
-            const size_t r = static_cast<size_t>(st.y) * static_cast<size_t>(mapping.mesh.width()) + static_cast<size_t>(st.x);
-            uint8_t& ports = tables_[r][static_cast<int32_t>(s)];
+            const size_t r = static_cast<size_t>(st.y) * width + static_cast<size_t>(st.x);
             // routing.h's port bits E, W, N, S, local are outputs 0..4 here.
-            ports = static_cast<uint8_t>(ports | st.ports);
+            if (dense) {
+                uint8_t& ports = route_table_[s * routers_n + r];
+                ports = static_cast<uint8_t>(ports == kNoRoute ? st.ports : ports | st.ports);
+            } else if (!sparse_routes_->add(r, s, st.ports)) {
+                throw InternalError("hardware model: the multicast tables outgrew their count");
+            }
         }
     }
-    // The dense copy when it takes at most 64 MiB.
-    route_sources_ = static_cast<size_t>(mapping.routes.sources());
-    if (routers_n * route_sources_ > (size_t{1} << 26)) return;
-    route_table_.assign(routers_n * route_sources_, kNoRoute);
-    for (size_t r = 0; r < routers_n; ++r)
-        for (const auto& [src, ports] : tables_[r])
-            if (src >= 0 && static_cast<size_t>(src) < route_sources_)
-                route_table_[r * route_sources_ + static_cast<size_t>(src)] = ports;
-    bool all = true;  // every entry fits the dense array
-    for (size_t r = 0; r < routers_n && all; ++r)
-        for (const auto& e : tables_[r])
-            if (e.first < 0 || static_cast<size_t>(e.first) >= route_sources_) all = false;
-    if (!all) route_table_.clear();
 }
 
 uint8_t Chip::route(const Router& r, const Packet& p) const {
     if (vcd) vcd->accepted(r, p);
     if (tree_multicast_) {
         uint8_t ports = kNoRoute;
-        if (!route_table_.empty()) {
-            if (p.source >= 0 && static_cast<size_t>(p.source) < route_sources_)
-                ports = route_table_[r.index * route_sources_ + static_cast<size_t>(p.source)];
-        } else {
-            const auto& t = tables_[r.index];
-            const auto it = t.find(p.source);
-            if (it != t.end()) ports = it->second;
-        }
+        if (p.source >= 0 && static_cast<size_t>(p.source) < route_sources_)
+            ports = sparse_routes_ ? sparse_routes_->find(r.index, static_cast<size_t>(p.source))
+                                   : route_table_[static_cast<size_t>(p.source) * routers.size() + r.index];
         if (ports == kNoRoute)
             throw InternalError(fmt::format("router ({}, {}) has no table entry for source {}", r.x, r.y, p.source));
         return ports;

@@ -57,11 +57,11 @@ private:
 
     // chip.noc.multicast, resolved once: one packet forked in the routers (tables) or one per destination.
     const bool tree_multicast_;
-    std::vector<std::unordered_map<int32_t, uint8_t>> tables_;  // tree mode: per router, source -> output ports
-    // Tree mode, unless too large: the same as a dense array [router * route_sources + source], kNoRoute where the
-    // router is not on the source's tree.
+    // Tree mode: per router and source the output ports, as a dense array [source * routers + router]
+    // (kNoRoute where the router is not on the source's tree) when it takes at most 64 MiB, else as a hash.
     std::vector<uint8_t> route_table_;
     size_t route_sources_ = 0;
+    std::unique_ptr<RouteHash> sparse_routes_;
     std::vector<CoreModel*> core_at_;  // per router: its core, if any
 };
 

@@ -66,6 +66,7 @@ struct HwStats {
     std::vector<int64_t> tick_steps;         // per simulated tick, in order: its step within its image (1-based)
     std::vector<TickCounts> tick_counts;     // per simulated tick: what it added to each TickCounter
     double wall_seconds = 0;                 // wall time of the hardware simulation
+    double cpu_seconds = 0;                  // CPU time of the thread that ran it (its cost on a shared machine)
 };
 
 // A tick that could not drain: which routers still hold packets.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "hw/chip.h"
 
@@ -61,9 +62,18 @@ void TickController::run_image(const RecordedImage& recorded) {
     recorded_ = nullptr;
 }
 
+namespace {
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+}  // namespace
+
 void TickController::run(int64_t steps) {
     HwStats& stats = chip_.stats;
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = thread_cpu_seconds();
     if (first_image_steps_ == 0) first_image_steps_ = steps;
     if (AerWriter* aer = chip_.aer.get()) {
         if (!aer->begun()) aer->begin(steps);
@@ -83,6 +93,7 @@ void TickController::run(int64_t steps) {
     ++stats.images;
     stats.noc = chip_.counters;
     stats.wall_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats.cpu_seconds += thread_cpu_seconds() - cpu_start;
 }
 
 std::pair<const SourcedEvent*, const SourcedEvent*> TickController::recorded_events(int32_t first, int32_t last) const {

@@ -144,8 +144,12 @@ void Router::arrive(int port, const Packet& p, int32_t hops, int64_t arrive) {
     e.p = p;
     e.p.hops = hops;
     uint8_t todo = RouterEnv::kNoRoute;
-    if (env_.route_table_ && static_cast<uint32_t>(p.source) < env_.route_sources_)
-        todo = env_.route_table_[index * env_.route_sources_ + static_cast<uint32_t>(p.source)];
+    if (env_.route_table_) {
+        if (static_cast<uint32_t>(p.source) < env_.route_sources_)
+            todo = env_.route_table_[static_cast<uint32_t>(p.source) * env_.route_routers_ + index];
+    } else if (env_.route_hash_ && static_cast<uint32_t>(p.source) < env_.route_hash_->sources()) {
+        todo = env_.route_hash_->find(index, static_cast<uint32_t>(p.source));
+    }
     if (todo == RouterEnv::kNoRoute) todo = env_.route(*this, e.p);
     e.ready = arrive + pipeline_;
     e.waiting_since = -1;
@@ -176,8 +180,7 @@ void Router::run(int64_t now) {
     for (size_t k = 0; k < pending_.size();) {
         if (pending_[k].at <= now) {
             out_credits_[pending_[k].port] += pending_[k].flits;
-            pending_[k] = pending_.back();
-            pending_.pop_back();
+            pending_.remove(k);
         } else {
             ++k;
         }
@@ -270,8 +273,8 @@ void Router::run(int64_t now) {
     credit_waiters_ = waiters;
     running_ = false;
     if (waiters)
-        for (const Credit& cr : pending_)
-            if ((waiters >> cr.port) & 1u) t = std::min(t, cr.at);
+        for (size_t k = 0; k < pending_.size(); ++k)
+            if ((waiters >> pending_[k].port) & 1u) t = std::min(t, pending_[k].at);
     if (t != kNever) env_.wake(*this, t);
 }
 

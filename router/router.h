@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "arch/chip_spec.h"
+#include "router/route_table.h"
 #include "router/routing/routing.h"
 
 namespace neuroemu {
@@ -94,14 +95,19 @@ public:
     inline void wake(CycleAgent& a, int64_t at);
 
 protected:
-    // Optional: route() as a table [router index * sources + Packet::source] -> output ports, for the routers to
+    // Optional: route() as a table [Packet::source * routers + router index] -> output ports, for the routers to
     // read instead of calling route(); an entry kNoRoute (or a source past the table) still calls route(). Only for
-    // an environment whose route() does nothing else.
+    // an environment whose route() does nothing else. (By source: a source's packets, which follow its tree one
+    // after another, read a few cache lines of its row.)
     static constexpr uint8_t kNoRoute = 0xff;
+    static_assert(RouteHash::kMissing == kNoRoute, "a missing hash entry reads as no route");
     void set_route_table(const uint8_t* table, size_t sources) {
         route_table_ = table;
         route_sources_ = sources;
+        route_routers_ = counters.router_flits.size();
     }
+    // The same as a hash (RouteHash::kMissing == kNoRoute), for meshes whose dense table would be too large.
+    void set_route_table(const RouteHash* table) { route_hash_ = table; }
 
 private:
     friend class Router;
@@ -117,7 +123,8 @@ private:
     void notify_due(int64_t at, int64_t now);
     void run_due();
     const uint8_t* route_table_ = nullptr;
-    size_t route_sources_ = 0;
+    size_t route_sources_ = 0, route_routers_ = 0;
+    const RouteHash* route_hash_ = nullptr;
     std::unique_ptr<Scheduler> scheduler_;
     uint64_t period_value_ = 1, period_half_ = 0;  // the period in kernel time units
     // The calendar: cycle -> routers to run then, in the order woken (an entry whose router has been woken for an
@@ -242,7 +249,33 @@ private:
         int64_t at;
         int port, flits;
     };
-    std::vector<Credit> pending_;
+    // Credits returned but not yet applied: the first few inside the router (no cache line of a heap vector to
+    // fetch per credit at a 50,000-router mesh), the rest in `more_`. Unordered (applying them commutes).
+    class CreditList {
+    public:
+        size_t size() const { return n_; }
+        Credit& operator[](size_t k) { return k < kInline ? inline_[k] : more_[k - kInline]; }
+        const Credit& operator[](size_t k) const { return k < kInline ? inline_[k] : more_[k - kInline]; }
+        void push_back(const Credit& c) {
+            if (n_ < kInline)
+                inline_[n_] = c;
+            else
+                more_.push_back(c);
+            ++n_;
+        }
+        void remove(size_t k) {  // replaces entry k by the last one
+            (*this)[k] = (*this)[n_ - 1];
+            if (n_ > kInline) more_.pop_back();
+            --n_;
+        }
+
+    private:
+        static constexpr size_t kInline = 6;
+        size_t n_ = 0;
+        Credit inline_[kInline];
+        std::vector<Credit> more_;
+    };
+    CreditList pending_;
 };
 
 template <class T>
