@@ -231,7 +231,6 @@ private:
     friend class RouterEnv;
     RouterEnv& env_;
     int64_t scheduled_ = std::numeric_limits<int64_t>::max();  // the earliest cycle it is due to run
-    Fifo in_[kRouterInputs];
     unsigned nonempty_ = 0;   // bit i: in_[i] holds a packet
     // Outputs some head that has been held back for credits still wants (waits_for_credits), as of the end of the
     // last run; heads change only while the router runs, so it holds until the next.
@@ -276,6 +275,8 @@ private:
         std::vector<Credit> more_;
     };
     CreditList pending_;
+    // Last: the scalars above, read by every arrival, credit and run, share a few cache lines.
+    Fifo in_[kRouterInputs];
 };
 
 template <class T>
