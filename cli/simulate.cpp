@@ -151,7 +151,7 @@ void print_traces(const SimulatedRun& run, int verbosity) {
     const HwStats& stats = run.stats;
     const HwOptions& ho = run.hw_options;
     if (verbosity > 0)
-        fmt::print("simulation: {:.2f} s ({:.2f} s CPU), {:.0f} ticks/s, {:.2f} M packet-hops/s\n", stats.wall_seconds,
+        fmt::print("simulation: {:.2f} s ({:.2f} s CPU), {:.3g} ticks/s, {:.2f} M packet-hops/s\n", stats.wall_seconds,
                    stats.cpu_seconds, stats.wall_seconds > 0 ? static_cast<double>(stats.ticks) / stats.wall_seconds : 0.0,
                    run.hop_rate() / 1e6);
     if (!ho.vcd_path.empty()) {
