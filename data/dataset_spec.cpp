@@ -35,17 +35,18 @@ std::vector<ParamSpec> dataset_params() {
 }
 
 std::unique_ptr<ImageSource> open_dataset(const Settings& settings, Split split,
-                                          const std::vector<int64_t>& model_input) {
+                                          const std::vector<int64_t>& model_input, int64_t max_images) {
     DatasetRequest request;
     request.dir = settings.get_path("dataset.path");
     request.split = split;
     request.model_input = model_input;
+    request.max_images = max_images;
     return dataset_readers().make(settings.get_string("dataset.format"), settings)->open(request);
 }
 
 ImageSet load_dataset(const Settings& settings, Split split, int64_t max_images,
                       const std::vector<int64_t>& model_input) {
-    const auto source = open_dataset(settings, split, model_input);
+    const auto source = open_dataset(settings, split, model_input, max_images);
     const int64_t n = max_images > 0 ? std::min(max_images, source->count()) : source->count();
     ImageSet set = source->read(0, n);
     set.labelled = source->labelled();

@@ -42,7 +42,7 @@ void print_compensation(const ConversionReport& report) {
 
 InputSummary for_each_test_chunk(const Settings& settings, const std::vector<int64_t>& model_input, int64_t count,
                                  const std::function<void(const ImageSet&)>& consume, int64_t chunk_bytes) {
-    const auto source = open_dataset(settings, Split::Test, model_input);
+    const auto source = open_dataset(settings, Split::Test, model_input, count);
     InputSummary input;
     input.images = std::min(count, source->count());
     input.channels = source->channels();

@@ -40,6 +40,7 @@ struct DatasetRequest {
     std::string dir;
     Split split = Split::Test;
     std::vector<int64_t> model_input;  // empty when unknown
+    int64_t max_images = 0;            // images the caller will read at most (0 = all): a reader may read fewer
 };
 
 class DatasetReader {
