@@ -11,6 +11,7 @@
 #include "experiment/model_run.h"
 #include "mapping/map_file.h"
 #include "mapping/map_spec.h"
+#include "model/model_spec.h"
 #include "sim/batch_statistics.h"
 #include "sim/sim_spec.h"
 
@@ -39,17 +40,17 @@ Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosi
     return rates;
 }
 
-// The model from the settings: calibrated when its rates or data are needed, else its structure alone.
+// The model from the settings: calibrated when its rates or data are needed, else its structure alone (for which a
+// zoo network's BatchNorm statistics do not matter, so they are not measured).
 SnnModel model_from_settings(const Settings& settings, bool calibrate, int verbosity) {
-    const Network net = load_network(settings);
     if (calibrate) {
         Network folded;
         ConversionReport report;
-        return convert_from_settings(settings, net, folded, report, verbosity);
+        return convert_from_settings(settings, load_network(settings), folded, report, verbosity);
     }
     ConversionOptions options = conversion_options(settings);
     options.normalise = false;  // the structure is all mapping needs; rates are estimated
-    return build_snn(fold_batchnorm(net), Calibration{}, options);
+    return build_snn(fold_batchnorm(load_model(settings)), Calibration{}, options);
 }
 
 }  // namespace
