@@ -106,10 +106,13 @@ std::string render_card(const Card& c) {
 std::string headline(const Report& report) {
     const Headline& h = report.headline;
     std::vector<Card> cards;
+    std::string beside = "ANN not evaluated";  // what the accuracy card says under its figure
+    if (!h.accuracy_snn)
+        beside = esc(report.why_not_measured("headline.accuracy_snn"));
+    else if (h.accuracy_ann)
+        beside = "ANN <b>" + esc(percent(h.accuracy_ann)) + "</b>";
     cards.push_back({"SNN accuracy", h.accuracy_snn ? percent(h.accuracy_snn) : "not meaningful",
-                     (h.accuracy_snn ? h.accuracy_ann ? "ANN <b>" + esc(percent(h.accuracy_ann)) + "</b>" : "ANN not evaluated"
-                                     : esc(report.why_not_measured("headline.accuracy_snn"))) +
-                         fmt::format(" · {} steps, {} images", esc(integer(h.steps)), esc(integer(h.images))),
+                     beside + fmt::format(" · {} steps, {} images", esc(integer(h.steps)), esc(integer(h.images))),
                      ""});
     cards.push_back({"SNN energy (chip)", si(h.energy_snn_j, "J"),
                      "per inference · SOP-only (paper): <b>" + esc(si(h.energy_snn_sop_j, "J")) + "</b>", "good"});
