@@ -36,6 +36,8 @@ struct EngineOptions {
 struct Command {
     CLI::App* app = nullptr;
     std::function<int()> run;
+    // Shares its work over the ranks under mpirun (docs/cli.md, "Under mpirun"); the others run on rank 0 only.
+    bool distributed = false;
 };
 
 void add_common_options(CLI::App* cmd, CommonOptions& opts);

@@ -37,7 +37,16 @@ void check_conservation(const HwStats& stats, const SnnModel& model, const Input
 
 }  // namespace
 
-std::vector<ParamSpec> hardware_params() { return tick_sample_params(); }
+std::vector<ParamSpec> hardware_params() {
+    std::vector<ParamSpec> params = tick_sample_params();
+    params.push_back(ParamSpec("hardware.distribute", ParamKind::Enum, "ticks", "",
+                               "Under mpirun (docs/cli.md): how `simulate` and `report` share the chip over the ranks. "
+                               "`ticks`: each rank runs whole ticks (or sampled ticks) of its own, merged in tick "
+                               "order; `chips`: each rank owns chips of a multi-chip system and runs its part of every "
+                               "tick, exchanging the packets that cross chip boundaries. Identical results either way.")
+                         .one_of({"ticks", "chips"}));
+    return params;
+}
 
 TickSamplePlan tick_sample_plan(const Settings& settings) {
     return plan_tick_sample(settings.get_int("simulation.steps"), settings.get_int("hardware.sample_ticks"),
