@@ -29,6 +29,20 @@ inline CliRun run(const std::string& args, const std::string& cwd = "") {
     return {WEXITSTATUS(status), out};
 }
 
+// Runs `mpirun -np RANKS neuroemu ARGS` (as root and with more ranks than cores allowed, as CI needs), with
+// `env` (e.g. "NEUROEMU_FAULT_RANK=1") set for every rank.
+inline CliRun run_mpi(int ranks, const std::string& args, const std::string& cwd = "", const std::string& env = "") {
+    const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + env + (env.empty() ? "" : " ") +
+                            "mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) + " " +
+                            NEUROEMU_EXE + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf;
+    while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+    const int status = pclose(p);
+    return {WEXITSTATUS(status), out};
+}
+
 inline std::string file_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
