@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/parallel.h"
 #include "experiment/model_run.h"
+#include "mpi/world.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
@@ -114,9 +115,14 @@ void print_snn_result(const experiment::FunctionalRun& run, const std::vector<in
     }
 }
 
+// Under mpirun every rank simulates its block of the images (experiment::run_functional); rank 0 alone prints
+// and writes, the others stay quiet.
+int verbosity_here(const CommonOptions& opts) { return mpi::root() ? opts.verbosity() : 0; }
+
 int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine) {
     const Settings settings = load_experiment(opts, engine_overrides(engine));
-    const experiment::FunctionalRun run = experiment::run_functional(settings, engine.snn, opts.verbosity());
+    const experiment::FunctionalRun run = experiment::run_functional(settings, engine.snn, verbosity_here(opts));
+    if (!mpi::root()) return 0;
     const auto checkpoints = accuracy_checkpoints(settings, run.options.steps);
     print_snn_result(run, checkpoints, opts.verbosity());
     if (!opts.json_file.empty())
@@ -143,7 +149,8 @@ nlohmann::json ann_result_json(const AnnResult& result, double images_per_s, int
 
 int run_evaluate_ann(const CommonOptions& opts, const EngineOptions& engine) {
     const Settings settings = load_experiment(opts, engine_overrides(engine));
-    const experiment::AnnRun run = experiment::run_ann(settings, opts.verbosity());
+    const experiment::AnnRun run = experiment::run_ann(settings, verbosity_here(opts));
+    if (!mpi::root()) return 0;
     const AnnResult& result = run.result;
     const int threads = resolve_threads(run.options.threads);
     const double images_per_s = result.seconds > 0 ? static_cast<double>(result.images) / result.seconds : 0.0;
@@ -181,7 +188,7 @@ Command add_evaluate_command(CLI::App& app, CommonOptions& common) {
     auto engine = std::make_shared<EngineOptions>();
     cmd->add_flag("--ann", *ann, "evaluate the reference ANN (float32) instead of the S-ResNet");
     add_engine_options(cmd, *engine);
-    return {cmd, [&common, ann, engine] { return run_evaluate(common, *engine, *ann); }};
+    return {cmd, [&common, ann, engine] { return run_evaluate(common, *engine, *ann); }, /*distributed=*/true};
 }
 
 }  // namespace neuroemu

@@ -17,6 +17,7 @@
 #include "explore/outputs.h"
 #include "explore/runner.h"
 #include "explore/sweep.h"
+#include "mpi/world.h"
 
 namespace neuroemu {
 namespace {
@@ -101,10 +102,11 @@ int run_explore(const ExploreOptions& cmd, int verbosity) {
     const explore::SweepPlan plan = explore::plan_sweep(spec, schema);
     const std::string out_dir = cmd.output.empty() ? default_output(cmd.sweep) : cmd.output;
     const std::string cache = cmd.cache.empty() ? (std::filesystem::path(out_dir) / "cache").string() : cmd.cache;
-    if (verbosity >= 1)
-        fmt::print("explore {}: {} points, mode {}, {} jobs, cache {}\n", cmd.sweep, plan.points.size(),
-                   explore::to_string(spec.mode), jobs, cache);
-    if (cmd.dry_run) return dry_run(plan, cache);
+    if (verbosity >= 1 && mpi::root())
+        fmt::print("explore {}: {} points, mode {}, {} jobs{}, cache {}\n", cmd.sweep, plan.points.size(),
+                   explore::to_string(spec.mode), jobs,
+                   mpi::distributed() ? fmt::format(" on each of {} ranks", mpi::size()) : "", cache);
+    if (cmd.dry_run) return mpi::root() ? dry_run(plan, cache) : 0;
 
     explore::RunOptions run;
     run.executable = self_executable();
@@ -112,6 +114,7 @@ int run_explore(const ExploreOptions& cmd, int verbosity) {
     run.jobs = jobs;
     if (verbosity >= 1) run.progress = [](const std::string& line) { fmt::print("{}\n", line), std::fflush(stdout); };
     const explore::RunSummary summary = explore::run_sweep(plan, run);
+    if (!mpi::root()) return summary.interrupted ? 130 : 0;  // rank 0 holds every result and writes the outputs
     if (summary.interrupted) {
         fmt::print(stderr, "neuroemu: explore interrupted: {} of {} distinct points are in the cache {}; run the same "
                            "command again to resume\n",
@@ -152,7 +155,7 @@ Command add_explore_command(CLI::App& app, CommonOptions& common) {
     cmd->add_flag("--dry-run", options->dry_run, "validate the sweep and list its points, cached or not; run nothing");
     cmd->add_flag("-q,--quiet", common.quiet, "print only the result");
     cmd->add_flag("-v,--verbose", common.verbose, "print timing and details");
-    return {cmd, [&common, options] { return run_explore(*options, common.verbosity()); }};
+    return {cmd, [&common, options] { return run_explore(*options, common.verbosity()); }, /*distributed=*/true};
 }
 
 Command add_explore_point_command(CLI::App& app, CommonOptions& common) {

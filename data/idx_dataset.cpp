@@ -128,6 +128,7 @@ ImageSet ImageSet::slice(int64_t first, int64_t n) const {
     images.pixels.assign(pixels.begin() + first * image_size(), pixels.begin() + (first + n) * image_size());
     images.labels.assign(labels.begin() + first, labels.begin() + first + n);
     images.labelled = labelled;
+    images.first = this->first + first;
     return images;
 }
 

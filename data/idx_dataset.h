@@ -13,6 +13,7 @@ struct ImageSet {
     std::vector<uint8_t> pixels;  // count x channels x height x width, row-major
     std::vector<int32_t> labels;  // count: class indices
     bool labelled = true;         // false: the labels mean nothing (synthetic input), accuracy is not meaningful
+    int64_t first = 0;            // the first image's index in its dataset (Poisson input is seeded by it)
 
     int64_t image_size() const { return channels * height * width; }
     // Images [first, first + n) as a set of their own.

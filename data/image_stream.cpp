@@ -43,6 +43,7 @@ void ImageStream::produce() {
         std::exception_ptr error;
         try {
             set = source_.read(first, n);
+            set->first = first;
         } catch (...) {
             error = std::current_exception();
         }

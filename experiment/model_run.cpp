@@ -7,6 +7,8 @@
 #include "common/progress.h"
 #include "data/dataset_spec.h"
 #include "data/image_stream.h"
+#include "mpi/pack.h"
+#include "mpi/world.h"
 #include "sim/batch_statistics.h"
 #include "sim/sim_spec.h"
 
@@ -41,22 +43,81 @@ void print_compensation(const ConversionReport& report) {
 }
 
 InputSummary for_each_test_chunk(const Settings& settings, const std::vector<int64_t>& model_input, int64_t count,
-                                 const std::function<void(const ImageSet&)>& consume, int64_t chunk_bytes) {
+                                 const std::function<void(const ImageSet&)>& consume, Shard shard,
+                                 int64_t chunk_bytes) {
     const auto source = open_dataset(settings, Split::Test, model_input, count);
     InputSummary input;
     input.images = std::min(count, source->count());
     input.channels = source->channels();
     input.labelled = source->labelled();
     const int64_t image_bytes = std::max<int64_t>(1, source->channels() * source->height() * source->width());
-    double pixel_sum = 0;
-    ImageStream stream(*source, 0, input.images, std::max<int64_t>(1, chunk_bytes / image_bytes));
+    const mpi::Block block = shard == Shard::Rank ? mpi::my_block(input.images) : mpi::Block{0, input.images};
+    int64_t pixel_sum = 0;  // an integer: the same total however the images are split
+    ImageStream stream(*source, block.first, block.size(), std::max<int64_t>(1, chunk_bytes / image_bytes));
     for (ImageSet chunk; stream.next(chunk);) {
         chunk.labelled = input.labelled;
-        for (uint8_t p : chunk.pixels) pixel_sum += p / 255.0;
+        for (uint8_t p : chunk.pixels) pixel_sum += p;
         consume(chunk);
     }
-    input.mean_pixel = input.images ? pixel_sum / static_cast<double>(input.images * image_bytes) : 0.0;
+    if (shard == Shard::Rank) pixel_sum = mpi::all_sum(pixel_sum);
+    input.mean_pixel =
+        input.images ? static_cast<double>(pixel_sum) / 255.0 / static_cast<double>(input.images * image_bytes) : 0.0;
     return input;
+}
+
+namespace {
+
+void pack(mpi::Packer& out, const SnnResult& r) {
+    out.put(r.images).put(r.steps).put(r.correct_at_step).put(r.ann_correct).put(r.sops).put(r.spikes);
+    out.put(r.input_macs).put(r.labelled).put(r.workers).put(r.worker_state_bytes).put(r.weight_bytes).put(r.seconds);
+    out.put(static_cast<uint64_t>(r.populations.size()));
+    for (const PopulationStats& p : r.populations) {
+        out.put(p.name).put(p.kind).put(p.neurons).put(p.units).put(p.spikes).put(p.sops_in).put(p.sops_out);
+        out.put(p.firing_rate).put(p.max_rate).put(p.has_error);
+        for (const ExactSum* e : {&p.local_error_sum, &p.accumulated_error_sum, &p.accumulated_error_max_neuron_sum,
+                                  &p.rate_error_abs_sum})
+            out.put(e->fixed());
+    }
+    out.put(static_cast<uint64_t>(r.projections.size()));
+    for (const ProjectionStats& p : r.projections) out.put(p.name).put(p.source).put(p.target).put(p.synapses).put(p.sops);
+}
+
+SnnResult unpack(mpi::Unpacker& in) {
+    SnnResult r;
+    in.get(r.images), in.get(r.steps), in.get(r.correct_at_step), in.get(r.ann_correct), in.get(r.sops);
+    in.get(r.spikes), in.get(r.input_macs), in.get(r.labelled), in.get(r.workers), in.get(r.worker_state_bytes);
+    in.get(r.weight_bytes), in.get(r.seconds);
+    r.populations.resize(in.get<uint64_t>());
+    for (PopulationStats& p : r.populations) {
+        in.get(p.name), in.get(p.kind), in.get(p.neurons), in.get(p.units), in.get(p.spikes), in.get(p.sops_in);
+        in.get(p.sops_out), in.get(p.firing_rate), in.get(p.max_rate), in.get(p.has_error);
+        for (ExactSum* e : {&p.local_error_sum, &p.accumulated_error_sum, &p.accumulated_error_max_neuron_sum,
+                            &p.rate_error_abs_sum})
+            *e = ExactSum::from_fixed(in.get<__int128>());
+        if (p.has_error && r.images > 0) p.set_error_means(r.images);
+    }
+    r.projections.resize(in.get<uint64_t>());
+    for (ProjectionStats& p : r.projections) in.get(p.name), in.get(p.source), in.get(p.target), in.get(p.synapses), in.get(p.sops);
+    if (!in.done()) throw InternalError("mpi: an SnnResult message has bytes left over");
+    return r;
+}
+
+}  // namespace
+
+SnnResult merge_over_ranks(const SnnResult& mine) {
+    if (!mpi::distributed()) return mine;
+    mpi::Packer packer;
+    pack(packer, mine);
+    SnnResult total;
+    double slowest_s = 0;
+    for (const std::string& bytes : mpi::all_gather(packer.take())) {
+        mpi::Unpacker in(bytes);
+        const SnnResult part = unpack(in);
+        slowest_s = std::max(slowest_s, part.seconds);
+        if (part.images > 0) accumulate(total, part);  // a rank with no images has no populations to add
+    }
+    total.seconds = slowest_s;
+    return total;
 }
 
 FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity) {
@@ -66,14 +127,47 @@ FunctionalRun run_functional(const Settings& settings, const std::string& snn_fi
     run.options = snn_options(settings);
     const SnnEngine engine(run.model);
     const int64_t images = settings.get_int("dataset.images");
-    Progress progress("snn", images, verbosity > 0 && Progress::stderr_is_terminal());
+    Progress progress("snn", mpi::my_block(images).size(), verbosity > 0 && Progress::stderr_is_terminal());
     const Network* ann = settings.get_bool("simulation.compare_ann") ? &run.folded : nullptr;
+    SnnResult mine;
     run.input = for_each_test_chunk(settings, run.model.populations.at(0).shape, images, [&](const ImageSet& chunk) {
-        accumulate(run.result, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options,
-                                               &progress, ann));
-    });
+        accumulate(mine, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options,
+                                         &progress, ann));
+    }, Shard::Rank);
+    run.result = merge_over_ranks(mine);
     return run;
 }
+
+namespace {
+
+// `part`'s images follow `total`'s.
+void add_ann_part(AnnResult& total, const AnnResult& part) {
+    total.labelled = total.images ? total.labelled && part.labelled : part.labelled;
+    total.images += part.images;
+    total.correct += part.correct;
+    total.seconds += part.seconds;
+    total.logits.insert(total.logits.end(), part.logits.begin(), part.logits.end());
+}
+
+// As for SnnResult: counts summed, logits in rank (= image) order, the slowest rank's seconds.
+AnnResult merge_over_ranks(const AnnResult& mine) {
+    if (!mpi::distributed()) return mine;
+    mpi::Packer packer;
+    packer.put(mine.images).put(mine.correct).put(mine.seconds).put(mine.labelled).put(mine.logits);
+    AnnResult total;
+    double slowest_s = 0;
+    for (const std::string& bytes : mpi::all_gather(packer.take())) {
+        mpi::Unpacker in(bytes);
+        AnnResult part;
+        in.get(part.images), in.get(part.correct), in.get(part.seconds), in.get(part.labelled), in.get(part.logits);
+        slowest_s = std::max(slowest_s, part.seconds);
+        if (part.images > 0) add_ann_part(total, part);
+    }
+    total.seconds = slowest_s;
+    return total;
+}
+
+}  // namespace
 
 AnnRun run_ann(const Settings& settings, int verbosity) {
     AnnRun run;
@@ -81,15 +175,12 @@ AnnRun run_ann(const Settings& settings, int verbosity) {
     run.options = ann_options(settings);
     const AnnEngine engine(run.net);
     const int64_t images = settings.get_int("dataset.images");
-    Progress progress("ann", images, verbosity > 0 && Progress::stderr_is_terminal());
+    Progress progress("ann", mpi::my_block(images).size(), verbosity > 0 && Progress::stderr_is_terminal());
+    AnnResult mine;
     run.input = for_each_test_chunk(settings, run.net.input_shape(), images, [&](const ImageSet& chunk) {
-        const AnnResult part = engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options, &progress);
-        run.result.images += part.images;
-        run.result.correct += part.correct;
-        run.result.seconds += part.seconds;
-        run.result.labelled = part.labelled;
-        run.result.logits.insert(run.result.logits.end(), part.logits.begin(), part.logits.end());
-    });
+        add_ann_part(mine, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options, &progress));
+    }, Shard::Rank);
+    run.result = merge_over_ranks(mine);
     return run;
 }
 

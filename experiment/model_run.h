@@ -32,11 +32,21 @@ struct InputSummary {
     bool labelled = true;   // false: synthetic input, accuracy not meaningful
 };
 
-// The first `count` test images of the settings' dataset, in chunks of at most `chunk_bytes` of pixels, the next
-// chunk decoded while `consume` works on the current one. Returns what they were.
+// Which of the test images one process reads: all of them, or under mpirun its rank's contiguous block
+// (mpi::my_block; `images` and `mean_pixel` still describe all of them: a collective then).
+enum class Shard { All, Rank };
+
+// The first `count` test images of the settings' dataset (or this rank's block of them), in chunks of at most
+// `chunk_bytes` of pixels, the next chunk decoded while `consume` works on the current one. Each chunk's
+// ImageSet::first is its index in the dataset. Returns what they were.
 InputSummary for_each_test_chunk(const Settings& settings, const std::vector<int64_t>& model_input, int64_t count,
-                                 const std::function<void(const ImageSet&)>& consume,
+                                 const std::function<void(const ImageSet&)>& consume, Shard shard = Shard::All,
                                  int64_t chunk_bytes = 64 << 20);
+
+// Every rank's result merged in rank order, on every rank (exact: mpi/pack.h, common/exact_sum.h), as if one
+// process had simulated all their images: `seconds` is the slowest rank's, the memory figures the largest
+// rank's. The identity without mpirun. A collective: every rank calls it.
+SnnResult merge_over_ranks(const SnnResult& mine);
 
 // Everything the functional engine's run produced, with what it ran on.
 struct FunctionalRun {
@@ -50,7 +60,8 @@ struct FunctionalRun {
 };
 
 // Loads the model, converts it (or reads `snn_file`), and runs the functional engine on the test images; the
-// ANN runs beside it when simulation.compare_ann is set.
+// ANN runs beside it when simulation.compare_ann is set. Under mpirun a collective: every rank converts the same
+// model, simulates its block of the images (Shard::Rank), and holds the merged result (merge_over_ranks).
 FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity);
 
 // The float32 reference ANN's run over the test images (`evaluate --ann`).
@@ -60,6 +71,8 @@ struct AnnRun {
     AnnOptions options;
     AnnResult result;
 };
+// Under mpirun a collective like run_functional: images sharded, counts summed, logits in image order, seconds
+// the slowest rank's.
 AnnRun run_ann(const Settings& settings, int verbosity);
 
 }  // namespace neuroemu::experiment

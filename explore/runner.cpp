@@ -14,11 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "common/error.h"
+#include "mpi/pack.h"
+#include "mpi/world.h"
 
 namespace neuroemu::explore {
 namespace {
@@ -53,7 +56,8 @@ private:
 };
 
 enum class Kind { Convert, Point };
-enum class State { Pending, Running, Done, Failed };
+// Elsewhere: another rank's conversion (under mpirun), until that rank reports how it ended.
+enum class State { Pending, Running, Done, Failed, Elsewhere };
 
 struct Task {
     Kind kind = Kind::Point;
@@ -93,15 +97,36 @@ std::string failure_reason(int status, const std::string& log) {
     return line.empty() ? fmt::format("exit status {}", code) : fmt::format("exit status {}: {}", code, line);
 }
 
+// This process's environment without the MPI launcher's variables: a child is a plain process of its own, never a
+// rank (mpi::launched() would otherwise see mpirun's variables and make a `convert` child join a job).
+const std::vector<std::string>& child_environment() {
+    static const std::vector<std::string> env = [] {
+        std::vector<std::string> out;
+        for (char** e = environ; *e; ++e) {
+            const std::string v = *e;
+            if (v.rfind("OMPI_", 0) != 0 && v.rfind("PMIX_", 0) != 0 && v.rfind("PMI_", 0) != 0) out.push_back(v);
+        }
+        return out;
+    }();
+    return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
 // Starts `exe args...` with standard output discarded and standard error in `log`. The child dies with the
 // sweep (a killed sweep leaves no orphan computing), and runs in its own process group, so a terminal's Ctrl-C
 // reaches the sweep alone, which then stops its children.
 pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const std::string& log, std::string& error) {
     std::vector<std::string> all{exe};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    const std::vector<char*> argv = c_strings(all);
+    std::vector<std::string> env_strings = child_environment();
+    const std::vector<char*> envp = c_strings(env_strings);
     const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (null_fd < 0 || log_fd < 0) {
@@ -118,7 +143,7 @@ pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const 
         dup2(null_fd, STDIN_FILENO);
         dup2(null_fd, STDOUT_FILENO);
         dup2(log_fd, STDERR_FILENO);
-        execv(argv[0], argv.data());
+        execve(argv[0], argv.data(), envp.data());
         static const char msg[] = "neuroemu: error: explore: cannot execute the child command\n";
         [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
         _exit(127);
@@ -164,6 +189,23 @@ public:
         : plan_(plan), opts_(opts), summary_(summary), cache_(opts.cache_dir) {}
 
     void run() {
+        if (mpi::root()) prepare_cache();
+        mpi::barrier();  // the folders exist and no stale output is left before any rank starts a child
+        plan_tasks();
+        StopSignals signals;
+        if (!mpi::distributed()) return loop(std::nullopt);
+        // Under mpirun every rank runs its share with a job pool of its own, in two phases so that no model is
+        // converted twice at once: each conversion on one rank, then, once all are known, each point on one rank.
+        loop(Kind::Convert);
+        share_conversions();
+        summary_.interrupted = mpi::any(summary_.interrupted);
+        if (!summary_.interrupted) loop(Kind::Point);
+        summary_.interrupted = mpi::any(summary_.interrupted);
+        collect_results();
+    }
+
+private:
+    void prepare_cache() {
         for (const char* sub : {"snn", "tmp", "log"}) {
             std::error_code ec;
             fs::create_directories(cache_ / sub, ec);
@@ -171,11 +213,48 @@ public:
                                                   ec.message()));
         }
         remove_stale_tmp(cache_ / "tmp");
-        plan_tasks();
-        loop();
     }
 
-private:
+    // The point results and converted models the cache lacks. Rank 0 looks (and reads the cached results into the
+    // summary); every rank gets its answer, so all of them plan the same tasks.
+    struct Missing {
+        std::set<std::string> results, models;
+    };
+    Missing find_missing(const std::vector<std::string>& order, std::map<std::string, std::vector<size_t>>& rows) {
+        std::vector<std::string> results, models;
+        if (mpi::root()) {
+            for (const auto& h : order) {
+                if (read_cached(h, rows[h])) continue;
+                results.push_back(h);
+                const std::string& conversion = plan_.points[rows[h].front()].conversion;
+                if (!fs::exists(cache_ / "snn" / (conversion + ".snn"))) models.push_back(conversion);
+            }
+        }
+        mpi::Packer out;
+        out.put(results).put(models);
+        const std::string bytes = mpi::broadcast(out.take());
+        mpi::Unpacker in(bytes);
+        in.get(results), in.get(models);
+        return {{results.begin(), results.end()}, {models.begin(), models.end()}};
+    }
+
+    // The cached result of hash `h` into the summary's rows; false when there is none (or it is not a result).
+    bool read_cached(const std::string& h, const std::vector<size_t>& rows) {
+        const fs::path result = cache_ / (h + ".json");
+        if (!fs::exists(result)) return false;
+        try {
+            PointResult point_result = read_result_file(result.string());
+            point_result.cached = true;
+            for (size_t row : rows) summary_.results[row] = point_result;
+            ++summary_.cached;
+            return true;
+        } catch (const Error&) {
+            std::error_code ec;
+            fs::remove(result, ec);  // not a result (written by something else): recompute
+            return false;
+        }
+    }
+
     void plan_tasks() {
         std::map<std::string, size_t> first;  // hash -> its task (or a marker for cached hashes)
         std::vector<size_t> todo;             // rows whose hash needs computing, first of each hash
@@ -187,22 +266,12 @@ private:
             rows[h].push_back(i);
         }
         summary_.distinct = static_cast<int64_t>(order.size());
+        const Missing missing = find_missing(order, rows);
         std::map<std::string, int> conversions;  // conversion hash -> task
         std::vector<Task> points;
         for (const auto& h : order) {
+            if (!missing.results.count(h)) continue;
             const fs::path result = cache_ / (h + ".json");
-            if (fs::exists(result)) {
-                try {
-                    PointResult point_result = read_result_file(result.string());
-                    point_result.cached = true;
-                    for (size_t row : rows[h]) summary_.results[row] = point_result;
-                    ++summary_.cached;
-                    continue;
-                } catch (const Error&) {
-                    std::error_code ec;
-                    fs::remove(result, ec);  // not a result (written by something else): recompute
-                }
-            }
             const PlannedPoint& pp = plan_.points[rows[h].front()];
             const fs::path snn = cache_ / "snn" / (pp.conversion + ".snn");
             Task t;
@@ -212,7 +281,7 @@ private:
             t.tmp = tmp_name(h, "json");
             t.final = result.string();
             t.log = (cache_ / "log" / (h + ".stderr")).string();
-            if (!fs::exists(snn)) {
+            if (missing.models.count(pp.conversion)) {
                 auto it = conversions.find(pp.conversion);
                 if (it == conversions.end()) {
                     Task c;
@@ -231,14 +300,73 @@ private:
             t.snn = snn.string();
             points.push_back(std::move(t));
         }
+        // Under mpirun the i-th conversion and the i-th point go to rank i % ranks; a point keeps its conversion
+        // task's index (conversions come first) whichever rank converts it.
+        size_t my_conversions = 0;
+        for (size_t i = 0; i < tasks_.size(); ++i)
+            if (mine(i)) ++my_conversions;
+            else tasks_[i].state = State::Elsewhere;
+        std::vector<Task> my_points;
+        for (size_t i = 0; i < points.size(); ++i)
+            if (mine(i)) my_points.push_back(std::move(points[i]));
         // Threads per child: all `jobs` cores shared among the children that can run at once.
-        const int jobs = std::max(1, opts_.jobs);
-        const int conv_threads = conversions.empty() ? 1 : std::max(1, jobs / static_cast<int>(std::min<size_t>(jobs, conversions.size())));
-        const int point_threads = points.empty() ? 1 : std::max(1, jobs / static_cast<int>(std::min<size_t>(jobs, points.size())));
+        const int conv_threads = threads_each(my_conversions);
+        const int point_threads = threads_each(my_points.size());
         for (Task& c : tasks_) set_threads(c, conv_threads);
-        for (Task& p : points) set_threads(p, point_threads);
-        total_points_ = points.size();
-        for (Task& p : points) tasks_.push_back(std::move(p));
+        for (Task& p : my_points) set_threads(p, point_threads);
+        total_points_ = my_points.size();
+        for (Task& p : my_points) tasks_.push_back(std::move(p));
+    }
+
+    static bool mine(size_t i) { return static_cast<int>(i % static_cast<size_t>(mpi::size())) == mpi::rank(); }
+
+    int threads_each(size_t tasks) const {
+        const int jobs = std::max(1, opts_.jobs);
+        return tasks == 0 ? 1 : std::max(1, jobs / static_cast<int>(std::min<size_t>(static_cast<size_t>(jobs), tasks)));
+    }
+
+    // How each rank's conversions ended, to every rank: the points waiting for them start or fail as in one process.
+    void share_conversions() {
+        mpi::Packer out;
+        for (size_t i = 0; i < tasks_.size(); ++i)
+            if (tasks_[i].kind == Kind::Convert && tasks_[i].state != State::Elsewhere)
+                out.put(static_cast<uint64_t>(i)).put(static_cast<int32_t>(tasks_[i].state)).put(tasks_[i].reason);
+        for (const std::string& bytes : mpi::all_gather(out.take())) {
+            mpi::Unpacker in(bytes);
+            while (!in.done()) {
+                Task& t = tasks_.at(in.get<uint64_t>());
+                const auto state = static_cast<State>(in.get<int32_t>());
+                std::string reason = in.get<std::string>();
+                if (t.state != State::Elsewhere) continue;  // this rank's own
+                t.state = state, t.reason = std::move(reason);
+            }
+        }
+    }
+
+    // Rank 0 gets every rank's points: a finished one read back from the cache, a failed one with its reason;
+    // the counts are summed.
+    void collect_results() {
+        mpi::Packer out;
+        for (const Task& t : tasks_)
+            if (t.kind == Kind::Point && (t.state == State::Done || t.state == State::Failed))
+                out.put(t.final).put(t.rows).put(t.state == State::Done).put(t.reason).put(t.seconds);
+        const std::vector<std::string> parts = mpi::gather(out.take());
+        for (size_t r = 1; r < parts.size(); ++r) {
+            mpi::Unpacker in(parts[r]);
+            while (!in.done()) {
+                const auto final = in.get<std::string>();
+                const auto rows = in.get<std::vector<size_t>>();
+                const bool done = in.get<bool>();
+                PointResult point_result;
+                point_result.status = Status::Failed;
+                point_result.reason = in.get<std::string>();
+                if (done) point_result = read_result_file(final);
+                point_result.seconds = in.get<double>();
+                for (size_t row : rows) summary_.results[row] = point_result;
+            }
+        }
+        summary_.computed = mpi::all_sum(summary_.computed);
+        summary_.conversions = mpi::all_sum(summary_.conversions);
     }
 
     void set_threads(Task& t, int threads) const {
@@ -251,8 +379,8 @@ private:
         return (cache_ / "tmp" / fmt::format("{}.{}.{}", hash, getpid(), ext)).string();
     }
 
-    void loop() {
-        StopSignals signals;
+    // Runs the pending tasks (of kind `only`, when given) until none is left or the sweep is stopped.
+    void loop(std::optional<Kind> only) {
         const int jobs = std::max(1, opts_.jobs);
         for (;;) {
             if (g_stop) return stop_all();
@@ -260,12 +388,12 @@ private:
             bool pending = false;
             for (const Task& t : tasks_) {
                 if (t.state == State::Running) used += t.threads;
-                if (t.state == State::Pending || t.state == State::Running) pending = true;
+                if ((t.state == State::Pending && (!only || t.kind == *only)) || t.state == State::Running) pending = true;
             }
             if (!pending) return;
             for (size_t i = 0; i < tasks_.size() && used < jobs; ++i) {
                 Task& t = tasks_[i];
-                if (t.state != State::Pending) continue;
+                if (t.state != State::Pending || (only && t.kind != *only)) continue;
                 if (t.dependency >= 0) {
                     const Task& dep = tasks_[static_cast<size_t>(t.dependency)];
                     if (dep.state == State::Failed) {
@@ -361,7 +489,7 @@ private:
     }
 
     void progress(const std::string& line) const {
-        if (opts_.progress) opts_.progress(line);
+        if (opts_.progress) opts_.progress(mpi::where() + line);
     }
 
     static void remove_if_empty(const std::string& path) {

@@ -59,6 +59,8 @@ struct RunSummary {
 
 // Runs every point of the plan that is not in the cache. Never throws for a point that fails: it is recorded with
 // its reason. Throws ConfigError when the cache directory cannot be created.
+// Under mpirun a collective: the uncached points (and conversions) are dealt to the ranks in turn, each rank runs
+// its share with `jobs` cores of its own, and rank 0's summary holds every result (the others' only their own).
 RunSummary run_sweep(const SweepPlan& plan, const RunOptions& options);
 
 // The argument lists of the children (without the executable), exposed for tests and docs.

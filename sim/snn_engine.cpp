@@ -317,7 +317,7 @@ struct State {
     std::vector<int64_t> correct;
     std::vector<int64_t> spikes, proj_sops;
     std::vector<int32_t> max_count;
-    std::vector<double> local_err, acc_err, acc_err_max, abs_err;
+    std::vector<ExactSum> local_err, acc_err, acc_err_max, abs_err;  // per-image values, summed exactly
     int64_t ann_correct = 0, input_macs = 0;
 };
 
@@ -548,7 +548,8 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
                             st.input_macs += scatter(proj[static_cast<size_t>(k)], spike_at(in, j), st.input[static_cast<size_t>(j)], st.constant[i].data());
     }
     st.count[0].assign(static_cast<size_t>(in.size()), 0);
-    uint64_t rng = options.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(image + 1));
+    // Seeded by the image's index in the dataset, not in this set: chunks and ranks see the same spikes.
+    uint64_t rng = options.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(set.first + image + 1));
     for (int64_t t = 1; t <= options.steps; ++t) {
         auto& in_fired = st.fired[0];
         in_fired.clear();
@@ -639,10 +640,10 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
             if (st.count[i][ks] > best) best = st.count[i][ks], best_err = e;
         }
         const double size = static_cast<double>(g.size());
-        st.local_err[i] += local / size;
-        st.acc_err[i] += acc / size;
-        st.abs_err[i] += abs_err / size;
-        st.acc_err_max[i] += best_err;
+        st.local_err[i].add(local / size);
+        st.acc_err[i].add(acc / size);
+        st.abs_err[i].add(abs_err / size);
+        st.acc_err_max[i].add(best_err);
     }
 }
 
@@ -690,7 +691,7 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         st.spikes.assign(n, 0);
         st.max_count.assign(n, 0);
         st.proj_sops.assign(plan.proj.size(), 0);
-        st.local_err.assign(n, 0), st.acc_err.assign(n, 0), st.acc_err_max.assign(n, 0), st.abs_err.assign(n, 0);
+        st.local_err.assign(n, {}), st.acc_err.assign(n, {}), st.acc_err_max.assign(n, {}), st.abs_err.assign(n, {});
     }
     const auto start = std::chrono::steady_clock::now();
     parallel_for(set.count, workers, [&](int64_t image, int worker) {
@@ -710,13 +711,14 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     result.ann_correct = ann ? 0 : -1;
     std::vector<int64_t> spikes(n, 0), proj_sops(plan.proj.size(), 0);
     std::vector<int32_t> max_count(n, 0);
-    std::vector<double> local(n, 0), acc(n, 0), acc_max(n, 0), abs_err(n, 0);
+    std::vector<ExactSum> local(n), acc(n), acc_max(n), abs_err(n);
     for (const State& st : states) {
         for (size_t t = 0; t < result.correct_at_step.size(); ++t) result.correct_at_step[t] += st.correct[t];
         for (size_t i = 0; i < n; ++i) {
             spikes[i] += st.spikes[i];
             max_count[i] = std::max(max_count[i], st.max_count[i]);
-            local[i] += st.local_err[i], acc[i] += st.acc_err[i], acc_max[i] += st.acc_err_max[i], abs_err[i] += st.abs_err[i];
+            local[i].merge(st.local_err[i]), acc[i].merge(st.acc_err[i]), acc_max[i].merge(st.acc_err_max[i]);
+            abs_err[i].merge(st.abs_err[i]);
         }
         for (size_t k = 0; k < proj_sops.size(); ++k) proj_sops[k] += st.proj_sops[k];
         if (ann) result.ann_correct += st.ann_correct;
@@ -736,10 +738,9 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         s.max_rate = static_cast<double>(max_count[i]) / static_cast<double>(options.steps);
         s.has_error = ann && ann_layer_of_pop[i] >= 0 && p.kind == PopulationKind::IF && p.spiking;
         if (s.has_error) {
-            s.local_error = local[i] / images;
-            s.accumulated_error = acc[i] / images;
-            s.accumulated_error_max_neuron = acc_max[i] / images;
-            s.rate_error_abs = abs_err[i] / images;
+            s.local_error_sum = local[i], s.accumulated_error_sum = acc[i];
+            s.accumulated_error_max_neuron_sum = acc_max[i], s.rate_error_abs_sum = abs_err[i];
+            s.set_error_means(std::max<int64_t>(1, set.count));
         }
         if (p.kind == PopulationKind::IF) result.spikes += spikes[i];
         result.populations.push_back(s);
@@ -754,6 +755,14 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     return result;
 }
 
+void PopulationStats::set_error_means(int64_t images) {
+    const double n = static_cast<double>(images);
+    local_error = local_error_sum.value() / n;
+    accumulated_error = accumulated_error_sum.value() / n;
+    accumulated_error_max_neuron = accumulated_error_max_neuron_sum.value() / n;
+    rate_error_abs = rate_error_abs_sum.value() / n;
+}
+
 void accumulate(SnnResult& total, const SnnResult& part) {
     if (total.images == 0) {
         total = part;
@@ -762,8 +771,6 @@ void accumulate(SnnResult& total, const SnnResult& part) {
     if (part.steps != total.steps || part.populations.size() != total.populations.size() ||
         part.projections.size() != total.projections.size())
         throw InternalError("accumulate: runs of different models or steps");
-    const double a = static_cast<double>(total.images), b = static_cast<double>(part.images);
-    const auto weighted = [&](double x, double y) { return (x * a + y * b) / (a + b); };
     for (size_t t = 0; t < total.correct_at_step.size(); ++t) total.correct_at_step[t] += part.correct_at_step[t];
     if (total.ann_correct >= 0) total.ann_correct += part.ann_correct;
     total.images += part.images;
@@ -775,10 +782,10 @@ void accumulate(SnnResult& total, const SnnResult& part) {
                         (static_cast<double>(p.units) * static_cast<double>(total.images) * static_cast<double>(total.steps));
         p.max_rate = std::max(p.max_rate, q.max_rate);
         if (p.has_error) {
-            p.local_error = weighted(p.local_error, q.local_error);
-            p.accumulated_error = weighted(p.accumulated_error, q.accumulated_error);
-            p.accumulated_error_max_neuron = weighted(p.accumulated_error_max_neuron, q.accumulated_error_max_neuron);
-            p.rate_error_abs = weighted(p.rate_error_abs, q.rate_error_abs);
+            p.local_error_sum.merge(q.local_error_sum), p.accumulated_error_sum.merge(q.accumulated_error_sum);
+            p.accumulated_error_max_neuron_sum.merge(q.accumulated_error_max_neuron_sum);
+            p.rate_error_abs_sum.merge(q.rate_error_abs_sum);
+            p.set_error_means(total.images);
         }
     }
     for (size_t k = 0; k < total.projections.size(); ++k) total.projections[k].sops += part.projections[k].sops;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/exact_sum.h"
 #include "data/idx_dataset.h"
 #include "model/network.h"
 #include "model/snn.h"
@@ -67,6 +68,12 @@ struct PopulationStats {
     double accumulated_error_max_neuron = 0;  // Ē of each image's most active neuron (the paper's Fig. 4)
     double rate_error_abs = 0;    // mean |a/λ - r(T)|
     bool has_error = false;
+    // The per-image values those means divide by the images: exact sums, so that the means are bit-identical
+    // however the images were split over threads, chunks and ranks.
+    ExactSum local_error_sum, accumulated_error_sum, accumulated_error_max_neuron_sum, rate_error_abs_sum;
+
+    // Sets the means from the sums (`images` > 0).
+    void set_error_means(int64_t images);
 };
 
 struct ProjectionStats {
@@ -97,8 +104,9 @@ struct SnnResult {
     }
 };
 
-// Adds the run `part` (later images, same model and steps) to `total`, as if both had been one run: counts add,
-// rates are recomputed from them, error averages are weighted by images. For evaluating a dataset in chunks.
+// Adds the run `part` (other images, same model and steps) to `total`, as if both had been one run: counts and
+// error sums add, rates and means are recomputed from them. Order-independent except for `seconds` (summed) and
+// the per-worker memory figures (largest), so chunks, threads and ranks give identical results.
 void accumulate(SnnResult& total, const SnnResult& part);
 
 class SnnEngine {
