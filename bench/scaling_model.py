@@ -76,7 +76,7 @@ def report(name, units, t1, serial, work, t2_measured, launch):
 
 
 def check_evaluate(exe, runs, launch):
-    base = ["evaluate", "--threads", "1", "-q"]
+    base = ["evaluate", "--set", "simulation.threads=1", "-q"]
     small, n = 40, 400
     t_small = median_time([exe] + base + ["--images", str(small)], runs)
     t1 = median_time([exe] + base + ["--images", str(n)], runs)
@@ -206,9 +206,9 @@ def measure_r50(exe, path):
     ticks = 3
     with tempfile.TemporaryDirectory() as tmp:
         e20 = timed([exe, "evaluate", os.path.join(ROOT, "configs/resnet50.yaml"), "--images", "1", "--steps", "10",
-                     "--threads", "1", "-q", "--json", os.path.join(tmp, "e.json")])
+                     "--set", "simulation.threads=1", "-q", "--json", os.path.join(tmp, "e.json")])
         e40 = timed([exe, "evaluate", os.path.join(ROOT, "configs/resnet50.yaml"), "--images", "1", "--steps", "30",
-                     "--threads", "1", "-q"])
+                     "--set", "simulation.threads=1", "-q"])
     per_step = (e40 - e20) / 20
     r50 = {"source": "measured by bench/scaling_model.py --measure-r50", "setup_and_engine_s": t - j["seconds"],
            "chip_s_per_tick": j["seconds"] / ticks, "cycles_per_tick": j["cycles"]["per_tick_mean"],
