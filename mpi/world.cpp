@@ -10,6 +10,10 @@
 
 #include "common/error.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace neuroemu::mpi {
 
 namespace {
@@ -79,6 +83,12 @@ bool launched() {
 
 void init(int& argc, char**& argv) {
     if (initialised_here || !launched()) return;
+#if defined(__SANITIZE_ADDRESS__)
+    // Keep MPI's and PMIx's plugins loaded, so that LeakSanitizer can name the libraries whose MPI_Init allocations
+    // are never freed (tests/lsan.supp).
+    setenv("OMPI_MCA_mca_base_component_disable_dlclose", "1", 0);
+    setenv("PMIX_MCA_mca_base_component_disable_dlclose", "1", 0);
+#endif
     int provided = 0;
     check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "init");
     initialised_here = true;
@@ -88,6 +98,9 @@ void init(int& argc, char**& argv) {
 
 void finalize() {
     if (!initialised_here) return;
+#if defined(__SANITIZE_ADDRESS__)
+    __lsan_do_leak_check();  // neuroemu's own leaks; what MPI_Finalize leaves behind is MPI's
+#endif
     MPI_Finalize();
     initialised_here = false;
 }
