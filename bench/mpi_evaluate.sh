@@ -4,10 +4,10 @@
 # threads (the threads baseline). The model is converted once beforehand (--snn), so the runs time the simulation
 # of IMAGES test images x STEPS steps (plus start-up). Prints the median wall time of 3 runs of each, the speed-ups
 # against the baseline and the efficiency (speed-up / 2), and checks that the three give the same accuracy.
-# Not part of the tests. Usage: bench/mpi_evaluate.sh [IMAGES=150] [STEPS=100]   (NEUROEMU=path/to/neuroemu)
+# Not part of the tests. Usage: bench/mpi_evaluate.sh [IMAGES=1000] [STEPS=100]   (NEUROEMU=path/to/neuroemu)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-images="${1:-150}"
+images="${1:-1000}"
 steps="${2:-100}"
 exe="${NEUROEMU:-$root/build/cli/neuroemu}"
 [ -x "$exe" ] || "$root/scripts/setup.sh" "$root/build"
@@ -15,7 +15,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 config="$root/configs/default.yaml"
-"$exe" convert "$config" -q -o "$tmp/model.snn"
+"$exe" convert "$config" -q -o "$tmp/model.snn" >/dev/null
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $images images x $steps steps"
 # run NAME LAUNCHER THREADS: three timed runs, their wall times appended to $tmp/NAME.times
 run() {

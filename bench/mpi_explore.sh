@@ -5,10 +5,10 @@
 # and 1 rank x --jobs 2 (the threads baseline: two children at once). Every run starts from an empty cache.
 # Prints the median wall time of 3 runs of each, the speed-ups against the baseline and the efficiency
 # (speed-up / 2), and checks that the three wrote the same points.csv. Not part of the tests.
-# Usage: bench/mpi_explore.sh [POINTS=12]   (NEUROEMU=path/to/neuroemu)
+# Usage: bench/mpi_explore.sh [POINTS=14]   (NEUROEMU=path/to/neuroemu)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-points="${1:-12}"
+points="${1:-14}"
 exe="${NEUROEMU:-$root/build/cli/neuroemu}"
 [ -x "$exe" ] || "$root/scripts/setup.sh" "$root/build"
 tmp="$(mktemp -d)"

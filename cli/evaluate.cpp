@@ -121,7 +121,7 @@ int verbosity_here(const CommonOptions& opts) { return mpi::root() ? opts.verbos
 
 int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine) {
     const Settings settings = load_experiment(opts, engine_overrides(engine));
-    const experiment::FunctionalRun run = experiment::run_functional(settings, engine.snn, verbosity_here(opts));
+    const experiment::FunctionalRun run = experiment::run_functional(settings, engine.snn, verbosity_here(opts), experiment::Shard::Rank);
     if (!mpi::root()) return 0;
     const auto checkpoints = accuracy_checkpoints(settings, run.options.steps);
     print_snn_result(run, checkpoints, opts.verbosity());
@@ -149,7 +149,7 @@ nlohmann::json ann_result_json(const AnnResult& result, double images_per_s, int
 
 int run_evaluate_ann(const CommonOptions& opts, const EngineOptions& engine) {
     const Settings settings = load_experiment(opts, engine_overrides(engine));
-    const experiment::AnnRun run = experiment::run_ann(settings, verbosity_here(opts));
+    const experiment::AnnRun run = experiment::run_ann(settings, verbosity_here(opts), experiment::Shard::Rank);
     if (!mpi::root()) return 0;
     const AnnResult& result = run.result;
     const int threads = resolve_threads(run.options.threads);

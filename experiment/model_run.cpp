@@ -120,21 +120,22 @@ SnnResult merge_over_ranks(const SnnResult& mine) {
     return total;
 }
 
-FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity) {
+FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity, Shard shard) {
     FunctionalRun run;
     run.net = load_network(settings);
     run.model = snn_for_run(settings, run.net, snn_file, run.folded, run.conversion, verbosity);
     run.options = snn_options(settings);
     const SnnEngine engine(run.model);
     const int64_t images = settings.get_int("dataset.images");
-    Progress progress("snn", mpi::my_block(images).size(), verbosity > 0 && Progress::stderr_is_terminal());
+    Progress progress("snn", shard == Shard::Rank ? mpi::my_block(images).size() : images,
+                      verbosity > 0 && Progress::stderr_is_terminal());
     const Network* ann = settings.get_bool("simulation.compare_ann") ? &run.folded : nullptr;
     SnnResult mine;
     run.input = for_each_test_chunk(settings, run.model.populations.at(0).shape, images, [&](const ImageSet& chunk) {
         accumulate(mine, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options,
                                          &progress, ann));
-    }, Shard::Rank);
-    run.result = merge_over_ranks(mine);
+    }, shard);
+    run.result = shard == Shard::Rank ? merge_over_ranks(mine) : std::move(mine);
     return run;
 }
 
@@ -169,18 +170,19 @@ AnnResult merge_over_ranks(const AnnResult& mine) {
 
 }  // namespace
 
-AnnRun run_ann(const Settings& settings, int verbosity) {
+AnnRun run_ann(const Settings& settings, int verbosity, Shard shard) {
     AnnRun run;
     run.net = load_network(settings);
     run.options = ann_options(settings);
     const AnnEngine engine(run.net);
     const int64_t images = settings.get_int("dataset.images");
-    Progress progress("ann", mpi::my_block(images).size(), verbosity > 0 && Progress::stderr_is_terminal());
+    Progress progress("ann", shard == Shard::Rank ? mpi::my_block(images).size() : images,
+                      verbosity > 0 && Progress::stderr_is_terminal());
     AnnResult mine;
     run.input = for_each_test_chunk(settings, run.net.input_shape(), images, [&](const ImageSet& chunk) {
         add_ann_part(mine, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options, &progress));
-    }, Shard::Rank);
-    run.result = merge_over_ranks(mine);
+    }, shard);
+    run.result = shard == Shard::Rank ? merge_over_ranks(mine) : std::move(mine);
     return run;
 }
 

@@ -60,9 +60,11 @@ struct FunctionalRun {
 };
 
 // Loads the model, converts it (or reads `snn_file`), and runs the functional engine on the test images; the
-// ANN runs beside it when simulation.compare_ann is set. Under mpirun a collective: every rank converts the same
-// model, simulates its block of the images (Shard::Rank), and holds the merged result (merge_over_ranks).
-FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity);
+// ANN runs beside it when simulation.compare_ann is set. With Shard::Rank under mpirun a collective (every rank
+// must call it): each rank converts the same model, simulates its block of the images, and holds the merged result
+// (merge_over_ranks). Shard::All: this process alone simulates every image (a command that runs on rank 0 only).
+FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity,
+                             Shard shard = Shard::All);
 
 // The float32 reference ANN's run over the test images (`evaluate --ann`).
 struct AnnRun {
@@ -71,8 +73,8 @@ struct AnnRun {
     AnnOptions options;
     AnnResult result;
 };
-// Under mpirun a collective like run_functional: images sharded, counts summed, logits in image order, seconds
-// the slowest rank's.
-AnnRun run_ann(const Settings& settings, int verbosity);
+// With Shard::Rank under mpirun a collective like run_functional: images sharded, counts summed, logits in image
+// order, seconds the slowest rank's.
+AnnRun run_ann(const Settings& settings, int verbosity, Shard shard = Shard::All);
 
 }  // namespace neuroemu::experiment
