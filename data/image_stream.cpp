@@ -43,7 +43,7 @@ void ImageStream::produce() {
         std::exception_ptr error;
         try {
             set = source_.read(first, n);
-            set->first = first;
+            set->first = first;  // as readers do; a source that does not still seeds by the dataset index
         } catch (...) {
             error = std::current_exception();
         }

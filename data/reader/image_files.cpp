@@ -98,6 +98,7 @@ public:
             throw InternalError(fmt::format("read({}, {}) of {} images", first, n, count()));
         ImageSet set;
         set.count = n;
+        set.first = first;
         set.channels = channels();
         set.height = height();
         set.width = width();

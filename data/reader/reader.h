@@ -24,8 +24,8 @@ public:
     virtual int64_t channels() const = 0;
     virtual int64_t height() const = 0;
     virtual int64_t width() const = 0;
-    // Images [first, first + n) in order, decoded and preprocessed to channels x height x width uint8 pixels
-    // (requires 0 <= first, first + n <= count()). May decode in parallel; safe to call from one thread at a
+    // Images [first, first + n) in order, decoded and preprocessed to channels x height x width uint8 pixels, with
+    // ImageSet::first = first (requires 0 <= first, first + n <= count()). May decode in parallel; safe to call from one thread at a
     // time. Throws DataError naming the file for an image that cannot be decoded.
     virtual ImageSet read(int64_t first, int64_t n) const = 0;
     // False when labels mean nothing (synthetic input): accuracy is then reported as not meaningful.

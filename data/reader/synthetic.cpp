@@ -34,6 +34,7 @@ public:
             throw InternalError(fmt::format("synthetic images [{}, {}) of {}", first, first + n, count_));
         ImageSet set;
         set.count = n;
+        set.first = first;
         set.channels = channels(), set.height = height(), set.width = width();
         set.labelled = false;
         set.labels.assign(static_cast<size_t>(n), 0);

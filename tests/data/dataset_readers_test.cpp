@@ -146,6 +146,7 @@ TEST(ImageFolder, ClassesAreSortedSubfoldersAndImagesMatchTheReference) {
                               "dataset.crop=56", "dataset.threads=1"});
     const ImageSet part = serial->read(3, 4);
     EXPECT_TRUE(std::equal(part.pixels.begin(), part.pixels.end(), set.pixels.begin() + 3 * set.image_size()));
+    EXPECT_EQ(part.first, 3);  // where it starts in the dataset
 }
 
 TEST(ImageFolder, TrainAndValSubfoldersAreTheSplits) {

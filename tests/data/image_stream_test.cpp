@@ -44,12 +44,14 @@ TEST(ImageStream, ChunksComeInOrderAndCoverTheRange) {
     const CountingSource source(100);
     ImageStream stream(source, 5, 23, 7);  // images 5..27: chunks of 7, 7, 7, 2
     std::vector<int32_t> labels;
-    std::vector<int64_t> sizes;
+    std::vector<int64_t> sizes, firsts;
     for (ImageSet s; stream.next(s);) {
         sizes.push_back(s.count);
+        firsts.push_back(s.first);  // each chunk knows where it starts in the dataset (Poisson seeds)
         labels.insert(labels.end(), s.labels.begin(), s.labels.end());
     }
     EXPECT_EQ(sizes, (std::vector<int64_t>{7, 7, 7, 2}));
+    EXPECT_EQ(firsts, (std::vector<int64_t>{5, 12, 19, 26}));
     ASSERT_EQ(labels.size(), 23u);
     for (int i = 0; i < 23; ++i) EXPECT_EQ(labels[i], 5 + i);
     ImageSet s;
