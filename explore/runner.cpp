@@ -360,7 +360,11 @@ private:
                 PointResult point_result;
                 point_result.status = Status::Failed;
                 point_result.reason = in.get<std::string>();
-                if (done) point_result = read_result_file(final);
+                try {
+                    if (done) point_result = read_result_file(final);
+                } catch (const Error& e) {  // the rank wrote it, but this one cannot read it (a shared file system)
+                    point_result.reason = e.what();
+                }
                 point_result.seconds = in.get<double>();
                 for (size_t row : rows) summary_.results[row] = point_result;
             }
