@@ -282,19 +282,22 @@ void Chip::run_until(int64_t end, const bool& stopped) {
     if (end > now()) sc_core::sc_start(cycles(end - now()));
 }
 
-void Chip::exchange() {
+std::vector<WindowSummary> Chip::exchange(const WindowSummary& mine) {
     ++windows;
     inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_next_));
     inbox_next_ = 0;
+    std::vector<WindowSummary> all;
     if (!distributed()) {
         inbox_.insert(inbox_.end(), outbox_.begin(), outbox_.end());
+        all.push_back(mine);
     } else {
+        // One collective per window: the messages for each rank and this rank's summary for all of them.
         std::vector<std::vector<ChipMessage>> to_rank(static_cast<size_t>(ranks_));
         for (const ChipMessage& m : outbox_)
             to_rank[static_cast<size_t>(regions.rank_of_chip[static_cast<size_t>(m.to_chip)])].push_back(m);
         std::vector<std::string> bytes(static_cast<size_t>(ranks_));
         for (int r = 0; r < ranks_; ++r) {
-            bytes[static_cast<size_t>(r)] = mpi::Packer().put(to_rank[static_cast<size_t>(r)]).take();
+            bytes[static_cast<size_t>(r)] = mpi::Packer().put(mine).put(to_rank[static_cast<size_t>(r)]).take();
             if (r != rank_) {
                 exchanged_bytes += static_cast<int64_t>(bytes[static_cast<size_t>(r)].size());
                 exchanged_messages += static_cast<int64_t>(to_rank[static_cast<size_t>(r)].size());
@@ -303,23 +306,27 @@ void Chip::exchange() {
         for (const std::string& b : mpi::all_to_all(bytes)) {
             mpi::Unpacker in(b);
             std::vector<ChipMessage> got;
+            all.push_back(in.get<WindowSummary>());
             in.get(got);
             inbox_.insert(inbox_.end(), got.begin(), got.end());
         }
     }
     outbox_.clear();
     std::sort(inbox_.begin(), inbox_.end(), [](const ChipMessage& a, const ChipMessage& b) { return a.before(b); });
+    return all;
 }
 
 int64_t Chip::next_event() const {
-    const int64_t next = next_due();
-    return inbox_next_ < inbox_.size() ? std::min(next, inbox_[inbox_next_].due) : next;
+    int64_t next = next_due();
+    if (inbox_next_ < inbox_.size()) next = std::min(next, inbox_[inbox_next_].due);
+    for (const ChipMessage& m : outbox_) next = std::min(next, m.due);
+    return next;
 }
 
-bool Chip::inbox_holds_work() const {
-    for (size_t k = inbox_next_; k < inbox_.size(); ++k)
-        if (inbox_[k].kind != ChipMessage::kCredit) return true;
-    return false;
+bool Chip::messages_hold_work() const {
+    const auto work = [](const ChipMessage& m) { return m.kind != ChipMessage::kCredit; };
+    return std::any_of(inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_next_), inbox_.end(), work) ||
+           std::any_of(outbox_.begin(), outbox_.end(), work);
 }
 
 std::string Chip::blocked_report() const {

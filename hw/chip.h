@@ -56,12 +56,13 @@ public:
     // Runs cycles [now, end), applying the received messages at the start of their cycles; stops early when the
     // tick watchdog fires (`stopped`).
     void run_until(int64_t end, const bool& stopped);
-    // Hands every queued message to the rank owning its chip (all ranks call it together).
-    void exchange();
-    // The next cycle something is due here (calendar or received message; INT64_MAX: none).
+    // At a window's end: hands every queued message to the rank owning its chip and returns every rank's
+    // `mine` (one collective; all ranks call it together).
+    std::vector<WindowSummary> exchange(const WindowSummary& mine);
+    // Before exchange(): the next cycle something is due here (calendar, messages received or queued; INT64_MAX:
+    // none), and whether a message received or queued still has work in it (anything but credits).
     int64_t next_event() const;
-    // Whether a received message still has work in it (anything but credits).
-    bool inbox_holds_work() const;
+    bool messages_hold_work() const;
     ChipRegions regions;
     int64_t windows = 0, exchanged_bytes = 0, exchanged_messages = 0;  // the space-parallel run's cost (bench/)
 

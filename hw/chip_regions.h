@@ -33,6 +33,13 @@ struct ChipMessage {
     }
 };
 
+// What each rank tells the others at a window's end (TickController::run_windows).
+struct WindowSummary {
+    int64_t next_cycle = 0;     // the next cycle something is due on its chips (INT64_MAX: none)
+    int64_t drained = 0;        // 1: a tick is open, its chips are drained and no message with work is in flight
+    int64_t last_work_cycle = 0;  // the last cycle its chips did work of the tick in progress
+};
+
 // Which rank owns each chip: `ranks` groups of whole chips whose sizes differ by at most one, chosen to cut the
 // fewest packets per step between groups (from the mapping's routes and each source's packets per step):
 // exhaustive over the balanced assignments when there are few, else row-major blocks improved by pairwise swaps.

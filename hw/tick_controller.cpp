@@ -7,8 +7,6 @@
 #include <ctime>
 
 #include "hw/chip.h"
-#include "mpi/pack.h"
-#include "mpi/world.h"
 
 namespace neuroemu {
 
@@ -364,22 +362,22 @@ void TickController::run_windows() {
     for (;;) {
         chip_.run_until(chip_.now() + lookahead, stuck_);
         if (stuck_) return;
-        chip_.exchange();
-        const bool drained = tick_open_ && my_chips_drained() && !chip_.inbox_holds_work();
-        int64_t next = chip_.next_event(), all_drained = drained ? 1 : 0, last = last_activity_;
-        if (chip_.distributed()) {
-            for (const std::string& b : mpi::all_gather(mpi::Packer().put(next).put(all_drained).put(last).take())) {
-                mpi::Unpacker in(b);
-                next = std::min(next, in.get<int64_t>());
-                all_drained = std::min(all_drained, in.get<int64_t>());
-                last = std::max(last, in.get<int64_t>());
-            }
+        const bool drained = tick_open_ && my_chips_drained() && !chip_.messages_hold_work();
+        int64_t next = kNeverCycle, all_drained = 1, last = 0;
+        for (const WindowSummary& w : chip_.exchange({chip_.next_event(), drained ? 1 : 0, last_activity_})) {
+            next = std::min(next, w.next_cycle);
+            all_drained = std::min(all_drained, w.drained);
+            last = std::max(last, w.last_work_cycle);
         }
         if (tick_open_ && all_drained) {
             close_tick(last + lookahead);
-            if (tick_index_ < image_steps_) next = std::min(next, last + lookahead + 1);
+            barrier_end_ = last + lookahead + 1;
+            if (tick_index_ < image_steps_) next = std::min(next, barrier_end_);
         }
-        if (next == kNeverCycle) return;
+        if (next == kNeverCycle) {  // the image is done: the next one starts after the last barrier, as a tick would
+            if (barrier_end_ > chip_.now()) sc_core::sc_start(chip_.cycles(barrier_end_ - chip_.now()));
+            return;
+        }
         if (next > chip_.now()) sc_core::sc_start(chip_.cycles(next - chip_.now()));
         if (stuck_) return;
     }
