@@ -315,6 +315,11 @@ int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
             if (!mpi::root()) return 0;
             fmt::print(stderr, "neuroemu: simulate shares the chip over the ranks only with hardware.distribute=chips "
                                "and without --aer-in; rank 0 runs it alone\n");
+        } else if (!mpi::root()) {
+            CommonOptions quiet = opts;  // rank 0 prints
+            quiet.quiet = true;
+            quiet.verbose = false;
+            return run_engine(quiet, cmd);
         }
     }
     if (!cmd.aer_in.empty()) return run_replay(opts, cmd);

@@ -33,9 +33,10 @@ protected:
         const CliRun r = run("convert " + kConfig + " -q -o " + snn_);
         ASSERT_EQ(r.status, 0) << r.output;
     }
-    static std::string simulate_args(const std::string& json_file, const std::string& verbosity = "-q") {
-        return "simulate " + kConfig + " --snn " + snn_ + " --images 2 --steps 3 " + verbosity + " --json " + json_file +
-               kChips;
+    static std::string simulate_args(const std::string& json_file, const std::string& verbosity = "-q",
+                                     int steps = 3) {
+        return "simulate " + kConfig + " --snn " + snn_ + " --images 2 --steps " + std::to_string(steps) + " " +
+               verbosity + " --json " + json_file + kChips;
     }
     // The JSON without what measures this machine's speed.
     static json without_timing(json doc) {
@@ -89,6 +90,20 @@ TEST_F(SpaceParallel, RanksOwningChipsMatchOneProcess) {
         EXPECT_EQ(r.output.find("exchanged between ranks: 0 messages"), std::string::npos) << r.output;
         EXPECT_EQ(without_timing(read_json(out)), without_timing(expected)) << ranks << " ranks";
     }
+}
+
+// Tick sampling: the ranks run the same drawn ticks of each image together.
+TEST_F(SpaceParallel, SampledTicksMatchOneProcess) {
+    const std::string one = tmp("sampled1.json"), two = tmp("sampled2.json");
+    const std::string args = " --sample-ticks 3";
+    const CliRun r1 = run(simulate_args(one, "-q", 5) + args);
+    ASSERT_EQ(r1.status, 0) << r1.output;
+    std::filesystem::remove(two);
+    const CliRun r2 = run_mpi(2, simulate_args(two, "-q", 5) + args);
+    ASSERT_EQ(r2.status, 0) << r2.output;
+    const json expected = read_json(one);
+    ASSERT_FALSE(expected["sampling"].is_null());
+    EXPECT_EQ(without_timing(read_json(two)), without_timing(expected));
 }
 
 TEST_F(SpaceParallel, MoreRanksThanChipsIsAClearError) {
