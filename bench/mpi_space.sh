@@ -4,7 +4,8 @@
 # simulation's wall time (JSON `seconds`), median of 3 each. Prints the speed-up, the windows per tick, the bytes
 # exchanged per window and the wall time per window, for inter-chip links of 200, 20 (the default) and 1 cycles
 # (the lookahead L; with 1, a collective every cycle: what a cut inside a chip would cost). Needs mpirun; not part
-# of the tests.
+# of the tests. First the collective alone (bench/mpi_all_to_all.cpp, built with mpicxx): what a window costs at
+# least.
 # Usage: bench/mpi_space.sh [images=2] [steps=8]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +17,8 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 config="$root/configs/default.yaml"
 "$exe" convert "$config" -q -o "$tmp/r20.snn"
+mpicxx -O2 "$root/bench/mpi_all_to_all.cpp" -o "$tmp/all_to_all"
+for ranks in 2 3; do mpirun --allow-run-as-root --oversubscribe -np "$ranks" "$tmp/all_to_all"; done
 chips="--set chip.noc.chips=0 --set chip.noc.width=14 --set chip.noc.height=14 --set hardware.distribute=chips"
 mpirun_="mpirun --allow-run-as-root --oversubscribe"
 

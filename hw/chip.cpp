@@ -269,17 +269,15 @@ void Chip::apply(const ChipMessage& m) {
     }
 }
 
-void Chip::run_until(int64_t end, const bool& stopped) {
+void Chip::run_until(int64_t end) {
     stop_before(end);
-    while (inbox_next_ < inbox_.size() && inbox_[inbox_next_].due < end) {
-        const int64_t d = inbox_[inbox_next_].due;
-        // The lookahead's promise: nothing from another chip is due before the window it arrives in.
-        if (d < now()) throw InternalError(fmt::format("hardware model: a message due at cycle {} arrived at {}", d, now()));
-        if (d > now()) sc_core::sc_start(cycles(d - now()));  // cycles before d; d itself is held off
-        if (stopped) return;
-        while (inbox_next_ < inbox_.size() && inbox_[inbox_next_].due == d) apply(inbox_[inbox_next_++]);
-    }
     if (end > now()) sc_core::sc_start(cycles(end - now()));
+}
+
+// The messages due now, before anything else of this cycle runs.
+void Chip::cycle_begins(int64_t now) {
+    while (inbox_next_ < inbox_.size() && inbox_[inbox_next_].due == now) apply(inbox_[inbox_next_++]);
+    if (inbox_next_ < inbox_.size()) wake_cycle_begin(inbox_[inbox_next_].due);
 }
 
 std::vector<WindowSummary> Chip::exchange(const WindowSummary& mine) {
@@ -313,6 +311,12 @@ std::vector<WindowSummary> Chip::exchange(const WindowSummary& mine) {
     }
     outbox_.clear();
     std::sort(inbox_.begin(), inbox_.end(), [](const ChipMessage& a, const ChipMessage& b) { return a.before(b); });
+    if (!inbox_.empty()) {
+        // The lookahead's promise: nothing from another chip is due before the window it arrives for.
+        if (inbox_.front().due < now())
+            throw InternalError(fmt::format("hardware model: a message due at cycle {} arrived at {}", inbox_.front().due, now()));
+        wake_cycle_begin(inbox_.front().due);
+    }
     return all;
 }
 

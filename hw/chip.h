@@ -31,6 +31,7 @@ public:
     void input_freed(Router& r, int port, int flits, int64_t at) override;
     void arrive_across(Router& to, int port, const Packet& p, int64_t at) override;
     void credit_across(Router& to, int port, int flits, int64_t at) override;
+    void cycle_begins(int64_t now) override;
 
     // A packet left `source` (a core index, or cores.size() for the host) at p.injected: counted, recorded in the
     // AER trace, and its deliveries owed to the destination cores' layers.
@@ -53,9 +54,9 @@ public:
     bool mine(int32_t chip) const { return regions.rank_of_chip[static_cast<size_t>(chip)] == rank_; }
     // Queues `m` (due, kind, to_chip and payload set) from chip `from`.
     void post(int32_t from, ChipMessage m);
-    // Runs cycles [now, end), applying the received messages at the start of their cycles; stops early when the
-    // tick watchdog fires (`stopped`).
-    void run_until(int64_t end, const bool& stopped);
+    // Runs cycles [now, end), the received messages applied at the start of their cycles (cycle_begins); stops
+    // early when the tick watchdog fires.
+    void run_until(int64_t end);
     // At a window's end: hands every queued message to the rank owning its chip and returns every rank's
     // `mine` (one collective; all ranks call it together).
     std::vector<WindowSummary> exchange(const WindowSummary& mine);

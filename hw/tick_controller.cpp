@@ -360,7 +360,7 @@ bool TickController::my_chips_drained() const {
 void TickController::run_windows() {
     const int64_t lookahead = chip_.lookahead();
     for (;;) {
-        chip_.run_until(chip_.now() + lookahead, stuck_);
+        chip_.run_until(chip_.now() + lookahead);
         if (stuck_) return;
         const bool drained = tick_open_ && my_chips_drained() && !chip_.messages_hold_work();
         int64_t next = kNeverCycle, all_drained = 1, last = 0;

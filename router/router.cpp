@@ -76,6 +76,10 @@ void RouterEnv::run_due() {
         agents.insert(agents.begin(), due.begin(), due.end());
         agent_far_.erase(agent_far_.begin());
     }
+    if (begin_at_ == now) {
+        begin_at_ = kNever;
+        cycle_begins(now);
+    }
     size_t k = 0, ka = 0;
     for (;;) {
         for (; k < slot.size(); ++k) {  // grows while it runs
@@ -105,6 +109,7 @@ void RouterEnv::run_due() {
     }
     if (!far_.empty()) next = std::min(next, far_.begin()->first);
     if (!agent_far_.empty()) next = std::min(next, agent_far_.begin()->first);
+    next = std::min(next, begin_at_);
     if (next != kNever) {
         next_ = next;
         scheduler_->due.notify(cycles(next_ - now));

@@ -120,6 +120,14 @@ protected:
     void split_chips() { split_chips_ = true; }
     // The calendar must not run cycle `at` or later (a window of the space-parallel run ends there): a guard.
     void stop_before(int64_t at) { stop_before_ = at; }
+    // Calls cycle_begins(at) at the start of cycle `at` (at least now), before the routers and agents due then;
+    // one such call is pending at a time, the earliest asked for.
+    void wake_cycle_begin(int64_t at) {
+        if (at >= begin_at_) return;
+        begin_at_ = at;
+        arm(at, now());
+    }
+    virtual void cycle_begins(int64_t /*now*/) {}
 
 private:
     friend class Router;
@@ -155,6 +163,7 @@ private:
     int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
     bool split_chips_ = false;
     int64_t stop_before_ = std::numeric_limits<int64_t>::max();
+    int64_t begin_at_ = std::numeric_limits<int64_t>::max();  // the pending cycle_begins call
 };
 
 // A process's wake-up event, notified for cycles. It mirrors the kernel's rule that a timed notification later than
