@@ -2,6 +2,7 @@
 // multi-chip system and exchange what crosses the cuts; the reference is the same command in one process, whose
 // `simulate --json` must be identical apart from the timing fields.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -27,12 +28,14 @@ std::string tmp(const std::string& name) {
 
 class SpaceParallel : public ::testing::Test {
 protected:
-    // The converted model once (conversion calibrates on training images: the slow part of a run).
+    // The converted model once per process (conversion calibrates on training images: the slow part of a run); ctest
+    // runs each test as a process of its own, in parallel, so each has its own file.
     static void SetUpTestSuite() {
-        snn_ = tmp("r20.snn");
+        snn_ = tmp("r20-" + std::to_string(getpid()) + ".snn");
         const CliRun r = run("convert " + kConfig + " -q -o " + snn_);
         ASSERT_EQ(r.status, 0) << r.output;
     }
+    static void TearDownTestSuite() { std::filesystem::remove(snn_); }
     static std::string simulate_args(const std::string& json_file, const std::string& verbosity = "-q",
                                      int steps = 3) {
         return "simulate " + kConfig + " --snn " + snn_ + " --images 2 --steps " + std::to_string(steps) + " " +
