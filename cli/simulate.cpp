@@ -16,6 +16,8 @@
 #include "experiment/hardware_run.h"
 #include "experiment/mapping_run.h"
 #include "hw/chip_model.h"
+#include "hw/chip_regions.h"
+#include "mpi/world.h"
 #include "mapping/map_file.h"
 #include "router/multicast/multicast.h"
 #include "sim/sim_spec.h"
@@ -261,9 +263,20 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
     const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
                                        run.model.populations.at(0).shape);
     const SnnOptions snn = snn_options(settings);
-    const HwOptions ho = hw_options(cmd, run.mapping);
+    HwOptions ho = hw_options(cmd, run.mapping);
+    ho.space_parallel = mpi::distributed() && settings.get_string("hardware.distribute") == "chips";
     ChipModel chip(run.mapping, run.model, ho);
+    if (ho.space_parallel && mpi::root() && opts.verbosity() > 0)
+        fmt::print("space-parallel chip over {} ranks: {}\n", mpi::size(), chip.regions().describe());
     const HwEstimates estimates = experiment::carry_engine_spikes(chip, settings, run.model, test, opts.verbosity());
+    const SpaceParallelCost cost = chip.space_parallel_cost();
+    if (!mpi::root()) return 0;  // rank 0 writes the outputs, from the merged counters
+    if (cost.windows > 0 && opts.verbosity() > (ho.space_parallel ? 0 : 1))
+        fmt::print("windows of {} cycles: {} ({:.1f} per tick); exchanged between ranks: {} messages, {} bytes "
+                   "({:.1f} bytes per window)\n",
+                   run.mapping.chip.noc.inter_chip_link_cycles, cost.windows,
+                   static_cast<double>(cost.windows) / static_cast<double>(std::max<int64_t>(1, chip.stats().ticks)),
+                   cost.messages, cost.bytes, static_cast<double>(cost.bytes) / static_cast<double>(cost.windows));
     finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr, &estimates, test.labelled}, settings);
     return 0;
 }
@@ -295,6 +308,20 @@ int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
 }
 
 int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
+    if (mpi::distributed()) {
+        // Under mpirun, `simulate` shares the chip with hardware.distribute = chips (docs/cli.md, "Under mpirun").
+        const Settings settings = load_experiment(opts, engine_overrides(cmd.engine));
+        if (settings.get_string("hardware.distribute") != "chips" || !cmd.aer_in.empty()) {
+            if (!mpi::root()) return 0;
+            fmt::print(stderr, "neuroemu: simulate shares the chip over the ranks only with hardware.distribute=chips "
+                               "and without --aer-in; rank 0 runs it alone\n");
+        } else if (!mpi::root()) {
+            CommonOptions quiet = opts;  // rank 0 prints
+            quiet.quiet = true;
+            quiet.verbose = false;
+            return run_engine(quiet, cmd);
+        }
+    }
     if (!cmd.aer_in.empty()) return run_replay(opts, cmd);
     return run_engine(opts, cmd);
 }
@@ -324,7 +351,9 @@ Command add_simulate_command(CLI::App& app, CommonOptions& common) {
     cmd->add_option("--map", options->map, "a mapping from `neuroemu map` (default: mapped from the config)");
     add_trace_options(cmd, *options);
     add_sample_ticks_option(cmd, options->sample_ticks);
-    return {cmd, [&common, options] { return run_simulate(common, *options); }};
+    Command command{cmd, [&common, options] { return run_simulate(common, *options); }};
+    command.distributed = true;
+    return command;
 }
 
 }  // namespace neuroemu

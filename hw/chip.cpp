@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "mapping/routing.h"
+#include "mpi/pack.h"
+#include "mpi/world.h"
 #include "router/mesh.h"
 #include "router/multicast/multicast.h"
 #include "router/routing/routing.h"
@@ -37,6 +41,20 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
         core_at_[r.index] = cores.back().get();
     }
     host = std::make_unique<Host>(*this, router_at(mapping.host_x, mapping.host_y));
+    chips_ = mesh.chips_x * mesh.chips_y;
+    for (const Core& c : mapping.cores) core_chip_.push_back(mesh.chip_of(c.x, c.y));
+    host_chip_ = mesh.chip_of(mapping.host_x, mapping.host_y);
+    sent_.assign(static_cast<size_t>(chips_), 0);
+    if (options.space_parallel) ranks_ = mpi::size(), rank_ = mpi::rank();
+    regions = ranks_ > 1 ? choose_regions(mapping, ranks_) : ChipRegions{std::vector<int32_t>(static_cast<size_t>(chips_), 0)};
+    if (distributed() && (!options.vcd_path.empty() || !options.aer_path.empty()))
+        throw ConfigError("--trace and --aer-out: not with hardware.distribute=chips under mpirun (each rank runs "
+                          "only its chips); run them in one process");
+    if (multi_chip()) {
+        if (lookahead() < 1)
+            throw ConfigError("chip.noc.inter_chip_link_cycles: at least 1 cycle with several chips");
+        split_chips();
+    }
     tick_controller = std::make_unique<TickController>("ticks", *this);
     // Tracing is set up here, during elaboration, before the first sc_start.
     if (!options.vcd_path.empty()) {
@@ -169,16 +187,150 @@ void Chip::injected(int source, const Packet& p) {
         record.dest = p.dest;
         aer->write(record);
     }
+    // Deliveries owed to cores of the sender's chip count at once; another chip learns of them L cycles later
+    // (one message per chip and layer), before the packet can reach it.
+    const int32_t from = source == host_source() ? host_chip_ : core_chip_[static_cast<size_t>(source)];
+    owed_elsewhere_.clear();
     const auto owe = [&](int32_t d) {
-        tick_controller->owe_delivery(d);
         ++stats.core_packets_expected[static_cast<size_t>(d)];
+        const int32_t to = core_chip_[static_cast<size_t>(d)];
+        if (to == from) {
+            tick_controller->owe_delivery(d);
+            return;
+        }
+        const int32_t layer = mapping.cores[static_cast<size_t>(d)].layer;
+        for (auto& [key, n] : owed_elsewhere_)
+            if (key.first == to && key.second == layer) {
+                ++n;
+                return;
+            }
+        owed_elsewhere_.push_back({{to, layer}, 1});
     };
     if (p.dest >= 0) {
         owe(p.dest);
-        return;
+    } else {
+        for (auto i = mapping.routes.offset[static_cast<size_t>(source)]; i < mapping.routes.offset[static_cast<size_t>(source) + 1]; ++i)
+            owe(mapping.routes.dest[static_cast<size_t>(i)]);
     }
-    for (auto i = mapping.routes.offset[static_cast<size_t>(source)]; i < mapping.routes.offset[static_cast<size_t>(source) + 1]; ++i)
-        owe(mapping.routes.dest[static_cast<size_t>(i)]);
+    for (const auto& [key, n] : owed_elsewhere_) {
+        ChipMessage m;
+        m.due = p.injected + lookahead();
+        m.kind = ChipMessage::kOwe;
+        m.to_chip = key.first;
+        m.layer = key.second;
+        m.value = n;
+        post(from, m);
+    }
+}
+
+namespace {
+// The chip at the other end of `r`'s port `dir` (0 east, 1 west, 2 north, 3 south).
+int32_t chip_beyond(const Mesh& mesh, const Router& r, int dir) {
+    const int32_t dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+    return mesh.chip_of(r.x + dx[dir], r.y + dy[dir]);
+}
+}  // namespace
+
+void Chip::arrive_across(Router& to, int port, const Packet& p, int64_t at) {
+    ChipMessage m;
+    m.due = at;
+    m.kind = ChipMessage::kPacket;
+    m.to_chip = mapping.mesh.chip_of(to.x, to.y);
+    m.router = static_cast<int32_t>(to.index);
+    m.port = port;
+    m.packet = p;
+    post(chip_beyond(mapping.mesh, to, port), m);
+}
+
+void Chip::credit_across(Router& to, int port, int flits, int64_t at) {
+    ChipMessage m;
+    m.due = at;
+    m.kind = ChipMessage::kCredit;
+    m.to_chip = mapping.mesh.chip_of(to.x, to.y);
+    m.router = static_cast<int32_t>(to.index);
+    m.port = port;
+    m.value = flits;
+    post(chip_beyond(mapping.mesh, to, port), m);
+}
+
+void Chip::post(int32_t from, ChipMessage m) {
+    m.from_chip = from;
+    m.seq = sent_[static_cast<size_t>(from)]++;
+    outbox_.push_back(m);
+}
+
+void Chip::apply(const ChipMessage& m) {
+    switch (m.kind) {
+        case ChipMessage::kPacket: routers[static_cast<size_t>(m.router)]->accept(m.port, m.packet, m.due); break;
+        case ChipMessage::kCredit: routers[static_cast<size_t>(m.router)]->credit(m.port, m.value, m.due); break;
+        case ChipMessage::kOwe: tick_controller->owe_remote(m.to_chip, m.layer, m.value); break;
+        case ChipMessage::kSourceDone: tick_controller->source_done(m.to_chip, m.value); break;
+        default: throw InternalError("hardware model: a message of unknown kind between chips");
+    }
+}
+
+void Chip::run_until(int64_t end) {
+    stop_before(end);
+    if (end > now()) sc_core::sc_start(cycles(end - now()));
+}
+
+// The messages due now, before anything else of this cycle runs.
+void Chip::cycle_begins(int64_t now) {
+    while (inbox_next_ < inbox_.size() && inbox_[inbox_next_].due == now) apply(inbox_[inbox_next_++]);
+    if (inbox_next_ < inbox_.size()) wake_cycle_begin(inbox_[inbox_next_].due);
+}
+
+std::vector<WindowSummary> Chip::exchange(const WindowSummary& mine) {
+    ++windows;
+    inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_next_));
+    inbox_next_ = 0;
+    std::vector<WindowSummary> all;
+    if (!distributed()) {
+        inbox_.insert(inbox_.end(), outbox_.begin(), outbox_.end());
+        all.push_back(mine);
+    } else {
+        // One collective per window: the messages for each rank and this rank's summary for all of them.
+        std::vector<std::vector<ChipMessage>> to_rank(static_cast<size_t>(ranks_));
+        for (const ChipMessage& m : outbox_)
+            to_rank[static_cast<size_t>(regions.rank_of_chip[static_cast<size_t>(m.to_chip)])].push_back(m);
+        std::vector<std::string> bytes(static_cast<size_t>(ranks_));
+        for (int r = 0; r < ranks_; ++r) {
+            bytes[static_cast<size_t>(r)] = mpi::Packer().put(mine).put(to_rank[static_cast<size_t>(r)]).take();
+            if (r != rank_) {
+                exchanged_bytes += static_cast<int64_t>(bytes[static_cast<size_t>(r)].size());
+                exchanged_messages += static_cast<int64_t>(to_rank[static_cast<size_t>(r)].size());
+            }
+        }
+        for (const std::string& b : mpi::all_to_all(bytes)) {
+            mpi::Unpacker in(b);
+            std::vector<ChipMessage> got;
+            all.push_back(in.get<WindowSummary>());
+            in.get(got);
+            inbox_.insert(inbox_.end(), got.begin(), got.end());
+        }
+    }
+    outbox_.clear();
+    std::sort(inbox_.begin(), inbox_.end(), [](const ChipMessage& a, const ChipMessage& b) { return a.before(b); });
+    if (!inbox_.empty()) {
+        // The lookahead's promise: nothing from another chip is due before the window it arrives for.
+        if (inbox_.front().due < now())
+            throw InternalError(fmt::format("hardware model: a message due at cycle {} arrived at {}", inbox_.front().due, now()));
+        wake_cycle_begin(inbox_.front().due);
+    }
+    return all;
+}
+
+int64_t Chip::next_event() const {
+    int64_t next = next_due();
+    if (inbox_next_ < inbox_.size()) next = std::min(next, inbox_[inbox_next_].due);
+    for (const ChipMessage& m : outbox_) next = std::min(next, m.due);
+    return next;
+}
+
+bool Chip::messages_hold_work() const {
+    const auto work = [](const ChipMessage& m) { return m.kind != ChipMessage::kCredit; };
+    return std::any_of(inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_next_), inbox_.end(), work) ||
+           std::any_of(outbox_.begin(), outbox_.end(), work);
 }
 
 std::string Chip::blocked_report() const {

@@ -12,6 +12,7 @@
 
 #include "hw/aer_trace.h"
 #include "hw/chip_model.h"
+#include "hw/chip_regions.h"
 #include "hw/core_model.h"
 #include "hw/host.h"
 #include "hw/tick_controller.h"
@@ -28,6 +29,9 @@ public:
     uint8_t route(const Router& r, const Packet& p) const override;
     void eject(Router& r, const Packet& p, int64_t tail) override;
     void input_freed(Router& r, int port, int flits, int64_t at) override;
+    void arrive_across(Router& to, int port, const Packet& p, int64_t at) override;
+    void credit_across(Router& to, int port, int flits, int64_t at) override;
+    void cycle_begins(int64_t now) override;
 
     // A packet left `source` (a core index, or cores.size() for the host) at p.injected: counted, recorded in the
     // AER trace, and its deliveries owed to the destination cores' layers.
@@ -37,6 +41,31 @@ public:
     // Which routers still hold packets, for a deadlock report.
     std::string blocked_report() const;
     int host_source() const { return static_cast<int>(mapping.cores.size()); }
+
+    // Multi-chip systems (docs/hardware-model.md, "Space-parallel chip"): chips interact only through messages
+    // due the inter-chip latency L after they are sent, so the simulation runs in windows of L cycles, exchanging
+    // the messages at each window's end (with several ranks: between the ranks that own the chips).
+    int chips() const { return chips_; }
+    bool multi_chip() const { return chips_ > 1; }
+    bool distributed() const { return ranks_ > 1; }
+    int64_t lookahead() const { return mapping.chip.noc.inter_chip_link_cycles; }
+    int32_t chip_of_core(size_t k) const { return core_chip_[k]; }
+    int32_t host_chip() const { return host_chip_; }
+    bool mine(int32_t chip) const { return regions.rank_of_chip[static_cast<size_t>(chip)] == rank_; }
+    // Queues `m` (due, kind, to_chip and payload set) from chip `from`.
+    void post(int32_t from, ChipMessage m);
+    // Runs cycles [now, end), the received messages applied at the start of their cycles (cycle_begins); stops
+    // early when the tick watchdog fires.
+    void run_until(int64_t end);
+    // At a window's end: hands every queued message to the rank owning its chip and returns every rank's
+    // `mine` (one collective; all ranks call it together).
+    std::vector<WindowSummary> exchange(const WindowSummary& mine);
+    // Before exchange(): the next cycle something is due here (calendar, messages received or queued; INT64_MAX:
+    // none), and whether a message received or queued still has work in it (anything but credits).
+    int64_t next_event() const;
+    bool messages_hold_work() const;
+    ChipRegions regions;
+    int64_t windows = 0, exchanged_bytes = 0, exchanged_messages = 0;  // the space-parallel run's cost (bench/)
 
     const Mapping& mapping;
     const SnnModel& snn;
@@ -63,6 +92,14 @@ private:
     size_t route_sources_ = 0;
     std::unique_ptr<RouteHash> sparse_routes_;
     std::vector<CoreModel*> core_at_;  // per router: its core, if any
+    void apply(const ChipMessage& m);
+    int chips_ = 1, ranks_ = 1, rank_ = 0;
+    std::vector<int32_t> core_chip_;  // per core: its chip
+    int32_t host_chip_ = 0;
+    std::vector<int64_t> sent_;       // per chip: messages sent (their seq)
+    std::vector<ChipMessage> outbox_, inbox_;  // inbox_: sorted by ChipMessage::before from inbox_next_ on
+    size_t inbox_next_ = 0;
+    std::vector<std::pair<std::pair<int32_t, int32_t>, int32_t>> owed_elsewhere_;  // (chip, layer) -> deliveries
 };
 
 }  // namespace neuroemu

@@ -3,7 +3,11 @@
 // tick_controller.h (time steps and the barrier).
 #include "hw/chip_model.h"
 
+#include <algorithm>
+
 #include "hw/chip.h"
+#include "mpi/pack.h"
+#include "mpi/world.h"
 
 // SystemC's library calls sc_main when it owns main(); neuroemu has its own main() and drives sc_start itself.
 int sc_main(int, char*[]) { return 0; }
@@ -51,9 +55,55 @@ void ChipModel::replay(const RecordedImage& image) {
     chip_->tick_controller->run_image(image);
 }
 
+namespace {
+
+// The space-parallel run: each rank counted the work of its own chips; every rank gets the sums (and the longest
+// packet latency). The cycles, ticks and decisions are the same on every rank already.
+void merge_ranks(HwStats& s) {
+    std::vector<int64_t*> sums = {&s.packets_injected, &s.packets_delivered, &s.sops, &s.partial_sum_sops,
+                                  &s.neuron_updates, &s.events_generated, &s.packet_latency_sum_cycles,
+                                  &s.noc.packet_hops, &s.noc.flit_hops, &s.noc.inter_chip_packet_hops,
+                                  &s.noc.buffer_write_flits, &s.noc.stall_cycles};
+    for (auto* v : {&s.core_sops, &s.core_packets_expected, &s.core_packets_delivered, &s.sops_by_projection_index,
+                    &s.noc.router_flits, &s.noc.link_flits})
+        for (int64_t& x : *v) sums.push_back(&x);
+    for (TickCounts& t : s.tick_counts)
+        for (size_t c = 0; c < kTickCounters; ++c)
+            if (c != kTickCycles) sums.push_back(&t[c]);
+    std::vector<int64_t> mine;
+    for (const int64_t* p : sums) mine.push_back(*p);
+    std::vector<int32_t> occupancy = s.noc.router_max_occupancy_flits;
+    int64_t latency_max = s.packet_latency_max_cycles;
+    const auto all = mpi::all_gather(mpi::Packer().put(mine).put(occupancy).put(latency_max).take());
+    for (int64_t* p : sums) *p = 0;
+    std::fill(s.noc.router_max_occupancy_flits.begin(), s.noc.router_max_occupancy_flits.end(), 0);
+    for (const std::string& b : all) {
+        mpi::Unpacker in(b);
+        in.get(mine);
+        in.get(occupancy);
+        latency_max = std::max(latency_max, in.get<int64_t>());
+        if (mine.size() != sums.size() || occupancy.size() != s.noc.router_max_occupancy_flits.size())
+            throw InternalError("hardware model: the ranks' counters differ in shape");
+        for (size_t k = 0; k < sums.size(); ++k) *sums[k] += mine[k];
+        for (size_t k = 0; k < occupancy.size(); ++k)  // each router counted by the rank owning it
+            s.noc.router_max_occupancy_flits[k] = std::max(s.noc.router_max_occupancy_flits[k], occupancy[k]);
+    }
+    s.packet_latency_max_cycles = latency_max;
+}
+
+}  // namespace
+
 void ChipModel::finish() {
     if (chip_->vcd) chip_->vcd->close();
     if (chip_->aer) chip_->aer->close(chip_->stats.ticks);
+    if (chip_->distributed()) merge_ranks(chip_->stats);
+}
+
+const ChipRegions& ChipModel::regions() const { return chip_->regions; }
+
+SpaceParallelCost ChipModel::space_parallel_cost() const {
+    if (!chip_->distributed()) return {chip_->windows, chip_->exchanged_bytes, chip_->exchanged_messages};
+    return {chip_->windows, mpi::all_sum(chip_->exchanged_bytes), mpi::all_sum(chip_->exchanged_messages)};
 }
 
 const HwStats& ChipModel::stats() const { return chip_->stats; }

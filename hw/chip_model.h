@@ -33,6 +33,9 @@ struct HwOptions {
     std::optional<std::vector<int32_t>> vcd_routers;  // traced routers, y * width + x (default: the traced cores')
     TickWindow vcd_window;                // traced ticks (default: the first image)
     std::string aer_path;                 // AER packet trace to write ("" = none; hw/aer_trace.h)
+    // hardware.distribute = chips under mpirun: the ranks own whole chips of a multi-chip system and run them
+    // together (docs/hardware-model.md, "Space-parallel chip"); every rank builds the same ChipModel.
+    bool space_parallel = false;
 };
 
 // The additive counters recorded per simulated tick (HwStats::tick_counts), for tick sampling's estimates.
@@ -75,6 +78,14 @@ public:
     using Error::Error;
 };
 
+struct ChipRegions;
+
+// What the space-parallel run exchanged (all ranks together): windows of the inter-chip latency, and the bytes and
+// messages sent between ranks (bench/mpi_space.sh).
+struct SpaceParallelCost {
+    int64_t windows = 0, bytes = 0, messages = 0;
+};
+
 class ChipModel {
 public:
     // The model of `mapping` for `snn` (the model the mapping was made from: populations matched by index).
@@ -94,6 +105,9 @@ public:
     // be written.
     void finish();
     const HwStats& stats() const;
+    // Multi-chip systems: which rank owns which chips; the exchange's cost (a collective: every rank calls it).
+    const ChipRegions& regions() const;
+    SpaceParallelCost space_parallel_cost() const;
 
     // Cycles for a packet of `flits` flits to go `hops` links at zero load, from entering the source router to
     // its tail entering the destination core (docs/hardware-model.md).

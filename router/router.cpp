@@ -52,6 +52,7 @@ void RouterEnv::notify_due(int64_t at, int64_t now) {
 void RouterEnv::run_due() {
     const auto stamp = static_cast<int64_t>((sc_core::sc_time_stamp().value() + period_half_) / period_value_);
     const int64_t now = stamp;
+    if (now >= stop_before_) throw InternalError(fmt::format("the calendar ran cycle {} past its window", now));
     struct Running {  // the cycle is set while the routers run (also if one throws)
         int64_t& at;
         Running(int64_t& a, int64_t n) : at(a) { at = n; }
@@ -74,6 +75,10 @@ void RouterEnv::run_due() {
         std::vector<CycleAgent*>& due = agent_far_.begin()->second;
         agents.insert(agents.begin(), due.begin(), due.end());
         agent_far_.erase(agent_far_.begin());
+    }
+    if (begin_at_ == now) {
+        begin_at_ = kNever;
+        cycle_begins(now);
     }
     size_t k = 0, ka = 0;
     for (;;) {
@@ -104,6 +109,7 @@ void RouterEnv::run_due() {
     }
     if (!far_.empty()) next = std::min(next, far_.begin()->first);
     if (!agent_far_.empty()) next = std::min(next, agent_far_.begin()->first);
+    next = std::min(next, begin_at_);
     if (next != kNever) {
         next_ = next;
         scheduler_->due.notify(cycles(next_ - now));
@@ -227,7 +233,13 @@ void Router::run(int64_t now) {
                 c.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
                 if (inter_chip_[o]) ++c.inter_chip_packet_hops;
                 // Cut-through: the head is there after one link traversal.
-                next_[o]->arrive(o ^ 1, h.p, h.p.hops + 1, now + link);
+                if (inter_chip_[o] && env_.split_chips_) {
+                    Packet p = h.p;
+                    ++p.hops;
+                    env_.arrive_across(*next_[o], o ^ 1, p, now + link);
+                } else {
+                    next_[o]->arrive(o ^ 1, h.p, h.p.hops + 1, now + link);
+                }
             } else {
                 env_.eject(*this, h.p, now + flits * link);  // the tail is in the sink after all flits
             }
@@ -245,7 +257,9 @@ void Router::run(int64_t now) {
                     q.front().ready = std::max(q.front().ready, now + 1);
                 else
                     nonempty_ &= ~(1u << i);
-                if (i < 4)
+                if (i < 4 && inter_chip_[i] && env_.split_chips_)
+                    env_.credit_across(*next_[i], i ^ 1, flits, now + link_[i]);
+                else if (i < 4)
                     next_[i]->credit(i ^ 1, flits, now + 1);
                 else
                     env_.input_freed(*this, i, flits, now + 1);

@@ -73,6 +73,12 @@ public:
     virtual uint8_t route(const Router& r, const Packet& p) const = 0;
     // The packet's tail has reached the local sink of `r` at cycle `tail`.
     virtual void eject(Router& r, const Packet& p, int64_t tail) = 0;
+    // With split_chips(): a packet (hops counted) and a credit crossing an inter-chip link, due at `at`; the
+    // environment delivers them (Router::accept, Router::credit) at a fixed point of cycle `at`.
+    virtual void arrive_across(Router&, int /*port*/, const Packet&, int64_t /*at*/) {}
+    virtual void credit_across(Router&, int /*port*/, int /*flits*/, int64_t /*at*/) {}
+    // The earliest cycle in the calendar (INT64_MAX: none).
+    int64_t next_due() const { return next_; }
     // Input port kInLocal or kInHost of `r` has `flits` more room from cycle `at`.
     virtual void input_freed(Router& r, int port, int flits, int64_t at) = 0;
 
@@ -108,6 +114,20 @@ protected:
     }
     // The same as a hash (RouteHash::kMissing == kNoRoute), for meshes whose dense table would be too large.
     void set_route_table(const RouteHash* table) { route_hash_ = table; }
+    // Packets and credits over inter-chip links go through arrive_across / credit_across, and a credit takes the
+    // link's latency (it crosses the same link) instead of one cycle: the chips of a multi-chip system then
+    // interact only with that latency (docs/hardware-model.md, "Space-parallel chip").
+    void split_chips() { split_chips_ = true; }
+    // The calendar must not run cycle `at` or later (a window of the space-parallel run ends there): a guard.
+    void stop_before(int64_t at) { stop_before_ = at; }
+    // Calls cycle_begins(at) at the start of cycle `at` (at least now), before the routers and agents due then;
+    // one such call is pending at a time, the earliest asked for.
+    void wake_cycle_begin(int64_t at) {
+        if (at >= begin_at_) return;
+        begin_at_ = at;
+        arm(at, now());
+    }
+    virtual void cycle_begins(int64_t /*now*/) {}
 
 private:
     friend class Router;
@@ -141,6 +161,9 @@ private:
     std::map<int64_t, std::vector<CycleAgent*>> agent_far_;
     int64_t next_ = std::numeric_limits<int64_t>::max();  // the cycle the timer is set for
     int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
+    bool split_chips_ = false;
+    int64_t stop_before_ = std::numeric_limits<int64_t>::max();
+    int64_t begin_at_ = std::numeric_limits<int64_t>::max();  // the pending cycle_begins call
 };
 
 // A process's wake-up event, notified for cycles. It mirrors the kernel's rule that a timed notification later than

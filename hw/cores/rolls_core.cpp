@@ -65,7 +65,7 @@ void RollsCore::run_cycle(int64_t now) {
     const int64_t credit_at = encoder_.apply_credits(now);
     if (engine_busy_ && engine_done_ <= now) {
         engine_busy_ = false;
-        chip_.tick_controller->processed(core_.layer);
+        chip_.tick_controller->processed(index_);
     }
     if (!engine_busy_ && !queue_.empty() && queue_.front().at <= now) {
         const Arrival a = queue_.front();
@@ -84,7 +84,7 @@ void RollsCore::run_cycle(int64_t now) {
         chip_.injected(index_, p);
         if (traced_ && chip_.vcd->active()) ++traced_->packets_sent;
         router_.accept(kInLocal, p, now);
-        if (encoder_.idle()) chip_.tick_controller->layer_sent(core_.layer);
+        if (encoder_.idle()) chip_.tick_controller->layer_sent(index_);
     }
     int64_t t = kNeverCycle;
     if (engine_busy_) t = std::min(t, engine_done_);
