@@ -17,6 +17,7 @@
 #include "experiment/mapping_run.h"
 #include "hw/chip_model.h"
 #include "mapping/map_file.h"
+#include "mpi/world.h"
 #include "router/multicast/multicast.h"
 #include "sim/sim_spec.h"
 
@@ -262,15 +263,20 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
                                        run.model.populations.at(0).shape);
     const SnnOptions snn = snn_options(settings);
     const HwOptions ho = hw_options(cmd, run.mapping);
-    ChipModel chip(run.mapping, run.model, ho);
-    const HwEstimates estimates = experiment::carry_engine_spikes(chip, settings, run.model, test, opts.verbosity());
-    finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr, &estimates, test.labelled}, settings);
+    const experiment::HardwareRun hw =
+        experiment::run_engine_on_chip(run.mapping, run.model, ho, settings, test, opts.verbosity());
+    if (mpi::root())  // under mpirun every rank has the merged run; rank 0 prints and writes it
+        finish_run(opts, {run.mapping, run.model, hw.stats, ho, snn.steps, nullptr, &hw.estimates, test.labelled}, settings);
     return 0;
 }
 
 // --aer-in: the chip driven by a recorded trace. The mapping is made as for the recording, with the steps per image
 // the trace was recorded with (they decide the measured firing rates, hence the placement).
 int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
+    if (!mpi::root()) return 0;  // a replay runs on rank 0 alone (docs/cli.md)
+    if (mpi::distributed())
+        fmt::print(stderr, "neuroemu: simulate --aer-in runs on rank 0 only; the other {} rank(s) have nothing to do\n",
+                   mpi::size() - 1);
     AerReader reader(cmd.aer_in);
     const int64_t steps = reader.header().steps;
     const auto steps_option = setting_int("--steps", "simulation.steps", cmd.engine.steps);
@@ -324,7 +330,9 @@ Command add_simulate_command(CLI::App& app, CommonOptions& common) {
     cmd->add_option("--map", options->map, "a mapping from `neuroemu map` (default: mapped from the config)");
     add_trace_options(cmd, *options);
     add_sample_ticks_option(cmd, options->sample_ticks);
-    return {cmd, [&common, options] { return run_simulate(common, *options); }};
+    Command command{cmd, [&common, options] { return run_simulate(common, *options); }};
+    command.distributed = true;  // hardware.distribute: the ranks share the ticks
+    return command;
 }
 
 }  // namespace neuroemu

@@ -48,6 +48,7 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
         for (const auto& r : routers) traced.push_back(r.get());
         vcd = std::make_unique<VcdTracer>("vcd", options.vcd_path, mapping, *this, std::move(traced), scope);
         for (int32_t k : scope.cores) cores[static_cast<size_t>(k)]->trace_into(vcd->core_vars(k));
+        if (options.first_tick > 0) vcd->start_at_tick(options.first_tick, options.first_image_ticks);
     }
     if (!options.aer_path.empty()) aer = std::make_unique<AerWriter>(options.aer_path, mapping);
     // Without a VCD trace route() is a table lookup: the routers read the table themselves.
@@ -159,15 +160,18 @@ void Chip::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x,
 
 void Chip::injected(int source, const Packet& p) {
     ++stats.packets_injected;
-    if (aer) {
+    if (aer || options.aer_in_memory) {
         AerRecord record;
-        record.tick = stats.ticks;  // ticks finished so far: this tick's global number
+        record.tick = global_tick();
         record.cycle = p.injected;
         record.source = source;
         record.layer = p.layer;
         record.c = p.c, record.y = p.y, record.x = p.x;
         record.dest = p.dest;
-        aer->write(record);
+        if (aer)
+            aer->write(record);
+        else
+            aer_records.push_back(record);
     }
     const auto owe = [&](int32_t d) {
         tick_controller->owe_delivery(d);
@@ -179,6 +183,12 @@ void Chip::injected(int source, const Packet& p) {
     }
     for (auto i = mapping.routes.offset[static_cast<size_t>(source)]; i < mapping.routes.offset[static_cast<size_t>(source) + 1]; ++i)
         owe(mapping.routes.dest[static_cast<size_t>(i)]);
+}
+
+void Chip::reset_for_tick() {
+    for (const auto& r : routers) r->reset_for_tick();
+    for (const auto& c : cores) c->reset_for_tick();
+    host->reset_for_tick();
 }
 
 std::string Chip::blocked_report() const {

@@ -58,4 +58,6 @@ void ChipModel::finish() {
 
 const HwStats& ChipModel::stats() const { return chip_->stats; }
 
+const std::vector<AerRecord>& ChipModel::aer_records() const { return chip_->aer_records; }
+
 }  // namespace neuroemu

@@ -33,6 +33,13 @@ struct HwOptions {
     std::optional<std::vector<int32_t>> vcd_routers;  // traced routers, y * width + x (default: the traced cores')
     TickWindow vcd_window;                // traced ticks (default: the first image)
     std::string aer_path;                 // AER packet trace to write ("" = none; hw/aer_trace.h)
+    // A part of a time-parallel run (experiment/hardware_run.h): the global number of this chip's first tick (for
+    // the VCD window, the VCD tick variable and AER records), and the ticks of the run's first image (the default
+    // VCD window; 0: the first image this chip runs).
+    int64_t first_tick = 0;
+    int64_t first_image_ticks = 0;
+    // Keep the AER records in memory (ChipModel::aer_records) instead of writing aer_path.
+    bool aer_in_memory = false;
 };
 
 // The additive counters recorded per simulated tick (HwStats::tick_counts), for tick sampling's estimates.
@@ -94,6 +101,8 @@ public:
     // be written.
     void finish();
     const HwStats& stats() const;
+    // The records of every packet injected, when HwOptions::aer_in_memory (cycles from this chip's start).
+    const std::vector<AerRecord>& aer_records() const;
 
     // Cycles for a packet of `flits` flits to go `hops` links at zero load, from entering the source router to
     // its tail entering the destination core (docs/hardware-model.md).

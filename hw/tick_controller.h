@@ -81,6 +81,7 @@ private:
     int64_t step_ = 0;                         // the engine's step of that tick (= tick_index_ unless sampled)
     TickCounts counts_at_last_tick_{};         // the counters when the previous tick closed
     int64_t tick_start_ = 0;
+    int64_t next_tick_at_ = 0;  // the cycle after the last barrier: every tick starts there (even a new image's)
     std::vector<int32_t> sources_pending_;  // per layer: sources not yet done sending this tick
     std::vector<int64_t> expected_;         // per layer: deliveries not yet processed
     std::vector<int32_t> cores_sending_;    // per layer: cores still injecting
