@@ -233,6 +233,13 @@ HwStats merge_stats(const std::vector<HwStats>& parts, int64_t images) {
     return m;
 }
 
+// The global number of rank r's first tick.
+int64_t offset_ticks(const std::vector<HwStats>& parts, size_t r) {
+    int64_t n = 0;
+    for (size_t k = 0; k < r; ++k) n += parts[k].ticks;
+    return n;
+}
+
 std::string read_and_remove(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw DataError(fmt::format("cannot read the VCD part {}", path));
@@ -329,6 +336,13 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
             tally.input_macs += p.tally.input_macs, tally.correct += p.tally.correct;
         }
         const HwStats merged = merge_stats(stats, test.count);
+        if (verbosity > 0)
+            for (size_t r = 0; r < parts.size(); ++r) {
+                const HwStats& st = parts[r].stats;
+                const int64_t first = offset_ticks(stats, r);
+                fmt::print("rank {}: ticks {}-{} ({} ticks), {:.2f} s ({:.2f} s CPU)\n", r, first, first + st.ticks - 1,
+                           st.ticks, st.wall_seconds, st.cpu_seconds);
+            }
         const SnnOptions snn = snn_options(settings);
         check_conservation(merged, model, *snn.encoding, tally.sops, tally.input_macs, tally.correct);
         if (!options.aer_path.empty())
