@@ -372,7 +372,9 @@ HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, co
         HwEstimates estimates = estimate_hardware(stats, tick_sample_plan(settings), settings.get_real("hardware.confidence"));
         return {std::move(stats), std::move(estimates)};
     }
-    ChipModel chip(mapping, model, options);
+    HwOptions mine = options;
+    if (!mpi::root()) mine.vcd_path.clear(), mine.aer_path.clear();  // every rank runs it all: rank 0 writes the files
+    ChipModel chip(mapping, model, mine);
     HwEstimates estimates = carry_engine_spikes(chip, settings, model, test, verbosity);
     return {chip.stats(), std::move(estimates)};
 }
