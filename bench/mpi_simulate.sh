@@ -60,10 +60,11 @@ def load(name, ranks, n):
         base = f"{tmp}/{name}_{ranks}_{i}"
         j = json.load(open(base + ".json"))
         wall = float(open(base + ".wall").read())
-        per_rank = [(int(m[0]), int(m[1]), float(m[2])) for m in
-                    re.findall(r"^rank (\d+): ticks \S+ \((\d+) ticks\), ([0-9.]+) s", open(base + ".out").read(), re.M)]
+        per_rank = [(int(m[0]), int(m[1]), float(m[2]), float(m[3])) for m in
+                    re.findall(r"^rank (\d+): ticks \S+ \((\d+) ticks\), ([0-9.]+) s \(([0-9.]+) s CPU\)",
+                               open(base + ".out").read(), re.M)]
         if ranks == 1:  # every simulated tick has its cycles
-            per_rank = [(0, len(j["cycles"]["per_tick"]), j["seconds"])]
+            per_rank = [(0, len(j["cycles"]["per_tick"]), j["seconds"], j["cpu_seconds"])]
         out.append((wall, j["seconds"], per_rank, j))
     return out
 
@@ -76,14 +77,17 @@ def report(label, name, n):
     med = lambda xs: statistics.median(xs)
     w1, w2 = med([r[0] for r in one]), med([r[0] for r in two])
     s1, s2 = med([r[1] for r in one]), med([r[1] for r in two])
-    ticks = sum(t for _, t, _ in one[0][2])
+    ticks = sum(r[1] for r in one[0][2])
+    c1, c2 = med([r[2][0][3] for r in one]), med([sum(x[3] for x in r[2]) for r in two])
     print(f"{label}: {j['chip']['cores']} cores, {j['images']} images x {j['steps']} steps, {ticks} ticks simulated, "
           f"median of {n} run(s)")
     print(f"  command wall:        1 rank {w1:7.2f} s, 2 ranks {w2:7.2f} s: speed-up {w1 / w2:.2f}, efficiency {w1 / w2 / 2:.0%}")
     print(f"  hardware simulation: 1 rank {s1:7.2f} s, 2 ranks {s2:7.2f} s: speed-up {s1 / s2:.2f}, efficiency {s1 / s2 / 2:.0%}")
-    print(f"  1 rank: {ticks} ticks in {s1:.2f} s ({s1 / ticks * 1e3:.1f} ms per tick)")
-    for r, t, s in two[0][2]:
-        print(f"  2 ranks, rank {r}: {t} ticks in {s:.2f} s ({s / max(t, 1) * 1e3:.1f} ms per tick)")
+    print(f"  CPU seconds of the hardware simulation: 1 rank {c1:.2f} s, 2 ranks {c2:.2f} s in all (work ratio "
+          f"{c1 / c2:.2f}: below 1 is overhead; a wall speed-up below it means the ranks did not get a core each)")
+    print(f"  1 rank: {ticks} ticks in {s1:.2f} s, {one[0][2][0][3]:.2f} s CPU ({s1 / ticks * 1e3:.1f} ms per tick)")
+    for r, t, s, c in two[0][2]:
+        print(f"  2 ranks, rank {r}: {t} ticks in {s:.2f} s, {c:.2f} s CPU ({s / max(t, 1) * 1e3:.1f} ms per tick)")
 
 report("ResNet-20 (configs/default.yaml)", "r20", runs)
 if r34_runs:
