@@ -104,9 +104,7 @@ Command add_report_command(CLI::App& app, CommonOptions& common) {
     add_setting_option(cmd, "--hw-images", "report.hw_images", options->hw_images,
                        "test images the SystemC hardware model runs (0: none)");
     add_sample_ticks_option(cmd, options->sample_ticks);
-    Command command{cmd, [&common, options] { return run_report(common, *options); }};
-    command.distributed = true;  // hardware.distribute: the ranks share the hardware run's ticks
-    return command;
+    return {cmd, [&common, options] { return run_report(common, *options); }, /*distributed=*/true};
 }
 
 }  // namespace neuroemu

@@ -330,9 +330,7 @@ Command add_simulate_command(CLI::App& app, CommonOptions& common) {
     cmd->add_option("--map", options->map, "a mapping from `neuroemu map` (default: mapped from the config)");
     add_trace_options(cmd, *options);
     add_sample_ticks_option(cmd, options->sample_ticks);
-    Command command{cmd, [&common, options] { return run_simulate(common, *options); }};
-    command.distributed = true;  // hardware.distribute: the ranks share the ticks
-    return command;
+    return {cmd, [&common, options] { return run_simulate(common, *options); }, /*distributed=*/true};
 }
 
 }  // namespace neuroemu
