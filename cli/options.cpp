@@ -9,6 +9,7 @@
 
 #include "cli/schema.h"
 #include "common/error.h"
+#include "mpi/world.h"
 
 namespace neuroemu {
 
@@ -137,7 +138,8 @@ Settings load_experiment(const CommonOptions& opts, std::vector<std::string> ext
                                        [](const std::string& s) { return s.rfind("model.", 0) == 0; });
     if (file.empty() && !model_set) {
         file = (fs::path(configs_dir()) / "default.yaml").string();
-        fmt::print(stderr, "neuroemu: no target given; running the shipped default experiment {}\n", file);
+        if (mpi::root())  // under mpirun every rank loads it; one note is enough
+            fmt::print(stderr, "neuroemu: no target given; running the shipped default experiment {}\n", file);
     }
     if (ends_with(file, ".onnx")) {
         sets.push_back("model.onnx=" + file);

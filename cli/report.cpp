@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "experiment/experiment.h"
 #include "experiment/report_document.h"
+#include "mpi/world.h"
 #include "report/format.h"
 #include "report/render.h"
 
@@ -78,6 +79,7 @@ int run_report(const CommonOptions& opts, const ReportOptions& cmd) {
     const Settings settings = load_experiment(opts, extra);
     const experiment::ExperimentResult result =
         experiment::run_experiment(settings, {cmd.engine.snn, opts.verbosity()});
+    if (!mpi::root()) return 0;  // under mpirun the ranks shared the hardware run; rank 0 writes the report
     const json doc = experiment::report_document(result, settings, opts.target);
 
     print_accuracy(result, doc, opts.verbosity());
@@ -102,7 +104,7 @@ Command add_report_command(CLI::App& app, CommonOptions& common) {
     add_setting_option(cmd, "--hw-images", "report.hw_images", options->hw_images,
                        "test images the SystemC hardware model runs (0: none)");
     add_sample_ticks_option(cmd, options->sample_ticks);
-    return {cmd, [&common, options] { return run_report(common, *options); }};
+    return {cmd, [&common, options] { return run_report(common, *options); }, /*distributed=*/true};
 }
 
 }  // namespace neuroemu

@@ -19,6 +19,7 @@
 #include "hw/chip_regions.h"
 #include "mpi/world.h"
 #include "mapping/map_file.h"
+#include "mpi/world.h"
 #include "router/multicast/multicast.h"
 #include "sim/sim_spec.h"
 
@@ -263,27 +264,31 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
     const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
                                        run.model.populations.at(0).shape);
     const SnnOptions snn = snn_options(settings);
-    HwOptions ho = hw_options(cmd, run.mapping);
-    ho.space_parallel = mpi::distributed() && settings.get_string("hardware.distribute") == "chips";
-    ChipModel chip(run.mapping, run.model, ho);
-    if (ho.space_parallel && mpi::root() && opts.verbosity() > 0)
-        fmt::print("space-parallel chip over {} ranks: {}\n", mpi::size(), chip.regions().describe());
-    const HwEstimates estimates = experiment::carry_engine_spikes(chip, settings, run.model, test, opts.verbosity());
-    const SpaceParallelCost cost = chip.space_parallel_cost();
-    if (!mpi::root()) return 0;  // rank 0 writes the outputs, from the merged counters
-    if (cost.windows > 0 && opts.verbosity() > (ho.space_parallel ? 0 : 1))
+    const HwOptions ho = hw_options(cmd, run.mapping);
+    const experiment::HardwareRun hw =
+        experiment::run_engine_on_chip(run.mapping, run.model, ho, settings, test, opts.verbosity());
+    if (!mpi::root()) return 0;  // under mpirun every rank has the merged run; rank 0 prints and writes it
+    const bool space_parallel = !hw.regions.empty();
+    if (space_parallel && opts.verbosity() > 0)
+        fmt::print("space-parallel chip over {} ranks: {}\n", mpi::size(), hw.regions);
+    if (hw.cost.windows > 0 && opts.verbosity() > (space_parallel ? 0 : 1))
         fmt::print("windows of {} cycles: {} ({:.1f} per tick); exchanged between ranks: {} messages, {} bytes "
                    "({:.1f} bytes per window)\n",
-                   run.mapping.chip.noc.inter_chip_link_cycles, cost.windows,
-                   static_cast<double>(cost.windows) / static_cast<double>(std::max<int64_t>(1, chip.stats().ticks)),
-                   cost.messages, cost.bytes, static_cast<double>(cost.bytes) / static_cast<double>(cost.windows));
-    finish_run(opts, {run.mapping, run.model, chip.stats(), ho, snn.steps, nullptr, &estimates, test.labelled}, settings);
+                   run.mapping.chip.noc.inter_chip_link_cycles, hw.cost.windows,
+                   static_cast<double>(hw.cost.windows) / static_cast<double>(std::max<int64_t>(1, hw.stats.ticks)),
+                   hw.cost.messages, hw.cost.bytes,
+                   static_cast<double>(hw.cost.bytes) / static_cast<double>(hw.cost.windows));
+    finish_run(opts, {run.mapping, run.model, hw.stats, ho, snn.steps, nullptr, &hw.estimates, test.labelled}, settings);
     return 0;
 }
 
 // --aer-in: the chip driven by a recorded trace. The mapping is made as for the recording, with the steps per image
 // the trace was recorded with (they decide the measured firing rates, hence the placement).
 int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
+    if (!mpi::root()) return 0;  // a replay runs on rank 0 alone (docs/cli.md)
+    if (mpi::distributed())
+        fmt::print(stderr, "neuroemu: simulate --aer-in runs on rank 0 only; the other {} rank(s) have nothing to do\n",
+                   mpi::size() - 1);
     AerReader reader(cmd.aer_in);
     const int64_t steps = reader.header().steps;
     const auto steps_option = setting_int("--steps", "simulation.steps", cmd.engine.steps);
@@ -308,21 +313,13 @@ int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
 }
 
 int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
-    if (mpi::distributed()) {
-        // Under mpirun, `simulate` shares the chip with hardware.distribute = chips (docs/cli.md, "Under mpirun").
-        const Settings settings = load_experiment(opts, engine_overrides(cmd.engine));
-        if (settings.get_string("hardware.distribute") != "chips" || !cmd.aer_in.empty()) {
-            if (!mpi::root()) return 0;
-            fmt::print(stderr, "neuroemu: simulate shares the chip over the ranks only with hardware.distribute=chips "
-                               "and without --aer-in; rank 0 runs it alone\n");
-        } else if (!mpi::root()) {
-            CommonOptions quiet = opts;  // rank 0 prints
-            quiet.quiet = true;
-            quiet.verbose = false;
-            return run_engine(quiet, cmd);
-        }
-    }
     if (!cmd.aer_in.empty()) return run_replay(opts, cmd);
+    if (mpi::distributed() && !mpi::root()) {  // every rank runs its share (hardware.distribute); rank 0 prints
+        CommonOptions quiet = opts;
+        quiet.quiet = true;
+        quiet.verbose = false;
+        return run_engine(quiet, cmd);
+    }
     return run_engine(opts, cmd);
 }
 

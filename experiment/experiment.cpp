@@ -93,9 +93,9 @@ void map_with_measured_rates(const Settings& settings, ExperimentResult& result)
 
 void simulate_hardware(const Settings& settings, ExperimentResult& result, int64_t images, int verbosity) {
     const ImageSet test = load_dataset(settings, Split::Test, images, result.functional.model.populations.at(0).shape);
-    ChipModel chip_model(*result.mapping, result.functional.model, HwOptions{});
-    result.hardware_estimates = carry_engine_spikes(chip_model, settings, result.functional.model, test, verbosity);
-    result.hardware = chip_model.stats();
+    HardwareRun hw = run_engine_on_chip(*result.mapping, result.functional.model, HwOptions{}, settings, test, verbosity);
+    result.hardware_estimates = std::move(hw.estimates);
+    result.hardware = std::move(hw.stats);
 }
 
 void price_energy(ExperimentResult& result) {

@@ -27,6 +27,24 @@ TickSamplePlan tick_sample_plan(const Settings& settings);
 HwEstimates carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
                                 int verbosity);
 
+// What carrying the engine's spikes measured: the chip's counters and the figures per inference.
+struct HardwareRun {
+    HwStats stats;
+    HwEstimates estimates;
+    // hardware.distribute: chips under mpirun: which rank owns which chips; a multi-chip system (any number of
+    // ranks): what the windows of the inter-chip latency exchanged.
+    std::string regions;
+    SpaceParallelCost cost;
+};
+
+// Builds the chip of `mapping` with `options` and carries the test images' spikes on it (carry_engine_spikes).
+// Under mpirun with hardware.distribute: ticks (docs/cli.md, "simulate and report under mpirun") the ranks share
+// the run's ticks: each runs a contiguous block of them on a chip of its own, rank 0 merges the counters in tick
+// order and writes the VCD (options.vcd_path) and AER (options.aer_path) files as one process would, and every rank
+// returns the merged result. stats.wall_seconds is then the slowest rank's, stats.cpu_seconds the sum over ranks.
+HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, const HwOptions& options,
+                               const Settings& settings, const ImageSet& test, int verbosity);
+
 // The `sampling` object of `simulate --json` and of the report's `ticks` (docs/cli.md): the sample (K of T ticks,
 // the strata, the ticks of each image), the totals over all images and `figures` per inference, each with its
 // interval ("exact" when every tick was simulated), and the measured maxima, lower bounds when sampled.

@@ -45,6 +45,12 @@ public:
         pending_.resize(keep);
         return next;
     }
+    // At a tick barrier (nothing left to send): every credit returned, no send pending.
+    void reset_for_tick() {
+        for (const auto& c : pending_) credits_flits_ += c.second;
+        pending_.clear();
+        next_inject_ = 0;
+    }
     bool can_send(int64_t now) const { return !out_.empty() && next_inject_ <= now && credits_flits_ >= out_.front().flits; }
     // Takes the next packet, stamped as injected at `now`.
     Packet send(int64_t now) {

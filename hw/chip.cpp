@@ -66,6 +66,7 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
         for (const auto& r : routers) traced.push_back(r.get());
         vcd = std::make_unique<VcdTracer>("vcd", options.vcd_path, mapping, *this, std::move(traced), scope);
         for (int32_t k : scope.cores) cores[static_cast<size_t>(k)]->trace_into(vcd->core_vars(k));
+        if (options.first_tick > 0) vcd->start_at_tick(options.first_tick, options.first_image_ticks);
     }
     if (!options.aer_path.empty()) aer = std::make_unique<AerWriter>(options.aer_path, mapping);
     // Without a VCD trace route() is a table lookup: the routers read the table themselves.
@@ -177,15 +178,18 @@ void Chip::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x,
 
 void Chip::injected(int source, const Packet& p) {
     ++stats.packets_injected;
-    if (aer) {
+    if (aer || options.aer_in_memory) {
         AerRecord record;
-        record.tick = stats.ticks;  // ticks finished so far: this tick's global number
+        record.tick = global_tick();
         record.cycle = p.injected;
         record.source = source;
         record.layer = p.layer;
         record.c = p.c, record.y = p.y, record.x = p.x;
         record.dest = p.dest;
-        aer->write(record);
+        if (aer)
+            aer->write(record);
+        else
+            aer_records.push_back(record);
     }
     // Deliveries owed to cores of the sender's chip count at once; another chip learns of them L cycles later
     // (one message per chip and layer), before the packet can reach it.
@@ -331,6 +335,12 @@ bool Chip::messages_hold_work() const {
     const auto work = [](const ChipMessage& m) { return m.kind != ChipMessage::kCredit; };
     return std::any_of(inbox_.begin() + static_cast<std::ptrdiff_t>(inbox_next_), inbox_.end(), work) ||
            std::any_of(outbox_.begin(), outbox_.end(), work);
+}
+
+void Chip::reset_for_tick() {
+    for (const auto& r : routers) r->reset_for_tick();
+    for (const auto& c : cores) c->reset_for_tick();
+    host->reset_for_tick();
 }
 
 std::string Chip::blocked_report() const {

@@ -38,6 +38,11 @@ public:
     void injected(int source, const Packet& p);
     // Queues one event of unit (c, y, x) of `source`: one multicast packet, or one unicast packet per destination.
     void enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x, std::deque<Packet>& out);
+    // At the start of every tick: routers, cores and host back to a fresh chip's idle state (docs/hardware-model.md,
+    // "Ticks are independent").
+    void reset_for_tick();
+    // The global number of the tick in progress (or of the next one), counted from 0 over the whole run.
+    int64_t global_tick() const { return options.first_tick + stats.ticks; }
     // Which routers still hold packets, for a deadlock report.
     std::string blocked_report() const;
     int host_source() const { return static_cast<int>(mapping.cores.size()); }
@@ -78,6 +83,7 @@ public:
     std::unique_ptr<TickController> tick_controller;
     std::unique_ptr<VcdTracer> vcd;  // --trace
     std::unique_ptr<AerWriter> aer;  // --aer-out
+    std::vector<AerRecord> aer_records;  // HwOptions::aer_in_memory
 
 private:
     void match_projections();

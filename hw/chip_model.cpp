@@ -108,4 +108,6 @@ SpaceParallelCost ChipModel::space_parallel_cost() const {
 
 const HwStats& ChipModel::stats() const { return chip_->stats; }
 
+const std::vector<AerRecord>& ChipModel::aer_records() const { return chip_->aer_records; }
+
 }  // namespace neuroemu

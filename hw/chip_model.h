@@ -36,6 +36,13 @@ struct HwOptions {
     // hardware.distribute = chips under mpirun: the ranks own whole chips of a multi-chip system and run them
     // together (docs/hardware-model.md, "Space-parallel chip"); every rank builds the same ChipModel.
     bool space_parallel = false;
+    // A part of a time-parallel run (experiment/hardware_run.h): the global number of this chip's first tick (for
+    // the VCD window, the VCD tick variable and AER records), and the ticks of the run's first image (the default
+    // VCD window; 0: the first image this chip runs).
+    int64_t first_tick = 0;
+    int64_t first_image_ticks = 0;
+    // Keep the AER records in memory (ChipModel::aer_records) instead of writing aer_path.
+    bool aer_in_memory = false;
 };
 
 // The additive counters recorded per simulated tick (HwStats::tick_counts), for tick sampling's estimates.
@@ -108,6 +115,8 @@ public:
     // Multi-chip systems: which rank owns which chips; the exchange's cost (a collective: every rank calls it).
     const ChipRegions& regions() const;
     SpaceParallelCost space_parallel_cost() const;
+    // The records of every packet injected, when HwOptions::aer_in_memory (cycles from this chip's start).
+    const std::vector<AerRecord>& aer_records() const;
 
     // Cycles for a packet of `flits` flits to go `hops` links at zero load, from entering the source router to
     // its tail entering the destination core (docs/hardware-model.md).

@@ -34,6 +34,9 @@ public:
     virtual bool fire(int64_t now) = 0;
     // Events to send this tick, filled by the tick controller before fire().
     virtual std::deque<Packet>& outbox() = 0;
+    // At a tick barrier (every event integrated, nothing left to send): back to the state of a fresh core, so that
+    // the next tick does not depend on the ticks before it.
+    virtual void reset_for_tick() = 0;
 
     const Core& core() const { return core_; }
     // Partial-sum cores: the pixels of the core's slice that received input this tick (cleared as they are sent).

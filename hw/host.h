@@ -18,6 +18,8 @@ public:
     // Sends this tick's events from cycle `at` on; returns false when there are none.
     bool start_sending(int64_t at);
     AerEncoder& encoder() { return encoder_; }
+    // At a tick barrier: every credit returned, no send pending.
+    void reset_for_tick() { encoder_.reset_for_tick(); }
     void run_cycle(int64_t now) override;
 
 private:

@@ -102,7 +102,8 @@ void TickController::run(int64_t steps) {
     HwStats& stats = chip_.stats;
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = thread_cpu_seconds();
-    if (first_image_steps_ == 0) first_image_steps_ = steps;
+    if (first_image_steps_ == 0)
+        first_image_steps_ = chip_.options.first_image_ticks > 0 ? chip_.options.first_image_ticks : steps;
     if (AerWriter* aer = chip_.aer.get()) {
         if (!aer->begun()) aer->begin(steps);
         if (aer->steps() != steps)
@@ -112,7 +113,7 @@ void TickController::run(int64_t steps) {
     image_steps_ = steps;
     tick_index_ = step_ = 0;
     const int64_t ticks_before = stats.ticks;
-    chip_.wake(*this, chip_.now());
+    chip_.wake(*this, next_tick_at_);
     if (multi_chip_)
         run_windows();
     else
@@ -139,6 +140,9 @@ void TickController::start_tick() {
     ++tick_index_;
     step_ = trace_ ? trace_->step_of(tick_index_ - 1) : tick_index_;
     tick_start_ = chip_.now();
+    // Tick k starts at the sum of the cycles of ticks 0..k-1 (a time-parallel run offsets its parts by it).
+    if (tick_start_ != next_tick_at_) throw InternalError("hardware model: a tick starts off the cycle after the barrier");
+    chip_.reset_for_tick();
     last_activity_ = tick_start_;
     tick_open_ = true;
     std::fill(layers_sent_.begin(), layers_sent_.end(), 0);
@@ -150,7 +154,7 @@ void TickController::start_tick() {
     watchdog_tick_ = step_;
     watchdog_.cancel();
     watchdog_.notify(chip_.cycles(chip_.options.max_tick_cycles));
-    if (chip_.vcd) chip_.vcd->start_tick(chip_.stats.ticks, first_image_steps_);
+    if (chip_.vcd) chip_.vcd->start_tick(chip_.global_tick(), first_image_steps_);
     // Population 0 of the trace holds the host's events: Poisson spikes every step, or the nonzero pixels of a
     // constant-current image at step 1 only.
     const int host = chip_.host_source();
@@ -339,7 +343,8 @@ void TickController::close_tick(int64_t end) {
     record_tick_counts();
     watchdog_.cancel();
     watchdog_tick_ = -1;
-    if (tick_index_ < image_steps_) chip_.wake(*this, end + 1);
+    next_tick_at_ = end + 1;
+    if (tick_index_ < image_steps_) chip_.wake(*this, next_tick_at_);
 }
 
 bool TickController::my_chips_drained() const {
@@ -371,11 +376,10 @@ void TickController::run_windows() {
         }
         if (tick_open_ && all_drained) {
             close_tick(last + lookahead);
-            barrier_end_ = last + lookahead + 1;
-            if (tick_index_ < image_steps_) next = std::min(next, barrier_end_);
+            if (tick_index_ < image_steps_) next = std::min(next, next_tick_at_);
         }
         if (next == kNeverCycle) {  // the image is done: the next one starts after the last barrier, as a tick would
-            if (barrier_end_ > chip_.now()) sc_core::sc_start(chip_.cycles(barrier_end_ - chip_.now()));
+            if (next_tick_at_ > chip_.now()) sc_core::sc_start(chip_.cycles(next_tick_at_ - chip_.now()));
             return;
         }
         if (next > chip_.now()) sc_core::sc_start(chip_.cycles(next - chip_.now()));

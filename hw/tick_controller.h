@@ -108,8 +108,8 @@ private:
     int64_t step_ = 0;                         // the engine's step of that tick (= tick_index_ unless sampled)
     TickCounts counts_at_last_tick_{};         // the counters when the previous tick closed
     int64_t tick_start_ = 0;
-    int64_t last_activity_ = 0;
-    int64_t barrier_end_ = 0;               // several chips: the cycle after the last tick's barrier             // several chips: the last cycle a core or the host did tick work here
+    int64_t last_activity_ = 0;  // several chips: the last cycle a core or the host did tick work here
+    int64_t next_tick_at_ = 0;  // the cycle after the last barrier: every tick starts there (even a new image's)
     std::vector<int32_t> sources_pending_;  // per (chip, layer): sources not yet done sending this tick
     std::vector<int64_t> expected_;         // per (chip, layer): deliveries not yet processed
     std::vector<int32_t> cores_sending_;    // per (chip, layer): cores still injecting

@@ -190,6 +190,11 @@ void VcdTracer::start_tick(int64_t tick, int64_t first_image_steps) {
     if (active_) tick_ = static_cast<uint64_t>(tick);
 }
 
+void VcdTracer::start_at_tick(int64_t first_tick, int64_t first_image_steps) {
+    const int64_t to = scope_.window.to < 0 ? first_image_steps : scope_.window.to;
+    if (first_tick > scope_.window.from) tick_ = static_cast<uint64_t>(std::min(first_tick, to) - 1);
+}
+
 void VcdTracer::mark(size_t router) {
     const int32_t s = router_slot_[router];
     if (s < 0 || dirty_flag_[static_cast<size_t>(s)]) return;

@@ -59,6 +59,9 @@ public:
     bool active() const { return active_; }
     // A tick starts: tracing is on while the tick is in the window (`first_image_steps` resolves to = -1).
     void start_tick(int64_t tick, int64_t first_image_steps);
+    // A part of a time-parallel run starts at global tick `first_tick`: the tick variable starts at the last traced
+    // tick before it (0 if none), the value it holds there in one process.
+    void start_at_tick(int64_t first_tick, int64_t first_image_steps);
     // Router `r` accepted packet `p` (RouterEnv::route): its buffer grew; the link it came over is busy.
     void accepted(const Router& r, const Packet& p) {
         if (active_) on_accepted(r, p);

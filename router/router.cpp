@@ -175,6 +175,18 @@ void Router::credit(int port, int flits, int64_t at) {
     if (running_ ? waits_for_credits(port) : (credit_waiters_ >> port) & 1u) env_.wake(*this, at);
 }
 
+void Router::reset_for_tick() {
+    if (nonempty_ != 0 || occupancy_ != 0)
+        throw InternalError(fmt::format("router ({}, {}) holds packets at a tick barrier", x, y));
+    for (size_t k = 0; k < pending_.size(); ++k) out_credits_[pending_[k].port] += pending_[k].flits;
+    while (pending_.size() > 0) pending_.remove(pending_.size() - 1);
+    for (int o = 0; o < kRouterOutputs; ++o) {
+        out_busy_[o] = 0;
+        out_rr_[o] = 0;
+    }
+    credit_waiters_ = 0;
+}
+
 bool Router::waits_for_credits(int port) const {
     for (const auto& q : in_)
         if (!q.empty() && q.front().waiting_since >= 0 && (q.front().todo & (1u << port))) return true;

@@ -239,6 +239,10 @@ public:
     void accept(int port, const Packet& p, int64_t arrive);
     // Output `port` has `flits` more credits from cycle `at` (the next buffer or the local sink freed room).
     void credit(int port, int flits, int64_t at);
+    // At a tick barrier (the router is empty): applies the credits still pending, frees the outputs and resets the
+    // round-robin pointers, so that the next tick does not depend on the ticks before it (docs/hardware-model.md,
+    // "Ticks are independent"). Throws InternalError when a packet is still buffered.
+    void reset_for_tick();
 
     int32_t x, y;
     size_t index;

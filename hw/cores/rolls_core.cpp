@@ -23,6 +23,13 @@ void RollsCore::credit(int flits, int64_t at) {
     if (!encoder_.idle()) chip_.wake(*this, at);
 }
 
+void RollsCore::reset_for_tick() {
+    if (!queue_.empty() || engine_busy_ || !encoder_.idle())
+        throw InternalError("hardware model: a core is still busy at a tick barrier");
+    encoder_.reset_for_tick();
+    engine_done_ = 0;
+}
+
 bool RollsCore::fire(int64_t now) {
     chip_.stats.neuron_updates += core_.units;
     if (encoder_.idle()) return false;

@@ -21,6 +21,7 @@ public:
     void credit(int flits, int64_t at) override;
     bool fire(int64_t now) override;
     std::deque<Packet>& outbox() override { return encoder_.outbox(); }
+    void reset_for_tick() override;
     void run_cycle(int64_t now) override;
 
 private:

@@ -5,6 +5,9 @@
 
 #include <numeric>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "convert/convert.h"
 #include "fixture.h"
 #include "hw/chip_model.h"
@@ -173,6 +176,99 @@ TEST(ChipModel, UnknownCoreModelNamesTheRegisteredOnes) {
         FAIL() << "expected ConfigError";
     } catch (const ConfigError& e) {
         EXPECT_THAT(e.what(), ::testing::HasSubstr("did you mean 'rolls'?"));
+    }
+}
+
+// The spikes of ticks first..steps of test image 0 (the constant-current pixels go at tick 1).
+SpikeTrace ticks_from(const Fixture& s, int64_t steps, int64_t first) {
+    std::vector<int64_t> ticks;
+    for (int64_t t = first; t <= steps; ++t) ticks.push_back(t);
+    TraceRecorder rec(static_cast<int>(s.model.populations.size()), steps, first == 1 ? std::vector<int64_t>{} : ticks);
+    SnnOptions so;
+    so.steps = steps;
+    so.observer = &rec;
+    SnnEngine(s.model).evaluate(s.test.slice(0, 1), {}, so);
+    SpikeTrace trace = rec.traces().at(0);
+    if (first == 1) set_current_input(trace, s.test, 0, {});
+    return trace;
+}
+
+// Per simulated tick from the `from`-th on: its step, its cycles and what it added to every counter.
+std::vector<int64_t> per_tick(const HwStats& hw, size_t from) {
+    std::vector<int64_t> v;
+    for (size_t k = from; k < hw.tick_counts.size(); ++k) {
+        v.push_back(hw.tick_steps[k]);
+        v.push_back(hw.tick_cycles[k]);
+        v.insert(v.end(), hw.tick_counts[k].begin(), hw.tick_counts[k].end());
+    }
+    return v;
+}
+
+// A child process that runs ticks first..steps of image 0 on a fresh chip and writes per_tick() into a pipe.
+struct Child {
+    pid_t pid = -1;
+    int fd = -1;
+};
+
+Child run_alone_in_child(const Fixture& s, const Mapping& m, int64_t steps, int64_t first) {
+    int fds[2];
+    if (pipe(fds) != 0) return {};
+    const pid_t pid = fork();
+    if (pid != 0) {
+        close(fds[1]);
+        return {pid, fds[0]};
+    }
+    close(fds[0]);
+    int code = 0;
+    try {
+        ChipModel alone(m, s.model, HwOptions{});
+        alone.run(ticks_from(s, steps, first));
+        const std::vector<int64_t> v = per_tick(alone.stats(), 0);
+        const auto bytes = static_cast<ssize_t>(v.size() * sizeof(int64_t));
+        code = write(fds[1], v.data(), static_cast<size_t>(bytes)) == bytes ? 0 : 1;
+    } catch (...) {
+        code = 2;
+    }
+    _exit(code);
+}
+
+std::vector<int64_t> result_of(const Child& c) {
+    std::vector<int64_t> v;
+    int64_t x = 0;
+    while (read(c.fd, &x, sizeof x) == static_cast<ssize_t>(sizeof x)) v.push_back(x);
+    close(c.fd);
+    int status = 0;
+    waitpid(c.pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child's chip failed";
+    return v;
+}
+
+// Ticks are independent (docs/hardware-model.md): ticks k..T run alone on a fresh chip cost exactly what they cost
+// within the whole run, under heavy back-pressure (where arbitration state and credits would carry over). A fresh
+// chip needs a process of its own (one SystemC elaboration per process): children run them, forked before this
+// process elaborates its own chip.
+TEST(ChipModel, TicksAloneOnAFreshChipCostWhatTheyCostInTheRun) {
+    const Fixture s = shipped_resnet8(1);
+    ChipSpec spec;
+    spec.noc.buffer_depth = 4;
+    spec.noc.flit_bits = 8;
+    spec.core.input_queue = 4;
+    spec.core.sops_per_cycle = 4;
+    const Mapping m = map_network(s.model, spec, MapOptions{});
+    const int64_t steps = 10;
+    const std::vector<int64_t> firsts = {2, 4, 7};
+    std::vector<Child> children;
+    for (int64_t first : firsts) {
+        children.push_back(run_alone_in_child(s, m, steps, first));
+        ASSERT_GT(children.back().pid, 0);
+    }
+    ChipModel whole(m, s.model, HwOptions{});
+    whole.run(ticks_from(s, steps, 1));
+    const HwStats& full = whole.stats();
+    EXPECT_GT(full.noc.stall_cycles, 0);
+    for (size_t k = 0; k < firsts.size(); ++k) {
+        const std::vector<int64_t> alone = result_of(children[k]);
+        EXPECT_EQ(alone, per_tick(full, static_cast<size_t>(firsts[k] - 1))) << "ticks " << firsts[k] << "-" << steps;
     }
 }
 

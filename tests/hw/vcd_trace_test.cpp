@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "fixture.h"
 #include "hw/aer_trace.h"
+#include "hw/vcd_merge.h"
 #include "hw/vcd_trace.h"
 
 namespace neuroemu {
@@ -145,6 +146,35 @@ TEST(VcdScopeOptions, ParsesListsAndWindows) {
 
 // The default scope (first 16 cores, their routers, the first image); every variable against the chip's counters
 // and, for packets sent, against the AER trace of the same run.
+// A VCD file as SystemC's writer lays it out: declarations, initial values, then "#time" and changed values per
+// step, the time at closing last.
+std::string vcd_file(const std::string& date, const std::string& initial, const std::string& body) {
+    return "$date\n     " + date + "\n$end\n\n$timescale\n     1 ns\n$end\n\n$scope module SystemC $end\n"
+           "$var wire   64  aaaaa  tick [63:0]  $end\n$scope module core_0 $end\n"
+           "$var wire   64  aaaab  packets_sent [63:0]  $end\n$upscope $end\n"
+           "$var wire    1  aaaac  router_0_0.link_E_busy       $end\n$upscope $end\n$enddefinitions  $end\n\n"
+           "$comment\nAll initial values are dumped below at time 0 sec = 0 timescale units.\n$end\n\n$dumpvars\n" +
+           initial + "$end\n\n" + body;
+}
+
+// The second part starts at time 40 with its own clock and counts: its times are shifted, its running count
+// continues from the first part's total, and a value equal to the last one written is not written again.
+TEST(VcdMerge, ShiftsTimesContinuesCountsAndWritesOnlyChanges) {
+    const std::string a = vcd_file("A", "b0 aaaaa\nb0 aaaab\n0aaaac\n",
+                                   "#10\nb1 aaaab\n1aaaac\n\n#20\n0aaaac\n\n#30\n");
+    const std::string b = vcd_file("B", "b10 aaaaa\nb0 aaaab\n0aaaac\n",
+                                   "#10\nb1 aaaab\n\n#15\n1aaaac\n\n#17\n0aaaac\n\n#20\n");
+    const std::string empty = vcd_file("C", "", "");
+    const std::string merged = merge_vcd_parts({{a, 0, true}, {b, 40, true}, {empty, 60, false}});
+    EXPECT_EQ(merged, vcd_file("A", "b0 aaaaa\nb0 aaaab\n0aaaac\n",
+                               "#10\nb1 aaaab\n1aaaac\n\n#20\n0aaaac\n\n"
+                               "#40\nb10 aaaaa\n\n#50\nb10 aaaab\n\n#55\n1aaaac\n\n#57\n0aaaac\n\n#60\n"));
+    EXPECT_EQ(merge_vcd_parts({{a, 0, true}}), a);
+    EXPECT_EQ(vcd_units_per_cycle(100e6), 10);  // 10 ns
+    EXPECT_EQ(vcd_units_per_cycle(300e6), 3333);  // 3.333 ns in ps
+    EXPECT_THROW(merge_vcd_parts({{a, 0, true}, {"not a VCD file", 40, true}}), InternalError);
+}
+
 TEST(VcdTrace, DefaultScopeMatchesTheChipCountersAndTheAerTrace) {
     const Fixture s = shipped_resnet8(1);
     const Mapping m = map_network(s.model, ChipSpec{}, MapOptions{});
