@@ -22,6 +22,7 @@ struct ChipMessage {
     int32_t router = 0, port = 0;  // packet, credit: the receiving router and its input (packet) or output (credit)
     int32_t value = 0;             // credit: flits; owe: deliveries; source done: the source layer (layers: host)
     int32_t layer = 0;             // owe: the layer of the cores owed
+    int32_t unused_ = 0;           // fills what would be padding: messages travel between ranks byte for byte
     int64_t seq = 0;               // per sending chip, in sending order
     Packet packet;
     bool before(const ChipMessage& o) const {
@@ -32,6 +33,9 @@ struct ChipMessage {
         return seq < o.seq;
     }
 };
+static_assert(sizeof(ChipMessage) == 2 * sizeof(int64_t) + 8 * sizeof(int32_t) + sizeof(Packet),
+              "ChipMessage has padding: every byte that travels between ranks must be a field");
+static_assert(sizeof(Packet) == 8 * sizeof(int32_t) + 2 * sizeof(int64_t), "Packet has padding");
 
 // What each rank tells the others at a window's end (TickController::run_windows).
 struct WindowSummary {
