@@ -17,8 +17,9 @@ on the chip (time-parallel over ticks, or space-parallel over chips with conserv
 paper's Table 4 run (50,000 images x 350 steps) on 1, 16, 256 and 1,024 nodes of 16 cores, with the message volume
 per synchronisation.
 
-Usage: bench/scaling_model.py [--exe build/cli/neuroemu] [--skip-check] [--resnet34] [--r50-json FILE]
-  --resnet34     also check time-parallel simulate on ResNet-34 (9 sampled ticks; ~8 minutes)
+Usage: bench/scaling_model.py [--exe build/cli/neuroemu] [--skip-check] [--workloads evaluate,simulate,explore,resnet34]
+                              [--r50-json FILE | --measure-r50 FILE]
+  --workloads    which part-1 checks to run (default: all but resnet34, which takes ~10 minutes)
   --r50-json F   ResNet-50 measurements (`--measure-r50 F` writes them: ~8 minutes); default: docs/results.md's
 """
 import argparse
@@ -240,7 +241,8 @@ def main():
     ap.add_argument("--exe", default=os.environ.get("NEUROEMU", os.path.join(ROOT, "build/cli/neuroemu")))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-check", action="store_true")
-    ap.add_argument("--resnet34", action="store_true")
+    ap.add_argument("--workloads", default="evaluate,simulate,explore",
+                    help="comma-separated: evaluate, simulate, explore, resnet34 (ResNet-34 sampled: ~10 minutes)")
     ap.add_argument("--r50-json")
     ap.add_argument("--measure-r50")
     ap.add_argument("--sync-us", type=float, default=0.3,
@@ -251,15 +253,20 @@ def main():
     results = []
     launch = launch_overhead(a.exe, a.runs)
     print(f"mpirun start-up at 2 ranks: {launch:.2f} s more than one process")
-    if not a.skip_check:
+    todo = set(a.workloads.split(",")) if not a.skip_check else set()
+    if todo:
         print("Part 1: the model against 2-rank runs measured now (speed-up = t(1) / t(2))")
+    if "evaluate" in todo:
         results.append(check_evaluate(a.exe, a.runs, launch))
+    if "simulate" in todo:
         results.append(check_simulate(a.exe, a.runs, launch, "simulate ResNet-20, 8 images x 100", [
             "--set", "dataset.images=8", "--set", "simulation.steps=100"], 8))
+    if "explore" in todo:
         results.append(check_explore(a.exe, a.runs, launch))
-        if a.resnet34:
-            results.append(check_simulate(a.exe, 1, launch, "simulate ResNet-34, 9 sampled ticks",
-                                          [os.path.join(ROOT, "configs/resnet34.yaml"), "--images", "1"], 1))
+    if "resnet34" in todo:
+        results.append(check_simulate(a.exe, 1, launch, "simulate ResNet-34, 9 sampled ticks",
+                                      [os.path.join(ROOT, "configs/resnet34.yaml"), "--images", "1"], 1))
+    if results:
         worst = max(abs(r["model_error"]) for r in results)
         print(f"largest model error: {100 * worst:.1f} % (goal: within 20 %)")
     r50 = R50_DEFAULT
