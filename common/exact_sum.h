@@ -20,13 +20,12 @@ public:
         const long double high = std::floor(std::ldexp(scaled, -kFractionBits));  // integer part, exact
         const long double low = scaled - std::ldexp(high, kFractionBits);         // in [0, 2^64), exact
         // nearbyint(low) may round up to 2^64 itself (a tiny negative x): an int128 holds it.
-        add_fixed((static_cast<__int128>(static_cast<int64_t>(high)) << kFractionBits) +
-                  static_cast<__int128>(std::nearbyint(low)));
+        add_fixed(static_cast<__int128>(static_cast<int64_t>(high)) * kOne + static_cast<__int128>(std::nearbyint(low)));
     }
     void merge(const ExactSum& other) { add_fixed(other.fixed_); }
     double value() const {
         const __int128 high = fixed_ >> kFractionBits;  // floor
-        const uint64_t low = static_cast<uint64_t>(fixed_ - (high << kFractionBits));
+        const uint64_t low = static_cast<uint64_t>(fixed_ - high * kOne);
         return static_cast<double>(static_cast<long double>(static_cast<int64_t>(high)) +
                                    std::ldexp(static_cast<long double>(low), -kFractionBits));
     }
@@ -42,6 +41,8 @@ public:
 
 private:
     static constexpr int kFractionBits = 64;
+    static constexpr __int128 kOne = static_cast<__int128>(1) << kFractionBits;  // 1.0 in fixed point (multiply:
+                                                                                  // shifting a negative is UB)
     static constexpr double kLimit = 4611686018427387904.0;  // 2^62
 
     void add_fixed(__int128 f) {

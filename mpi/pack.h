@@ -30,7 +30,7 @@ public:
     Packer& put(const std::vector<T>& v) {
         put(static_cast<uint64_t>(v.size()));
         if constexpr (std::is_trivially_copyable_v<T>) {
-            bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+            if (!v.empty()) bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
         } else {
             for (const T& x : v) put(x);
         }
@@ -67,7 +67,7 @@ public:
         if constexpr (std::is_trivially_copyable_v<T>) {
             need(n * sizeof(T));
             v.resize(n);
-            std::memcpy(v.data(), p_, n * sizeof(T));
+            if (n) std::memcpy(v.data(), p_, n * sizeof(T));  // (an empty vector's data() may be null)
             p_ += n * sizeof(T);
         } else {
             need(n);  // every element takes at least one byte
