@@ -235,24 +235,24 @@ int32_t chip_beyond(const Mesh& mesh, const Router& r, int dir) {
 }
 }  // namespace
 
-void Chip::arrive_across(Router& to, int port, const Packet& p, int64_t at) {
+ChipMessage Chip::across(const Router& to, int port, int32_t kind, int64_t at) const {
     ChipMessage m;
     m.due = at;
-    m.kind = ChipMessage::kPacket;
+    m.kind = kind;
     m.to_chip = mapping.mesh.chip_of(to.x, to.y);
     m.router = static_cast<int32_t>(to.index);
     m.port = port;
+    return m;
+}
+
+void Chip::arrive_across(Router& to, int port, const Packet& p, int64_t at) {
+    ChipMessage m = across(to, port, ChipMessage::kPacket, at);
     m.packet = p;
     post(chip_beyond(mapping.mesh, to, port), m);
 }
 
 void Chip::credit_across(Router& to, int port, int flits, int64_t at) {
-    ChipMessage m;
-    m.due = at;
-    m.kind = ChipMessage::kCredit;
-    m.to_chip = mapping.mesh.chip_of(to.x, to.y);
-    m.router = static_cast<int32_t>(to.index);
-    m.port = port;
+    ChipMessage m = across(to, port, ChipMessage::kCredit, at);
     m.value = flits;
     post(chip_beyond(mapping.mesh, to, port), m);
 }

@@ -59,6 +59,8 @@ public:
     bool mine(int32_t chip) const { return regions.rank_of_chip[static_cast<size_t>(chip)] == rank_; }
     // Queues `m` (due, kind, to_chip and payload set) from chip `from`.
     void post(int32_t from, ChipMessage m);
+    // A message over the inter-chip link into router `to`'s port `port`, due at `at` (payload left to set).
+    ChipMessage across(const Router& to, int port, int32_t kind, int64_t at) const;
     // Runs cycles [now, end), the received messages applied at the start of their cycles (cycle_begins); stops
     // early when the tick watchdog fires.
     void run_until(int64_t end);

@@ -16,11 +16,7 @@ using nlohmann::json;
 
 const std::string kConfig = std::string(NEUROEMU_SOURCE_DIR) + "/configs/fmnist/resnet8.yaml";
 
-std::string tmp(const std::string& name) {
-    const auto dir = std::filesystem::path(NEUROEMU_BINARY_DIR) / "report_cli_test";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string tmp(const std::string& name) { return cli_test::build_file("report_cli_test", name); }
 
 const json* term(const json& terms, const std::string& key) {
     for (const auto& t : terms)

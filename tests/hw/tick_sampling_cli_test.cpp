@@ -18,19 +18,10 @@ using nlohmann::json;
 
 const std::string kConfig = std::string(NEUROEMU_SOURCE_DIR) + "/configs/default.yaml";
 
-std::string tmp(const std::string& name) {
-    const auto dir = std::filesystem::path(NEUROEMU_BINARY_DIR) / "tick_sampling_cli_test";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string tmp(const std::string& name) { return cli_test::build_file("tick_sampling_cli_test", name); }
 
 // The converted model once per test (conversion calibrates on training images: the slow part of a run).
-std::string converted(const std::string& name) {
-    const std::string snn = tmp(name + ".snn");
-    const auto r = run("convert " + kConfig + " -q -o " + snn);
-    EXPECT_EQ(r.status, 0) << r.output;
-    return snn;
-}
+std::string converted(const std::string& name) { return cli_test::converted_model(kConfig, tmp(name + ".snn")); }
 
 json report(const std::string& snn, int64_t images, const std::string& extra, const std::string& name) {
     const std::string out = tmp(name + ".json");

@@ -20,11 +20,7 @@ constexpr int kChipSide = 14;  // cores per chip side: ResNet-20's 721 cores fil
 const std::string kChips = " --set chip.noc.chips=0 --set chip.noc.width=14 --set chip.noc.height=14"
                            " --set hardware.distribute=chips";
 
-std::string tmp(const std::string& name) {
-    const auto dir = std::filesystem::path(NEUROEMU_BINARY_DIR) / "space_parallel_test";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string tmp(const std::string& name) { return cli_test::build_file("space_parallel_test", name); }
 
 class SpaceParallel : public ::testing::Test {
 protected:

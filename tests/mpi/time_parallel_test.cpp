@@ -20,19 +20,10 @@ using nlohmann::json;
 
 const std::string kConfig = std::string(NEUROEMU_SOURCE_DIR) + "/configs/default.yaml";
 
-std::string tmp(const std::string& name) {
-    const auto dir = std::filesystem::path(NEUROEMU_BINARY_DIR) / "time_parallel_test";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string tmp(const std::string& name) { return cli_test::build_file("time_parallel_test", name); }
 
 // The converted model, once per test (every rank would otherwise convert it).
-std::string converted(const std::string& name) {
-    const std::string snn = tmp(name + ".snn");
-    const auto r = run("convert " + kConfig + " -q -o " + snn);
-    EXPECT_EQ(r.status, 0) << r.output;
-    return snn;
-}
+std::string converted(const std::string& name) { return cli_test::converted_model(kConfig, tmp(name + ".snn")); }
 
 // The outputs of one run without what depends on the machine or the file names: wall and CPU time and what is
 // derived from them, the paths of the traces.
