@@ -110,16 +110,13 @@ private:
 
 EngineSession::EngineSession(const SessionOptions& options)
     : settings_(neuroemu_schema().load(options.config, options.set)) {
+    // Served input arrives as spike events whatever the config's encoding says (that one is for batch runs): a
+    // constant-current config is served with its input population spiking, as with simulation.encoding: poisson.
     const auto encoding = make_input_encoding(settings_.get_string("simulation.encoding"));
-    if (encoding->constant_current())
-        throw ConfigError(fmt::format(
-            "simulation.encoding: '{}' injects the analog image as a constant current, but a served network takes "
-            "input events; serve with a spiking encoding (--set simulation.encoding=poisson)",
-            settings_.get_string("simulation.encoding")));
     experiment::MapRun run = model_and_mapping(settings_, options, fit_error_);
     if (fit_error_.empty()) mapping_ = std::move(run.mapping);
     engine_ = std::make_unique<SnnEngine>(run.model);
-    stepper_ = std::make_unique<SnnStepper>(*engine_, encoding.get());
+    stepper_ = std::make_unique<SnnStepper>(*engine_, encoding->constant_current() ? nullptr : encoding.get());
     populations_ = population_info(model());
     published_ = published_populations(model(), options.published);
     layer_of_population_.assign(populations_.size(), -1);

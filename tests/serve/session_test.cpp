@@ -248,7 +248,7 @@ TEST(Session, ResetStartsAWindowAndTicksKeepCounting) {
     EXPECT_EQ(after.readout, first[0].readout);
 }
 
-TEST(Session, RefusesUnknownPopulationsConstantCurrentAndBadIndices) {
+TEST(Session, RefusesUnknownPopulationsAndBadIndicesServesConstantCurrentConfigsWithEvents) {
     const WindowFile file;
     SessionOptions o = window_session(file);
     o.published = {"A", "nope"};
@@ -259,12 +259,14 @@ TEST(Session, RefusesUnknownPopulationsConstantCurrentAndBadIndices) {
         EXPECT_THAT(e.what(), testing::AllOf(testing::HasSubstr("'nope'"), testing::HasSubstr("input, A, out")));
     }
     o = window_session(file);
-    o.set = {"mapping.traffic=estimate"};  // the default config's constant-current input
-    try {
-        Session::load(o);
-        ADD_FAILURE() << "constant-current input accepted";
-    } catch (const ConfigError& e) {
-        EXPECT_THAT(e.what(), testing::AllOf(testing::HasSubstr("simulation.encoding"), testing::HasSubstr("poisson")));
+    o.set = {"mapping.traffic=estimate"};  // the default config's constant-current input: served as events
+    const auto as_current = Session::load(o), as_poisson = Session::load(window_session(file));
+    for (int t = 0; t < 4; ++t) {
+        const std::vector<InputSpike> in = {{t % 3, 2}, {7, 1}};
+        const TickResult a = as_current->step(in), b = as_poisson->step(in);
+        EXPECT_EQ(a.population_spikes, b.population_spikes) << "tick " << t + 1;
+        EXPECT_EQ(a.readout, b.readout) << "tick " << t + 1;
+        EXPECT_EQ(a.input_spikes, 3);
     }
     const auto session = Session::load(window_session(file));
     EXPECT_EQ(session->published(), std::vector<int>{1});
