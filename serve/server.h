@@ -25,7 +25,7 @@ struct ServerLimits {
     int64_t max_senders = 1024;              // senders whose sequence numbers are tracked (oldest evicted)
     int64_t max_connections = 32;            // control connections at once
     int64_t max_request_bytes = 4 << 20;     // one request line
-    int64_t max_pending_response_bytes = 8 << 20;  // unsent response bytes of one connection: beyond, closed
+    int64_t max_pending_response_bytes = 1 << 20;  // unsent response bytes of one connection: beyond, closed
     int64_t max_json_depth = 64;             // nesting of a request
     int64_t max_subscriptions = 16;
     int64_t max_classify_ticks = 65535;      // the engine's counts are 16-bit

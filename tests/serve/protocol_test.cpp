@@ -264,3 +264,21 @@ TEST(Protocol, SequenceDeltaWraps) {
 
 }  // namespace
 }  // namespace neuroemu::serve::protocol
+
+namespace neuroemu::serve::protocol {
+namespace {
+
+// The example in docs/serve.md, byte for byte.
+TEST(Protocol, TheDocumentedExample) {
+    const std::vector<uint8_t> doc = {0x4e, 0x45, 0x45, 0x56, 0x01, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                      0x02, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                      0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0x00,
+                                      0x2c, 0x01, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00};
+    Events m;
+    m.tick = 5;
+    m.events = {{23, 300}, {0, 2}};
+    EXPECT_EQ(encode_events(m, kFlat | kCounts, kShape), doc);
+}
+
+}  // namespace
+}  // namespace neuroemu::serve::protocol
