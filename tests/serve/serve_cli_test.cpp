@@ -29,11 +29,14 @@ namespace fs = std::filesystem;
 namespace cli = cli_test;
 
 const std::string kConfig = std::string(NEUROEMU_SOURCE_DIR) + "/configs/default.yaml";
-constexpr int64_t kImages = 6, kSteps = 40;
+// 100 steps: some images right and some wrong (6 of 8), so that agreeing image by image means something.
+constexpr int64_t kImages = 8, kSteps = 100;
 const std::string kPoisson = "--set simulation.encoding=poisson";
 
 const std::string& snn() {
-    static const std::string path = cli::converted_model(kConfig, cli::build_file("serve_cli", "default.snn"));
+    // One per test process: ctest runs the cases as parallel processes.
+    static const std::string path =
+        cli::converted_model(kConfig, cli::build_file("serve_cli", "default." + std::to_string(getpid()) + ".snn"));
     return path;
 }
 
@@ -147,7 +150,7 @@ std::vector<int> evaluate_hits(int64_t images) {
     std::vector<int> hits;
     int64_t before = 0;
     for (int64_t k = 1; k <= images; ++k) {
-        const std::string json_file = cli::build_file("serve_cli", "evaluate.json");
+        const std::string json_file = cli::build_file("serve_cli", "evaluate." + std::to_string(getpid()) + ".json");
         const auto r = cli::run("evaluate " + kConfig + " --snn " + snn() + " " + kPoisson + " --images " +
                                 std::to_string(k) + " --steps " + std::to_string(kSteps) + " -q --json " + json_file);
         EXPECT_EQ(r.status, 0) << r.output;
@@ -203,6 +206,8 @@ TEST(ServeCli, ServedClassificationEqualsEvaluate) {
     for (int h : hits) evaluate_correct += h;
     EXPECT_EQ(st["accuracy"]["correct"], evaluate_correct);
     EXPECT_EQ(correct, evaluate_correct);
+    EXPECT_GT(evaluate_correct, 0);  // the comparison discriminates: neither all wrong
+    EXPECT_LT(evaluate_correct, kImages);  // nor all right
     int64_t i = 0;
     while (auto o = sub.receive(300)) {
         ASSERT_EQ(o->type(), protocol::Type::classification);
