@@ -429,6 +429,10 @@ private:
             int64_t spikes = 0;
             json r;
             for (const auto& tick_events : events) {
+                {
+                    std::lock_guard lock(m.mu);  // a signal stops the server after the current tick
+                    if (m.stopping) throw RequestError{"stopping", "the server is stopping; classify was cut short"};
+                }
                 const TickResult& t = m.session->step(tick_events);
                 spikes += t.input_spikes;
                 r = {{"decision", t.decision}, {"readout", t.readout}, {"steps", t.step}};

@@ -116,6 +116,20 @@ TEST(ServeCli, PortFileHelloAndSigtermFlushesCounters) {
     EXPECT_EQ(ticks, 4);  // 3 ticks and the final counters
 }
 
+TEST(ServeCli, ASecondSignalExitsAtOnce) {
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "second_signal");
+    ASSERT_TRUE(p.started()) << p.err();
+    client::Control c("127.0.0.1", p.control());
+    // `load` converts the model on the engine thread (a second or more): the first signal waits for it to end.
+    c.send_raw("{\"op\": \"load\", \"config\": \"default.yaml\"}\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    p.signal(SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    p.signal(SIGINT);
+    EXPECT_EQ(p.wait_exit(), 128 + SIGINT) << p.err();
+    EXPECT_EQ(p.out(), "");  // nothing flushed
+}
+
 TEST(ServeCli, RefusesANonLoopbackAddressWithoutAllowRemote) {
     const auto r = cli::run("serve " + kConfig + " --snn " + snn() + " " + kPoisson + " --listen 0.0.0.0:0");
     EXPECT_EQ(r.status, 2) << r.output;
