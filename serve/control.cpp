@@ -439,6 +439,9 @@ private:
             }
             r["input_spikes"] = spikes;
             if (label) r["label"] = *label, r["correct"] = r["decision"] == *label;
+            if (m.classify_observer)
+                m.classify_observer({0, r["steps"], r["decision"], static_cast<int32_t>(label.value_or(-1)),
+                                     r["readout"].get<std::vector<float>>()});
             m.session->reset();
             m.sample_label = -1;
             std::lock_guard lock(m.mu);

@@ -103,6 +103,8 @@ Server::Server(ServerOptions options, std::unique_ptr<Session> session, SessionF
 Server::~Server() { stop(); }
 
 void Server::set_tick_observer(TickObserver observer) { impl_->observer = std::move(observer); }
+void Server::set_classify_observer(ClassifyObserver observer) { impl_->classify_observer = std::move(observer); }
+asio::io_context& Server::io_context() { return impl_->io; }
 
 void Server::start() {
     Impl& m = *impl_;
@@ -390,13 +392,15 @@ void Server::Impl::run_tick(TickInput& input, uint64_t tick) {
     if (input.flags & protocol::kLabel) sample_label = input.label;
     const TickResult& r = session->step(input.events);
     const auto end = Clock::now();
-    std::optional<SampleOutcome> outcome;
+    std::optional<SampleEnd> outcome;
     if (input.flags & protocol::kEnd) {
-        outcome = SampleOutcome{static_cast<int64_t>(tick), r.step, r.decision, sample_label, r.readout};
+        outcome = SampleEnd{static_cast<int64_t>(tick), r.step, r.decision, sample_label, r.readout};
         sample_label = -1;
     }
+    TickContext context{static_cast<int64_t>(tick), outcome ? &*outcome : nullptr, -1, end};
     {
         std::lock_guard lock(mu);
+        if (options.tick_us > 0) context.deadline_misses = counters.deadline_misses;
         for (auto arrival : input.arrivals) input_latency.add(ns_between(arrival, start));
         counters.input_spikes_consumed += r.input_spikes;
         step = r.step;
@@ -415,7 +419,7 @@ void Server::Impl::run_tick(TickInput& input, uint64_t tick) {
         }
     }
     publish(r, outcome ? &*outcome : nullptr, end);
-    if (observer) observer(r, outcome ? &*outcome : nullptr);
+    if (observer) observer(r, context);
 }
 
 void Server::Impl::send(const Subscription& s, std::vector<uint8_t>& d, Clock::time_point tick_end) {
@@ -429,7 +433,7 @@ void Server::Impl::send(const Subscription& s, std::vector<uint8_t>& d, Clock::t
     output_latency.add(ns_between(tick_end, Clock::now()));
 }
 
-void Server::Impl::publish(const TickResult& r, const SampleOutcome* outcome, Clock::time_point tick_end) {
+void Server::Impl::publish(const TickResult& r, const SampleEnd* outcome, Clock::time_point tick_end) {
     std::lock_guard lock(mu);
     if (subscriptions.empty()) return;
     const auto tick = static_cast<uint64_t>(next_tick);

@@ -87,6 +87,7 @@ struct Server::Impl {
     const ServerLimits& limits() const { return options.limits; }
     SessionFactory factory;
     TickObserver observer;
+    ClassifyObserver classify_observer;
 
     asio::io_context io;
     udp::socket udp_in{io};
@@ -133,7 +134,7 @@ struct Server::Impl {
     void track_sender(uint32_t sequence);                    // mu held
     void engine_loop();
     void run_tick(TickInput& input, uint64_t tick);
-    void publish(const TickResult& r, const SampleOutcome* outcome, Clock::time_point tick_end);
+    void publish(const TickResult& r, const SampleEnd* outcome, Clock::time_point tick_end);
     void send(const Subscription& s, std::vector<uint8_t>& datagram, Clock::time_point tick_end);  // mu held
     void send_final_counters();
     void request_stop();

@@ -275,19 +275,25 @@ TEST(Server, ObserverSeesEveryTickAndTheSample) {
     Server server(o, std::make_unique<FakeSession>(), nullptr);
     std::vector<int64_t> steps;
     std::vector<int64_t> decisions;
-    server.set_tick_observer([&](const TickResult& t, const SampleOutcome* sample) {  // the engine thread
+    std::vector<int64_t> classified;
+    server.set_tick_observer([&](const TickResult& t, const TickContext& context) {  // the engine thread
         steps.push_back(t.step);
-        if (sample) decisions.push_back(sample->decision);
+        EXPECT_EQ(context.tick, static_cast<int64_t>(steps.size()));
+        EXPECT_EQ(context.deadline_misses, -1);  // not paced
+        if (context.sample) decisions.push_back(context.sample->decision);
     });
+    server.set_classify_observer([&](const SampleEnd& sample) { classified.push_back(sample.decision); });
     server.start();
     client::EventSender send("127.0.0.1", server.udp_port());
     client::Control c("127.0.0.1", server.control_port());
     send.send_tick(2, {{2, 1}}, protocol::kEnd, -1, kShape);
     while (c.request({{"op", "status"}})["input"]["datagrams"] != 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     c.request({{"op", "run"}, {"ticks", 3}});
+    c.request({{"op", "classify"}, {"ticks", 1}, {"events", {{4}}}});
     server.stop();
     EXPECT_EQ(steps, std::vector<int64_t>({1, 2, 3}));
     EXPECT_EQ(decisions, std::vector<int64_t>({2}));
+    EXPECT_EQ(classified, std::vector<int64_t>({1}));
 }
 
 TEST(Server, TokenGuardsTheControlChannel) {
