@@ -26,6 +26,7 @@ struct ServerLimits {
     int64_t max_queued_events = 2'000'000;   // input records queued over all ticks (8 bytes each)
     int64_t max_queued_datagrams = 200'000;  // EVENTS datagrams queued (their arrival times: latency)
     int64_t max_tick_events = 1'000'000;     // input records of one tick
+    int64_t max_tick_spikes = 1'000'000;     // input spikes of one tick (counts summed): the engine's work
     int64_t max_ahead_ticks = 100'000;       // EVENTS for a tick further ahead: "too_far"
     int64_t max_senders = 1024;              // senders whose sequence numbers are tracked (oldest evicted)
     int64_t max_connections = 32;            // control connections at once

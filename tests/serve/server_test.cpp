@@ -147,6 +147,27 @@ TEST(Server, TickZeroMeansTheNextTickAndDatagramsOfOneTickMerge) {
     EXPECT_EQ(out[0].fields[protocol::kInputSpikes], 5u);
 }
 
+// While running free, events for tick 0 land in whatever tick starts next: every one is consumed (none is left
+// queued for a tick that already started).
+TEST(Server, NextTickEventsWhileRunningAreAllConsumed) {
+    Served s;
+    s.request({{"op", "resume"}});
+    client::EventSender send("127.0.0.1", s.server->udp_port());
+    constexpr int kDatagrams = 2000;
+    for (int i = 0; i < kDatagrams; ++i) send.send_tick(0, {{i % 16, 1}}, 0, -1, kShape);
+    const json st = s.wait_status([](const json& x) {
+        return x["input"]["spikes_consumed"].get<int64_t>() + x["input"]["dropped_events"].get<int64_t>() ==
+               x["input"]["datagrams"].get<int64_t>() && x["input"]["datagrams"].get<int64_t>() > 0;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const json after = s.status();
+    EXPECT_EQ(after["input"]["spikes_consumed"], after["input"]["datagrams"]);
+    EXPECT_EQ(after["input"]["dropped_events"], 0);
+    EXPECT_EQ(after["queues"]["events"], 0);
+    EXPECT_EQ(after["latency"]["arrival_to_tick_start"]["count"], after["input"]["datagrams"]);
+    (void)st;
+}
+
 TEST(Server, LateTooFarAndMissingSequencesAreCounted) {
     ServerOptions o;
     o.limits.max_ahead_ticks = 10;
