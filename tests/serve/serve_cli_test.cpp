@@ -130,6 +130,20 @@ TEST(ServeCli, ASecondSignalExitsAtOnce) {
     EXPECT_EQ(p.out(), "");  // nothing flushed
 }
 
+TEST(ServeCli, AllowRemoteRequiresTheTokenItPrints) {
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused --allow-remote", "token");
+    ASSERT_TRUE(p.started()) << p.err();
+    const std::string token = p.ports()["token"];
+    EXPECT_NE(p.err().find("token: " + token), std::string::npos) << p.err();
+    client::Control c("127.0.0.1", p.control());
+    EXPECT_EQ(c.request({{"op", "hello"}})["error"]["code"], "unauthorized");
+    EXPECT_EQ(c.request({{"op", "hello"}, {"token", token}})["ok"], true);
+    client::Control given("127.0.0.1", p.control());
+    EXPECT_EQ(given.request({{"op", "auth"}, {"token", token}})["ok"], true);
+    EXPECT_EQ(given.request({{"op", "shutdown"}})["ok"], true);
+    EXPECT_EQ(p.wait_exit(), 0) << p.err();
+}
+
 TEST(ServeCli, RefusesANonLoopbackAddressWithoutAllowRemote) {
     const auto r = cli::run("serve " + kConfig + " --snn " + snn() + " " + kPoisson + " --listen 0.0.0.0:0");
     EXPECT_EQ(r.status, 2) << r.output;
