@@ -34,10 +34,14 @@ constexpr int64_t kImages = 8, kSteps = 100;
 const std::string kPoisson = "--set simulation.encoding=poisson";
 
 const std::string& snn() {
-    // One per test process: ctest runs the cases as parallel processes.
-    static const std::string path =
-        cli::converted_model(kConfig, cli::build_file("serve_cli", "default." + std::to_string(getpid()) + ".snn"));
-    return path;
+    // One per test process (ctest runs the cases as parallel processes), removed when the process ends.
+    struct Converted {
+        std::string path =
+            cli::converted_model(kConfig, cli::build_file("serve_cli", "default." + std::to_string(getpid()) + ".snn"));
+        ~Converted() { fs::remove(path); }
+    };
+    static const Converted model;
+    return model.path;
 }
 
 // A `neuroemu serve` child process, its ports read from --port-file.
