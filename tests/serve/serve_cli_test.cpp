@@ -222,14 +222,16 @@ TEST(ServeCli, ServedClassificationEqualsEvaluate) {
     client::EventSender send("127.0.0.1", p.udp());
     const protocol::InputShape shape{1, 28, 28, 10};
     uint64_t tick = 1;
-    for (int64_t i = 0; i < kImages; ++i)
+    for (int64_t i = 0; i < kImages; ++i) {
         for (int64_t t = 0; t < kSteps; ++t, ++tick) {
             uint16_t flags = t == 0 ? protocol::kReset | protocol::kLabel : 0;
             if (t == kSteps - 1) flags |= protocol::kEnd;
             send.send_tick(tick, images[static_cast<size_t>(i)][static_cast<size_t>(t)], flags, labels[i], shape);
         }
-    for (int i = 0; i < 1000 && c.request({{"op", "status"}})["input"]["datagrams"] < kImages * kSteps; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // An image at a time, received before the next is sent: the kernel's receive buffer (rmem_max) is small.
+        for (int k = 0; k < 1000 && c.request({{"op", "status"}})["input"]["datagrams"] < (i + 1) * kSteps; ++k)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     c.request({{"op", "run"}, {"ticks", kImages * kSteps}});
     const json st = c.request({{"op", "status"}});
     EXPECT_EQ(st["input"]["datagrams"], kImages * kSteps);  // none lost on loopback at this rate
