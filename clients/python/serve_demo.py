@@ -182,11 +182,8 @@ def wait_received(ctl, datagrams, timeout_s=10.0):
 
 
 def received_datagrams(status):
-    counters = status.get("counters", status)
-    for key in ("datagrams_received", "event_datagrams", "datagrams"):
-        if isinstance(counters.get(key), int):
-            return counters[key]
-    return None
+    """EVENTS datagrams the server has read (taken or dropped), from a `status` response."""
+    return status.get("input", {}).get("datagrams")
 
 
 def run_lockstep(ctl, sender, sub, samples, collector):
@@ -217,6 +214,17 @@ def run_realtime(ctl, sender, sub, samples, collector, ahead_ticks):
     while collector.done < len(samples) and time.monotonic() < deadline and collector.server_tick < next_tick + 50:
         collector.drain(sub, 0.1)
     collector.drain(sub, 0.2)
+
+
+def server_counters(status):
+    """The server's drops by reason, sequence gaps and deadline misses, in a line."""
+    inp, deadline = status.get("input", {}), status.get("deadline", {})
+    drops = {reason: d.get("events", 0) for reason, d in inp.get("drops", {}).items() if d.get("datagrams")}
+    return "%d datagrams, %d events, %d spikes consumed; dropped events %s; sequence missing %d, reordered %d; " \
+        "deadline misses %d (worst lateness %.3f ms)" % (
+            inp.get("datagrams", 0), inp.get("events", 0), inp.get("spikes_consumed", 0),
+            json.dumps(drops, sort_keys=True) if drops else "none", inp.get("sequence_missing", 0),
+            inp.get("sequence_reordered", 0), deadline.get("misses", 0), deadline.get("worst_lateness_ns", 0) / 1e6)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -301,8 +309,9 @@ def main(argv=None):
         host, port = nc.parse_endpoint(args.control)
         with nc.Control(host, port, args.token) as ctl:
             hello = ctl.request("hello")
-            if list(hello["input_shape"]) != list(shape):
-                raise ValueError("the server's input shape %s is not the dataset's %s" % (hello["input_shape"], shape))
+            served_shape = list(hello["model"]["input_shape"])
+            if served_shape != list(shape):
+                raise ValueError("the server's input shape %s is not the dataset's %s" % (served_shape, list(shape)))
             t0 = time.monotonic()
             samples = []
             for i in range(args.images):
@@ -327,9 +336,7 @@ def main(argv=None):
                                             100.0 * collector.correct / max(1, collector.done), collector.correct,
                                             collector.done, sender.datagrams, track.received, track.missing,
                                             track.reordered))
-        counters = status.get("counters", {})
-        drops = {k: v for k, v in counters.items() if ("drop" in k or "late" in k or "miss" in k) and v}
-        print("server counters: %s" % (json.dumps(drops, sort_keys=True) if drops else "no drops, no late events"))
+        print("server: %s" % server_counters(status))
         reference = None
         if args.evaluate_json:
             with open(args.evaluate_json) as f:
