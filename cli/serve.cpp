@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "common/error.h"
 #include "serve/server.h"
 #include "serve/session.h"
@@ -56,7 +57,7 @@ serve::SessionOptions session_options(const CommonOptions& common, const ServeOp
     if (const auto seed = setting_int("--seed", "seed", common.seed)) s.set.push_back(fmt::format("seed={}", *seed));
     s.chip = o.chip;
     s.published = o.publish;
-    s.verbosity = common.verbosity();
+    s.verbosity = common.verbose ? 2 : 0;  // stdout carries the final counters; -v adds the loading notes before them
     return s;
 }
 
@@ -106,7 +107,9 @@ int run_serve(const CommonOptions& common, const ServeOptions& o) {
     if (!server.token().empty() && o.token.empty()) fmt::print(stderr, "token: {}\n", server.token());
     if (!o.port_file.empty()) write_port_file(o.port_file, server, o.http_port);
     server.wait();
-    std::cout << server.status_json().dump(2) << std::endl;
+    const nlohmann::json counters = server.status_json();
+    std::cout << counters.dump(2) << std::endl;
+    if (!common.json_file.empty()) write_json_file(common.json_file, {{"command", "serve"}, {"status", counters}});
     return 0;
 }
 

@@ -460,6 +460,7 @@ private:
             for (const auto& [tick, input] : m.queue) m.drop("load", static_cast<int64_t>(input.events.size()));
             m.queue.clear();
             m.queued_events = m.queued_datagrams = 0;
+            for (auto& [sid, sub] : m.subscriptions) sub.populations = m.published;  // the new model's
             return m.hello();
         });
     }

@@ -88,6 +88,8 @@ Server::Impl::Impl(ServerOptions opts, std::unique_ptr<Session> s, SessionFactor
         acceptor.set_option(asio::socket_base::reuse_address(true));
         acceptor.bind({address, options.control_port});
         acceptor.listen();
+        udp_port = udp_in.local_endpoint().port();
+        control_port = acceptor.local_endpoint().port();
     } catch (const boost::system::system_error& e) {
         throw Error(fmt::format("serve: cannot listen on {} (udp {}, tcp {}): {}", options.listen_host,
                                 options.udp_port, options.control_port, e.what()));
@@ -126,8 +128,8 @@ void Server::stop() {
     wait();
 }
 
-uint16_t Server::udp_port() const { return impl_->udp_in.local_endpoint().port(); }
-uint16_t Server::control_port() const { return impl_->acceptor.local_endpoint().port(); }
+uint16_t Server::udp_port() const { return impl_->udp_port; }
+uint16_t Server::control_port() const { return impl_->control_port; }
 const std::string& Server::token() const { return impl_->options.token; }
 std::string Server::listen_host() const { return impl_->options.listen_host; }
 
@@ -191,7 +193,7 @@ nlohmann::json Server::Impl::hello() const {
             {"model", model_info},
             {"tick", next_tick - 1},
             {"tick_us", options.tick_us},
-            {"ports", {{"udp", udp_in.local_endpoint().port()}, {"control", acceptor.local_endpoint().port()}}},
+            {"ports", {{"udp", udp_port}, {"control", control_port}}},
             {"host", options.listen_host}};
 }
 

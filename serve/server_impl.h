@@ -97,6 +97,7 @@ struct Server::Impl {
     std::array<uint8_t, 65536> datagram{};  // io thread
     udp::endpoint sender;                   // io thread
     int signals_seen = 0;                   // io thread
+    uint16_t udp_port = 0, control_port = 0;  // bound, read back once (the sockets belong to the io thread)
 
     mutable std::mutex mu;
     std::condition_variable cv;
