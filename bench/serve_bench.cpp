@@ -6,7 +6,7 @@
 //     and from a tick's end to the client's receipt of its TICK datagram (field [11], measured here). Two
 //     baselines measured in the same run: the same events stepped through the Session in process (no sockets:
 //     the engine's own ceiling) and the same datagrams over raw loopback UDP to a socket that only decodes them
-//     (the transport's ceiling). "flood" sends maximal datagrams for the next tick as fast as the sender can.
+//     (the transport's ceiling). --flood also sends a tick's worth for the next tick as fast as the sender can.
 // (b) Real-time pacing: ticks paced --tick-us apart (1 ms) while Fashion-MNIST test images stream in as the
 //     engine's Poisson events; the deadline-miss rate, the worst lateness and the engine's tick wall time.
 //
@@ -23,8 +23,10 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <numeric>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "clients/cpp/serve_client.h"
 #include "common/random.h"
@@ -43,11 +45,12 @@ struct BenchOptions {
     std::string config;
     std::vector<std::string> set{"simulation.encoding=poisson"};
     double seconds = 3.0;
-    std::vector<int64_t> events_per_tick{100, 1000, 10000};
-    bool flood = true;
+    std::vector<int64_t> events_per_tick{100, 400, 784};
+    bool flood = false;
     int64_t pacing_ticks = 5000;
     int64_t tick_us = 1000;
     int64_t steps = 100;  // ticks per streamed image (pacing)
+    int64_t lead_ticks = 4;  // throughput: ticks a batch is sent ahead of the last tick seen
     std::string json_file;
 };
 
@@ -81,12 +84,17 @@ protocol::InputShape input_shape(const Session& session) {
     return shape;
 }
 
-// `n` events of one tick on input neurons drawn uniformly (seeded), one spike each: a neuron may appear twice.
+// `n` events of one tick on distinct input neurons drawn uniformly (seeded), one spike each, as a Poisson-encoded
+// image has them (at most one spike per neuron per step: the engine's spike lists hold one per neuron).
 std::vector<InputSpike> uniform_events(int64_t n, int64_t input_size, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(input_size - 1));
+    if (n > input_size)
+        throw std::invalid_argument(fmt::format("--events-per-tick: {} is more than the {} input neurons", n, input_size));
+    std::vector<int32_t> all(static_cast<size_t>(input_size));
+    std::iota(all.begin(), all.end(), 0);
+    std::shuffle(all.begin(), all.end(), std::mt19937_64(seed));
     std::vector<InputSpike> out(static_cast<size_t>(n));
-    for (auto& e : out) e.index = pick(rng);
+    for (size_t k = 0; k < out.size(); ++k) out[k].index = all[k];
+    std::sort(out.begin(), out.end(), [](const InputSpike& a, const InputSpike& b) { return a.index < b.index; });
     return out;
 }
 
@@ -105,8 +113,13 @@ std::vector<std::vector<uint8_t>> encode_tick(const std::vector<InputSpike>& eve
     return out;
 }
 
+// Header fields patched in place (little-endian: offset 8 the sequence, 16 the tick), sparing a re-encode.
 void set_sequence(std::vector<uint8_t>& datagram, uint32_t sequence) {
     for (int i = 0; i < 4; ++i) datagram[8 + static_cast<size_t>(i)] = static_cast<uint8_t>(sequence >> (8 * i));
+}
+
+void set_tick(std::vector<uint8_t>& datagram, uint64_t tick) {
+    for (int i = 0; i < 8; ++i) datagram[16 + static_cast<size_t>(i)] = static_cast<uint8_t>(tick >> (8 * i));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -178,6 +191,7 @@ struct Served {
     std::unique_ptr<Server> server;
     protocol::InputShape shape;
     int64_t input_size = 0;
+    int64_t next_tick = 0;  // past the last tick a run addressed: one batch per tick, also across runs
 };
 
 Served start_server(std::unique_ptr<Session> session, int64_t tick_us) {
@@ -194,10 +208,12 @@ Served start_server(std::unique_ptr<Session> session, int64_t tick_us) {
     return s;
 }
 
-// What the client sees of the outputs: TICK receipts (tick end -> receipt latency), SPIKES datagrams, gaps.
+// What the client sees of the outputs: TICK receipts (tick end -> receipt latency; with the send times of the
+// ticks' events, send -> tick start), SPIKES datagrams, gaps.
 struct OutputStats {
     int64_t last_tick = 0, ticks = 0, spike_datagrams = 0, spikes = 0, missing = 0;
-    std::vector<double> receipt_ns, wall_ns;
+    std::vector<double> receipt_ns, wall_ns, send_to_start_ns;
+    std::unordered_map<int64_t, int64_t> sent_ns;  // tick -> when its events were sent
     uint32_t last_sequence = 0;
     bool any = false;
 
@@ -211,8 +227,15 @@ struct OutputStats {
         } else if (out.type() == protocol::Type::tick) {
             ++ticks;
             last_tick = std::max<int64_t>(last_tick, static_cast<int64_t>(out.header.tick));
-            receipt_ns.push_back(static_cast<double>(now_ns() - static_cast<int64_t>(out.fields[protocol::kTickEndNs])));
-            wall_ns.push_back(static_cast<double>(out.fields[protocol::kTickWallNs]));
+            const auto end_ns = static_cast<int64_t>(out.fields[protocol::kTickEndNs]);
+            const auto wall = static_cast<int64_t>(out.fields[protocol::kTickWallNs]);
+            receipt_ns.push_back(static_cast<double>(now_ns() - end_ns));
+            wall_ns.push_back(static_cast<double>(wall));
+            const auto sent = sent_ns.find(static_cast<int64_t>(out.header.tick));
+            if (sent != sent_ns.end() && out.fields[protocol::kInputSpikes] > 0) {
+                send_to_start_ns.push_back(static_cast<double>(end_ns - wall - sent->second));
+                sent_ns.erase(sent);
+            }
         }
     }
     // Everything already queued on the socket, or one wait of `timeout_ms`.
@@ -226,9 +249,11 @@ json latency_json(std::vector<double> ns) {
             {"max_us", ns.empty() ? 0.0 : *std::max_element(ns.begin(), ns.end()) / 1e3}};
 }
 
-// One served run: `events` per tick for the next tick each time a TICK arrives (self-clocked: the engine sets the
-// pace), or, flooding, maximal datagrams for the next tick back to back.
-json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, double seconds) {
+// One served run. Per tick: `events` for each tick, addressed explicitly and kept `lead` ticks ahead of the last
+// TICK received, so each tick consumes one batch (the engine sets the pace; a batch arriving after its tick
+// started is dropped as late and counted). Flooding: the batch for the next tick (0) back to back, so that several
+// land in one tick.
+json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, double seconds, int64_t lead) {
     client::Control ctl("127.0.0.1", s.server->control_port());
     client::Subscriber sub;
     const json subscription = ctl.request({{"op", "subscribe"}, {"port", sub.port()}, {"classifications", false}})["subscription"];
@@ -236,28 +261,34 @@ json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, do
     auto datagrams = encode_tick(events, 0, s.shape);
     OutputStats out;
     const json before = ctl.request({{"op", "status"}});
+    out.last_tick = before["tick"].get<int64_t>();
+    int64_t next = std::max(s.next_tick, out.last_tick + lead);
     const auto t0 = Clock::now();
     uint32_t seq = 0;
     int64_t sent = 0;
     while (seconds_since(t0) < seconds) {
-        const int64_t seen = out.ticks;
-        if (!flood) out.drain(sub, 5);
-        if (flood || out.ticks > seen || seen == 0)
+        for (; flood || next <= out.last_tick + lead; ++next) {
+            if (!flood) out.sent_ns[next] = now_ns();
             for (auto& d : datagrams) {
                 set_sequence(d, seq++);
+                if (!flood) set_tick(d, static_cast<uint64_t>(next));
                 tx.send_raw(d);
                 sent += static_cast<int64_t>(d.size() - protocol::kHeaderBytes) / 4;
             }
-        if (flood) out.drain(sub, 0);
+            if (flood) break;
+        }
+        out.drain(sub, flood ? 0 : 5);
     }
     const json after = ctl.request({{"op", "status"}});
     const double s_elapsed = seconds_since(t0);
+    s.next_tick = next;
     ctl.request({{"op", "unsubscribe"}, {"subscription", subscription}});
     const auto delta = [&](const char* a, const char* b) {
         return static_cast<double>(after[a][b].get<int64_t>() - before[a][b].get<int64_t>());
     };
     return {{"mode", flood ? "flood" : "per_tick"},
             {"events_per_tick", flood ? json(nullptr) : json(events.size())},
+            {"sent_events", sent},
             {"sent_per_s", static_cast<double>(sent) / s_elapsed},
             {"events_per_s", delta("input", "spikes_consumed") / s_elapsed},
             {"ticks_per_s", static_cast<double>(after["tick"].get<int64_t>() - before["tick"].get<int64_t>()) / s_elapsed},
@@ -265,8 +296,10 @@ json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, do
             {"sequence_missing", delta("input", "sequence_missing")},
             {"output_spikes_per_s", static_cast<double>(out.spikes) / s_elapsed},
             {"outputs_missing", out.missing},
-            {"arrival_to_tick_start_us", {{"p50", after["latency"]["arrival_to_tick_start"]["p50_ns"].get<double>() / 1e3},
-                                          {"p99", after["latency"]["arrival_to_tick_start"]["p99_ns"].get<double>() / 1e3}}},
+            {"lead_ticks", flood ? json(nullptr) : json(lead)},
+            {"send_to_tick_start_us", latency_json(out.send_to_start_ns)},
+            {"server_arrival_to_tick_start_us", {{"p50", after["latency"]["arrival_to_tick_start"]["p50_ns"].get<double>() / 1e3},
+                                                 {"p99", after["latency"]["arrival_to_tick_start"]["p99_ns"].get<double>() / 1e3}}},
             {"tick_end_to_receipt_us", latency_json(out.receipt_ns)},
             {"tick_end_to_send_us", {{"p50", after["latency"]["tick_end_to_send"]["p50_ns"].get<double>() / 1e3},
                                      {"p99", after["latency"]["tick_end_to_send"]["p99_ns"].get<double>() / 1e3}}}};
@@ -280,18 +313,18 @@ json throughput(const BenchOptions& o) {
     for (int64_t n : o.events_per_tick) loads.push_back(uniform_events(n, session->input_size(), 7 + static_cast<uint64_t>(n)));
     std::vector<json> engine;
     for (const auto& events : loads) engine.push_back(engine_baseline(*session, events, o.seconds));
-    const auto flood_events = uniform_events(static_cast<int64_t>(protocol::max_events_per_datagram(protocol::kFlat)),
-                                             session->input_size(), 1);
+    // The transport: datagrams as large as the input allows (one tick's worth each), back to back.
+    const auto flood_events = uniform_events(session->input_size(), session->input_size(), 1);
     const json udp = udp_baseline(encode_tick(flood_events, 0, shape), shape, o.seconds);
     session->reset();
     Served served = start_server(std::move(session), 0);
     for (size_t i = 0; i < loads.size(); ++i) {
-        json row = served_run(served, loads[i], false, o.seconds);
+        json row = served_run(served, loads[i], false, o.seconds, o.lead_ticks);
         row["engine_events_per_s"] = engine[i]["events_per_s"];
         row["engine_ticks_per_s"] = engine[i]["ticks_per_s"];
         rows.push_back(row);
     }
-    if (o.flood) rows.push_back(served_run(served, flood_events, true, o.seconds));
+    if (o.flood) rows.push_back(served_run(served, flood_events, true, o.seconds, 0));
     served.server->stop();
     return {{"rows", rows}, {"udp_baseline", udp}};
 }
@@ -379,23 +412,27 @@ json pacing(const BenchOptions& o) {
 // ---------------------------------------------------------------------------------------------------------------
 
 void print_throughput(const json& t) {
-    fmt::print("(a) events into the running engine (free running), outputs to a subscriber\n");
-    fmt::print("  {:>9}  {:>11}  {:>11}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>8}\n", "ev/tick", "served ev/s",
-               "engine ev/s", "ratio", "ticks/s", "arr p50us", "arr p99us", "out p50us", "out p99us", "dropped");
+    fmt::print("(a) events into the running engine (free running), output spikes and TICKs to a subscriber\n");
+    fmt::print("  {:>7}  {:>11}  {:>11}  {:>5}  {:>7}  {:>7}  {:>9}  {:>9}  {:>9}  {:>9}\n", "ev/tick", "served ev/s",
+               "engine ev/s", "ratio", "ticks/s", "late %", "in p50us", "in p99us", "out p50us", "out p99us");
     for (const auto& r : t["rows"]) {
         const bool flood = r["mode"] == "flood";
-        const double engine = flood ? 0.0 : r["engine_events_per_s"].get<double>();
-        fmt::print("  {:>9}  {:>11.0f}  {:>11}  {:>6}  {:>9.0f}  {:>9.0f}  {:>9.0f}  {:>9.0f}  {:>9.0f}  {:>8}\n",
-                   flood ? std::string("flood") : std::to_string(r["events_per_tick"].get<int64_t>()),
-                   r["events_per_s"].get<double>(), flood ? std::string("-") : fmt::format("{:.0f}", engine),
-                   flood ? std::string("-") : fmt::format("{:.2f}", r["events_per_s"].get<double>() / engine),
-                   r["ticks_per_s"].get<double>(), r["arrival_to_tick_start_us"]["p50"].get<double>(),
-                   r["arrival_to_tick_start_us"]["p99"].get<double>(), r["tick_end_to_receipt_us"]["p50_us"].get<double>(),
-                   r["tick_end_to_receipt_us"]["p99_us"].get<double>(), r["dropped_events"].get<double>());
+        const double served = r["events_per_s"].get<double>(), engine = flood ? 0.0 : r["engine_events_per_s"].get<double>();
+        const double late = 100.0 * r["dropped_events"].get<double>() / std::max(1.0, r["sent_events"].get<double>());
+        fmt::print("  {:>7}  {:>11.0f}  {:>11}  {:>5}  {:>7.0f}  {:>7.2f}  {:>9}  {:>9}  {:>9.0f}  {:>9.0f}\n",
+                   flood ? std::string("flood") : std::to_string(r["events_per_tick"].get<int64_t>()), served,
+                   flood ? std::string("-") : fmt::format("{:.0f}", engine),
+                   flood ? std::string("-") : fmt::format("{:.2f}", served / engine), r["ticks_per_s"].get<double>(),
+                   late,
+                   flood ? std::string("-") : fmt::format("{:.0f}", r["send_to_tick_start_us"]["p50_us"].get<double>()),
+                   flood ? std::string("-") : fmt::format("{:.0f}", r["send_to_tick_start_us"]["p99_us"].get<double>()),
+                   r["tick_end_to_receipt_us"]["p50_us"].get<double>(), r["tick_end_to_receipt_us"]["p99_us"].get<double>());
     }
     fmt::print("  raw loopback UDP baseline (decode only, one sender): {:.0f} events/s received ({:.0f} sent)\n",
                t["udp_baseline"]["events_per_s"].get<double>(), t["udp_baseline"]["sent_per_s"].get<double>());
-    fmt::print("  arr: event arrival -> start of the tick consuming it (server); out: tick end -> TICK datagram received\n");
+    fmt::print("  ratio: served / engine alone (the same events stepped in process); late: events sent that arrived after "
+               "their tick had started (dropped, counted); in: events sent -> start of the tick consuming them; out: "
+               "tick end -> its TICK datagram received\n");
 }
 
 void print_pacing(const json& p) {
@@ -418,10 +455,14 @@ int run(int argc, char** argv) {
     app.add_option("--set", o.set, "extra KEY=VALUE overrides (after simulation.encoding=poisson)");
     app.add_option("--seconds", o.seconds, "seconds per throughput measurement")->capture_default_str()->check(CLI::Range(0.1, 600.0));
     app.add_option("--events-per-tick", o.events_per_tick, "events per tick of the self-clocked runs")
-        ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_flag("--flood", o.flood, "also flood: one tick's worth of events for the next tick, back to back (several "
+                 "datagrams land in one tick: more spikes per neuron than one)");
     app.add_option("--pacing-ticks", o.pacing_ticks, "ticks of the pacing run (0: skip)")->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--tick-us", o.tick_us, "tick period of the pacing run")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
     app.add_option("--steps", o.steps, "ticks per streamed image (pacing)")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{65535}));
+    app.add_option("--lead-ticks", o.lead_ticks, "throughput: send each tick's events this many ticks ahead")
+        ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000}));
     bool no_throughput = false;
     app.add_flag("--no-throughput", no_throughput, "skip part (a)");
     app.add_option("--json", o.json_file, "also write the figures as JSON");

@@ -329,7 +329,7 @@ class Subscriber:
             self.sock.settimeout(None if deadline is None else max(0.0, deadline - time.monotonic()))
             try:
                 data = self.sock.recv(MAX_DATAGRAM_BYTES)
-            except socket.timeout:
+            except (socket.timeout, BlockingIOError):  # a timeout of 0 polls: non-blocking
                 return None
             try:
                 msg = decode(data)

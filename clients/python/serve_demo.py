@@ -216,15 +216,26 @@ def run_realtime(ctl, sender, sub, samples, collector, ahead_ticks):
     collector.drain(sub, 0.2)
 
 
-def server_counters(status):
-    """The server's drops by reason, sequence gaps and deadline misses, in a line."""
-    inp, deadline = status.get("input", {}), status.get("deadline", {})
+def counter_delta(after, before):
+    """after - before for every integer counter of two `status` responses (nested dicts), the rest as in after."""
+    if isinstance(after, dict):
+        return {k: counter_delta(v, before.get(k, {}) if isinstance(before, dict) else {}) for k, v in after.items()}
+    if isinstance(after, int) and not isinstance(after, bool) and isinstance(before, int):
+        return after - before
+    return after
+
+
+def server_counters(before, after):
+    """What the server counted during the run, in a line: drops by reason, sequence gaps, deadline misses."""
+    run = counter_delta(after, before)
+    inp, deadline = run.get("input", {}), run.get("deadline", {})
     drops = {reason: d.get("events", 0) for reason, d in inp.get("drops", {}).items() if d.get("datagrams")}
     return "%d datagrams, %d events, %d spikes consumed; dropped events %s; sequence missing %d, reordered %d; " \
-        "deadline misses %d (worst lateness %.3f ms)" % (
+        "deadline misses %d of %d ticks (worst lateness since start %.3f ms)" % (
             inp.get("datagrams", 0), inp.get("events", 0), inp.get("spikes_consumed", 0),
             json.dumps(drops, sort_keys=True) if drops else "none", inp.get("sequence_missing", 0),
-            inp.get("sequence_reordered", 0), deadline.get("misses", 0), deadline.get("worst_lateness_ns", 0) / 1e6)
+            inp.get("sequence_reordered", 0), deadline.get("misses", 0), run.get("tick", 0),
+            after.get("deadline", {}).get("worst_lateness_ns", 0) / 1e6)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -267,6 +278,7 @@ def compare(samples, reference, per_image):
         ("correct after each step (accuracy curve)", served["curve"], reference["curve"]),
         ("input spikes encoded by this script", encoded, reference["input_spikes"]),
         ("input spikes consumed by the server", served["input_spikes"], reference["input_spikes"]),
+        ("synaptic operations (SOPs)", served["sops"], reference["sops"]),
     ]
     if per_image is not None:
         checks.append(("per-image correctness", [s.decision == s.label for s in samples], per_image))
@@ -276,7 +288,6 @@ def compare(samples, reference, per_image):
         same &= ok
         show = (lambda v: v if not isinstance(v, list) or len(v) <= 12 else "%s..." % v[:12])
         lines.append("  %-45s served %s, evaluate %s: %s" % (name, show(got), show(want), "same" if ok else "DIFFERENT"))
-    lines.append("  %-45s served %d, evaluate %d (informative)" % ("SOPs", served["sops"], reference["sops"]))
     return lines, same
 
 
@@ -322,6 +333,7 @@ def main(argv=None):
             sender = nc.EventSender(host, nc.udp_port(hello))
             collector = Collector(samples, args.quiet)
             with nc.Subscriber(ctl, spikes=False) as sub:
+                before = ctl.request("status")
                 t0 = time.monotonic()
                 if args.mode == "lockstep":
                     run_lockstep(ctl, sender, sub, samples, collector)
@@ -336,7 +348,7 @@ def main(argv=None):
                                             100.0 * collector.correct / max(1, collector.done), collector.correct,
                                             collector.done, sender.datagrams, track.received, track.missing,
                                             track.reordered))
-        print("server: %s" % server_counters(status))
+        print("server: %s" % server_counters(before, status))
         reference = None
         if args.evaluate_json:
             with open(args.evaluate_json) as f:
