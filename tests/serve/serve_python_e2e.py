@@ -97,6 +97,39 @@ class AgainstServer(unittest.TestCase):
                 self.assertEqual((sub.tracker.missing, sub.tracker.reordered), (0, 0))
                 self.assertGreaterEqual(drops(ctl.request("status")), max(before, 1))
 
+    def test_classify_request_equals_evaluate(self):
+        import serve_demo
+        steps = 16
+        pixels, labels, shape = serve_demo.load_test_set(serve_demo.DEFAULT_DATASET, 1)
+        enc = serve_demo.PoissonImage(pixels[0], shape, seed=1, dataset_index=0)
+        events = [enc.step() for _ in range(steps)]
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(events, f)
+            f.flush()
+            got = self.tool("classify", f.name, "--label", str(labels[0]))
+        self.assertEqual(got.returncode, 0, got.stderr)
+        got = json.loads(got.stdout)
+        ref = serve_demo.run_evaluate(EXE, CONFIG, 1, steps, 1)["snn"]
+        self.assertEqual(got["input_spikes"], ref["populations"][0]["spikes"])
+        self.assertEqual((got["steps"], got["correct"]), (steps, bool(ref["correct"])))
+        self.assertEqual(len(got["readout"]), 10)
+
+    def test_subscribe_prints_ticks(self):
+        with nc.Control("127.0.0.1", self.ports["control"]) as ctl:
+            ctl.request("pause")
+            tool = subprocess.Popen([sys.executable, os.path.join(CLIENTS, "neuroemu_client.py"), "--control",
+                                     self.control, "subscribe", "--count", "4", "--seconds", "20"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 20
+            while ctl.request("status")["queues"]["subscriptions"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            ctl.request("run", ticks=2)
+            out, err = tool.communicate(timeout=30)
+        lines = out.splitlines()
+        self.assertEqual(sum(l.startswith("tick ") for l in lines), 2, out)         # one TICK per tick
+        self.assertEqual(sum(l.startswith("spikes tick ") for l in lines), 2, out)  # the output's SPIKES per tick
+        self.assertIn("missing 0", err)
+
     def test_demo_decisions_equal_evaluate(self):
         demo = subprocess.run([sys.executable, os.path.join(CLIENTS, "serve_demo.py"), "--control", self.control,
                                "--images", "3", "--steps", "12", "--neuroemu", EXE, "--config", CONFIG, "--per-image"],
