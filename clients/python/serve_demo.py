@@ -188,6 +188,9 @@ def received_datagrams(status):
 
 def run_lockstep(ctl, sender, sub, samples, collector):
     ctl.request("pause")
+    # `reset` runs on the engine thread between ticks: once answered, no tick is in flight and `tick` is final (a
+    # tick running when `pause` arrived still completes). Each sample resets the network anyway.
+    ctl.request("reset")
     tick = int(ctl.request("status")["tick"])
     baseline = received_datagrams(ctl.request("status")) or 0
     for sample in samples:

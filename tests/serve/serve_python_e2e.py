@@ -131,6 +131,7 @@ class AgainstServer(unittest.TestCase):
         self.assertIn("missing 0", err)
 
     def test_demo_decisions_equal_evaluate(self):
+        self.assertEqual(self.tool("resume").returncode, 0)  # the demo pauses a running server itself
         demo = subprocess.run([sys.executable, os.path.join(CLIENTS, "serve_demo.py"), "--control", self.control,
                                "--images", "3", "--steps", "12", "--neuroemu", EXE, "--config", CONFIG, "--per-image"],
                               capture_output=True, text=True, timeout=300)
