@@ -94,6 +94,9 @@ int run_serve(const CommonOptions& common, const ServeOptions& o) {
     so.model_dir = o.model_dir.empty() ? fs::absolute(base.config).parent_path().string() : o.model_dir;
     so.handle_signals = true;
     if (!fs::is_directory(so.model_dir)) throw ConfigError("--model-dir: '" + so.model_dir + "' is not a directory");
+    // The live page plugs in here: an observer (set_tick_observer) feeding its aggregator, and its HTTP server
+    // on server.io_context(), checking server.token().
+    if (o.http_port >= 0) throw ConfigError("--http: the live page is not part of this build");
     auto session = serve::Session::load(base);
     serve::Server server(so, std::move(session), [base](const std::string& config) {
         serve::SessionOptions s = base;

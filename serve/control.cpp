@@ -85,7 +85,8 @@ std::string inside_model_dir(const std::string& dir, const std::string& name) {
 }
 
 // Classify's events: `ticks` lists (fewer: the remaining ticks get no input) of flat indices, or of [c, y, x].
-std::vector<std::vector<InputSpike>> classify_events(const json& req, int64_t ticks, const protocol::InputShape& s) {
+std::vector<std::vector<InputSpike>> classify_events(const json& req, int64_t ticks, const protocol::InputShape& s,
+                                                     int64_t max_tick_spikes) {
     const bool cyx = req.contains("format") && req["format"] == "cyx";
     if (req.contains("format") && !cyx && req["format"] != "flat")
         throw RequestError{"bad_field", "format: expected \"flat\" or \"cyx\""};
@@ -95,6 +96,8 @@ std::vector<std::vector<InputSpike>> classify_events(const json& req, int64_t ti
     const json& events = req["events"];
     for (size_t t = 0; t < events.size(); ++t) {
         if (!events[t].is_array()) throw RequestError{"bad_field", fmt::format("events[{}]: expected a list", t)};
+        if (static_cast<int64_t>(events[t].size()) > max_tick_spikes)
+            throw RequestError{"bad_field", fmt::format("events[{}]: at most {} spikes in one tick", t, max_tick_spikes)};
         for (size_t i = 0; i < events[t].size(); ++i) {
             const json& e = events[t][i];
             auto bad = [&] {
@@ -338,7 +341,7 @@ private:
             if (m_.run_done) std::exchange(m_.run_done, nullptr)();
         }
         m_.cv.notify_all();
-        return {{"state", pause ? "paused" : "running"}, {"tick", m_.next_tick - 1}};
+        return {{"state", pause ? "paused" : "running"}, {"tick", m_.ticks_done}};
     }
 
     std::optional<json> run(const json& req, const json& id) {
@@ -347,10 +350,10 @@ private:
         if (m_.run_remaining > 0) throw RequestError{"busy", "another run is in progress"};
         m_.run_remaining = ticks;
         busy_ = true;
-        const uint64_t first = m_.next_tick;
+        const uint64_t first = m_.ticks_done;
         m_.run_done = [self = shared_from_this(), id, first, ticks] {  // called with mu held, on any thread
-            const auto ran = static_cast<int64_t>(self->m_.next_tick - first);
-            json r = ok(id, {{"tick", self->m_.next_tick - 1}, {"ticks", ran}, {"completed", ran == ticks}});
+            const auto ran = static_cast<int64_t>(self->m_.ticks_done - first);
+            json r = ok(id, {{"tick", self->m_.ticks_done}, {"ticks", ran}, {"completed", ran == ticks}});
             asio::post(self->m_.io, [self, r = std::move(r)]() mutable { self->finish(std::move(r)); });
         };
         m_.cv.notify_all();
@@ -420,7 +423,7 @@ private:
             shape = m_.shape;
         }
         const int64_t ticks = int_field(req, "ticks", 1, m_.limits().max_classify_ticks, std::nullopt);
-        auto events = classify_events(req, ticks, shape);
+        auto events = classify_events(req, ticks, shape, m_.limits().max_tick_spikes);
         std::optional<int64_t> label;
         if (req.contains("label")) label = int_field(req, "label", 0, shape.classes - 1, std::nullopt);
         // Isolated from the stream: a fresh network, its own input, free running, and a fresh network after.
@@ -429,12 +432,19 @@ private:
             int64_t spikes = 0;
             json r;
             for (const auto& tick_events : events) {
+                {
+                    std::lock_guard lock(m.mu);  // a signal stops the server after the current tick
+                    if (m.stopping) throw RequestError{"stopping", "the server is stopping; classify was cut short"};
+                }
                 const TickResult& t = m.session->step(tick_events);
                 spikes += t.input_spikes;
                 r = {{"decision", t.decision}, {"readout", t.readout}, {"steps", t.step}};
             }
             r["input_spikes"] = spikes;
             if (label) r["label"] = *label, r["correct"] = r["decision"] == *label;
+            if (m.classify_observer)
+                m.classify_observer({0, r["steps"], r["decision"], static_cast<int32_t>(label.value_or(-1)),
+                                     r["readout"].get<std::vector<float>>()});
             m.session->reset();
             m.sample_label = -1;
             std::lock_guard lock(m.mu);

@@ -103,6 +103,8 @@ Server::Server(ServerOptions options, std::unique_ptr<Session> session, SessionF
 Server::~Server() { stop(); }
 
 void Server::set_tick_observer(TickObserver observer) { impl_->observer = std::move(observer); }
+void Server::set_classify_observer(ClassifyObserver observer) { impl_->classify_observer = std::move(observer); }
+asio::io_context& Server::io_context() { return impl_->io; }
 
 void Server::start() {
     Impl& m = *impl_;
@@ -191,7 +193,7 @@ nlohmann::json Server::Impl::hello() const {
     return {{"server", "neuroemu serve"},
             {"protocol", protocol::kVersion},
             {"model", model_info},
-            {"tick", next_tick - 1},
+            {"tick", ticks_done},
             {"tick_us", options.tick_us},
             {"ports", {{"udp", udp_port}, {"control", control_port}}},
             {"host", options.listen_host}};
@@ -203,7 +205,7 @@ nlohmann::json Server::Impl::status() const {
     for (const auto& [reason, d] : c.drops) drops[reason] = {{"datagrams", d.datagrams}, {"events", d.events}};
     return {
         {"state", stopping ? "stopping" : run_remaining > 0 ? "running_n" : paused ? "paused" : "running"},
-        {"tick", next_tick - 1},
+        {"tick", ticks_done},
         {"step", step},
         {"run_remaining", run_remaining},
         {"tick_us", options.tick_us},
@@ -305,12 +307,16 @@ void Server::Impl::on_datagram(size_t size) {
     if (tick - next_tick >= static_cast<uint64_t>(limits().max_ahead_ticks)) return drop("too_far", n);
     if (queued_events + n > limits().max_queued_events || queued_datagrams >= limits().max_queued_datagrams)
         return drop("queue_full", n);
+    int64_t spikes = 0;
+    for (const InputSpike& s : e.events) spikes += s.count;
     TickInput& t = queue[tick];
-    if (static_cast<int64_t>(t.events.size()) + n > limits().max_tick_events) {
+    if (static_cast<int64_t>(t.events.size()) + n > limits().max_tick_events ||
+        t.spikes + spikes > limits().max_tick_spikes) {
         if (t.arrivals.empty()) queue.erase(tick);
         return drop("tick_full", n);
     }
     t.events.insert(t.events.end(), e.events.begin(), e.events.end());
+    t.spikes += spikes;
     t.flags |= e.flags;
     if (e.flags & protocol::kLabel) t.label = e.label;
     t.arrivals.push_back(arrival);
@@ -350,18 +356,20 @@ void Server::Impl::engine_loop() {
             continue;
         }
         TickInput input;
-        const uint64_t next_tick_of_input = next_tick;
-        if (auto it = queue.find(next_tick); it != queue.end()) {
-            input = std::move(it->second);
+        const uint64_t tick = next_tick++;  // from here on, input for it is late
+        while (!queue.empty() && queue.begin()->first <= tick) {
+            auto it = queue.begin();
+            queued_events -= static_cast<int64_t>(it->second.events.size());
+            queued_datagrams -= static_cast<int64_t>(it->second.arrivals.size());
+            if (it->first == tick) input = std::move(it->second);
+            else drop("late", static_cast<int64_t>(it->second.events.size()));  // not expected: input is checked
             queue.erase(it);
-            queued_events -= static_cast<int64_t>(input.events.size());
-            queued_datagrams -= static_cast<int64_t>(input.arrivals.size());
         }
         lock.unlock();
-        run_tick(input, next_tick_of_input);
+        run_tick(input, tick);
         const auto end = Clock::now();
         lock.lock();
-        ++next_tick;
+        ticks_done = tick;
         ++scheduled;
         if (options.tick_us > 0 && end > origin + scheduled * period) {
             ++counters.deadline_misses;
@@ -390,13 +398,15 @@ void Server::Impl::run_tick(TickInput& input, uint64_t tick) {
     if (input.flags & protocol::kLabel) sample_label = input.label;
     const TickResult& r = session->step(input.events);
     const auto end = Clock::now();
-    std::optional<SampleOutcome> outcome;
+    std::optional<SampleEnd> outcome;
     if (input.flags & protocol::kEnd) {
-        outcome = SampleOutcome{static_cast<int64_t>(tick), r.step, r.decision, sample_label, r.readout};
+        outcome = SampleEnd{static_cast<int64_t>(tick), r.step, r.decision, sample_label, r.readout};
         sample_label = -1;
     }
+    TickContext context{static_cast<int64_t>(tick), outcome ? &*outcome : nullptr, -1, end};
     {
         std::lock_guard lock(mu);
+        if (options.tick_us > 0) context.deadline_misses = counters.deadline_misses;
         for (auto arrival : input.arrivals) input_latency.add(ns_between(arrival, start));
         counters.input_spikes_consumed += r.input_spikes;
         step = r.step;
@@ -414,8 +424,8 @@ void Server::Impl::run_tick(TickInput& input, uint64_t tick) {
             if (outcome->label >= 0) ++counters.labelled, counters.correct += outcome->decision == outcome->label;
         }
     }
-    publish(r, outcome ? &*outcome : nullptr, end);
-    if (observer) observer(r, outcome ? &*outcome : nullptr);
+    publish(tick, r, outcome ? &*outcome : nullptr, end);
+    if (observer) observer(r, context);
 }
 
 void Server::Impl::send(const Subscription& s, std::vector<uint8_t>& d, Clock::time_point tick_end) {
@@ -429,10 +439,9 @@ void Server::Impl::send(const Subscription& s, std::vector<uint8_t>& d, Clock::t
     output_latency.add(ns_between(tick_end, Clock::now()));
 }
 
-void Server::Impl::publish(const TickResult& r, const SampleOutcome* outcome, Clock::time_point tick_end) {
+void Server::Impl::publish(uint64_t tick, const TickResult& r, const SampleEnd* outcome, Clock::time_point tick_end) {
     std::lock_guard lock(mu);
     if (subscriptions.empty()) return;
-    const auto tick = static_cast<uint64_t>(next_tick);
     // Encoded once per population; each subscription's sequence number is written in before its send.
     std::map<int, std::vector<std::vector<uint8_t>>> spikes;
     for (size_t i = 0; i < published.size() && i < r.published_spikes.size(); ++i) {
@@ -463,7 +472,7 @@ void Server::Impl::send_final_counters() {
     if (last_fields.empty()) last_fields.assign(protocol::kTickFields, 0);
     last_fields[protocol::kDropped] = static_cast<uint64_t>(counters.dropped_events);
     last_fields[protocol::kDeadlineMisses] = static_cast<uint64_t>(counters.deadline_misses);
-    std::vector<uint8_t> d = protocol::encode_tick(0, next_tick - 1, last_fields);
+    std::vector<uint8_t> d = protocol::encode_tick(0, ticks_done, last_fields);
     for (auto& [id, s] : subscriptions) {
         if (!s.ticks) continue;
         auto h = protocol::read_header(d.data());

@@ -4,6 +4,7 @@
 // subscribers. They share the input queue, the subscriptions and the counters under one mutex.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +15,10 @@
 
 #include "serve/session.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace neuroemu::serve {
 
 // Every queue's bound (docs/serve.md, "Bounds"): beyond it input is dropped and counted, or a client is closed.
@@ -21,6 +26,7 @@ struct ServerLimits {
     int64_t max_queued_events = 2'000'000;   // input records queued over all ticks (8 bytes each)
     int64_t max_queued_datagrams = 200'000;  // EVENTS datagrams queued (their arrival times: latency)
     int64_t max_tick_events = 1'000'000;     // input records of one tick
+    int64_t max_tick_spikes = 1'000'000;     // input spikes of one tick (counts summed): the engine's work
     int64_t max_ahead_ticks = 100'000;       // EVENTS for a tick further ahead: "too_far"
     int64_t max_senders = 1024;              // senders whose sequence numbers are tracked (oldest evicted)
     int64_t max_connections = 32;            // control connections at once
@@ -45,20 +51,30 @@ struct ServerOptions {
     ServerLimits limits;
 };
 
-// A labelled or unlabelled sample that ended (EVENTS flag END): its decision after its last tick.
-struct SampleOutcome {
-    int64_t tick = 0;
+// A sample that ended: a streamed one (EVENTS flag END) or a `classify` request; its decision after its last tick.
+struct SampleEnd {
+    int64_t tick = 0;  // the server tick it ended with (0 for classify: not a streamed tick)
     int64_t steps = 0;
     int64_t decision = -1;
     int32_t label = -1;  // -1: unknown
     std::vector<float> readout;
 };
 
+// What the server adds to a streamed tick, for observers.
+struct TickContext {
+    int64_t tick = 0;                     // the server's tick (as in the outputs)
+    const SampleEnd* sample = nullptr;    // the sample that ended with this tick, if one did
+    int64_t deadline_misses = -1;         // so far when paced (--tick-us), else -1
+    std::chrono::steady_clock::time_point end;  // the tick's end
+};
+
 // Builds the Session of a config (`load`): given the resolved config path. The CLI passes Session::load.
 using SessionFactory = std::function<std::unique_ptr<Session>(const std::string& config)>;
-// Called on the engine thread after each streamed tick (not classify's), e.g. by the live page's aggregator;
-// `sample` is non-null when a sample ended with this tick. Must not block.
-using TickObserver = std::function<void(const TickResult& tick, const SampleOutcome* sample)>;
+// Called on the engine thread after each streamed tick (not classify's), e.g. by the live page's aggregator.
+// Must not block.
+using TickObserver = std::function<void(const TickResult& tick, const TickContext& context)>;
+// Called on the engine thread when a `classify` request's sample ends.
+using ClassifyObserver = std::function<void(const SampleEnd& sample)>;
 
 class Server {
 public:
@@ -69,8 +85,11 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Before start(): the observer of every tick.
+    // Before start(): the observers of every streamed tick and of every classify.
     void set_tick_observer(TickObserver observer);
+    void set_classify_observer(ClassifyObserver observer);
+    // The io thread's context (e.g. for the live page's server, which runs beside the control channel).
+    boost::asio::io_context& io_context();
     // Starts the io and engine threads.
     void start();
     // Blocks until the server stops (shutdown request, signal, stop()).

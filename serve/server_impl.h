@@ -44,6 +44,7 @@ private:
 // One tick's queued input: events of every datagram for it, merged (a datagram is atomic: all or none).
 struct TickInput {
     std::vector<InputSpike> events;
+    int64_t spikes = 0;  // counts summed
     uint16_t flags = 0;  // RESET, LABEL, END of any datagram for the tick
     int32_t label = -1;
     std::vector<Clock::time_point> arrivals;  // per datagram: latency to the tick's start
@@ -87,6 +88,7 @@ struct Server::Impl {
     const ServerLimits& limits() const { return options.limits; }
     SessionFactory factory;
     TickObserver observer;
+    ClassifyObserver classify_observer;
 
     asio::io_context io;
     udp::socket udp_in{io};
@@ -109,6 +111,7 @@ struct Server::Impl {
     std::map<uint64_t, TickInput> queue;             // mu: input by tick
     int64_t queued_events = 0, queued_datagrams = 0;  // mu
     uint64_t next_tick = 1;                          // mu: the tick that starts next
+    uint64_t ticks_done = 0;                         // mu: the last tick that ended
     std::unordered_map<std::string, SenderState> senders;  // mu
     std::map<int64_t, Subscription> subscriptions;   // mu
     int64_t next_subscription = 1;                   // mu
@@ -133,7 +136,7 @@ struct Server::Impl {
     void track_sender(uint32_t sequence);                    // mu held
     void engine_loop();
     void run_tick(TickInput& input, uint64_t tick);
-    void publish(const TickResult& r, const SampleOutcome* outcome, Clock::time_point tick_end);
+    void publish(uint64_t tick, const TickResult& r, const SampleEnd* outcome, Clock::time_point tick_end);
     void send(const Subscription& s, std::vector<uint8_t>& datagram, Clock::time_point tick_end);  // mu held
     void send_final_counters();
     void request_stop();

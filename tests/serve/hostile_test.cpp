@@ -79,6 +79,22 @@ TEST(Hostile, MalformedDatagramsAreCountedByReason) {
     h.still_answers();
 }
 
+// Counts make a small datagram a lot of engine work: a tick's spikes are bounded, counts summed.
+TEST(Hostile, SpikesOfOneTickAreBoundedCountsIncluded) {
+    Hostile h({});
+    client::EventSender send("127.0.0.1", h.server->udp_port());
+    std::vector<InputSpike> all(16);
+    for (int i = 0; i < 16; ++i) all[static_cast<size_t>(i)] = {i, 65535};  // 1,048,560 spikes
+    send.send_tick(1, all, 0, -1, kShape);
+    all.pop_back();  // 982,950: within the bound
+    send.send_tick(2, all, 0, -1, kShape);
+    const json s = h.wait_status([](const json& st) { return st["input"]["datagrams"] == 2; });
+    EXPECT_EQ(s["input"]["drops"]["tick_full"]["datagrams"], 1);
+    EXPECT_EQ(s["queues"]["ticks"], 1);
+    EXPECT_EQ(h.control->request({{"op", "run"}, {"ticks", 2}})["ok"], true);
+    EXPECT_EQ(h.status()["input"]["spikes_consumed"], 15 * 65535);
+}
+
 TEST(Hostile, FloodFromManySendersStaysWithinTheQueueAndSenderBounds) {
     ServerOptions o;
     o.limits.max_senders = 16;

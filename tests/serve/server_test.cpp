@@ -147,6 +147,27 @@ TEST(Server, TickZeroMeansTheNextTickAndDatagramsOfOneTickMerge) {
     EXPECT_EQ(out[0].fields[protocol::kInputSpikes], 5u);
 }
 
+// While running free, events for tick 0 land in whatever tick starts next: every one is consumed (none is left
+// queued for a tick that already started).
+TEST(Server, NextTickEventsWhileRunningAreAllConsumed) {
+    Served s;
+    s.request({{"op", "resume"}});
+    client::EventSender send("127.0.0.1", s.server->udp_port());
+    constexpr int kDatagrams = 2000;
+    for (int i = 0; i < kDatagrams; ++i) send.send_tick(0, {{i % 16, 1}}, 0, -1, kShape);
+    const json st = s.wait_status([](const json& x) {
+        return x["input"]["spikes_consumed"].get<int64_t>() + x["input"]["dropped_events"].get<int64_t>() ==
+               x["input"]["datagrams"].get<int64_t>() && x["input"]["datagrams"].get<int64_t>() > 0;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const json after = s.status();
+    EXPECT_EQ(after["input"]["spikes_consumed"], after["input"]["datagrams"]);
+    EXPECT_EQ(after["input"]["dropped_events"], 0);
+    EXPECT_EQ(after["queues"]["events"], 0);
+    EXPECT_EQ(after["latency"]["arrival_to_tick_start"]["count"], after["input"]["datagrams"]);
+    (void)st;
+}
+
 TEST(Server, LateTooFarAndMissingSequencesAreCounted) {
     ServerOptions o;
     o.limits.max_ahead_ticks = 10;
@@ -275,19 +296,25 @@ TEST(Server, ObserverSeesEveryTickAndTheSample) {
     Server server(o, std::make_unique<FakeSession>(), nullptr);
     std::vector<int64_t> steps;
     std::vector<int64_t> decisions;
-    server.set_tick_observer([&](const TickResult& t, const SampleOutcome* sample) {  // the engine thread
+    std::vector<int64_t> classified;
+    server.set_tick_observer([&](const TickResult& t, const TickContext& context) {  // the engine thread
         steps.push_back(t.step);
-        if (sample) decisions.push_back(sample->decision);
+        EXPECT_EQ(context.tick, static_cast<int64_t>(steps.size()));
+        EXPECT_EQ(context.deadline_misses, -1);  // not paced
+        if (context.sample) decisions.push_back(context.sample->decision);
     });
+    server.set_classify_observer([&](const SampleEnd& sample) { classified.push_back(sample.decision); });
     server.start();
     client::EventSender send("127.0.0.1", server.udp_port());
     client::Control c("127.0.0.1", server.control_port());
     send.send_tick(2, {{2, 1}}, protocol::kEnd, -1, kShape);
     while (c.request({{"op", "status"}})["input"]["datagrams"] != 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     c.request({{"op", "run"}, {"ticks", 3}});
+    c.request({{"op", "classify"}, {"ticks", 1}, {"events", {{4}}}});
     server.stop();
     EXPECT_EQ(steps, std::vector<int64_t>({1, 2, 3}));
     EXPECT_EQ(decisions, std::vector<int64_t>({2}));
+    EXPECT_EQ(classified, std::vector<int64_t>({1}));
 }
 
 TEST(Server, TokenGuardsTheControlChannel) {
