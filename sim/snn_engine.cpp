@@ -817,6 +817,7 @@ int64_t SnnStepper::step(const int32_t* input_hwc, size_t n, SpikeObserver* obse
                                         input_hwc[k], input_hwc[k - 1]));
     }
     m.st.input_spikes.assign(input_hwc, input_hwc + n);
+    m.st.fired[0].reserve(n);  // repeated indices: more spikes than input neurons
     std::fill(m.st.proj_sops.begin(), m.st.proj_sops.end(), 0);
     ++m.steps;
     m.decision = m.plan.step(m.windows - 1, m.steps, false, observer, m.st);

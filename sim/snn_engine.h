@@ -148,7 +148,8 @@ public:
     // ascending; an index given k times spikes k times) and returns the readout's decision. Throws DataError for
     // an index out of range or out of order, and DataError after kMaxSnnSteps steps since the last reset (the
     // counts are 16-bit: reset first). `observer` sees the step as evaluate()'s observer does, with image =
-    // windows() - 1; step_done's label_hit compares the decision with `label` (false when label < 0).
+    // windows() - 1; step_done's label_hit compares the decision with `label` (false when label < 0). An input
+    // neuron's own count (counts(0)) wraps past 65535 spikes in a window, which only a max gate over the input reads.
     int64_t step(const int32_t* input_hwc, size_t n, SpikeObserver* observer = nullptr, int64_t label = -1);
 
     const SnnModel& model() const;

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "cli/schema.h"
 #include "common/error.h"
 #include "data/dataset_spec.h"

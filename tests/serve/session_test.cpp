@@ -14,6 +14,8 @@
 #include <random>
 #include <set>
 
+#include <unistd.h>
+
 #include "common/error.h"
 #include "data/dataset_spec.h"
 #include "experiment/model_run.h"

@@ -186,6 +186,13 @@ TEST(SnnStepper, RepeatedInputIndicesAreRepeatedSpikes) {
     stepper.counts(0, counts);
     EXPECT_THAT(counts, testing::ElementsAre(2, 0, 2));
     EXPECT_EQ(stepper.steps(), 2);
+    // More spikes than input neurons in one step.
+    const int32_t many[] = {0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2};
+    stepper.reset();
+    stepper.step(many, 12);
+    EXPECT_EQ(stepper.spike_count(0), 12u);
+    stepper.readout(readout);
+    EXPECT_FLOAT_EQ(readout[1], 0.5f - 4 * 1.0f + 3 * 4.0f + 5 * 0.5f);
 }
 
 // reset() starts a new window: the same input after it gives what a fresh stepper gives.
