@@ -244,6 +244,17 @@ struct OutputStats {
     }
 };
 
+// Events dropped between two `status` responses, by reason.
+json drops_by_reason(const json& before, const json& after) {
+    json out = json::object();
+    for (const auto& [reason, d] : after["input"]["drops"].items()) {
+        const auto& was = before["input"]["drops"];
+        const int64_t n = d["events"].get<int64_t>() - (was.contains(reason) ? was[reason]["events"].get<int64_t>() : 0);
+        if (n > 0) out[reason] = n;
+    }
+    return out;
+}
+
 json latency_json(std::vector<double> ns) {
     return {{"p50_us", percentile(ns, 50) / 1e3}, {"p99_us", percentile(ns, 99) / 1e3},
             {"max_us", ns.empty() ? 0.0 : *std::max_element(ns.begin(), ns.end()) / 1e3}};
@@ -293,6 +304,7 @@ json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, do
             {"events_per_s", delta("input", "spikes_consumed") / s_elapsed},
             {"ticks_per_s", static_cast<double>(after["tick"].get<int64_t>() - before["tick"].get<int64_t>()) / s_elapsed},
             {"dropped_events", delta("input", "dropped_events")},
+            {"drops", drops_by_reason(before, after)},
             {"sequence_missing", delta("input", "sequence_missing")},
             {"output_spikes_per_s", static_cast<double>(out.spikes) / s_elapsed},
             {"outputs_missing", out.missing},
@@ -414,25 +426,26 @@ json pacing(const BenchOptions& o) {
 void print_throughput(const json& t) {
     fmt::print("(a) events into the running engine (free running), output spikes and TICKs to a subscriber\n");
     fmt::print("  {:>7}  {:>11}  {:>11}  {:>5}  {:>7}  {:>7}  {:>9}  {:>9}  {:>9}  {:>9}\n", "ev/tick", "served ev/s",
-               "engine ev/s", "ratio", "ticks/s", "late %", "in p50us", "in p99us", "out p50us", "out p99us");
+               "engine ev/s", "ratio", "ticks/s", "drop %", "in p50us", "in p99us", "out p50us", "out p99us");
     for (const auto& r : t["rows"]) {
         const bool flood = r["mode"] == "flood";
         const double served = r["events_per_s"].get<double>(), engine = flood ? 0.0 : r["engine_events_per_s"].get<double>();
-        const double late = 100.0 * r["dropped_events"].get<double>() / std::max(1.0, r["sent_events"].get<double>());
+        const double dropped = 100.0 * r["dropped_events"].get<double>() / std::max(1.0, r["sent_events"].get<double>());
         fmt::print("  {:>7}  {:>11.0f}  {:>11}  {:>5}  {:>7.0f}  {:>7.2f}  {:>9}  {:>9}  {:>9.0f}  {:>9.0f}\n",
                    flood ? std::string("flood") : std::to_string(r["events_per_tick"].get<int64_t>()), served,
                    flood ? std::string("-") : fmt::format("{:.0f}", engine),
                    flood ? std::string("-") : fmt::format("{:.2f}", served / engine), r["ticks_per_s"].get<double>(),
-                   late,
+                   dropped,
                    flood ? std::string("-") : fmt::format("{:.0f}", r["send_to_tick_start_us"]["p50_us"].get<double>()),
                    flood ? std::string("-") : fmt::format("{:.0f}", r["send_to_tick_start_us"]["p99_us"].get<double>()),
                    r["tick_end_to_receipt_us"]["p50_us"].get<double>(), r["tick_end_to_receipt_us"]["p99_us"].get<double>());
+        if (!r["drops"].empty()) fmt::print("  {:>7}  dropped by reason: {}\n", "", r["drops"].dump());
     }
     fmt::print("  raw loopback UDP baseline (decode only, one sender): {:.0f} events/s received ({:.0f} sent)\n",
                t["udp_baseline"]["events_per_s"].get<double>(), t["udp_baseline"]["sent_per_s"].get<double>());
-    fmt::print("  ratio: served / engine alone (the same events stepped in process); late: events sent that arrived after "
-               "their tick had started (dropped, counted); in: events sent -> start of the tick consuming them; out: "
-               "tick end -> its TICK datagram received\n");
+    fmt::print("  ratio: served / engine alone (the same events stepped in process); drop: events sent that the server "
+               "dropped and counted (late: after their tick started; flood: also a tick's or the queue's bound); in: "
+               "events sent -> start of the tick consuming them; out: tick end -> its TICK datagram received\n");
 }
 
 void print_pacing(const json& p) {
