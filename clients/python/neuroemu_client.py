@@ -237,7 +237,10 @@ class Control:
     """The TCP control channel: one JSON request per line, one response line per request, in order."""
 
     def __init__(self, host, port, token=None, timeout_s=60.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout_s)
+        try:
+            self.sock = socket.create_connection((host, port), timeout=timeout_s)
+        except OSError as err:
+            raise ConnectionError("control %s:%d: %s" % (host, port, err.strerror or err)) from None
         self.reader = self.sock.makefile("rb")
         self.token = token
         self.next_id = 1

@@ -161,6 +161,13 @@ class ControlChannel(unittest.TestCase):
                 ctl.request("hello")
         server.join(5)
 
+    def test_refused_connection_names_the_endpoint(self):
+        with socket.socket() as probe:  # a port that was free a moment ago and has no listener
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with self.assertRaisesRegex(ConnectionError, "control 127.0.0.1:%d" % port):
+            nc.Control("127.0.0.1", port)
+
     def test_endpoints(self):
         self.assertEqual(nc.parse_endpoint("localhost:80"), ("localhost", 80))
         self.assertEqual(nc.parse_endpoint("7700"), ("127.0.0.1", 7700))
