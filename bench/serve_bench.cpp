@@ -44,13 +44,14 @@ using nlohmann::json;
 struct BenchOptions {
     std::string config;
     std::vector<std::string> set{"simulation.encoding=poisson"};
-    double seconds = 3.0;
+    double seconds = 1.0;
     std::vector<int64_t> events_per_tick{100, 400, 784};
     bool flood = false;
     int64_t pacing_ticks = 5000;
     int64_t tick_us = 1000;
     int64_t steps = 100;  // ticks per streamed image (pacing)
     int64_t lead_ticks = 4;  // throughput: ticks a batch is sent ahead of the last tick seen
+    int64_t repeats = 3;     // throughput: each measurement this many times, the best kept
     std::string json_file;
 };
 
@@ -321,28 +322,52 @@ json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, do
                                      {"p99", after["latency"]["tick_end_to_send"]["p99_ns"].get<double>() / 1e3}}}};
 }
 
+// The better of two measurements of the same thing (more events per second): on a shared machine the slower one
+// mostly measured the neighbours.
+json best(json a, const json& b) { return a.is_null() || b["events_per_s"] > a["events_per_s"] ? b : a; }
+
 json throughput(const BenchOptions& o) {
-    auto session = load_session(o);
-    const auto shape = input_shape(*session);
-    json rows = json::array();
+    auto baseline_session = load_session(o);
+    const auto shape = input_shape(*baseline_session);
+    const int64_t input_size = baseline_session->input_size();
     std::vector<std::vector<InputSpike>> loads;
-    for (int64_t n : o.events_per_tick) loads.push_back(uniform_events(n, session->input_size(), 7 + static_cast<uint64_t>(n)));
-    std::vector<json> engine;
-    for (const auto& events : loads) engine.push_back(engine_baseline(*session, events, o.seconds));
+    for (int64_t n : o.events_per_tick) loads.push_back(uniform_events(n, input_size, 7 + static_cast<uint64_t>(n)));
     // The transport: datagrams as large as the input allows (one tick's worth each), back to back.
-    const auto flood_events = uniform_events(session->input_size(), session->input_size(), 1);
-    const json udp = udp_baseline(encode_tick(flood_events, 0, shape), shape, o.seconds);
-    session->reset();
-    Served served = start_server(std::move(session), 0);
-    for (size_t i = 0; i < loads.size(); ++i) {
-        json row = served_run(served, loads[i], false, o.seconds, o.lead_ticks);
-        row["engine_events_per_s"] = engine[i]["events_per_s"];
-        row["engine_ticks_per_s"] = engine[i]["ticks_per_s"];
-        rows.push_back(row);
+    const auto flood_events = uniform_events(input_size, input_size, 1);
+    Served served = start_server(load_session(o), 0);
+    // Engine alone and served, alternated `repeats` times, the best of each kept: both see the same neighbours.
+    std::vector<json> engine(loads.size()), rows(loads.size());
+    json udp, flood;
+    // The server is paused while a baseline runs (free running, it would tick on without input beside it).
+    client::Control ctl("127.0.0.1", served.server->control_port());
+    const auto paused = [&](auto measure) {
+        ctl.request({{"op", "pause"}});
+        json m = measure();
+        ctl.request({{"op", "resume"}});
+        return m;
+    };
+    for (int64_t r = 0; r < o.repeats; ++r) {
+        for (size_t i = 0; i < loads.size(); ++i) {
+            engine[i] = best(engine[i], paused([&] { return engine_baseline(*baseline_session, loads[i], o.seconds); }));
+            rows[i] = best(rows[i], served_run(served, loads[i], false, o.seconds, o.lead_ticks));
+        }
+        udp = best(udp, paused([&] { return udp_baseline(encode_tick(flood_events, 0, shape), shape, o.seconds); }));
+        if (!o.flood) continue;
+        flood = best(flood, served_run(served, flood_events, true, o.seconds, 0));
+        // A flood leaves up to a tick's bound queued: consumed before the next measurement, not counted in it.
+        const auto t0 = Clock::now();
+        while (ctl.request({{"op", "status"}})["queues"]["events"].get<int64_t>() > 0 && seconds_since(t0) < 30)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (o.flood) rows.push_back(served_run(served, flood_events, true, o.seconds, 0));
     served.server->stop();
-    return {{"rows", rows}, {"udp_baseline", udp}};
+    json out = json::array();
+    for (size_t i = 0; i < loads.size(); ++i) {
+        rows[i]["engine_events_per_s"] = engine[i]["events_per_s"];
+        rows[i]["engine_ticks_per_s"] = engine[i]["ticks_per_s"];
+        out.push_back(rows[i]);
+    }
+    if (o.flood) out.push_back(flood);
+    return {{"rows", out}, {"udp_baseline", udp}, {"repeats", o.repeats}, {"seconds_each", o.seconds}};
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -471,7 +496,7 @@ int run(int argc, char** argv) {
     CLI::App app{"Benchmark of `neuroemu serve`: events/s in, latencies, real-time pacing (bench/serve.sh)"};
     app.add_option("config", o.config, "experiment YAML")->required();
     app.add_option("--set", o.set, "extra KEY=VALUE overrides (after simulation.encoding=poisson)");
-    app.add_option("--seconds", o.seconds, "seconds per throughput measurement")->capture_default_str()->check(CLI::Range(0.1, 600.0));
+    app.add_option("--seconds", o.seconds, "seconds of each throughput measurement")->capture_default_str()->check(CLI::Range(0.1, 600.0));
     app.add_option("--events-per-tick", o.events_per_tick, "events per tick of the self-clocked runs")
         ->capture_default_str()->check(CLI::PositiveNumber);
     app.add_flag("--flood", o.flood, "also flood: one tick's worth of events for the next tick, back to back (several "
@@ -481,6 +506,8 @@ int run(int argc, char** argv) {
     app.add_option("--steps", o.steps, "ticks per streamed image (pacing)")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{65535}));
     app.add_option("--lead-ticks", o.lead_ticks, "throughput: send each tick's events this many ticks ahead")
         ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000}));
+    app.add_option("--repeats", o.repeats, "throughput: repeat each measurement, keep the best")
+        ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100}));
     bool no_throughput = false;
     app.add_flag("--no-throughput", no_throughput, "skip part (a)");
     app.add_option("--json", o.json_file, "also write the figures as JSON");
