@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -121,6 +122,9 @@ public:
     const std::chrono::milliseconds period;
     const PageLimits limits;
     bool stopped = false;
+    // next_frame() is never called once stop() has returned (its owner may then go): any thread may call stop().
+    std::mutex frame_mutex;
+    bool frames_stopped = false;
     std::atomic<uint16_t> port{0};
     std::map<Connection*, std::weak_ptr<Connection>> connections;  // strand only
     std::map<WsSession*, std::weak_ptr<WsSession>> clients;  // strand only
@@ -372,11 +376,15 @@ void PageServer::Impl::on_tick() {
     if (stopped) return;
     if (!clients.empty()) {
         Frame frame;
-        try {
-            frame = std::make_shared<const std::string>(next_frame());
-            ++frames_built;
-        } catch (const std::exception&) {
-            frame.reset();  // a failing frame source skips a frame; the page keeps its last one
+        {
+            std::lock_guard lock(frame_mutex);
+            if (frames_stopped) return;
+            try {
+                frame = std::make_shared<const std::string>(next_frame());
+                ++frames_built;
+            } catch (const std::exception&) {
+                frame.reset();  // a failing frame source skips a frame; the page keeps its last one
+            }
         }
         // A client's end removes it from `clients`: send through a copy.
         std::vector<std::shared_ptr<WsSession>> open;
@@ -398,6 +406,10 @@ bool PageServer::Impl::authorised(std::string_view query) const {
 }
 
 void PageServer::Impl::stop() {
+    {
+        std::lock_guard lock(frame_mutex);  // waits for a frame being built
+        frames_stopped = true;
+    }
     asio::dispatch(strand, [self = shared_from_this()] {
         if (self->stopped) return;
         self->stopped = true;

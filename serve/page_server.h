@@ -57,7 +57,8 @@ public:
     // Binds and listens (std::runtime_error naming the endpoint when it cannot), then accepts on the io_context.
     void start();
     uint16_t port() const;  // the bound port (an endpoint with port 0 gets an ephemeral one)
-    // Closes the listener and every connection; callable from any thread (done on the io_context's thread).
+    // Closes the listener and every connection (done on the io_context's thread); callable from any thread but
+    // next_frame's. Once it returns, next_frame is not called again, so its owner may go.
     void stop();
     PageStats stats() const;
 
