@@ -18,6 +18,8 @@ Command add_simulate_command(CLI::App& app, CommonOptions& common);
 Command add_report_command(CLI::App& app, CommonOptions& common);
 Command add_noc_command(CLI::App& app, CommonOptions& common);
 Command add_explore_command(CLI::App& app, CommonOptions& common);
+// `serve`: the model as an emulated chip on the network (cli/serve.cpp, docs/serve.md).
+Command add_serve_command(CLI::App& app, CommonOptions& common);
 // `explore-point`, hidden: one point of a sweep in its own process (experiment::run_point), run by explore.
 Command add_explore_point_command(CLI::App& app, CommonOptions& common);
 

@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
         neuroemu::add_convert_command(app, common),  neuroemu::add_map_command(app, common),
         neuroemu::add_simulate_command(app, common), neuroemu::add_report_command(app, common),
         neuroemu::add_noc_command(app, common),      neuroemu::add_explore_command(app, common),
-        neuroemu::add_explore_point_command(app, common)};
+        neuroemu::add_explore_point_command(app, common), neuroemu::add_serve_command(app, common)};
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -48,6 +48,14 @@ void ChipModel::run(const SpikeTrace& trace) {
         stats.correct_at_step[static_cast<size_t>(t)] += trace.correct[static_cast<size_t>(t)];
 }
 
+void ChipModel::clear_tick_history() {
+    HwStats& stats = chip_->stats;
+    stats.tick_cycles.clear();
+    stats.tick_steps.clear();
+    stats.tick_counts.clear();
+    stats.packet_latency_max_cycles = 0;
+}
+
 void ChipModel::replay(const RecordedImage& image) {
     if (image.steps < 1) return;
     if (static_cast<int64_t>(image.events.size()) != image.steps)

@@ -112,6 +112,10 @@ public:
     // be written.
     void finish();
     const HwStats& stats() const;
+    // Forgets the per-tick records (tick_cycles, tick_steps, tick_counts) and the running maximum packet latency, so
+    // that a chip run tick after tick for as long as `neuroemu serve` runs does not grow: after the next run(),
+    // tick_counts holds its ticks only and packet_latency_max_cycles their maximum. Totals are kept.
+    void clear_tick_history();
     // Multi-chip systems: which rank owns which chips; the exchange's cost (a collective: every rank calls it).
     const ChipRegions& regions() const;
     SpaceParallelCost space_parallel_cost() const;

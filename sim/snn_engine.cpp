@@ -421,6 +421,15 @@ struct SnnEngine::PreparedModel {
 
     void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& options,
                   const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const;
+    // Every population to its state before step 1: membranes at v_init x threshold, counts zero, the bias as
+    // constant current (the caller adds constant input currents).
+    void reset(State& st) const;
+    // Step t (1-based) of every population, in order, the input neurons in st.input_spikes ([H][W][C] indices,
+    // ascending, repeats spike repeatedly) spiking; returns the readout's decision. The one implementation of a
+    // step: evaluate() and SnnStepper both run it.
+    int64_t step(int64_t image, int64_t t, bool constant_input, SpikeObserver* observer, State& st) const;
+    // Sizes a worker's state for this model and `steps` steps.
+    void init_state(State& st, int64_t steps) const;
     void max_gate(int pop, State& st) const;
     // Hands one population's spikes of this step to the observer, as [c][y][x] positions.
     void observe(SpikeObserver& obs, int64_t image, int64_t step, int pop, const SpikeList& fired, State& st) const {
@@ -512,6 +521,86 @@ int64_t SnnEngine::PreparedModel::decide(State& st) const {
     return best;
 }
 
+void SnnEngine::PreparedModel::reset(State& st) const {
+    st.count[0].assign(static_cast<size_t>(geo[0].size()), 0);
+    for (size_t i = 1; i < model.populations.size(); ++i) {
+        const Population& p = model.populations[i];
+        const Geometry& g = geo[i];
+        st.v[i].assign(static_cast<size_t>(g.size()), 0.0f);
+        st.count[i].assign(static_cast<size_t>(g.size()), 0);
+        st.fired[i].clear();
+        st.constant[i].assign(static_cast<size_t>(g.size()), 0.0f);
+        if (p.kind != PopulationKind::IF && p.kind != PopulationKind::Current) continue;
+        for (int64_t pix = 0, k = 0; pix < g.h * g.w; ++pix)
+            for (int64_t c = 0; c < g.c; ++c, ++k) {
+                st.v[i][static_cast<size_t>(k)] = model.v_init * threshold[i][static_cast<size_t>(c)];
+                st.constant[i][static_cast<size_t>(k)] = bias[i][static_cast<size_t>(c)];
+            }
+    }
+}
+
+int64_t SnnEngine::PreparedModel::step(int64_t image, int64_t t, bool constant_input, SpikeObserver* observer,
+                                       State& st) const {
+    const size_t n = model.populations.size();
+    auto& in_fired = st.fired[0];
+    in_fired.clear();
+    for (int32_t j : st.input_spikes) {
+        in_fired.add(spike_at(geo[0], j));
+        ++st.count[0][static_cast<size_t>(j)];
+    }
+    st.spikes[0] += static_cast<int64_t>(in_fired.size());
+    if (observer && in_fired.size()) observe(*observer, image, t, 0, in_fired, st);
+    for (size_t i = 1; i < n; ++i) {
+        const Population& p = model.populations[i];
+        if (p.kind == PopulationKind::MaxGate) {
+            max_gate(static_cast<int>(i), st);
+            if (observer) observe(*observer, image, t, static_cast<int>(i), st.fired[i], st);
+            continue;
+        }
+        float* __restrict v = st.v[i].data();
+        const float* __restrict cst = st.constant[i].data();
+        const int64_t size = geo[i].size();
+        if (p.kind == PopulationKind::Current) std::fill(v, v + size, 0.0f);  // this step's current only
+        for (int k : inputs[i]) {
+            const ProjPlan& pp = proj[static_cast<size_t>(k)];
+            if (pp.source == 0 && constant_input) continue;
+            if (pp.kind == ProjectionKind::MaxPool) {
+                max_pool_currents(pp, st.v[static_cast<size_t>(pp.source)].data(), v);
+                continue;
+            }
+            const int64_t sops = scatter_spikes(pp, st.fired[static_cast<size_t>(pp.source)], v);
+            st.proj_sops[static_cast<size_t>(k)] += sops;
+            if (observer) observer->projection_sops(image, t, k, sops);
+        }
+        auto& fired = st.fired[i];
+        fired.clear();
+        if (!p.spiking) {
+            for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
+            continue;
+        }
+        fire(static_cast<int>(i), st, fed_by_input[i] && constant_input);
+        st.spikes[i] += static_cast<int64_t>(fired.size());
+        if (observer) observe(*observer, image, t, static_cast<int>(i), fired, st);
+    }
+    return decide(st);
+}
+
+void SnnEngine::PreparedModel::init_state(State& st, int64_t steps) const {
+    const size_t n = model.populations.size();
+    st.v.resize(n), st.count.resize(n), st.fired.resize(n), st.constant.resize(n), st.ann_act.resize(n);
+    int64_t largest = 0;
+    for (size_t i = 0; i < n; ++i) {
+        st.fired[i].reserve(static_cast<size_t>(geo[i].size()));
+        largest = std::max(largest, geo[i].size());
+    }
+    st.fired_index.resize(static_cast<size_t>(largest + 16));
+    st.correct.assign(static_cast<size_t>(steps), 0);
+    st.spikes.assign(n, 0);
+    st.max_count.assign(n, 0);
+    st.proj_sops.assign(proj.size(), 0);
+    st.local_err.assign(n, {}), st.acc_err.assign(n, {}), st.acc_err_max.assign(n, {}), st.abs_err.assign(n, {});
+}
+
 void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm,
                                         const SnnOptions& options, const AnnEngine* ann,
                                         const std::vector<int>& ann_layer_of_pop, State& st) const {
@@ -526,74 +615,21 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
     const InputEncoding& encoding = *options.encoding;
     const bool constant_input = encoding.constant_current();
     encoding.check(st.input, image);
-    // Reset state; constant currents: bias, plus the analog input through its projections.
-    for (size_t i = 1; i < n; ++i) {
-        const Population& p = model.populations[i];
-        const Geometry& g = geo[i];
-        st.v[i].assign(static_cast<size_t>(g.size()), 0.0f);
-        st.count[i].assign(static_cast<size_t>(g.size()), 0);
-        st.fired[i].clear();
-        st.constant[i].assign(static_cast<size_t>(g.size()), 0.0f);
-        if (p.kind != PopulationKind::IF && p.kind != PopulationKind::Current) continue;
-        for (int64_t pix = 0, k = 0; pix < g.h * g.w; ++pix)
-            for (int64_t c = 0; c < g.c; ++c, ++k) {
-                st.v[i][static_cast<size_t>(k)] = model.v_init * threshold[i][static_cast<size_t>(c)];
-                st.constant[i][static_cast<size_t>(k)] = bias[i][static_cast<size_t>(c)];
-            }
-        if (constant_input)
+    reset(st);
+    // Constant currents: the analog input through its projections, once per image.
+    if (constant_input)
+        for (size_t i = 1; i < n; ++i)
             for (int k : inputs[i])
                 if (proj[static_cast<size_t>(k)].source == 0)
                     for (int64_t j = 0; j < in.size(); ++j)
                         if (st.input[static_cast<size_t>(j)] != 0.0f)
                             st.input_macs += scatter(proj[static_cast<size_t>(k)], spike_at(in, j), st.input[static_cast<size_t>(j)], st.constant[i].data());
-    }
-    st.count[0].assign(static_cast<size_t>(in.size()), 0);
     // Seeded by the image's index in the dataset, not in this set: chunks and ranks see the same spikes.
     uint64_t rng = options.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(set.first + image + 1));
     for (int64_t t = 1; t <= options.steps; ++t) {
-        auto& in_fired = st.fired[0];
-        in_fired.clear();
         st.input_spikes.clear();
         encoding.spikes(st.input, rng, st.input_spikes);
-        for (int32_t j : st.input_spikes) {
-            in_fired.add(spike_at(in, j));
-            ++st.count[0][static_cast<size_t>(j)];
-        }
-        st.spikes[0] += static_cast<int64_t>(in_fired.size());
-        if (options.observer && in_fired.size()) observe(*options.observer, image, t, 0, in_fired, st);
-        for (size_t i = 1; i < n; ++i) {
-            const Population& p = model.populations[i];
-            if (p.kind == PopulationKind::MaxGate) {
-                max_gate(static_cast<int>(i), st);
-                if (options.observer) observe(*options.observer, image, t, static_cast<int>(i), st.fired[i], st);
-                continue;
-            }
-            float* __restrict v = st.v[i].data();
-            const float* __restrict cst = st.constant[i].data();
-            const int64_t size = geo[i].size();
-            if (p.kind == PopulationKind::Current) std::fill(v, v + size, 0.0f);  // this step's current only
-            for (int k : inputs[i]) {
-                const ProjPlan& pp = proj[static_cast<size_t>(k)];
-                if (pp.source == 0 && constant_input) continue;
-                if (pp.kind == ProjectionKind::MaxPool) {
-                    max_pool_currents(pp, st.v[static_cast<size_t>(pp.source)].data(), v);
-                    continue;
-                }
-                const int64_t sops = scatter_spikes(pp, st.fired[static_cast<size_t>(pp.source)], v);
-                st.proj_sops[static_cast<size_t>(k)] += sops;
-                if (options.observer) options.observer->projection_sops(image, t, k, sops);
-            }
-            auto& fired = st.fired[i];
-            fired.clear();
-            if (!p.spiking) {
-                for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
-                continue;
-            }
-            fire(static_cast<int>(i), st, fed_by_input[i] && constant_input);
-            st.spikes[i] += static_cast<int64_t>(fired.size());
-            if (options.observer) observe(*options.observer, image, t, static_cast<int>(i), fired, st);
-        }
-        const bool hit = decide(st) == set.labels[static_cast<size_t>(image)];
+        const bool hit = step(image, t, constant_input, options.observer, st) == set.labels[static_cast<size_t>(image)];
         st.correct[static_cast<size_t>(t - 1)] += hit;
         if (options.observer) options.observer->step_done(image, t, hit);
     }
@@ -679,20 +715,7 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
             ? 1
             : static_cast<int>(std::min<int64_t>(resolve_threads(options.threads), std::max<int64_t>(1, set.count)));
     std::vector<State> states(static_cast<size_t>(workers));
-    for (State& st : states) {
-        st.v.resize(n), st.count.resize(n), st.fired.resize(n), st.constant.resize(n), st.ann_act.resize(n);
-        int64_t largest = 0;
-        for (size_t i = 0; i < n; ++i) {
-            st.fired[i].reserve(static_cast<size_t>(plan.geo[i].size()));
-            largest = std::max(largest, plan.geo[i].size());
-        }
-        st.fired_index.resize(static_cast<size_t>(largest + 16));
-        st.correct.assign(static_cast<size_t>(options.steps), 0);
-        st.spikes.assign(n, 0);
-        st.max_count.assign(n, 0);
-        st.proj_sops.assign(plan.proj.size(), 0);
-        st.local_err.assign(n, {}), st.acc_err.assign(n, {}), st.acc_err_max.assign(n, {}), st.abs_err.assign(n, {});
-    }
+    for (State& st : states) plan.init_state(st, options.steps);
     const auto start = std::chrono::steady_clock::now();
     parallel_for(set.count, workers, [&](int64_t image, int worker) {
         plan.simulate(set, image, norm, options, ann_engine.get(), ann_layer_of_pop,
@@ -753,6 +776,92 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         result.sops += proj_sops[k];
     }
     return result;
+}
+
+struct SnnStepper::Impl {
+    const SnnEngine::PreparedModel& plan;
+    State st;
+    int64_t steps = 0, windows = 0, decision = -1, sops = 0;
+};
+
+SnnStepper::SnnStepper(const SnnEngine& engine, const InputEncoding* encoding)
+    : impl_(std::make_unique<Impl>(Impl{*engine.prepared_, {}, 0, 0, -1, 0})) {
+    if (encoding && encoding->constant_current())
+        throw ConfigError("simulation.encoding: a stepped network takes input spikes, but the configured encoding "
+                          "injects the analog image as a constant current; use a spiking encoding (poisson)");
+    impl_->plan.init_state(impl_->st, 1);
+    reset();
+}
+SnnStepper::~SnnStepper() = default;
+
+void SnnStepper::reset() {
+    impl_->plan.reset(impl_->st);
+    impl_->steps = 0, impl_->decision = -1, impl_->sops = 0;
+    for (SpikeList& f : impl_->st.fired) f.clear();
+    std::fill(impl_->st.proj_sops.begin(), impl_->st.proj_sops.end(), 0);
+    ++impl_->windows;
+}
+
+int64_t SnnStepper::step(const int32_t* input_hwc, size_t n, SpikeObserver* observer, int64_t label) {
+    Impl& m = *impl_;
+    if (m.steps >= kMaxSnnSteps)
+        throw DataError(fmt::format("the network has run {} steps since its last reset, the most its 16-bit spike "
+                                    "counts hold: reset it first", kMaxSnnSteps));
+    const int64_t size = m.plan.geo[0].size();
+    for (size_t k = 0; k < n; ++k) {
+        if (input_hwc[k] < 0 || input_hwc[k] >= size)
+            throw DataError(fmt::format("input spike {}: neuron {} is outside the input population [0, {})", k,
+                                        input_hwc[k], size));
+        if (k && input_hwc[k] < input_hwc[k - 1])
+            throw DataError(fmt::format("input spike {}: neuron {} after {}: input spikes must be ascending", k,
+                                        input_hwc[k], input_hwc[k - 1]));
+    }
+    m.st.input_spikes.assign(input_hwc, input_hwc + n);
+    m.st.fired[0].reserve(n);  // repeated indices: more spikes than input neurons
+    std::fill(m.st.proj_sops.begin(), m.st.proj_sops.end(), 0);
+    ++m.steps;
+    m.decision = m.plan.step(m.windows - 1, m.steps, false, observer, m.st);
+    m.sops = std::accumulate(m.st.proj_sops.begin(), m.st.proj_sops.end(), int64_t{0});
+    if (observer) observer->step_done(m.windows - 1, m.steps, label >= 0 && m.decision == label);
+    return m.decision;
+}
+
+const SnnModel& SnnStepper::model() const { return impl_->plan.model; }
+int64_t SnnStepper::steps() const { return impl_->steps; }
+int64_t SnnStepper::windows() const { return impl_->windows; }
+int64_t SnnStepper::decision() const { return impl_->decision; }
+const std::vector<int64_t>& SnnStepper::projection_sops() const { return impl_->st.proj_sops; }
+int64_t SnnStepper::sops() const { return impl_->sops; }
+
+size_t SnnStepper::spike_count(int pop) const { return impl_->st.fired.at(static_cast<size_t>(pop)).size(); }
+
+void SnnStepper::spikes(int pop, std::vector<SpikeEvent>& out) const {
+    const SpikeList& fired = impl_->st.fired.at(static_cast<size_t>(pop));
+    out.resize(fired.size());
+    size_t k = 0;
+    for (const Spike& s : fired) out[k++] = {s.c, s.y, s.x};
+}
+
+// [H][W][C] per-neuron values to [C][H][W].
+template <class T, class U>
+void to_chw(const Geometry& g, const std::vector<T>& hwc, std::vector<U>& out) {
+    out.resize(hwc.size());
+    for (int64_t c = 0; c < g.c; ++c)
+        for (int64_t p = 0; p < g.h * g.w; ++p)
+            out[static_cast<size_t>(c * g.h * g.w + p)] = static_cast<U>(hwc[static_cast<size_t>(p * g.c + c)]);
+}
+
+void SnnStepper::readout(std::vector<float>& out) const {
+    const size_t o = static_cast<size_t>(impl_->plan.model.output);
+    if (impl_->plan.model.populations[o].spiking)
+        to_chw(impl_->plan.geo[o], impl_->st.count[o], out);
+    else
+        to_chw(impl_->plan.geo[o], impl_->st.v[o], out);
+}
+
+void SnnStepper::counts(int pop, std::vector<int32_t>& out) const {
+    const size_t i = static_cast<size_t>(pop);
+    to_chw(impl_->plan.geo.at(i), impl_->st.count.at(i), out);
 }
 
 void PopulationStats::set_error_means(int64_t images) {

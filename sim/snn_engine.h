@@ -124,8 +124,54 @@ public:
     const SnnModel& model() const;
 
 private:
+    friend class SnnStepper;
     struct PreparedModel;  // the model laid out for simulation: geometry, reordered weights, thresholds
     std::unique_ptr<PreparedModel> prepared_;
+};
+
+// One network stepped a tick at a time with input spikes given from outside (`neuroemu serve`): the step of
+// SnnEngine::evaluate (the same code) on the engine's prepared weights, with spiking input only (a constant-
+// current encoding needs the analog image). Stepping a network with the spikes the `poisson` encoding draws for
+// an image reproduces evaluate()'s decisions, spikes and SOPs for that image exactly. Not thread-safe; the engine
+// must outlive it.
+class SnnStepper {
+public:
+    // `encoding`: the configured input encoding, checked to be spiking (ConfigError naming simulation.encoding).
+    explicit SnnStepper(const SnnEngine& engine, const InputEncoding* encoding = nullptr);
+    ~SnnStepper();
+    SnnStepper(const SnnStepper&) = delete;
+    SnnStepper& operator=(const SnnStepper&) = delete;
+
+    // Membranes to v_init x threshold, spike counts to zero: the next step is step 1 of a new window.
+    void reset();
+    // Runs the next step with the input neurons `input_hwc` ([H][W][C] indices of the input population,
+    // ascending; an index given k times spikes k times) and returns the readout's decision. Throws DataError for
+    // an index out of range or out of order, and DataError after kMaxSnnSteps steps since the last reset (the
+    // counts are 16-bit: reset first). `observer` sees the step as evaluate()'s observer does, with image =
+    // windows() - 1; step_done's label_hit compares the decision with `label` (false when label < 0). An input
+    // neuron's own count (counts(0)) wraps past 65535 spikes in a window, which only a max gate over the input reads.
+    int64_t step(const int32_t* input_hwc, size_t n, SpikeObserver* observer = nullptr, int64_t label = -1);
+
+    const SnnModel& model() const;
+    int64_t steps() const;     // since the last reset
+    int64_t windows() const;   // resets so far (the constructor's included)
+    int64_t decision() const;  // the readout's decision after the last step; -1 before the first
+    // Of the last step: units of population `pop` that fired (input: one per spike; max_gate: spikes let through)
+    size_t spike_count(int pop) const;
+    // ... and which, as [c][y][x] positions in the population's [H][W][C] order (`out` replaced).
+    void spikes(int pop, std::vector<SpikeEvent>& out) const;
+    // ... and the synaptic operations per projection (SnnResult::projections order), and their sum.
+    const std::vector<int64_t>& projection_sops() const;
+    int64_t sops() const;
+    // The readout after the last step, per output unit in [C][H][W] order: membrane potentials, or spike counts
+    // when the output population fires (what decision() ranks first). `out` replaced.
+    void readout(std::vector<float>& out) const;
+    // Spikes per unit of population `pop` since the last reset, in [C][H][W] order. `out` replaced.
+    void counts(int pop, std::vector<int32_t>& out) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace neuroemu

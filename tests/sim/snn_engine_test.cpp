@@ -41,38 +41,6 @@ Tensor dyadic_tensor(std::vector<int64_t> shape, std::mt19937& rng, double lo, d
     return t;
 }
 
-Population if_pop(const std::string& name, std::vector<int64_t> shape, std::vector<float> bias = {}) {
-    Population p;
-    p.name = name;
-    p.kind = PopulationKind::IF;
-    p.shape = std::move(shape);
-    p.lambda = {1.0f};
-    p.threshold = {1.0f};
-    p.bias = std::move(bias);
-    return p;
-}
-
-Population input_pop(std::vector<int64_t> shape) {
-    Population p;
-    p.name = "input";
-    p.kind = PopulationKind::Input;
-    p.shape = std::move(shape);
-    p.lambda = {1.0f};
-    return p;
-}
-
-Population gate_pop(const std::string& name, const SnnModel& m, int source, const Window2d& w) {
-    Population p;
-    p.name = name;
-    p.kind = PopulationKind::MaxGate;
-    p.gate_source = source;
-    p.gate_window = w;
-    const auto& s = m.populations[static_cast<size_t>(source)];
-    p.shape = window_output_shape(name, s.shape, s.channels(), w, false);
-    p.lambda = {1.0f};
-    return p;
-}
-
 // Random binary images (pixels 0 or 255: inputs exactly 0 or 1, so Poisson spikes are certain or impossible).
 ImageSet binary_images(int64_t count, int64_t c, int64_t h, int64_t w, double density, uint32_t seed) {
     std::mt19937 rng(seed);

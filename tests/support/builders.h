@@ -42,4 +42,37 @@ inline Projection projection(const std::string& name, ProjectionKind kind, int s
     return p;
 }
 
+// Populations of a hand-made spiking model (thresholds and lambda 1).
+inline Population if_pop(const std::string& name, std::vector<int64_t> shape, std::vector<float> bias = {}) {
+    Population p;
+    p.name = name;
+    p.kind = PopulationKind::IF;
+    p.shape = std::move(shape);
+    p.lambda = {1.0f};
+    p.threshold = {1.0f};
+    p.bias = std::move(bias);
+    return p;
+}
+
+inline Population input_pop(std::vector<int64_t> shape) {
+    Population p;
+    p.name = "input";
+    p.kind = PopulationKind::Input;
+    p.shape = std::move(shape);
+    p.lambda = {1.0f};
+    return p;
+}
+
+inline Population gate_pop(const std::string& name, const SnnModel& m, int source, const Window2d& w) {
+    Population p;
+    p.name = name;
+    p.kind = PopulationKind::MaxGate;
+    p.gate_source = source;
+    p.gate_window = w;
+    const auto& s = m.populations[static_cast<size_t>(source)];
+    p.shape = window_output_shape(name, s.shape, s.channels(), w, false);
+    p.lambda = {1.0f};
+    return p;
+}
+
 }  // namespace neuroemu

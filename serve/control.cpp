@@ -1,0 +1,537 @@
+// The control channel: TCP connections carrying newline-delimited JSON requests, one response line per request, in
+// order (docs/serve.md, "Requests"). Runs on the io thread; requests that touch the network (reset, run, classify,
+// load) become engine jobs whose answers are posted back here.
+#include "serve/server_impl.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace neuroemu::serve {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A request answered with an error: {"code": code, "message": message}.
+struct RequestError {
+    std::string code, message;
+};
+
+struct TooDeep {};
+
+json parse_request(const std::string& line, int64_t max_depth) {
+    try {
+        return json::parse(line, [max_depth](int depth, json::parse_event_t, json&) {
+            if (depth > max_depth) throw TooDeep{};
+            return true;
+        });
+    } catch (const TooDeep&) {
+        throw RequestError{"too_deep", fmt::format("the request nests deeper than {} levels", max_depth)};
+    } catch (const json::parse_error& e) {
+        throw RequestError{"invalid_json", std::string("the request is not valid JSON: ") + e.what()};
+    }
+}
+
+int64_t int_field(const json& req, const std::string& name, int64_t lo, int64_t hi, std::optional<int64_t> dflt) {
+    if (!req.contains(name)) {
+        if (dflt) return *dflt;
+        throw RequestError{"missing_field", fmt::format("{}: required, an integer in [{}, {}]", name, lo, hi)};
+    }
+    const json& v = req[name];
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+        throw RequestError{"bad_field", fmt::format("{}: expected an integer in [{}, {}], got {}", name, lo, hi,
+                                                    v.dump().substr(0, 64))};
+    return v.get<int64_t>();
+}
+
+bool bool_field(const json& req, const std::string& name, bool dflt) {
+    if (!req.contains(name)) return dflt;
+    if (!req[name].is_boolean())
+        throw RequestError{"bad_field", fmt::format("{}: expected true or false, got {}", name, req[name].dump().substr(0, 64))};
+    return req[name].get<bool>();
+}
+
+std::string string_field(const json& req, const std::string& name) {
+    if (!req.contains(name) || !req[name].is_string())
+        throw RequestError{req.contains(name) ? "bad_field" : "missing_field", name + ": expected a string"};
+    return req[name].get<std::string>();
+}
+
+// `name` inside `dir`: relative, no "..", and its canonical path (symlinks resolved) still inside.
+std::string inside_model_dir(const std::string& dir, const std::string& name) {
+    const fs::path p(name);
+    if (name.empty()) throw RequestError{"bad_field", "config: expected a file name inside the model directory"};
+    auto outside = [&] {
+        return RequestError{"outside_model_dir",
+                            "config: '" + name + "' is not inside the model directory (relative paths only, no '..')"};
+    };
+    if (p.is_absolute()) throw outside();
+    for (const auto& part : p)
+        if (part == "..") throw outside();
+    std::error_code ec;
+    const fs::path root = fs::canonical(dir, ec);
+    if (ec) throw RequestError{"not_found", "the model directory '" + dir + "' does not exist"};
+    const fs::path full = fs::canonical(root / p, ec);
+    if (ec) throw RequestError{"not_found", "config: '" + name + "' does not exist in the model directory"};
+    const auto [r, f] = std::mismatch(root.begin(), root.end(), full.begin(), full.end());
+    if (r != root.end()) throw outside();  // a symlink leading out
+    if (!fs::is_regular_file(full)) throw RequestError{"not_found", "config: '" + name + "' is not a file"};
+    return full.string();
+}
+
+// Classify's events: `ticks` lists (fewer: the remaining ticks get no input) of flat indices, or of [c, y, x].
+std::vector<std::vector<InputSpike>> classify_events(const json& req, int64_t ticks, const protocol::InputShape& s,
+                                                     int64_t max_tick_spikes) {
+    const bool cyx = req.contains("format") && req["format"] == "cyx";
+    if (req.contains("format") && !cyx && req["format"] != "flat")
+        throw RequestError{"bad_field", "format: expected \"flat\" or \"cyx\""};
+    if (!req.contains("events") || !req["events"].is_array() || static_cast<int64_t>(req["events"].size()) > ticks)
+        throw RequestError{"bad_field", fmt::format("events: expected a list of at most {} lists (one per tick)", ticks)};
+    std::vector<std::vector<InputSpike>> out(static_cast<size_t>(ticks));
+    const json& events = req["events"];
+    for (size_t t = 0; t < events.size(); ++t) {
+        if (!events[t].is_array()) throw RequestError{"bad_field", fmt::format("events[{}]: expected a list", t)};
+        if (static_cast<int64_t>(events[t].size()) > max_tick_spikes)
+            throw RequestError{"bad_field", fmt::format("events[{}]: at most {} spikes in one tick", t, max_tick_spikes)};
+        for (size_t i = 0; i < events[t].size(); ++i) {
+            const json& e = events[t][i];
+            auto bad = [&] {
+                return RequestError{"bad_address",
+                                    fmt::format("events[{}][{}]: expected {} inside the input [{}, {}, {}], got {}", t,
+                                                i, cyx ? "[c, y, x]" : "a flat index", s.channels, s.height, s.width,
+                                                e.dump().substr(0, 64))};
+            };
+            int64_t index;
+            if (cyx) {
+                if (!e.is_array() || e.size() != 3 || !e[0].is_number_integer() || !e[1].is_number_integer() ||
+                    !e[2].is_number_integer())
+                    throw bad();
+                const int64_t c = e[0], y = e[1], x = e[2];
+                if (c < 0 || c >= s.channels || y < 0 || y >= s.height || x < 0 || x >= s.width) throw bad();
+                index = (c * s.height + y) * s.width + x;
+            } else {
+                if (!e.is_number_integer() || e.get<int64_t>() < 0 || e.get<int64_t>() >= s.size()) throw bad();
+                index = e.get<int64_t>();
+            }
+            out[t].push_back({static_cast<int32_t>(index), 1});
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(Server::Impl& m, tcp::socket socket) : m_(m), socket_(std::move(socket)), idle_(m.io) {
+        boost::system::error_code ec;
+        peer_ = socket_.remote_endpoint(ec);
+    }
+
+    void start() {
+        arm_idle();
+        process();
+    }
+
+    // The answer of the request in progress (posted from the engine thread for jobs).
+    void finish(json response) {
+        busy_ = false;
+        respond(std::move(response));
+        process();
+    }
+
+private:
+    void process() {
+        while (!busy_ && !closed_) {
+            const size_t pos = inbuf_.find('\n', scanned_);
+            if (pos == std::string::npos) {
+                scanned_ = inbuf_.size();
+                if (static_cast<int64_t>(inbuf_.size()) > m_.limits().max_request_bytes) return oversized();
+                return read();
+            }
+            std::string line = inbuf_.substr(0, pos);
+            inbuf_.erase(0, pos + 1);
+            scanned_ = 0;
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (line.find_first_not_of(" \t") == std::string::npos) continue;
+            handle(line);
+        }
+    }
+
+    void read() {
+        if (reading_ || closed_) return;
+        reading_ = true;
+        socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec,
+                                                                                  size_t n) {
+            self->reading_ = false;
+            if (ec) return self->close();
+            self->inbuf_.append(self->chunk_.data(), n);
+            self->arm_idle();
+            self->process();
+        });
+    }
+
+    void oversized() {
+        {
+            std::lock_guard lock(m_.mu);
+            ++m_.counters.closed_oversized;
+        }
+        respond(error(nullptr, {"request_too_long", fmt::format("a request line is at most {} bytes",
+                                                                m_.limits().max_request_bytes)}));
+        close_when_flushed_ = true;
+        inbuf_.clear();
+        write();
+    }
+
+    void arm_idle() {
+        if (m_.options.idle_timeout_s <= 0) return;
+        idle_.expires_after(std::chrono::seconds(m_.options.idle_timeout_s));
+        idle_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (ec || self->closed_) return;
+            if (self->busy_) return self->arm_idle();  // waiting on us, not idle
+            {
+                std::lock_guard lock(self->m_.mu);
+                ++self->m_.counters.closed_idle;
+            }
+            self->close();
+        });
+    }
+
+    void respond(json response) {
+        if (closed_) return;
+        std::string line = response.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+        if (static_cast<int64_t>(pending_bytes_ + line.size()) > m_.limits().max_pending_response_bytes) {
+            {
+                std::lock_guard lock(m_.mu);
+                ++m_.counters.closed_slow_reader;
+            }
+            return close();
+        }
+        pending_bytes_ += line.size();
+        out_.push_back(std::move(line));
+        write();
+    }
+
+    void write() {
+        if (writing_ || closed_) return;
+        if (out_.empty()) {
+            if (close_when_flushed_) close();
+            return;
+        }
+        writing_ = true;
+        asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_from_this()](boost::system::error_code ec,
+                                                                                         size_t) {
+            self->writing_ = false;
+            if (ec) return self->close();
+            self->pending_bytes_ -= self->out_.front().size();
+            self->out_.pop_front();
+            self->write();
+        });
+    }
+
+    void close() {
+        if (closed_) return;
+        closed_ = true;
+        boost::system::error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_both, ec);
+        socket_.close(ec);
+        idle_.cancel();
+        std::lock_guard lock(m_.mu);
+        --m_.counters.connections;
+    }
+
+    static json ok(const json& id, json body = json::object()) {
+        json r = {{"id", id}, {"ok", true}};
+        r.update(body);
+        return r;
+    }
+    static json error(const json& id, const RequestError& e) {
+        return {{"id", id}, {"ok", false}, {"error", {{"code", e.code}, {"message", e.message}}}};
+    }
+
+    void handle(const std::string& line) {
+        json id = nullptr;
+        {
+            std::lock_guard lock(m_.mu);
+            ++m_.counters.requests;
+        }
+        try {
+            const json req = parse_request(line, m_.limits().max_json_depth);
+            if (!req.is_object())
+                throw RequestError{"invalid_request", "a request is a JSON object: {\"id\": ..., \"op\": ...}"};
+            if (req.contains("id")) id = req["id"];
+            const std::string op = string_field(req, "op");
+            authorise(req, op);
+            if (std::optional<json> body = dispatch(op, req, id)) respond(ok(id, std::move(*body)));
+        } catch (const RequestError& e) {
+            {
+                std::lock_guard lock(m_.mu);
+                ++m_.counters.request_errors;
+            }
+            respond(error(id, e));
+        }
+    }
+
+    void authorise(const json& req, const std::string& op) {
+        const std::string& token = m_.options.token;
+        if (token.empty() || authed_) return;
+        const bool given = req.contains("token") && req["token"].is_string() && req["token"] == token;
+        if (given && op == "auth") authed_ = true;
+        if (!given)
+            throw RequestError{"unauthorized",
+                               "token: this server needs the token (given with --token or printed at start)"};
+    }
+
+    // The answer's body, or nullopt when an engine job answers later (the connection reads no further meanwhile).
+    std::optional<json> dispatch(const std::string& op, const json& req, const json& id) {
+        if (op == "hello" || op == "auth") {
+            std::lock_guard lock(m_.mu);
+            return m_.hello();
+        }
+        if (op == "status") {
+            std::lock_guard lock(m_.mu);
+            return m_.status();
+        }
+        if (op == "pause" || op == "resume") return set_paused(op == "pause");
+        if (op == "run") return run(req, id);
+        if (op == "reset") return later(id, [](Server::Impl& m) {
+            m.session->reset();
+            m.sample_label = -1;
+            std::lock_guard lock(m.mu);
+            m.step = 0;
+            return json{{"step", 0}};
+        });
+        if (op == "subscribe") return subscribe(req);
+        if (op == "unsubscribe") return unsubscribe(req);
+        if (op == "classify") return classify(req, id);
+        if (op == "load") return load(req, id);
+        if (op == "shutdown") return shutdown(id);
+        throw RequestError{"unknown_op", "op: '" + op.substr(0, 64) +
+                                             "' is not one of hello, status, load, reset, run, pause, resume, "
+                                             "subscribe, unsubscribe, classify, auth, shutdown"};
+    }
+
+    // Runs `work` on the engine thread between ticks; its result (or its exception) answers the request.
+    std::optional<json> later(const json& id, std::function<json(Server::Impl&)> work) {
+        busy_ = true;
+        m_.post_job([self = shared_from_this(), id, work = std::move(work)] {
+            json r;
+            try {
+                r = ok(id, work(self->m_));
+            } catch (const RequestError& e) {
+                r = error(id, e);
+            } catch (const std::exception& e) {
+                r = error(id, {"engine_error", e.what()});
+            }
+            asio::post(self->m_.io, [self, r = std::move(r)]() mutable { self->finish(std::move(r)); });
+        });
+        return std::nullopt;
+    }
+
+    json set_paused(bool pause) {
+        std::lock_guard lock(m_.mu);
+        m_.paused = pause;
+        if (pause && m_.run_remaining > 0) {
+            m_.run_remaining = 0;  // a `run` in progress ends here; its answer says how far it got
+            if (m_.run_done) std::exchange(m_.run_done, nullptr)();
+        }
+        m_.cv.notify_all();
+        return {{"state", pause ? "paused" : "running"}, {"tick", m_.ticks_done}};
+    }
+
+    std::optional<json> run(const json& req, const json& id) {
+        const int64_t ticks = int_field(req, "ticks", 1, 1'000'000'000, std::nullopt);
+        std::lock_guard lock(m_.mu);
+        if (m_.run_remaining > 0) throw RequestError{"busy", "another run is in progress"};
+        m_.run_remaining = ticks;
+        busy_ = true;
+        const uint64_t first = m_.ticks_done;
+        m_.run_done = [self = shared_from_this(), id, first, ticks] {  // called with mu held, on any thread
+            const auto ran = static_cast<int64_t>(self->m_.ticks_done - first);
+            json r = ok(id, {{"tick", self->m_.ticks_done}, {"ticks", ran}, {"completed", ran == ticks}});
+            asio::post(self->m_.io, [self, r = std::move(r)]() mutable { self->finish(std::move(r)); });
+        };
+        m_.cv.notify_all();
+        return std::nullopt;
+    }
+
+    json subscribe(const json& req) {
+        Subscription s;
+        const int64_t port = int_field(req, "port", 1, 65535, std::nullopt);
+        asio::ip::address host = peer_.address();
+        if (req.contains("host")) {
+            boost::system::error_code ec;
+            host = asio::ip::make_address(string_field(req, "host"), ec);
+            if (ec) throw RequestError{"bad_field", "host: expected an IP address, got " + req["host"].dump()};
+            if (!host.is_loopback() && !m_.options.allow_remote)
+                throw RequestError{"remote_host_refused",
+                                   "host: only loopback subscribers without --allow-remote, got " + req["host"].dump()};
+        }
+        s.endpoint = udp::endpoint(host, static_cast<uint16_t>(port));
+        s.spikes = bool_field(req, "spikes", true);
+        s.ticks = bool_field(req, "ticks", true);
+        s.classifications = bool_field(req, "classifications", true);
+        std::lock_guard lock(m_.mu);
+        if (static_cast<int64_t>(m_.subscriptions.size()) >= m_.limits().max_subscriptions)
+            throw RequestError{"too_many_subscriptions",
+                               fmt::format("at most {} subscriptions at once", m_.limits().max_subscriptions)};
+        s.populations = m_.published;
+        if (req.contains("populations")) s.populations = populations(req["populations"]);
+        json names = json::array();
+        for (int p : s.populations) names.push_back(m_.population_names[static_cast<size_t>(p)]);
+        const int64_t id = m_.next_subscription++;
+        m_.subscriptions[id] = s;
+        return {{"subscription", id}, {"populations", names}, {"host", host.to_string()}, {"port", port}};
+    }
+
+    // Names of published populations -> their indices (mu held).
+    std::vector<int> populations(const json& names) const {
+        std::string published;
+        for (int p : m_.published) published += (published.empty() ? "" : ", ") + m_.population_names[p];
+        if (!names.is_array()) throw RequestError{"bad_field", "populations: expected a list of names"};
+        std::vector<int> out;
+        for (const json& n : names) {
+            int found = -1;
+            for (int p : m_.published)
+                if (n.is_string() && m_.population_names[static_cast<size_t>(p)] == n.get<std::string>()) found = p;
+            if (found < 0)
+                throw RequestError{"unknown_population", "populations: " + n.dump().substr(0, 64) +
+                                                             " is not published (published: " + published +
+                                                             "; choose with --publish)"};
+            out.push_back(found);
+        }
+        return out;
+    }
+
+    json unsubscribe(const json& req) {
+        const int64_t id = int_field(req, "subscription", 1, INT64_MAX, std::nullopt);
+        std::lock_guard lock(m_.mu);
+        if (!m_.subscriptions.erase(id))
+            throw RequestError{"unknown_subscription", fmt::format("subscription: no subscription {}", id)};
+        return {{"subscription", id}};
+    }
+
+    std::optional<json> classify(const json& req, const json& id) {
+        protocol::InputShape shape;
+        {
+            std::lock_guard lock(m_.mu);
+            shape = m_.shape;
+        }
+        const int64_t ticks = int_field(req, "ticks", 1, m_.limits().max_classify_ticks, std::nullopt);
+        auto events = classify_events(req, ticks, shape, m_.limits().max_tick_spikes);
+        std::optional<int64_t> label;
+        if (req.contains("label")) label = int_field(req, "label", 0, shape.classes - 1, std::nullopt);
+        // Isolated from the stream: a fresh network, its own input, free running, and a fresh network after.
+        return later(id, [events = std::move(events), label](Server::Impl& m) {
+            m.session->reset();
+            int64_t spikes = 0;
+            json r;
+            for (const auto& tick_events : events) {
+                {
+                    std::lock_guard lock(m.mu);  // a signal stops the server after the current tick
+                    if (m.stopping) throw RequestError{"stopping", "the server is stopping; classify was cut short"};
+                }
+                const TickResult& t = m.session->step(tick_events);
+                spikes += t.input_spikes;
+                r = {{"decision", t.decision}, {"readout", t.readout}, {"steps", t.step}};
+            }
+            r["input_spikes"] = spikes;
+            if (label) r["label"] = *label, r["correct"] = r["decision"] == *label;
+            if (m.classify_observer)
+                m.classify_observer({0, r["steps"], r["decision"], static_cast<int32_t>(label.value_or(-1)),
+                                     r["readout"].get<std::vector<float>>()});
+            m.session->reset();
+            m.sample_label = -1;
+            std::lock_guard lock(m.mu);
+            m.step = 0;
+            return r;
+        });
+    }
+
+    std::optional<json> load(const json& req, const json& id) {
+        const std::string path = inside_model_dir(m_.options.model_dir, string_field(req, "config"));
+        if (!m_.factory) throw RequestError{"load_failed", "this server cannot load models"};
+        return later(id, [path](Server::Impl& m) {
+            std::unique_ptr<Session> next;
+            try {
+                next = m.factory(path);
+            } catch (const std::exception& e) {
+                throw RequestError{"load_failed", e.what()};
+            }
+            m.session = std::move(next);
+            m.sample_label = -1;
+            m.describe_model();
+            std::lock_guard lock(m.mu);
+            for (const auto& [tick, input] : m.queue) m.drop("load", static_cast<int64_t>(input.events.size()));
+            m.queue.clear();
+            m.queued_events = m.queued_datagrams = 0;
+            for (auto& [sid, sub] : m.subscriptions) sub.populations = m.published;  // the new model's
+            return m.hello();
+        });
+    }
+
+    std::optional<json> shutdown(const json& id) {
+        // Written at once: the io thread stops with the engine, before an asynchronous write would finish.
+        const std::string line = ok(id, {{"state", "stopping"}}).dump() + "\n";
+        boost::system::error_code ec;
+        asio::write(socket_, asio::buffer(line), ec);
+        m_.request_stop();
+        busy_ = true;  // no further requests on this connection
+        return std::nullopt;
+    }
+
+    Server::Impl& m_;
+    tcp::socket socket_;
+    tcp::endpoint peer_;
+    asio::steady_timer idle_;
+    std::array<char, 65536> chunk_{};
+    std::string inbuf_;
+    size_t scanned_ = 0;  // inbuf_ holds no newline before it
+    std::deque<std::string> out_;
+    size_t pending_bytes_ = 0;
+    bool reading_ = false, writing_ = false, busy_ = false, closed_ = false, close_when_flushed_ = false;
+    bool authed_ = false;
+};
+
+void Server::Impl::accept() {
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+            bool refuse;
+            {
+                std::lock_guard lock(mu);
+                refuse = counters.connections >= limits().max_connections;
+                ++(refuse ? counters.connections_refused : counters.connections_accepted);
+                if (!refuse) ++counters.connections;
+            }
+            if (refuse) {
+                const std::string line = fmt::format(
+                    "{{\"id\":null,\"ok\":false,\"error\":{{\"code\":\"too_many_connections\",\"message\":\"at most {} "
+                    "control connections at once\"}}}}\n",
+                    limits().max_connections);
+                socket.non_blocking(true, ec);
+                socket.send(asio::buffer(line), 0, ec);  // a fresh socket's buffer takes it; else it is lost
+                socket.close(ec);
+            } else {
+                std::make_shared<Connection>(*this, std::move(socket))->start();
+            }
+        }
+        accept();
+    });
+}
+
+void Server::Impl::on_signal(int) {
+    signals.async_wait([this](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        if (++signals_seen > 1) _exit(128 + signal);  // the second: at once, nothing flushed
+        request_stop();
+        on_signal(signal);
+    });
+}
+
+}  // namespace neuroemu::serve
