@@ -48,7 +48,6 @@ struct SampleOutcome {
 struct TickExtras {
     std::optional<SampleOutcome> outcome;   // the tick ended a sample
     int64_t deadline_misses = -1;           // so far, when the server paces ticks (-1: not paced)
-    std::optional<std::chrono::steady_clock::time_point> at;  // the tick's end; empty: now
 };
 
 class LiveView {

@@ -23,8 +23,9 @@ struct LivePageOptions {
 
 class LivePage {
 public:
-    // Before server.start(): sets the server's observers and binds the page's port (std::runtime_error naming it
-    // when it cannot). `layout`: live_layout() of the session the server starts with.
+    // Before server.start(): binds the page's port (std::runtime_error naming it when it cannot), then sets the
+    // server's observers. `layout`: live_layout() of the session the server starts with. The server must have
+    // stopped (its engine thread joined) before a LivePage goes: its observers use the LiveView.
     LivePage(Server& server, LiveLayout layout, LivePageOptions options = {});
     ~LivePage();
     LivePage(const LivePage&) = delete;
