@@ -55,6 +55,7 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
 
 // Compares without an early exit, so the time taken does not tell how much of a guessed token was right.
 bool same_token(std::string_view given, std::string_view expected) {
+    if (expected.empty()) return given.empty();
     unsigned diff = given.size() == expected.size() ? 0u : 1u;
     for (size_t i = 0; i < given.size(); ++i)
         diff |= static_cast<unsigned char>(given[i]) ^ static_cast<unsigned char>(expected[i % expected.size()]);
