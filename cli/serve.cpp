@@ -98,11 +98,16 @@ int run_serve(const CommonOptions& common, const ServeOptions& o) {
     if (o.http_port > 65535) throw ConfigError("--http: expected a port in [0, 65535] (0: any free)");
     auto session = serve::Session::load(base);
     const serve::LiveLayout layout = serve::live_layout(*session, session->model().name);
-    serve::Server server(so, std::move(session), [base](const std::string& config) {
+    // The live page's view, once there is one: a `load` (on the engine thread, between ticks) gives it the new
+    // model's layout. Set before the server starts; the page goes before the server, after wait().
+    serve::LiveView* live_view = nullptr;
+    serve::Server server(so, std::move(session), [base, &live_view](const std::string& config) {
         serve::SessionOptions s = base;
         s.config = config;
         s.snn_file.clear();  // the loaded config's own model, converted
-        return serve::Session::load(s);
+        auto loaded = serve::Session::load(s);
+        if (live_view) live_view->set_layout(serve::live_layout(*loaded, loaded->model().name));
+        return loaded;
     });
     // The live page: fed by the server's observers, served on its io_context with its token (serve/live_page.h).
     std::unique_ptr<serve::LivePage> page;
@@ -111,6 +116,7 @@ int run_serve(const CommonOptions& common, const ServeOptions& o) {
         page_options.host = host;
         page_options.port = static_cast<uint16_t>(o.http_port);
         page = std::make_unique<serve::LivePage>(server, layout, page_options);
+        live_view = &page->view();
     }
     server.start();
     const int http_port = page ? page->port() : -1;

@@ -76,7 +76,7 @@ void LiveView::reset_locked() {
 void LiveView::record(const TickResult& result, const TickExtras& extras) {
     std::lock_guard lock(mutex_);
     ++ticks_recorded_;
-    tick_ = result.tick;
+    tick_ = extras.tick > 0 ? extras.tick : result.tick;
     step_ = result.step;
     decision_ = result.decision;
     input_spikes_ = result.input_spikes;
@@ -86,7 +86,7 @@ void LiveView::record(const TickResult& result, const TickExtras& extras) {
     last_packets_ = result.packets;
     last_latency_max_cycles_ = result.latency_max_cycles;
     push_window_locked(result);
-    push_raster_locked(result);
+    push_raster_locked(result, tick_);
     if (extras.outcome) count_outcome_locked(*extras.outcome);
 }
 
@@ -126,7 +126,7 @@ void LiveView::push_window_locked(const TickResult& result) {
     window_.push_back(std::move(entry));
 }
 
-void LiveView::push_raster_locked(const TickResult& result) {
+void LiveView::push_raster_locked(const TickResult& result, int64_t tick) {
     for (size_t r = 0; r < rasters_.size() && r < result.published_spikes.size(); ++r) {
         Raster& raster = rasters_[r];
         for (int32_t unit : result.published_spikes[r]) {
@@ -138,7 +138,7 @@ void LiveView::push_raster_locked(const TickResult& result) {
                 raster.spikes.pop_front();
                 ++raster.dropped;
             }
-            raster.spikes.push_back({result.tick, unit});
+            raster.spikes.push_back({tick, unit});
         }
     }
 }

@@ -48,6 +48,7 @@ struct SampleOutcome {
 struct TickExtras {
     std::optional<SampleOutcome> outcome;   // the tick ended a sample
     int64_t deadline_misses = -1;           // so far, when the server paces ticks (-1: not paced)
+    int64_t tick = 0;  // the server's tick (goes on across model loads); 0: the TickResult's (the session's)
 };
 
 class LiveView {
@@ -81,7 +82,7 @@ private:
     void reset_locked();
     void count_outcome_locked(const SampleOutcome& outcome);
     void push_window_locked(const TickResult& result);
-    void push_raster_locked(const TickResult& result);
+    void push_raster_locked(const TickResult& result, int64_t tick);
     nlohmann::json populations_json_locked() const;
     nlohmann::json cores_json_locked() const;
     nlohmann::json raster_json_locked();

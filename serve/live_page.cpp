@@ -21,6 +21,7 @@ LivePage::LivePage(Server& server, LiveLayout layout, LivePageOptions options)
         TickExtras extras;
         if (context.sample) extras.outcome = SampleOutcome{context.sample->decision, context.sample->label};
         extras.deadline_misses = context.deadline_misses;
+        extras.tick = context.tick;
         view->record(tick, extras);
     });
     // A classify request's sample counts in the accuracy too (its ticks are not streamed ones).

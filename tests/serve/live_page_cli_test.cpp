@@ -1,5 +1,5 @@
 // `neuroemu serve --http 0` as a process on the shipped ResNet-20: the page at /, and the frames over /ws against
-// what the control channel says (hello's model, populations and mesh; run's ticks; classify's decision).
+// what the control channel says (hello's model, populations and mesh; run's ticks; classify's decision; a load).
 #include <gtest/gtest.h>
 
 #include <utility>
@@ -150,6 +150,15 @@ TEST(LivePageCli, ServeHttpServesThePageAndItsFrames) {
     frame = next_frame([](const json& f) { return f["accuracy"]["samples"] == 1; });
     EXPECT_EQ(frame["accuracy"]["labelled"], 1);
     EXPECT_EQ(frame["accuracy"]["correct"], classified["decision"] == 3 ? 1 : 0);
+
+    // A model loaded anew starts the page's figures afresh.
+    const json loaded = control.request({{"op", "load"}, {"config", "default.yaml"}});
+    ASSERT_EQ(loaded["ok"], true) << loaded.dump();
+    frame = next_frame([](const json& f) { return f["ticks_recorded"] == 0; });
+    EXPECT_EQ(frame["accuracy"]["samples"], 0);
+    EXPECT_EQ(frame["model"], loaded["model"]["name"]);
+    ASSERT_EQ(control.request({{"op", "run"}, {"ticks", 2}})["ok"], true);
+    EXPECT_EQ(next_frame([](const json& f) { return f["ticks_recorded"] == 2; })["tick"], 7) << "the tick goes on";
     EXPECT_EQ(served.interrupt(), 0);
 }
 

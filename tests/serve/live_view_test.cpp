@@ -164,6 +164,16 @@ TEST(LiveView, TicksPerSecondOverAboutTheRateWindow) {
     EXPECT_DOUBLE_EQ(view.frame_json(t0 + 3500ms)["ticks_per_s"].get<double>(), 0.0);
 }
 
+TEST(LiveView, TheServersTickWhenGivenOverridesTheSessions) {
+    LiveView view(small_layout());
+    TickExtras extras;
+    extras.tick = 41;
+    view.record(tick_result(1), extras);  // the session's tick 1 (unit 0 spikes) is the server's 41
+    const auto frame = view.frame_json();
+    EXPECT_EQ(frame["tick"], 41);
+    EXPECT_EQ(frame["raster"][0]["spikes"], nlohmann::json({{41, 0}}));
+}
+
 TEST(LiveView, ChipFiguresAndDeadlineMissesWhenPresent) {
     LiveView view(small_layout(), window_of(2));
     auto frame = view.frame_json();
