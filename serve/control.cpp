@@ -220,6 +220,7 @@ private:
     void write() {
         if (writing_ || closed_) return;
         if (out_.empty()) {
+            if (stop_when_flushed_) m_.request_stop();
             if (close_when_flushed_) close();
             return;
         }
@@ -235,6 +236,7 @@ private:
     }
 
     void close() {
+        if (stop_when_flushed_) m_.request_stop();  // the answer to `shutdown` is lost, not the shutdown
         if (closed_) return;
         closed_ = true;
         boost::system::error_code ec;
@@ -476,11 +478,9 @@ private:
     }
 
     std::optional<json> shutdown(const json& id) {
-        // Written at once: the io thread stops with the engine, before an asynchronous write would finish.
-        const std::string line = ok(id, {{"state", "stopping"}}).dump() + "\n";
-        boost::system::error_code ec;
-        asio::write(socket_, asio::buffer(line), ec);
-        m_.request_stop();
+        // The server stops once the answer is written: the io thread ends with the engine.
+        stop_when_flushed_ = true;
+        respond(ok(id, {{"state", "stopping"}}));
         busy_ = true;  // no further requests on this connection
         return std::nullopt;
     }
@@ -495,6 +495,7 @@ private:
     std::deque<std::string> out_;
     size_t pending_bytes_ = 0;
     bool reading_ = false, writing_ = false, busy_ = false, closed_ = false, close_when_flushed_ = false;
+    bool stop_when_flushed_ = false;  // `shutdown` answered: stop the server once written
     bool authed_ = false;
 };
 
