@@ -3,7 +3,7 @@
 // frames. Chromium is driven over its DevTools protocol, so the test waits for the data to arrive. Checked: the
 // page waits before the first frame; then the numbers it shows (read from its DOM) equal those sent, and its
 // screenshot (decoded with libpng) has the raster's, the rate bars' and the heat map's colours in their regions;
-// ticks fed while it is open reach it. Skipped when Chromium is not installed (scripts/setup.sh installs it).
+// ticks fed while it is open reach it; it reconnects to a server back after going away. Skipped when Chromium is not installed (scripts/setup.sh installs it).
 #include <gtest/gtest.h>
 
 #include <utility>
@@ -24,7 +24,9 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -202,16 +204,22 @@ private:
                                          "--remote-debugging-port=0", "--user-data-dir=" + (dir / "profile").string(),
                                          "about:blank"};
         const std::string log = (dir / "chromium.log").string();
+        const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        // The child only calls async-signal-safe functions (this process has other threads), and keeps none of
+        // this process's descriptors: an inherited listening socket would outlive the page server.
         const pid_t pid = fork();
         if (pid == 0) {
             setpgid(0, 0);
-            if (!std::freopen(log.c_str(), "w", stderr) || dup2(fileno(stderr), fileno(stdout)) < 0) _exit(126);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execv(chromium.c_str(), argv.data());
+            if (log_fd < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) _exit(126);
+            if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+                for (int fd = 3; fd < 65536; ++fd) close(fd);
+            execv(argv[0], argv.data());
             _exit(127);
         }
+        if (log_fd >= 0) close(log_fd);
         if (pid < 0) throw std::runtime_error("cannot start Chromium: fork failed");
         setpgid(pid, pid);
         return pid;
@@ -230,15 +238,21 @@ protected:
     void SetUp() override {
         if (find_on_path("chromium").empty())
             GTEST_SKIP() << "chromium is not installed (apt-get install chromium; scripts/setup.sh does it)";
-        server_ = std::make_unique<PageServer>(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
+        start_server(0);
+    }
+    void TearDown() override {
+        if (server_) stop_server();
+    }
+    void start_server(uint16_t port) {
+        server_ = std::make_unique<PageServer>(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
                                                kToken, [this] { return frame(); }, 50ms);
         server_->start();
         io_thread_ = std::thread([this] { io_.run(); });
     }
-    void TearDown() override {
-        if (!server_) return;
+    void stop_server() {
         server_->stop();
-        io_thread_.join();
+        if (io_thread_.joinable()) io_thread_.join();  // every connection closed
+        io_.restart();
     }
 
     // Until `serving_`, no frame: the page must wait (a frame source that throws skips the frame).
@@ -328,6 +342,24 @@ TEST_F(LivePageBrowserTest, PageShowsTheNumbersSentAndTheChartsDrawn) {
     });
     more.join();
     EXPECT_EQ(shown(browser, 2 * kTicks)["shown_tick"], 2 * kTicks);
+
+    // The server goes away: the page says so and keeps trying; a server back on the same port is found again.
+    const uint16_t port = server_->port();
+    stop_server();
+    std::string state;
+    for (int i = 0; i < 100 && state.rfind("disconnected", 0) != 0; ++i) {
+        state = browser.evaluate("document.getElementById('state').textContent").get<std::string>();
+        if (state.rfind("disconnected", 0) != 0) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(state, "disconnected, reconnecting");
+    view_.record([] {
+        TickResult r;
+        r.tick = r.step = 2 * kTicks + 1;
+        return r;
+    }());
+    start_server(port);
+    EXPECT_EQ(shown(browser, 2 * kTicks + 1)["shown_tick"], 2 * kTicks + 1) << "the page reconnected";
+    EXPECT_EQ(browser.evaluate("document.getElementById('state').textContent"), "live");
 }
 
 }  // namespace
