@@ -110,7 +110,7 @@ public:
     void stop();
     void accept();
     void on_tick();
-    bool authorised(std::string_view target) const;
+    bool authorised(std::string_view query) const;
     void add(Connection* connection, const std::shared_ptr<Connection>& owner) { connections[connection] = owner; }
     void remove(Connection* connection) { connections.erase(connection); }
 
