@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "common/error.h"
+#include "serve/live_page.h"
 #include "serve/server.h"
 #include "serve/session.h"
 
@@ -94,22 +95,41 @@ int run_serve(const CommonOptions& common, const ServeOptions& o) {
     so.model_dir = o.model_dir.empty() ? fs::absolute(base.config).parent_path().string() : o.model_dir;
     so.handle_signals = true;
     if (!fs::is_directory(so.model_dir)) throw ConfigError("--model-dir: '" + so.model_dir + "' is not a directory");
-    // The live page plugs in here: an observer (set_tick_observer) feeding its aggregator, and its HTTP server
-    // on server.io_context(), checking server.token().
-    if (o.http_port >= 0) throw ConfigError("--http: the live page is not part of this build");
+    if (o.http_port > 65535) throw ConfigError("--http: expected a port in [0, 65535] (0: any free)");
     auto session = serve::Session::load(base);
-    serve::Server server(so, std::move(session), [base](const std::string& config) {
+    const serve::LiveLayout layout = serve::live_layout(*session, session->model().name);
+    // The live page's view, once there is one: a `load` (on the engine thread, between ticks) gives it the new
+    // model's layout. Set before the server starts; the page goes before the server, after wait().
+    serve::LiveView* live_view = nullptr;
+    serve::Server server(so, std::move(session), [base, &live_view](const std::string& config) {
         serve::SessionOptions s = base;
         s.config = config;
         s.snn_file.clear();  // the loaded config's own model, converted
-        return serve::Session::load(s);
+        auto loaded = serve::Session::load(s);
+        if (live_view) live_view->set_layout(serve::live_layout(*loaded, loaded->model().name));
+        return loaded;
     });
+    // The live page: fed by the server's observers, served on its io_context with its token (serve/live_page.h).
+    std::unique_ptr<serve::LivePage> page;
+    if (o.http_port >= 0) {
+        serve::LivePageOptions page_options;
+        page_options.host = host;
+        page_options.port = static_cast<uint16_t>(o.http_port);
+        page = std::make_unique<serve::LivePage>(server, layout, page_options);
+        live_view = &page->view();
+    }
     server.start();
+    const int http_port = page ? page->port() : -1;
+    const std::string page_url =
+        page ? fmt::format(", page http://{}:{}/{}", host, http_port,
+                           server.token().empty() ? "" : "?token=" + server.token())
+             : "";
     fmt::print(stderr, "listening: udp {0}:{1}, control tcp {0}:{2}{3}\n", host, server.udp_port(),
-               server.control_port(), o.http_port >= 0 ? fmt::format(", page http://{}:{}/", host, o.http_port) : "");
+               server.control_port(), page_url);
     if (!server.token().empty() && o.token.empty()) fmt::print(stderr, "token: {}\n", server.token());
-    if (!o.port_file.empty()) write_port_file(o.port_file, server, o.http_port);
+    if (!o.port_file.empty()) write_port_file(o.port_file, server, http_port);
     server.wait();
+    if (page) page->stop();
     const nlohmann::json counters = server.status_json();
     std::cout << counters.dump(2) << std::endl;
     if (!common.json_file.empty()) write_json_file(common.json_file, {{"command", "serve"}, {"status", counters}});

@@ -2,7 +2,6 @@
 // one: the page must render offline with nothing but the HTML file. Skipped when Chromium is not installed
 // (scripts/setup.sh installs it).
 #include <gtest/gtest.h>
-#include <png.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,50 +12,16 @@
 
 #include "report/render.h"
 #include "tests/report/report_fixture.h"
+#include "tests/support/browser.h"
 
 namespace neuroemu::report {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string find_on_path(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
-    for (size_t start = 0; start <= dirs.size();) {
-        const size_t end = std::min(dirs.find(':', start), dirs.size());
-        const fs::path candidate = fs::path(dirs.substr(start, end - start)) / name;
-        std::error_code error;
-        if (!candidate.parent_path().empty() && fs::exists(candidate, error)) return candidate.string();
-        start = end + 1;
-    }
-    return "";
-}
-
-struct Image {
-    unsigned width = 0, height = 0;
-    std::vector<unsigned char> rgb;
-    unsigned pixel(size_t i) const { return rgb[3 * i] << 16 | rgb[3 * i + 1] << 8 | rgb[3 * i + 2]; }
-};
-
-Image read_png(const std::string& file) {
-    png_image image{};
-    image.version = PNG_IMAGE_VERSION;
-    Image out;
-    if (!png_image_begin_read_from_file(&image, file.c_str())) {
-        ADD_FAILURE() << "cannot read " << file << ": " << image.message;
-        return out;
-    }
-    image.format = PNG_FORMAT_RGB;
-    out.width = image.width;
-    out.height = image.height;
-    out.rgb.resize(PNG_IMAGE_SIZE(image));
-    if (!png_image_finish_read(&image, nullptr, out.rgb.data(), 0, nullptr)) {
-        ADD_FAILURE() << "cannot decode " << file << ": " << image.message;
-        out = Image{};
-    }
-    png_image_free(&image);
-    return out;
-}
+using ::neuroemu::test::find_on_path;
+using ::neuroemu::test::Image;
+using ::neuroemu::test::read_png;
 
 // Renders `doc` into a folder of the build tree (kept for a look) and screenshots it.
 Image screenshot(const nlohmann::json& doc, const std::string& name) {
