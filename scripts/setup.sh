@@ -8,7 +8,8 @@ packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libfmt
           openmpi-bin nlohmann-json3-dev libeigen3-dev zlib1g-dev dataset-fashion-mnist
           libjpeg62-turbo-dev libpng-dev   # image dataset readers: JPEG and PNG decoding
           gtkwave   # gtkwave: vcd2fst/fst2vcd for the VCD round-trip test
-          chromium)  # the report's browser test: headless screenshot of report.html, decoded with libpng
+          python3   # the serve Python client's tests (standard library only)
+          chromium)  # the report's and the live page's browser tests: headless screenshot of report.html, decoded with libpng
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
