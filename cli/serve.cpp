@@ -150,7 +150,7 @@ Command add_serve_command(CLI::App& app, CommonOptions& common) {
     cmd->add_option("--http", o->http_port, "PORT of the live page (0: any free)");
     cmd->add_option("--tick-us", o->tick_us, "tick period in microseconds (0: as fast as possible)")->capture_default_str();
     cmd->add_flag("--chip", o->chip, "run the SystemC chip model alongside (cycles, packets, latency per tick)");
-    cmd->add_option("--publish", o->publish, "populations whose spikes are sent to subscribers (default: the output)")
+    cmd->add_option("--publish", o->publish, "populations whose spikes are sent to subscribers (default: the output, or the spiking layers feeding a non-spiking readout)")
         ->type_name("POP");
     cmd->add_flag("--allow-remote", o->allow_remote, "allow a non-loopback --listen address (then a token is required)");
     cmd->add_option("--token", o->token, "the control channel's token (with --allow-remote; default: a random one)");

@@ -36,9 +36,31 @@ std::vector<PopulationInfo> population_info(const SnnModel& model) {
     return out;
 }
 
-// Population indices by name; empty: the output population. ConfigError naming the unknown one and the choices.
+// The output population when it fires; a non-spiking readout (the paper's: its membrane potentials decide, and go
+// out in CLASSIFICATION) would publish nothing, so then the spiking populations that feed it, found through any
+// non-spiking ones between (pooling currents).
+std::vector<int> default_published(const SnnModel& model) {
+    if (model.populations[static_cast<size_t>(model.output)].spiking) return {model.output};
+    std::vector<int> out, todo = {model.output};
+    std::vector<char> seen(model.populations.size(), 0);
+    while (!todo.empty()) {
+        const int target = todo.back();
+        todo.pop_back();
+        for (const Projection& pr : model.projections) {
+            if (pr.target != target || seen[static_cast<size_t>(pr.source)]) continue;
+            seen[static_cast<size_t>(pr.source)] = 1;
+            const Population& src = model.populations[static_cast<size_t>(pr.source)];
+            if (src.spiking || pr.source == 0) out.push_back(pr.source);
+            else todo.push_back(pr.source);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out.empty() ? std::vector<int>{model.output} : out;
+}
+
+// Population indices by name; empty: default_published. ConfigError naming the unknown one and the choices.
 std::vector<int> published_populations(const SnnModel& model, const std::vector<std::string>& names) {
-    if (names.empty()) return {model.output};
+    if (names.empty()) return default_published(model);
     std::vector<int> out;
     for (const std::string& name : names) {
         const auto it = std::find_if(model.populations.begin(), model.populations.end(),

@@ -27,7 +27,8 @@ struct SessionOptions {
     std::string snn_file;  // a converted model (`neuroemu convert`); empty: converted from the config
     std::vector<std::string> set;  // --set KEY=VALUE overrides applied to the config
     bool chip = false;     // run the SystemC chip model alongside (one per process: SystemC cannot re-elaborate)
-    // Populations whose spikes are published each tick, by name; empty: the output population.
+    // Populations whose spikes are published each tick, by name; empty: the output population, or when it is a
+    // non-spiking readout, the spiking populations that feed it (the readout's potentials go out per sample).
     std::vector<std::string> published;
     int verbosity = 0;
 };
