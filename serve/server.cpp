@@ -237,7 +237,8 @@ nlohmann::json Server::Impl::status() const {
                      {"closed_oversized", c.closed_oversized},
                      {"requests", c.requests},
                      {"errors", c.request_errors}}},
-        {"outputs", {{"sent", c.outputs_sent}, {"failed", c.outputs_failed}}}};
+        {"outputs", {{"sent", c.outputs_sent}, {"failed", c.outputs_failed}}},
+        {"engine_errors", {{"count", c.engine_errors}, {"last", c.last_engine_error}}}};
 }
 
 // ---- UDP input (io thread)
@@ -366,7 +367,13 @@ void Server::Impl::engine_loop() {
             queue.erase(it);
         }
         lock.unlock();
-        run_tick(input, tick);
+        try {
+            run_tick(input, tick);
+        } catch (const std::exception& e) {  // input is checked before it queues: a failing tick is a bug, but it
+            std::lock_guard guard(mu);       // must not take the server down; counted and shown in `status`
+            ++counters.engine_errors;
+            counters.last_engine_error = fmt::format("tick {}: {}", tick, e.what());
+        }
         const auto end = Clock::now();
         lock.lock();
         ticks_done = tick;

@@ -72,6 +72,8 @@ struct Counters {
     int64_t closed_slow_reader = 0, closed_idle = 0, closed_oversized = 0;
     int64_t requests = 0, request_errors = 0;
     int64_t outputs_sent = 0, outputs_failed = 0;
+    int64_t engine_errors = 0;  // ticks whose step threw (never expected: input is checked when it arrives)
+    std::string last_engine_error;
 };
 
 struct SenderState {
