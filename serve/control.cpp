@@ -2,6 +2,7 @@
 // order (docs/serve.md, "Requests"). Runs on the io thread; requests that touch the network (reset, run, classify,
 // load) become engine jobs whose answers are posted back here.
 #include "serve/server_impl.h"
+#include "serve/token.h"
 
 #include <unistd.h>
 
@@ -282,7 +283,8 @@ private:
     void authorise(const json& req, const std::string& op) {
         const std::string& token = m_.options.token;
         if (token.empty() || authed_) return;
-        const bool given = req.contains("token") && req["token"].is_string() && req["token"] == token;
+        const bool given = req.contains("token") && req["token"].is_string() &&
+                           same_token(req["token"].get_ref<const std::string&>(), token);
         if (given && op == "auth") authed_ = true;
         if (!given)
             throw RequestError{"unauthorized",

@@ -1,4 +1,5 @@
 #include "serve/page_server.h"
+#include "serve/token.h"
 
 #include <utility>
 
@@ -51,15 +52,6 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
         return value;
     }
     return std::nullopt;
-}
-
-// Compares without an early exit, so the time taken does not tell how much of a guessed token was right.
-bool same_token(std::string_view given, std::string_view expected) {
-    if (expected.empty()) return given.empty();
-    unsigned diff = given.size() == expected.size() ? 0u : 1u;
-    for (size_t i = 0; i < given.size(); ++i)
-        diff |= static_cast<unsigned char>(given[i]) ^ static_cast<unsigned char>(expected[i % expected.size()]);
-    return diff == 0;
 }
 
 // A browser's page on another site may open a WebSocket to 127.0.0.1: its Origin then names that site.
