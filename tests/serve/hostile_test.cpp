@@ -14,6 +14,7 @@
 #include "clients/cpp/serve_client.h"
 #include "serve/server.h"
 #include "tests/serve/fake_session.h"
+#include "tests/serve/in_process_server.h"
 
 namespace neuroemu::serve {
 namespace {
@@ -21,29 +22,8 @@ namespace {
 using nlohmann::json;
 const protocol::InputShape kShape{1, 4, 4, 3};
 
-struct Hostile {
-    explicit Hostile(ServerOptions o) {
-        o.start_paused = true;
-        server = std::make_unique<Server>(o, std::make_unique<testing::FakeSession>(), nullptr);
-        server->start();
-        control = std::make_unique<client::Control>("127.0.0.1", server->control_port());
-    }
-    json status() { return control->request({{"op", "status"}}); }
-    json wait_status(const std::function<bool(const json&)>& done) {
-        for (int i = 0; i < 2000; ++i) {
-            json s = status();
-            if (done(s)) return s;
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        ADD_FAILURE() << "status never reached the expected state: " << status().dump();
-        return status();
-    }
-    void still_answers() {
-        client::Control fresh("127.0.0.1", server->control_port());
-        EXPECT_EQ(fresh.request({{"op", "hello"}})["ok"], true);
-    }
-    std::unique_ptr<Server> server;
-    std::unique_ptr<client::Control> control;
+struct Hostile : testing::InProcessServer {
+    explicit Hostile(ServerOptions o) : InProcessServer(std::move(o), std::make_unique<testing::FakeSession>(), nullptr) {}
 };
 
 std::vector<uint8_t> valid(uint64_t tick, std::vector<InputSpike> events = {{1, 1}}) {

@@ -12,22 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
-#include <fcntl.h>
-
-#include <chrono>
-#include <filesystem>
-#include <thread>
+#include <functional>
+#include <string>
 
 #include "clients/cpp/serve_client.h"
 #include "serve/page_server.h"
-#include "tests/support/cli_run.h"
-
-extern char** environ;
+#include "tests/serve/serve_process.h"
 
 namespace neuroemu::serve {
 namespace {
@@ -36,54 +30,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-namespace fs = std::filesystem;
 using nlohmann::json;
-using namespace std::chrono_literals;
-
-// The server process, its ports from --port-file; killed if the test ends without stopping it.
-class Served {
-public:
-    Served() {
-        port_file_ = cli_test::build_file("live_page_cli", "ports." + std::to_string(getpid()) + ".json");
-        const std::string log = cli_test::build_file("live_page_cli", "serve." + std::to_string(getpid()) + ".log");
-        fs::remove(port_file_);
-        std::vector<std::string> args = {NEUROEMU_EXE, "serve", std::string(NEUROEMU_SOURCE_DIR) + "/configs/default.yaml",
-                                         "--set", "simulation.encoding=poisson", "--listen", "127.0.0.1:0",
-                                         "--http", "0", "--paused", "--port-file", port_file_};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t files;
-        posix_spawn_file_actions_init(&files);
-        posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_adddup2(&files, 1, 2);
-        if (posix_spawn(&pid_, NEUROEMU_EXE, &files, nullptr, argv.data(), environ) != 0) pid_ = -1;
-        posix_spawn_file_actions_destroy(&files);
-        for (int i = 0; i < 6000 && pid_ > 0 && !fs::exists(port_file_); ++i) std::this_thread::sleep_for(10ms);
-        if (fs::exists(port_file_)) ports_ = cli_test::read_json(port_file_);
-        if (ports_.is_null()) ADD_FAILURE() << "neuroemu serve did not start (see " << log << ")";
-    }
-    ~Served() {
-        if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    // SIGINT: the exit status once it has stopped.
-    int interrupt() {
-        kill(pid_, SIGINT);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    const json& ports() const { return ports_; }
-
-private:
-    pid_t pid_ = -1;
-    std::string port_file_;
-    json ports_;
-};
 
 void receive_timeout(asio::ip::tcp::socket& socket) {
     timeval tv{30, 0};
@@ -91,8 +38,11 @@ void receive_timeout(asio::ip::tcp::socket& socket) {
 }
 
 TEST(LivePageCli, ServeHttpServesThePageAndItsFrames) {
-    Served served;
-    ASSERT_FALSE(served.ports().is_null());
+    serve_test::ServeProcess served(std::string(NEUROEMU_SOURCE_DIR) +
+                                        "/configs/default.yaml --set simulation.encoding=poisson --listen 127.0.0.1:0 "
+                                        "--http 0 --paused",
+                                    "live_page_cli", "serve." + std::to_string(getpid()));
+    ASSERT_TRUE(served.started()) << "neuroemu serve did not start: " << served.err();
     ASSERT_TRUE(served.ports()["http"].is_number()) << served.ports().dump();
     const uint16_t http_port = served.ports()["http"];
     asio::io_context io;
@@ -162,7 +112,8 @@ TEST(LivePageCli, ServeHttpServesThePageAndItsFrames) {
     EXPECT_EQ(frame["model"], loaded["model"]["name"]);
     ASSERT_EQ(control.request({{"op", "run"}, {"ticks", 2}})["ok"], true);
     EXPECT_EQ(next_frame([](const json& f) { return f["ticks_recorded"] == 2; })["tick"], 7) << "the tick goes on";
-    EXPECT_EQ(served.interrupt(), 0);
+    served.signal(SIGINT);
+    EXPECT_EQ(served.wait_exit(), 0) << served.err();
 }
 
 }  // namespace

@@ -15,11 +15,12 @@
 #include <sys/time.h>
 
 #include <filesystem>
-#include <thread>
+#include <chrono>
 
 #include "clients/cpp/serve_client.h"
 #include "serve/live_page.h"
 #include "tests/serve/fake_session.h"
+#include "tests/serve/wait_status.h"
 
 namespace neuroemu::serve {
 namespace {
@@ -85,8 +86,7 @@ TEST(LivePageOnTheServer, FramesFollowTheServedTicksAndSamples) {
     sender.send_tick(1, ticks[0], protocol::kLabel | protocol::kEnd, 0, kShape);
     sender.send_tick(2, ticks[1], protocol::kReset | protocol::kLabel | protocol::kEnd, 2, kShape);
     client::Control control("127.0.0.1", server.control_port());
-    for (int i = 0; i < 2000 && control.request({{"op", "status"}})["input"]["datagrams"] != 2; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    testing::wait_datagrams(control, 2);
     ASSERT_EQ(control.request({{"op", "run"}, {"ticks", 2}})["ok"], true);
 
     const json frame = browser.until([](const json& f) { return f["ticks_recorded"] == 2; });

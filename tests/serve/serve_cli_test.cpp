@@ -4,22 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "clients/cpp/serve_client.h"
 #include "data/dataset_spec.h"
 #include "cli/schema.h"
 #include "tests/serve/poisson_input.h"
+#include "tests/serve/serve_process.h"
+#include "tests/serve/wait_status.h"
 #include "tests/support/cli_run.h"
-
-extern char** environ;
 
 namespace neuroemu::serve {
 namespace {
@@ -44,64 +41,10 @@ const std::string& snn() {
     return model.path;
 }
 
-// A `neuroemu serve` child process, its ports read from --port-file.
-class ServeProcess {
-public:
-    explicit ServeProcess(const std::string& args, const std::string& name) {
-        port_file_ = cli::build_file("serve_cli", name + ".ports.json");
-        out_ = cli::build_file("serve_cli", name + ".out");
-        err_ = cli::build_file("serve_cli", name + ".err");
-        fs::remove(port_file_);
-        const std::string cmd = std::string("exec ") + NEUROEMU_EXE + " serve " + args + " --port-file " + port_file_ +
-                                " >" + out_ + " 2>" + err_;
-        const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
-        if (posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) pid_ = -1;
-        for (int i = 0; i < 3000 && !fs::exists(port_file_) && alive(); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        if (fs::exists(port_file_)) ports_ = cli::read_json(port_file_);
-    }
-    ~ServeProcess() {
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    bool started() const { return !ports_.is_null(); }
-    uint16_t udp() const { return ports_["udp"]; }
-    uint16_t control() const { return ports_["control"]; }
-    const json& ports() const { return ports_; }
-    bool alive() {
-        if (!exited_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
-        return !exited_;
-    }
-    void signal(int sig) { ::kill(pid_, sig); }
-    // The exit status after waiting (bounded: a hung server fails the test instead of hanging it).
-    int wait_exit() {
-        for (int i = 0; i < 3000 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        if (exited_) return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-        ADD_FAILURE() << "the server did not exit";
-        return -1;
-    }
-    std::string out() const { return cli::file_bytes(out_); }
-    std::string err() const { return cli::file_bytes(err_); }
-    // VmRSS from /proc/PID/status, in bytes.
-    int64_t rss_bytes() const {
-        std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-        for (std::string line; std::getline(in, line);)
-            if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-        return -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-    int status_ = 0;
-    bool exited_ = false;
-    std::string port_file_, out_, err_;
-    json ports_;
-};
+using serve_test::ServeProcess;
 
 TEST(ServeCli, PortFileHelloAndSigtermFlushesCounters) {
-    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "sigterm");
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "sigterm");
     ASSERT_TRUE(p.started()) << p.err();
     EXPECT_NE(p.err().find("listening: udp 127.0.0.1:" + std::to_string(p.udp())), std::string::npos) << p.err();
     client::Control c("127.0.0.1", p.control());
@@ -121,7 +64,7 @@ TEST(ServeCli, PortFileHelloAndSigtermFlushesCounters) {
 }
 
 TEST(ServeCli, ASecondSignalExitsAtOnce) {
-    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "second_signal");
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "second_signal");
     ASSERT_TRUE(p.started()) << p.err();
     client::Control c("127.0.0.1", p.control());
     // `load` converts the model on the engine thread (a second or more): the first signal waits for it to end.
@@ -135,7 +78,7 @@ TEST(ServeCli, ASecondSignalExitsAtOnce) {
 }
 
 TEST(ServeCli, AllowRemoteRequiresTheTokenItPrints) {
-    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused --allow-remote", "token");
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused --allow-remote", "serve_cli", "token");
     ASSERT_TRUE(p.started()) << p.err();
     const std::string token = p.ports()["token"];
     EXPECT_NE(p.err().find("token: " + token), std::string::npos) << p.err();
@@ -198,7 +141,7 @@ TEST(ServeCli, ServedClassificationEqualsEvaluate) {
     std::vector<int> labels;
     const auto images = poisson_images(kImages, kSteps, classes, labels);
     const std::vector<int> hits = evaluate_hits(kImages);
-    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "classify");
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "classify");
     ASSERT_TRUE(p.started()) << p.err();
     client::Control c("127.0.0.1", p.control());
     // The control channel's classify, image by image.
@@ -255,15 +198,14 @@ TEST(ServeCli, ServedClassificationEqualsEvaluate) {
 // Ticks with more input spikes than input neurons (COUNTS, or one index given several times), consumed by the real
 // engine: counted, and the server lives on.
 TEST(ServeCli, TicksWithManySpikesPerInputNeuron) {
-    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "many_spikes");
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "many_spikes");
     ASSERT_TRUE(p.started()) << p.err();
     client::Control c("127.0.0.1", p.control());
     std::vector<InputSpike> all(784);
     for (int i = 0; i < 784; ++i) all[static_cast<size_t>(i)] = {i, 1000};
     client::EventSender send("127.0.0.1", p.udp());
     send.send_tick(1, all, 0, -1, {1, 28, 28, 10});
-    for (int i = 0; i < 1000 && c.request({{"op", "status"}})["input"]["datagrams"] != 1; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    testing::wait_datagrams(c, 1);
     EXPECT_EQ(c.request({{"op", "run"}, {"ticks", 1}})["ok"], true);
     EXPECT_EQ(c.request({{"op", "status"}})["input"]["spikes_consumed"], 784000);
     json twice = json::array();
@@ -277,7 +219,7 @@ TEST(ServeCli, TicksWithManySpikesPerInputNeuron) {
 constexpr int64_t kRssBoundBytes = int64_t{256} << 20;
 
 TEST(ServeCli, HostileClientsLeaveItAnsweringWithinTheMemoryBound) {
-    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused --idle-timeout-s 2", "hostile");
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused --idle-timeout-s 2", "serve_cli", "hostile");
     ASSERT_TRUE(p.started()) << p.err();
     const int64_t base = p.rss_bytes();
     ASSERT_GT(base, 0);

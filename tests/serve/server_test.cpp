@@ -13,6 +13,7 @@
 #include "clients/cpp/serve_client.h"
 #include "serve/server.h"
 #include "tests/serve/fake_session.h"
+#include "tests/serve/in_process_server.h"
 
 namespace neuroemu::serve {
 namespace {
@@ -23,17 +24,16 @@ namespace fs = std::filesystem;
 
 const protocol::InputShape kShape{1, 4, 4, 3};
 
-struct Served {
-    explicit Served(ServerOptions options = {}, std::vector<int> published = {2}) {
-        options.start_paused = true;
+struct Served : testing::InProcessServer {
+    explicit Served(ServerOptions options = {}, std::vector<int> published = {2})
+        : InProcessServer(with_model_dir(std::move(options)), std::make_unique<FakeSession>(published),
+                          [](const std::string& path) {
+                              return std::make_unique<FakeSession>(std::vector<int>{2},
+                                                                   fs::path(path).stem().string());
+                          }) {}
+    static ServerOptions with_model_dir(ServerOptions options) {
         if (options.model_dir.empty()) options.model_dir = model_dir();
-        server = std::make_unique<Server>(options, std::make_unique<FakeSession>(published),
-                                          [](const std::string& path) {
-                                              return std::make_unique<FakeSession>(std::vector<int>{2},
-                                                                                   fs::path(path).stem().string());
-                                          });
-        server->start();
-        control = std::make_unique<client::Control>("127.0.0.1", server->control_port());
+        return options;
     }
     static std::string model_dir() {
         const fs::path dir = fs::temp_directory_path() / ("neuroemu_serve_models_" + std::to_string(getpid()));
@@ -45,24 +45,7 @@ struct Served {
         fs::create_symlink(dir.parent_path() / "neuroemu_serve_outside.yaml", dir / "link.yaml", ec);
         return dir.string();
     }
-    json request(json r) { return control->request(std::move(r)); }
-    json status() { return request({{"op", "status"}}); }
-    // Polls `status` until `done` holds (input arrives asynchronously); a bound, not a timing assertion.
-    json wait_status(const std::function<bool(const json&)>& done) {
-        for (int i = 0; i < 2000; ++i) {
-            json s = status();
-            if (done(s)) return s;
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        ADD_FAILURE() << "status never reached the expected state: " << status().dump();
-        return status();
-    }
-    json wait_datagrams(int64_t n) {
-        return wait_status([n](const json& s) { return s["input"]["datagrams"].get<int64_t>() >= n; });
-    }
-
-    std::unique_ptr<Server> server;
-    std::unique_ptr<client::Control> control;
+    json wait_datagrams(int64_t n) { return testing::wait_datagrams(*control, n); }
 };
 
 std::string error_code(const json& r) { return r["ok"] == false ? r["error"]["code"].get<std::string>() : "ok"; }
@@ -308,7 +291,7 @@ TEST(Server, ObserverSeesEveryTickAndTheSample) {
     client::EventSender send("127.0.0.1", server.udp_port());
     client::Control c("127.0.0.1", server.control_port());
     send.send_tick(2, {{2, 1}}, protocol::kEnd, -1, kShape);
-    while (c.request({{"op", "status"}})["input"]["datagrams"] != 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    testing::wait_datagrams(c, 1);
     c.request({{"op", "run"}, {"ticks", 3}});
     c.request({{"op", "classify"}, {"ticks", 1}, {"events", {{4}}}});
     server.stop();

@@ -324,33 +324,15 @@ void expect_same_spikes_and_sops(const SnnModel& m, const BothRuns& b) {
     expect_sops_conserved(m, b.engine);
 }
 
-// input [2,9,9] -conv 3x3 s2 p1-> A [4,5,5] -avgpool 2x2 s2 p1 (count_include_pad) + conv 1x1 s2-> B [4,3,3]
-// -max gate 2x2 s2 p1 over A, identity-> C [4,3,3] <-identity- B;  C -linear-> readout [5] (non-spiking).
-// Every window size that occurs has a power-of-two divisor, so the avg-pool weights stay dyadic too.
+// The two-branch model (builders.h) with dyadic biases and weights. Every window size that occurs has a
+// power-of-two divisor, so the avg-pool weights stay dyadic too.
 SnnModel sop_model(uint32_t seed) {
     std::mt19937 rng(seed);
-    SnnModel m;
-    m.name = "sop";
-    m.populations.push_back(input_pop({2, 9, 9}));
     std::vector<float> bias_a, bias_b, bias_c;
     for (int c = 0; c < 4; ++c)
         bias_a.push_back(dyadic(rng, 0.0, 0.25)), bias_b.push_back(dyadic(rng, -0.125, 0.25)), bias_c.push_back(dyadic(rng, 0.0, 0.125));
-    m.populations.push_back(if_pop("A", {4, 5, 5}, bias_a));
-    m.populations.push_back(if_pop("B", {4, 3, 3}, bias_b));
-    m.populations.push_back(gate_pop("G", m, 1, window(2, 2, 1)));
-    m.populations.push_back(if_pop("C", {4, 3, 3}, bias_c));
-    Population out = if_pop("out", {5});
-    out.spiking = false;
-    m.populations.push_back(out);
-    m.projections.push_back(projection("conv_a", ProjectionKind::Conv, 0, 1, dyadic_tensor({4, 2, 3, 3}, rng, -0.5, 0.75), window(3, 2, 1)));
-    m.projections.push_back(projection("pool_b", ProjectionKind::AvgPool, 1, 2, dyadic_tensor({4}, rng, 0.5, 1.5), window(2, 2, 1), true));
-    m.projections.push_back(projection("conv_b", ProjectionKind::Conv, 1, 2, dyadic_tensor({4, 4, 1, 1}, rng, -0.5, 0.5), window(1, 2, 0)));
-    m.projections.push_back(projection("gate_c", ProjectionKind::Identity, 3, 4, dyadic_tensor({4}, rng, 0.25, 0.75)));
-    m.projections.push_back(projection("b_c", ProjectionKind::Identity, 2, 4, dyadic_tensor({4}, rng, 0.25, 0.75)));
-    m.projections.push_back(projection("fc", ProjectionKind::Linear, 4, 5, dyadic_tensor({5, 36}, rng, -1.0, 1.0)));
-    m.output = 5;
-    validate(m, "sop_model");
-    return m;
+    const auto draw = [&rng](std::vector<int64_t> shape, double lo, double hi) { return dyadic_tensor(std::move(shape), rng, lo, hi); };
+    return two_branch_model("sop", {bias_a, bias_b, bias_c}, draw, {-0.5, 0.75});
 }
 
 // SOPs per projection equal the sum, over the spikes the reference simulator produced, of each spiking neuron's

@@ -1,6 +1,8 @@
 // Small builders the tests share for hand-made networks and spiking models.
 #pragma once
 
+#include <array>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,6 +75,38 @@ inline Population gate_pop(const std::string& name, const SnnModel& m, int sourc
     p.shape = window_output_shape(name, s.shape, s.channels(), w, false);
     p.lambda = {1.0f};
     return p;
+}
+
+// Draws a projection's weights of `shape`, each within [lo, hi] (test models: seeded, so deterministic).
+using WeightDraw = std::function<Tensor(std::vector<int64_t> shape, double lo, double hi)>;
+
+// The two-branch model of the engine and stepper tests, every projection kind but max-pool in a few hundred units:
+// input [2,9,9] -conv 3x3 s2 p1-> A [4,5,5] -avgpool 2x2 s2 p1 (count_include_pad) + conv 1x1 s2-> B [4,3,3]
+// -max gate 2x2 s2 p1 over A, identity-> C [4,3,3] <-identity- B;  C -linear-> readout [5] (non-spiking).
+// `bias` holds A's, B's and C's per-channel biases; `draw` is called for the weights in the order above, conv_a's
+// within `conv_a_range`.
+inline SnnModel two_branch_model(const std::string& name, const std::array<std::vector<float>, 3>& bias,
+                                 const WeightDraw& draw, std::pair<double, double> conv_a_range) {
+    SnnModel m;
+    m.name = name;
+    m.populations.push_back(input_pop({2, 9, 9}));
+    m.populations.push_back(if_pop("A", {4, 5, 5}, bias[0]));
+    m.populations.push_back(if_pop("B", {4, 3, 3}, bias[1]));
+    m.populations.push_back(gate_pop("G", m, 1, window(2, 2, 1)));
+    m.populations.push_back(if_pop("C", {4, 3, 3}, bias[2]));
+    Population out = if_pop("out", {5});
+    out.spiking = false;
+    m.populations.push_back(out);
+    m.projections.push_back(projection("conv_a", ProjectionKind::Conv, 0, 1,
+                                       draw({4, 2, 3, 3}, conv_a_range.first, conv_a_range.second), window(3, 2, 1)));
+    m.projections.push_back(projection("pool_b", ProjectionKind::AvgPool, 1, 2, draw({4}, 0.5, 1.5), window(2, 2, 1), true));
+    m.projections.push_back(projection("conv_b", ProjectionKind::Conv, 1, 2, draw({4, 4, 1, 1}, -0.5, 0.5), window(1, 2, 0)));
+    m.projections.push_back(projection("gate_c", ProjectionKind::Identity, 3, 4, draw({4}, 0.25, 0.75)));
+    m.projections.push_back(projection("b_c", ProjectionKind::Identity, 2, 4, draw({4}, 0.25, 0.75)));
+    m.projections.push_back(projection("fc", ProjectionKind::Linear, 4, 5, draw({5, 36}, -1.0, 1.0)));
+    m.output = 5;
+    validate(m, name);
+    return m;
 }
 
 }  // namespace neuroemu
