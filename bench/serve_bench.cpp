@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <numeric>
@@ -50,7 +51,7 @@ struct BenchOptions {
     int64_t pacing_ticks = 5000;
     int64_t tick_us = 1000;
     int64_t steps = 100;  // ticks per streamed image (pacing)
-    int64_t lead_ticks = 4;  // throughput: ticks a batch is sent ahead of the last tick seen
+    int64_t lead_ticks = 16;  // throughput: ticks a batch is sent ahead of the last tick seen (fewer: some late)
     int64_t repeats = 3;     // throughput: each measurement this many times, the best kept
     std::string json_file;
 };
@@ -219,6 +220,8 @@ struct OutputStats {
     int64_t last_tick = 0, ticks = 0, spike_datagrams = 0, spikes = 0, missing = 0;
     std::vector<double> receipt_ns, wall_ns, send_to_start_ns;
     std::unordered_map<int64_t, int64_t> sent_ns;  // tick -> when its events were sent
+    std::deque<int64_t> unaddressed_sent_ns;        // batches for "the next tick": when each was sent, in order
+    int64_t batch_spikes = 0;                       // spikes per such batch
     uint32_t last_sequence = 0;
     bool any = false;
 
@@ -236,6 +239,12 @@ struct OutputStats {
             const auto wall = static_cast<int64_t>(out.fields[protocol::kTickWallNs]);
             receipt_ns.push_back(static_cast<double>(now_ns() - end_ns));
             wall_ns.push_back(static_cast<double>(wall));
+            // Batches for the next tick are consumed in the order sent: a tick that took k of them pops k.
+            for (auto k = batch_spikes ? static_cast<int64_t>(out.fields[protocol::kInputSpikes]) / batch_spikes : 0;
+                 k > 0 && !unaddressed_sent_ns.empty(); --k) {
+                send_to_start_ns.push_back(static_cast<double>(end_ns - wall - unaddressed_sent_ns.front()));
+                unaddressed_sent_ns.pop_front();
+            }
             const auto sent = sent_ns.find(static_cast<int64_t>(out.header.tick));
             if (sent != sent_ns.end() && out.fields[protocol::kInputSpikes] > 0) {
                 send_to_start_ns.push_back(static_cast<double>(end_ns - wall - sent->second));
@@ -265,17 +274,26 @@ json latency_json(std::vector<double> ns) {
             {"max_us", ns.empty() ? 0.0 : *std::max_element(ns.begin(), ns.end()) / 1e3}};
 }
 
-// One served run. Per tick: `events` for each tick, addressed explicitly and kept `lead` ticks ahead of the last
-// TICK received, so each tick consumes one batch (the engine sets the pace; a batch arriving after its tick
-// started is dropped as late and counted). Flooding: the batch for the next tick (0) back to back, so that several
-// land in one tick.
-json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, double seconds, int64_t lead) {
+// How a served run sends its batches.
+enum class Feed {
+    Scheduled,  // each tick's batch addressed explicitly, `lead` ticks ahead of the last TICK received
+    NextTick,   // a sensor's way: one batch for "the next tick" (tick 0) per TICK received, so latency is the wait
+                // for the running tick to end
+    Flood,      // batches for the next tick back to back, so that several land in one tick
+};
+
+// One served run of `feed`. Scheduled and NextTick: one batch per tick (the engine sets the pace; a batch arriving
+// after its tick started is dropped as late and counted).
+json served_run(Served& s, const std::vector<InputSpike>& events, Feed feed, double seconds, int64_t lead) {
+    const bool flood = feed == Feed::Flood;
+    if (feed == Feed::NextTick) lead = 1;
     client::Control ctl("127.0.0.1", s.server->control_port());
     client::Subscriber sub;
     const json subscription = ctl.request({{"op", "subscribe"}, {"port", sub.port()}, {"classifications", false}})["subscription"];
     client::EventSender tx("127.0.0.1", s.server->udp_port());
     auto datagrams = encode_tick(events, 0, s.shape);
     OutputStats out;
+    if (feed == Feed::NextTick) out.batch_spikes = static_cast<int64_t>(events.size());
     const json before = ctl.request({{"op", "status"}});
     out.last_tick = before["tick"].get<int64_t>();
     int64_t next = std::max(s.next_tick, out.last_tick + lead);
@@ -284,10 +302,11 @@ json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, do
     int64_t sent = 0;
     while (seconds_since(t0) < seconds) {
         for (; flood || next <= out.last_tick + lead; ++next) {
-            if (!flood) out.sent_ns[next] = now_ns();
+            if (feed == Feed::Scheduled) out.sent_ns[next] = now_ns();
+            if (feed == Feed::NextTick) out.unaddressed_sent_ns.push_back(now_ns());
             for (auto& d : datagrams) {
                 set_sequence(d, seq++);
-                if (!flood) set_tick(d, static_cast<uint64_t>(next));
+                set_tick(d, feed == Feed::Scheduled ? static_cast<uint64_t>(next) : 0);
                 tx.send_raw(d);
                 sent += flat_events(d);
             }
@@ -302,7 +321,7 @@ json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, do
     const auto delta = [&](const char* a, const char* b) {
         return static_cast<double>(after[a][b].get<int64_t>() - before[a][b].get<int64_t>());
     };
-    return {{"mode", flood ? "flood" : "per_tick"},
+    return {{"mode", flood ? "flood" : feed == Feed::NextTick ? "next_tick" : "per_tick"},
             {"events_per_tick", flood ? json(nullptr) : json(events.size())},
             {"sent_events", sent},
             {"sent_per_s", static_cast<double>(sent) / s_elapsed},
@@ -313,7 +332,7 @@ json served_run(Served& s, const std::vector<InputSpike>& events, bool flood, do
             {"sequence_missing", delta("input", "sequence_missing")},
             {"output_spikes_per_s", static_cast<double>(out.spikes) / s_elapsed},
             {"outputs_missing", out.missing},
-            {"lead_ticks", flood ? json(nullptr) : json(lead)},
+            {"lead_ticks", feed == Feed::Scheduled ? json(lead) : json(nullptr)},
             {"send_to_tick_start_us", latency_json(out.send_to_start_ns)},
             {"server_arrival_to_tick_start_us", {{"p50", after["latency"]["arrival_to_tick_start"]["p50_ns"].get<double>() / 1e3},
                                                  {"p99", after["latency"]["arrival_to_tick_start"]["p99_ns"].get<double>() / 1e3}}},
@@ -337,7 +356,7 @@ json throughput(const BenchOptions& o) {
     Served served = start_server(load_session(o), 0);
     // Engine alone and served, alternated `repeats` times, the best of each kept: both see the same neighbours.
     std::vector<json> engine(loads.size()), rows(loads.size());
-    json udp, flood;
+    json udp, flood, next_tick;
     // The server is paused while a baseline runs (free running, it would tick on without input beside it).
     client::Control ctl("127.0.0.1", served.server->control_port());
     const auto paused = [&](auto measure) {
@@ -349,11 +368,12 @@ json throughput(const BenchOptions& o) {
     for (int64_t r = 0; r < o.repeats; ++r) {
         for (size_t i = 0; i < loads.size(); ++i) {
             engine[i] = best(engine[i], paused([&] { return engine_baseline(*baseline_session, loads[i], o.seconds); }));
-            rows[i] = best(rows[i], served_run(served, loads[i], false, o.seconds, o.lead_ticks));
+            rows[i] = best(rows[i], served_run(served, loads[i], Feed::Scheduled, o.seconds, o.lead_ticks));
         }
+        next_tick = best(next_tick, served_run(served, loads[loads.size() / 2], Feed::NextTick, o.seconds, 1));
         udp = best(udp, paused([&] { return udp_baseline(encode_tick(flood_events, 0, shape), shape, o.seconds); }));
         if (!o.flood) continue;
-        flood = best(flood, served_run(served, flood_events, true, o.seconds, 0));
+        flood = best(flood, served_run(served, flood_events, Feed::Flood, o.seconds, 0));
         // A flood leaves up to a tick's bound queued: consumed before the next measurement, not counted in it.
         const auto t0 = Clock::now();
         while (ctl.request({{"op", "status"}})["queues"]["events"].get<int64_t>() > 0 && seconds_since(t0) < 30)
@@ -367,7 +387,7 @@ json throughput(const BenchOptions& o) {
         out.push_back(rows[i]);
     }
     if (o.flood) out.push_back(flood);
-    return {{"rows", out}, {"udp_baseline", udp}, {"repeats", o.repeats}, {"seconds_each", o.seconds}};
+    return {{"rows", out}, {"next_tick", next_tick}, {"udp_baseline", udp}, {"repeats", o.repeats}, {"seconds_each", o.seconds}};
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -471,6 +491,15 @@ void print_throughput(const json& t) {
                    r["tick_end_to_receipt_us"]["p50_us"].get<double>(), r["tick_end_to_receipt_us"]["p99_us"].get<double>());
         if (!r["drops"].empty()) fmt::print("  {:>7}  dropped by reason: {}\n", "", r["drops"].dump());
     }
+    const json& n = t["next_tick"];
+    fmt::print("  sensor-style, each batch for the next tick (tick 0), one per TICK received, {} events: {:.0f} events/s, "
+               "{:.2f}% dropped; sent -> tick start p50 {:.0f} us, p99 {:.0f} us; tick end -> "
+               "TICK received p50 {:.0f} us, p99 {:.0f} us\n",
+               n["events_per_tick"].get<int64_t>(), n["events_per_s"].get<double>(),
+               100.0 * n["dropped_events"].get<double>() / std::max(1.0, n["sent_events"].get<double>()),
+               n["send_to_tick_start_us"]["p50_us"].get<double>(),
+               n["send_to_tick_start_us"]["p99_us"].get<double>(), n["tick_end_to_receipt_us"]["p50_us"].get<double>(),
+               n["tick_end_to_receipt_us"]["p99_us"].get<double>());
     fmt::print("  raw loopback UDP baseline (decode only, one sender): {:.0f} events/s received ({:.0f} sent)\n",
                t["udp_baseline"]["events_per_s"].get<double>(), t["udp_baseline"]["sent_per_s"].get<double>());
     fmt::print("  ratio: served / engine alone (the same events stepped in process); drop: events sent that the server "
