@@ -218,6 +218,47 @@ TEST(ServeCli, TicksWithManySpikesPerInputNeuron) {
 // Documented in docs/serve.md ("Bounds", Memory).
 constexpr int64_t kRssBoundBytes = int64_t{256} << 20;
 
+// The chip model alongside (--chip): each TICK carries the tick's cycles, packets and worst packet latency, which
+// are zero without it. (That the figures equal ChipModel::run's on the same spikes is serve_session_chip_tests'.)
+std::vector<std::vector<uint64_t>> chip_tick_fields(const std::string& extra, const std::string& name) {
+    ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused " + extra, "serve_cli", name);
+    EXPECT_TRUE(p.started()) << p.err();
+    if (!p.started()) return {};
+    client::Control c("127.0.0.1", p.control());
+    client::Subscriber sub;
+    EXPECT_EQ(c.request({{"op", "subscribe"}, {"port", sub.port()}, {"spikes", false}})["ok"], true);
+    std::vector<InputSpike> all(784);
+    for (int i = 0; i < 784; ++i) all[static_cast<size_t>(i)] = {i, 1};
+    client::EventSender send("127.0.0.1", p.udp());
+    for (uint64_t t = 1; t <= 3; ++t) send.send_tick(t, all, 0, -1, {1, 28, 28, 10});
+    testing::wait_datagrams(c, 3);
+    EXPECT_EQ(c.request({{"op", "run"}, {"ticks", 3}})["ok"], true);
+    std::vector<std::vector<uint64_t>> fields;
+    while (fields.size() < 3)
+        if (auto o = sub.receive(5000)) {
+            if (o->type() == protocol::Type::tick) fields.push_back(o->fields);
+        } else {
+            ADD_FAILURE() << "fewer than 3 TICKs arrived";
+            break;
+        }
+    return fields;
+}
+
+TEST(ServeCli, ChipModelAddsCyclesPacketsAndLatencyPerTick) {
+    const auto with = chip_tick_fields("--chip", "chip"), without = chip_tick_fields("", "no_chip");
+    ASSERT_EQ(with.size(), 3u);
+    ASSERT_EQ(without.size(), 3u);
+    for (size_t t = 0; t < 3; ++t) {
+        EXPECT_EQ(with[t][protocol::kInputSpikes], 784u);
+        EXPECT_EQ(with[t][protocol::kSpikes], without[t][protocol::kSpikes]) << "the chip does not change the network";
+        EXPECT_GT(with[t][protocol::kCycles], 0u) << "tick " << t + 1;
+        EXPECT_GE(with[t][protocol::kPackets], 784u) << "every input spike enters the mesh as a packet at least";
+        EXPECT_GT(with[t][protocol::kMaxLatencyCycles], 0u);
+        EXPECT_EQ(without[t][protocol::kCycles], 0u);
+        EXPECT_EQ(without[t][protocol::kPackets], 0u);
+    }
+}
+
 TEST(ServeCli, HostileClientsLeaveItAnsweringWithinTheMemoryBound) {
     ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused --idle-timeout-s 2", "serve_cli", "hostile");
     ASSERT_TRUE(p.started()) << p.err();
