@@ -17,6 +17,7 @@
 #include "tests/serve/serve_process.h"
 #include "tests/serve/wait_status.h"
 #include "tests/support/cli_run.h"
+#include "tests/support/rss.h"
 
 namespace neuroemu::serve {
 namespace {
@@ -287,7 +288,9 @@ TEST(ServeCli, HostileClientsLeaveItAnsweringWithinTheMemoryBound) {
     client::Control c("127.0.0.1", p.control());
     const json st = c.request({{"op", "status"}});
     const int64_t peak = p.rss_bytes();
-    EXPECT_LE(peak, base + kRssBoundBytes) << "base " << base << " peak " << peak;
+    if (::neuroemu::test::kRssMeasuresTheProgram) {
+        EXPECT_LE(peak, base + kRssBoundBytes) << "base " << base << " peak " << peak;
+    }
     EXPECT_LE(st["queues"]["events"].get<int64_t>(), 2'000'000);
     EXPECT_GT(st["input"]["drops"]["queue_full"]["datagrams"].get<int64_t>(), 0);
     EXPECT_EQ(c.request({{"op", "hello"}})["ok"], true);
