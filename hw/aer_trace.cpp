@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/little_endian.h"
 #include "router/multicast/multicast.h"
 
 namespace neuroemu {
@@ -25,21 +26,6 @@ struct Fnv {  // the trace's checksum over its fields as 64-bit little-endian in
     uint64_t h = kFnv1a64Offset;
     void add(int64_t v) { h = fnv1a64(v, h); }
 };
-
-void put_u16(char* p, uint16_t v) {
-    for (int i = 0; i < 2; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xffu);
-}
-void put_u32(char* p, uint32_t v) {
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xffu);
-}
-void put_u64(char* p, uint64_t v) {
-    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xffu);
-}
-uint64_t get_le(const unsigned char* p, int bytes) {
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
-}
 
 void put_varint(std::string& out, uint64_t v) {
     while (v >= 0x80) {
@@ -125,13 +111,13 @@ void AerWriter::begin(int64_t steps_per_image) {
     header_.steps = static_cast<uint32_t>(steps_per_image);
     char h[kAerHeaderBytes] = {};
     std::memcpy(h, kMagic, sizeof(kMagic));
-    put_u16(h + 8, header_.version);
-    put_u16(h + 10, header_.flags);
-    put_u32(h + 12, header_.cores);
-    put_u32(h + 16, header_.layers);
-    put_u32(h + 20, header_.steps);
-    put_u64(h + 24, header_.partition);
-    put_u64(h + 32, header_.placement);
+    put_le<uint16_t>(h + 8, header_.version);
+    put_le<uint16_t>(h + 10, header_.flags);
+    put_le<uint32_t>(h + 12, header_.cores);
+    put_le<uint32_t>(h + 16, header_.layers);
+    put_le<uint32_t>(h + 20, header_.steps);
+    put_le<uint64_t>(h + 24, header_.partition);
+    put_le<uint64_t>(h + 32, header_.placement);
     buf_.append(h, sizeof(h));
 }
 
@@ -174,12 +160,12 @@ void AerWriter::close(int64_t ticks) {
     drain();
     buf_.push_back(0);
     char t[kTrailerBytes];
-    put_u64(t, static_cast<uint64_t>(ticks));
-    put_u64(t + 8, static_cast<uint64_t>(packets_));
+    put_le<uint64_t>(t, static_cast<uint64_t>(ticks));
+    put_le<uint64_t>(t + 8, static_cast<uint64_t>(packets_));
     buf_.append(t, sizeof(t));
     flush();
     char c[4];  // CRC-32 of every byte before it
-    put_u32(c, static_cast<uint32_t>(crc_));
+    put_le<uint32_t>(c, static_cast<uint32_t>(crc_));
     buf_.append(c, sizeof(c));
     flush();
     gzFile f = file_;
@@ -279,15 +265,15 @@ void AerReader::read_header() {
             fail("not a neuroemu AER trace (the file does not start with \"NEUROAER\")");
         fail(fmt::format("truncated header ({} of {} bytes)", got, sizeof(h)));
     }
-    header_.version = static_cast<uint16_t>(get_le(h + 8, 2));
+    header_.version = static_cast<uint16_t>(get_le<uint16_t>(h + 8));
     if (header_.version != kAerVersion)
         fail(fmt::format("format version {}; this neuroemu reads version {}", header_.version, kAerVersion));
-    header_.flags = static_cast<uint16_t>(get_le(h + 10, 2));
-    header_.cores = static_cast<uint32_t>(get_le(h + 12, 4));
-    header_.layers = static_cast<uint32_t>(get_le(h + 16, 4));
-    header_.steps = static_cast<uint32_t>(get_le(h + 20, 4));
-    header_.partition = get_le(h + 24, 8);
-    header_.placement = get_le(h + 32, 8);
+    header_.flags = static_cast<uint16_t>(get_le<uint16_t>(h + 10));
+    header_.cores = static_cast<uint32_t>(get_le<uint32_t>(h + 12));
+    header_.layers = static_cast<uint32_t>(get_le<uint32_t>(h + 16));
+    header_.steps = static_cast<uint32_t>(get_le<uint32_t>(h + 20));
+    header_.partition = get_le<uint64_t>(h + 24);
+    header_.placement = get_le<uint64_t>(h + 32);
     if (header_.flags & ~kAerFlagTree) fail(fmt::format("unknown flags {:#x} in the header (byte 10)", header_.flags));
     if (header_.steps == 0 || header_.steps > kMaxSnnSteps)
         fail(fmt::format("the header gives {} steps per image (byte 20); 1 to {} are possible", header_.steps, kMaxSnnSteps));
@@ -319,10 +305,10 @@ bool AerReader::next(AerRecord& r) {
             if (b < 0) fail(fmt::format("truncated: the file ends inside the trailer after the end marker (byte {})", offset_));
             byte = static_cast<unsigned char>(b);
         }
-        if (get_le(stored, 4) != crc_)
+        if (get_le<uint32_t>(stored) != crc_)
             fail(fmt::format("the file is damaged: its CRC-32 is {:08x}, the trailer (byte {}) says {:08x}", crc_,
-                             offset_ - 4, get_le(stored, 4)));
-        const uint64_t ticks = get_le(tr, 8), packets = get_le(tr + 8, 8);
+                             offset_ - 4, get_le<uint32_t>(stored)));
+        const uint64_t ticks = get_le<uint64_t>(tr), packets = get_le<uint64_t>(tr + 8);
         const int64_t records = record_ - 1;
         if (packets != static_cast<uint64_t>(records))
             fail(fmt::format("the trailer (byte {}) counts {} packets, the file holds {}", record_offset_ + 1, packets, records));

@@ -6,26 +6,13 @@
 #include <string>
 #include <type_traits>
 
+#include "common/little_endian.h"
+
 namespace neuroemu::serve::protocol {
 
 namespace {
 
-// Byte-wise so that the wire stays little-endian on any host and no unaligned access happens.
-template <class T>
-T get(const uint8_t* p) {
-    using U = std::make_unsigned_t<T>;
-    U v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<U>(static_cast<U>(p[i]) << (8 * i));
-    return static_cast<T>(v);
-}
-
-template <class T>
-void put(uint8_t* p, T value) {
-    using U = std::make_unsigned_t<T>;
-    const U v = static_cast<U>(value);
-    for (size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
+// A float's bits as the u32 that carries it on the wire (put_le/get_le: little-endian on any host).
 uint32_t float_bits(float f) {
     uint32_t u;
     std::memcpy(&u, &f, sizeof u);
@@ -68,28 +55,28 @@ Header output_header(Type type, uint16_t flags, uint32_t sequence, size_t count,
 
 Header read_header(const uint8_t* p) {
     Header h;
-    h.magic = get<uint32_t>(p);
+    h.magic = get_le<uint32_t>(p);
     h.version = p[4];
     h.type = p[5];
-    h.flags = get<uint16_t>(p + 6);
-    h.sequence = get<uint32_t>(p + 8);
-    h.count = get<uint32_t>(p + 12);
-    h.tick = get<uint64_t>(p + 16);
-    h.aux = get<int32_t>(p + 24);
-    h.reserved = get<uint32_t>(p + 28);
+    h.flags = get_le<uint16_t>(p + 6);
+    h.sequence = get_le<uint32_t>(p + 8);
+    h.count = get_le<uint32_t>(p + 12);
+    h.tick = get_le<uint64_t>(p + 16);
+    h.aux = get_le<int32_t>(p + 24);
+    h.reserved = get_le<uint32_t>(p + 28);
     return h;
 }
 
 void write_header(const Header& h, uint8_t* p) {
-    put(p, h.magic);
+    put_le(p, h.magic);
     p[4] = h.version;
     p[5] = h.type;
-    put(p + 6, h.flags);
-    put(p + 8, h.sequence);
-    put(p + 12, h.count);
-    put(p + 16, h.tick);
-    put(p + 24, h.aux);
-    put(p + 28, h.reserved);
+    put_le(p + 6, h.flags);
+    put_le(p + 8, h.sequence);
+    put_le(p + 12, h.count);
+    put_le(p + 16, h.tick);
+    put_le(p + 24, h.aux);
+    put_le(p + 28, h.reserved);
 }
 
 size_t event_record_bytes(uint16_t flags) { return ((flags & kFlat) ? 4 : 6) + ((flags & kCounts) ? 2 : 0); }
@@ -123,16 +110,16 @@ Decoded<Events> decode_events(const uint8_t* data, size_t size, const InputShape
     for (uint32_t i = 0; i < h.count; ++i, p += record) {
         int64_t index;
         if (h.flags & kFlat) {
-            index = get<uint32_t>(p);
+            index = get_le<uint32_t>(p);
             if (index >= shape.size()) return d.reason = "bad_address", d;
         } else {
-            const int64_t c = get<uint16_t>(p), y = get<uint16_t>(p + 2), x = get<uint16_t>(p + 4);
+            const int64_t c = get_le<uint16_t>(p), y = get_le<uint16_t>(p + 2), x = get_le<uint16_t>(p + 4);
             if (c >= shape.channels || y >= shape.height || x >= shape.width) return d.reason = "bad_address", d;
             index = (c * shape.height + y) * shape.width + x;
         }
         uint16_t count = 1;
         if (h.flags & kCounts) {
-            count = get<uint16_t>(p + record - 2);
+            count = get_le<uint16_t>(p + record - 2);
             if (count == 0) return d.reason = "bad_count", d;
         }
         e.events[i] = {static_cast<int32_t>(index), count};
@@ -163,13 +150,13 @@ std::vector<uint8_t> encode_events(const Events& m, uint16_t flags, const InputS
         if (!(flags & kCounts) && s.count != 1)
             throw std::invalid_argument("encode_events: a count other than 1 needs the COUNTS flag");
         if (flags & kFlat) {
-            put(p, static_cast<uint32_t>(s.index));
+            put_le(p, static_cast<uint32_t>(s.index));
         } else {
-            put(p, static_cast<uint16_t>(s.index / plane));
-            put(p + 2, static_cast<uint16_t>(s.index % plane / shape.width));
-            put(p + 4, static_cast<uint16_t>(s.index % shape.width));
+            put_le(p, static_cast<uint16_t>(s.index / plane));
+            put_le(p + 2, static_cast<uint16_t>(s.index % plane / shape.width));
+            put_le(p + 4, static_cast<uint16_t>(s.index % shape.width));
         }
-        if (flags & kCounts) put(p + record - 2, s.count);
+        if (flags & kCounts) put_le(p + record - 2, s.count);
         p += record;
     }
     return out;
@@ -187,7 +174,7 @@ std::vector<std::vector<uint8_t>> encode_spikes(uint32_t& sequence, uint64_t tic
         const bool more = first + n < units.size();
         std::vector<uint8_t> d =
             message(output_header(Type::spikes, more ? kMore : 0, sequence++, n, tick, population), 4);
-        for (size_t i = 0; i < n; ++i) put(d.data() + kHeaderBytes + 4 * i, static_cast<uint32_t>(units[first + i]));
+        for (size_t i = 0; i < n; ++i) put_le(d.data() + kHeaderBytes + 4 * i, static_cast<uint32_t>(units[first + i]));
         out.push_back(std::move(d));
         first += n;
     } while (first < units.size());
@@ -196,7 +183,7 @@ std::vector<std::vector<uint8_t>> encode_spikes(uint32_t& sequence, uint64_t tic
 
 std::vector<uint8_t> encode_tick(uint32_t sequence, uint64_t tick, const std::vector<uint64_t>& fields) {
     std::vector<uint8_t> d = message(output_header(Type::tick, 0, sequence, fields.size(), tick, 0), 8);
-    for (size_t i = 0; i < fields.size(); ++i) put(d.data() + kHeaderBytes + 8 * i, fields[i]);
+    for (size_t i = 0; i < fields.size(); ++i) put_le(d.data() + kHeaderBytes + 8 * i, fields[i]);
     return d;
 }
 
@@ -205,9 +192,9 @@ std::vector<uint8_t> encode_classification(uint32_t sequence, uint64_t tick, int
     std::vector<uint8_t> d =
         message(output_header(Type::classification, 0, sequence, 2 + readout.size(), tick, decision), 4);
     uint8_t* p = d.data() + kHeaderBytes;
-    put(p, static_cast<uint32_t>(label));
-    put(p + 4, steps);
-    for (size_t i = 0; i < readout.size(); ++i) put(p + 8 + 4 * i, float_bits(readout[i]));
+    put_le(p, static_cast<uint32_t>(label));
+    put_le(p + 4, steps);
+    for (size_t i = 0; i < readout.size(); ++i) put_le(p + 8 + 4 * i, float_bits(readout[i]));
     return d;
 }
 
@@ -224,14 +211,14 @@ Decoded<Output> decode_output(const uint8_t* data, size_t size) {
     if (uint64_t{kHeaderBytes} + uint64_t{h.count} * record != size) return d.reason = "bad_length", d;
     const uint8_t* p = data + kHeaderBytes;
     if (type == Type::spikes) {
-        for (uint32_t i = 0; i < h.count; ++i) o.units.push_back(get<uint32_t>(p + 4 * i));
+        for (uint32_t i = 0; i < h.count; ++i) o.units.push_back(get_le<uint32_t>(p + 4 * i));
     } else if (type == Type::tick) {
-        for (uint32_t i = 0; i < h.count; ++i) o.fields.push_back(get<uint64_t>(p + 8 * i));
+        for (uint32_t i = 0; i < h.count; ++i) o.fields.push_back(get_le<uint64_t>(p + 8 * i));
     } else {
         if (h.count < 2) return d.reason = "bad_count", d;
-        o.label = get<int32_t>(p);
-        o.steps = get<uint32_t>(p + 4);
-        for (uint32_t i = 2; i < h.count; ++i) o.readout.push_back(bits_float(get<uint32_t>(p + 4 * i)));
+        o.label = get_le<int32_t>(p);
+        o.steps = get_le<uint32_t>(p + 4);
+        for (uint32_t i = 2; i < h.count; ++i) o.readout.push_back(bits_float(get_le<uint32_t>(p + 4 * i)));
     }
     return d;
 }
