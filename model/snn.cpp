@@ -116,8 +116,12 @@ std::vector<int64_t> implied_shape(const SnnModel& model, const Projection& p, c
                 throw ModelError(fmt::format("{}: weight {} does not fit a source of {} neurons", who,
                                              shape_str(p.weight.shape), shape_numel(src)));
             return {p.weight.shape[0]};
+        case ProjectionKind::Sparse:
+            if (p.sparse_ptr.size() != static_cast<size_t>(shape_numel(src)) + 1 ||
+                p.weight.shape != std::vector<int64_t>{static_cast<int64_t>(p.sparse_target.size())})
+                throw ModelError(fmt::format("{}: sparse synapses do not fit a source of {} neurons", who, shape_numel(src)));
+            return dst;
     }
-    (void)dst;
     throw InternalError("unknown projection kind");
 }
 
@@ -140,11 +144,20 @@ const char* to_string(ProjectionKind k) {
         case ProjectionKind::AvgPool: return "avg_pool";
         case ProjectionKind::Linear: return "linear";
         case ProjectionKind::MaxPool: return "max_pool";
+        case ProjectionKind::Sparse: return "sparse";
     }
     return "?";
 }
 
-static const char* to_string(ResetMode r) { return r == ResetMode::Subtract ? "subtract" : "zero"; }
+const char* to_string(ResetMode r) {
+    switch (r) {
+        case ResetMode::Subtract: return "subtract";
+        case ResetMode::Zero: return "zero";
+        case ResetMode::ToValue: return "to_value";
+    }
+    return "?";
+}
+const char* to_string(Discretisation d) { return d == Discretisation::Euler ? "euler" : "exact"; }
 
 std::vector<int> SnnModel::inputs_of(int pop) const {
     std::vector<int> out;

@@ -14,13 +14,37 @@ namespace neuroemu {
 
 enum class PopulationKind {
     Input,    // the encoded image: constant current (analog pixels) or Poisson spikes
-    IF,       // integrate-and-fire neurons
+    IF,       // neurons: integrate-and-fire for a converted S-ResNet, or the model `neuron.model` names
+              // (sim/neuron/: if, lif, cuba_lif, li, cuba_li, threshold); ".snn" keeps the word "if"
     MaxGate,  // max pooling by spike gating: passes the spikes of the window's most active input so far
     Current,  // a current collector: each step its potential is that step's input current (synapses + bias);
               // it never fires, and only max_pool projections read it (max pooling before the neuron)
 };
 
-enum class ResetMode { Subtract, Zero };
+// After a spike: v <- v - threshold (the paper's), v <- 0, or v <- v_reset (NIR's IF, LIF and CubaLIF).
+enum class ResetMode { Subtract, Zero, ToValue };
+
+// How the time-continuous neuron models (NIR's LIF, CubaLIF, LI, CubaLI) become steps of dt (docs/nir.md):
+// forward Euler, as snnTorch, Norse and Sinabs step them and derive their exported time constants from, or the
+// exact solution of the linear ODE over a step with the step's input held (zero-order hold; LIF and LI only).
+enum class Discretisation { Euler, Exact };
+
+// The neuron model of a population and the parameters beyond threshold and bias. Each parameter vector is
+// empty (the model's default, below), one value (every neuron) or one per channel. Units: time constants in
+// seconds, potentials in the threshold's units, `r` in potential per unit of input current.
+struct NeuronParams {
+    std::string model = "if";       // an implementation of the `neuron` family (sim/neuron/)
+    std::vector<float> tau_mem_s;   // lif, li, cuba_lif, cuba_li: membrane time constant (no default)
+    std::vector<float> tau_syn_s;   // cuba_lif, cuba_li: synaptic time constant (no default)
+    std::vector<float> r;           // resistance (default 1)
+    std::vector<float> v_leak;      // leak (resting) potential (default 0)
+    std::vector<float> v_reset;     // ResetMode::ToValue: the potential after a spike (default 0)
+    std::vector<float> w_in;        // cuba_lif, cuba_li: weight of the input into the synaptic current (default 1)
+    bool operator==(const NeuronParams& o) const {
+        return model == o.model && tau_mem_s == o.tau_mem_s && tau_syn_s == o.tau_syn_s && r == o.r &&
+               v_leak == o.v_leak && v_reset == o.v_reset && w_in == o.w_in;
+    }
+};
 
 // A group of neurons standing for one ANN activation (a ReLU output, a pooling output, the logits).
 struct Population {
@@ -31,6 +55,7 @@ struct Population {
     std::vector<float> threshold; // firing threshold per channel (size 1: all channels)
     std::vector<float> bias;      // constant input current per channel each step, or empty
     bool spiking = true;          // false: a readout that only integrates (never fires, never resets)
+    NeuronParams neuron;          // IF kind: the neuron model and its parameters (default: `if`, none)
     int gate_source = -1;         // MaxGate: the population whose spikes are gated
     Window2d gate_window;         // MaxGate: the pooling window
 
@@ -47,6 +72,10 @@ enum class ProjectionKind {
     Linear,    // weight [out][in]; the source is read flattened in [C][H][W] order
     MaxPool,   // from a Current population: each step a target gets weight[c] x the largest current in its
                // window (PyTorch max pooling; padding never wins); weight [C]; window
+    Sparse,    // explicit synapses (what no other kind says: dilated or grouped convolutions, Conv1d, chains of
+               // linear operators composed): source neuron s (flat [C][H][W] index) reaches targets
+               // sparse_target[k] (flat [C][H][W]) with weight.data[k] for k in [sparse_ptr[s], sparse_ptr[s+1]);
+               // weight [nnz]
 };
 
 // Synapses from every neuron of `source` onto `target`.
@@ -58,6 +87,11 @@ struct Projection {
     Window2d window;              // Conv, AvgPool, MaxPool
     bool count_include_pad = false;  // AvgPool
     bool shortcut = false;        // the shortcut branch of a residual block
+    // Recurrent: the spikes of step t arrive in step t + 1 (a cycle in a NIR graph, as the frameworks deliver
+    // it). Only a recurrent projection may have source >= target; it may also have source < target.
+    bool recurrent = false;
+    std::vector<int32_t> sparse_ptr;     // Sparse: per source neuron, size source.size() + 1
+    std::vector<int32_t> sparse_target;  // Sparse: per synapse, ascending within one source neuron
 };
 
 // Facts about how the model was made, kept for reports and reproducibility.
@@ -79,6 +113,12 @@ struct SnnModel {
     int output = -1;                       // the readout population
     ResetMode reset = ResetMode::Subtract;
     float v_init = 0.0f;                   // initial membrane potential as a fraction of the threshold
+    // A neuron fires when v >= threshold (false: the converted S-ResNet, paper §3.1) or v > threshold (true:
+    // NIR's definition, z = H(v - v_threshold) with H(0) = 0).
+    bool fire_above = false;
+    double dt_s = 0;                       // the time step of time-continuous models in seconds; 0 when none
+    Discretisation discretisation = Discretisation::Euler;
+    std::string source_format = "onnx";    // what it was made from: "onnx" (converted) or "nir" (imported)
     ConversionRecord record;
 
     // Projections whose target is `pop`.
@@ -98,5 +138,7 @@ SnnModel load_snn(const std::string& path);  // ModelError naming the file and w
 
 const char* to_string(PopulationKind k);
 const char* to_string(ProjectionKind k);
+const char* to_string(ResetMode m);
+const char* to_string(Discretisation d);
 
 }  // namespace neuroemu

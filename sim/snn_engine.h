@@ -44,8 +44,27 @@ public:
     virtual void projection_sops(int64_t /*image*/, int64_t /*step*/, int /*projection*/, int64_t /*sops*/) {}
 };
 
+// A neuron whose membrane potential and spikes are recorded every step (`--probe POP:NEURON`): the population's
+// index and the neuron's flat [C][H][W] index in it.
+struct ProbeSpec {
+    int pop = -1;
+    int64_t neuron = 0;
+};
+
+// What the probes recorded for one image, step by step: after step t (1-based), entry (t - 1) x probes + k.
+struct ProbeTrace {
+    std::vector<ProbeSpec> probes;
+    int64_t image = -1;               // the image recorded (its index in the evaluated set); -1: none
+    std::vector<float> v;             // membrane potential at the end of the step (after any reset)
+    std::vector<float> i_syn;         // synaptic current at the end of the step (cuba_lif, cuba_li; else 0)
+    std::vector<uint8_t> spiked;      // 1 when the neuron fired in the step
+    int64_t steps() const { return probes.empty() ? 0 : static_cast<int64_t>(v.size() / probes.size()); }
+};
+
 struct SnnOptions {
     int64_t steps = 100;  // in [1, kMaxSnnSteps]
+    std::vector<ProbeSpec> probes;  // recorded for image `probe_image` of the set (SnnResult::probe)
+    int64_t probe_image = 0;
     std::shared_ptr<const InputEncoding> encoding = make_input_encoding(kDefaultInputEncoding);  // sim/encoding/
     uint64_t seed = 1;
     int threads = 0;  // 0 = all hardware threads
@@ -99,6 +118,7 @@ struct SnnResult {
     int workers = 0;
     int64_t worker_state_bytes = 0, weight_bytes = 0;
     double seconds = 0;
+    ProbeTrace probe;                      // SnnOptions::probes, when given
     double accuracy(int64_t t) const {
         return images ? static_cast<double>(correct_at_step.at(static_cast<size_t>(t - 1))) / static_cast<double>(images) : 0.0;
     }
@@ -168,6 +188,10 @@ public:
     void readout(std::vector<float>& out) const;
     // Spikes per unit of population `pop` since the last reset, in [C][H][W] order. `out` replaced.
     void counts(int pop, std::vector<int32_t>& out) const;
+    // The membrane potential and synaptic current (0 for models without one) of neuron `neuron` ([C][H][W]
+    // index) of population `pop` after the last step.
+    float potential(int pop, int64_t neuron) const;
+    float synaptic_current(int pop, int64_t neuron) const;
 
 private:
     struct Impl;
