@@ -7,6 +7,7 @@ packages=(build-essential cmake pkg-config libsystemc-dev libyaml-cpp-dev libfmt
           libgmock-dev libbenchmark-dev libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev libopenmpi-dev
           openmpi-bin nlohmann-json3-dev libeigen3-dev zlib1g-dev dataset-fashion-mnist
           libjpeg62-turbo-dev libpng-dev   # image dataset readers: JPEG and PNG decoding
+          libhdf5-dev python3-h5py   # NIR files (HDF5); h5py: the tests' independent reader of them
           gtkwave   # gtkwave: vcd2fst/fst2vcd for the VCD round-trip test
           python3   # the serve Python client's tests (standard library only)
           chromium)  # the report's and the live page's browser tests: headless screenshot of report.html, decoded with libpng
