@@ -13,6 +13,8 @@ Command add_info_command(CLI::App& app, CommonOptions& common);
 Command add_list_command(CLI::App& app, CommonOptions& common);
 Command add_evaluate_command(CLI::App& app, CommonOptions& common);
 Command add_convert_command(CLI::App& app, CommonOptions& common);
+// `export`: any loaded network as a NIR file (cli/export.cpp).
+Command add_export_command(CLI::App& app, CommonOptions& common);
 Command add_map_command(CLI::App& app, CommonOptions& common);
 Command add_simulate_command(CLI::App& app, CommonOptions& common);
 Command add_report_command(CLI::App& app, CommonOptions& common);

@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "convert/convert_spec.h"
 #include "experiment/model_run.h"
+#include "nir/nir_import.h"
 #include "sim/batch_statistics.h"
 
 namespace neuroemu {
@@ -66,19 +67,22 @@ nlohmann::json compensation_json(const ConversionReport& rep) {
 
 namespace {
 
-int run_convert(const CommonOptions& opts, const std::string& output) {
+// `output` empty: no .snn file (only --nir's).
+int run_convert(const CommonOptions& opts, const std::string& output, const std::string& nir_output) {
     const int verbosity = opts.verbosity();
     const Settings settings = load_experiment(opts);
     const Network net = load_network(settings);
     Network folded;
     ConversionReport report;
     const SnnModel model = convert_from_settings(settings, net, folded, report, verbosity);
-    save_snn(model, output);
+    if (!output.empty()) save_snn(model, output);
+    if (!nir_output.empty()) nir::export_nir(model, nir_output);
+    const std::string written = output.empty() ? nir_output : nir_output.empty() ? output : output + " and " + nir_output;
     int64_t neurons = 0;
     for (const auto& p : model.populations)
         if (p.kind == PopulationKind::IF) neurons += p.size();
     fmt::print("S-ResNet '{}': {} populations, {} IF neurons, {} synapses -> {}\n", model.name, model.populations.size(),
-               thousands(neurons), thousands(model.synapse_count()), output);
+               thousands(neurons), thousands(model.synapse_count()), written);
     if (verbosity > 0) experiment::print_compensation(report);
     if (verbosity > 1)
         for (const auto& p : model.populations)
@@ -86,7 +90,8 @@ int run_convert(const CommonOptions& opts, const std::string& output) {
                        p.lambda.size() == 1 ? fmt::format("{:.4g}", p.lambda[0]) : fmt::format("per channel ({})", p.lambda.size()));
     if (!opts.json_file.empty())
         write_json_file(opts.json_file, {{"command", "convert"},
-                                         {"output", output},
+                                         {"output", output.empty() ? nlohmann::json(nullptr) : nlohmann::json(output)},
+                                         {"nir_output", nir_output.empty() ? nlohmann::json(nullptr) : nlohmann::json(nir_output)},
                                          {"model", model_summary_json(net)},
                                          {"snn", snn_summary_json(model)},
                                          {"compensation", compensation_json(report)},
@@ -100,8 +105,13 @@ Command add_convert_command(CLI::App& app, CommonOptions& common) {
     CLI::App* cmd = app.add_subcommand("convert", "convert the ANN into an S-ResNet and save it (.snn)");
     add_common_options(cmd, common);
     auto output = std::make_shared<std::string>("model.snn");
-    cmd->add_option("-o,--output", *output, "where to write the converted model")->capture_default_str();
-    return {cmd, [&common, output] { return run_convert(common, *output); }};
+    auto nir_output = std::make_shared<std::string>();
+    CLI::Option* o = cmd->add_option("-o,--output", *output, "where to write the converted model (with --nir and no "
+                                                              "-o: no .snn file)")->capture_default_str();
+    cmd->add_option("--nir", *nir_output, "also write the converted model as a NIR graph (FILE.nir, docs/nir.md)");
+    return {cmd, [&common, output, nir_output, o] {
+                return run_convert(common, nir_output->empty() || o->count() ? *output : std::string(), *nir_output);
+            }};
 }
 
 }  // namespace neuroemu

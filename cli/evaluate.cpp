@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/probes.h"
 #include "common/error.h"
 #include "common/parallel.h"
 #include "experiment/model_run.h"
@@ -87,11 +88,12 @@ void print_snn_result(const experiment::FunctionalRun& run, const std::vector<in
     const SnnResult& result = run.result;
     const double images = static_cast<double>(std::max<int64_t>(1, result.images));
     const double ann_top1 = static_cast<double>(result.ann_correct) / images;
+    const char* const what = run.has_ann ? "S-ResNet" : "spiking network (NIR, no ANN)";
     if (!result.labelled)
-        fmt::print("S-ResNet on {} synthetic images, {} steps: accuracy not meaningful (the labels mean nothing)\n",
-                   result.images, result.steps);
+        fmt::print("{} on {} synthetic images, {} steps: accuracy not meaningful (the labels mean nothing)\n",
+                   what, result.images, result.steps);
     else
-        fmt::print("S-ResNet top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", 100.0 * result.accuracy(result.steps),
+        fmt::print("{} top-1 accuracy {:.2f}% ({}/{}) after {} steps{}\n", what, 100.0 * result.accuracy(result.steps),
                    result.correct_at_step.back(), result.images, result.steps,
                    result.ann_correct >= 0 ? fmt::format("; ANN {:.2f}% on the same images", 100.0 * ann_top1) : std::string());
     if (verbosity > 0 && result.labelled) {
@@ -115,20 +117,63 @@ void print_snn_result(const experiment::FunctionalRun& run, const std::vector<in
     }
 }
 
+// What stands for the ANN's summary when there is none: a NIR network is spiking from the start.
+nlohmann::json no_ann_json(const Settings& settings) {
+    return {{"source", "nir"}, {"file", settings.has("model.nir") ? settings.get_path("model.nir") : ""},
+            {"ann", nullptr}, {"note", "a NIR network has no ANN: no conversion, no ANN comparison"}};
+}
+
 // Under mpirun every rank simulates its block of the images (experiment::run_functional); rank 0 alone prints
 // and writes, the others stay quiet.
 int verbosity_here(const CommonOptions& opts) { return mpi::root() ? opts.verbosity() : 0; }
 
-int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine) {
+// --input-spikes: the network stepped through the file's steps instead of the dataset's images.
+int run_evaluate_stepped(const CommonOptions& opts, const EngineOptions& engine, const ProbeOptions& probe) {
+    if (engine.steps || engine.images)
+        throw ConfigError("--input-spikes FILE gives the steps (one line each) and replaces the images: drop --steps/--images");
+    const Settings settings = load_experiment(opts);
+    const SnnModel model = experiment::spiking_model(settings, engine.snn, true, opts.verbosity());
+    const std::vector<ProbeSpec> probes = parse_probes(probe, model);
+    const SnnEngine snn(model);
+    const SteppedRun run = run_input_spikes(snn, read_input_spikes(probe.input_spikes, model.populations.at(0).size()), probes);
+    fmt::print("{} stepped through {} ({} steps): {} spikes, {} SOPs; decision {}\n", model.name, probe.input_spikes,
+               run.steps, thousands(run.spikes), thousands(run.sops), run.decision);
+    if (!probe.csv.empty()) write_probe_csv(probe.csv, run.trace, model);
+    if (!opts.json_file.empty()) {
+        nlohmann::json pops = nlohmann::json::array();
+        for (size_t i = 0; i < model.populations.size(); ++i)
+            pops.push_back({{"name", model.populations[i].name}, {"spikes", run.population_spikes[i]}});
+        write_json_file(opts.json_file, {{"command", "evaluate"}, {"input_spikes", probe.input_spikes},
+                                         {"snn_model", snn_summary_json(model)},
+                                         {"stepped", {{"steps", run.steps}, {"spikes", run.spikes}, {"sops", run.sops},
+                                                      {"decision", run.decision}, {"populations", pops}}},
+                                         {"probe_csv", probe.csv.empty() ? nlohmann::json(nullptr) : nlohmann::json(probe.csv)},
+                                         {"settings", settings_json(settings)}});
+    }
+    return 0;
+}
+
+int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine, const ProbeOptions& probe) {
+    if (!probe.input_spikes.empty()) return run_evaluate_stepped(opts, engine, probe);
     const Settings settings = load_experiment(opts, engine_overrides(engine));
-    const experiment::FunctionalRun run = experiment::run_functional(settings, engine.snn, verbosity_here(opts), experiment::Shard::Rank);
+    const auto configure = [&probe](const SnnModel& model, SnnOptions& options) {
+        options.probes = parse_probes(probe, model);
+        options.probe_image = probe_image(probe);
+    };
+    const experiment::FunctionalRun run =
+        experiment::run_functional(settings, engine.snn, verbosity_here(opts), experiment::Shard::Rank, configure);
     if (!mpi::root()) return 0;
+    if (!probe.csv.empty()) {
+        if (run.result.probe.image < 0)
+            throw ConfigError(fmt::format("--probe-image {}: the run has {} image(s)", probe_image(probe), run.result.images));
+        write_probe_csv(probe.csv, run.result.probe, run.model);
+    }
     const auto checkpoints = accuracy_checkpoints(settings, run.options.steps);
     print_snn_result(run, checkpoints, opts.verbosity());
     if (!opts.json_file.empty())
         write_json_file(opts.json_file,
                         {{"command", "evaluate"},
-                         {"model", model_summary_json(run.net)},
+                         {"model", run.has_ann ? model_summary_json(run.net) : no_ann_json(settings)},
                          {"dataset", dataset_json(settings, run.result.images)},
                          {"snn_model", snn_summary_json(run.model)},
                          {"compensation", compensation_json(run.conversion)},
@@ -173,10 +218,11 @@ int run_evaluate_ann(const CommonOptions& opts, const EngineOptions& engine) {
     return 0;
 }
 
-int run_evaluate(const CommonOptions& opts, const EngineOptions& engine, bool ann) {
-    if (ann && (engine.steps || !engine.snn.empty()))
-        throw ConfigError("evaluate: --ann evaluates the ANN alone; drop --steps/--snn, or drop --ann for the S-ResNet");
-    return ann ? run_evaluate_ann(opts, engine) : run_evaluate_snn(opts, engine);
+int run_evaluate(const CommonOptions& opts, const EngineOptions& engine, const ProbeOptions& probe, bool ann) {
+    if (ann && (engine.steps || !engine.snn.empty() || probe.any_probe() || !probe.input_spikes.empty()))
+        throw ConfigError("evaluate: --ann evaluates the ANN alone; drop --steps/--snn/--probe/--input-spikes, or drop "
+                          "--ann for the S-ResNet");
+    return ann ? run_evaluate_ann(opts, engine) : run_evaluate_snn(opts, engine, probe);
 }
 
 }  // namespace
@@ -188,7 +234,10 @@ Command add_evaluate_command(CLI::App& app, CommonOptions& common) {
     auto engine = std::make_shared<EngineOptions>();
     cmd->add_flag("--ann", *ann, "evaluate the reference ANN (float32) instead of the S-ResNet");
     add_engine_options(cmd, *engine);
-    return {cmd, [&common, ann, engine] { return run_evaluate(common, *engine, *ann); }, /*distributed=*/true};
+    auto probe = std::make_shared<ProbeOptions>();
+    add_probe_options(cmd, *probe);
+    return {cmd, [&common, ann, engine, probe] { return run_evaluate(common, *engine, *probe, *ann); },
+            /*distributed=*/true};
 }
 
 }  // namespace neuroemu

@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
     const std::vector<neuroemu::Command> commands = {
         neuroemu::add_info_command(app, common),     neuroemu::add_list_command(app, common),
         neuroemu::add_evaluate_command(app, common),
-        neuroemu::add_convert_command(app, common),  neuroemu::add_map_command(app, common),
+        neuroemu::add_convert_command(app, common),  neuroemu::add_export_command(app, common),
+        neuroemu::add_map_command(app, common),
         neuroemu::add_simulate_command(app, common), neuroemu::add_report_command(app, common),
         neuroemu::add_noc_command(app, common),      neuroemu::add_explore_command(app, common),
         neuroemu::add_explore_point_command(app, common), neuroemu::add_serve_command(app, common)};

@@ -40,8 +40,8 @@ std::string range_help(const ParamSpec& spec) {
 
 void add_common_options(CLI::App* cmd, CommonOptions& opts) {
     cmd->add_option("target", opts.target,
-                    "experiment YAML file (a bare name such as resnet34 is looked up in configs/), or an ONNX "
-                    "model (stands for model.onnx); none: the shipped default experiment, configs/default.yaml")
+                    "experiment YAML file (a bare name such as resnet34 is looked up in configs/), an ONNX "
+                    "model (stands for model.onnx), or a NIR network (model.nir, on synthetic input); none: the shipped default experiment, configs/default.yaml")
         ->transform([](const std::string& target) { return resolve_target(target); });
     cmd->add_option("--json", opts.json_file, "also write machine-readable results to FILE (keys: docs/cli.md)");
     cmd->add_option("--set", opts.sets, "override a configuration key: key.path=value (repeatable)")
@@ -143,6 +143,10 @@ Settings load_experiment(const CommonOptions& opts, std::vector<std::string> ext
     }
     if (ends_with(file, ".onnx")) {
         sets.push_back("model.onnx=" + file);
+        file.clear();
+    } else if (ends_with(file, ".nir")) {  // a spiking network with no dataset of its own: seeded synthetic input
+        sets.insert(sets.end(), {"model.nir=" + file, "dataset.format=synthetic", "dataset.name=synthetic",
+                                "dataset.images=100"});
         file.clear();
     }
     sets.insert(sets.end(), opts.sets.begin(), opts.sets.end());

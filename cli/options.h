@@ -16,7 +16,7 @@
 namespace neuroemu {
 
 struct CommonOptions {
-    std::string target;                 // CONFIG.yaml, MODEL.onnx, or empty (defaults + --set)
+    std::string target;                 // CONFIG.yaml, MODEL.onnx, NET.nir, or empty (defaults + --set)
     std::string json_file;              // --json FILE
     std::vector<std::string> sets;      // --set key=value
     std::optional<std::string> seed;    // --seed, checked as the `seed` key
@@ -73,7 +73,8 @@ std::string configs_dir();
 // that name in configs_dir(), announced on stderr.
 std::string resolve_target(const std::string& target);
 
-// Settings for a run: a YAML experiment file, or an ONNX file standing for `model.onnx`, then --set, the
+// Settings for a run: a YAML experiment file, an ONNX file standing for `model.onnx`, or a NIR file standing for
+// `model.nir` with the seeded synthetic dataset (dataset.format: synthetic), then --set, the
 // command's own overrides, and --seed. No target and no model.* --set: the shipped default experiment
 // (configs/default.yaml), announced on stderr. Throws ConfigError.
 Settings load_experiment(const CommonOptions& opts, std::vector<std::string> extra_sets = {});

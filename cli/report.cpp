@@ -61,7 +61,11 @@ void print_chip_and_energy(const experiment::ExperimentResult& result, const jso
     if (doc["ticks"].is_object() && doc["ticks"].contains("sampling")) print_sampling(doc["ticks"]["sampling"]);
     const double snn_j = result.energy_snn.total_j(), sop_j = result.energy_snn_sop.total_j();
     const double ann_j = result.energy_ann.total_j();
-    fmt::print("energy per inference: S-ResNet {} on the chip ({} of it synaptic operations, the paper's method), "
+    if (!result.functional.has_ann)
+        fmt::print("energy per inference: spiking network {} on the chip ({} of it synaptic operations); no ANN "
+                   "comparison: a NIR network has no ANN\n", si(snn_j, "J"), si(sop_j, "J"));
+    else
+        fmt::print("energy per inference: S-ResNet {} on the chip ({} of it synaptic operations, the paper's method), "
                "ANN {} on the FPGA: {:.3g}x the chip's, {:.3g}x the SOPs'\n",
                si(snn_j, "J"), si(sop_j, "J"), si(ann_j, "J"), ann_j / snn_j, ann_j / sop_j);
     if (verbosity > 0)

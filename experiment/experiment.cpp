@@ -110,8 +110,10 @@ void price_energy(ExperimentResult& result) {
     result.counts = energy_counts(functional_totals(result.functional.result), traffic, hardware);
     result.energy_snn = snn_energy(result.energy, result.counts);
     result.energy_snn_sop = snn_energy_sop_only(result.energy, result.counts);
-    result.ann_macs = static_cast<double>(totals(result.functional.net).macs);
-    result.energy_ann = ann_energy(result.energy, result.ann_macs);
+    if (result.functional.has_ann) {  // a NIR network has no ANN side (the report says so, never a zero)
+        result.ann_macs = static_cast<double>(totals(result.functional.net).macs);
+        result.energy_ann = ann_energy(result.energy, result.ann_macs);
+    }
     if (result.hardware_estimates && result.hardware_estimates->plan.requested_sampling())
         result.energy_snn_interval = energy_interval(result);
 }

@@ -40,19 +40,6 @@ Rates measure_rates(const Settings& settings, const SnnModel& model, int verbosi
     return rates;
 }
 
-// The model from the settings: calibrated when its rates or data are needed, else its structure alone (for which a
-// zoo network's BatchNorm statistics do not matter, so they are not measured).
-SnnModel model_from_settings(const Settings& settings, bool calibrate, int verbosity) {
-    if (calibrate) {
-        Network folded;
-        ConversionReport report;
-        return convert_from_settings(settings, load_network(settings), folded, report, verbosity);
-    }
-    ConversionOptions options = conversion_options(settings);
-    options.normalise = false;  // the structure is all mapping needs; rates are estimated
-    return build_snn(fold_batchnorm(load_model(settings)), Calibration{}, options);
-}
-
 }  // namespace
 
 Rates measured_rates(const SnnResult& result, const SnnOptions& options, double mean_pixel) {
@@ -77,10 +64,10 @@ MapRun prepare_mapping(const Settings& settings, const std::string& snn_file, bo
     const MapOptions options = map_options(settings);
     const std::string traffic = settings.get_string("mapping.traffic");
     MapRun run;
-    if (!snn_file.empty()) run.model = load_snn(snn_file);
-    const bool trained = settings.has("model.onnx") || !snn_file.empty();
+    // A zoo network's weights are random: its rates say nothing, so `auto` estimates them. A NIR network's are trained.
+    const bool trained = settings.has("model.onnx") || settings.has("model.nir") || !snn_file.empty();
     const bool measure = build_mapping && (traffic == "measured" || (traffic == "auto" && trained));
-    if (run.model.populations.empty()) run.model = model_from_settings(settings, measure || need_data, verbosity);
+    run.model = spiking_model(settings, snn_file, measure || need_data, verbosity);
     run.seconds_model = seconds_since(t_start);
     if (measure) run.rates = measure_rates(settings, run.model, verbosity);
     run.seconds_rates = seconds_since(t_start) - run.seconds_model;

@@ -3,16 +3,49 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "common/progress.h"
 #include "data/dataset_spec.h"
 #include "data/image_stream.h"
 #include "mpi/pack.h"
+#include "model/model_spec.h"
 #include "mpi/world.h"
 #include "sim/batch_statistics.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu::experiment {
+
+nir::ImportOptions nir_import_options(const Settings& settings) {
+    nir::ImportOptions options;
+    options.dt_s = settings.get_real("model.nir_dt_s");
+    options.discretisation =
+        settings.get_string("model.nir_discretisation") == "exact" ? Discretisation::Exact : Discretisation::Euler;
+    const std::string& reset = settings.get_string("model.nir_reset");
+    options.override_reset = reset != "nir";
+    options.reset = reset == "subtract" ? ResetMode::Subtract : reset == "zero" ? ResetMode::Zero : ResetMode::ToValue;
+    return options;
+}
+
+SnnModel load_nir_model(const Settings& settings) {
+    const std::string path = settings.get_path("model.nir");
+    if (!std::filesystem::is_regular_file(path))
+        throw ConfigError(fmt::format("{}: model.nir: no such file '{}'", settings.where("model.nir"), path));
+    return nir::import_nir(path, nir_import_options(settings));
+}
+
+SnnModel spiking_model(const Settings& settings, const std::string& snn_file, bool calibrate, int verbosity) {
+    if (!snn_file.empty()) return load_snn(snn_file);
+    if (nir_model(settings)) return load_nir_model(settings);
+    if (calibrate) {
+        Network folded;
+        ConversionReport report;
+        return convert_from_settings(settings, load_network(settings), folded, report, verbosity);
+    }
+    ConversionOptions options = conversion_options(settings);
+    options.normalise = false;  // the structure is all a mapping with estimated rates needs
+    return build_snn(fold_batchnorm(load_model(settings)), Calibration{}, options);
+}
 
 SnnModel snn_for_run(const Settings& settings, const Network& net, const std::string& snn_file, Network& folded,
                      ConversionReport& report, int verbosity) {
@@ -120,20 +153,30 @@ SnnResult merge_over_ranks(const SnnResult& mine) {
     return total;
 }
 
-FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity, Shard shard) {
+FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity, Shard shard,
+                             const std::function<void(const SnnModel&, SnnOptions&)>& configure) {
     FunctionalRun run;
-    run.net = load_network(settings);
-    run.model = snn_for_run(settings, run.net, snn_file, run.folded, run.conversion, verbosity);
+    run.has_ann = !nir_model(settings);
+    if (run.has_ann) {
+        run.net = load_network(settings);
+        run.model = snn_for_run(settings, run.net, snn_file, run.folded, run.conversion, verbosity);
+    } else {
+        run.model = snn_file.empty() ? load_nir_model(settings) : load_snn(snn_file);
+    }
     run.options = snn_options(settings);
+    if (configure) configure(run.model, run.options);
     const SnnEngine engine(run.model);
     const int64_t images = settings.get_int("dataset.images");
     Progress progress("snn", shard == Shard::Rank ? mpi::my_block(images).size() : images,
                       verbosity > 0 && Progress::stderr_is_terminal());
-    const Network* ann = settings.get_bool("simulation.compare_ann") ? &run.folded : nullptr;
+    const Network* ann = run.has_ann && settings.get_bool("simulation.compare_ann") ? &run.folded : nullptr;
     SnnResult mine;
     run.input = for_each_test_chunk(settings, run.model.populations.at(0).shape, images, [&](const ImageSet& chunk) {
-        accumulate(mine, engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options,
-                                         &progress, ann));
+        SnnResult part = engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options, &progress, ann);
+        const bool probed = part.probe.image >= 0 && !part.probe.probes.empty();
+        ProbeTrace probe = probed ? std::move(part.probe) : ProbeTrace{};
+        accumulate(mine, part);
+        if (probed) mine.probe = std::move(probe);  // the one chunk that holds the probed image
     }, shard);
     run.result = shard == Shard::Rank ? merge_over_ranks(mine) : std::move(mine);
     return run;

@@ -12,6 +12,7 @@
 #include "data/idx_dataset.h"
 #include "model/network.h"
 #include "model/snn.h"
+#include "nir/nir_import.h"
 #include "sim/ann_engine.h"
 #include "sim/snn_engine.h"
 
@@ -21,6 +22,17 @@ namespace neuroemu::experiment {
 // converted from the settings (`report` filled; the compensation search printed unless verbosity is 0).
 SnnModel snn_for_run(const Settings& settings, const Network& net, const std::string& snn_file, Network& folded,
                      ConversionReport& report, int verbosity);
+
+// model.nir's import options (model.nir_dt_s, model.nir_discretisation, model.nir_reset).
+nir::ImportOptions nir_import_options(const Settings& settings);
+// The spiking network of model.nir, imported (ConfigError naming the key when the file does not exist; ModelError
+// from the import naming the file and node).
+SnnModel load_nir_model(const Settings& settings);
+
+// The spiking network a command works on, without an ANN: `snn_file` when given, else model.nir, else the ANN
+// converted from the settings (`calibrate`: normalised on the training images, as convert does; else the structure
+// alone, the weights unnormalised, for a mapping with estimated rates).
+SnnModel spiking_model(const Settings& settings, const std::string& snn_file, bool calibrate, int verbosity);
 
 // The error fit and the ζ search of a compensated conversion, as `convert` and `evaluate` print them.
 void print_compensation(const ConversionReport& report);
@@ -50,6 +62,7 @@ SnnResult merge_over_ranks(const SnnResult& mine);
 
 // Everything the functional engine's run produced, with what it ran on.
 struct FunctionalRun {
+    bool has_ann = true;          // false for a NIR network (model.nir): no ANN, no conversion, `net` empty
     Network net;                  // the ANN as loaded
     Network folded;               // BatchNorm folded (the S-ResNet's reference)
     ConversionReport conversion;  // empty when the model came from a .snn file
@@ -59,12 +72,14 @@ struct FunctionalRun {
     SnnResult result;
 };
 
-// Loads the model, converts it (or reads `snn_file`), and runs the functional engine on the test images; the
+// Loads the model, converts it (or reads `snn_file`, or imports model.nir: no ANN then), and runs the functional engine on the test images; the
 // ANN runs beside it when simulation.compare_ann is set. With Shard::Rank under mpirun a collective (every rank
 // must call it): each rank converts the same model, simulates its block of the images, and holds the merged result
 // (merge_over_ranks). Shard::All: this process alone simulates every image (a command that runs on rank 0 only).
+// `configure`, when given, adjusts the engine's options once the model is known (probes, `evaluate --probe`).
 FunctionalRun run_functional(const Settings& settings, const std::string& snn_file, int verbosity,
-                             Shard shard = Shard::All);
+                             Shard shard = Shard::All,
+                             const std::function<void(const SnnModel&, SnnOptions&)>& configure = nullptr);
 
 // The float32 reference ANN's run over the test images (`evaluate --ann`).
 struct AnnRun {

@@ -48,7 +48,7 @@ PointResult run_point(const Settings& settings, const std::string& snn_file) {
     const SnnResult& snn = experiment.functional.result;
     if (snn.labelled) point.accuracy = snn.accuracy(snn.steps);  // synthetic input: no accuracy (null)
     point.energy_j = experiment.energy_snn.total_j();
-    point.energy_ann_j = experiment.energy_ann.total_j();
+    if (experiment.functional.has_ann) point.energy_ann_j = experiment.energy_ann.total_j();  // NIR: none
     point.latency_s = experiment.counts.seconds;
     if (experiment.mapping) point.cores = static_cast<int64_t>(experiment.mapping->cores.size());
     return point;

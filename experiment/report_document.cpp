@@ -70,12 +70,20 @@ json paper_table_json(const EnergySpec& energy, uint64_t seed) {
     return rows;
 }
 
+const char* const kNoAnn = "none: a NIR network (model.nir) is spiking from the start; it has no ANN to compare with";
+
 // This run's network in the paper table's terms: its own MACs, the engine's SOPs per inference.
 json this_run_energy_json(const ExperimentResult& result, const Settings& settings) {
     const SnnResult& snn = result.functional.result;
     const double images = static_cast<double>(std::max<int64_t>(1, snn.images));
     const double ann_j = result.energy_ann.total_j(), sop_j = result.energy_snn_sop.total_j();
     const std::string input = snn.labelled ? settings.get_string("dataset.name") : "synthetic input";
+    if (!result.functional.has_ann)  // a NIR network: no ANN to compare with (null, never a zero that reads as one)
+        return {{"network", fmt::format("this run: {} (T = {}, {})", result.functional.model.name, snn.steps, input)},
+                {"ann", kNoAnn}, {"gmac", nullptr}, {"paper_gflop", nullptr},
+                {"paper_gsop", static_cast<double>(snn.sops) / images / 1e9}, {"flops_per_mac", nullptr},
+                {"energy_ann_j", nullptr}, {"energy_snn_j", sop_j}, {"energy_chip_j", result.energy_snn.total_j()},
+                {"ratio", nullptr}, {"more_than_9x", nullptr}};
     return {{"network", fmt::format("this run: {} (T = {}, {})", result.functional.model.name, snn.steps, input)},
             {"gmac", result.ann_macs / 1e9},
             {"paper_gflop", result.ann_macs * static_cast<double>(result.energy.flops_per_mac) / 1e9},
@@ -107,7 +115,7 @@ json headline_json(const ExperimentResult& result) {
     const std::optional<HwEstimates>& est = result.hardware_estimates;  // extrapolated to every tick when sampled
     const double snn_j = result.energy_snn.total_j(), sop_j = result.energy_snn_sop.total_j();
     const double ann_j = result.energy_ann.total_j();
-    const bool meaningful = snn.labelled;
+    const bool meaningful = snn.labelled, has_ann = result.functional.has_ann;
     return {{"accuracy_snn", meaningful ? json(snn.accuracy(snn.steps)) : json(nullptr)},
             {"accuracy_ann", meaningful && snn.ann_correct >= 0 ? json(ann_top1) : json(nullptr)},
             {"steps", snn.steps},
@@ -117,9 +125,9 @@ json headline_json(const ExperimentResult& result) {
             {"fit_error", result.fit_error.empty() ? json(nullptr) : json(result.fit_error)},
             {"energy_snn_j", snn_j},
             {"energy_snn_sop_j", sop_j},
-            {"energy_ann_j", ann_j},
-            {"ratio_ann_to_snn", ann_j / snn_j},
-            {"ratio_ann_to_snn_sop", ann_j / sop_j},
+            {"energy_ann_j", has_ann ? json(ann_j) : json(nullptr)},
+            {"ratio_ann_to_snn", has_ann ? json(ann_j / snn_j) : json(nullptr)},
+            {"ratio_ann_to_snn_sop", has_ann ? json(ann_j / sop_j) : json(nullptr)},
             {"latency_s", result.counts.seconds ? json(*result.counts.seconds) : json(nullptr)},
             {"latency_cycles", est ? json(est->per_image(kTickCycles).estimate) : json(nullptr)},
             {"cycles_per_tick_mean", hw && hw->ticks ? json(est->cycles_per_tick().estimate) : json(nullptr)}};
@@ -195,6 +203,9 @@ json ticks_json(const ExperimentResult& result, const json& mean) {
 
 json energy_json(const ExperimentResult& result) {
     const double macs = result.ann_macs;
+    if (!result.functional.has_ann)
+        return {{"snn", {{"total_j", result.energy_snn.total_j()}, {"terms", report::energy_terms_json(result.energy_snn.terms)}}},
+                {"ann", nullptr}, {"ann_absent", kNoAnn}};
     return {{"snn", {{"total_j", result.energy_snn.total_j()}, {"terms", report::energy_terms_json(result.energy_snn.terms)}}},
             {"ann", {{"total_j", result.energy_ann.total_j()},
                      {"macs", macs},

@@ -1,4 +1,4 @@
-// The `model` section: which network to load (an ONNX file or a zoo topology).
+// The `model` section: which network to load (an ONNX file, a zoo topology, or a NIR spiking network).
 #pragma once
 
 #include <vector>
@@ -10,8 +10,12 @@ namespace neuroemu {
 
 std::vector<ParamSpec> model_params();
 
-// Imports model.onnx or builds model.zoo (seeded by the top-level `seed`). Throws ConfigError when neither or
-// both are set, ModelError for a bad model.
+// Whether the settings' model is a NIR spiking network (model.nir; experiment/model_run.h imports it). Throws
+// ConfigError unless exactly one of model.onnx, model.zoo and model.nir is set.
+bool nir_model(const Settings& settings);
+
+// Imports model.onnx or builds model.zoo (seeded by the top-level `seed`). Throws ConfigError unless exactly
+// one is set, or for model.nir (a spiking network has no ANN), ModelError for a bad model.
 Network load_model(const Settings& settings);
 
 }  // namespace neuroemu

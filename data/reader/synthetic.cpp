@@ -88,12 +88,17 @@ class SyntheticReader final : public DatasetReader {
 public:
     SyntheticReader(int64_t count, uint64_t seed) : count_(count), seed_(seed) {}
     std::unique_ptr<ImageSource> open(const DatasetRequest& request) const override {
-        if (request.model_input.size() != 3)
-            throw ConfigError("dataset.format: synthetic: the images take the model's input shape [C, H, W], and "
-                              "this model's input is not an image");
+        // A NIR network's input may be [N] (N x 1 x 1 "images") or [C, L] (C x 1 x L), as the engine lays them out.
+        std::vector<int64_t> shape = request.model_input;
+        if (shape.size() == 1) shape = {shape[0], 1, 1};
+        if (shape.size() == 2) shape = {shape[0], 1, shape[1]};
+        if (shape.size() != 3)
+            throw ConfigError(fmt::format("dataset.format: synthetic: the model's input has {} dimensions; expected "
+                                          "[C, H, W], [C, L] or [N]",
+                                          shape.size()));
         // Train and test draw from disjoint streams of the same seed.
         const uint64_t split_seed = splitmix64_mix(seed_ ^ (request.split == Split::Train ? 0x7261696eull : 0x74657374ull));
-        return std::make_unique<SyntheticSource>(request.model_input, count_, split_seed);
+        return std::make_unique<SyntheticSource>(shape, count_, split_seed);
     }
 
 private:
