@@ -79,6 +79,9 @@ std::vector<ProbeSpec> parse_probes(const ProbeOptions& options, const SnnModel&
         if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
             throw ConfigError(fmt::format("--probe {}: expected POP:NEURON[,NEURON...]", text));
         const int pop = find_population(text.substr(0, colon), model, text);
+        if (pop == 0)
+            throw ConfigError(fmt::format("--probe {}: population 0 ('{}') is the input: it has no membrane to record",
+                                          text, model.populations[0].name));
         for (const std::string& neuron : split(text.substr(colon + 1), ','))
             probes.push_back({pop, find_neuron(neuron, model.populations[static_cast<size_t>(pop)], text)});
     }

@@ -1,0 +1,242 @@
+// End-to-end tests of NIR networks through the `neuroemu` executable (issue 19): per-neuron traces against the
+// closed-form solution of NIR's LIF equation, the chip model on a Sinabs CNN, export round trips, bad inputs.
+// Tests that need the NIR reader or importer skip (naming why) while those report "not built yet".
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/cli_run.h"
+
+namespace {
+
+const std::string kSrc = NEUROEMU_SOURCE_DIR;
+const std::string kNir = kSrc + "/tests/data/nir/";
+
+using neuroemu::cli_test::build_file;
+using neuroemu::cli_test::CliRun;
+using neuroemu::cli_test::read_json;
+using neuroemu::cli_test::run;
+
+std::string out(const std::string& name) { return build_file("nir_cli_test", name); }
+
+#define SKIP_IF_UNBUILT(r)                                                                          \
+    if ((r).output.find("not built yet") != std::string::npos) GTEST_SKIP() << (r).output
+
+struct Csv {
+    std::vector<std::string> header;
+    std::vector<std::vector<double>> rows;
+};
+
+Csv read_csv(const std::string& path) {
+    Csv csv;
+    std::ifstream in(path);
+    std::string line;
+    for (bool first = true; std::getline(in, line); first = false) {
+        std::stringstream fields(line);
+        std::vector<std::string> cells;
+        for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+        if (first) {
+            csv.header = cells;
+            continue;
+        }
+        std::vector<double> row;
+        for (const auto& c : cells) row.push_back(std::stod(c));
+        csv.rows.push_back(row);
+    }
+    return csv;
+}
+
+std::vector<double> read_column(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<double> values;
+    for (double v; in >> v;) values.push_back(v);
+    return values;
+}
+
+// NIR's LIF, tau dv/dt = (v_leak - v) + R I, with I the input spike times the Affine weight held over a step,
+// in closed form between resets: v_n = v_leak + (v_k - v_leak) a^{n-k} + sum_{j=k+1..n} R I_j (1 - a) a^{n-j},
+// a = e^{-dt/tau} (exact) or 1 - dt/tau (forward Euler, whose 1 - a = dt/tau). A spike when v_n > threshold,
+// then v = v_reset (the recorded value). Parameters from tests/data/nir/README.md (lif_norse.nir).
+struct LifTrace {
+    std::vector<double> v;
+    std::vector<int> spiked;
+};
+LifTrace lif_closed_form(const std::vector<double>& input, double a) {
+    const double r = 1.0, v_leak = 0.0, threshold = 0.1, v_reset = 0.0, weight = 1.0;
+    LifTrace trace;
+    size_t k = 0;  // the last reset (0: the start, v = 0 there)
+    double v_k = 0.0;
+    for (size_t n = 1; n <= input.size(); ++n) {
+        double v = v_leak + (v_k - v_leak) * std::pow(a, static_cast<double>(n - k));
+        for (size_t j = k + 1; j <= n; ++j)
+            v += r * weight * input[j - 1] * (1.0 - a) * std::pow(a, static_cast<double>(n - j));
+        const bool spike = v > threshold;
+        if (spike) v = v_reset, k = n, v_k = v_reset;
+        trace.v.push_back(v);
+        trace.spiked.push_back(spike);
+    }
+    return trace;
+}
+
+void check_lif(const std::string& discretisation, double a) {
+    const std::string csv_path = out("lif_" + discretisation + ".csv");
+    const CliRun r = run("evaluate " + kNir + "lif_norse.nir --input-spikes " + kNir + "lif_input_spikes.txt --probe 1:0 "
+                         "--probe-csv " + csv_path + " --set model.nir_discretisation=" + discretisation +
+                         " --set model.nir_dt_s=0.0001");
+    SKIP_IF_UNBUILT(r);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::vector<double> input = read_column(kNir + "lif_input_spikes.txt");
+    ASSERT_EQ(input.size(), 1000u);
+    const LifTrace expected = lif_closed_form(input, a);
+    const Csv csv = read_csv(csv_path);
+    ASSERT_EQ(csv.header.size(), 4u);
+    EXPECT_EQ(csv.header[0], "step");
+    ASSERT_EQ(csv.rows.size(), input.size());
+    int spikes = 0;
+    for (size_t n = 0; n < input.size(); ++n) {
+        EXPECT_EQ(csv.rows[n][0], static_cast<double>(n + 1));
+        EXPECT_NEAR(csv.rows[n][1], expected.v[n], 1e-5) << "step " << n + 1;
+        EXPECT_EQ(static_cast<int>(csv.rows[n][3]), expected.spiked[n]) << "step " << n + 1;
+        spikes += expected.spiked[n];
+    }
+    EXPECT_GT(spikes, 0) << "the check needs the neuron to fire";
+}
+
+TEST(NirCli, LifNorseExactMatchesTheClosedFormSolution) { check_lif("exact", std::exp(-1e-4 / 0.0025)); }
+TEST(NirCli, LifNorseEulerMatchesTheEulerClosedForm) { check_lif("euler", 1.0 - 1e-4 / 0.0025); }
+
+TEST(NirCli, ProbeOnTheDefaultModelWritesOneRowPerStep) {
+    const std::string csv_path = out("default_probe.csv");
+    const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml -q --images 2 --steps 7 --probe 1:0,0:0:1 "
+                         "--probe-csv " + csv_path + " --probe-image 1");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const Csv csv = read_csv(csv_path);
+    ASSERT_EQ(csv.header.size(), 7u);  // step, then v, i_syn, spike for each of the two probes
+    ASSERT_EQ(csv.rows.size(), 7u);
+    for (const auto& row : csv.rows) {
+        EXPECT_EQ(row[2], 0.0);  // an IF neuron has no synaptic current
+        EXPECT_TRUE(row[3] == 0.0 || row[3] == 1.0);
+    }
+}
+
+TEST(NirCli, InputSpikesDriveTheDefaultModelStepByStep) {
+    // 784 input neurons (1 x 28 x 28); three steps: silence, one spike everywhere, silence.
+    const std::string spikes = out("default_spikes.txt"), csv_path = out("default_spikes.csv");
+    {
+        std::ofstream f(spikes);
+        for (int line = 0; line < 3; ++line) {
+            for (int i = 0; i < 784; ++i) f << (line == 1 ? 1 : 0) << (i + 1 < 784 ? " " : "\n");
+        }
+    }
+    const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --input-spikes " + spikes +
+                         " --probe 1:5 --probe-csv " + csv_path);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("(3 steps)"), std::string::npos) << r.output;
+    const Csv csv = read_csv(csv_path);
+    ASSERT_EQ(csv.rows.size(), 3u);
+    for (size_t t = 0; t < 3; ++t) EXPECT_EQ(csv.rows[t][0], static_cast<double>(t + 1));
+}
+
+TEST(NirCli, BadInputSpikesFileNamesFileAndLine) {
+    const std::string spikes = out("bad_spikes.txt");
+    {
+        std::ofstream f(spikes);
+        f << std::string(784 * 2 - 1, ' ') << "\n";  // blank: skipped
+        for (int i = 0; i < 784; ++i) f << "0 ";
+        f << "\n1 2 x\n";
+    }
+    CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --input-spikes " + spikes);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find(spikes + ":3: 'x' is not a spike count"), std::string::npos) << r.output;
+    {
+        std::ofstream f(spikes);
+        f << "0 1\n";
+    }
+    r = run("evaluate " + kSrc + "/configs/default.yaml --input-spikes " + spikes);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find(spikes + ":1: 2 column(s); the network has 784 input neuron(s)"), std::string::npos) << r.output;
+}
+
+TEST(NirCli, BadProbeIsAConfigError) {
+    const std::string csv_path = out("bad_probe.csv");
+    for (const auto& [probe, message] :
+         std::vector<std::pair<std::string, std::string>>{{"nosuch:0", "no population 'nosuch'"},
+                                                          {"1:99999999", "neuron '99999999'"},
+                                                          {"1", "expected POP:NEURON"},
+                                                          {"1:0:99:0", "c:y:x within the shape"},
+                                                          {"0:1", "is the input"}}) {
+        const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --images 1 --steps 2 --probe " + probe +
+                             " --probe-csv " + csv_path);
+        EXPECT_EQ(r.status, 2) << probe << ": " << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << probe << ": " << r.output;
+    }
+    const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --images 1 --steps 2 --probe 1:0");
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("give --probe-csv too"), std::string::npos) << r.output;
+}
+
+TEST(NirCli, TwoModelsAreAConfigError) {
+    const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --set model.nir=" + kNir + "lif_norse.nir");
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("choose one model"), std::string::npos) << r.output;
+}
+
+TEST(NirCli, NotHdf5AndRejectedFilesGetClearErrors) {
+    const std::string bogus = out("not_hdf5.nir");
+    std::ofstream(bogus) << "this is not HDF5\n";
+    CliRun r = run("evaluate " + bogus);
+    SKIP_IF_UNBUILT(r);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find(bogus), std::string::npos) << r.output;
+    r = run("evaluate " + kNir + "lif_rockpool.nir");
+    SKIP_IF_UNBUILT(r);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("lif_rockpool.nir"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("Output"), std::string::npos) << r.output;
+}
+
+TEST(NirCli, SinabsCnnMapsAndSimulatesOnTheChipModel) {
+    const std::string json = out("sinabs_simulate.json");
+    const CliRun r = run("simulate " + kNir + "cnn_sinabs.nir -q --images 1 --steps 4 --json " + json);
+    SKIP_IF_UNBUILT(r);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto j = read_json(json);
+    EXPECT_EQ(j["command"], "simulate");
+}
+
+TEST(NirCli, BrailleRecurrentNetEvaluatesAndSimulates) {
+    for (const char* command : {"evaluate", "simulate"}) {
+        const CliRun r = run(std::string(command) + " " + kNir + "braille_noDelay_noBias_subtract.nir -q --images 2 --steps 5");
+        SKIP_IF_UNBUILT(r);
+        EXPECT_EQ(r.status, 0) << command << ": " << r.output;
+    }
+}
+
+TEST(NirCli, ExportedDefaultModelEvaluatesAsTheOriginal) {
+    const std::string nir = out("default.nir"), a = out("default_eval.json"), b = out("default_nir_eval.json");
+    CliRun r = run("export " + kSrc + "/configs/default.yaml -q -o " + nir);
+    SKIP_IF_UNBUILT(r);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = run("evaluate " + kSrc + "/configs/default.yaml -q --images 4 --steps 8 --json " + a);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto original = read_json(a);
+    const auto& s = original["settings"];
+    r = run("evaluate " + nir + " -q --images 4 --steps 8 --json " + b + " --set dataset.format=" +
+            s["dataset.format"].get<std::string>() + " --set dataset.name=" + s["dataset.name"].get<std::string>() +
+            " --set dataset.path=" + s["dataset.path"].get<std::string>());
+    SKIP_IF_UNBUILT(r);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto exported = read_json(b);
+    EXPECT_EQ(exported["snn"]["correct"], original["snn"]["correct"]);
+    EXPECT_EQ(exported["snn"]["totals"]["spikes"], original["snn"]["totals"]["spikes"]);
+    EXPECT_EQ(exported["snn"]["totals"]["sops"], original["snn"]["totals"]["sops"]);
+    EXPECT_TRUE(exported["model"]["ann"].is_null());
+}
+
+}  // namespace
