@@ -131,6 +131,18 @@ std::string resolve_target(const std::string& target) {
     return target;  // reading it names the missing file
 }
 
+std::vector<std::string> target_overrides(std::string& file) {
+    std::vector<std::string> sets;
+    if (ends_with(file, ".onnx")) {
+        sets.push_back("model.onnx=" + file);
+        file.clear();
+    } else if (ends_with(file, ".nir")) {  // a spiking network with no dataset of its own: seeded synthetic input
+        sets = {"model.nir=" + file, "dataset.format=synthetic", "dataset.name=synthetic", "dataset.images=100"};
+        file.clear();
+    }
+    return sets;
+}
+
 Settings load_experiment(const CommonOptions& opts, std::vector<std::string> extra_sets) {
     std::vector<std::string> sets;
     std::string file = opts.target;
@@ -141,14 +153,7 @@ Settings load_experiment(const CommonOptions& opts, std::vector<std::string> ext
         if (mpi::root())  // under mpirun every rank loads it; one note is enough
             fmt::print(stderr, "neuroemu: no target given; running the shipped default experiment {}\n", file);
     }
-    if (ends_with(file, ".onnx")) {
-        sets.push_back("model.onnx=" + file);
-        file.clear();
-    } else if (ends_with(file, ".nir")) {  // a spiking network with no dataset of its own: seeded synthetic input
-        sets.insert(sets.end(), {"model.nir=" + file, "dataset.format=synthetic", "dataset.name=synthetic",
-                                "dataset.images=100"});
-        file.clear();
-    }
+    sets = target_overrides(file);
     sets.insert(sets.end(), opts.sets.begin(), opts.sets.end());
     sets.insert(sets.end(), extra_sets.begin(), extra_sets.end());
     if (const auto seed = setting_int("--seed", "seed", opts.seed)) sets.push_back(fmt::format("seed={}", *seed));

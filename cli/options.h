@@ -73,6 +73,10 @@ std::string configs_dir();
 // that name in configs_dir(), announced on stderr.
 std::string resolve_target(const std::string& target);
 
+// The overrides a model target stands for, `file` cleared then (no YAML to read): MODEL.onnx is model.onnx; NET.nir
+// is model.nir on 100 images of the seeded synthetic dataset. Any other target: none, `file` kept.
+std::vector<std::string> target_overrides(std::string& file);
+
 // Settings for a run: a YAML experiment file, an ONNX file standing for `model.onnx`, or a NIR file standing for
 // `model.nir` with the seeded synthetic dataset (dataset.format: synthetic), then --set, the
 // command's own overrides, and --seed. No target and no model.* --set: the shipped default experiment

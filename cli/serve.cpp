@@ -54,7 +54,8 @@ serve::SessionOptions session_options(const CommonOptions& common, const ServeOp
     serve::SessionOptions s;
     s.config = common.target.empty() ? (fs::path(configs_dir()) / "default.yaml").string() : common.target;
     s.snn_file = o.snn;
-    s.set = common.sets;
+    s.set = target_overrides(s.config);  // an ONNX or NIR target: the model, with no YAML file
+    s.set.insert(s.set.end(), common.sets.begin(), common.sets.end());
     if (const auto seed = setting_int("--seed", "seed", common.seed)) s.set.push_back(fmt::format("seed={}", *seed));
     s.chip = o.chip;
     s.published = o.publish;
@@ -92,7 +93,8 @@ int run_serve(const CommonOptions& common, const ServeOptions& o) {
     so.tick_us = o.tick_us;
     so.start_paused = o.paused;
     so.idle_timeout_s = o.idle_timeout_s;
-    so.model_dir = o.model_dir.empty() ? fs::absolute(base.config).parent_path().string() : o.model_dir;
+    const std::string target = base.config.empty() ? common.target : base.config;
+    so.model_dir = o.model_dir.empty() ? fs::absolute(target).parent_path().string() : o.model_dir;
     so.handle_signals = true;
     if (!fs::is_directory(so.model_dir)) throw ConfigError("--model-dir: '" + so.model_dir + "' is not a directory");
     if (o.http_port > 65535) throw ConfigError("--http: expected a port in [0, 65535] (0: any free)");

@@ -11,16 +11,19 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/probes.h"
 #include "common/error.h"
 #include "data/dataset_spec.h"
 #include "experiment/hardware_run.h"
 #include "experiment/mapping_run.h"
+#include "experiment/model_run.h"
 #include "hw/chip_model.h"
 #include "hw/chip_regions.h"
 #include "mpi/world.h"
 #include "mapping/map_file.h"
 #include "mpi/world.h"
 #include "router/multicast/multicast.h"
+#include "serve/session.h"
 #include "sim/sim_spec.h"
 
 namespace neuroemu {
@@ -37,6 +40,7 @@ struct SimulateOptions {
     std::string aer_out;            // --aer-out FILE: record every packet (traces/README.md)
     std::string aer_in;             // --aer-in FILE: drive the chip from a recorded trace
     std::optional<std::string> sample_ticks;  // --sample-ticks K (hardware.sample_ticks)
+    ProbeOptions probe;             // --probe, --probe-csv, --probe-image, --input-spikes
 };
 
 // The VCD scope and the AER output from the command line (indices checked against the mapping).
@@ -312,8 +316,74 @@ int run_replay(const CommonOptions& opts, const SimulateOptions& cmd) {
     return 0;
 }
 
+// --probe without --input-spikes: the probed image's traces, recorded by the functional engine on the same images
+// with the same seed (the chip model carries exactly the engine's spikes, so they are the chip's too).
+void write_probes(const CommonOptions& opts, const SimulateOptions& cmd) {
+    if (cmd.probe.csv.empty() && !cmd.probe.any_probe()) return;
+    const Settings settings = load_experiment(opts, engine_overrides(cmd.engine));
+    const auto configure = [&cmd](const SnnModel& model, SnnOptions& options) {
+        options.probes = parse_probes(cmd.probe, model);
+        options.probe_image = probe_image(cmd.probe);
+    };
+    const experiment::FunctionalRun run = experiment::run_functional(settings, cmd.engine.snn, 0, experiment::Shard::All, configure);
+    if (run.result.probe.image < 0)
+        throw ConfigError(fmt::format("--probe-image {}: the run has {} image(s)", probe_image(cmd.probe), run.result.images));
+    write_probe_csv(cmd.probe.csv, run.result.probe, run.model);
+}
+
+// --input-spikes: the network stepped through the file, tick by tick on the chip model, as `serve --chip` steps it
+// (serve/session.h), the probes recorded by the functional stepper on the same input.
+int run_stepped(const CommonOptions& opts, const SimulateOptions& cmd) {
+    if (!cmd.map.empty() || !cmd.trace.empty() || !cmd.aer_out.empty() || cmd.sample_ticks || cmd.engine.steps ||
+        cmd.engine.images)
+        throw ConfigError("simulate --input-spikes runs the file's steps on a chip mapped here: drop "
+                          "--map/--trace/--aer-out/--sample-ticks/--steps/--images");
+    serve::SessionOptions so;
+    so.config = opts.target.empty() ? (std::filesystem::path(configs_dir()) / "default.yaml").string() : opts.target;
+    so.set = target_overrides(so.config);
+    so.set.insert(so.set.end(), opts.sets.begin(), opts.sets.end());
+    if (const auto seed = setting_int("--seed", "seed", opts.seed)) so.set.push_back(fmt::format("seed={}", *seed));
+    so.snn_file = cmd.engine.snn;
+    so.chip = true;
+    so.verbosity = opts.verbose ? 2 : 0;
+    const auto session = serve::Session::load(so);
+    const SnnModel& model = session->model();
+    const auto steps = read_input_spikes(cmd.probe.input_spikes, model.populations.at(0).size());
+    int64_t spikes = 0, sops = 0, cycles = 0, packets = 0, deliveries = 0, latency_max = 0, decision = -1;
+    std::vector<serve::InputSpike> input;
+    for (const auto& counts : steps) {
+        input.clear();
+        for (size_t i = 0; i < counts.size(); ++i)
+            if (counts[i] > 0) input.push_back({static_cast<int32_t>(i), static_cast<uint16_t>(counts[i])});
+        const serve::TickResult& t = session->step(input);
+        for (size_t p = 1; p < t.population_spikes.size(); ++p) spikes += t.population_spikes[p];
+        sops += t.sops, cycles += t.cycles, packets += t.packets, deliveries += t.deliveries;
+        latency_max = std::max(latency_max, t.latency_max_cycles);
+        decision = t.decision;
+    }
+    fmt::print("{} on the chip model, stepped through {} ({} ticks): {} spikes, {} SOPs, {} packets, {} deliveries, "
+               "{} cycles (max packet latency {} cycles); decision {}\n",
+               model.name, cmd.probe.input_spikes, steps.size(), thousands(spikes), thousands(sops), thousands(packets),
+               thousands(deliveries), thousands(cycles), latency_max, decision);
+    if (!cmd.probe.csv.empty()) {
+        const SnnEngine engine(model);
+        write_probe_csv(cmd.probe.csv, run_input_spikes(engine, steps, parse_probes(cmd.probe, model)).trace, model);
+    }
+    if (!opts.json_file.empty())
+        write_json_file(opts.json_file, {{"command", "simulate"}, {"input_spikes", cmd.probe.input_spikes},
+                                         {"stepped", {{"ticks", steps.size()}, {"spikes", spikes}, {"sops", sops},
+                                                      {"packets", packets}, {"deliveries", deliveries},
+                                                      {"cycles", cycles}, {"latency_max_cycles", latency_max},
+                                                      {"decision", decision}}}});
+    return 0;
+}
+
 int run_simulate(const CommonOptions& opts, const SimulateOptions& cmd) {
+    if (!cmd.aer_in.empty() && (!cmd.probe.input_spikes.empty() || cmd.probe.any_probe()))
+        throw ConfigError("simulate --aer-in replays packets: no --probe or --input-spikes with it");
     if (!cmd.aer_in.empty()) return run_replay(opts, cmd);
+    if (!cmd.probe.input_spikes.empty()) return mpi::root() ? run_stepped(opts, cmd) : 0;
+    if (mpi::root()) write_probes(opts, cmd);
     if (mpi::distributed() && !mpi::root()) {  // every rank runs its share (hardware.distribute); rank 0 prints
         CommonOptions quiet = opts;
         quiet.quiet = true;
@@ -348,6 +418,7 @@ Command add_simulate_command(CLI::App& app, CommonOptions& common) {
     cmd->add_option("--map", options->map, "a mapping from `neuroemu map` (default: mapped from the config)");
     add_trace_options(cmd, *options);
     add_sample_ticks_option(cmd, options->sample_ticks);
+    add_probe_options(cmd, options->probe);
     Command command{cmd, [&common, options] { return run_simulate(common, *options); }};
     command.distributed = true;
     return command;
