@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -354,6 +355,177 @@ TEST(NirImport, CubaLifAndReadoutModels) {
     EXPECT_EQ(m.populations[2].neuron.model, "cuba_li");
     EXPECT_FALSE(m.populations[2].spiking);
     EXPECT_EQ(m.populations[2].neuron.r, std::vector<float>{3.0f});
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The real files (tests/data/nir, from ../shared/nir).
+
+std::string fixture(const std::string& name) { return std::string(NEUROEMU_SOURCE_DIR) + "/tests/data/nir/" + name; }
+
+int64_t numel(const std::vector<int64_t>& s) {
+    int64_t n = 1;
+    for (int64_t d : s) n *= d;
+    return n;
+}
+int64_t at_or(const Array& a, size_t i) { return static_cast<int64_t>(a.values.size() == 1 ? a.values[0] : a.values[i]); }
+
+// Brute-force connectivity of one node of cnn_sinabs.nir, from the file's parameters: for every output position,
+// every kernel position and every channel pair, the in-bounds input it reads. adj[input] = outputs.
+std::vector<std::vector<int64_t>> connectivity(const Node& n, std::vector<int64_t>& shape) {
+    std::vector<std::vector<int64_t>> adj(static_cast<size_t>(numel(shape)));
+    if (n.type == "Flatten") {
+        for (size_t i = 0; i < adj.size(); ++i) adj[i] = {static_cast<int64_t>(i)};
+        shape = {numel(shape)};
+        return adj;
+    }
+    if (n.type == "Affine") {
+        const int64_t out = n.params.at("weight").shape[0];
+        for (auto& a : adj)
+            for (int64_t o = 0; o < out; ++o) a.push_back(o);
+        shape = {out};
+        return adj;
+    }
+    const bool conv = n.type == "Conv2d";
+    const int64_t ci = shape[0], h = shape[1], w = shape[2];
+    const int64_t co = conv ? n.params.at("weight").shape[0] : ci;
+    const int64_t kh = conv ? n.params.at("weight").shape[2] : at_or(n.params.at("kernel_size"), 0);
+    const int64_t kw = conv ? n.params.at("weight").shape[3] : at_or(n.params.at("kernel_size"), 1);
+    const int64_t sh = at_or(n.params.at("stride"), 0), sw = at_or(n.params.at("stride"), 1);
+    const int64_t ph = at_or(n.params.at("padding"), 0), pw = at_or(n.params.at("padding"), 1);
+    const int64_t ho = (h + 2 * ph - kh) / sh + 1, wo = (w + 2 * pw - kw) / sw + 1;
+    for (int64_t o = 0; o < co; ++o)
+        for (int64_t y = 0; y < ho; ++y)
+            for (int64_t x = 0; x < wo; ++x)
+                for (int64_t i = conv ? 0 : o; i < (conv ? ci : o + 1); ++i)
+                    for (int64_t ky = 0; ky < kh; ++ky)
+                        for (int64_t kx = 0; kx < kw; ++kx) {
+                            const int64_t iy = y * sh - ph + ky, ix = x * sw - pw + kx;
+                            if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                                adj[static_cast<size_t>((i * h + iy) * w + ix)].push_back((o * ho + y) * wo + x);
+                        }
+    shape = {co, ho, wo};
+    return adj;
+}
+
+// Distinct (source, target) pairs a chain of nodes connects.
+int64_t chain_pairs(const Graph& g, const std::vector<std::string>& chain, std::vector<int64_t> shape) {
+    std::vector<std::vector<int64_t>> reach(static_cast<size_t>(numel(shape)));
+    for (size_t i = 0; i < reach.size(); ++i) reach[i] = {static_cast<int64_t>(i)};
+    for (const auto& name : chain) {
+        const auto adj = connectivity(*g.find(name), shape);
+        for (auto& r : reach) {
+            std::vector<int64_t> next;
+            for (int64_t x : r) next.insert(next.end(), adj[static_cast<size_t>(x)].begin(), adj[static_cast<size_t>(x)].end());
+            std::sort(next.begin(), next.end());
+            next.erase(std::unique(next.begin(), next.end()), next.end());
+            r = std::move(next);
+        }
+    }
+    int64_t total = 0;
+    for (const auto& r : reach) total += static_cast<int64_t>(r.size());
+    return total;
+}
+
+TEST(NirFixtures, CnnSinabsStructureEqualsABruteForceCount) {
+    const std::string path = fixture("cnn_sinabs.nir");
+    const File f = read_file(path);
+    const SnnModel m = import_graph(f, path);
+    const Graph& g = *f.root.graph;
+    // Every IF node is a population of as many neurons as its v_threshold has values.
+    int if_nodes = 0;
+    for (const Node& n : g.nodes) {
+        if (n.type != "IF") continue;
+        ++if_nodes;
+        const auto it = std::find_if(m.populations.begin(), m.populations.end(), [&](const Population& p) { return p.name == n.name; });
+        ASSERT_NE(it, m.populations.end()) << n.name;
+        EXPECT_EQ(it->size(), numel(n.params.at("v_threshold").shape)) << n.name;
+        EXPECT_EQ(it->neuron.model, "if");
+    }
+    EXPECT_EQ(static_cast<int>(m.populations.size()), if_nodes + 1);
+    EXPECT_EQ(m.populations[static_cast<size_t>(m.output)].name, "12");
+    // Synapses per projection: the distinct pairs each chain of the file connects.
+    const std::vector<std::pair<std::string, std::vector<std::string>>> chains = {
+        {"0", {"0"}}, {"2", {"2"}}, {"4+5", {"4", "5"}}, {"7+8+9", {"7", "8", "9"}}, {"11", {"11"}}};
+    ASSERT_EQ(m.projections.size(), chains.size());
+    for (const auto& [name, chain] : chains) {
+        const auto it = std::find_if(m.projections.begin(), m.projections.end(), [&](const Projection& p) { return p.name == name; });
+        ASSERT_NE(it, m.projections.end()) << name;
+        const auto& src = m.populations[static_cast<size_t>(it->source)].shape;
+        EXPECT_EQ(synapse_count(m, *it), chain_pairs(g, chain, src)) << name;
+        // One weighted node: its native kind; a pool then a weighted node: composed synapses.
+        EXPECT_EQ(it->kind, chain.size() > 1 ? ProjectionKind::Sparse : name == "11" ? ProjectionKind::Linear : ProjectionKind::Conv) << name;
+    }
+    EXPECT_TRUE(m.fire_above);
+    EXPECT_EQ(m.reset, ResetMode::ToValue);
+}
+
+TEST(NirFixtures, BrailleIsRecurrentCubaLif) {
+    const std::string path = fixture("braille_noDelay_noBias_subtract.nir");
+    const File f = read_file(path);
+    const SnnModel m = import_graph(f, path);
+    ASSERT_EQ(m.populations.size(), 3u);  // input, lif1.lif, lif2
+    EXPECT_EQ(m.populations[1].name, "lif1.lif");
+    EXPECT_EQ(m.populations[2].name, "lif2");
+    EXPECT_TRUE(m.fire_above);
+    int recurrent = 0;
+    const Graph& g = *f.root.graph;
+    for (const auto& p : m.projections) {
+        if (!p.recurrent) continue;
+        ++recurrent;
+        EXPECT_EQ(p.source, 1);
+        EXPECT_EQ(p.target, 1);
+        EXPECT_EQ(p.kind, ProjectionKind::Linear);
+        const Array& w = g.find("lif1.w_rec")->params.at("weight");
+        ASSERT_EQ(p.weight.shape, (std::vector<int64_t>{40, 40}));
+        for (size_t i = 0; i < w.values.size(); ++i) ASSERT_EQ(p.weight.data[i], static_cast<float>(w.values[i])) << i;
+    }
+    EXPECT_EQ(recurrent, 1);
+    // Parameters per channel as in the file (one value when all agree).
+    for (const char* name : {"lif1.lif", "lif2"}) {
+        const Node& n = *g.find(name);
+        const Population& p = m.populations[std::string(name) == "lif2" ? 2 : 1];
+        EXPECT_EQ(p.neuron.model, "cuba_lif");
+        auto expect = [&](const std::vector<float>& got, const char* key, bool empty_when_default, double dflt) {
+            const auto& v = n.params.at(key).values;
+            const bool all_same = std::all_of(v.begin(), v.end(), [&](double x) { return x == v[0]; });
+            if (all_same && empty_when_default && v[0] == dflt) {
+                EXPECT_TRUE(got.empty()) << name << " " << key;
+                return;
+            }
+            ASSERT_EQ(got.size(), all_same ? 1u : v.size()) << name << " " << key;
+            for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], static_cast<float>(v[i])) << name << " " << key;
+        };
+        expect(p.neuron.tau_mem_s, "tau_mem", false, 0);
+        expect(p.neuron.tau_syn_s, "tau_syn", false, 0);
+        expect(p.neuron.r, "r", true, 1.0);
+        expect(p.neuron.v_leak, "v_leak", true, 0.0);
+        expect(p.neuron.w_in, "w_in", true, 1.0);
+        expect(p.threshold, "v_threshold", false, 0);
+    }
+}
+
+TEST(NirFixtures, LifRockpoolIsRejectedLikeTheReference) {
+    const std::string path = fixture("lif_rockpool.nir");
+    try {
+        import_nir(path);
+        FAIL() << "no error";
+    } catch (const ModelError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("node 'output' (Output) has shape [1, 1, 1] but its source '1_LIFNeuronTorch' gives [1]"));
+        EXPECT_THAT(e.what(), HasSubstr("lif_rockpool.nir"));
+    }
+}
+
+TEST(NirFixtures, TwoLifNeuronsAndNorseImport) {
+    const SnnModel m = import_nir(fixture("two_lif_neurons.nir"));
+    ASSERT_EQ(m.populations.size(), 3u);
+    EXPECT_EQ(m.populations[1].neuron.model, "lif");
+    EXPECT_EQ(m.populations[1].name, "lif1");
+    EXPECT_EQ(m.populations[1].neuron.v_leak, std::vector<float>{1.2f});
+    EXPECT_EQ(m.output, 2);
+    const SnnModel n = import_nir(fixture("lif_norse.nir"));
+    EXPECT_EQ(n.populations.size(), 2u);
+    EXPECT_EQ(n.populations[1].neuron.tau_mem_s, std::vector<float>{0.0025f});
+    EXPECT_EQ(n.populations[1].threshold, std::vector<float>{0.1f});
 }
 
 }  // namespace
