@@ -524,7 +524,9 @@ TEST(NeuronModels, ProbesAreThreadIndependentAndMatchTheStepper) {
             const size_t e = static_cast<size_t>(t) * o.probes.size() + k;
             EXPECT_EQ(s.potential(o.probes[k].pop, o.probes[k].neuron), one.probe.v[e]) << t << " " << k;
             EXPECT_EQ(s.synaptic_current(o.probes[k].pop, o.probes[k].neuron), one.probe.i_syn[e]) << t << " " << k;
-            if (o.probes[k].pop == 1) EXPECT_EQ(one.probe.i_syn[e], 0.0f) << "lif has no synaptic current";
+            if (o.probes[k].pop == 1) {
+                EXPECT_EQ(one.probe.i_syn[e], 0.0f) << "lif has no synaptic current";
+            }
         }
     }
     o.probes = {{2, 5}};
