@@ -21,6 +21,7 @@ nlohmann::json snn_summary_json(const SnnModel& model) {
         const float lmax = p.lambda.empty() ? 0.0f : *std::max_element(p.lambda.begin(), p.lambda.end());
         pops.push_back({{"name", p.name},
                         {"kind", to_string(p.kind)},
+                        {"neuron_model", p.kind == PopulationKind::IF ? nlohmann::json(p.neuron.model) : nlohmann::json(nullptr)},
                         {"shape", p.shape},
                         {"neurons", p.kind == PopulationKind::IF ? p.size() : 0},
                         {"spiking", p.spiking},
@@ -38,6 +39,9 @@ nlohmann::json snn_summary_json(const SnnModel& model) {
     const auto& record = model.record;
     return {{"name", model.name},
             {"format_version", SnnModel::kFormatVersion},
+            {"source_format", model.source_format},
+            {"dt_s", model.dt_s > 0 ? nlohmann::json(model.dt_s) : nlohmann::json(nullptr)},
+            {"discretisation", model.discretisation == Discretisation::Exact ? "exact" : "euler"},
             {"populations", pops},
             {"projections", projs},
             {"if_neurons", neurons},

@@ -804,7 +804,11 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     if (options.steps < 1 || options.steps > kMaxSnnSteps)
         throw ConfigError(fmt::format("simulation steps must be in [1, {}], got {}", kMaxSnnSteps, options.steps));
     const auto& in_shape = plan.model.populations[0].shape;
-    if (in_shape != std::vector<int64_t>{set.channels, set.height, set.width})
+    // An [N] input is N channels of one pixel, a [C, L] one C channels of a 1 x L row (as the synthetic reader makes).
+    const std::vector<int64_t> as_image = in_shape.size() == 1   ? std::vector<int64_t>{in_shape[0], 1, 1}
+                                          : in_shape.size() == 2 ? std::vector<int64_t>{in_shape[0], 1, in_shape[1]}
+                                                                 : in_shape;
+    if (as_image != std::vector<int64_t>{set.channels, set.height, set.width})
         throw DataError(fmt::format("the model expects input {}, the dataset's images are [{}, {}, {}]",
                                     shape_str(in_shape), set.channels, set.height, set.width));
     const int64_t classes = plan.model.populations[static_cast<size_t>(plan.model.output)].size();

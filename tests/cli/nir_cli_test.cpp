@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -201,21 +202,67 @@ TEST(NirCli, NotHdf5AndRejectedFilesGetClearErrors) {
     EXPECT_NE(r.output.find("Output"), std::string::npos) << r.output;
 }
 
-TEST(NirCli, SinabsCnnMapsAndSimulatesOnTheChipModel) {
-    const std::string json = out("sinabs_simulate.json");
-    const CliRun r = run("simulate " + kNir + "cnn_sinabs.nir -q --images 1 --steps 4 --json " + json);
-    SKIP_IF_UNBUILT(r);
-    ASSERT_EQ(r.status, 0) << r.output;
-    const auto j = read_json(json);
-    EXPECT_EQ(j["command"], "simulate");
+// The import's populations and projections, as `evaluate --json` reports them (snn_model).
+nlohmann::json imported(const std::string& nir) {
+    const std::string json = out("imported.json");
+    const CliRun r = run("evaluate " + nir + " -q --images 1 --steps 1 --json " + json);
+    EXPECT_EQ(r.status, 0) << r.output;
+    return read_json(json)["snn_model"];
 }
 
-TEST(NirCli, BrailleRecurrentNetEvaluatesAndSimulates) {
-    for (const char* command : {"evaluate", "simulate"}) {
-        const CliRun r = run(std::string(command) + " " + kNir + "braille_noDelay_noBias_subtract.nir -q --images 2 --steps 5");
-        SKIP_IF_UNBUILT(r);
-        EXPECT_EQ(r.status, 0) << command << ": " << r.output;
+TEST(NirCli, MapOfSinabsCnnHasTheImportsNeuronsPerLayer) {
+    const nlohmann::json model = imported(kNir + "cnn_sinabs.nir");
+    const std::string json = out("sinabs_map.json");
+    const CliRun r = run("map " + kNir + "cnn_sinabs.nir -q --json " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto j = read_json(json);
+    std::map<std::string, int64_t> neurons;
+    for (const auto& p : model["populations"])
+        if (p["kind"] == "if") neurons[p["name"].get<std::string>()] = p["shape"][0].get<int64_t>() *
+                                   (p["shape"].size() == 3 ? p["shape"][1].get<int64_t>() * p["shape"][2].get<int64_t>() : 1);
+    ASSERT_EQ(neurons.size(), 5u);  // Sinabs' IF layers 1, 3, 6, 10 and the output 12
+    ASSERT_EQ(j["layers"].size(), neurons.size());
+    int64_t total = 0;
+    for (const auto& layer : j["layers"]) {
+        EXPECT_EQ(layer["units"].get<int64_t>(), neurons.at(layer["name"].get<std::string>())) << layer["name"];
+        total += layer["units"].get<int64_t>();
     }
+    EXPECT_EQ(j["bounds"]["if_neurons"].get<int64_t>(), total);
+}
+
+// Needs the map-hw branch: the mapper and chip model do not carry `sparse` projections (cnn_sinabs's pooling and
+// flatten compose into them) or recurrent ones (braille) before it; enable once it is merged.
+TEST(NirCli, DISABLED_MapOfSinabsCnnHasTheImportsSynapses) {
+    const nlohmann::json model = imported(kNir + "cnn_sinabs.nir");
+    const std::string json = out("sinabs_map_synapses.json");
+    const CliRun r = run("map " + kNir + "cnn_sinabs.nir -q --json " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(read_json(json)["bounds"]["synapses"], model["synapses"]);
+}
+
+TEST(NirCli, DISABLED_SinabsCnnSimulatesOnTheChipModel) {
+    // The chip model checks that its cores performed the engine's SOPs projection by projection (an internal error,
+    // exit 70, otherwise): exit 0 is the conservation check passing.
+    const std::string json = out("sinabs_simulate.json");
+    const CliRun r = run("simulate " + kNir + "cnn_sinabs.nir -q --images 1 --steps 4 --json " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(read_json(json)["command"], "simulate");
+}
+
+TEST(NirCli, BrailleRecurrentNetEvaluates) {
+    const std::string json = out("braille.json");
+    const CliRun r = run("evaluate " + kNir + "braille_noDelay_noBias_subtract.nir -q --images 2 --steps 5 --json " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto j = read_json(json);
+    EXPECT_TRUE(j["model"]["ann"].is_null());
+    EXPECT_TRUE(j["snn"]["top1"].is_null());  // synthetic input: no accuracy
+    EXPECT_EQ(j["snn_model"]["source_format"], "nir");
+    EXPECT_EQ(j["snn"]["images"], 2);
+}
+
+TEST(NirCli, DISABLED_BrailleRecurrentNetSimulates) {
+    const CliRun r = run("simulate " + kNir + "braille_noDelay_noBias_subtract.nir -q --images 2 --steps 5");
+    EXPECT_EQ(r.status, 0) << r.output;
 }
 
 TEST(NirCli, ExportedDefaultModelEvaluatesAsTheOriginal) {
