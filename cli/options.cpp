@@ -137,7 +137,8 @@ std::vector<std::string> target_overrides(std::string& file) {
         sets.push_back("model.onnx=" + file);
         file.clear();
     } else if (ends_with(file, ".nir")) {  // a spiking network with no dataset of its own: seeded synthetic input
-        sets = {"model.nir=" + file, "dataset.format=synthetic", "dataset.name=synthetic", "dataset.images=100"};
+        sets = {"model.nir=" + file, "dataset.format=synthetic", "dataset.name=synthetic", "dataset.images=100",
+                "simulation.encoding=poisson"};
         file.clear();
     }
     return sets;

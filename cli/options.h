@@ -74,7 +74,8 @@ std::string configs_dir();
 std::string resolve_target(const std::string& target);
 
 // The overrides a model target stands for, `file` cleared then (no YAML to read): MODEL.onnx is model.onnx; NET.nir
-// is model.nir on 100 images of the seeded synthetic dataset. Any other target: none, `file` kept.
+// is model.nir on 100 images of the seeded synthetic dataset, Poisson-encoded (spike events, as NIR networks
+// take). Any other target: none, `file` kept.
 std::vector<std::string> target_overrides(std::string& file);
 
 // Settings for a run: a YAML experiment file, an ONNX file standing for `model.onnx`, or a NIR file standing for

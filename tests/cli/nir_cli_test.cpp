@@ -26,6 +26,14 @@ using neuroemu::cli_test::run;
 
 std::string out(const std::string& name) { return build_file("nir_cli_test", name); }
 
+// The default experiment's converted model, made once: conversion calibrates on training images, the slow part.
+const std::string& default_snn() {
+    static const std::string snn =
+        neuroemu::cli_test::converted_model(kSrc + "/configs/default.yaml", out("default.snn"));
+    return snn;
+}
+std::string default_run() { return kSrc + "/configs/default.yaml --snn " + default_snn(); }
+
 #define SKIP_IF_UNBUILT(r)                                                                          \
     if ((r).output.find("not built yet") != std::string::npos) GTEST_SKIP() << (r).output
 
@@ -114,7 +122,7 @@ TEST(NirCli, LifNorseEulerMatchesTheEulerClosedForm) { check_lif("euler", 1.0 - 
 
 TEST(NirCli, ProbeOnTheDefaultModelWritesOneRowPerStep) {
     const std::string csv_path = out("default_probe.csv");
-    const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml -q --images 2 --steps 7 --probe 1:0,0:0:1 "
+    const CliRun r = run("evaluate " + default_run() + " -q --images 2 --steps 7 --probe 1:0,0:0:1 "
                          "--probe-csv " + csv_path + " --probe-image 1");
     ASSERT_EQ(r.status, 0) << r.output;
     const Csv csv = read_csv(csv_path);
@@ -135,7 +143,7 @@ TEST(NirCli, InputSpikesDriveTheDefaultModelStepByStep) {
             for (int i = 0; i < 784; ++i) f << (line == 1 ? 1 : 0) << (i + 1 < 784 ? " " : "\n");
         }
     }
-    const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --input-spikes " + spikes +
+    const CliRun r = run("evaluate " + default_run() + " --input-spikes " + spikes +
                          " --probe 1:5 --probe-csv " + csv_path);
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("(3 steps)"), std::string::npos) << r.output;
@@ -152,14 +160,14 @@ TEST(NirCli, BadInputSpikesFileNamesFileAndLine) {
         for (int i = 0; i < 784; ++i) f << "0 ";
         f << "\n1 2 x\n";
     }
-    CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --input-spikes " + spikes);
+    CliRun r = run("evaluate " + default_run() + " --input-spikes " + spikes);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find(spikes + ":3: 'x' is not a spike count"), std::string::npos) << r.output;
     {
         std::ofstream f(spikes);
         f << "0 1\n";
     }
-    r = run("evaluate " + kSrc + "/configs/default.yaml --input-spikes " + spikes);
+    r = run("evaluate " + default_run() + " --input-spikes " + spikes);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find(spikes + ":1: 2 column(s); the network has 784 input neuron(s)"), std::string::npos) << r.output;
 }
@@ -172,7 +180,7 @@ TEST(NirCli, BadProbeIsAConfigError) {
                                                           {"1", "expected POP:NEURON"},
                                                           {"1:0:99:0", "c:y:x within the shape"},
                                                           {"0:1", "is the input"}}) {
-        const CliRun r = run("evaluate " + kSrc + "/configs/default.yaml --images 1 --steps 2 --probe " + probe +
+        const CliRun r = run("evaluate " + default_run() + " --images 1 --steps 2 --probe " + probe +
                              " --probe-csv " + csv_path);
         EXPECT_EQ(r.status, 2) << probe << ": " << r.output;
         EXPECT_NE(r.output.find(message), std::string::npos) << probe << ": " << r.output;
