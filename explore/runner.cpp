@@ -227,7 +227,7 @@ private:
                 if (read_cached(h, rows[h])) continue;
                 results.push_back(h);
                 const std::string& conversion = plan_.points[rows[h].front()].conversion;
-                if (!fs::exists(cache_ / "snn" / (conversion + ".snn"))) models.push_back(conversion);
+                if (!conversion.empty() && !fs::exists(cache_ / "snn" / (conversion + ".snn"))) models.push_back(conversion);
             }
         }
         mpi::Packer out;
@@ -297,7 +297,7 @@ private:
                 t.dependency = it->second;
             }
             t.overrides = &pp.overrides;
-            t.snn = snn.string();
+            t.snn = pp.conversion.empty() ? std::string() : snn.string();  // a NIR network runs as imported
             points.push_back(std::move(t));
         }
         // Under mpirun the i-th conversion and the i-th point go to rank i % ranks; a point keeps its conversion

@@ -530,11 +530,12 @@ SweepPlan plan_sweep(const SweepSpec& spec, const Schema& schema) {
             throw ConfigError(fmt::format("{}: point {} ({}): {}", spec.file, p.index, fmt::join(p.overrides(), ", "),
                                           e.what()));
         }
-        const std::string model = settings.has("model.onnx") ? settings.get_path("model.onnx") : "";
+        const std::string model = settings.has("model.onnx") ? settings.get_path("model.onnx")
+                                  : settings.has("model.nir") ? settings.get_path("model.nir") : "";
         auto it = digests.find(model);
         if (it == digests.end()) it = digests.emplace(model, file_digest(model)).first;
         pp.hash = point_hash(settings, spec.mode, spec.hw_images, it->second);
-        pp.conversion = conversion_hash(settings, it->second);
+        if (!settings.has("model.nir")) pp.conversion = conversion_hash(settings, it->second);  // NIR: none
         pp.point = std::move(p);
         plan.points.push_back(std::move(pp));
     }

@@ -110,7 +110,7 @@ struct PlannedPoint {
     Point point;
     std::vector<std::string> overrides;  // the sweep's fixed `set`, then the point's values
     std::string hash;
-    std::string conversion;              // conversion hash
+    std::string conversion;              // conversion hash; empty: nothing to convert (a NIR network, model.nir)
 };
 
 struct SweepPlan {
