@@ -2,12 +2,17 @@
 
 #include <cmath>
 #include <fmt/format.h>
+
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
 namespace neuroemu::report {
 namespace {
+
+const double kNoNumber = std::numeric_limits<double>::quiet_NaN();  // printed as not available (report/format.h)
+
 
 using nlohmann::json;
 
@@ -130,7 +135,7 @@ Headline read_headline(const Node& n) {
     if (n["fit_error"].present()) h.fit_error = n["fit_error"].string_or_null();
     h.energy_snn_j = n["energy_snn_j"].number();
     h.energy_snn_sop_j = n["energy_snn_sop_j"].number();
-    h.energy_ann_j = n["energy_ann_j"].number();
+    h.energy_ann_j = n["energy_ann_j"].number_or_null().value_or(kNoNumber);  // null: no ANN (a NIR network)
     h.ratio_ann_to_snn = n["ratio_ann_to_snn"].number_or_null();
     h.ratio_ann_to_snn_sop = n["ratio_ann_to_snn_sop"].number_or_null();
     h.latency_s = n["latency_s"].number_or_null();
@@ -219,14 +224,15 @@ Ticks read_ticks(const Node& n) {
 PaperEnergyRow read_paper_row(const Node& n) {
     PaperEnergyRow r;
     r.network = n["network"].string();
-    r.gmac = n["gmac"].number();
-    r.paper_gflop = n["paper_gflop"].number();
+    // The ANN's figures are null for a network without one (a NIR network): shown as not available.
+    r.gmac = n["gmac"].number_or_null().value_or(kNoNumber);
+    r.paper_gflop = n["paper_gflop"].number_or_null().value_or(kNoNumber);
     r.paper_gsop = n["paper_gsop"].number();
-    r.flops_per_mac = n["flops_per_mac"].number();
-    r.energy_ann_j = n["energy_ann_j"].number();
+    r.flops_per_mac = n["flops_per_mac"].number_or_null().value_or(kNoNumber);
+    r.energy_ann_j = n["energy_ann_j"].number_or_null().value_or(kNoNumber);
     r.energy_snn_j = n["energy_snn_j"].number();
-    r.ratio = n["ratio"].number();
-    r.more_than_9x = n["more_than_9x"].boolean();
+    r.ratio = n["ratio"].number_or_null().value_or(kNoNumber);
+    r.more_than_9x = !n["more_than_9x"].is_null() && n["more_than_9x"].boolean();
     return r;
 }
 
@@ -264,10 +270,17 @@ Report read_report(const nlohmann::json& doc) {
     for (const Node& layer : root["layers"].array()) report.layers.push_back(read_layer(layer));
     read_side(root["energy"]["snn"], report.energy_snn);
     const Node ann = root["energy"]["ann"];
-    read_side(ann, report.energy_ann);
-    report.energy_ann.macs = ann["macs"].number();
-    report.energy_ann.flops_per_mac = ann["flops_per_mac"].number();
-    report.energy_ann.flops = ann["flops"].number();
+    if (ann.is_null()) {  // no ANN: a NIR network (energy.ann_absent says why)
+        report.energy_ann.total_j = report.energy_ann.macs = report.energy_ann.flops = kNoNumber;
+        report.energy_ann.flops_per_mac = kNoNumber;
+        add_default("energy.ann", root["energy"]["ann_absent"].present() ? root["energy"]["ann_absent"].string()
+                                                                          : "no ANN in this run");
+    } else {
+        read_side(ann, report.energy_ann);
+        report.energy_ann.macs = ann["macs"].number();
+        report.energy_ann.flops_per_mac = ann["flops_per_mac"].number();
+        report.energy_ann.flops = ann["flops"].number();
+    }
     if (!root["mesh"].is_null()) report.mesh = read_mesh(root["mesh"]);
     if (!root["ticks"].is_null()) report.ticks = read_ticks(root["ticks"]);
     for (const Node& row : root["paper_energy"].array()) report.paper_energy.push_back(read_paper_row(row));

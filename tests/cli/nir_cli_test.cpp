@@ -273,6 +273,30 @@ TEST(NirCli, DISABLED_BrailleRecurrentNetSimulates) {
     EXPECT_EQ(r.status, 0) << r.output;
 }
 
+TEST(NirCli, ExploreSweepsTheTimeStepOfANirNetwork) {
+    const std::string sweep = out("dt_sweep.yaml"), dir = out("dt_sweep");
+    std::filesystem::remove_all(dir);
+    std::ofstream(sweep) << "set:\n  model.nir: " << kNir << "lif_norse.nir\n  dataset.format: synthetic\n"
+                         << "  dataset.images: 2\n  simulation.encoding: poisson\n  simulation.steps: 20\n"
+                         << "mode: functional\ngrid:\n  model.nir_dt_s: [0.0001, 0.001]\n"
+                         << "objectives: {energy_j: min, cores: min}\n";
+    const CliRun r = run("explore " + sweep + " --jobs 1 -o " + dir);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("2 points: 2 ok"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("conversion"), std::string::npos) << "a NIR network has nothing to convert:\n" << r.output;
+}
+
+TEST(NirCli, ReportOnANirNetworkHasNoAnnSide) {
+    const std::string dir = out("lif_report");
+    const CliRun r = run("report " + kNir + "lif_norse.nir -q --images 2 --steps 20 -o " + dir);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto doc = read_json(dir + "/report.json");
+    EXPECT_TRUE(doc["headline"]["energy_ann_j"].is_null());
+    EXPECT_TRUE(doc["headline"]["ratio_ann_to_snn"].is_null());
+    EXPECT_TRUE(doc["energy"]["ann"].is_null());
+    EXPECT_GT(doc["headline"]["energy_snn_j"].get<double>(), 0.0);
+}
+
 TEST(NirCli, ExportedDefaultModelEvaluatesAsTheOriginal) {
     const std::string nir = out("default.nir"), a = out("default_eval.json"), b = out("default_nir_eval.json");
     CliRun r = run("export " + kSrc + "/configs/default.yaml -q -o " + nir);
