@@ -159,16 +159,21 @@ void order_topologically(FlatGraph& g) {
     for (const auto& f : g.nodes)
         for (size_t k = 0; k < f.out.size(); ++k)
             if (!f.out_back[k]) ++indegree[f.out[k]];
-    // Ties broken by the file's (alphabetical) order, so that export's numbered names come back in order.
-    std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
-    ready.push(g.input);
+    // Linear nodes first (so that every population is ready as soon as its sources are), then populations in the
+    // file's (alphabetical) order: export's numbered names come back in the model's order.
+    auto key = [&](int v) {
+        const Role r = g.nodes[v].role;
+        return std::make_pair(r == Role::Input || r == Role::Neuron || r == Role::Gate ? 1 : 0, v);
+    };
+    std::priority_queue<std::pair<int, int>, std::vector<std::pair<int, int>>, std::greater<>> ready;
+    ready.push(key(g.input));
     while (!ready.empty()) {
-        const int v = ready.top();
+        const int v = ready.top().second;
         ready.pop();
         g.order.push_back(v);
         const auto& f = g.nodes[v];
         for (size_t k = 0; k < f.out.size(); ++k)
-            if (!f.out_back[k] && --indegree[f.out[k]] == 0) ready.push(f.out[k]);
+            if (!f.out_back[k] && --indegree[f.out[k]] == 0) ready.push(key(f.out[k]));
     }
 }
 

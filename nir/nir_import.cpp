@@ -116,7 +116,15 @@ private:
         const std::string disc = meta_string(root, "neuroemu_discretisation");
         if (disc == "exact") model_.discretisation = Discretisation::Exact;
         if (disc == "euler") model_.discretisation = Discretisation::Euler;
-        model_.record.source_model = meta_string(root, "neuroemu_source_model");
+        ConversionRecord& r = model_.record;
+        r.source_model = meta_string(root, "neuroemu_source_model");
+        if (const Array* a = meta_array(root, "neuroemu_percentile")) r.percentile = a->values[0];
+        if (const Array* a = meta_array(root, "neuroemu_calibration_images")) r.calibration_images = static_cast<int64_t>(a->values[0]);
+        if (const Array* a = meta_array(root, "neuroemu_channel_wise")) r.channel_wise = a->values[0] != 0;
+        if (const Array* a = meta_array(root, "neuroemu_shortcut_normalisation")) r.shortcut_normalisation = a->values[0] != 0;
+        if (const Array* a = meta_array(root, "neuroemu_zeta")) r.zeta = a->values[0];
+        if (const Array* a = meta_array(root, "neuroemu_fit"); a && a->values.size() == 3)
+            r.fit_p = a->values[0], r.fit_q = a->values[1], r.fit_adj_r2 = a->values[2];
     }
 
     void add_population(int v) {
@@ -139,6 +147,7 @@ private:
         } else {
             neuron(n, p);
         }
+        if (const Array* th = meta_array(*n.node, "neuroemu_threshold")) p.threshold = floats(th->values);
         model_.populations.push_back(std::move(p));
         bias_.emplace_back();
     }
@@ -272,7 +281,7 @@ private:
         std::vector<double> factor(static_cast<size_t>(channels), 1.0);
         for (int64_t c = 0; c < channels; ++c) factor[static_cast<size_t>(c)] = channel_value(fold_[static_cast<size_t>(target)], c);
         int weighted = -1, n_weighted = 0;
-        bool flatten = false, native = true;
+        bool flatten = false, native = true, scales_fold = true;
         for (int c : path.chain) {
             const FlatNode& n = g_.nodes[c];
             const std::string& t = n.node->type;
@@ -285,6 +294,7 @@ private:
                 const auto s = scale_per_channel(n);
                 if (before_weighted || static_cast<int64_t>(s.size()) != channels) {
                     native = false;
+                    scales_fold = false;
                 } else {
                     for (int64_t ch = 0; ch < channels; ++ch) factor[static_cast<size_t>(ch)] *= s[static_cast<size_t>(ch)];
                 }
@@ -302,8 +312,11 @@ private:
         if (native && weighted < 0 && src.shape != dst.shape) native = false;
         const auto sizes = [&](const Population& pp) { return pp.size(); };
         const int64_t per = dst.size() / std::max<int64_t>(channels, 1);
-        if (!native) {
+        if (!native && scales_fold && pool_then_conv(path, src, p, factor)) {
+            // composed exactly into one convolution (below)
+        } else if (!native) {
             sparse(path, p, factor, per);
+            dense_as_linear(p, src.size(), dst.size());
         } else if (weighted < 0) {
             p.kind = ProjectionKind::Identity;
             p.weight = Tensor({channels}, floats(factor));
@@ -338,6 +351,61 @@ private:
         order_.push_back({target, path.chain.empty() ? -1 : path.chain[0], path.source_pop,
                           static_cast<int>(model_.projections.size())});
         model_.projections.push_back(std::move(p));
+    }
+
+    // A pool that tiles its input exactly (kernel = stride, no padding, sizes divisible) followed by a plain
+    // Conv2d is one convolution: kernel kc*kp, stride sc*kp, padding pc*kp, each tap the conv weight of its pool
+    // cell times the pool's weight (Sinabs' SumPool2d -> Conv2d). Same synapses as the chain, same sums.
+    bool pool_then_conv(const PathInfo& path, const Population& src, Projection& p, const std::vector<double>& factor) {
+        std::vector<int> ops;
+        for (int c : path.chain)
+            if (g_.nodes[c].role != Role::Pass && g_.nodes[c].node->type != "Scale") ops.push_back(c);
+        if (ops.size() != 2 || src.shape.size() != 3) return false;
+        const FlatNode& pool = g_.nodes[ops[0]];
+        const FlatNode& conv = g_.nodes[ops[1]];
+        if ((pool.node->type != "SumPool2d" && pool.node->type != "AvgPool2d") || conv.node->type != "Conv2d") return false;
+        for (int c : path.chain)  // Scales only after the convolution (folded into `factor`)
+            if (g_.nodes[c].node->type == "Scale" && std::find(path.chain.begin(), path.chain.end(), c) <
+                                                         std::find(path.chain.begin(), path.chain.end(), ops[1]))
+                return false;
+        const auto k = pair_param(pool, "kernel_size", where_, 1, true), st = pair_param(pool, "stride", where_, 1, false);
+        const auto pad = padding_param(pool, k, {1, 1}, st, where_);
+        if (k != st || pad != std::vector<int64_t>{0, 0} || src.shape[1] % k[0] != 0 || src.shape[2] % k[1] != 0) return false;
+        if (pair_param(conv, "dilation", where_, 1, false) != std::vector<int64_t>{1, 1} ||
+            (conv.node->has("groups") && conv.node->params.at("groups").values.at(0) != 1))
+            return false;
+        const Window2d cw = window_of(conv, true);
+        const Array& w = param(conv, "weight", where_);
+        const int64_t co = w.shape[0], ci = w.shape[1], kh = w.shape[2], kw = w.shape[3];
+        const int64_t nh = kh * k[0], nw = kw * k[1];
+        const double pool_w = pool.node->type == "AvgPool2d" ? 1.0 / static_cast<double>(k[0] * k[1]) : 1.0;
+        std::vector<float> v(static_cast<size_t>(co * ci * nh * nw));
+        for (int64_t o = 0; o < co; ++o)
+            for (int64_t i = 0; i < ci; ++i)
+                for (int64_t y = 0; y < nh; ++y)
+                    for (int64_t x = 0; x < nw; ++x)
+                        v[static_cast<size_t>(((o * ci + i) * nh + y) * nw + x)] = static_cast<float>(
+                            w.values[static_cast<size_t>(((o * ci + i) * kh + y / k[0]) * kw + x / k[1])] * pool_w * factor[static_cast<size_t>(o)]);
+        p.kind = ProjectionKind::Conv;
+        p.window.kernel_h = static_cast<int>(nh), p.window.kernel_w = static_cast<int>(nw);
+        p.window.stride_h = static_cast<int>(cw.stride_h * k[0]), p.window.stride_w = static_cast<int>(cw.stride_w * k[1]);
+        p.window.pad_top = p.window.pad_bottom = static_cast<int>(cw.pad_top * k[0]);
+        p.window.pad_left = p.window.pad_right = static_cast<int>(cw.pad_left * k[1]);
+        p.weight = Tensor({co, ci, nh, nw}, std::move(v));
+        return true;
+    }
+
+    // Composed synapses that join every source neuron to every target neuron are a Linear projection.
+    static void dense_as_linear(Projection& p, int64_t n_src, int64_t n_dst) {
+        if (static_cast<int64_t>(p.sparse_target.size()) != n_src * n_dst) return;  // (each row ascending, distinct)
+        std::vector<float> w(static_cast<size_t>(n_src * n_dst));
+        for (int64_t s = 0; s < n_src; ++s)
+            for (int32_t j = p.sparse_ptr[static_cast<size_t>(s)]; j < p.sparse_ptr[static_cast<size_t>(s) + 1]; ++j)
+                w[static_cast<size_t>(p.sparse_target[static_cast<size_t>(j)] * n_src + s)] = p.weight.data[static_cast<size_t>(j)];
+        p.kind = ProjectionKind::Linear;
+        p.weight = Tensor({n_dst, n_src}, std::move(w));
+        p.sparse_ptr.clear();
+        p.sparse_target.clear();
     }
 
     const Matrix& matrix(int v) {
