@@ -69,7 +69,9 @@ void expect_same_model(const SnnModel& a, const SnnModel& b) {
         EXPECT_EQ(x.weight.shape, y.weight.shape) << who;
         EXPECT_EQ(x.weight.data, y.weight.data) << who;  // float ==: bit-identical but for -0 / NaN (none here)
         expect_window_eq(x.window, y.window, who);
-        if (x.kind == ProjectionKind::AvgPool) EXPECT_EQ(x.count_include_pad, y.count_include_pad) << who;
+        if (x.kind == ProjectionKind::AvgPool) {
+            EXPECT_EQ(x.count_include_pad, y.count_include_pad) << who;
+        }
         EXPECT_EQ(x.shortcut, y.shortcut) << who;
         EXPECT_EQ(x.recurrent, y.recurrent) << who;
         EXPECT_EQ(x.sparse_ptr, y.sparse_ptr) << who;
@@ -152,14 +154,25 @@ TEST(NirRoundTrip, ImportedFilesSurviveExportAndImport) {
 }
 
 TEST(NirRoundTrip, WhatNirCannotSayIsAnError) {
-    const Network ann = fold_batchnorm(build_zoo({"resnet8", {1, 28, 28}, 10, 5}));
-    const ImageSet set = binary_images(2, 1, 28, 28, 0.3, 7);
-    ConversionOptions o;
-    o.max_pool = MaxPoolMode::Current;
-    const SnnModel m = build_snn(ann, calibrate(ann, set, {}, 99.9, false, 1), o);
-    bool has_current = false;
-    for (const auto& p : m.populations) has_current = has_current || p.kind == PopulationKind::Current;
-    if (has_current) EXPECT_THROW(export_graph(m), ModelError);
+    // A current collector read by max pooling (MaxPoolMode::Current): no NIR node pools currents.
+    SnnModel m;
+    m.name = "current";
+    m.populations.push_back(input_pop({1, 4, 4}));
+    Population cur = if_pop("cur", {1, 4, 4});
+    cur.kind = PopulationKind::Current;
+    cur.spiking = false;
+    m.populations.push_back(cur);
+    m.populations.push_back(if_pop("pooled", {1, 2, 2}));
+    m.projections.push_back(projection("c", ProjectionKind::Conv, 0, 1, Tensor({1, 1, 1, 1}, {1.0f}), window(1, 1, 0)));
+    m.projections.push_back(projection("mp", ProjectionKind::MaxPool, 1, 2, Tensor({1}, {1.0f}), window(2, 2, 0)));
+    m.output = 2;
+    validate(m, "current");
+    try {
+        export_graph(m);
+        FAIL() << "no error";
+    } catch (const ModelError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("'current' population"));
+    }
     std::mt19937 rng(1);
     SnnModel asym = two_branch_model("asym", {std::vector<float>{}, {}, {}},
                                      [&](std::vector<int64_t> s, double lo, double hi) {
