@@ -153,6 +153,29 @@ TEST(NirRoundTrip, ImportedFilesSurviveExportAndImport) {
     }
 }
 
+// Sparse synapses leave as a dense Linear (NIR has no sparse node) and come back as that Linear.
+TEST(NirRoundTrip, SparseLeavesAsADenseLinear) {
+    SnnModel m;
+    m.name = "sparse";
+    m.populations.push_back(input_pop({4}));
+    m.populations.push_back(if_pop("n", {3}));
+    Projection p = projection("s", ProjectionKind::Sparse, 0, 1, Tensor({4}, {0.5f, -1.0f, 2.0f, 0.25f}));
+    p.sparse_ptr = {0, 2, 2, 3, 4};   // source 0 -> 0, 2; source 1 -> none; source 2 -> 1; source 3 -> 2
+    p.sparse_target = {0, 2, 1, 2};
+    m.projections.push_back(p);
+    m.output = 1;
+    validate(m, "sparse");
+    const SnnModel back = import_graph(export_graph(m), "sparse.nir");
+    const Projection& q = back.projections.at(0);
+    EXPECT_EQ(q.kind, ProjectionKind::Linear);
+    EXPECT_EQ(q.weight.shape, (std::vector<int64_t>{3, 4}));
+    EXPECT_EQ(q.weight.data, (std::vector<float>{0.5f, 0, 0, 0, /**/ 0, 0, 2.0f, 0, /**/ -1.0f, 0, 0, 0.25f}));
+    // Onto a [C, H, W] population there is no NIR form (Linear gives a vector; NIR has no reshape).
+    m.populations[1].shape = {3, 1, 1};
+    validate(m, "sparse");
+    EXPECT_THROW(export_graph(m), ModelError);
+}
+
 TEST(NirRoundTrip, WhatNirCannotSayIsAnError) {
     // A current collector read by max pooling (MaxPoolMode::Current): no NIR node pools currents.
     SnnModel m;
