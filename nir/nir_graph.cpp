@@ -354,12 +354,12 @@ FlatGraph flatten_graph(const Graph& root, const std::string& where) {
     return g;
 }
 
-Matrix node_matrix(const FlatNode& n, const std::string& where) {
+Matrix node_matrix(const FlatNode& n, const std::string& where, bool rows) {
     const std::string& t = n.node->type;
     const auto& in = n.in_shape;
     const auto& out = n.out_shape;
     Matrix m;
-    m.rows.resize(static_cast<size_t>(shape_numel(in)));
+    if (rows) m.rows.resize(static_cast<size_t>(shape_numel(in)));
     if (n.role == Role::Pass || t == "Flatten" || t == "Scale") {
         const std::vector<double>* s = t == "Scale" ? &param(n, "scale", where).values : nullptr;
         for (size_t i = 0; i < m.rows.size(); ++i) m.rows[i].emplace_back(static_cast<int64_t>(i), s ? (*s)[i] : 1.0);
@@ -368,7 +368,7 @@ Matrix node_matrix(const FlatNode& n, const std::string& where) {
     if (t == "Affine" || t == "Linear") {
         const Array& w = param(n, "weight", where);
         const int64_t no = w.shape[0], ni = w.shape[1];
-        for (int64_t i = 0; i < ni; ++i)
+        for (int64_t i = 0; rows && i < ni; ++i)
             for (int64_t o = 0; o < no; ++o) m.rows[i].emplace_back(o, w.values[static_cast<size_t>(o * ni + i)]);
         if (t == "Affine") m.bias = param(n, "bias", where).values;
         return m;
@@ -402,6 +402,7 @@ Matrix node_matrix(const FlatNode& n, const std::string& where) {
         stride = pair_param(n, "stride", where, 1, false);
         pad = padding_param(n, k, {1, 1}, stride, where);
     }
+    if (!rows) return m;
     const double pool_w = t == "AvgPool2d" ? 1.0 / static_cast<double>(kh * kw) : 1.0;
     const int64_t cig = conv ? ci / groups : 1, cog = conv ? co / groups : 1;
     for (int64_t c = 0; c < co; ++c) {

@@ -425,15 +425,39 @@ private:
         // its Scales itself) by using only the population's r fold here.
         const auto& fold = fold_[static_cast<size_t>(p.target)];
         (void)factor;
+        // Dense accumulators per node with the list of touched outputs: each source's vector stays sparse, and
+        // the sums run in ascending input order (deterministic).
+        std::vector<std::vector<double>> acc;
+        std::vector<std::vector<uint8_t>> seen;
+        for (int c : path.chain) {
+            const auto n_out = static_cast<size_t>(shape_numel(g_.nodes[c].out_shape));
+            acc.emplace_back(n_out, 0.0);
+            seen.emplace_back(n_out, 0);
+        }
+        int64_t work = 0;
         for (int64_t s = 0; s < n_src; ++s) {
-            std::map<int64_t, double> vec{{s, 1.0}};
-            for (int c : path.chain) {
-                const Matrix& m = matrix(c);
-                std::map<int64_t, double> next;
-                for (const auto& [i, x] : vec)
-                    for (const auto& [o, w] : m.rows[static_cast<size_t>(i)]) next[o] += x * w;
-                vec = std::move(next);
+            std::vector<std::pair<int64_t, double>> vec{{s, 1.0}};
+            for (size_t c = 0; c < path.chain.size(); ++c) {
+                const Matrix& m = matrix(path.chain[c]);
+                std::vector<int64_t> touched;
+                for (const auto& [i, x] : vec) {
+                    const auto& row = m.rows[static_cast<size_t>(i)];
+                    work += static_cast<int64_t>(row.size());
+                    for (const auto& [o, w] : row) {
+                        if (!seen[c][static_cast<size_t>(o)]) seen[c][static_cast<size_t>(o)] = 1, touched.push_back(o);
+                        acc[c][static_cast<size_t>(o)] += x * w;
+                    }
+                }
+                std::sort(touched.begin(), touched.end());
+                vec.clear();
+                for (int64_t o : touched) {
+                    vec.emplace_back(o, acc[c][static_cast<size_t>(o)]);
+                    acc[c][static_cast<size_t>(o)] = 0.0, seen[c][static_cast<size_t>(o)] = 0;
+                }
             }
+            if (work > (INT64_C(1) << 33))
+                throw ModelError(fmt::format("{}: projection '{}': composing its chain of linear nodes into synapses "
+                                             "takes over 2^33 operations (too large)", where_, p.name));
             for (const auto& [o, x] : vec) {
                 p.sparse_target.push_back(static_cast<int32_t>(o));
                 weights.push_back(static_cast<float>(x * channel_value(fold, o / per)));
@@ -457,7 +481,9 @@ private:
         if (first == path.chain.size()) return;
         std::vector<double> v;
         for (size_t i = first; i < path.chain.size(); ++i) {
-            const Matrix& m = matrix(path.chain[i]);
+            // The first biased node adds its bias to nothing: its synapses are not needed.
+            const Matrix bias_only = i == first ? node_matrix(g_.nodes[path.chain[i]], where_, false) : Matrix{};
+            const Matrix& m = i == first ? bias_only : matrix(path.chain[i]);
             std::vector<double> next(static_cast<size_t>(shape_numel(g_.nodes[path.chain[i]].out_shape)), 0.0);
             if (!v.empty())
                 for (size_t k = 0; k < m.rows.size(); ++k)

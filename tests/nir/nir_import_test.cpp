@@ -58,6 +58,27 @@ TEST(NirImport, AffineLifChain) {
     EXPECT_EQ(m.projections[0].weight.data, (std::vector<float>{1, 2, 3, 4, 5, 6}));
 }
 
+TEST(NirImport, ResetOverrideAndPaddingStrings) {
+    Node conv = node("c", "Conv2d", {{"weight", filled({1, 1, 3, 3}, 1.0)}, {"bias", filled({1}, 0.0)}});
+    conv.strings["padding"] = "same";
+    const File f = file(graph({input("in", {1, 5, 5}), conv, if_node("n", {1, 5, 5}), output("out", {1, 5, 5})},
+                              {{"in", "c"}, {"c", "n"}, {"n", "out"}}));
+    ImportOptions o;
+    o.override_reset = true;
+    o.reset = ResetMode::Subtract;
+    const SnnModel m = import_graph(f, "t.nir", o);
+    EXPECT_EQ(m.reset, ResetMode::Subtract);
+    EXPECT_EQ(m.projections[0].window.pad_top, 1);
+    EXPECT_EQ(m.projections[0].window.pad_right, 1);
+    File g = f;
+    for (auto& n : g.root.graph->nodes)
+        if (n.name == "c") n.strings["padding"] = "valid";
+    EXPECT_THAT(error_of(g), HasSubstr("node 'n' (IF)"));  // valid: 3x3 output, the IF says 5x5
+    for (auto& n : g.root.graph->nodes)
+        if (n.name == "c") n.strings["padding"] = "full";
+    EXPECT_THAT(error_of(g), HasSubstr("node 'c' (Conv2d): padding 'full'"));
+}
+
 TEST(NirImport, IfResistanceFoldedIntoWeightsAndBias) {
     // IF integrates r * I: r = 2 on channel 0 and 0.5 on channel 1 multiplies each target channel's weights.
     Node n = if_node("if", {2});
