@@ -77,7 +77,7 @@ public:
         graph_.edges.emplace_back(pop_name(m_.output), "output");
         std::sort(graph_.nodes.begin(), graph_.nodes.end(), [](const Node& a, const Node& b) { return a.name < b.name; });
         File f;
-        f.version = "0.2.0";
+        f.version = "1.0.0";  // the NIR release whose nodes this writes (the reference reader checks no version)
         f.root.type = "NIRGraph";
         root_metadata(f.root);
         f.root.graph = std::make_shared<Graph>(std::move(graph_));

@@ -51,5 +51,7 @@ std::vector<int64_t> padding_param(const FlatNode& n, const std::vector<int64_t>
                                    const std::vector<int64_t>& dilation, const std::vector<int64_t>& stride,
                                    const std::string& where);
 const Array& param(const FlatNode& n, const std::string& key, const std::string& where);
+// An integer parameter of one value (`dflt` when absent), else ModelError naming the node and the key.
+int64_t int_scalar(const FlatNode& n, const std::string& key, const std::string& where, int64_t dflt);
 
 }  // namespace neuroemu::nir::detail

@@ -199,7 +199,6 @@ private:
         w.stride_h = static_cast<int>(stride[0]), w.stride_w = static_cast<int>(stride[1]);
         w.pad_top = w.pad_bottom = static_cast<int>(pad[0]);
         w.pad_left = w.pad_right = static_cast<int>(pad[1]);
-        if (const Array* c = meta_array(*n.node, "neuroemu_ceil_mode")) w.ceil_mode = c->values[0] != 0;
         return w;
     }
 
@@ -305,7 +304,7 @@ private:
         if (native && weighted >= 0 && (wt == "Conv2d" || wt == "Conv1d")) {
             const FlatNode& n = g_.nodes[weighted];
             const bool plain = pair_param(n, "dilation", where_, 1, false) == std::vector<int64_t>{1, 1} &&
-                               (!n.node->has("groups") || n.node->params.at("groups").values.at(0) == 1);
+                               int_scalar(n, "groups", where_, 1) == 1;
             if (!plain || flatten) native = false;
         }
         if (native && weighted >= 0 && (wt == "SumPool2d" || wt == "AvgPool2d") && flatten) native = false;
@@ -372,7 +371,7 @@ private:
         const auto pad = padding_param(pool, k, {1, 1}, st, where_);
         if (k != st || pad != std::vector<int64_t>{0, 0} || src.shape[1] % k[0] != 0 || src.shape[2] % k[1] != 0) return false;
         if (pair_param(conv, "dilation", where_, 1, false) != std::vector<int64_t>{1, 1} ||
-            (conv.node->has("groups") && conv.node->params.at("groups").values.at(0) != 1))
+            int_scalar(conv, "groups", where_, 1) != 1)
             return false;
         const Window2d cw = window_of(conv, true);
         const Array& w = param(conv, "weight", where_);

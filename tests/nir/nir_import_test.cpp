@@ -369,6 +369,10 @@ TEST(NirImport, GraphStructureErrors) {
     EXPECT_THAT(error_of(file(graph({input("a", {2, 2, 2, 2}), lif_node("n", {2, 2, 2, 2}), output("o", {2, 2, 2, 2})},
                                     {{"a", "n"}, {"n", "o"}}))),
                 HasSubstr("is not [N], [C, L] or [C, H, W]"));
+    EXPECT_THAT(error_of(file(graph({input("a", {1, 100000, 100000}), lif_node("n", {1}), output("o", {1})}, {{"a", "n"}, {"n", "o"}}))),
+                HasSubstr("node 'a' (Input): output shape [1, 100000, 100000]"));
+    EXPECT_THAT(error_of(file(graph({input("a", {-3}), lif_node("n", {1}), output("o", {1})}, {{"a", "n"}, {"n", "o"}}))),
+                HasSubstr("node 'a' (Input)"));
 }
 
 TEST(NirImport, OutputFedByLinearChainGetsAReadout) {
