@@ -309,47 +309,54 @@ private:
         }
         if (native && weighted >= 0 && (wt == "SumPool2d" || wt == "AvgPool2d") && flatten) native = false;
         if (native && weighted < 0 && src.shape != dst.shape) native = false;
-        const auto sizes = [&](const Population& pp) { return pp.size(); };
         const int64_t per = dst.size() / std::max<int64_t>(channels, 1);
         if (!native && scales_fold && pool_then_conv(path, src, p, factor)) {
             // composed exactly into one convolution (below)
         } else if (!native) {
-            sparse(path, p, factor, per);
+            sparse(path, p, per);
             dense_as_linear(p, src.size(), dst.size());
         } else if (weighted < 0) {
             p.kind = ProjectionKind::Identity;
             p.weight = Tensor({channels}, floats(factor));
         } else {
-            const FlatNode& n = g_.nodes[weighted];
-            const auto& w = wt == "SumPool2d" || wt == "AvgPool2d" ? std::vector<double>{} : param(n, "weight", where_).values;
-            if (wt == "Affine" || wt == "Linear") {
-                p.kind = ProjectionKind::Linear;
-                const int64_t in = sizes(src);
-                std::vector<float> v(w.size());
-                for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(in)]);
-                p.weight = Tensor({dst.size(), in}, std::move(v));
-            } else if (wt == "Conv2d" || wt == "Conv1d") {
-                p.kind = ProjectionKind::Conv;
-                p.window = window_of(n, true);
-                const int64_t per_out = static_cast<int64_t>(w.size()) / channels;
-                std::vector<float> v(w.size());
-                for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(per_out)]);
-                p.weight = Tensor({channels, src.channels(), p.window.kernel_h, p.window.kernel_w}, std::move(v));
-            } else {
-                p.kind = ProjectionKind::AvgPool;
-                p.window = window_of(n, false);
-                p.count_include_pad = true;
-                if (const Array* c = meta_array(*n.node, "neuroemu_count_include_pad")) p.count_include_pad = c->values[0] != 0;
-                const double area = wt == "SumPool2d" ? static_cast<double>(p.window.kernel_h * p.window.kernel_w) : 1.0;
-                std::vector<float> v(static_cast<size_t>(channels));
-                for (int64_t c = 0; c < channels; ++c) v[static_cast<size_t>(c)] = static_cast<float>(area * factor[static_cast<size_t>(c)]);
-                p.weight = Tensor({channels}, std::move(v));
-            }
+            native_weights(g_.nodes[weighted], src, p, factor);
         }
         add_path_bias(path, target, per);
         order_.push_back({target, path.chain.empty() ? -1 : path.chain[0], path.source_pop,
                           static_cast<int>(model_.projections.size())});
         model_.projections.push_back(std::move(p));
+    }
+
+    // One weighted node (with Flattens and per-channel Scales folded into `factor`) as its native kind.
+    void native_weights(const FlatNode& n, const Population& src, Projection& p, const std::vector<double>& factor) {
+        const std::string& wt = n.node->type;
+        const int64_t channels = static_cast<int64_t>(factor.size());
+        const bool pool = wt == "SumPool2d" || wt == "AvgPool2d";
+        const std::vector<double> none;
+        const std::vector<double>& w = pool ? none : param(n, "weight", where_).values;
+        if (wt == "Affine" || wt == "Linear") {
+            p.kind = ProjectionKind::Linear;
+            const int64_t in = src.size();
+            std::vector<float> v(w.size());
+            for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(in)]);
+            p.weight = Tensor({static_cast<int64_t>(w.size()) / in, in}, std::move(v));
+        } else if (wt == "Conv2d" || wt == "Conv1d") {
+            p.kind = ProjectionKind::Conv;
+            p.window = window_of(n, true);
+            const int64_t per_out = static_cast<int64_t>(w.size()) / channels;
+            std::vector<float> v(w.size());
+            for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(per_out)]);
+            p.weight = Tensor({channels, src.channels(), p.window.kernel_h, p.window.kernel_w}, std::move(v));
+        } else {
+            p.kind = ProjectionKind::AvgPool;
+            p.window = window_of(n, false);
+            p.count_include_pad = true;
+            if (const Array* c = meta_array(*n.node, "neuroemu_count_include_pad")) p.count_include_pad = c->values[0] != 0;
+            const double area = wt == "SumPool2d" ? static_cast<double>(p.window.kernel_h * p.window.kernel_w) : 1.0;
+            std::vector<float> v(static_cast<size_t>(channels));
+            for (int64_t c = 0; c < channels; ++c) v[static_cast<size_t>(c)] = static_cast<float>(area * factor[static_cast<size_t>(c)]);
+            p.weight = Tensor({channels}, std::move(v));
+        }
     }
 
     // A pool that tiles its input exactly (kernel = stride, no padding, sizes divisible) followed by a plain
@@ -415,15 +422,13 @@ private:
 
     // The chain composed: each source neuron's unit vector pushed through every node; every structurally
     // reachable target is a synapse (its weight may be 0).
-    void sparse(const PathInfo& path, Projection& p, const std::vector<double>& factor, int64_t per) {
+    void sparse(const PathInfo& path, Projection& p, int64_t per) {
         p.kind = ProjectionKind::Sparse;
         const int64_t n_src = model_.populations[static_cast<size_t>(p.source)].size();
         std::vector<float> weights;
         p.sparse_ptr.assign(1, 0);
-        // Per-channel factors already include the per-channel Scales folded above; undo those (the chain applies
-        // its Scales itself) by using only the population's r fold here.
+        // The chain's own Scales are in its matrices; only the target's folded r is applied here.
         const auto& fold = fold_[static_cast<size_t>(p.target)];
-        (void)factor;
         // Dense accumulators per node with the list of touched outputs: each source's vector stays sparse, and
         // the sums run in ascending input order (deterministic).
         std::vector<std::vector<double>> acc;
