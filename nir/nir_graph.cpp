@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <queue>
 #include <set>
@@ -16,6 +17,10 @@ namespace {
 const std::set<std::string> kNeuronTypes = {"IF", "I", "LIF", "CubaLIF", "LI", "CubaLI", "Threshold"};
 const std::set<std::string> kLinearTypes = {"Affine", "Linear", "Conv1d", "Conv2d", "SumPool2d",
                                             "AvgPool2d", "Flatten", "Scale"};
+
+// Elements of any node's output: far above any real network (ResNet-50's largest activation has 0.8 M).
+constexpr int64_t kMaxElements = INT64_C(1) << 28;
+constexpr int64_t kMaxWindow = 1 << 16;  // kernel, stride, padding, dilation (they become ints)
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw ModelError(where + ": " + what); }
 [[noreturn]] void fail(const std::string& where, const FlatNode& n, const std::string& what) {
@@ -159,28 +164,35 @@ void order_topologically(FlatGraph& g) {
     for (const auto& f : g.nodes)
         for (size_t k = 0; k < f.out.size(); ++k)
             if (!f.out_back[k]) ++indegree[f.out[k]];
-    // Ties broken by the file's (alphabetical) order, so that export's numbered names come back in order.
-    std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
-    ready.push(g.input);
+    // Linear nodes first (so that every population is ready as soon as its sources are), then populations in the
+    // file's (alphabetical) order: export's numbered names come back in the model's order.
+    auto key = [&](int v) {
+        const Role r = g.nodes[v].role;
+        return std::make_pair(r == Role::Input || r == Role::Neuron || r == Role::Gate ? 1 : 0, v);
+    };
+    std::priority_queue<std::pair<int, int>, std::vector<std::pair<int, int>>, std::greater<>> ready;
+    ready.push(key(g.input));
     while (!ready.empty()) {
-        const int v = ready.top();
+        const int v = ready.top().second;
         ready.pop();
         g.order.push_back(v);
         const auto& f = g.nodes[v];
         for (size_t k = 0; k < f.out.size(); ++k)
-            if (!f.out_back[k] && --indegree[f.out[k]] == 0) ready.push(f.out[k]);
+            if (!f.out_back[k] && --indegree[f.out[k]] == 0) ready.push(key(f.out[k]));
     }
 }
 
 std::vector<int64_t> int_values(const Array& a) {
     std::vector<int64_t> out;
-    for (double v : a.values) out.push_back(static_cast<int64_t>(v));
+    // (a value that is no integer in range becomes -1, which every shape and window check rejects)
+    for (double v : a.values) out.push_back(v == std::floor(v) && std::abs(v) < 1e15 ? static_cast<int64_t>(v) : -1);
     return out;
 }
 
 int64_t window_out(const FlatNode& n, const std::string& where, int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
-    if (k < 1 || s < 1 || p < 0 || d < 1)
-        fail(where, n, fmt::format("kernel {}, stride {}, padding {}, dilation {} must be positive (padding >= 0)", k, s, p, d));
+    if (k < 1 || s < 1 || p < 0 || d < 1 || k > kMaxWindow || s > kMaxWindow || p > kMaxWindow || d > kMaxWindow)
+        fail(where, n, fmt::format("kernel {}, stride {}, padding {}, dilation {} must be positive (padding >= 0) and at "
+                                   "most {}", k, s, p, d, kMaxWindow));
     const int64_t span = d * (k - 1) + 1;
     if (in + 2 * p < span) fail(where, n, fmt::format("the window {} is larger than the padded input {}", span, in + 2 * p));
     return (in + 2 * p - span) / s + 1;
@@ -220,8 +232,8 @@ std::vector<int64_t> infer(const FlatNode& n, const std::vector<int64_t>& in, co
             fail(where, n, fmt::format("input_type {} but its input is {}",
                                        shape_str(int_values(n.node->params.at("input_type"))), shape_str(in)));
         const int64_t rank = static_cast<int64_t>(in.size());
-        int64_t s = n.node->has("start_dim") ? static_cast<int64_t>(n.node->params.at("start_dim").values.at(0)) : 1;
-        int64_t e = n.node->has("end_dim") ? static_cast<int64_t>(n.node->params.at("end_dim").values.at(0)) : -1;
+        int64_t s = int_scalar(n, "start_dim", where, 1);
+        int64_t e = int_scalar(n, "end_dim", where, -1);
         if (s < 0) s += rank;
         if (e < 0) e += rank;
         if (s < 0 || e >= rank || s > e) fail(where, n, fmt::format("start_dim/end_dim do not fit the input {}", shape_str(in)));
@@ -234,7 +246,7 @@ std::vector<int64_t> infer(const FlatNode& n, const std::vector<int64_t>& in, co
         const size_t sp = t == "Conv2d" ? 2 : 1;  // spatial dimensions
         const Array& w = param(n, "weight", where);
         if (w.shape.size() != sp + 2) fail(where, n, fmt::format("weight has shape {}, expected rank {}", shape_str(w.shape), sp + 2));
-        const int64_t groups = n.node->has("groups") ? static_cast<int64_t>(n.node->params.at("groups").values.at(0)) : 1;
+        const int64_t groups = int_scalar(n, "groups", where, 1);
         if (in.size() != sp + 1 || groups < 1 || in[0] != w.shape[1] * groups || w.shape[0] % groups != 0)
             fail(where, n, fmt::format("weight {} with groups {} does not fit its input {}", shape_str(w.shape), groups, shape_str(in)));
         if (n.node->has("input_shape")) {
@@ -281,6 +293,11 @@ void infer_shapes(FlatGraph& g, const std::string& where) {
             }
         }
         f.out_shape = infer(f, f.in_shape, where);
+        try {  // every later stage allocates per element: bound it before anything does
+            checked_numel(f.out_shape, kMaxElements);
+        } catch (const Error& e) {
+            fail(where, f, fmt::format("output shape {}: {} (at most {} elements)", shape_str(f.out_shape), e.what(), kMaxElements));
+        }
         if (f.role == Role::Output) {
             const auto declared = int_values(param(f, "shape", where));
             if (declared != f.out_shape)
@@ -302,6 +319,14 @@ const Array& param(const FlatNode& n, const std::string& key, const std::string&
     auto it = n.node->params.find(key);
     if (it == n.node->params.end()) fail(where, n, "missing parameter '" + key + "'");
     return it->second;
+}
+
+int64_t int_scalar(const FlatNode& n, const std::string& key, const std::string& where, int64_t dflt) {
+    if (!n.node->has(key)) return dflt;
+    const auto& v = n.node->params.at(key).values;
+    if (v.size() != 1 || v[0] != std::floor(v[0]) || std::abs(v[0]) > 1e9)
+        fail(where, n, fmt::format("{} must be one integer, got {} values", key, v.size()));
+    return static_cast<int64_t>(v[0]);
 }
 
 std::vector<int64_t> pair_param(const FlatNode& n, const std::string& key, const std::string& where, int64_t dflt,
@@ -349,12 +374,12 @@ FlatGraph flatten_graph(const Graph& root, const std::string& where) {
     return g;
 }
 
-Matrix node_matrix(const FlatNode& n, const std::string& where) {
+Matrix node_matrix(const FlatNode& n, const std::string& where, bool rows) {
     const std::string& t = n.node->type;
     const auto& in = n.in_shape;
     const auto& out = n.out_shape;
     Matrix m;
-    m.rows.resize(static_cast<size_t>(shape_numel(in)));
+    if (rows) m.rows.resize(static_cast<size_t>(shape_numel(in)));
     if (n.role == Role::Pass || t == "Flatten" || t == "Scale") {
         const std::vector<double>* s = t == "Scale" ? &param(n, "scale", where).values : nullptr;
         for (size_t i = 0; i < m.rows.size(); ++i) m.rows[i].emplace_back(static_cast<int64_t>(i), s ? (*s)[i] : 1.0);
@@ -363,7 +388,7 @@ Matrix node_matrix(const FlatNode& n, const std::string& where) {
     if (t == "Affine" || t == "Linear") {
         const Array& w = param(n, "weight", where);
         const int64_t no = w.shape[0], ni = w.shape[1];
-        for (int64_t i = 0; i < ni; ++i)
+        for (int64_t i = 0; rows && i < ni; ++i)
             for (int64_t o = 0; o < no; ++o) m.rows[i].emplace_back(o, w.values[static_cast<size_t>(o * ni + i)]);
         if (t == "Affine") m.bias = param(n, "bias", where).values;
         return m;
@@ -381,7 +406,7 @@ Matrix node_matrix(const FlatNode& n, const std::string& where) {
         weight = &w.values;
         kh = conv1d ? 1 : w.shape[2];
         kw = conv1d ? w.shape[2] : w.shape[3];
-        groups = n.node->has("groups") ? static_cast<int64_t>(n.node->params.at("groups").values.at(0)) : 1;
+        groups = int_scalar(n, "groups", where, 1);
         stride = pair_param(n, "stride", where, 1, false);
         dil = pair_param(n, "dilation", where, 1, false);
         pad = padding_param(n, conv1d ? std::vector<int64_t>{kw, kw} : std::vector<int64_t>{kh, kw}, dil, stride, where);
@@ -397,6 +422,7 @@ Matrix node_matrix(const FlatNode& n, const std::string& where) {
         stride = pair_param(n, "stride", where, 1, false);
         pad = padding_param(n, k, {1, 1}, stride, where);
     }
+    if (!rows) return m;
     const double pool_w = t == "AvgPool2d" ? 1.0 / static_cast<double>(kh * kw) : 1.0;
     const int64_t cig = conv ? ci / groups : 1, cog = conv ? co / groups : 1;
     for (int64_t c = 0; c < co; ++c) {

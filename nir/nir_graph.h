@@ -40,7 +40,8 @@ struct Matrix {
     std::vector<std::vector<std::pair<int64_t, double>>> rows;
     std::vector<double> bias;
 };
-Matrix node_matrix(const FlatNode& n, const std::string& where);
+// `rows` false: the bias only (a large convolution's synapses are not built when only its bias is needed).
+Matrix node_matrix(const FlatNode& n, const std::string& where, bool rows = true);
 
 // Window parameters of Conv/pool nodes: two values each (a scalar or one value repeated).
 std::vector<int64_t> pair_param(const FlatNode& n, const std::string& key, const std::string& where, int64_t dflt,
@@ -50,5 +51,7 @@ std::vector<int64_t> padding_param(const FlatNode& n, const std::vector<int64_t>
                                    const std::vector<int64_t>& dilation, const std::vector<int64_t>& stride,
                                    const std::string& where);
 const Array& param(const FlatNode& n, const std::string& key, const std::string& where);
+// An integer parameter of one value (`dflt` when absent), else ModelError naming the node and the key.
+int64_t int_scalar(const FlatNode& n, const std::string& key, const std::string& where, int64_t dflt);
 
 }  // namespace neuroemu::nir::detail

@@ -116,7 +116,15 @@ private:
         const std::string disc = meta_string(root, "neuroemu_discretisation");
         if (disc == "exact") model_.discretisation = Discretisation::Exact;
         if (disc == "euler") model_.discretisation = Discretisation::Euler;
-        model_.record.source_model = meta_string(root, "neuroemu_source_model");
+        ConversionRecord& r = model_.record;
+        r.source_model = meta_string(root, "neuroemu_source_model");
+        if (const Array* a = meta_array(root, "neuroemu_percentile")) r.percentile = a->values[0];
+        if (const Array* a = meta_array(root, "neuroemu_calibration_images")) r.calibration_images = static_cast<int64_t>(a->values[0]);
+        if (const Array* a = meta_array(root, "neuroemu_channel_wise")) r.channel_wise = a->values[0] != 0;
+        if (const Array* a = meta_array(root, "neuroemu_shortcut_normalisation")) r.shortcut_normalisation = a->values[0] != 0;
+        if (const Array* a = meta_array(root, "neuroemu_zeta")) r.zeta = a->values[0];
+        if (const Array* a = meta_array(root, "neuroemu_fit"); a && a->values.size() == 3)
+            r.fit_p = a->values[0], r.fit_q = a->values[1], r.fit_adj_r2 = a->values[2];
     }
 
     void add_population(int v) {
@@ -139,6 +147,7 @@ private:
         } else {
             neuron(n, p);
         }
+        if (const Array* th = meta_array(*n.node, "neuroemu_threshold")) p.threshold = floats(th->values);
         model_.populations.push_back(std::move(p));
         bias_.emplace_back();
     }
@@ -190,7 +199,6 @@ private:
         w.stride_h = static_cast<int>(stride[0]), w.stride_w = static_cast<int>(stride[1]);
         w.pad_top = w.pad_bottom = static_cast<int>(pad[0]);
         w.pad_left = w.pad_right = static_cast<int>(pad[1]);
-        if (const Array* c = meta_array(*n.node, "neuroemu_ceil_mode")) w.ceil_mode = c->values[0] != 0;
         return w;
     }
 
@@ -272,7 +280,7 @@ private:
         std::vector<double> factor(static_cast<size_t>(channels), 1.0);
         for (int64_t c = 0; c < channels; ++c) factor[static_cast<size_t>(c)] = channel_value(fold_[static_cast<size_t>(target)], c);
         int weighted = -1, n_weighted = 0;
-        bool flatten = false, native = true;
+        bool flatten = false, native = true, scales_fold = true;
         for (int c : path.chain) {
             const FlatNode& n = g_.nodes[c];
             const std::string& t = n.node->type;
@@ -285,6 +293,7 @@ private:
                 const auto s = scale_per_channel(n);
                 if (before_weighted || static_cast<int64_t>(s.size()) != channels) {
                     native = false;
+                    scales_fold = false;
                 } else {
                     for (int64_t ch = 0; ch < channels; ++ch) factor[static_cast<size_t>(ch)] *= s[static_cast<size_t>(ch)];
                 }
@@ -295,49 +304,114 @@ private:
         if (native && weighted >= 0 && (wt == "Conv2d" || wt == "Conv1d")) {
             const FlatNode& n = g_.nodes[weighted];
             const bool plain = pair_param(n, "dilation", where_, 1, false) == std::vector<int64_t>{1, 1} &&
-                               (!n.node->has("groups") || n.node->params.at("groups").values.at(0) == 1);
+                               int_scalar(n, "groups", where_, 1) == 1;
             if (!plain || flatten) native = false;
         }
         if (native && weighted >= 0 && (wt == "SumPool2d" || wt == "AvgPool2d") && flatten) native = false;
         if (native && weighted < 0 && src.shape != dst.shape) native = false;
-        const auto sizes = [&](const Population& pp) { return pp.size(); };
         const int64_t per = dst.size() / std::max<int64_t>(channels, 1);
-        if (!native) {
-            sparse(path, p, factor, per);
+        if (!native && scales_fold && pool_then_conv(path, src, p, factor)) {
+            // composed exactly into one convolution (below)
+        } else if (!native) {
+            sparse(path, p, per);
+            dense_as_linear(p, src.size(), dst.size());
         } else if (weighted < 0) {
             p.kind = ProjectionKind::Identity;
             p.weight = Tensor({channels}, floats(factor));
         } else {
-            const FlatNode& n = g_.nodes[weighted];
-            const auto& w = wt == "SumPool2d" || wt == "AvgPool2d" ? std::vector<double>{} : param(n, "weight", where_).values;
-            if (wt == "Affine" || wt == "Linear") {
-                p.kind = ProjectionKind::Linear;
-                const int64_t in = sizes(src);
-                std::vector<float> v(w.size());
-                for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(in)]);
-                p.weight = Tensor({dst.size(), in}, std::move(v));
-            } else if (wt == "Conv2d" || wt == "Conv1d") {
-                p.kind = ProjectionKind::Conv;
-                p.window = window_of(n, true);
-                const int64_t per_out = static_cast<int64_t>(w.size()) / channels;
-                std::vector<float> v(w.size());
-                for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(per_out)]);
-                p.weight = Tensor({channels, src.channels(), p.window.kernel_h, p.window.kernel_w}, std::move(v));
-            } else {
-                p.kind = ProjectionKind::AvgPool;
-                p.window = window_of(n, false);
-                p.count_include_pad = true;
-                if (const Array* c = meta_array(*n.node, "neuroemu_count_include_pad")) p.count_include_pad = c->values[0] != 0;
-                const double area = wt == "SumPool2d" ? static_cast<double>(p.window.kernel_h * p.window.kernel_w) : 1.0;
-                std::vector<float> v(static_cast<size_t>(channels));
-                for (int64_t c = 0; c < channels; ++c) v[static_cast<size_t>(c)] = static_cast<float>(area * factor[static_cast<size_t>(c)]);
-                p.weight = Tensor({channels}, std::move(v));
-            }
+            native_weights(g_.nodes[weighted], src, p, factor);
         }
         add_path_bias(path, target, per);
         order_.push_back({target, path.chain.empty() ? -1 : path.chain[0], path.source_pop,
                           static_cast<int>(model_.projections.size())});
         model_.projections.push_back(std::move(p));
+    }
+
+    // One weighted node (with Flattens and per-channel Scales folded into `factor`) as its native kind.
+    void native_weights(const FlatNode& n, const Population& src, Projection& p, const std::vector<double>& factor) {
+        const std::string& wt = n.node->type;
+        const int64_t channels = static_cast<int64_t>(factor.size());
+        const bool pool = wt == "SumPool2d" || wt == "AvgPool2d";
+        const std::vector<double> none;
+        const std::vector<double>& w = pool ? none : param(n, "weight", where_).values;
+        if (wt == "Affine" || wt == "Linear") {
+            p.kind = ProjectionKind::Linear;
+            const int64_t in = src.size();
+            std::vector<float> v(w.size());
+            for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(in)]);
+            p.weight = Tensor({static_cast<int64_t>(w.size()) / in, in}, std::move(v));
+        } else if (wt == "Conv2d" || wt == "Conv1d") {
+            p.kind = ProjectionKind::Conv;
+            p.window = window_of(n, true);
+            const int64_t per_out = static_cast<int64_t>(w.size()) / channels;
+            std::vector<float> v(w.size());
+            for (size_t i = 0; i < w.size(); ++i) v[i] = static_cast<float>(w[i] * factor[i / static_cast<size_t>(per_out)]);
+            p.weight = Tensor({channels, src.channels(), p.window.kernel_h, p.window.kernel_w}, std::move(v));
+        } else {
+            p.kind = ProjectionKind::AvgPool;
+            p.window = window_of(n, false);
+            p.count_include_pad = true;
+            if (const Array* c = meta_array(*n.node, "neuroemu_count_include_pad")) p.count_include_pad = c->values[0] != 0;
+            const double area = wt == "SumPool2d" ? static_cast<double>(p.window.kernel_h * p.window.kernel_w) : 1.0;
+            std::vector<float> v(static_cast<size_t>(channels));
+            for (int64_t c = 0; c < channels; ++c) v[static_cast<size_t>(c)] = static_cast<float>(area * factor[static_cast<size_t>(c)]);
+            p.weight = Tensor({channels}, std::move(v));
+        }
+    }
+
+    // A pool that tiles its input exactly (kernel = stride, no padding, sizes divisible) followed by a plain
+    // Conv2d is one convolution: kernel kc*kp, stride sc*kp, padding pc*kp, each tap the conv weight of its pool
+    // cell times the pool's weight (Sinabs' SumPool2d -> Conv2d). Same synapses as the chain, same sums.
+    bool pool_then_conv(const PathInfo& path, const Population& src, Projection& p, const std::vector<double>& factor) {
+        std::vector<int> ops;
+        for (int c : path.chain)
+            if (g_.nodes[c].role != Role::Pass && g_.nodes[c].node->type != "Scale") ops.push_back(c);
+        if (ops.size() != 2 || src.shape.size() != 3) return false;
+        const FlatNode& pool = g_.nodes[ops[0]];
+        const FlatNode& conv = g_.nodes[ops[1]];
+        if ((pool.node->type != "SumPool2d" && pool.node->type != "AvgPool2d") || conv.node->type != "Conv2d") return false;
+        for (int c : path.chain)  // Scales only after the convolution (folded into `factor`)
+            if (g_.nodes[c].node->type == "Scale" && std::find(path.chain.begin(), path.chain.end(), c) <
+                                                         std::find(path.chain.begin(), path.chain.end(), ops[1]))
+                return false;
+        const auto k = pair_param(pool, "kernel_size", where_, 1, true), st = pair_param(pool, "stride", where_, 1, false);
+        const auto pad = padding_param(pool, k, {1, 1}, st, where_);
+        if (k != st || pad != std::vector<int64_t>{0, 0} || src.shape[1] % k[0] != 0 || src.shape[2] % k[1] != 0) return false;
+        if (pair_param(conv, "dilation", where_, 1, false) != std::vector<int64_t>{1, 1} ||
+            int_scalar(conv, "groups", where_, 1) != 1)
+            return false;
+        const Window2d cw = window_of(conv, true);
+        const Array& w = param(conv, "weight", where_);
+        const int64_t co = w.shape[0], ci = w.shape[1], kh = w.shape[2], kw = w.shape[3];
+        const int64_t nh = kh * k[0], nw = kw * k[1];
+        const double pool_w = pool.node->type == "AvgPool2d" ? 1.0 / static_cast<double>(k[0] * k[1]) : 1.0;
+        std::vector<float> v(static_cast<size_t>(co * ci * nh * nw));
+        for (int64_t o = 0; o < co; ++o)
+            for (int64_t i = 0; i < ci; ++i)
+                for (int64_t y = 0; y < nh; ++y)
+                    for (int64_t x = 0; x < nw; ++x)
+                        v[static_cast<size_t>(((o * ci + i) * nh + y) * nw + x)] = static_cast<float>(
+                            w.values[static_cast<size_t>(((o * ci + i) * kh + y / k[0]) * kw + x / k[1])] * pool_w * factor[static_cast<size_t>(o)]);
+        p.kind = ProjectionKind::Conv;
+        p.window.kernel_h = static_cast<int>(nh), p.window.kernel_w = static_cast<int>(nw);
+        p.window.stride_h = static_cast<int>(cw.stride_h * k[0]), p.window.stride_w = static_cast<int>(cw.stride_w * k[1]);
+        p.window.pad_top = p.window.pad_bottom = static_cast<int>(cw.pad_top * k[0]);
+        p.window.pad_left = p.window.pad_right = static_cast<int>(cw.pad_left * k[1]);
+        p.weight = Tensor({co, ci, nh, nw}, std::move(v));
+        return true;
+    }
+
+    // Composed synapses that join every source neuron to every target neuron are a Linear projection.
+    static void dense_as_linear(Projection& p, int64_t n_src, int64_t n_dst) {
+        if (static_cast<int64_t>(p.sparse_target.size()) != n_src * n_dst) return;  // (each row ascending, distinct)
+        std::vector<float> w(static_cast<size_t>(n_src * n_dst));
+        for (int64_t s = 0; s < n_src; ++s)
+            for (int32_t j = p.sparse_ptr[static_cast<size_t>(s)]; j < p.sparse_ptr[static_cast<size_t>(s) + 1]; ++j)
+                w[static_cast<size_t>(p.sparse_target[static_cast<size_t>(j)] * n_src + s)] = p.weight.data[static_cast<size_t>(j)];
+        p.kind = ProjectionKind::Linear;
+        p.weight = Tensor({n_dst, n_src}, std::move(w));
+        p.sparse_ptr.clear();
+        p.sparse_target.clear();
     }
 
     const Matrix& matrix(int v) {
@@ -348,24 +422,46 @@ private:
 
     // The chain composed: each source neuron's unit vector pushed through every node; every structurally
     // reachable target is a synapse (its weight may be 0).
-    void sparse(const PathInfo& path, Projection& p, const std::vector<double>& factor, int64_t per) {
+    void sparse(const PathInfo& path, Projection& p, int64_t per) {
         p.kind = ProjectionKind::Sparse;
         const int64_t n_src = model_.populations[static_cast<size_t>(p.source)].size();
         std::vector<float> weights;
         p.sparse_ptr.assign(1, 0);
-        // Per-channel factors already include the per-channel Scales folded above; undo those (the chain applies
-        // its Scales itself) by using only the population's r fold here.
+        // The chain's own Scales are in its matrices; only the target's folded r is applied here.
         const auto& fold = fold_[static_cast<size_t>(p.target)];
-        (void)factor;
+        // Dense accumulators per node with the list of touched outputs: each source's vector stays sparse, and
+        // the sums run in ascending input order (deterministic).
+        std::vector<std::vector<double>> acc;
+        std::vector<std::vector<uint8_t>> seen;
+        for (int c : path.chain) {
+            const auto n_out = static_cast<size_t>(shape_numel(g_.nodes[c].out_shape));
+            acc.emplace_back(n_out, 0.0);
+            seen.emplace_back(n_out, 0);
+        }
+        int64_t work = 0;
         for (int64_t s = 0; s < n_src; ++s) {
-            std::map<int64_t, double> vec{{s, 1.0}};
-            for (int c : path.chain) {
-                const Matrix& m = matrix(c);
-                std::map<int64_t, double> next;
-                for (const auto& [i, x] : vec)
-                    for (const auto& [o, w] : m.rows[static_cast<size_t>(i)]) next[o] += x * w;
-                vec = std::move(next);
+            std::vector<std::pair<int64_t, double>> vec{{s, 1.0}};
+            for (size_t c = 0; c < path.chain.size(); ++c) {
+                const Matrix& m = matrix(path.chain[c]);
+                std::vector<int64_t> touched;
+                for (const auto& [i, x] : vec) {
+                    const auto& row = m.rows[static_cast<size_t>(i)];
+                    work += static_cast<int64_t>(row.size());
+                    for (const auto& [o, w] : row) {
+                        if (!seen[c][static_cast<size_t>(o)]) seen[c][static_cast<size_t>(o)] = 1, touched.push_back(o);
+                        acc[c][static_cast<size_t>(o)] += x * w;
+                    }
+                }
+                std::sort(touched.begin(), touched.end());
+                vec.clear();
+                for (int64_t o : touched) {
+                    vec.emplace_back(o, acc[c][static_cast<size_t>(o)]);
+                    acc[c][static_cast<size_t>(o)] = 0.0, seen[c][static_cast<size_t>(o)] = 0;
+                }
             }
+            if (work > (INT64_C(1) << 33))
+                throw ModelError(fmt::format("{}: projection '{}': composing its chain of linear nodes into synapses "
+                                             "takes over 2^33 operations (too large)", where_, p.name));
             for (const auto& [o, x] : vec) {
                 p.sparse_target.push_back(static_cast<int32_t>(o));
                 weights.push_back(static_cast<float>(x * channel_value(fold, o / per)));
@@ -389,7 +485,9 @@ private:
         if (first == path.chain.size()) return;
         std::vector<double> v;
         for (size_t i = first; i < path.chain.size(); ++i) {
-            const Matrix& m = matrix(path.chain[i]);
+            // The first biased node adds its bias to nothing: its synapses are not needed.
+            const Matrix bias_only = i == first ? node_matrix(g_.nodes[path.chain[i]], where_, false) : Matrix{};
+            const Matrix& m = i == first ? bias_only : matrix(path.chain[i]);
             std::vector<double> next(static_cast<size_t>(shape_numel(g_.nodes[path.chain[i]].out_shape)), 0.0);
             if (!v.empty())
                 for (size_t k = 0; k < m.rows.size(); ++k)

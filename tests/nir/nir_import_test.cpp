@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -55,6 +56,27 @@ TEST(NirImport, AffineLifChain) {
     EXPECT_EQ(m.projections[0].kind, ProjectionKind::Linear);
     EXPECT_EQ(m.projections[0].name, "fc");
     EXPECT_EQ(m.projections[0].weight.data, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST(NirImport, ResetOverrideAndPaddingStrings) {
+    Node conv = node("c", "Conv2d", {{"weight", filled({1, 1, 3, 3}, 1.0)}, {"bias", filled({1}, 0.0)}});
+    conv.strings["padding"] = "same";
+    const File f = file(graph({input("in", {1, 5, 5}), conv, if_node("n", {1, 5, 5}), output("out", {1, 5, 5})},
+                              {{"in", "c"}, {"c", "n"}, {"n", "out"}}));
+    ImportOptions o;
+    o.override_reset = true;
+    o.reset = ResetMode::Subtract;
+    const SnnModel m = import_graph(f, "t.nir", o);
+    EXPECT_EQ(m.reset, ResetMode::Subtract);
+    EXPECT_EQ(m.projections[0].window.pad_top, 1);
+    EXPECT_EQ(m.projections[0].window.pad_right, 1);
+    File g = f;
+    for (auto& n : g.root.graph->nodes)
+        if (n.name == "c") n.strings["padding"] = "valid";
+    EXPECT_THAT(error_of(g), HasSubstr("node 'n' (IF)"));  // valid: 3x3 output, the IF says 5x5
+    for (auto& n : g.root.graph->nodes)
+        if (n.name == "c") n.strings["padding"] = "full";
+    EXPECT_THAT(error_of(g), HasSubstr("node 'c' (Conv2d): padding 'full'"));
 }
 
 TEST(NirImport, IfResistanceFoldedIntoWeightsAndBias) {
@@ -231,10 +253,11 @@ TEST(NirImport, FlattenBeforeAffineIsLinear) {
     EXPECT_THAT(e, HasSubstr("[2, 2, 2]"));
 }
 
-TEST(NirImport, PoolThenConvComposesIntoSparse) {
+TEST(NirImport, PoolThenConvComposes) {
+    // On 5x5 the 2x2 pool drops the last row and column: the chain is composed synapse by synapse (Sparse).
     Node pool = node("p", "SumPool2d", {{"kernel_size", ints({2, 2})}, {"stride", ints({2, 2})}, {"padding", ints({0, 0})}});
     Node conv = node("c", "Conv2d", {{"weight", filled({1, 1, 1, 1}, 0.5)}, {"bias", filled({1}, 0.0)}});
-    const File f = file(graph({input("in", {1, 4, 4}), pool, conv, if_node("n", {1, 2, 2}), output("out", {1, 2, 2})},
+    const File f = file(graph({input("in", {1, 5, 5}), pool, conv, if_node("n", {1, 2, 2}), output("out", {1, 2, 2})},
                               {{"in", "p"}, {"p", "c"}, {"c", "n"}, {"n", "out"}}));
     const SnnModel m = import_graph(f, "t.nir");
     const Projection& p = m.projections[0];
@@ -242,8 +265,32 @@ TEST(NirImport, PoolThenConvComposesIntoSparse) {
     EXPECT_EQ(p.name, "p+c");
     EXPECT_EQ(synapse_count(m, p), 16);
     for (float x : p.weight.data) EXPECT_EQ(x, 0.5f);
-    // Input (1, 3) = flat 7 reaches pool output (0, 1) = flat 1.
-    EXPECT_EQ(p.sparse_target[static_cast<size_t>(p.sparse_ptr[7])], 1);
+    EXPECT_EQ(p.sparse_ptr[5] - p.sparse_ptr[4], 0);  // input (0, 4) reaches nothing
+    EXPECT_EQ(p.sparse_target[static_cast<size_t>(p.sparse_ptr[8])], 1);  // input (1, 3) -> pool output (0, 1)
+    // On 6x6 the pool tiles its input: pool 2x2 then conv 3x3 pad 1 is one conv 6x6, stride 2, pad 2, with the
+    // same synapses as the chain composed (counted here from the input side: each input's pool cell, then the
+    // conv outputs that read that cell).
+    std::vector<double> w(9);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<double>(i + 1);
+    Node conv3 = node("c", "Conv2d", {{"weight", arr({1, 1, 3, 3}, w)}, {"bias", filled({1}, 0.0)}, {"padding", ints({1, 1})}});
+    const File g = file(graph({input("in", {1, 6, 6}), pool, conv3, if_node("n", {1, 3, 3}), output("out", {1, 3, 3})},
+                              {{"in", "p"}, {"p", "c"}, {"c", "n"}, {"n", "out"}}));
+    const SnnModel m2 = import_graph(g, "t.nir");
+    const Projection& q = m2.projections[0];
+    ASSERT_EQ(q.kind, ProjectionKind::Conv);
+    EXPECT_EQ(q.window.kernel_h, 6);
+    EXPECT_EQ(q.window.stride_h, 2);
+    EXPECT_EQ(q.window.pad_top, 2);
+    int64_t pairs = 0;
+    for (int64_t y = 0; y < 6; ++y)
+        for (int64_t x = 0; x < 6; ++x)
+            for (int64_t oy = 0; oy < 3; ++oy)
+                for (int64_t ox = 0; ox < 3; ++ox) pairs += std::abs(y / 2 - oy) <= 1 && std::abs(x / 2 - ox) <= 1;
+    EXPECT_EQ(synapse_count(m2, q), pairs);
+    // Tap (ky, kx) of the composed kernel reads pool cell (ky / 2, kx / 2) of the 3x3 conv.
+    EXPECT_EQ(q.weight.data[0], 1.0f);
+    EXPECT_EQ(q.weight.data[5], 3.0f);
+    EXPECT_EQ(q.weight.data[6 * 5 + 5], 9.0f);
 }
 
 TEST(NirImport, AvgAndSumPoolAreAvgPool) {
@@ -322,6 +369,10 @@ TEST(NirImport, GraphStructureErrors) {
     EXPECT_THAT(error_of(file(graph({input("a", {2, 2, 2, 2}), lif_node("n", {2, 2, 2, 2}), output("o", {2, 2, 2, 2})},
                                     {{"a", "n"}, {"n", "o"}}))),
                 HasSubstr("is not [N], [C, L] or [C, H, W]"));
+    EXPECT_THAT(error_of(file(graph({input("a", {1, 100000, 100000}), lif_node("n", {1}), output("o", {1})}, {{"a", "n"}, {"n", "o"}}))),
+                HasSubstr("node 'a' (Input): output shape [1, 100000, 100000]"));
+    EXPECT_THAT(error_of(file(graph({input("a", {-3}), lif_node("n", {1}), output("o", {1})}, {{"a", "n"}, {"n", "o"}}))),
+                HasSubstr("node 'a' (Input)"));
 }
 
 TEST(NirImport, OutputFedByLinearChainGetsAReadout) {
@@ -453,7 +504,8 @@ TEST(NirFixtures, CnnSinabsStructureEqualsABruteForceCount) {
         const auto& src = m.populations[static_cast<size_t>(it->source)].shape;
         EXPECT_EQ(synapse_count(m, *it), chain_pairs(g, chain, src)) << name;
         // One weighted node: its native kind; a pool then a weighted node: composed synapses.
-        EXPECT_EQ(it->kind, chain.size() > 1 ? ProjectionKind::Sparse : name == "11" ? ProjectionKind::Linear : ProjectionKind::Conv) << name;
+        // (SumPool2d 2x2 then Conv2d composes into one Conv2d 6x6 stride 2; SumPool2d, Flatten, Affine into a Linear)
+        EXPECT_EQ(it->kind, name == "11" || name == "7+8+9" ? ProjectionKind::Linear : ProjectionKind::Conv) << name;
     }
     EXPECT_TRUE(m.fire_above);
     EXPECT_EQ(m.reset, ResetMode::ToValue);
