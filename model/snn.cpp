@@ -182,6 +182,8 @@ int64_t synapse_count(const SnnModel& model, const Projection& p) {
             return shape_numel(src);
         case ProjectionKind::Linear:
             return shape_numel(src) * shape_numel(dst);
+        case ProjectionKind::Sparse:
+            return static_cast<int64_t>(p.sparse_target.size());
     }
     return 0;
 }
@@ -246,9 +248,9 @@ void validate(const SnnModel& model, const std::string& where) {
     for (size_t k = 0; k < model.projections.size(); ++k) {
         const Projection& p = model.projections[k];
         const std::string who = fmt::format("{}: projection {} '{}'", where, k, p.name);
-        if (p.source < 0 || p.source >= n || p.target < 1 || p.target >= n || p.source >= p.target)
-            throw ModelError(fmt::format("{}: source {} and target {} must be populations with source < target", who,
-                                         p.source, p.target));
+        if (p.source < 0 || p.source >= n || p.target < 1 || p.target >= n || (p.source >= p.target && !p.recurrent))
+            throw ModelError(fmt::format("{}: source {} and target {} must be populations with source < target (or "
+                                         "the projection recurrent)", who, p.source, p.target));
         const PopulationKind target_kind = model.populations[static_cast<size_t>(p.target)].kind;
         if (target_kind != PopulationKind::IF && (target_kind != PopulationKind::Current || p.kind == ProjectionKind::MaxPool))
             throw ModelError(who + ": the target must be a population of IF neurons (or a 'current' population, "

@@ -106,6 +106,10 @@ struct ProjPlan {
     std::vector<float> w;         // Conv [ci][ky][kx][co]; Linear [in, CHW order][out]; Identity, AvgPool [c]
     std::vector<float> inv_area;  // AvgPool: 1 / divisor per output pixel
     std::vector<PoolWindow> rect; // MaxPool: the clipped input rectangle per output pixel
+    // Sparse: source neuron j ([H][W][C]) reaches targets sp_tgt[k] ([H][W][C]) with weight w[k] for k in
+    // [sp_ptr[j], sp_ptr[j + 1]): the model's [C][H][W] synapses re-indexed once.
+    std::vector<int32_t> sp_ptr, sp_tgt;
+    bool recurrent = false;       // reads the source's spikes of the previous step
 };
 
 // Max pooling before the neuron: each target neuron gets w[c] x the largest current in its window of the source
@@ -160,6 +164,11 @@ int64_t scatter(const ProjPlan& p, const Spike& s, float value, float* __restric
             const int64_t f = s.c * p.src.h * p.src.w + s.y * p.src.w + s.x, outs = p.dst.size();
             axpy(v, p.w.data() + f * outs, value, outs);
             return outs;
+        }
+        case ProjectionKind::Sparse: {
+            const int32_t k0 = p.sp_ptr[static_cast<size_t>(s.index)], k1 = p.sp_ptr[static_cast<size_t>(s.index) + 1];
+            for (int32_t k = k0; k < k1; ++k) v[p.sp_tgt[static_cast<size_t>(k)]] += value * p.w[static_cast<size_t>(k)];
+            return k1 - k0;
         }
     }
     return 0;
@@ -306,6 +315,10 @@ struct State {
     std::vector<std::vector<float>> v;          // membrane potential per population
     std::vector<std::vector<SpikeCount>> count;  // spikes so far per neuron
     std::vector<SpikeList> fired;               // neurons that spiked this step
+    std::vector<SpikeList> prev;                // sources of recurrent projections: their spikes of the last step
+    std::vector<std::vector<float>> syn_in;     // models with separate input: this step's synaptic input
+    std::vector<std::vector<float>> i_syn;      // cuba models: the synaptic current
+    ProbeTrace probe;                           // SnnOptions::probes, when this worker simulates probe_image
     std::vector<int32_t> fired_index;           // scratch: the indices of one sweep's spikes (+ one vector)
     std::vector<int32_t> input_spikes;          // scratch: the input neurons spiking this step
     std::vector<SpikeEvent> events;             // scratch: spikes handed to an observer
@@ -334,7 +347,8 @@ int64_t bytes_of(const std::vector<std::vector<T>>& vv) {
 
 // What one worker holds while it simulates (membranes, counts, spike lists, currents, scratch).
 int64_t state_bytes(const State& st) {
-    return bytes_of(st.v) + bytes_of(st.count) + bytes_of(st.fired) + bytes_of(st.fired_index) +
+    return bytes_of(st.v) + bytes_of(st.count) + bytes_of(st.fired) + bytes_of(st.prev) + bytes_of(st.syn_in) +
+           bytes_of(st.i_syn) + bytes_of(st.fired_index) +
            bytes_of(st.input_spikes) + bytes_of(st.events) + bytes_of(st.constant) + bytes_of(st.input) +
            bytes_of(st.ann_logits) + bytes_of(st.ann_act) + bytes_of(st.correct) + bytes_of(st.spikes) +
            bytes_of(st.proj_sops) + bytes_of(st.max_count) + 4 * bytes_of(st.local_err);
@@ -354,16 +368,30 @@ struct SnnEngine::PreparedModel {
     std::vector<std::vector<float>> bias;        // per population, per channel (zeros without bias)
     std::vector<std::vector<std::array<int32_t, 2>>> pixel_yx;  // per population: pixel -> (y, x)
     std::vector<char> fed_by_input;              // per population: has a projection from the input
-    std::unique_ptr<NeuronModel> neuron_model = neuron_models().make(kDefaultNeuronModel);
+    std::vector<char> recurrent_source;          // per population: a recurrent projection reads its spikes
+    std::vector<std::unique_ptr<NeuronModel>> neuron;  // per population (IF and Current kinds; else null)
+    std::vector<std::vector<float>> v_reset;     // per population, per channel (ResetMode::ToValue)
 
     explicit PreparedModel(const SnnModel& snn) : model(snn) {
         validate(model, "model '" + model.name + "'");
         const size_t n = model.populations.size();
         inputs.resize(n);
         fed_by_input.assign(n, 0);
+        recurrent_source.assign(n, 0);
+        neuron.resize(n);
+        v_reset.resize(n);
         for (size_t i = 0; i < n; ++i) {
             const Population& p = model.populations[i];
             geo.push_back(geometry(p.shape));
+            if (p.kind == PopulationKind::IF || p.kind == PopulationKind::Current) {
+                const std::string where = fmt::format("model '{}': population {} '{}'", model.name, i, p.name);
+                const std::string name = p.kind == PopulationKind::IF ? p.neuron.model : kDefaultNeuronModel;
+                if (!neuron_models().has(name))
+                    throw ModelError(where + ": " + neuron_models().unknown(name));
+                neuron[i] = neuron_models().make(name);
+                neuron[i]->prepare(p, model, where);
+                v_reset[i] = neuron_param(p.neuron.v_reset, p, "v_reset", 0.0f, where);
+            }
             auto expand = [&](const std::vector<float>& v, float fallback) {
                 std::vector<float> out(static_cast<size_t>(geo.back().c));
                 for (int64_t c = 0; c < geo.back().c; ++c)
@@ -385,7 +413,9 @@ struct SnnEngine::PreparedModel {
         }
         for (size_t k = 0; k < model.projections.size(); ++k) {
             const Projection& s = model.projections[k];
-            ProjPlan p{s.kind, s.source, s.target, geo[static_cast<size_t>(s.source)], geo[static_cast<size_t>(s.target)], s.window, {}, {}, {}, {}};
+            ProjPlan p{s.kind, s.source, s.target, geo[static_cast<size_t>(s.source)], geo[static_cast<size_t>(s.target)], s.window, {}, {}, {}, {}, {}, {}, false};
+            p.recurrent = s.recurrent;
+            if (s.recurrent) recurrent_source[static_cast<size_t>(s.source)] = 1;
             if (s.kind == ProjectionKind::Conv || s.kind == ProjectionKind::AvgPool) p.cover = WindowCover(s.window, p.src, p.dst);
             if (s.kind == ProjectionKind::Conv) {
                 const int64_t co_n = s.weight.shape[0], ci_n = s.weight.shape[1], kk = s.weight.shape[2] * s.weight.shape[3];
@@ -400,6 +430,8 @@ struct SnnEngine::PreparedModel {
                 for (int64_t o = 0; o < outs; ++o)
                     for (int64_t f = 0; f < ins; ++f)
                         p.w[static_cast<size_t>(f * outs + o)] = s.weight.data[static_cast<size_t>(o * ins + f)];
+            } else if (s.kind == ProjectionKind::Sparse) {
+                reindex_sparse(s, k, p);
             } else {
                 p.w = s.weight.data;
             }
@@ -418,6 +450,35 @@ struct SnnEngine::PreparedModel {
             proj.push_back(std::move(p));
         }
     }
+
+    // The model's [C][H][W] sparse synapses as the engine's [H][W][C] CSR; ModelError for an index out of range.
+    void reindex_sparse(const Projection& s, size_t k, ProjPlan& p) const {
+        const std::string who = fmt::format("model '{}': projection {} '{}'", model.name, k, s.name);
+        const int64_t src_hw = p.src.h * p.src.w, dst_hw = p.dst.h * p.dst.w, nnz = static_cast<int64_t>(s.sparse_target.size());
+        p.sp_ptr.assign(1, 0);
+        p.sp_tgt.reserve(s.sparse_target.size()), p.w.reserve(s.sparse_target.size());
+        for (int64_t j = 0; j < p.src.size(); ++j) {  // [H][W][C]
+            const int64_t chw = (j % p.src.c) * src_hw + j / p.src.c;
+            const int32_t k0 = s.sparse_ptr[static_cast<size_t>(chw)], k1 = s.sparse_ptr[static_cast<size_t>(chw) + 1];
+            if (k0 < 0 || k1 < k0 || k1 > nnz)
+                throw ModelError(fmt::format("{}: sparse_ptr of source neuron {} is [{}, {}), outside [0, {}]", who, chw,
+                                             k0, k1, nnz));
+            for (int32_t q = k0; q < k1; ++q) {
+                const int32_t t = s.sparse_target[static_cast<size_t>(q)];
+                if (t < 0 || t >= p.dst.size())
+                    throw ModelError(fmt::format("{}: sparse_target[{}] = {} is outside the target's {} neurons", who, q,
+                                                 t, p.dst.size()));
+                p.sp_tgt.push_back(static_cast<int32_t>((t % dst_hw) * p.dst.c + t / dst_hw));
+                p.w.push_back(s.weight.data[static_cast<size_t>(q)]);
+            }
+            p.sp_ptr.push_back(static_cast<int32_t>(p.sp_tgt.size()));
+        }
+    }
+    // Appends the probes' values after the step just run to `trace`.
+    void record_probes(const State& st, ProbeTrace& trace) const;
+    // Neuron `neuron` ([C][H][W]) of population `pop` as an [H][W][C] index; ConfigError naming `what` when either
+    // is out of range or the population has no membrane (the input).
+    int64_t probe_index(int pop, int64_t neuron, const std::string& what) const;
 
     void simulate(const ImageSet& set, int64_t image, const InputNormalisation& norm, const SnnOptions& options,
                   const AnnEngine* ann, const std::vector<int>& ann_layer_of_pop, State& st) const;
@@ -488,8 +549,14 @@ void SnnEngine::PreparedModel::fire(int pop, State& st, bool per_neuron_constant
     layer.threshold = threshold[i].data();
     layer.uniform_threshold = uniform_threshold[i];
     layer.reset = model.reset;
+    const NeuronModel& nm = *neuron[i];
+    if (nm.separate_input()) layer.input = st.syn_in[i].data();
+    if (nm.state_updates() > 1) layer.i_syn = st.i_syn[i].data();
+    layer.v_reset = v_reset[i].data();
+    layer.fire_above = model.fire_above;
+    layer.spiking = model.populations[i].spiking;
     const int32_t* idx = st.fired_index.data();
-    const int64_t n = neuron_model->step(layer, st.fired_index.data());
+    const int64_t n = nm.step(layer, st.fired_index.data());
     SpikeCount* cnt = st.count[i].data();
     auto& fired = st.fired[i];
     const auto* yx = pixel_yx[i].data();
@@ -523,6 +590,7 @@ int64_t SnnEngine::PreparedModel::decide(State& st) const {
 
 void SnnEngine::PreparedModel::reset(State& st) const {
     st.count[0].assign(static_cast<size_t>(geo[0].size()), 0);
+    st.prev[0].clear();
     for (size_t i = 1; i < model.populations.size(); ++i) {
         const Population& p = model.populations[i];
         const Geometry& g = geo[i];
@@ -530,6 +598,9 @@ void SnnEngine::PreparedModel::reset(State& st) const {
         st.count[i].assign(static_cast<size_t>(g.size()), 0);
         st.fired[i].clear();
         st.constant[i].assign(static_cast<size_t>(g.size()), 0.0f);
+        st.prev[i].clear();
+        if (neuron[i] && neuron[i]->separate_input()) st.syn_in[i].assign(static_cast<size_t>(g.size()), 0.0f);
+        if (neuron[i] && neuron[i]->state_updates() > 1) st.i_syn[i].assign(static_cast<size_t>(g.size()), 0.0f);
         if (p.kind != PopulationKind::IF && p.kind != PopulationKind::Current) continue;
         for (int64_t pix = 0, k = 0; pix < g.h * g.w; ++pix)
             for (int64_t c = 0; c < g.c; ++c, ++k) {
@@ -561,36 +632,77 @@ int64_t SnnEngine::PreparedModel::step(int64_t image, int64_t t, bool constant_i
         const float* __restrict cst = st.constant[i].data();
         const int64_t size = geo[i].size();
         if (p.kind == PopulationKind::Current) std::fill(v, v + size, 0.0f);  // this step's current only
+        // The synaptic input: added to v (`if`), or gathered apart for the model to integrate.
+        const bool separate = neuron[i]->separate_input();
+        float* __restrict syn = separate ? st.syn_in[i].data() : v;
+        if (separate) std::fill(syn, syn + size, 0.0f);
         for (int k : inputs[i]) {
             const ProjPlan& pp = proj[static_cast<size_t>(k)];
             if (pp.source == 0 && constant_input) continue;
             if (pp.kind == ProjectionKind::MaxPool) {
-                max_pool_currents(pp, st.v[static_cast<size_t>(pp.source)].data(), v);
+                max_pool_currents(pp, st.v[static_cast<size_t>(pp.source)].data(), syn);
                 continue;
             }
-            const int64_t sops = scatter_spikes(pp, st.fired[static_cast<size_t>(pp.source)], v);
+            const auto& src_spikes = pp.recurrent ? st.prev[static_cast<size_t>(pp.source)] : st.fired[static_cast<size_t>(pp.source)];
+            const int64_t sops = scatter_spikes(pp, src_spikes, syn);
             st.proj_sops[static_cast<size_t>(k)] += sops;
             if (observer) observer->projection_sops(image, t, k, sops);
         }
         auto& fired = st.fired[i];
         fired.clear();
-        if (!p.spiking) {
+        if (!p.spiking && !separate) {
             for (int64_t k = 0; k < size; ++k) v[k] += cst[k];
             continue;
         }
         fire(static_cast<int>(i), st, fed_by_input[i] && constant_input);
+        if (!p.spiking) continue;
         st.spikes[i] += static_cast<int64_t>(fired.size());
         if (observer) observe(*observer, image, t, static_cast<int>(i), fired, st);
     }
+    // Recurrent projections read these in the next step (whether their source runs before or after the target).
+    for (size_t i = 0; i < n; ++i)
+        if (recurrent_source[i]) {
+            st.prev[i].clear();
+            st.prev[i].reserve(st.fired[i].size());  // the input: repeated indices may outnumber its neurons
+            for (const Spike& sp : st.fired[i]) st.prev[i].add(sp);
+        }
     return decide(st);
+}
+
+int64_t SnnEngine::PreparedModel::probe_index(int pop, int64_t neuron, const std::string& what) const {
+    const int n = static_cast<int>(model.populations.size());
+    if (pop < 1 || pop >= n)
+        throw ConfigError(fmt::format("{}: population {} is not one of the model's populations 1..{} (the input, 0, "
+                                      "has no membrane)", what, pop, n - 1));
+    const Geometry& g = geo[static_cast<size_t>(pop)];
+    if (neuron < 0 || neuron >= g.size())
+        throw ConfigError(fmt::format("{}: neuron {} is outside population {} '{}' of {} neurons", what, neuron, pop,
+                                      model.populations[static_cast<size_t>(pop)].name, g.size()));
+    const int64_t hw = g.h * g.w;
+    return (neuron % hw) * g.c + neuron / hw;
+}
+
+void SnnEngine::PreparedModel::record_probes(const State& st, ProbeTrace& trace) const {
+    for (const ProbeSpec& pr : trace.probes) {
+        const size_t i = static_cast<size_t>(pr.pop);
+        const int64_t k = probe_index(pr.pop, pr.neuron, "probe");
+        const SpikeList& fired = st.fired[i];
+        const bool spiked = std::binary_search(fired.begin(), fired.end(), Spike{static_cast<int32_t>(k), 0, 0, 0},
+                                               [](const Spike& a, const Spike& b) { return a.index < b.index; });
+        trace.v.push_back(st.v[i][static_cast<size_t>(k)]);
+        trace.i_syn.push_back(st.i_syn[i].empty() ? 0.0f : st.i_syn[i][static_cast<size_t>(k)]);
+        trace.spiked.push_back(spiked && model.populations[i].spiking ? 1 : 0);
+    }
 }
 
 void SnnEngine::PreparedModel::init_state(State& st, int64_t steps) const {
     const size_t n = model.populations.size();
     st.v.resize(n), st.count.resize(n), st.fired.resize(n), st.constant.resize(n), st.ann_act.resize(n);
+    st.prev.resize(n), st.syn_in.resize(n), st.i_syn.resize(n);
     int64_t largest = 0;
     for (size_t i = 0; i < n; ++i) {
         st.fired[i].reserve(static_cast<size_t>(geo[i].size()));
+        if (recurrent_source[i]) st.prev[i].reserve(static_cast<size_t>(geo[i].size()));
         largest = std::max(largest, geo[i].size());
     }
     st.fired_index.resize(static_cast<size_t>(largest + 16));
@@ -626,10 +738,13 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
                             st.input_macs += scatter(proj[static_cast<size_t>(k)], spike_at(in, j), st.input[static_cast<size_t>(j)], st.constant[i].data());
     // Seeded by the image's index in the dataset, not in this set: chunks and ranks see the same spikes.
     uint64_t rng = options.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(set.first + image + 1));
+    const bool probing = !options.probes.empty() && image == options.probe_image;
+    if (probing) st.probe.image = image;
     for (int64_t t = 1; t <= options.steps; ++t) {
         st.input_spikes.clear();
         encoding.spikes(st.input, rng, st.input_spikes);
         const bool hit = step(image, t, constant_input, options.observer, st) == set.labels[static_cast<size_t>(image)];
+        if (probing) record_probes(st, st.probe);
         st.correct[static_cast<size_t>(t - 1)] += hit;
         if (options.observer) options.observer->step_done(image, t, hit);
     }
@@ -714,8 +829,14 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         options.observer
             ? 1
             : static_cast<int>(std::min<int64_t>(resolve_threads(options.threads), std::max<int64_t>(1, set.count)));
+    for (size_t k = 0; k < options.probes.size(); ++k)
+        plan.probe_index(options.probes[k].pop, options.probes[k].neuron,
+                         fmt::format("probe {} ({}:{})", k, options.probes[k].pop, options.probes[k].neuron));
     std::vector<State> states(static_cast<size_t>(workers));
-    for (State& st : states) plan.init_state(st, options.steps);
+    for (State& st : states) {
+        plan.init_state(st, options.steps);
+        st.probe.probes = options.probes;
+    }
     const auto start = std::chrono::steady_clock::now();
     parallel_for(set.count, workers, [&](int64_t image, int worker) {
         plan.simulate(set, image, norm, options, ann_engine.get(), ann_layer_of_pop,
@@ -727,6 +848,9 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
     result.workers = workers;
     for (const State& st : states) result.worker_state_bytes = std::max(result.worker_state_bytes, state_bytes(st));
     for (const ProjPlan& p : plan.proj) result.weight_bytes += bytes_of(p.w) + bytes_of(p.inv_area) + bytes_of(p.rect);
+    result.probe.probes = options.probes;
+    for (State& st : states)
+        if (st.probe.image >= 0) result.probe = std::move(st.probe);
     result.images = set.count;
     result.labelled = set.labelled;
     result.steps = options.steps;
@@ -859,6 +983,17 @@ void SnnStepper::readout(std::vector<float>& out) const {
         to_chw(impl_->plan.geo[o], impl_->st.v[o], out);
 }
 
+float SnnStepper::potential(int pop, int64_t neuron) const {
+    const int64_t k = impl_->plan.probe_index(pop, neuron, fmt::format("potential of {}:{}", pop, neuron));
+    return impl_->st.v[static_cast<size_t>(pop)][static_cast<size_t>(k)];
+}
+
+float SnnStepper::synaptic_current(int pop, int64_t neuron) const {
+    const int64_t k = impl_->plan.probe_index(pop, neuron, fmt::format("synaptic current of {}:{}", pop, neuron));
+    const auto& i_syn = impl_->st.i_syn[static_cast<size_t>(pop)];
+    return i_syn.empty() ? 0.0f : i_syn[static_cast<size_t>(k)];
+}
+
 void SnnStepper::counts(int pop, std::vector<int32_t>& out) const {
     const size_t i = static_cast<size_t>(pop);
     to_chw(impl_->plan.geo.at(i), impl_->st.count.at(i), out);
@@ -902,6 +1037,7 @@ void accumulate(SnnResult& total, const SnnResult& part) {
     total.seconds += part.seconds;
     total.labelled = total.labelled && part.labelled;
     total.workers = std::max(total.workers, part.workers);
+    if (total.probe.image < 0 && part.probe.image >= 0) total.probe = part.probe;
     total.worker_state_bytes = std::max(total.worker_state_bytes, part.worker_state_bytes);
 }
 

@@ -1,5 +1,6 @@
-// The `if` neuron: integrate-and-fire without leak, reset by subtracting the threshold (or to zero, as the
-// converted model's `reset` says), the neuron whose firing rate approximates a ReLU (paper §3.1).
+// The `if` neuron: integrate-and-fire without leak, v_n = v_{n-1} + I_n, reset by subtracting the threshold, to
+// zero or to v_reset (as the model's `reset` says): the neuron whose firing rate approximates a ReLU (paper §3.1),
+// and NIR's IF (which has no time constant: every framework steps it once per step, so dt does not enter).
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -12,13 +13,36 @@ namespace {
 class IntegrateAndFire final : public NeuronModel {
 public:
     int64_t step(const NeuronLayer& layer, int32_t* fired) const override {
+        // NIR's variants (reset to a value, fire above the threshold, synaptic input apart): the general loop. The
+        // converted S-ResNet keeps its fast paths below, unchanged.
+        if (layer.input || !layer.spiking || layer.fire_above || layer.reset == ResetMode::ToValue)
+            return step_general(layer, fired);
 #if defined(__AVX512F__)
         if (layer.channels % 16 == 0 && layer.uniform_threshold) return step_avx512(layer, fired);
 #endif
         return step_scalar(layer, fired);
     }
 
+    bool separate_input() const override { return false; }
+
 private:
+    static int64_t step_general(const NeuronLayer& layer, int32_t* fired) {
+        float* __restrict v = layer.v;
+        const float* __restrict in = layer.input;
+        const float* __restrict cst = layer.current;
+        const float* th = layer.threshold;
+        int64_t n = 0;
+        for (int64_t p = 0, k = 0; p < layer.pixels; ++p, cst += layer.current_stride)
+            for (int64_t c = 0; c < layer.channels; ++c, ++k) {
+                v[k] += (in ? in[k] : 0.0f) + cst[c];
+                if (layer.spiking && crosses(v[k], th[c], layer.fire_above)) {
+                    v[k] = after_spike(v[k], th[c], layer.reset, layer.v_reset ? layer.v_reset[c] : 0.0f);
+                    fired[n++] = static_cast<int32_t>(k);
+                }
+            }
+        return n;
+    }
+
     static int64_t step_scalar(const NeuronLayer& layer, int32_t* fired) {
         float* __restrict v = layer.v;
         const float* __restrict cst = layer.current;
@@ -66,7 +90,8 @@ private:
 }  // namespace
 
 void register_if(Family<NeuronModel>& family) {
-    family.add({"if", "integrate-and-fire without leak; reset by subtraction (or to zero, as the model says).", {}},
+    family.add({"if", "integrate-and-fire without leak, v += I (NIR IF); reset by subtraction, to zero or to v_reset; "
+                      "parameters: threshold, bias, v_reset.", {}},
                [](const Settings&) { return std::make_unique<IntegrateAndFire>(); });
 }
 

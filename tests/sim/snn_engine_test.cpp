@@ -116,6 +116,11 @@ std::vector<std::vector<Synapse>> enumerate_synapses(const SnnModel& m, const Pr
                 for (int64_t f = 0; f < s.size(); ++f)
                     out[static_cast<size_t>(f)].push_back({o, p.weight.data[static_cast<size_t>(o * s.size() + f)]});
             break;
+        case ProjectionKind::Sparse:
+            for (int64_t j = 0; j < s.size(); ++j)
+                for (int32_t k = p.sparse_ptr[static_cast<size_t>(j)]; k < p.sparse_ptr[static_cast<size_t>(j) + 1]; ++k)
+                    out[static_cast<size_t>(j)].push_back({p.sparse_target[static_cast<size_t>(k)], p.weight.data[static_cast<size_t>(k)]});
+            break;
         case ProjectionKind::MaxPool:  // connections, each window cell to its output; used by max_of_window()
             for (int64_t c = 0; c < t.c; ++c)
                 for (int64_t oy = 0; oy < t.h; ++oy)
