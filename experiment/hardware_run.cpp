@@ -115,11 +115,14 @@ EngineTally carry_work(ChipModel& chip, const Settings& settings, const SnnModel
     const InputNormalisation norm = input_normalisation(settings, test.channels);
     EngineTally tally;
     tally.sops.assign(model.projections.size(), 0);
+    std::vector<char> recurrent;
+    for (const Projection& p : model.projections) recurrent.push_back(p.recurrent ? 1 : 0);
     for (const ImageTicks& item : work) {
         const bool all_steps = plan.exact && item.whole;
         // The spikes of the simulated ticks only; the decisions of every step.
         TraceRecorder recorder(static_cast<int>(model.populations.size()), options.steps,
                                all_steps ? std::vector<int64_t>{} : item.ticks);
+        recorder.set_recurrent(recurrent);
         options.observer = &recorder;
         const SnnResult result = engine.evaluate(test.slice(item.image, 1), norm, options);
         SpikeTrace& trace = recorder.traces().at(0);

@@ -103,6 +103,44 @@ void run_and_check(int64_t fan_in) {
     EXPECT_GT(spikes, 0);
 }
 
+// The functional engine's own spikes (Poisson input) on the chip: the chip's SOPs per projection are the engine's,
+// recurrent ones included (the engine integrates step t's recurrent spikes in step t + 1; the last step's never).
+TEST(RecurrentChip, ChipPerformsTheEnginesSops) {
+    const SnnModel model = test::recurrent_model();
+    ChipSpec chip;
+    chip.core.neurons = 16;
+    const Mapping mapping = map_network(model, chip, MapOptions{});
+    ChipModel hw(mapping, model, HwOptions{});
+    ImageSet set;
+    set.count = 1, set.channels = 2, set.height = 4, set.width = 4;
+    std::mt19937 rng(3);
+    for (int k = 0; k < 32; ++k) set.pixels.push_back(static_cast<uint8_t>(128 + rng() % 128));
+    set.labels = {0};
+    TraceRecorder rec(static_cast<int>(model.populations.size()), kSteps);
+    std::vector<char> recurrent;
+    for (const Projection& p : model.projections) recurrent.push_back(p.recurrent);
+    rec.set_recurrent(recurrent);
+    SnnOptions so;
+    so.steps = kSteps;
+    so.encoding = make_input_encoding("poisson");
+    so.observer = &rec;
+    const SnnResult r = SnnEngine(model).evaluate(set, {}, so);
+    const SpikeTrace& trace = rec.traces().at(0);
+    hw.run(trace);
+    const HwStats& s = hw.stats();
+    int64_t hidden_spikes = 0;
+    for (const auto& step : trace.events) hidden_spikes += static_cast<int64_t>(step[1].size());
+    ASSERT_GT(hidden_spikes, 0);
+    EXPECT_GT(r.projections[1].sops, 0);  // hidden->hidden, recurrent, carried something
+    EXPECT_GT(r.projections[2].sops, 0);  // out->hidden, the back projection
+    EXPECT_EQ(s.core_packets_delivered, s.core_packets_expected);
+    for (size_t k = 0; k < model.projections.size(); ++k) {
+        EXPECT_EQ(s.sops_by_projection_index[k], r.projections[k].sops) << model.projections[k].name;
+        EXPECT_EQ(trace.engine_sops.at(k), r.projections[k].sops) << model.projections[k].name;
+    }
+    EXPECT_EQ(s.neuron_updates, kSteps * (2 * 48 + 5));
+}
+
 TEST(RecurrentChip, ExplicitAndRecurrentProjectionsConserveEventsAndSops) { run_and_check(512); }
 
 TEST(RecurrentChip, SplitRecurrentInputsStillConserve) { run_and_check(12); }

@@ -43,8 +43,8 @@ inline SnnModel recurrent_model(double density = 0.3) {
     m.populations.push_back(input_pop({2, 4, 4}));
     Population hidden = if_pop("hidden", {3, 4, 4});
     hidden.neuron.model = "cuba_lif";
-    hidden.neuron.tau_mem_s = {0.02f};
-    hidden.neuron.tau_syn_s = {0.005f};
+    hidden.neuron.tau_mem_s = {0.002f};  // dt / tau = 0.5: it fires within a few steps
+    hidden.neuron.tau_syn_s = {0.002f};
     m.populations.push_back(hidden);
     m.populations.push_back(if_pop("out", {5}));
     // Grouped by target, in population order.
@@ -53,6 +53,7 @@ inline SnnModel recurrent_model(double density = 0.3) {
     m.projections.push_back(random_sparse("out->hidden", 2, 1, 5, 48, density, 3, true));
     m.projections.push_back(random_sparse("hidden->out", 1, 2, 48, 5, density, 4));
     m.output = 2;
+    m.dt_s = 0.001;  // cuba_lif steps
     return m;
 }
 
