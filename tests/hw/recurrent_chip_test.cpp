@@ -12,6 +12,8 @@
 #include "energy/counts.h"
 #include "hw/chip_model.h"
 #include "mapping/mapping.h"
+#include "model/neuron_state.h"
+#include "sim/neuron/neuron.h"
 #include "tests/support/recurrent_model.h"
 
 namespace neuroemu {
@@ -139,6 +141,13 @@ TEST(RecurrentChip, ChipPerformsTheEnginesSops) {
         EXPECT_EQ(trace.engine_sops.at(k), r.projections[k].sops) << model.projections[k].name;
     }
     EXPECT_EQ(s.neuron_updates, kSteps * (2 * 48 + 5));
+}
+
+// The table the chip and the energy model read (model/neuron_state.h) says what every engine model updates.
+TEST(RecurrentChip, StateUpdateTableMatchesTheEnginesModels) {
+    const auto names = neuron_models().names();
+    EXPECT_GE(names.size(), 6u);
+    for (const std::string& name : names) EXPECT_EQ(state_updates(name), neuron_models().make(name)->state_updates()) << name;
 }
 
 TEST(RecurrentChip, ExplicitAndRecurrentProjectionsConserveEventsAndSops) { run_and_check(512); }
