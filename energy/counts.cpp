@@ -14,7 +14,7 @@ EnergyCounts energy_counts(const FunctionalTotals& functional, const std::option
     counts.sops = static_cast<double>(functional.sops) / images;
     counts.input_sops = static_cast<double>(functional.input_macs) / images;
     counts.spikes = static_cast<double>(functional.spikes) / images;
-    counts.neuron_updates = functional.if_neurons * steps;
+    counts.neuron_updates = (functional.neuron_states > 0 ? functional.neuron_states : functional.if_neurons) * steps;
     if (mapper) counts.cores = mapper->cores;
     if (hardware) {
         const double hw_images = static_cast<double>(std::max<int64_t>(1, hardware->images));
@@ -23,7 +23,7 @@ EnergyCounts energy_counts(const FunctionalTotals& functional, const std::option
         counts.spikes = hardware->events_generated / hw_images;
         counts.spikes_source = "hardware model (events generated: spikes, partial sums, graded events" + sample + ")";
         counts.neuron_updates = hardware->neuron_updates / hw_images;
-        counts.neuron_updates_source = "hardware model (neuron slots x ticks" + sample + ")";
+        counts.neuron_updates_source = "hardware model (state variables x neuron slots x ticks" + sample + ")";
         counts.flit_hops = hardware->flit_hops / hw_images;
         counts.flit_hops_source =
             fmt::format("hardware model ({} image{}{})", hardware->images, hardware->images == 1 ? "" : "s", sample);

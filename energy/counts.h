@@ -18,6 +18,9 @@ struct FunctionalTotals {
     int64_t steps = 0;
     int64_t sops = 0, input_macs = 0, spikes = 0;
     double if_neurons = 0;  // neurons of every population but the input
+    // State variables those neurons update each step (neurons x the model's: cuba_lif 2, if 1; see
+    // model/neuron_state.h); 0: one per neuron (if_neurons).
+    double neuron_states = 0;
 };
 
 // The mapper's estimate of one time step's traffic.

@@ -104,7 +104,7 @@ EnergyBreakdown snn_energy(const EnergySpec& spec, const EnergyCounts& counts) {
                              "chip.energy.sop_j", "hardware model"));
     terms.push_back(term("spike", "events generated", counts.spikes, "event", spec.spike_j, "chip.energy.spike_j",
                          counts.spikes_source));
-    terms.push_back(term("neuron_update", "neuron updates", counts.neuron_updates, "update", spec.neuron_update_j,
+    terms.push_back(term("neuron_update", "neuron updates (state variables x neurons x steps)", counts.neuron_updates, "update", spec.neuron_update_j,
                          "chip.energy.neuron_update_j", counts.neuron_updates_source));
     if (counts.flit_hops)
         terms.push_back(term("hop", "routing (flits x router hops)", *counts.flit_hops, "flit-hop", spec.hop_j_per_flit,

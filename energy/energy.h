@@ -37,8 +37,8 @@ struct EnergyCounts {
     double extra_sops = 0;                // partial-sum links and spike gates inside the chip (hardware model)
     double spikes = 0;                    // events generated
     std::string spikes_source = "functional engine (IF spikes)";
-    double neuron_updates = 0;            // neuron slots x time steps
-    std::string neuron_updates_source = "model (IF neurons x time steps)";
+    double neuron_updates = 0;            // state variables x neurons x time steps
+    std::string neuron_updates_source = "model (state variables x neurons x time steps)";
     std::optional<double> flit_hops;      // flits x router hops; nullopt: not known
     std::string flit_hops_source;
     std::optional<double> buffer_writes;  // flits written into router input buffers; nullopt: not simulated

@@ -10,6 +10,7 @@
 #include "experiment/hardware_run.h"
 #include "experiment/mapping_run.h"
 #include "mapping/map_spec.h"
+#include "model/neuron_state.h"
 
 namespace neuroemu::experiment {
 
@@ -32,15 +33,23 @@ double ExperimentResult::hardware_images() const {
 
 namespace {
 
-FunctionalTotals functional_totals(const SnnResult& result) {
+FunctionalTotals functional_totals(const SnnResult& result, const SnnModel& model) {
     FunctionalTotals totals;
     totals.images = result.images;
     totals.steps = result.steps;
     totals.sops = result.sops;
     totals.input_macs = result.input_macs;
     totals.spikes = result.spikes;
-    for (const auto& population : result.populations)
-        if (population.kind != "input") totals.if_neurons += static_cast<double>(population.neurons);
+    for (size_t i = 0; i < result.populations.size(); ++i) {
+        const auto& population = result.populations[i];
+        if (population.kind == "input") continue;
+        totals.if_neurons += static_cast<double>(population.neurons);
+        // Neuron updates: one per state variable (model/neuron_state.h), as the hardware model counts them.
+        const int states = i < model.populations.size() && model.populations[i].name == population.name
+                               ? state_updates(model.populations[i])
+                               : 1;
+        totals.neuron_states += static_cast<double>(population.neurons) * states;
+    }
     return totals;
 }
 
@@ -107,7 +116,7 @@ void price_energy(ExperimentResult& result) {
     }
     std::optional<HardwareTotals> hardware;
     if (result.hardware_estimates) hardware = hardware_totals(*result.hardware_estimates, result.chip);
-    result.counts = energy_counts(functional_totals(result.functional.result), traffic, hardware);
+    result.counts = energy_counts(functional_totals(result.functional.result, result.functional.model), traffic, hardware);
     result.energy_snn = snn_energy(result.energy, result.counts);
     result.energy_snn_sop = snn_energy_sop_only(result.energy, result.counts);
     if (result.functional.has_ann) {  // a NIR network has no ANN side (the report says so, never a zero)

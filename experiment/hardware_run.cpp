@@ -115,11 +115,14 @@ EngineTally carry_work(ChipModel& chip, const Settings& settings, const SnnModel
     const InputNormalisation norm = input_normalisation(settings, test.channels);
     EngineTally tally;
     tally.sops.assign(model.projections.size(), 0);
+    std::vector<char> recurrent;
+    for (const Projection& p : model.projections) recurrent.push_back(p.recurrent ? 1 : 0);
     for (const ImageTicks& item : work) {
         const bool all_steps = plan.exact && item.whole;
         // The spikes of the simulated ticks only; the decisions of every step.
         TraceRecorder recorder(static_cast<int>(model.populations.size()), options.steps,
                                all_steps ? std::vector<int64_t>{} : item.ticks);
+        recorder.set_recurrent(recurrent);
         options.observer = &recorder;
         const SnnResult result = engine.evaluate(test.slice(item.image, 1), norm, options);
         SpikeTrace& trace = recorder.traces().at(0);
@@ -159,7 +162,7 @@ void pack_stats(mpi::Packer& p, const HwStats& s) {
     p.put(s.images).put(s.ticks).put(s.cycles).put(s.tick_cycles).put(s.max_tick_cycles).put(s.packets_injected);
     p.put(s.packets_delivered).put(s.sops).put(s.partial_sum_sops).put(s.neuron_updates).put(s.events_generated);
     p.put(s.packet_latency_sum_cycles).put(s.packet_latency_max_cycles).put(s.core_sops).put(s.core_packets_expected);
-    p.put(s.core_packets_delivered);
+    p.put(s.core_packets_delivered).put(s.recurrent_drained_sops);
     const NocCounters& n = s.noc;
     p.put(n.packet_hops).put(n.flit_hops).put(n.inter_chip_packet_hops).put(n.buffer_write_flits).put(n.stall_cycles);
     p.put(n.router_flits).put(n.router_max_occupancy_flits).put(n.link_flits);
@@ -173,7 +176,7 @@ HwStats unpack_stats(mpi::Unpacker& u) {
     u.get(s.packets_injected), u.get(s.packets_delivered), u.get(s.sops), u.get(s.partial_sum_sops);
     u.get(s.neuron_updates), u.get(s.events_generated), u.get(s.packet_latency_sum_cycles);
     u.get(s.packet_latency_max_cycles), u.get(s.core_sops), u.get(s.core_packets_expected);
-    u.get(s.core_packets_delivered);
+    u.get(s.core_packets_delivered), u.get(s.recurrent_drained_sops);
     NocCounters& n = s.noc;
     u.get(n.packet_hops), u.get(n.flit_hops), u.get(n.inter_chip_packet_hops), u.get(n.buffer_write_flits);
     u.get(n.stall_cycles), u.get(n.router_flits), u.get(n.router_max_occupancy_flits), u.get(n.link_flits);
@@ -202,7 +205,7 @@ HwStats merge_stats(const std::vector<HwStats>& parts, int64_t images) {
     m.tick_cycles.clear(), m.tick_steps.clear(), m.tick_counts.clear();
     m.images = images;
     m.ticks = m.cycles = m.max_tick_cycles = m.packets_injected = m.packets_delivered = 0;
-    m.sops = m.partial_sum_sops = m.neuron_updates = m.events_generated = 0;
+    m.sops = m.partial_sum_sops = m.neuron_updates = m.events_generated = m.recurrent_drained_sops = 0;
     m.packet_latency_sum_cycles = m.packet_latency_max_cycles = 0;
     m.core_sops.clear(), m.core_packets_expected.clear(), m.core_packets_delivered.clear();
     m.noc = NocCounters{};
@@ -213,6 +216,7 @@ HwStats merge_stats(const std::vector<HwStats>& parts, int64_t images) {
         m.max_tick_cycles = std::max(m.max_tick_cycles, s.max_tick_cycles);
         m.packets_delivered += s.packets_delivered, m.sops += s.sops, m.partial_sum_sops += s.partial_sum_sops;
         m.neuron_updates += s.neuron_updates, m.events_generated += s.events_generated;
+        m.recurrent_drained_sops += s.recurrent_drained_sops;
         m.packet_latency_sum_cycles += s.packet_latency_sum_cycles;
         m.packet_latency_max_cycles = std::max(m.packet_latency_max_cycles, s.packet_latency_max_cycles);
         add_into(m.core_sops, s.core_sops), add_into(m.core_packets_expected, s.core_packets_expected);

@@ -69,7 +69,7 @@ namespace {
 // packet latency). The cycles, ticks and decisions are the same on every rank already.
 void merge_ranks(HwStats& s) {
     std::vector<int64_t*> sums = {&s.packets_injected, &s.packets_delivered, &s.sops, &s.partial_sum_sops,
-                                  &s.neuron_updates, &s.events_generated, &s.packet_latency_sum_cycles,
+                                  &s.neuron_updates, &s.recurrent_drained_sops, &s.events_generated, &s.packet_latency_sum_cycles,
                                   &s.noc.packet_hops, &s.noc.flit_hops, &s.noc.inter_chip_packet_hops,
                                   &s.noc.buffer_write_flits, &s.noc.stall_cycles};
     for (auto* v : {&s.core_sops, &s.core_packets_expected, &s.core_packets_delivered, &s.sops_by_projection_index,

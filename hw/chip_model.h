@@ -64,14 +64,17 @@ struct HwStats {
     int64_t packets_delivered = 0;           // arrivals at destination cores (a multicast counts per core)
     int64_t sops = 0;                        // synaptic operations of SNN projections in the cores
     int64_t partial_sum_sops = 0;            // operations on partial-sum links and spike-gate counters
-    int64_t neuron_updates = 0;              // neuron slots updated at tick ends
+    int64_t neuron_updates = 0;              // state variables updated at tick ends (neurons x the model's)
+    // SOPs of recurrent projections' events sent in an image's last step: the barrier drains them (in `sops`,
+    // `core_sops`) but the engine never integrates them, so `sops_by_projection_index` leaves them out.
+    int64_t recurrent_drained_sops = 0;
     int64_t events_generated = 0;            // AER events of cores and host (spikes, partial sums, currents)
     int64_t packet_latency_sum_cycles = 0, packet_latency_max_cycles = 0;  // injection to delivery, over deliveries
     std::vector<int64_t> core_sops;          // per core
     std::vector<int64_t> core_packets_expected;   // per core: deliveries owed to it by the packets injected
     std::vector<int64_t> core_packets_delivered;  // per core: packets it received (= core_packets_expected when done)
     NocCounters noc;                         // hops, buffer writes, stalls, per-router and per-link loads
-    std::vector<int64_t> sops_by_projection_index;  // by SNN projection index (engine order)
+    std::vector<int64_t> sops_by_projection_index;  // by SNN projection index (engine order), as the engine counts
     std::vector<int64_t> correct_at_step;    // images classified right after step t (the engine's decision)
     std::vector<int64_t> tick_steps;         // per simulated tick, in order: its step within its image (1-based)
     std::vector<TickCounts> tick_counts;     // per simulated tick: what it added to each TickCounter

@@ -29,7 +29,8 @@ void TraceRecorder::step_done(int64_t image, int64_t step, bool label_hit) {
 
 void TraceRecorder::projection_sops(int64_t image, int64_t step, int projection, int64_t sops) {
     SpikeTrace& t = trace(image);
-    if (slot(step) < 0) return;
+    if (static_cast<size_t>(projection) < recurrent_.size() && recurrent_[static_cast<size_t>(projection)]) --step;
+    if (step < 1 || slot(step) < 0) return;
     if (t.engine_sops.size() <= static_cast<size_t>(projection)) t.engine_sops.resize(static_cast<size_t>(projection) + 1, 0);
     t.engine_sops[static_cast<size_t>(projection)] += sops;
 }

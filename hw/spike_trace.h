@@ -39,6 +39,10 @@ public:
     void spikes(int64_t image, int64_t step, int pop, const SpikeEvent* events, size_t n) override;
     void step_done(int64_t image, int64_t step, bool label_hit) override;
     void projection_sops(int64_t image, int64_t step, int projection, int64_t sops) override;
+    // Per SNN projection: whether it is recurrent. The engine counts a recurrent projection's SOPs in the step
+    // after its spikes, the chip in the tick of the spikes: they are recorded with the step of the spikes, so
+    // that the recorded ticks' counts compare (tick sampling too).
+    void set_recurrent(std::vector<char> recurrent) { recurrent_ = std::move(recurrent); }
     std::vector<SpikeTrace>& traces() { return traces_; }
 
 private:
@@ -47,6 +51,7 @@ private:
     int populations_;
     int64_t steps_;
     std::vector<int64_t> ticks_, slot_;
+    std::vector<char> recurrent_;
     std::vector<SpikeTrace> traces_;
 };
 

@@ -41,6 +41,11 @@ TickController::TickController(sc_core::sc_module_name name, Chip& chip) : sc_mo
     for (size_t li = 0; li < n_layers; ++li) {
         std::vector<int> seen;
         for (const auto& in : layers[li].inputs) {
+            // A recurrent input's events are for the next tick: the layer does not wait for that source (which may
+            // be itself or a later layer); the barrier still drains them before the tick ends. Partial-sum units
+            // do wait for theirs (they sum the tick's spikes and send at once, so no state crosses the barrier);
+            // their link to the neuron is the recurrent input then.
+            if (in.recurrent && layers[li].kind != UnitKind::Partial) continue;
             const int source = in.source == kHostSource ? static_cast<int>(n_layers) : in.source;
             if (std::find(seen.begin(), seen.end(), source) != seen.end()) continue;
             seen.push_back(source);
@@ -80,12 +85,14 @@ void TickController::on_watchdog() {
 void TickController::run_image(const SpikeTrace& trace) {
     trace_ = &trace;
     recorded_ = nullptr;
+    engine_steps_ = trace.steps;
     run(trace.tick_count());
 }
 
 void TickController::run_image(const RecordedImage& recorded) {
     trace_ = nullptr;
     recorded_ = &recorded;
+    engine_steps_ = recorded.steps;
     run(recorded.steps);
     recorded_ = nullptr;
 }

@@ -53,6 +53,8 @@ public:
 
     void run_cycle(int64_t) override { start_tick(); }
     int64_t step() const { return step_; }  // the engine's step of the tick in progress, 1-based, within its image
+    // The tick in progress is the image's last engine step (recurrent events sent now are never integrated).
+    bool in_last_step() const { return step_ == engine_steps_; }
 
 private:
     void run(int64_t steps);
@@ -103,6 +105,7 @@ private:
     const SpikeTrace* trace_ = nullptr;        // the engine's spikes, or
     const RecordedImage* recorded_ = nullptr;  // the events read back from an AER trace
     int64_t image_steps_ = 0;                  // ticks the image in progress simulates
+    int64_t engine_steps_ = 0;                 // the engine's steps of the image (T; image_steps_ when sampled: fewer)
     int64_t first_image_steps_ = 0;
     int64_t tick_index_ = 0;                   // 1-based, among the image's simulated ticks
     int64_t step_ = 0;                         // the engine's step of that tick (= tick_index_ unless sampled)

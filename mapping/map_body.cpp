@@ -168,11 +168,66 @@ void read_routes(const JsonReader& r, const Section& routes, const BodyCounts& c
             r.integer<int32_t>(dest[k], [&] { return fmt::format("body: routes.destinations[{}]", k); });
 }
 
+// Explicit inputs in layer and input order (the body's `explicit` section lists their synapses in this order).
+std::vector<UnitInput*> explicit_inputs(MapGraph& graph) {
+    std::vector<UnitInput*> out;
+    for (auto& l : graph.layers)
+        for (auto& in : l.inputs)
+            if (in.pattern == InputPattern::Explicit) out.push_back(&in);
+    return out;
+}
+
+int64_t source_units(const MapGraph& graph, int source) {
+    return source == kHostSource ? graph.host_channels * graph.host_height * graph.host_width
+                                 : graph.layers[static_cast<size_t>(source)].units();
+}
+
+// The `explicit` section: every explicit input's row offsets (source units + 1 each) and targets, concatenated.
+void read_explicit(const JsonReader& r, const CborColumns& body, Mapping& mapping) {
+    std::vector<UnitInput*> inputs = explicit_inputs(mapping.graph);
+    const auto it = body.find("explicit");
+    if (it == body.end()) {
+        if (!inputs.empty()) r.fail("body", "missing field 'explicit' (the synapses of the explicit inputs)");
+        return;
+    }
+    if (inputs.empty()) r.fail("body", "unexpected field 'explicit' (no input is explicit)");
+    only(r, it->second, "explicit", {"ptr", "target"});
+    const auto ptr_at = it->second.find("ptr"), target_at = it->second.find("target");
+    if (ptr_at == it->second.end() || target_at == it->second.end())
+        r.fail("body: explicit", "missing field 'ptr' or 'target'");
+    const std::vector<json>& ptr = ptr_at->second;
+    const std::vector<json>& target = target_at->second;
+    size_t p = 0, t = 0;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+        auto where = [&] { return fmt::format("body: explicit input {}", k); };
+        if (inputs[k]->source >= static_cast<int>(mapping.graph.layers.size()))
+            r.fail(where(), fmt::format("source {} is not a layer", inputs[k]->source));
+        const int64_t rows = source_units(mapping.graph, inputs[k]->source) + 1;
+        if (rows < 1 || rows > static_cast<int64_t>(ptr.size() - p))
+            r.fail(where(), fmt::format("expected {} row offsets, {} are left in explicit.ptr", rows, ptr.size() - p));
+        auto e = std::make_shared<ExplicitSynapses>();
+        e->ptr.resize(static_cast<size_t>(rows));
+        for (auto& v : e->ptr) v = r.integer<int32_t>(ptr[p++], where);
+        const int64_t n = e->ptr.back();
+        if (n < 0 || n > static_cast<int64_t>(target.size() - t))
+            r.fail(where(), fmt::format("{} targets, {} are left in explicit.target", n, target.size() - t));
+        e->target.resize(static_cast<size_t>(n));
+        for (auto& v : e->target) v = r.integer<int32_t>(target[t++], where);
+        inputs[k]->synapses = std::move(e);
+    }
+    if (p != ptr.size() || t != target.size())
+        r.fail("body: explicit", fmt::format("{} row offsets and {} targets left over", ptr.size() - p, target.size() - t));
+}
+
 }  // namespace
 
 std::string mapping_body(const Mapping& mapping) {
     CborWriter w;
-    w.map(2);
+    std::vector<const UnitInput*> explicit_in;
+    for (const auto& l : mapping.graph.layers)
+        for (const auto& in : l.inputs)
+            if (in.pattern == InputPattern::Explicit) explicit_in.push_back(&in);
+    w.map(explicit_in.empty() ? 2 : 3);  // files without explicit inputs keep their bytes
     w.text("cores");
     w.map(1 + std::size(kSizeColumns) + 1 + std::size(kPositionColumns));
     write_column(w, mapping.cores, kLayerColumn);
@@ -192,15 +247,30 @@ std::string mapping_body(const Mapping& mapping) {
     w.text("destinations");
     w.array(mapping.routes.dest.size());
     for (int32_t d : mapping.routes.dest) w.integer(d);
+    if (!explicit_in.empty()) {
+        size_t ptrs = 0, targets = 0;
+        for (const UnitInput* in : explicit_in) ptrs += in->synapses->ptr.size(), targets += in->synapses->target.size();
+        w.text("explicit");
+        w.map(2);
+        w.text("ptr");
+        w.array(ptrs);
+        for (const UnitInput* in : explicit_in)
+            for (int32_t v : in->synapses->ptr) w.integer(v);
+        w.text("target");
+        w.array(targets);
+        for (const UnitInput* in : explicit_in)
+            for (int32_t v : in->synapses->target) w.integer(v);
+    }
     return std::move(w.bytes());
 }
 
 void read_mapping_body(const JsonReader& r, const CborColumns& body, const BodyCounts& counts, Mapping& mapping) {
     for (const auto& item : body)
-        if (item.first != "cores" && item.first != "routes")
+        if (item.first != "cores" && item.first != "routes" && item.first != "explicit")
             r.fail("body", fmt::format("unexpected field '{}'", item.first));
     read_cores(r, section(r, body, "cores"), counts.cores, mapping.cores);
     read_routes(r, section(r, body, "routes"), counts, mapping);
+    read_explicit(r, body, mapping);
 }
 
 }  // namespace neuroemu

@@ -31,7 +31,7 @@ ordered_json chip_json(const ChipSpec& chip) {
 
 ordered_json input_json(const UnitInput& in) {
     const Window2d& w = in.window;
-    return {{"source", in.source == kHostSource ? ordered_json("host") : ordered_json(in.source)},
+    ordered_json out = {{"source", in.source == kHostSource ? ordered_json("host") : ordered_json(in.source)},
             {"pattern", to_string(in.pattern)},
             {"kernel", {w.kernel_h, w.kernel_w}},
             {"stride", {w.stride_h, w.stride_w}},
@@ -40,6 +40,8 @@ ordered_json input_json(const UnitInput& in) {
             {"channels", {in.c0, in.c1}},
             {"fan_in", in.fan_in},
             {"projection", in.projection}};
+    if (in.recurrent) out["recurrent"] = true;  // written only when set: files without recurrence keep their bytes
+    return out;
 }
 
 ordered_json layer_json(const MapLayer& l) {
@@ -131,7 +133,9 @@ ChipSpec read_chip(const JsonReader& r, const json& chip) {
 }
 
 UnitInput read_input(const JsonReader& r, const json& v, const std::string& path) {
-    r.only(v, {"source", "pattern", "kernel", "stride", "pads", "ceil_mode", "channels", "fan_in", "projection"},
+    r.only(v,
+           {"source", "pattern", "kernel", "stride", "pads", "ceil_mode", "channels", "fan_in", "projection",
+            "recurrent"},
            "header: " + path);
     UnitInput in;
     const json& source = r.field(v, "source", "header: " + path);
@@ -146,7 +150,8 @@ UnitInput read_input(const JsonReader& r, const json& v, const std::string& path
                                                               in.source));
     }
     in.pattern = r.choice(r.field(v, "pattern", "header: " + path),
-                          {InputPattern::Conv, InputPattern::Window, InputPattern::OneToOne, InputPattern::Dense},
+                          {InputPattern::Conv, InputPattern::Window, InputPattern::OneToOne, InputPattern::Dense,
+                           InputPattern::Explicit},
                           at(path + ".pattern"));
     Window2d& w = in.window;
     std::tie(w.kernel_h, w.kernel_w) = std::tuple_cat(integers<int, 2>(r, v, "kernel", path));
@@ -156,6 +161,7 @@ UnitInput read_input(const JsonReader& r, const json& v, const std::string& path
     std::tie(in.c0, in.c1) = std::tuple_cat(integers<int64_t, 2>(r, v, "channels", path));
     in.fan_in = integer<int64_t>(r, v, "fan_in", path);
     in.projection = r.text(r.field(v, "projection", "header: " + path), at(path + ".projection"));
+    if (v.contains("recurrent")) in.recurrent = r.flag(v["recurrent"], at(path + ".recurrent"));
     return in;
 }
 

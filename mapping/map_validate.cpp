@@ -55,11 +55,47 @@ std::pair<int64_t, int64_t> check_mesh(const Mapping& mapping, const Fail& fail)
     return {width, height};
 }
 
+// An explicit input's synapse list: rows for every source unit, targets inside the layer, ascending per row.
+template <typename InputFail>
+void check_explicit(const MapGraph& graph, int64_t i, const UnitInput& in, const InputFail& input_fail) {
+    if (in.pattern != InputPattern::Explicit) {
+        if (in.synapses) input_fail("a synapse list belongs to an explicit input only");
+        return;
+    }
+    if (!in.synapses) input_fail("an explicit input needs its synapse list");
+    const ExplicitSynapses& e = *in.synapses;
+    const MapLayer& l = graph.layers[static_cast<size_t>(i)];
+    const int64_t source_units =
+        in.source == kHostSource ? graph.host_channels * graph.host_height * graph.host_width
+                                 : graph.layers[static_cast<size_t>(in.source)].units();
+    if (static_cast<int64_t>(e.ptr.size()) != source_units + 1 || e.ptr.front() != 0 ||
+        static_cast<int64_t>(e.target.size()) != e.ptr.back())
+        input_fail(fmt::format("synapse rows: {} row offsets and {} targets, expected {} offsets from 0 ending at the "
+                               "target count",
+                               e.ptr.size(), e.target.size(), source_units + 1));
+    for (size_t u = 0; u + 1 < e.ptr.size(); ++u) {
+        if (e.ptr[u + 1] < e.ptr[u]) input_fail(fmt::format("synapse row {} ends before it starts", u));
+        for (int32_t k = e.ptr[u]; k < e.ptr[u + 1]; ++k) {
+            const int32_t t = e.target[static_cast<size_t>(k)];
+            if (t < 0 || t >= l.units() || (k > e.ptr[u] && t <= e.target[static_cast<size_t>(k) - 1]))
+                input_fail(fmt::format("synapse row {}: target {} must be a unit of the layer (0 to {}), ascending "
+                                       "within the row",
+                                       u, t, l.units() - 1));
+        }
+    }
+}
+
 void check_input(const MapGraph& graph, int64_t i, size_t k, const Fail& fail) {
     const UnitInput& in = graph.layers[static_cast<size_t>(i)].inputs[k];
     auto input_fail = [&](const std::string& what) { fail(fmt::format("layer {} input {}: {}", i, k, what)); };
-    if (in.source != kHostSource && (in.source < 0 || in.source >= i))
-        input_fail(fmt::format("source {} must be the host or an earlier layer (0 to {})", in.source, i - 1));
+    const auto layers = static_cast<int64_t>(graph.layers.size());
+    if (in.source != kHostSource && in.recurrent && (in.source < 0 || in.source >= layers))
+        input_fail(fmt::format("source {} must be the host or a layer (0 to {}) for a recurrent input", in.source,
+                               layers - 1));
+    if (in.source != kHostSource && !in.recurrent && (in.source < 0 || in.source >= i))
+        input_fail(fmt::format("source {} must be the host or an earlier layer (0 to {}); only a recurrent input "
+                               "may read its own or a later layer",
+                               in.source, i - 1));
     const Window2d& w = in.window;
     if (w.kernel_h < 1 || w.kernel_w < 1 || w.stride_h < 1 || w.stride_w < 1)
         input_fail(fmt::format("kernel {} x {} and stride {} x {} must be >= 1", w.kernel_h, w.kernel_w, w.stride_h,
@@ -73,6 +109,7 @@ void check_input(const MapGraph& graph, int64_t i, size_t k, const Fail& fail) {
         input_fail(fmt::format("channels {} to {} are not a range inside the source's {} channels", in.c0, in.c1,
                                source_channels));
     if (in.fan_in < 0) input_fail(fmt::format("fan_in {} must not be negative", in.fan_in));
+    check_explicit(graph, i, in, input_fail);
 }
 
 // The layers, whose core ranges must cover `cores` cores in order.
@@ -109,8 +146,10 @@ void check_layers(const MapGraph& graph, int64_t cores, const Fail& fail) {
         if (l.cores < 1 || l.cores > cores - next_core)
             layer_fail(fmt::format("{} cores from core {}, but there are {} cores", l.cores, l.first_core, cores));
         next_core += l.cores;
-        for (size_t k = 0; k < l.inputs.size(); ++k) check_input(graph, i, k, fail);
     }
+    // Inputs once every layer's shape is known (a recurrent input may read a later layer).
+    for (int64_t i = 0; i < layers; ++i)
+        for (size_t k = 0; k < graph.layers[static_cast<size_t>(i)].inputs.size(); ++k) check_input(graph, i, k, fail);
     if (next_core != cores) fail(fmt::format("{} cores, but the layers' core ranges hold {}", cores, next_core));
 }
 

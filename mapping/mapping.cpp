@@ -32,6 +32,7 @@ const char* to_string(InputPattern p) {
         case InputPattern::Window: return "window";
         case InputPattern::OneToOne: return "one_to_one";
         case InputPattern::Dense: return "dense";
+        case InputPattern::Explicit: return "explicit";
     }
     return "?";
 }
@@ -87,8 +88,7 @@ struct AxisTaps {
     std::vector<int64_t> y, x;  // per output row / column: source positions read along that axis
 };
 
-AxisTaps axis_taps(const MapGraph& graph, const UnitInput& in, const Dims& t) {
-    const Dims s = source_dims(graph, in.source);
+AxisTaps axis_taps(const Dims& s, const UnitInput& in, const Dims& t) {
     const Window2d& w = in.window;
     switch (in.pattern) {
         case InputPattern::Conv:
@@ -99,8 +99,25 @@ AxisTaps axis_taps(const MapGraph& graph, const UnitInput& in, const Dims& t) {
             return {std::vector<int64_t>(static_cast<size_t>(t.h), 1), std::vector<int64_t>(static_cast<size_t>(t.w), 1)};
         case InputPattern::Dense:
             return {std::vector<int64_t>(static_cast<size_t>(t.h), s.h), std::vector<int64_t>(static_cast<size_t>(t.w), s.w)};
+        case InputPattern::Explicit:  // not separable: counted from the synapse list (explicit_fan_in)
+            return {std::vector<int64_t>(static_cast<size_t>(t.h), 0), std::vector<int64_t>(static_cast<size_t>(t.w), 0)};
     }
     return {};
+}
+
+AxisTaps axis_taps(const MapGraph& graph, const UnitInput& in, const Dims& t) {
+    return axis_taps(source_dims(graph, in.source), in, t);
+}
+
+// Explicit: the inputs of every target unit (flat [C][H][W]) from source channels [in.c0, in.c1).
+std::vector<int64_t> explicit_fan_in(const UnitInput& in, const Dims& s, const Dims& t) {
+    std::vector<int64_t> f(static_cast<size_t>(t.c * t.h * t.w), 0);
+    const ExplicitSynapses& e = *in.synapses;
+    const int64_t plane = s.h * s.w;
+    for (int64_t u = in.c0 * plane; u < in.c1 * plane; ++u)
+        for (int32_t k = e.ptr[static_cast<size_t>(u)]; k < e.ptr[static_cast<size_t>(u) + 1]; ++k)
+            ++f[static_cast<size_t>(e.target[static_cast<size_t>(k)])];
+    return f;
 }
 
 // Source channels one target unit of `in` reads.
@@ -108,12 +125,60 @@ int64_t channels_read(const UnitInput& in) {
     return in.pattern == InputPattern::Conv || in.pattern == InputPattern::Dense ? in.c1 - in.c0 : 1;
 }
 
+// Whether every target channel may read any source channel (so channel slices are partial sums).
+bool reads_all_channels(const UnitInput& in) {
+    return in.pattern == InputPattern::Conv || in.pattern == InputPattern::Dense || in.pattern == InputPattern::Explicit;
+}
+
 int64_t max_of(const std::vector<int64_t>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
 
 // Exact largest fan-in of any unit from this input.
-int64_t max_fan_in(const MapGraph& graph, const UnitInput& in, const Dims& t) {
-    const AxisTaps a = axis_taps(graph, in, t);
+int64_t max_fan_in(const Dims& s, const UnitInput& in, const Dims& t) {
+    if (in.pattern == InputPattern::Explicit) return max_of(explicit_fan_in(in, s, t));
+    const AxisTaps a = axis_taps(s, in, t);
     return channels_read(in) * max_of(a.y) * max_of(a.x);
+}
+
+// Explicit: partial-sum groups of consecutive source channels, each as wide as the fan-in limit allows (greedy,
+// exact per target unit). Throws MappingError when one source channel alone gives a target too many inputs.
+std::vector<std::pair<int64_t, int64_t>> explicit_channel_groups(const UnitInput& in, const Dims& s, const Dims& t,
+                                                                 int64_t limit, const std::string& layer,
+                                                                 const std::string& chip) {
+    const ExplicitSynapses& e = *in.synapses;
+    const int64_t plane = s.h * s.w;
+    std::vector<int64_t> group(static_cast<size_t>(t.c * t.h * t.w), 0), channel(group.size(), 0);
+    std::vector<int32_t> touched;
+    std::vector<std::pair<int64_t, int64_t>> out;
+    int64_t start = in.c0;
+    for (int64_t c = in.c0; c < in.c1; ++c) {
+        touched.clear();
+        for (int64_t u = c * plane; u < (c + 1) * plane; ++u)
+            for (int32_t k = e.ptr[static_cast<size_t>(u)]; k < e.ptr[static_cast<size_t>(u) + 1]; ++k) {
+                const int32_t tu = e.target[static_cast<size_t>(k)];
+                if (channel[static_cast<size_t>(tu)]++ == 0) touched.push_back(tu);
+            }
+        int64_t alone = 0, joined = 0;
+        for (int32_t tu : touched) {
+            alone = std::max(alone, channel[static_cast<size_t>(tu)]);
+            joined = std::max(joined, channel[static_cast<size_t>(tu)] + group[static_cast<size_t>(tu)]);
+        }
+        if (alone > limit)
+            throw MappingError(fmt::format(
+                "layer '{}' does not fit: one input channel of '{}' alone gives {} inputs and a '{}' neuron takes at "
+                "most {} (chip.core.fan_in); partial sums split by channel cannot help",
+                layer, in.projection, alone, chip, limit));
+        if (joined > limit) {
+            out.emplace_back(start, c);
+            std::fill(group.begin(), group.end(), 0);
+            start = c;
+        }
+        for (int32_t tu : touched) {
+            group[static_cast<size_t>(tu)] += channel[static_cast<size_t>(tu)];
+            channel[static_cast<size_t>(tu)] = 0;
+        }
+    }
+    out.emplace_back(start, in.c1);
+    return out;
 }
 
 MapLayer layer_for(const SnnModel& model, int pop) {
@@ -146,54 +211,99 @@ std::vector<std::pair<int64_t, int64_t>> channel_groups(const UnitInput& in, int
 
 }  // namespace
 
+namespace {
+
+// A recurrent input whose source layer is not built yet holds kPendingSource - population until build_map_graph
+// knows the layer.
+constexpr int kPendingSource = -2;
+
+// Channel slices of a split input, each within the fan-in limit.
+std::vector<std::pair<int64_t, int64_t>> split_groups(const UnitInput& in, const Dims& s, const Dims& t, int64_t limit,
+                                                      const std::string& layer, const std::string& chip) {
+    if (in.pattern == InputPattern::Explicit) return explicit_channel_groups(in, s, t, limit, layer, chip);
+    const int64_t per_channel = in.fan_in / channels_read(in);
+    if (per_channel > limit)
+        throw MappingError(fmt::format(
+            "layer '{}' does not fit: one input channel of '{}' alone gives {} inputs and a '{}' neuron "
+            "takes at most {} (chip.core.fan_in); partial sums split by channel cannot help",
+            layer, in.projection, per_channel, chip, limit));
+    return channel_groups(in, per_channel, limit);
+}
+
+}  // namespace
+
 MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapOptions& options) {
     MapGraph graph;
     graph.model = model.name;
     std::vector<int> layer_of(model.populations.size(), kHostSource);
+    std::vector<bool> built(model.populations.size(), false);
     const int64_t limit = chip.core.fan_in;
+    // Dims of an input's source, also of a recurrent source not built yet (from its population).
+    auto dims_of_source = [&](const UnitInput& in) {
+        if (in.source <= kPendingSource)
+            return dims_of(model.populations[static_cast<size_t>(kPendingSource - in.source)].shape);
+        return source_dims(graph, in.source);
+    };
     for (int pop = 0; pop < static_cast<int>(model.populations.size()); ++pop) {
         const Population& p = model.populations[static_cast<size_t>(pop)];
         if (p.kind == PopulationKind::Input) {
             const Dims d = dims_of(p.shape);
             graph.host_channels = d.c, graph.host_height = d.h, graph.host_width = d.w;
             graph.host_rate = options.estimated_rate;
+            built[static_cast<size_t>(pop)] = true;
             continue;
         }
         MapLayer l = layer_for(model, pop);
         const Dims t{l.channels, l.height, l.width};
-        auto add_input = [&](int source_pop, InputPattern pattern, const Window2d& w, const std::string& name) {
+        auto add_input = [&](const Projection* pr, int source_pop, InputPattern pattern, const Window2d& w,
+                             const std::string& name) {
             UnitInput in;
-            in.source = layer_of[static_cast<size_t>(source_pop)];
+            const bool recurrent = pr && pr->recurrent;
+            if (!built[static_cast<size_t>(source_pop)] && !recurrent)
+                throw MappingError(fmt::format("projection '{}' reads population {} before it is computed (only a "
+                                               "recurrent projection may read its own or a later population)",
+                                               name, source_pop));
+            in.source = built[static_cast<size_t>(source_pop)] ? layer_of[static_cast<size_t>(source_pop)]
+                                                                : kPendingSource - source_pop;
+            in.recurrent = recurrent;
             in.pattern = pattern;
             in.window = w;
+            if (pattern == InputPattern::Explicit) {
+                auto e = std::make_shared<ExplicitSynapses>();
+                e->ptr = pr->sparse_ptr;
+                e->target = pr->sparse_target;
+                in.synapses = std::move(e);
+            }
             in.c0 = 0;
-            in.c1 = source_dims(graph, in.source).c;
+            in.c1 = dims_of_source(in).c;
             in.projection = name;
-            in.fan_in = max_fan_in(graph, in, t);
+            in.fan_in = max_fan_in(dims_of_source(in), in, t);
             l.inputs.push_back(in);
         };
-        if (p.kind == PopulationKind::MaxGate) add_input(p.gate_source, InputPattern::Window, p.gate_window, p.name + " (gate)");
+        if (p.kind == PopulationKind::MaxGate)
+            add_input(nullptr, p.gate_source, InputPattern::Window, p.gate_window, p.name + " (gate)");
         for (int j : model.inputs_of(pop)) {
             const Projection& pr = model.projections[static_cast<size_t>(j)];
             switch (pr.kind) {
-                case ProjectionKind::Conv: add_input(pr.source, InputPattern::Conv, pr.window, pr.name); break;
-                case ProjectionKind::Identity: add_input(pr.source, InputPattern::OneToOne, {}, pr.name); break;
+                case ProjectionKind::Conv: add_input(&pr, pr.source, InputPattern::Conv, pr.window, pr.name); break;
+                case ProjectionKind::Identity: add_input(&pr, pr.source, InputPattern::OneToOne, {}, pr.name); break;
                 case ProjectionKind::AvgPool:
-                case ProjectionKind::MaxPool: add_input(pr.source, InputPattern::Window, pr.window, pr.name); break;
-                case ProjectionKind::Linear: add_input(pr.source, InputPattern::Dense, {}, pr.name); break;
+                case ProjectionKind::MaxPool: add_input(&pr, pr.source, InputPattern::Window, pr.window, pr.name); break;
+                case ProjectionKind::Linear: add_input(&pr, pr.source, InputPattern::Dense, {}, pr.name); break;
+                case ProjectionKind::Sparse: add_input(&pr, pr.source, InputPattern::Explicit, {}, pr.name); break;
             }
         }
 
         // Fan-in: the neuron's inputs from all its projections, plus one when the bias takes a synapse.
         const int64_t bias_inputs = l.bias && chip.core.bias == BiasStorage::Synapse ? 1 : 0;
-        auto root_fan_in = [&](const std::vector<bool>& split, const std::vector<int64_t>& groups) {
+        std::vector<std::vector<std::pair<int64_t, int64_t>>> groups(l.inputs.size());  // non-empty: split
+        auto root_fan_in = [&] {
             int64_t f = bias_inputs;
-            for (size_t i = 0; i < l.inputs.size(); ++i) f += split[i] ? groups[i] : l.inputs[i].fan_in;
+            for (size_t i = 0; i < l.inputs.size(); ++i)
+                f += groups[i].empty() ? l.inputs[i].fan_in : static_cast<int64_t>(groups[i].size());
             return f;
         };
-        std::vector<bool> split(l.inputs.size(), false);
-        std::vector<int64_t> groups(l.inputs.size(), 0);
-        const int64_t direct = root_fan_in(split, groups);
+        const int64_t direct = root_fan_in();
         if (direct > limit) {
             if (options.fan_in == FanInStrategy::Fail)
                 throw MappingError(fmt::format(
@@ -206,32 +316,25 @@ MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapO
             std::stable_sort(order.begin(), order.end(),
                              [&](size_t a, size_t b) { return l.inputs[a].fan_in > l.inputs[b].fan_in; });
             for (size_t i : order) {
-                if (root_fan_in(split, groups) <= limit) break;
+                if (root_fan_in() <= limit) break;
                 const UnitInput& in = l.inputs[i];
-                if (in.pattern != InputPattern::Conv && in.pattern != InputPattern::Dense) continue;
-                const int64_t per_channel = in.fan_in / channels_read(in);
-                if (per_channel > limit)
-                    throw MappingError(fmt::format(
-                        "layer '{}' does not fit: one input channel of '{}' alone gives {} inputs and a '{}' neuron "
-                        "takes at most {} (chip.core.fan_in); partial sums split by channel cannot help",
-                        l.name, in.projection, per_channel, chip.name, limit));
-                split[i] = true;
-                groups[i] = static_cast<int64_t>(channel_groups(in, per_channel, limit).size());
+                if (!reads_all_channels(in)) continue;
+                groups[i] = split_groups(in, dims_of_source(in), t, limit, l.name, chip.name);
             }
-            if (root_fan_in(split, groups) > limit)
+            if (root_fan_in() > limit)
                 throw MappingError(fmt::format(
                     "layer '{}' does not fit: even with partial-sum units its neurons have {} inputs and a '{}' "
                     "neuron takes at most {} (chip.core.fan_in)",
-                    l.name, root_fan_in(split, groups), chip.name, limit));
+                    l.name, root_fan_in(), chip.name, limit));
             std::vector<UnitInput> root_inputs;
             int part = 0;
             for (size_t i = 0; i < l.inputs.size(); ++i) {
-                if (!split[i]) {
+                if (groups[i].empty()) {
                     root_inputs.push_back(l.inputs[i]);
                     continue;
                 }
                 const UnitInput& in = l.inputs[i];
-                for (auto [c0, c1] : channel_groups(in, in.fan_in / channels_read(in), limit)) {
+                for (auto [c0, c1] : groups[i]) {
                     MapLayer partial;
                     partial.name = fmt::format("{}/partial{}", l.name, part);
                     partial.kind = UnitKind::Partial;
@@ -240,11 +343,15 @@ MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapO
                     partial.channels = l.channels, partial.height = l.height, partial.width = l.width;
                     UnitInput slice = in;
                     slice.c0 = c0, slice.c1 = c1;
-                    slice.fan_in = max_fan_in(graph, slice, t);
+                    slice.fan_in = max_fan_in(dims_of_source(slice), slice, t);
                     partial.inputs.push_back(slice);
                     graph.layers.push_back(std::move(partial));
+                    // A recurrent slice's partial sums are summed in the tick its spikes are sent (the partial
+                    // units wait for the source, hw/tick_controller.cpp) and reach the neuron for the next step:
+                    // the link carries the recurrence.
                     UnitInput link;
                     link.source = static_cast<int>(graph.layers.size()) - 1;
+                    link.recurrent = in.recurrent;
                     link.pattern = InputPattern::OneToOne;
                     link.c0 = 0, link.c1 = l.channels;
                     link.fan_in = 1;
@@ -255,7 +362,11 @@ MapGraph build_map_graph(const SnnModel& model, const ChipSpec& chip, const MapO
         }
         graph.layers.push_back(std::move(l));
         layer_of[static_cast<size_t>(pop)] = static_cast<int>(graph.layers.size()) - 1;
+        built[static_cast<size_t>(pop)] = true;
     }
+    for (auto& l : graph.layers)  // recurrent inputs from layers built after their target
+        for (auto& in : l.inputs)
+            if (in.source <= kPendingSource) in.source = layer_of[static_cast<size_t>(kPendingSource - in.source)];
     std::vector<double> none(model.populations.size(), -1.0);
     for (auto& l : graph.layers)
         l.rate = l.kind == UnitKind::Readout ? 0.0 : options.estimated_rate;
@@ -311,6 +422,7 @@ struct Tiling {
 Tiling tiling_of(const MapGraph& graph, int source) {
     if (source == kHostSource) return {{graph.host_channels, graph.host_height, graph.host_width}, {1, 1, 1}};
     const MapLayer& l = graph.layers[static_cast<size_t>(source)];
+    if (l.tile_c == 0) return {{l.channels, l.height, l.width}, {1, 1, 1}};  // a recurrent source not partitioned yet
     return {{l.tile_c, l.tile_h, l.tile_w}, {l.tiles_c, l.tiles_h, l.tiles_w}};
 }
 
@@ -323,7 +435,8 @@ std::pair<int64_t, int64_t> reach(const UnitInput& in, int axis, int64_t target_
             return axis == 0 ? outputs_reading(w.kernel_h, w.stride_h, w.pad_top, target_len, i0, i1)
                              : outputs_reading(w.kernel_w, w.stride_w, w.pad_left, target_len, i0, i1);
         case InputPattern::OneToOne: return {std::max<int64_t>(i0, 0), std::min(i1, target_len) - 1};
-        case InputPattern::Dense: return {0, target_len - 1};
+        case InputPattern::Dense:
+        case InputPattern::Explicit: return {0, target_len - 1};  // Explicit: a bound (exact: explicit_targets)
     }
     return {0, -1};
 }
@@ -332,7 +445,7 @@ std::pair<int64_t, int64_t> reach(const UnitInput& in, int axis, int64_t target_
 std::pair<int64_t, int64_t> reach_channels(const UnitInput& in, int64_t target_c, int64_t c0, int64_t c1) {
     const int64_t a = std::max(c0, in.c0), b = std::min(c1, in.c1);
     if (a >= b) return {0, -1};
-    if (in.pattern == InputPattern::Conv || in.pattern == InputPattern::Dense) return {0, target_c - 1};
+    if (reads_all_channels(in)) return {0, target_c - 1};
     return {a, std::min(b, target_c) - 1};
 }
 
@@ -350,6 +463,38 @@ double reached_tiles_sum(const UnitInput& in, int axis, int64_t source_len, int6
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Explicit inputs' synapses per target unit, summed over boxes in O(1) (a 3-D prefix sum over [C][H][W]).
+class BoxSums {
+public:
+    BoxSums(const std::vector<int64_t>& v, const Dims& d) : d_(d), p_(static_cast<size_t>((d.c + 1) * (d.h + 1) * (d.w + 1)), 0) {
+        for (int64_t c = 0; c < d.c; ++c)
+            for (int64_t y = 0; y < d.h; ++y)
+                for (int64_t x = 0; x < d.w; ++x)
+                    at(c + 1, y + 1, x + 1) = v[static_cast<size_t>((c * d.h + y) * d.w + x)] + at(c, y + 1, x + 1) +
+                                              at(c + 1, y, x + 1) + at(c + 1, y + 1, x) - at(c, y, x + 1) -
+                                              at(c, y + 1, x) - at(c + 1, y, x) + at(c, y, x);
+    }
+    int64_t sum(int64_t c0, int64_t c1, int64_t y0, int64_t y1, int64_t x0, int64_t x1) const {
+        return at(c1, y1, x1) - at(c0, y1, x1) - at(c1, y0, x1) - at(c1, y1, x0) + at(c0, y0, x1) + at(c0, y1, x0) +
+               at(c1, y0, x0) - at(c0, y0, x0);
+    }
+    // The fullest tile of a (tc, th, tw) tiling.
+    int64_t max_tile(int64_t tc, int64_t th, int64_t tw) const {
+        int64_t best = 0;
+        for (int64_t c = 0; c < d_.c; c += tc)
+            for (int64_t y = 0; y < d_.h; y += th)
+                for (int64_t x = 0; x < d_.w; x += tw)
+                    best = std::max(best, sum(c, std::min(d_.c, c + tc), y, std::min(d_.h, y + th), x, std::min(d_.w, x + tw)));
+        return best;
+    }
+
+private:
+    int64_t& at(int64_t c, int64_t y, int64_t x) { return p_[static_cast<size_t>((c * (d_.h + 1) + y) * (d_.w + 1) + x)]; }
+    int64_t at(int64_t c, int64_t y, int64_t x) const { return p_[static_cast<size_t>((c * (d_.h + 1) + y) * (d_.w + 1) + x)]; }
+    Dims d_;
+    std::vector<int64_t> p_;
+};
+
 }  // namespace
 
 std::vector<Core> partition(MapGraph& graph, const ChipSpec& chip) {
@@ -360,6 +505,14 @@ std::vector<Core> partition(MapGraph& graph, const ChipSpec& chip) {
         const Dims t{l.channels, l.height, l.width};
         std::vector<AxisTaps> taps_of;
         for (const auto& in : l.inputs) taps_of.push_back(axis_taps(graph, in, t));
+        // Explicit inputs: synapses and inputs per target unit, exact from the synapse list.
+        std::vector<std::vector<int64_t>> fan_of(l.inputs.size());
+        std::vector<std::unique_ptr<BoxSums>> sums_of(l.inputs.size());
+        for (size_t i = 0; i < l.inputs.size(); ++i)
+            if (l.inputs[i].pattern == InputPattern::Explicit) {
+                fan_of[i] = explicit_fan_in(l.inputs[i], source_dims(graph, l.inputs[i].source), t);
+                sums_of[i] = std::make_unique<BoxSums>(fan_of[i], t);
+            }
         const int64_t bias_entries = l.bias && chip.core.bias == BiasStorage::Synapse ? 1 : 0;
         const auto cs = tile_sizes(t.c), hs = tile_sizes(t.h), ws = tile_sizes(t.w);
         // Per input and per candidate tile size along each axis: the fullest tile's tap sum (synapse memory)
@@ -393,6 +546,8 @@ std::vector<Core> partition(MapGraph& graph, const ChipSpec& chip) {
                 const UnitInput& in = l.inputs[i];
                 if (chip.core.weight_sharing && in.pattern == InputPattern::Conv)
                     s += tc * (in.c1 - in.c0) * in.window.kernel_h * in.window.kernel_w;
+                else if (in.pattern == InputPattern::Explicit)
+                    s += sums_of[i]->max_tile(tc, hs[hy], ws[wx]);
                 else
                     s += tc * channels_read(in) * cache[i].sum_y[hy] * cache[i].sum_x[wx];
             }
@@ -461,6 +616,16 @@ std::vector<Core> partition(MapGraph& graph, const ChipSpec& chip) {
                         const int64_t sx = std::accumulate(tx.begin() + c.x0, tx.begin() + c.x1, int64_t{0});
                         const int64_t my = *std::max_element(ty.begin() + c.y0, ty.begin() + c.y1);
                         const int64_t mx = *std::max_element(tx.begin() + c.x0, tx.begin() + c.x1);
+                        if (in.pattern == InputPattern::Explicit) {
+                            c.synapses += sums_of[i]->sum(c.c0, c.c1, c.y0, c.y1, c.x0, c.x1);
+                            int64_t most = 0;
+                            for (int64_t cc = c.c0; cc < c.c1; ++cc)
+                                for (int64_t yy = c.y0; yy < c.y1; ++yy)
+                                    for (int64_t xx = c.x0; xx < c.x1; ++xx)
+                                        most = std::max(most, fan_of[i][static_cast<size_t>((cc * t.h + yy) * t.w + xx)]);
+                            c.max_fan_in += most;
+                            continue;
+                        }
                         if (chip.core.weight_sharing && in.pattern == InputPattern::Conv)
                             c.synapses += (c.c1 - c.c0) * (in.c1 - in.c0) * in.window.kernel_h * in.window.kernel_w;
                         else
@@ -479,6 +644,19 @@ void target_boxes(const MapGraph& graph, int target, const Core& core, int sourc
     const MapLayer& l = graph.layers[static_cast<size_t>(target)];
     for (const auto& in : l.inputs) {
         if (in.source != source) continue;
+        if (in.pattern == InputPattern::Explicit) {  // one box of one unit per synapse into the core
+            if (c < in.c0 || c >= in.c1) continue;
+            const Dims s = source_dims(graph, source);
+            const ExplicitSynapses& e = *in.synapses;
+            const auto u = static_cast<size_t>((c * s.h + y) * s.w + x);
+            for (int32_t k = e.ptr[u]; k < e.ptr[u + 1]; ++k) {
+                const int64_t tu = e.target[static_cast<size_t>(k)];
+                const int64_t tc = tu / (l.height * l.width), ty = tu / l.width % l.height, tx = tu % l.width;
+                if (tc >= core.c0 && tc < core.c1 && ty >= core.y0 && ty < core.y1 && tx >= core.x0 && tx < core.x1)
+                    out.push_back({tc, tc + 1, ty, ty + 1, tx, tx + 1, &in});
+            }
+            continue;
+        }
         const auto [clo, chi] = reach_channels(in, l.channels, c, c + 1);
         const auto [ylo, yhi] = reach(in, 0, l.height, y, y + 1);
         const auto [xlo, xhi] = reach(in, 1, l.width, x, x + 1);
@@ -500,6 +678,21 @@ void connect(Mapping& mapping) {
     for (const auto& l : graph.layers) {
         for (const auto& in : l.inputs) {
             auto add = [&](int64_t src, int64_t c0, int64_t c1, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+                if (in.pattern == InputPattern::Explicit) {  // the cores holding the listed targets, exactly
+                    const Dims s = source_dims(graph, in.source);
+                    auto& d = dest[static_cast<size_t>(src)];
+                    for (int64_t c = std::max(c0, in.c0); c < std::min(c1, in.c1); ++c)
+                        for (int64_t y = y0; y < y1; ++y)
+                            for (int64_t x = x0; x < x1; ++x) {
+                                const auto u = static_cast<size_t>((c * s.h + y) * s.w + x);
+                                for (int32_t k = in.synapses->ptr[u]; k < in.synapses->ptr[u + 1]; ++k) {
+                                    const int64_t tu = in.synapses->target[static_cast<size_t>(k)];
+                                    d.push_back(static_cast<int32_t>(core_of(l, tu / (l.height * l.width),
+                                                                             tu / l.width % l.height, tu % l.width)));
+                                }
+                            }
+                    return;
+                }
                 const auto [clo, chi] = reach_channels(in, l.channels, c0, c1);
                 const auto [ylo, yhi] = reach(in, 0, l.height, y0, y1);
                 const auto [xlo, xhi] = reach(in, 1, l.width, x0, x1);

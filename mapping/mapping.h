@@ -39,6 +39,15 @@ enum class InputPattern {
     Window,    // channel-wise window (average / max pooling, spike gates): target channel c reads source c
     OneToOne,  // target (c, y, x) reads source (c, y, x) (identity shortcut, partial sum -> neuron)
     Dense,     // every target reads every source neuron of channels [c0, c1) (fully connected)
+    Explicit,  // the synapses listed in UnitInput::synapses (a Sparse projection), from source channels [c0, c1)
+};
+
+// The synapses of an Explicit input in compressed rows: source unit s (flat [C][H][W] index of the source layer)
+// reaches target units target[ptr[s] .. ptr[s+1]) (flat [C][H][W] of the target layer; ascending, each once).
+struct ExplicitSynapses {
+    std::vector<int32_t> ptr;     // size: source units + 1, ptr[0] = 0, non-decreasing
+    std::vector<int32_t> target;  // size: ptr.back()
+    bool operator==(const ExplicitSynapses& o) const { return ptr == o.ptr && target == o.target; }
 };
 
 struct UnitInput {
@@ -48,6 +57,12 @@ struct UnitInput {
     int64_t c0 = 0, c1 = 0;   // source channels read
     int64_t fan_in = 0;       // distinct inputs of the most-connected target unit from this source
     std::string projection;   // the SNN projection it implements ("" for a partial sum's link to its neuron)
+    // A recurrent projection: its events of tick t are integrated for tick t + 1, so the target does not wait
+    // for this source within a tick and the source may be the target itself or a later layer. A partial-sum
+    // layer's recurrent slice is summed within the tick (it waits for its source) and its link to the neuron is
+    // then recurrent.
+    bool recurrent = false;
+    std::shared_ptr<const ExplicitSynapses> synapses;  // Explicit: the whole projection's (shared by its slices)
 };
 
 constexpr int kHostSource = -1;

@@ -3,13 +3,23 @@
 #include <algorithm>
 
 #include "hw/chip.h"
+#include "model/neuron_state.h"
 
 namespace neuroemu {
 
 RollsCore::RollsCore(Chip& chip, int32_t index, Router& router)
     : CoreModel(chip, index, router),
       input_projection_(chip.input_projection[static_cast<size_t>(core_.layer)]),
-      encoder_(static_cast<int32_t>(chip.mapping.chip.noc.buffer_depth)) {}
+      encoder_(static_cast<int32_t>(chip.mapping.chip.noc.buffer_depth)) {
+    // One update per state variable per unit: a neuron layer's model says how many (cuba_lif: 2), a partial-sum,
+    // gate or current unit has one.
+    const MapLayer& layer = chip.mapping.graph.layers[static_cast<size_t>(core_.layer)];
+    int states = 1;
+    if ((layer.kind == UnitKind::Neuron || layer.kind == UnitKind::Readout) && layer.population >= 0 &&
+        static_cast<size_t>(layer.population) < chip.snn.populations.size())
+        states = state_updates(chip.snn.populations[static_cast<size_t>(layer.population)]);
+    updates_per_fire_ = core_.units * states;
+}
 
 void RollsCore::accept(const Packet& p, int64_t at) {
     queue_.push_back({p, at});
@@ -31,10 +41,10 @@ void RollsCore::reset_for_tick() {
 }
 
 bool RollsCore::fire(int64_t now) {
-    chip_.stats.neuron_updates += core_.units;
+    chip_.stats.neuron_updates += updates_per_fire_;
     if (encoder_.idle()) return false;
     const int64_t per_cycle = chip_.mapping.chip.core.neuron_updates_per_cycle;
-    encoder_.start_at(now + (core_.units + per_cycle - 1) / per_cycle);
+    encoder_.start_at(now + (updates_per_fire_ + per_cycle - 1) / per_cycle);
     chip_.wake(*this, encoder_.next_inject());
     return true;
 }
@@ -51,7 +61,10 @@ void RollsCore::integrate(const Packet& p) {
         const int projection = input_projection_[static_cast<size_t>(b.input - layer.inputs.data())];
         if (projection >= 0) {
             stats.sops += v;
-            stats.sops_by_projection_index[static_cast<size_t>(projection)] += v;
+            if (b.input->recurrent && chip_.tick_controller->in_last_step())
+                stats.recurrent_drained_sops += v;  // sent in the image's last step: the engine never delivers it
+            else
+                stats.sops_by_projection_index[static_cast<size_t>(projection)] += v;
         } else {
             stats.partial_sum_sops += v;  // partial sums into their neuron, spike-gate counters
         }

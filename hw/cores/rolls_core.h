@@ -32,6 +32,7 @@ private:
     void integrate(const Packet& p);  // the synapse engine takes event `p`
 
     const std::vector<int>& input_projection_;  // per input of its layer: SNN projection index, -1 for none
+    int64_t updates_per_fire_ = 0;              // units x the neuron model's state variables
     // A FIFO in one growing ring: no allocation per event (a std::deque allocates and frees a block every few).
     class ArrivalQueue {
     public:

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/error.h"
+#include "model/neuron_state.h"
+
 namespace neuroemu {
 namespace {
 
@@ -66,6 +69,31 @@ TEST(EnergyCounts, HardwareModelReplacesSpikesUpdatesAndHopsPerItsOwnImages) {
     EXPECT_EQ(c.flit_hops_source, "hardware model (2 images)");
     EXPECT_THAT(c.spikes_source, testing::HasSubstr("hardware model"));
     EXPECT_THAT(c.neuron_updates_source, testing::HasSubstr("hardware model"));
+}
+
+// Neuron updates count state variables: a cuba_lif neuron updates its synaptic current and its membrane.
+TEST(EnergyCounts, NeuronUpdatesCountStateVariables) {
+    EXPECT_EQ(state_updates("if"), 1);
+    EXPECT_EQ(state_updates("lif"), 1);
+    EXPECT_EQ(state_updates("li"), 1);
+    EXPECT_EQ(state_updates("threshold"), 1);
+    EXPECT_EQ(state_updates("cuba_lif"), 2);
+    EXPECT_EQ(state_updates("cuba_li"), 2);
+    EXPECT_THAT([] { state_updates("izhikevich"); },
+                testing::ThrowsMessage<ModelError>(testing::HasSubstr("'izhikevich'")));
+    // 30 cuba_lif neurons and 20 if neurons over 10 steps: (2 x 30 + 20) x 10 per image.
+    FunctionalTotals f = functional();
+    f.neuron_states = 2 * 30 + 20;
+    const EnergyCounts c = energy_counts(f, std::nullopt, std::nullopt);
+    EXPECT_DOUBLE_EQ(c.neuron_updates, 800);
+    EXPECT_THAT(c.neuron_updates_source, testing::HasSubstr("state variables"));
+    SnnModel m;
+    Population in, hidden, out;
+    in.kind = PopulationKind::Input, in.shape = {4};
+    hidden.shape = {3, 2, 5}, hidden.neuron.model = "cuba_lif";
+    out.shape = {20};
+    m.populations = {in, hidden, out};
+    EXPECT_EQ(neuron_updates_per_step(m), 2 * 30 + 20);
 }
 
 }  // namespace

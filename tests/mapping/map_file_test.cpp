@@ -762,7 +762,7 @@ TEST(MappingFile, RejectsDamagedHeaderRecords) {
         {[](MapFile& f) { f.header["layers"][0]["tiles"] = "2x1x1"; },
          ": header: layers[0].tiles: expected a list, found \"2x1x1\""},
         {[](MapFile& f) { f.header["layers"][0]["inputs"][0]["pattern"] = "pool"; },
-         ": header: layers[0].inputs[0].pattern: expected one of conv, window, one_to_one, dense, found \"pool\""},
+         ": header: layers[0].inputs[0].pattern: expected one of conv, window, one_to_one, dense, explicit, found \"pool\""},
         {[](MapFile& f) { f.header["layers"][0]["inputs"][0]["kernel"][1] = -1; },
          ": layer 0 input 0: kernel 3 x -1 and stride 1 x 1 must be >= 1"},
         {[](MapFile& f) { f.header["layers"][0]["inputs"][0]["stride"] = {1, 1, 1}; },

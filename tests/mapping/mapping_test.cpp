@@ -13,6 +13,7 @@
 #include "mapping/mapping.h"
 #include "mapping/routing.h"
 #include "model/zoo.h"
+#include "tests/support/recurrent_model.h"
 
 namespace neuroemu {
 namespace {
@@ -38,6 +39,13 @@ Dims source_dims(const MapGraph& g, int s) {
     return {l.channels, l.height, l.width};
 }
 
+// The layer whose input `in` is.
+const MapLayer& layer_reading(const MapGraph& g, const UnitInput& in) {
+    for (const MapLayer& l : g.layers)
+        if (&in >= l.inputs.data() && &in < l.inputs.data() + l.inputs.size()) return l;
+    throw std::logic_error("input of no layer");
+}
+
 // Calls fn(sc, sy, sx) for every source unit that target unit (c, y, x) reads through `in`, by brute force.
 template <typename Fn>
 void for_each_input(const MapGraph& g, const UnitInput& in, int64_t c, int64_t y, int64_t x, Fn&& fn) {
@@ -61,6 +69,18 @@ void for_each_input(const MapGraph& g, const UnitInput& in, int64_t c, int64_t y
                 for (int64_t sy = 0; sy < s.h; ++sy)
                     for (int64_t sx = 0; sx < s.w; ++sx) fn(sc, sy, sx);
             break;
+        case InputPattern::Explicit: {  // every source unit whose synapse list names this target
+            const MapLayer& t = layer_reading(g, in);
+            const int64_t target = (c * t.height + y) * t.width + x;
+            for (int64_t sc = in.c0; sc < in.c1; ++sc)
+                for (int64_t sy = 0; sy < s.h; ++sy)
+                    for (int64_t sx = 0; sx < s.w; ++sx) {
+                        const auto u = static_cast<size_t>((sc * s.h + sy) * s.w + sx);
+                        for (int32_t k = in.synapses->ptr[u]; k < in.synapses->ptr[u + 1]; ++k)
+                            if (in.synapses->target[static_cast<size_t>(k)] == target) fn(sc, sy, sx);
+                    }
+            break;
+        }
     }
 }
 
@@ -220,6 +240,18 @@ void expect_same(const Mapping& a, const Mapping& b) {
     }
     EXPECT_EQ(a.routes.offset, b.routes.offset);
     EXPECT_EQ(a.routes.dest, b.routes.dest);
+}
+
+// Explicit (Sparse) and recurrent projections under the same brute-force checks, with and without partial sums.
+TEST(Mapper, SparseRecurrentModelKeepsEveryInvariant) {
+    const SnnModel model = test::recurrent_model();
+    for (int64_t fan_in : {512, 12}) {
+        ChipSpec chip;
+        chip.core.neurons = 16;
+        chip.core.fan_in = fan_in;
+        SCOPED_TRACE(fan_in);
+        check_mapping(model, map_network(model, chip, MapOptions{}));
+    }
 }
 
 TEST(Mapper, RandomNetworksAndChipsKeepEveryInvariant) {
