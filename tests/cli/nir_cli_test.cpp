@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+#include <signal.h>
+
+#include "clients/cpp/serve_client.h"
+#include "tests/serve/serve_process.h"
 #include "tests/support/cli_run.h"
 
 namespace {
@@ -28,8 +32,9 @@ std::string out(const std::string& name) { return build_file("nir_cli_test", nam
 
 // The default experiment's converted model, made once: conversion calibrates on training images, the slow part.
 const std::string& default_snn() {
-    static const std::string snn =
-        neuroemu::cli_test::converted_model(kSrc + "/configs/default.yaml", out("default.snn"));
+    // One per test process (ctest runs the cases as parallel processes).
+    static const std::string snn = neuroemu::cli_test::converted_model(
+        kSrc + "/configs/default.yaml", out("default." + std::to_string(getpid()) + ".snn"));
     return snn;
 }
 std::string default_run() { return kSrc + "/configs/default.yaml --snn " + default_snn(); }
@@ -229,26 +234,30 @@ TEST(NirCli, MapOfSinabsCnnHasTheImportsNeuronsPerLayer) {
         if (p["kind"] == "if") neurons[p["name"].get<std::string>()] = p["shape"][0].get<int64_t>() *
                                    (p["shape"].size() == 3 ? p["shape"][1].get<int64_t>() * p["shape"][2].get<int64_t>() : 1);
     ASSERT_EQ(neurons.size(), 5u);  // Sinabs' IF layers 1, 3, 6, 10 and the output 12
-    ASSERT_EQ(j["layers"].size(), neurons.size());
-    int64_t total = 0;
+    int64_t total = 0, layers = 0;
     for (const auto& layer : j["layers"]) {
+        if (layer["kind"] != "neuron") continue;  // partial-sum units of a split fan-in: relays, not neurons
+        ++layers;
         EXPECT_EQ(layer["units"].get<int64_t>(), neurons.at(layer["name"].get<std::string>())) << layer["name"];
         total += layer["units"].get<int64_t>();
     }
+    EXPECT_EQ(layers, static_cast<int64_t>(neurons.size()));
     EXPECT_EQ(j["bounds"]["if_neurons"].get<int64_t>(), total);
 }
 
-// Needs the map-hw branch: the mapper and chip model do not carry `sparse` projections (cnn_sinabs's pooling and
-// flatten compose into them) or recurrent ones (braille) before it; enable once it is merged.
-TEST(NirCli, DISABLED_MapOfSinabsCnnHasTheImportsSynapses) {
+// cnn_sinabs's pooling and flatten compose into `sparse` projections: the mapper holds their synapses too.
+TEST(NirCli, MapOfSinabsCnnHasTheImportsSynapses) {
     const nlohmann::json model = imported(kNir + "cnn_sinabs.nir");
     const std::string json = out("sinabs_map_synapses.json");
     const CliRun r = run("map " + kNir + "cnn_sinabs.nir -q --json " + json);
     ASSERT_EQ(r.status, 0) << r.output;
-    EXPECT_EQ(read_json(json)["bounds"]["synapses"], model["synapses"]);
+    // Every synapse of the import, plus one per partial-sum unit into its neuron where a fan-in is split.
+    const auto bounds = read_json(json)["bounds"];
+    EXPECT_EQ(bounds["synapses"].get<int64_t>(),
+              model["synapses"].get<int64_t>() + bounds["partial_units"].get<int64_t>());
 }
 
-TEST(NirCli, DISABLED_SinabsCnnSimulatesOnTheChipModel) {
+TEST(NirCli, SinabsCnnSimulatesOnTheChipModel) {
     // The chip model checks that its cores performed the engine's SOPs projection by projection (an internal error,
     // exit 70, otherwise): exit 0 is the conservation check passing.
     const std::string json = out("sinabs_simulate.json");
@@ -268,7 +277,7 @@ TEST(NirCli, BrailleRecurrentNetEvaluates) {
     EXPECT_EQ(j["snn"]["images"], 2);
 }
 
-TEST(NirCli, DISABLED_BrailleRecurrentNetSimulates) {
+TEST(NirCli, BrailleRecurrentNetSimulates) {
     const CliRun r = run("simulate " + kNir + "braille_noDelay_noBias_subtract.nir -q --images 2 --steps 5");
     EXPECT_EQ(r.status, 0) << r.output;
 }
@@ -297,6 +306,19 @@ TEST(NirCli, ReportOnANirNetworkHasNoAnnSide) {
     EXPECT_GT(doc["headline"]["energy_snn_j"].get<double>(), 0.0);
 }
 
+TEST(NirCli, ServeStepsANirNetwork) {
+    neuroemu::serve_test::ServeProcess p(kNir + "lif_norse.nir --paused", "nir_cli_test", "serve_lif");
+    ASSERT_TRUE(p.started()) << p.err();
+    neuroemu::serve::client::Control c("127.0.0.1", p.control());
+    const nlohmann::json hello = c.request({{"op", "hello"}});
+    EXPECT_EQ(hello["model"]["input_size"], 1) << hello.dump();
+    EXPECT_EQ(hello["model"]["populations"][1]["shape"], nlohmann::json({1})) << hello.dump();
+    EXPECT_EQ(c.request({{"op", "run"}, {"ticks", 5}})["ticks"], 5);
+    p.signal(SIGTERM);
+    EXPECT_EQ(p.wait_exit(), 0) << p.err();
+    EXPECT_EQ(nlohmann::json::parse(p.out())["tick"], 5);
+}
+
 TEST(NirCli, ExportedDefaultModelEvaluatesAsTheOriginal) {
     const std::string nir = out("default.nir"), a = out("default_eval.json"), b = out("default_nir_eval.json");
     CliRun r = run("export " + kSrc + "/configs/default.yaml -q -o " + nir);
@@ -308,7 +330,8 @@ TEST(NirCli, ExportedDefaultModelEvaluatesAsTheOriginal) {
     const auto& s = original["settings"];
     r = run("evaluate " + nir + " -q --images 4 --steps 8 --json " + b + " --set dataset.format=" +
             s["dataset.format"].get<std::string>() + " --set dataset.name=" + s["dataset.name"].get<std::string>() +
-            " --set dataset.path=" + s["dataset.path"].get<std::string>());
+            " --set dataset.path=" + s["dataset.path"].get<std::string>() +
+            " --set simulation.encoding=" + s["simulation.encoding"].get<std::string>());
     SKIP_IF_UNBUILT(r);
     ASSERT_EQ(r.status, 0) << r.output;
     const auto exported = read_json(b);
