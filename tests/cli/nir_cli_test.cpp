@@ -306,6 +306,23 @@ TEST(NirCli, ReportOnANirNetworkHasNoAnnSide) {
     EXPECT_GT(doc["headline"]["energy_snn_j"].get<double>(), 0.0);
 }
 
+TEST(NirCli, ConvertWithNirWritesTheExportInsteadOfTheSnn) {
+    const std::string nir = out("converted.nir"), json = out("converted.json"), dir = out("convert_cwd");
+    std::filesystem::remove(nir);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const CliRun r = run("convert " + kSrc + "/configs/default.yaml -q --nir " + nir + " --json " + json, dir);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(std::filesystem::is_regular_file(nir));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/model.snn")) << "--nir without -o writes no .snn";
+    const auto j = read_json(json);
+    EXPECT_TRUE(j["output"].is_null());
+    EXPECT_EQ(j["nir_output"], nir);
+    const CliRun bad = run("convert " + kSrc + "/configs/default.yaml -q --nir /nonexistent/dir/x.nir");
+    EXPECT_EQ(bad.status, 1) << bad.output;
+    EXPECT_NE(bad.output.find("/nonexistent/dir/x.nir"), std::string::npos) << bad.output;
+}
+
 TEST(NirCli, ServeStepsANirNetwork) {
     neuroemu::serve_test::ServeProcess p(kNir + "lif_norse.nir --paused", "nir_cli_test", "serve_lif");
     ASSERT_TRUE(p.started()) << p.err();
