@@ -160,8 +160,10 @@ int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine, con
         options.probes = parse_probes(probe, model);
         options.probe_image = probe_image(probe);
     };
-    const experiment::FunctionalRun run =
-        experiment::run_functional(settings, engine.snn, verbosity_here(opts), experiment::Shard::Rank, configure);
+    // The probed image must be simulated where the trace is written: with probes, every rank runs all images.
+    const experiment::FunctionalRun run = experiment::run_functional(
+        settings, engine.snn, verbosity_here(opts), probe.any_probe() ? experiment::Shard::All : experiment::Shard::Rank,
+        configure);
     if (!mpi::root()) return 0;
     if (!probe.csv.empty()) {
         if (run.result.probe.image < 0)

@@ -266,6 +266,18 @@ TEST(NirCli, SinabsCnnSimulatesOnTheChipModel) {
     EXPECT_EQ(read_json(json)["command"], "simulate");
 }
 
+TEST(NirCli, InfoOnBrailleShowsItsPopulationsAndRecurrence) {
+    // tests/data/nir/README.md: Linear(12->40) -> CubaLIF(40) with a recurrent Linear(40->40), Linear(40->7) -> CubaLIF(7).
+    const std::string json = out("braille_info.json");
+    const CliRun r = run("info " + kNir + "braille_noDelay_noBias_subtract.nir --json " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("(recurrent)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("cuba_lif"), std::string::npos) << r.output;
+    const auto j = read_json(json);
+    EXPECT_TRUE(j["model"].is_null());  // no ANN
+    EXPECT_EQ(j["snn_model"]["synapses"].get<int64_t>(), 12 * 40 + 40 * 40 + 40 * 7);
+}
+
 TEST(NirCli, BrailleRecurrentNetEvaluates) {
     const std::string json = out("braille.json");
     const CliRun r = run("evaluate " + kNir + "braille_noDelay_noBias_subtract.nir -q --images 2 --steps 5 --json " + json);
