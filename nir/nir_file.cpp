@@ -342,7 +342,7 @@ private:
         a.values.assign(static_cast<size_t>(count), 0.0);
         if (count > 0 &&
             H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
-            fail(where, "cannot read the values (damaged file?)");
+            fail(where, "cannot read the values (damaged file, or a compression filter this HDF5 lacks)");
         return a;
     }
 

@@ -364,6 +364,40 @@ TEST(NirFileHostile, MalformedNirStructure) {
     }
 }
 
+// Fixed-length strings (other writers than h5py's defaults) and an empty graph's edges of shape (0,) read too.
+TEST(NirFile, FixedLengthStringsAndEmptyEdgesRead) {
+    const auto fixed_strings = [](hid_t loc, const char* name, std::vector<hsize_t> dims, const std::string& bytes,
+                                  size_t size) {
+        H5Ldelete(loc, name, H5P_DEFAULT);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, size);
+        H5Tset_strpad(type, H5T_STR_NULLPAD);
+        const hid_t space = dims.empty() ? H5Screate(H5S_SCALAR)
+                                         : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+        const hid_t d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        EXPECT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), 0);
+        H5Dclose(d);
+        H5Sclose(space);
+        H5Tclose(type);
+    };
+    const std::string path = mutated("fixed", [&](hid_t f) {
+        fixed_strings(f, "version", {}, std::string("0.2.0\0\0\0", 8), 8);
+        fixed_strings(f, "node/edges", {1, 2}, std::string("a\0\0\0a\0\0\0", 8), 4);
+        fixed_strings(f, "node/nodes/a/type", {}, "Linear", 6);  // exactly full: no terminator
+    });
+    const File file = read_file(path);
+    EXPECT_EQ(file.version, "0.2.0");
+    EXPECT_EQ(file.root.graph->edges, (std::vector<std::pair<std::string, std::string>>{{"a", "a"}}));
+    EXPECT_EQ(file.root.graph->nodes.at(0).type, "Linear");
+    std::remove(path.c_str());
+    const std::string empty = mutated("empty_edges", [](hid_t f) {
+        H5Ldelete(f, "node/edges", H5P_DEFAULT);
+        write_strings(f, "node/edges", {0}, {});
+    });
+    EXPECT_TRUE(read_file(empty).root.graph->edges.empty());
+    std::remove(empty.c_str());
+}
+
 TEST(NirFileHostile, LimitsOnDepthAndNodes) {
     // Graphs nested 5 deep against max_depth 3, and 4 nodes against max_nodes 3.
     File f;
