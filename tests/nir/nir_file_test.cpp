@@ -237,6 +237,18 @@ TEST(NirFileHostile, RandomCorruptionsNeverCrash) {
     std::remove(path.c_str());
 }
 
+// Found by fuzzing: one byte of the braille file's /version datatype (the size of a string's character, 1)
+// damaged into 0x8e000001 sent HDF5's string conversion into a near-endless memset.
+TEST(NirFileHostile, DamagedStringCharacterSize) {
+    std::string bytes = read_bytes(fixture("braille_noDelay_noBias_subtract.nir"));
+    ASSERT_EQ(bytes[855], 0);
+    bytes[855] = static_cast<char>(0x8e);
+    const std::string path = temp_path("charsize.nir");
+    write_bytes(path, bytes);
+    expect_model_error(path, "/version: damaged variable-length string type");
+    std::remove(path.c_str());
+}
+
 TEST(NirFileHostile, EmptyTextAndMissingFiles) {
     const std::string path = temp_path("x.nir");
     write_bytes(path, "");
