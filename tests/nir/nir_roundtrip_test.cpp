@@ -151,6 +151,26 @@ TEST(NirRoundTrip, ImportedFilesSurviveExportAndImport) {
     }
 }
 
+// A recurrent projection back to an earlier population: the edge closes a cycle in NIR and comes back recurrent.
+TEST(NirRoundTrip, RecurrentProjectionToAnEarlierPopulation) {
+    SnnModel m;
+    m.name = "loop";
+    m.populations.push_back(input_pop({2}));
+    m.populations.push_back(if_pop("A", {3}, {0.25f, 0.5f, 0.75f}));
+    m.populations.push_back(if_pop("B", {2}));
+    m.projections.push_back(projection("in_a", ProjectionKind::Linear, 0, 1, Tensor({3, 2}, {1, 2, 3, 4, 5, 6})));
+    Projection back = projection("b_a", ProjectionKind::Linear, 2, 1, Tensor({3, 2}, {-1, 0.5f, 0, 2, 1, 1}));
+    back.recurrent = true;
+    m.projections.push_back(back);
+    m.projections.push_back(projection("a_b", ProjectionKind::Linear, 1, 2, Tensor({2, 3}, {1, 1, 1, 0.5f, 0.5f, 0.5f})));
+    m.output = 2;
+    m.reset = ResetMode::ToValue;
+    m.fire_above = true;
+    validate(m, "loop");
+    const SnnModel b = round_trip(m, "nir_roundtrip_loop.nir");
+    expect_same_model(m, b);
+}
+
 // Sparse synapses leave as a dense Linear (NIR has no sparse node) and come back as that Linear.
 TEST(NirRoundTrip, SparseLeavesAsADenseLinear) {
     SnnModel m;
