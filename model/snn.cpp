@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/little_endian.h"
 
 namespace neuroemu {
 namespace {
@@ -125,6 +126,67 @@ std::vector<int64_t> implied_shape(const SnnModel& model, const Projection& p, c
     throw InternalError("unknown projection kind");
 }
 
+// Version 2: the neuron model of a population and its parameters.
+void validate_neuron(const SnnModel& model, const Population& p, const std::string& who) {
+    const NeuronParams& n = p.neuron;
+    if (n.model.empty()) throw ModelError(who + ": neuron.model is empty (expected a neuron model, e.g. 'if')");
+    const auto check = [&](const std::vector<float>& v, const char* what, bool positive) {
+        if (v.size() > 1 && static_cast<int64_t>(v.size()) != p.channels())
+            throw ModelError(fmt::format("{}: neuron.{} has {} values, expected 0, 1 or {}", who, what, v.size(),
+                                         p.channels()));
+        for (float x : v) {
+            if (!std::isfinite(x)) throw ModelError(fmt::format("{}: neuron.{} holds {}", who, what, x));
+            if (positive && !(x > 0.0f)) throw ModelError(fmt::format("{}: neuron.{} {} must be > 0", who, what, x));
+        }
+    };
+    check(n.tau_mem_s, "tau_mem_s", true);
+    check(n.tau_syn_s, "tau_syn_s", true);
+    check(n.r, "r", false);
+    check(n.v_leak, "v_leak", false);
+    check(n.v_reset, "v_reset", false);
+    check(n.w_in, "w_in", false);
+    if (n.model != "if" && !(model.dt_s > 0.0))
+        throw ModelError(fmt::format("{}: neuron model '{}' is stepped at dt_s, which is {} (expected > 0)", who,
+                                     n.model, model.dt_s));
+}
+
+// Explicit synapses: pointers from 0 up to nnz, per source, onto ascending targets inside the target.
+void validate_sparse(const SnnModel& model, const Projection& p, const std::string& who) {
+    if (p.kind != ProjectionKind::Sparse) {
+        if (!p.sparse_ptr.empty() || !p.sparse_target.empty())
+            throw ModelError(who + ": sparse_ptr and sparse_target are for 'sparse' projections only");
+        return;
+    }
+    const int64_t sources = model.populations[static_cast<size_t>(p.source)].size();
+    const int64_t targets = model.populations[static_cast<size_t>(p.target)].size();
+    const int64_t nnz = static_cast<int64_t>(p.sparse_target.size());
+    if (static_cast<int64_t>(p.sparse_ptr.size()) != sources + 1)
+        throw ModelError(fmt::format("{}: sparse_ptr has {} entries, expected {} (source neurons + 1)", who,
+                                     p.sparse_ptr.size(), sources + 1));
+    if (p.weight.shape != std::vector<int64_t>{nnz})
+        throw ModelError(fmt::format("{}: weight {} must be [{}], one value per synapse", who,
+                                     shape_str(p.weight.shape), nnz));
+    if (p.sparse_ptr.front() != 0 || p.sparse_ptr.back() != nnz)
+        throw ModelError(fmt::format("{}: sparse_ptr must run from 0 to {} (the synapses), not {} to {}", who, nnz,
+                                     p.sparse_ptr.front(), p.sparse_ptr.back()));
+    // Pointers first: monotone from 0 to nnz keeps every range below inside sparse_target.
+    for (int64_t s = 0; s < sources; ++s)
+        if (p.sparse_ptr[static_cast<size_t>(s) + 1] < p.sparse_ptr[static_cast<size_t>(s)])
+            throw ModelError(fmt::format("{}: sparse_ptr decreases at source neuron {}", who, s));
+    for (int64_t s = 0; s < sources; ++s) {
+        const int32_t lo = p.sparse_ptr[static_cast<size_t>(s)], hi = p.sparse_ptr[static_cast<size_t>(s) + 1];
+        for (int32_t k = lo; k < hi; ++k) {
+            const int32_t t = p.sparse_target[static_cast<size_t>(k)];
+            if (t < 0 || t >= targets)
+                throw ModelError(fmt::format("{}: sparse_target[{}] = {} is not a neuron of the target (0..{})", who,
+                                             k, t, targets - 1));
+            if (k > lo && t <= p.sparse_target[static_cast<size_t>(k) - 1])
+                throw ModelError(fmt::format("{}: the targets of source neuron {} are not strictly ascending at "
+                                             "sparse_target[{}]", who, s, k));
+        }
+    }
+}
+
 }  // namespace
 
 const char* to_string(PopulationKind k) {
@@ -182,6 +244,8 @@ int64_t synapse_count(const SnnModel& model, const Projection& p) {
             return shape_numel(src);
         case ProjectionKind::Linear:
             return shape_numel(src) * shape_numel(dst);
+        case ProjectionKind::Sparse:
+            return static_cast<int64_t>(p.sparse_target.size());
     }
     return 0;
 }
@@ -201,6 +265,8 @@ void validate(const SnnModel& model, const std::string& where) {
         throw ModelError(fmt::format("{}: output {} is not a population", where, model.output));
     if (!(model.v_init >= 0.0f && model.v_init < 1.0f))
         throw ModelError(fmt::format("{}: v_init {} must be in [0, 1)", where, model.v_init));
+    if (!(model.dt_s >= 0.0 && std::isfinite(model.dt_s)))
+        throw ModelError(fmt::format("{}: dt_s {} must be a finite time >= 0", where, model.dt_s));
     for (int i = 0; i < n; ++i) {
         const Population& p = model.populations[static_cast<size_t>(i)];
         const std::string who = fmt::format("{}: population {} '{}'", where, i, p.name);
@@ -231,6 +297,7 @@ void validate(const SnnModel& model, const std::string& where) {
                 if (!(p.threshold[c] > 0.0f)) throw ModelError(fmt::format("{}: threshold {} must be > 0", who, p.threshold[c]));
         for (float l : p.lambda)
             if (!(l > 0.0f)) throw ModelError(fmt::format("{}: lambda {} must be > 0", who, l));
+        validate_neuron(model, p, who);
         if (p.kind == PopulationKind::MaxGate) {
             if (p.gate_source < 0 || p.gate_source >= i)
                 throw ModelError(fmt::format("{}: gate source {} must be an earlier population", who, p.gate_source));
@@ -246,9 +313,9 @@ void validate(const SnnModel& model, const std::string& where) {
     for (size_t k = 0; k < model.projections.size(); ++k) {
         const Projection& p = model.projections[k];
         const std::string who = fmt::format("{}: projection {} '{}'", where, k, p.name);
-        if (p.source < 0 || p.source >= n || p.target < 1 || p.target >= n || p.source >= p.target)
-            throw ModelError(fmt::format("{}: source {} and target {} must be populations with source < target", who,
-                                         p.source, p.target));
+        if (p.source < 0 || p.source >= n || p.target < 1 || p.target >= n || (p.source >= p.target && !p.recurrent))
+            throw ModelError(fmt::format("{}: source {} and target {} must be populations with source < target "
+                                         "(or the projection recurrent)", who, p.source, p.target));
         const PopulationKind target_kind = model.populations[static_cast<size_t>(p.target)].kind;
         if (target_kind != PopulationKind::IF && (target_kind != PopulationKind::Current || p.kind == ProjectionKind::MaxPool))
             throw ModelError(who + ": the target must be a population of IF neurons (or a 'current' population, "
@@ -260,6 +327,7 @@ void validate(const SnnModel& model, const std::string& where) {
             throw ModelError(fmt::format("{}: weight shape {} holds {} values", who, shape_str(p.weight.shape), p.weight.numel()));
         for (float x : p.weight.data)
             if (!std::isfinite(x)) throw ModelError(fmt::format("{}: weight holds {}", who, x));
+        validate_sparse(model, p, who);
         const auto want = implied_shape(model, p, who);
         const auto& got = model.populations[static_cast<size_t>(p.target)].shape;
         if (shape_numel(want) != shape_numel(got) || (p.kind != ProjectionKind::Linear && want != got))
@@ -267,9 +335,20 @@ void validate(const SnnModel& model, const std::string& where) {
     }
 }
 
+int snn_format_version(const SnnModel& model) {
+    bool v2 = model.reset == ResetMode::ToValue || model.fire_above || model.dt_s != 0.0 ||
+              model.discretisation != Discretisation::Euler || model.source_format != "onnx";
+    for (const auto& p : model.populations) v2 = v2 || !(p.neuron == NeuronParams{});
+    for (const auto& p : model.projections)
+        v2 = v2 || p.kind == ProjectionKind::Sparse || p.recurrent || !p.sparse_ptr.empty() || !p.sparse_target.empty();
+    return v2 ? 2 : SnnModel::kFormatVersion;
+}
+
 void save_snn(const SnnModel& model, const std::string& path) {
     validate(model, path);
+    const int version = snn_format_version(model);
     std::vector<float> blob;
+    std::vector<int32_t> ints;  // version 2: the index arrays of sparse projections
     json pops = json::array(), projs = json::array();
     for (const auto& p : model.populations) {
         json j = {{"name", p.name},         {"kind", to_string(p.kind)}, {"shape", p.shape},
@@ -278,6 +357,11 @@ void save_snn(const SnnModel& model, const std::string& path) {
         if (p.kind == PopulationKind::MaxGate) {
             j["gate_source"] = p.gate_source;
             j["window"] = window_json(p.gate_window);
+        }
+        if (version >= 2) {
+            const NeuronParams& n = p.neuron;
+            j["neuron"] = {{"model", n.model}, {"tau_mem_s", n.tau_mem_s}, {"tau_syn_s", n.tau_syn_s}, {"r", n.r},
+                           {"v_leak", n.v_leak}, {"v_reset", n.v_reset}, {"w_in", n.w_in}};
         }
         pops.push_back(j);
     }
@@ -291,33 +375,47 @@ void save_snn(const SnnModel& model, const std::string& path) {
         if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool || p.kind == ProjectionKind::MaxPool)
             j["window"] = window_json(p.window);
         if (p.kind == ProjectionKind::AvgPool) j["count_include_pad"] = p.count_include_pad;
+        if (version >= 2) j["recurrent"] = p.recurrent;
+        if (p.kind == ProjectionKind::Sparse) {
+            j["sparse_ptr"] = {{"offset", ints.size()}, {"count", p.sparse_ptr.size()}};
+            ints.insert(ints.end(), p.sparse_ptr.begin(), p.sparse_ptr.end());
+            j["sparse_target"] = {{"offset", ints.size()}, {"count", p.sparse_target.size()}};
+            ints.insert(ints.end(), p.sparse_target.begin(), p.sparse_target.end());
+        }
         blob.insert(blob.end(), p.weight.data.begin(), p.weight.data.end());
         projs.push_back(j);
     }
     const auto& r = model.record;
-    const json header = {{"format", "neuroemu-snn"},
-                         {"version", SnnModel::kFormatVersion},
-                         {"name", model.name},
-                         {"output", model.output},
-                         {"reset", to_string(model.reset)},
-                         {"v_init", model.v_init},
-                         {"conversion",
-                          {{"source_model", r.source_model},
-                           {"percentile", r.percentile},
-                           {"calibration_images", r.calibration_images},
-                           {"channel_wise", r.channel_wise},
-                           {"shortcut_normalisation", r.shortcut_normalisation},
-                           {"zeta", r.zeta},
-                           {"fit_p", r.fit_p},
-                           {"fit_q", r.fit_q},
-                           {"fit_adj_r2", r.fit_adj_r2}}},
-                         {"populations", pops},
-                         {"projections", projs},
-                         {"blob_floats", blob.size()}};
+    json header = {{"format", "neuroemu-snn"},
+                   {"version", version},
+                   {"name", model.name},
+                   {"output", model.output},
+                   {"reset", to_string(model.reset)},
+                   {"v_init", model.v_init},
+                   {"conversion",
+                    {{"source_model", r.source_model},
+                     {"percentile", r.percentile},
+                     {"calibration_images", r.calibration_images},
+                     {"channel_wise", r.channel_wise},
+                     {"shortcut_normalisation", r.shortcut_normalisation},
+                     {"zeta", r.zeta},
+                     {"fit_p", r.fit_p},
+                     {"fit_q", r.fit_q},
+                     {"fit_adj_r2", r.fit_adj_r2}}},
+                   {"populations", pops},
+                   {"projections", projs},
+                   {"blob_floats", blob.size()}};
+    if (version >= 2) {
+        header["fire_above"] = model.fire_above;
+        header["dt_s"] = model.dt_s;
+        header["discretisation"] = to_string(model.discretisation);
+        header["source_format"] = model.source_format;
+        header["blob_int32s"] = ints.size();
+    }
     const std::string text = header.dump(1);
     const uint64_t len = text.size();
     std::string bytes;
-    bytes.reserve(sizeof(kMagic) - 1 + 8 + text.size() + 4 * blob.size());
+    bytes.reserve(sizeof(kMagic) - 1 + 8 + text.size() + 4 * blob.size() + 4 * ints.size());
     bytes.append(kMagic, sizeof(kMagic) - 1);
     for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(len >> (8 * i)));
     bytes += text;
@@ -325,6 +423,11 @@ void save_snn(const SnnModel& model, const std::string& path) {
         uint32_t bits;
         std::memcpy(&bits, &f, 4);
         for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>(bits >> (8 * i)));
+    }
+    for (int32_t v : ints) {  // version 2: little-endian int32 after the floats
+        char le[4];
+        put_le<int32_t>(le, v);
+        bytes.append(le, 4);
     }
     write_file_atomic(path, bytes);
 }
@@ -353,20 +456,35 @@ SnnModel load_snn(const std::string& path) {
     if (r.get<std::string>(root, "format", "header") != "neuroemu-snn")
         r.fail("header", "field 'format' must be 'neuroemu-snn'");
     const int version = r.get<int>(root, "version", "header");
-    if (version != SnnModel::kFormatVersion)
-        r.fail("header", fmt::format("format version {} is not supported (this neuroemu reads version {}); convert the "
-                                     "model again", version, SnnModel::kFormatVersion));
+    if (version < SnnModel::kFormatVersion || version > SnnModel::kFormatVersionMax)
+        r.fail("header", fmt::format("format version {} is not supported (this neuroemu reads versions {} to {}); "
+                                     "convert the model again", version, SnnModel::kFormatVersion,
+                                     SnnModel::kFormatVersionMax));
+    const bool v2 = version >= 2;
     const size_t blob_start = magic + 8 + len;
     const uint64_t blob_floats = r.get<uint64_t>(root, "blob_floats", "header");
-    if (blob_floats != (bytes.size() - blob_start) / 4 || (bytes.size() - blob_start) % 4 != 0)
-        r.fail("header", fmt::format("blob_floats {} but the file holds {} bytes of weights (truncated or damaged)",
-                                     blob_floats, bytes.size() - blob_start));
+    const uint64_t blob_int32s = v2 ? r.get<uint64_t>(root, "blob_int32s", "header") : 0;
+    const uint64_t blob_bytes = bytes.size() - blob_start;
+    if (blob_floats > blob_bytes / 4 || blob_int32s > blob_bytes / 4 || (blob_floats + blob_int32s) * 4 != blob_bytes)
+        r.fail("header", fmt::format("blob_floats {}{} but the file holds {} bytes of weights (truncated or damaged)",
+                                     blob_floats, v2 ? fmt::format(" and blob_int32s {}", blob_int32s) : "",
+                                     blob_bytes));
+    const size_t ints_start = blob_start + static_cast<size_t>(blob_floats) * 4;
     SnnModel model;
     model.name = r.get<std::string>(root, "name", "header");
     model.output = r.get<int>(root, "output", "header");
-    model.reset = enum_from(r.get<std::string>(root, "reset", "header"), {ResetMode::Subtract, ResetMode::Zero},
-                        path + ": header.reset");
+    model.reset = v2 ? enum_from(r.get<std::string>(root, "reset", "header"),
+                                 {ResetMode::Subtract, ResetMode::Zero, ResetMode::ToValue}, path + ": header.reset")
+                     : enum_from(r.get<std::string>(root, "reset", "header"), {ResetMode::Subtract, ResetMode::Zero},
+                                 path + ": header.reset");
     model.v_init = r.get<float>(root, "v_init", "header");
+    if (v2) {
+        model.fire_above = r.get<bool>(root, "fire_above", "header");
+        model.dt_s = r.get<double>(root, "dt_s", "header");
+        model.discretisation = enum_from(r.get<std::string>(root, "discretisation", "header"),
+                                         {Discretisation::Euler, Discretisation::Exact}, path + ": header.discretisation");
+        model.source_format = r.get<std::string>(root, "source_format", "header");
+    }
     const json& c = r.at(root, "conversion", "header");
     model.record.source_model = r.get<std::string>(c, "source_model", "conversion");
     model.record.percentile = r.get<double>(c, "percentile", "conversion");
@@ -396,6 +514,17 @@ SnnModel load_snn(const std::string& path) {
             p.gate_source = r.get<int>(j, "gate_source", where);
             p.gate_window = r.window(j, where);
         }
+        if (v2) {
+            const json& n = r.at(j, "neuron", where);
+            const std::string nw = where + ".neuron";
+            p.neuron.model = r.get<std::string>(n, "model", nw);
+            p.neuron.tau_mem_s = r.get<std::vector<float>>(n, "tau_mem_s", nw);
+            p.neuron.tau_syn_s = r.get<std::vector<float>>(n, "tau_syn_s", nw);
+            p.neuron.r = r.get<std::vector<float>>(n, "r", nw);
+            p.neuron.v_leak = r.get<std::vector<float>>(n, "v_leak", nw);
+            p.neuron.v_reset = r.get<std::vector<float>>(n, "v_reset", nw);
+            p.neuron.w_in = r.get<std::vector<float>>(n, "w_in", nw);
+        }
         model.populations.push_back(std::move(p));
     }
     const json& projs = r.at(root, "projections", "header");
@@ -405,10 +534,14 @@ SnnModel load_snn(const std::string& path) {
         const json& j = projs[i];
         Projection p;
         p.name = r.get<std::string>(j, "name", where);
-        p.kind = enum_from(r.get<std::string>(j, "kind", where),
-                           {ProjectionKind::Conv, ProjectionKind::Identity, ProjectionKind::AvgPool, ProjectionKind::Linear,
-                            ProjectionKind::MaxPool},
-                           path + ": " + where + ".kind");
+        p.kind = v2 ? enum_from(r.get<std::string>(j, "kind", where),
+                                {ProjectionKind::Conv, ProjectionKind::Identity, ProjectionKind::AvgPool,
+                                 ProjectionKind::Linear, ProjectionKind::MaxPool, ProjectionKind::Sparse},
+                                path + ": " + where + ".kind")
+                    : enum_from(r.get<std::string>(j, "kind", where),
+                                {ProjectionKind::Conv, ProjectionKind::Identity, ProjectionKind::AvgPool,
+                                 ProjectionKind::Linear, ProjectionKind::MaxPool},
+                                path + ": " + where + ".kind");
         p.source = r.get<int>(j, "source", where);
         p.target = r.get<int>(j, "target", where);
         p.shortcut = r.get<bool>(j, "shortcut", where);
@@ -432,6 +565,22 @@ SnnModel load_snn(const std::string& path) {
         if (p.kind == ProjectionKind::Conv || p.kind == ProjectionKind::AvgPool || p.kind == ProjectionKind::MaxPool)
             p.window = r.window(j, where);
         if (p.kind == ProjectionKind::AvgPool) p.count_include_pad = r.get<bool>(j, "count_include_pad", where);
+        if (v2) p.recurrent = r.get<bool>(j, "recurrent", where);
+        if (p.kind == ProjectionKind::Sparse) {
+            // {offset, count} in int32 values from the start of the integer area, checked before allocating.
+            const auto read_ints = [&](const char* key, std::vector<int32_t>& out) {
+                const std::string w = where + "." + key;
+                const json& a = r.at(j, key, where);
+                const uint64_t at = r.get<uint64_t>(a, "offset", w), count = r.get<uint64_t>(a, "count", w);
+                if (at > blob_int32s || count > blob_int32s - at)
+                    r.fail(w, fmt::format("offset {} + {} values runs past the {} stored", at, count, blob_int32s));
+                out.resize(static_cast<size_t>(count));
+                for (uint64_t k = 0; k < count; ++k)
+                    out[static_cast<size_t>(k)] = get_le<int32_t>(bytes.data() + ints_start + (at + k) * 4);
+            };
+            read_ints("sparse_ptr", p.sparse_ptr);
+            read_ints("sparse_target", p.sparse_target);
+        }
         model.projections.push_back(std::move(p));
     }
     validate(model, path);

@@ -106,7 +106,8 @@ struct ConversionRecord {
 };
 
 struct SnnModel {
-    static constexpr int kFormatVersion = 1;
+    static constexpr int kFormatVersion = 1;     // what a model using none of version 2's fields is written as
+    static constexpr int kFormatVersionMax = 2;  // neuron models, sparse and recurrent projections (docs/snn-format.md)
     std::string name;
     std::vector<Population> populations;  // topological order; populations[0] is the input
     std::vector<Projection> projections;  // grouped by target, in population order
@@ -132,6 +133,11 @@ int64_t synapse_count(const SnnModel& model, const Projection& p);
 
 // Checks every index, shape and size; throws ModelError naming the population or projection.
 void validate(const SnnModel& model, const std::string& where);
+
+// The .snn format version save_snn writes for `model`: 1 (the bytes of every earlier neuroemu) unless it uses a
+// field of version 2 (a neuron model or its parameters, reset to_value, fire_above, dt_s, exact discretisation,
+// a source format other than "onnx", sparse or recurrent projections).
+int snn_format_version(const SnnModel& model);
 
 void save_snn(const SnnModel& model, const std::string& path);
 SnnModel load_snn(const std::string& path);  // ModelError naming the file and what is wrong

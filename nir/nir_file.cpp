@@ -1,6 +1,19 @@
 #include "nir/nir_file.h"
 
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include <fmt/format.h>
+
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace neuroemu::nir {
 
@@ -10,7 +23,609 @@ const Node* Graph::find(const std::string& name) const {
     return nullptr;
 }
 
-File read_file(const std::string& path, const ReadLimits&) { throw ModelError(path + ": NIR reading is not built yet"); }
-void write_file(const std::string& path, const File&) { throw ModelError(path + ": NIR writing is not built yet"); }
+namespace {
+
+// One HDF5 handle, closed by its own close function when it goes out of scope (also on a throw).
+class Hid {
+public:
+    Hid() = default;
+    Hid(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+    Hid(Hid&& o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
+    Hid& operator=(Hid&& o) noexcept {
+        if (this != &o) {
+            reset();
+            id_ = std::exchange(o.id_, -1);
+            close_ = o.close_;
+        }
+        return *this;
+    }
+    Hid(const Hid&) = delete;
+    Hid& operator=(const Hid&) = delete;
+    ~Hid() { reset(); }
+    hid_t get() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+    void reset() {
+        if (id_ >= 0 && close_ != nullptr) close_(id_);
+        id_ = -1;
+    }
+
+private:
+    hid_t id_ = -1;
+    herr_t (*close_)(hid_t) = nullptr;
+};
+
+// Caps on what one string may hold (fixed-length strings declare their size in the file).
+constexpr size_t kMaxStringBytes = size_t{1} << 20;
+
+// HDF5 prints its error stack to stderr by default; every failure here becomes a ModelError instead.
+void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// Frees the strings HDF5 allocated for a variable-length read (H5Dvlen_reclaim is deprecated from 1.12 on).
+void reclaim_strings(hid_t mem_type, hid_t space, void* buffer) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(mem_type, space, H5P_DEFAULT, buffer);
+#else
+    H5Dvlen_reclaim(mem_type, space, H5P_DEFAULT, buffer);
+#endif
+}
+
+std::string join_path(const std::string& parent, const std::string& name) {
+    return parent == "/" ? "/" + name : parent + "/" + name;
+}
+
+// ---------------------------------------------------------------------------------------------- reading
+
+class Reader {
+public:
+    Reader(std::string file, const ReadLimits& limits) : file_(std::move(file)), limits_(limits) {}
+
+    [[noreturn]] void fail(const std::string& object, const std::string& what) const {
+        throw ModelError(fmt::format("{}: {}: {}", file_, object, what));
+    }
+
+    File read() {
+        raw_.reset(std::fopen(file_.c_str(), "rb"));
+        if (!raw_) throw ModelError(fmt::format("cannot read {}: {}", file_, std::strerror(errno)));
+        if (std::fseek(raw_.get(), 0, SEEK_END) != 0 || (file_size_ = std::ftell(raw_.get())) < 0)
+            throw ModelError(fmt::format("cannot read {}: {}", file_, std::strerror(errno)));
+        silence_hdf5();
+        // A damaged file must never leave objects open: close everything with the file.
+        Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+        if (!fapl.valid() || H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0)
+            throw ModelError(fmt::format("{}: cannot set up the HDF5 library", file_));
+        Hid f(H5Fopen(file_.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+        if (!f.valid()) fail("/", "not an HDF5 file (expected a NIR file: HDF5 with /version and /node)");
+        {
+            Hid fcpl(H5Fget_create_plist(f.get()), H5Pclose);
+            hsize_t userblock = 0;
+            if (!fcpl.valid() || H5Pget_userblock(fcpl.get(), &userblock) < 0 ||
+                userblock > static_cast<hsize_t>(file_size_))
+                fail("/", "cannot read the file's creation properties (damaged file?)");
+            base_address_ = static_cast<int64_t>(userblock);
+        }
+        File out;
+        require_link(f.get(), "/", "version", H5I_DATASET);
+        {
+            Hid d = open_dataset(f.get(), "version", "/version");
+            out.version = read_string(d.get(), "/version");
+        }
+        require_link(f.get(), "/", "node", H5I_GROUP);
+        Hid root(H5Gopen2(f.get(), "node", H5P_DEFAULT), H5Gclose);
+        if (!root.valid()) fail("/node", "cannot open the group");
+        out.root = read_node(root.get(), "/node", "", 0);
+        return out;
+    }
+
+private:
+    struct Link {
+        std::string name;
+        H5I_type_t kind;
+    };
+
+    static herr_t collect(hid_t, const char* name, const H5L_info_t* info, void* data) {
+        auto* links = static_cast<std::vector<std::pair<std::string, bool>>*>(data);
+        links->emplace_back(name, info->type == H5L_TYPE_HARD);
+        return links->size() > (size_t{1} << 24) ? 1 : 0;  // stop: far beyond any limit
+    }
+
+    // The links of a group in name order (HDF5's and h5py's order), each with what it points to.
+    std::vector<Link> links_of(hid_t group, const std::string& path) {
+        std::vector<std::pair<std::string, bool>> raw;
+        hsize_t index = 0;
+        if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &raw) < 0)
+            fail(path, "cannot list the group's members (damaged file?)");
+        if (static_cast<int64_t>(raw.size()) > limits_.max_nodes)
+            fail(path, fmt::format("more than {} members", limits_.max_nodes));
+        std::vector<Link> links;
+        for (const auto& [name, hard] : raw) {
+            const std::string where = join_path(path, name);
+            if (!hard) fail(where, "a soft or external link (expected a group or dataset)");
+            Hid o(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose);
+            if (!o.valid()) fail(where, "cannot open the object (damaged file?)");
+            const H5I_type_t kind = H5Iget_type(o.get());
+            if (kind != H5I_GROUP && kind != H5I_DATASET) fail(where, "expected a group or a dataset");
+            links.push_back({name, kind});
+        }
+        return links;
+    }
+
+    void require_link(hid_t loc, const std::string& parent, const char* name, H5I_type_t kind) {
+        const std::string where = join_path(parent, name);
+        const htri_t exists = H5Lexists(loc, name, H5P_DEFAULT);
+        if (exists < 0) fail(where, "cannot look it up (damaged file?)");
+        if (exists == 0)
+            fail(where, kind == H5I_GROUP ? "missing (expected a group)" : "missing (expected a dataset)");
+        Hid o(H5Oopen(loc, name, H5P_DEFAULT), H5Oclose);
+        if (!o.valid()) fail(where, "cannot open the object (damaged file?)");
+        if (H5Iget_type(o.get()) != kind) fail(where, kind == H5I_GROUP ? "expected a group" : "expected a dataset");
+    }
+
+    Hid open_dataset(hid_t loc, const std::string& name, const std::string& where) {
+        Hid d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+        if (!d.valid()) fail(where, "cannot open the dataset (damaged file?)");
+        return d;
+    }
+
+    // The dataset's shape (empty: scalar), checked against the limits before anything is read.
+    std::vector<int64_t> shape_of(hid_t dataset, const std::string& where, int64_t* count) {
+        Hid space(H5Dget_space(dataset), H5Sclose);
+        if (!space.valid()) fail(where, "cannot read the dataspace (damaged file?)");
+        const H5S_class_t cls = H5Sget_simple_extent_type(space.get());
+        std::vector<int64_t> shape;
+        *count = 1;
+        if (cls == H5S_SCALAR) return shape;
+        if (cls != H5S_SIMPLE) fail(where, "a dataset without a value (null dataspace)");
+        const int rank = H5Sget_simple_extent_ndims(space.get());
+        if (rank < 0 || rank > H5S_MAX_RANK) fail(where, "cannot read the dataspace (damaged file?)");
+        std::vector<hsize_t> dims(static_cast<size_t>(rank));
+        if (H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
+            fail(where, "cannot read the dataspace (damaged file?)");
+        for (hsize_t d : dims) {
+            if (d > static_cast<hsize_t>(limits_.max_values_per_dataset)) *count = limits_.max_values_per_dataset + 1;
+            else if (*count <= limits_.max_values_per_dataset) *count *= static_cast<int64_t>(d);
+            if (*count > limits_.max_values_per_dataset) *count = limits_.max_values_per_dataset + 1;
+            shape.push_back(static_cast<int64_t>(std::min<hsize_t>(d, INT64_MAX)));
+        }
+        if (*count > limits_.max_values_per_dataset)
+            fail(where, fmt::format("declares more than {} values (the limit of one dataset)",
+                                    limits_.max_values_per_dataset));
+        total_values_ += *count;
+        if (total_values_ > limits_.max_total_values)
+            fail(where, fmt::format("the file holds more than {} values in all (the limit)", limits_.max_total_values));
+        return shape;
+    }
+
+    static std::string class_name(H5T_class_t c) {
+        switch (c) {
+        case H5T_INTEGER: return "an integer";
+        case H5T_FLOAT: return "a floating-point";
+        case H5T_STRING: return "a string";
+        case H5T_COMPOUND: return "a compound";
+        case H5T_REFERENCE: return "a reference";
+        case H5T_OPAQUE: return "an opaque";
+        case H5T_ENUM: return "an enum (e.g. bool)";
+        case H5T_VLEN: return "a variable-length sequence";
+        case H5T_ARRAY: return "an array";
+        case H5T_BITFIELD: return "a bitfield";
+        case H5T_TIME: return "a time";
+        default: return "an unknown";
+        }
+    }
+
+    H5T_class_t class_of(hid_t dataset, const std::string& where, Hid* type_out) {
+        Hid type(H5Dget_type(dataset), H5Tclose);
+        if (!type.valid()) fail(where, "cannot read the datatype (damaged file?)");
+        const H5T_class_t c = H5Tget_class(type.get());
+        if (c == H5T_NO_CLASS) fail(where, "cannot read the datatype (damaged file?)");
+        *type_out = std::move(type);
+        return c;
+    }
+
+    // Every string of a string dataset (variable or fixed length), `count` of them, in row-major order.
+    std::vector<std::string> read_strings(hid_t dataset, hid_t file_type, int64_t count, const std::string& where) {
+        std::vector<std::string> out;
+        if (count == 0) return out;
+        const htri_t variable = H5Tis_variable_str(file_type);
+        if (variable < 0) fail(where, "cannot read the datatype (damaged file?)");
+        const H5T_cset_t cset = H5Tget_cset(file_type);
+        Hid mem(H5Tcopy(H5T_C_S1), H5Tclose);
+        if (!mem.valid()) fail(where, "cannot set up a string type");
+        if (cset >= 0) H5Tset_cset(mem.get(), cset);
+        out.reserve(static_cast<size_t>(count));
+        if (variable > 0) {
+            // A string's characters are bytes; a damaged base type of another size sends HDF5's conversion
+            // through memory it does not have.
+            Hid base(H5Tget_super(file_type), H5Tclose);
+            if (!base.valid() || H5Tget_size(base.get()) != 1)
+                fail(where, "damaged variable-length string type (its characters are not bytes)");
+            check_vlen_strings(dataset, count, where);
+            H5Tset_size(mem.get(), H5T_VARIABLE);
+            std::vector<char*> buffer(static_cast<size_t>(count), nullptr);
+            const herr_t status = H5Dread(dataset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
+            Hid space(H5Dget_space(dataset), H5Sclose);
+            if (status >= 0)
+                for (char* s : buffer) out.emplace_back(s == nullptr ? "" : s);
+            if (space.valid()) reclaim_strings(mem.get(), space.get(), buffer.data());
+            if (status < 0) fail(where, "cannot read the strings (damaged file?)");
+            for (const std::string& s : out)
+                if (s.size() > kMaxStringBytes) fail(where, "a string over 1 MiB");
+            return out;
+        }
+        const size_t size = H5Tget_size(file_type);
+        if (size == 0 || size > kMaxStringBytes) fail(where, "a fixed-length string of an unreasonable size");
+        if (static_cast<double>(size) * static_cast<double>(count) > static_cast<double>(limits_.max_values_per_dataset))
+            fail(where, "fixed-length strings over the limit of one dataset");
+        H5Tset_size(mem.get(), size);
+        H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);
+        std::vector<char> buffer(size * static_cast<size_t>(count), '\0');
+        if (H5Dread(dataset, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0)
+            fail(where, "cannot read the strings (damaged file?)");
+        for (int64_t i = 0; i < count; ++i) {
+            const char* s = buffer.data() + static_cast<size_t>(i) * size;
+            out.emplace_back(s, strnlen(s, size));
+        }
+        return out;
+    }
+
+    bool read_raw(int64_t offset, void* out, size_t size) {
+        if (offset < 0 || offset > file_size_ || static_cast<int64_t>(size) > file_size_ - offset) return false;
+        return std::fseek(raw_.get(), offset, SEEK_SET) == 0 && std::fread(out, 1, size, raw_.get()) == size;
+    }
+
+    // HDF5 1.10 reads a variable-length string from the global heap without checking the heap's own sizes
+    // (a damaged heap crashes H5HG_read), so the heap objects the strings name are checked here first, from
+    // the file's bytes (HDF5 file format spec, "Global Heap" and "Variable-Length Data"): each string is
+    // {uint32 length, heap collection address, uint32 object index}; a collection is "GCOL", version 1,
+    // 3 reserved bytes, its size, then objects {uint16 index, uint16 references, 4 reserved, size, data
+    // padded to 8}, index 0 being free space (its size counts its header). Only contiguous datasets (what h5py and write_file
+    // make) can be checked this way; others are left to HDF5.
+    void check_vlen_strings(hid_t dataset, int64_t count, const std::string& where) {
+        const haddr_t offset = H5Dget_offset(dataset);
+        if (offset == HADDR_UNDEF) return;  // compact or chunked (or never written: HDF5 reads no heap)
+        const auto damaged = [&](const char* what) {
+            fail(where, fmt::format("damaged variable-length string ({})", what));
+        };
+        constexpr size_t kRef = 16;  // 4 + 8 (addresses of 8 bytes, as every file of these writers) + 4
+        if (static_cast<double>(count) * kRef > static_cast<double>(file_size_)) damaged("more strings than the file holds");
+        std::vector<uint8_t> refs(static_cast<size_t>(count) * kRef);
+        if (!read_raw(base_address_ + static_cast<int64_t>(offset), refs.data(), refs.size()))
+            damaged("its data lies beyond the end of the file");
+        const auto u = [](const uint8_t* p, int n) {
+            uint64_t v = 0;
+            for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+            return v;
+        };
+        for (int64_t i = 0; i < count; ++i) {
+            const uint8_t* r = refs.data() + i * kRef;
+            const uint64_t length = u(r, 4), address = u(r + 4, 8), index = u(r + 12, 4);
+            if (length == 0 && address == 0) continue;  // an empty (null) string: no heap object
+            if (address > static_cast<uint64_t>(file_size_)) damaged("heap address beyond the end of the file");
+            const int64_t at = base_address_ + static_cast<int64_t>(address);
+            uint8_t header[16];
+            if (!read_raw(at, header, sizeof header) || std::memcmp(header, "GCOL", 4) != 0 || header[4] != 1)
+                damaged("no global heap collection where it points");
+            const uint64_t collection = u(header + 8, 8);
+            if (collection < 16 || collection > static_cast<uint64_t>(file_size_ - at))
+                damaged("heap collection size beyond the file");
+            std::vector<uint8_t> heap(static_cast<size_t>(collection));
+            if (!read_raw(at, heap.data(), heap.size())) damaged("heap collection beyond the file");
+            // Walk the collection as HDF5 does (every object, free space included, the last of an index wins),
+            // refusing what would send HDF5 out of the collection or round in circles.
+            std::map<uint64_t, uint64_t> sizes;
+            for (uint64_t p = 16; p < collection;) {
+                if (p + 16 > collection) break;  // too small for an object header: free space
+                const uint64_t object = u(&heap[p], 2), size = u(&heap[p + 8], 8);
+                if (size > collection) damaged("heap object larger than its collection");
+                const uint64_t need = object == 0 ? size : 16 + (size + 7) / 8 * 8;
+                if (need < 16 || need > collection - p) damaged("heap object outside its collection");
+                if (object != 0) sizes[object] = size;
+                p += need;
+            }
+            const auto found = sizes.find(index);
+            if (index == 0 || found == sizes.end()) damaged("heap object not found");
+            // HDF5 copies the heap object into a buffer of the string's length: they must agree.
+            if (found->second != length) damaged("string length differs from its heap object");
+        }
+    }
+
+    std::string read_string(hid_t dataset, const std::string& where) {
+        Hid type;
+        const H5T_class_t c = class_of(dataset, where, &type);
+        if (c != H5T_STRING) fail(where, fmt::format("expected a string, found {} dataset", class_name(c)));
+        int64_t count = 0;
+        const std::vector<int64_t> shape = shape_of(dataset, where, &count);
+        if (count != 1) fail(where, fmt::format("expected one string, found {}", count));
+        return read_strings(dataset, type.get(), count, where).at(0);
+    }
+
+    Array read_array(hid_t dataset, hid_t type, H5T_class_t c, const std::string& where) {
+        Array a;
+        int64_t count = 0;
+        a.shape = shape_of(dataset, where, &count);
+        a.integer = c == H5T_INTEGER;
+        const size_t bytes = H5Tget_size(type);
+        if (bytes == 0 || bytes > 16) fail(where, fmt::format("a number of {} bytes (damaged datatype?)", bytes));
+        a.float64 = c == H5T_FLOAT && bytes > 4;
+        a.values.assign(static_cast<size_t>(count), 0.0);
+        if (count > 0 &&
+            H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
+            fail(where, "cannot read the values (damaged file, or a compression filter this HDF5 lacks)");
+        return a;
+    }
+
+    // A dataset that is a parameter: numbers into `numbers`, a single string into `strings`.
+    void read_value(hid_t group, const std::string& name, const std::string& where,
+                    std::map<std::string, Array>& numbers, std::map<std::string, std::string>& strings) {
+        Hid d = open_dataset(group, name, where);
+        Hid type;
+        const H5T_class_t c = class_of(d.get(), where, &type);
+        if (c == H5T_INTEGER || c == H5T_FLOAT) {
+            numbers[name] = read_array(d.get(), type.get(), c, where);
+        } else if (c == H5T_STRING) {
+            strings[name] = read_string(d.get(), where);
+        } else {
+            fail(where, fmt::format("expected numbers or a string, found {} dataset", class_name(c)));
+        }
+    }
+
+    void read_metadata(hid_t node_group, const std::string& path, Node& node) {
+        Hid g(H5Gopen2(node_group, "metadata", H5P_DEFAULT), H5Gclose);
+        if (!g.valid()) fail(path, "cannot open the group");
+        for (const Link& l : links_of(g.get(), path)) {
+            const std::string where = join_path(path, l.name);
+            if (l.kind != H5I_DATASET) fail(where, "a nested group in metadata (expected a dataset)");
+            read_value(g.get(), l.name, where, node.metadata, node.metadata_strings);
+        }
+    }
+
+    void read_edges(hid_t node_group, const std::string& path, Graph& graph) {
+        Hid d = open_dataset(node_group, "edges", path);
+        Hid type;
+        const H5T_class_t c = class_of(d.get(), path, &type);
+        if (c != H5T_STRING) fail(path, fmt::format("expected N x 2 strings, found {} dataset", class_name(c)));
+        int64_t count = 0;
+        const std::vector<int64_t> shape = shape_of(d.get(), path, &count);
+        const bool empty_1d = shape.size() == 1 && shape[0] == 0;
+        if (!empty_1d && !(shape.size() == 2 && shape[1] == 2))
+            fail(path, fmt::format("expected N x 2 strings, found shape [{}]", fmt::join(shape, ", ")));
+        const std::vector<std::string> names = read_strings(d.get(), type.get(), count, path);
+        for (size_t i = 0; i + 1 < names.size(); i += 2) graph.edges.emplace_back(names[i], names[i + 1]);
+    }
+
+    Node read_node(hid_t group, const std::string& path, const std::string& name, int depth) {
+        if (++node_count_ > limits_.max_nodes) fail(path, fmt::format("more than {} nodes", limits_.max_nodes));
+        Node node;
+        node.name = name;
+        const std::vector<Link> links = links_of(group, path);
+        const auto has = [&](const char* n, H5I_type_t kind) {
+            for (const Link& l : links)
+                if (l.name == n) {
+                    if (l.kind != kind)
+                        fail(join_path(path, n), kind == H5I_GROUP ? "expected a group" : "expected a dataset");
+                    return true;
+                }
+            return false;
+        };
+        if (!has("type", H5I_DATASET)) fail(join_path(path, "type"), "missing (every node needs a string \"type\")");
+        {
+            Hid d = open_dataset(group, "type", join_path(path, "type"));
+            node.type = read_string(d.get(), join_path(path, "type"));
+        }
+        const bool is_graph = node.type == "NIRGraph";
+        if (depth == 0 && !is_graph)
+            fail(join_path(path, "type"), fmt::format("expected \"NIRGraph\" for the root node, found \"{}\"", node.type));
+        if (is_graph) {
+            if (depth >= limits_.max_depth)
+                fail(path, fmt::format("NIRGraph nodes nested deeper than {} levels", limits_.max_depth));
+            if (!has("nodes", H5I_GROUP)) fail(join_path(path, "nodes"), "missing (a NIRGraph needs a group \"nodes\")");
+            if (!has("edges", H5I_DATASET))
+                fail(join_path(path, "edges"), "missing (a NIRGraph needs a dataset \"edges\")");
+            node.graph = std::make_shared<Graph>();
+        }
+        for (const Link& l : links) {
+            const std::string where = join_path(path, l.name);
+            if (l.name == "type") continue;
+            if (l.name == "metadata" && l.kind == H5I_GROUP) {
+                read_metadata(group, where, node);
+            } else if (is_graph && l.name == "nodes") {
+                Hid nodes(H5Gopen2(group, "nodes", H5P_DEFAULT), H5Gclose);
+                if (!nodes.valid()) fail(where, "cannot open the group");
+                for (const Link& child : links_of(nodes.get(), where)) {
+                    const std::string child_path = join_path(where, child.name);
+                    if (child.kind != H5I_GROUP) fail(child_path, "expected a node (a group)");
+                    Hid g(H5Gopen2(nodes.get(), child.name.c_str(), H5P_DEFAULT), H5Gclose);
+                    if (!g.valid()) fail(child_path, "cannot open the group");
+                    node.graph->nodes.push_back(read_node(g.get(), child_path, child.name, depth + 1));
+                }
+            } else if (is_graph && l.name == "edges") {
+                read_edges(group, where, *node.graph);
+            } else if (l.kind == H5I_GROUP) {
+                fail(where, fmt::format("unexpected group in a {} node (expected datasets and \"metadata\")", node.type));
+            } else {
+                read_value(group, l.name, where, node.params, node.strings);
+            }
+        }
+        return node;
+    }
+
+    struct CloseFile {
+        void operator()(std::FILE* f) const { std::fclose(f); }
+    };
+
+    std::string file_;
+    ReadLimits limits_;
+    std::unique_ptr<std::FILE, CloseFile> raw_;  // the same file, for check_vlen_strings
+    int64_t file_size_ = 0;
+    int64_t base_address_ = 0;                   // HDF5 addresses are relative to the end of a user block
+    int64_t total_values_ = 0;
+    int64_t node_count_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------- writing
+
+class Writer {
+public:
+    explicit Writer(std::string file) : file_(std::move(file)) {}
+
+    [[noreturn]] void fail(const std::string& object, const std::string& what) const {
+        throw ModelError(fmt::format("cannot write {}: {}: {}", file_, object, what));
+    }
+
+    void write(hid_t f, const File& file) {
+        write_string(f, "version", file.version, "/version");
+        Hid g = create_group(f, "node", "/node");
+        write_node(g.get(), "/node", file.root);
+    }
+
+private:
+    Hid create_group(hid_t loc, const std::string& name, const std::string& where) {
+        check_name(name, where);
+        Hid g(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        if (!g.valid()) fail(where, "cannot create the group (a duplicate name?)");
+        return g;
+    }
+
+    void check_name(const std::string& name, const std::string& where) {
+        if (name.empty() || name == "." || name.find('/') != std::string::npos)
+            fail(where, fmt::format("\"{}\" cannot be an HDF5 name (empty, \".\" or holding '/')", name));
+    }
+
+    static Hid utf8_string_type() {
+        Hid t(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(t.get(), H5T_VARIABLE);
+        H5Tset_cset(t.get(), H5T_CSET_UTF8);
+        return t;
+    }
+
+    void write_string(hid_t loc, const std::string& name, const std::string& value, const std::string& where) {
+        check_name(name, where);
+        Hid type = utf8_string_type();
+        Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+        Hid d(H5Dcreate2(loc, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              H5Dclose);
+        if (!d.valid()) fail(where, "cannot create the dataset (a duplicate name?)");
+        const char* data = value.c_str();
+        if (H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &data) < 0)
+            fail(where, "cannot write the string");
+    }
+
+    void write_array(hid_t loc, const std::string& name, const Array& a, const std::string& where) {
+        check_name(name, where);
+        int64_t count = 1;
+        for (int64_t d : a.shape) {
+            if (d < 0) fail(where, "a negative dimension");
+            count *= d;
+        }
+        if (count != a.size())
+            fail(where, fmt::format("shape [{}] holds {} values, the array has {}", fmt::join(a.shape, ", "), count,
+                                    a.size()));
+        const hid_t file_type = a.integer ? H5T_STD_I64LE : a.float64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
+        std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+        Hid space(a.shape.empty() ? H5Screate(H5S_SCALAR)
+                                  : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                  H5Sclose);
+        Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+        if (!space.valid() || !dcpl.valid()) fail(where, "cannot describe the dataset");
+        if (!a.shape.empty() && count > 0) {
+            // gzip as the reference library writes it; chunks of at most 1 MiB (halve the largest dimension).
+            std::vector<hsize_t> chunk = dims;
+            const auto bytes = [&] {
+                double b = 8;
+                for (hsize_t c : chunk) b *= static_cast<double>(c);
+                return b;
+            };
+            while (bytes() > double(1 << 20)) {
+                auto largest = std::max_element(chunk.begin(), chunk.end());
+                *largest = (*largest + 1) / 2;
+            }
+            if (H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()) < 0 ||
+                H5Pset_deflate(dcpl.get(), 4) < 0)
+                fail(where, "cannot set up compression");
+        }
+        Hid d(H5Dcreate2(loc, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose);
+        if (!d.valid()) fail(where, "cannot create the dataset (a duplicate name?)");
+        if (count > 0 && H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
+            fail(where, "cannot write the values");
+    }
+
+    void write_values(hid_t g, const std::string& path, const std::map<std::string, Array>& numbers,
+                      const std::map<std::string, std::string>& strings) {
+        for (const auto& [key, value] : strings) {
+            if (numbers.count(key)) fail(join_path(path, key), "both a number and a string");
+            write_string(g, key, value, join_path(path, key));
+        }
+        for (const auto& [key, value] : numbers) write_array(g, key, value, join_path(path, key));
+    }
+
+    void write_edges(hid_t g, const std::string& where, const Graph& graph) {
+        std::vector<const char*> names;
+        for (const auto& [from, to] : graph.edges) {
+            names.push_back(from.c_str());
+            names.push_back(to.c_str());
+        }
+        const hsize_t dims[2] = {graph.edges.size(), 2};
+        Hid type = utf8_string_type();
+        Hid space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+        Hid d(H5Dcreate2(g, "edges", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+        if (!d.valid()) fail(where, "cannot create the dataset");
+        if (!names.empty() && H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, names.data()) < 0)
+            fail(where, "cannot write the edges");
+    }
+
+    void write_node(hid_t g, const std::string& path, const Node& node) {
+        // "type" and "metadata" are taken in every node, "nodes" and "edges" in a graph.
+        for (const char* reserved : {"type", "metadata", "nodes", "edges"}) {
+            const bool graph_only = std::strcmp(reserved, "nodes") == 0 || std::strcmp(reserved, "edges") == 0;
+            if (graph_only && !node.graph) continue;
+            if (node.params.count(reserved) || node.strings.count(reserved))
+                fail(join_path(path, reserved), "a parameter with a reserved name");
+        }
+        if (node.type == "NIRGraph" && !node.graph) fail(path, "a NIRGraph node without a graph");
+        write_string(g, "type", node.type, join_path(path, "type"));
+        write_values(g, path, node.params, node.strings);
+        if (!node.metadata.empty() || !node.metadata_strings.empty()) {
+            const std::string where = join_path(path, "metadata");
+            Hid m = create_group(g, "metadata", where);
+            write_values(m.get(), where, node.metadata, node.metadata_strings);
+        }
+        if (node.graph) {
+            const std::string where = join_path(path, "nodes");
+            Hid nodes = create_group(g, "nodes", where);
+            for (const Node& child : node.graph->nodes) {
+                const std::string child_path = join_path(where, child.name);
+                Hid c = create_group(nodes.get(), child.name, child_path);
+                write_node(c.get(), child_path, child);
+            }
+            write_edges(g, join_path(path, "edges"), *node.graph);
+        }
+    }
+
+    std::string file_;
+};
+
+}  // namespace
+
+File read_file(const std::string& path, const ReadLimits& limits) { return Reader(path, limits).read(); }
+
+void write_file(const std::string& path, const File& file) {
+    silence_hdf5();
+    const std::string temp = fmt::format("{}.tmp{}", path, static_cast<long>(::getpid()));
+    try {
+        {
+            Hid f(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+            if (!f.valid()) throw ModelError(fmt::format("cannot write {}: cannot create {}", path, temp));
+            Writer(path).write(f.get(), file);
+            if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0)
+                throw ModelError(fmt::format("cannot write {}: cannot flush {}", path, temp));
+        }  // closed here, before the rename
+        replace_file(temp, path);
+    } catch (const ModelError&) {
+        std::remove(temp.c_str());
+        throw;
+    } catch (const DataError& e) {
+        std::remove(temp.c_str());
+        throw ModelError(e.what());
+    }
+}
 
 }  // namespace neuroemu::nir

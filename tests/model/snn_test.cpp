@@ -18,6 +18,7 @@
 #include <random>
 
 #include "common/error.h"
+#include "tests/model/snn_v1_reference.h"
 #include "tests/support/builders.h"
 
 namespace neuroemu {
@@ -140,6 +141,10 @@ void expect_same_model(const SnnModel& a, const SnnModel& b) {
     EXPECT_EQ(a.output, b.output);
     EXPECT_EQ(a.reset, b.reset);
     EXPECT_EQ(a.v_init, b.v_init);
+    EXPECT_EQ(a.fire_above, b.fire_above);
+    EXPECT_EQ(a.dt_s, b.dt_s);
+    EXPECT_EQ(a.discretisation, b.discretisation);
+    EXPECT_EQ(a.source_format, b.source_format);
     EXPECT_EQ(a.record.source_model, b.record.source_model);
     EXPECT_EQ(a.record.percentile, b.record.percentile);
     EXPECT_EQ(a.record.calibration_images, b.record.calibration_images);
@@ -162,6 +167,13 @@ void expect_same_model(const SnnModel& a, const SnnModel& b) {
         EXPECT_EQ(x.spiking, y.spiking) << who;
         EXPECT_EQ(x.gate_source, y.gate_source) << who;
         expect_same_window(x.gate_window, y.gate_window, who);
+        EXPECT_EQ(x.neuron.model, y.neuron.model) << who;
+        EXPECT_TRUE(same_bits(x.neuron.tau_mem_s, y.neuron.tau_mem_s)) << who;
+        EXPECT_TRUE(same_bits(x.neuron.tau_syn_s, y.neuron.tau_syn_s)) << who;
+        EXPECT_TRUE(same_bits(x.neuron.r, y.neuron.r)) << who;
+        EXPECT_TRUE(same_bits(x.neuron.v_leak, y.neuron.v_leak)) << who;
+        EXPECT_TRUE(same_bits(x.neuron.v_reset, y.neuron.v_reset)) << who;
+        EXPECT_TRUE(same_bits(x.neuron.w_in, y.neuron.w_in)) << who;
     }
     ASSERT_EQ(a.projections.size(), b.projections.size());
     for (size_t i = 0; i < a.projections.size(); ++i) {
@@ -176,7 +188,56 @@ void expect_same_model(const SnnModel& a, const SnnModel& b) {
         expect_same_window(x.window, y.window, who);
         EXPECT_EQ(x.count_include_pad, y.count_include_pad) << who;
         EXPECT_EQ(x.shortcut, y.shortcut) << who;
+        EXPECT_EQ(x.recurrent, y.recurrent) << who;
+        EXPECT_EQ(x.sparse_ptr, y.sparse_ptr) << who;
+        EXPECT_EQ(x.sparse_target, y.sparse_target) << who;
     }
+}
+
+// full_model() plus every field of format version 2: neuron models with per-channel and single parameters,
+// reset to v_reset, fire_above, dt_s, exact discretisation, source format "nir", a sparse projection (source
+// neuron s of relu1 reaches relu2's neurons s mod 18 and (s mod 18 + 7) mod 18, in ascending order) and a
+// recurrent projection of the readout onto itself.
+constexpr size_t kSparse = 6, kRecurrent = 7;  // their indices in projections
+
+SnnModel v2_model() {
+    SnnModel m = full_model();
+    m.populations[1].neuron.model = "lif";
+    m.populations[1].neuron.tau_mem_s = {0.01f, 0.02f};
+    m.populations[1].neuron.r = {1.0f};
+    m.populations[1].neuron.v_leak = {0.0f, -0.1f};
+    m.populations[1].neuron.v_reset = {0.05f};
+    m.populations[3].neuron.model = "cuba_lif";
+    m.populations[3].neuron.tau_mem_s = {0.01f};
+    m.populations[3].neuron.tau_syn_s = {0.005f};
+    m.populations[3].neuron.w_in = {1.0f, 2.0f};
+    m.populations[4].neuron.model = "li";
+    m.populations[4].neuron.tau_mem_s = {0.03f};
+    m.reset = ResetMode::ToValue;
+    m.fire_above = true;
+    m.dt_s = 1e-4;
+    m.discretisation = Discretisation::Exact;
+    m.source_format = "nir";
+    Projection sparse;
+    sparse.name = "sparse";
+    sparse.kind = ProjectionKind::Sparse;
+    sparse.source = 1;
+    sparse.target = 3;
+    sparse.sparse_ptr.push_back(0);
+    for (int32_t s = 0; s < 72; ++s) {
+        const int32_t a = s % 18, b = (s % 18 + 7) % 18;
+        sparse.sparse_target.push_back(std::min(a, b));
+        sparse.sparse_target.push_back(std::max(a, b));
+        sparse.sparse_ptr.push_back(2 * (s + 1));
+    }
+    sparse.weight = Tensor({144});
+    for (size_t k = 0; k < 144; ++k) sparse.weight.data[k] = 0.01f * static_cast<float>(k) - 0.5f;
+    m.projections.push_back(sparse);
+    Projection rec = projection("rec", ProjectionKind::Linear, 4, 4, Tensor({4, 4}));
+    for (size_t k = 0; k < 16; ++k) rec.weight.data[k] = k % 5 == 0 ? 0.0f : 0.25f * static_cast<float>(k % 3);
+    rec.recurrent = true;
+    m.projections.push_back(rec);
+    return m;
 }
 
 // A scratch file path unique to this process and test.
@@ -318,9 +379,9 @@ struct HeaderEditor {
     SnnFile good;
     json header;
     size_t blob_floats = 0;
-    HeaderEditor() {
+    explicit HeaderEditor(const SnnModel& model = full_model()) {
         const std::string& path = tmp.add(temp_path("good"));
-        save_snn(full_model(), path);
+        save_snn(model, path);
         good = SnnFile::parse(read_bytes(path));
         header = json::parse(good.header);
         blob_floats = header.at("blob_floats").get<size_t>();
@@ -369,7 +430,12 @@ TEST(SnnFormat, DamagedHeaderNamesTheField) {
     check([&](json& h) { h["projections"][2]["target"] = -1; }, {"projection 2"}, "negative target");
     check([&](json& h) { h["projections"][1]["window"]["kernel"] = {3}; }, {"projections[1].window"}, "bad window");
     check([&](json& h) { h["output"] = 9; }, {"output"}, "output out of range");
-    check([&](json& h) { h["version"] = 2; }, {"version 2"}, "future version");
+    check([&](json& h) { h["version"] = 3; }, {"version 3"}, "future version");
+    check([&](json& h) { h["version"] = 0; }, {"version 0"}, "version 0");
+    // Version 2's words in a version 1 file.
+    check([&](json& h) { h["reset"] = "to_value"; }, {"reset", "to_value"}, "to_value in version 1");
+    check([&](json& h) { h["projections"][2]["kind"] = "sparse"; }, {"projections[2].kind", "sparse"},
+          "sparse in version 1");
     check([&](json& h) { h["reset"] = "leak"; }, {"reset", "leak"}, "unknown reset");
     check([&](json& h) { h["conversion"].erase("zeta"); }, {"conversion", "zeta"}, "missing record field");
     check([&](json& h) { h["populations"] = 3; }, {"populations"}, "populations not a list");
@@ -537,6 +603,211 @@ TEST(SnnModel, SynapseCountMatchesEnumeration) {
     int64_t total = 0;
     for (const auto& p : m.projections) total += synapse_count(m, p);
     EXPECT_EQ(m.synapse_count(), total);
+}
+
+// A model using none of version 2's fields is written exactly as the version-1 writer wrote it:
+// tests/data/snn/v1_reference.snn was written by neuroemu before issue 19 (tests/data/snn/README.md).
+TEST(SnnFormatV2, Version1ModelWritesTheVersion1Bytes) {
+    TempFiles tmp;
+    const std::string reference = read_bytes(std::string(NEUROEMU_SOURCE_DIR) + "/tests/data/snn/v1_reference.snn");
+    ASSERT_GT(reference.size(), 21u);
+    const SnnModel m = v1_reference::model();
+    EXPECT_EQ(snn_format_version(m), 1);
+    const std::string& path = tmp.add(temp_path("v1"));
+    save_snn(m, path);
+    EXPECT_EQ(read_bytes(path), reference);
+    expect_same_model(load_snn(std::string(NEUROEMU_SOURCE_DIR) + "/tests/data/snn/v1_reference.snn"), m);
+    // full_model() too: version 1, none of version 2's keys.
+    save_snn(full_model(), path);
+    const json header = json::parse(SnnFile::parse(read_bytes(path)).header);
+    EXPECT_EQ(header.at("version"), 1);
+    for (const char* key : {"fire_above", "dt_s", "discretisation", "source_format", "blob_int32s"})
+        EXPECT_FALSE(header.contains(key)) << key;
+    EXPECT_FALSE(header.at("populations")[1].contains("neuron"));
+    EXPECT_FALSE(header.at("projections")[0].contains("recurrent"));
+}
+
+// Each field of version 2 on its own makes the file version 2.
+TEST(SnnFormatV2, AnyNewFieldMakesVersion2) {
+    const std::vector<std::function<void(SnnModel&)>> edits = {
+        [](SnnModel& m) { m.populations[1].neuron.model = "lif", m.dt_s = 1e-3; },
+        [](SnnModel& m) { m.populations[1].neuron.r = {2.0f}; },
+        [](SnnModel& m) { m.reset = ResetMode::ToValue; },
+        [](SnnModel& m) { m.fire_above = true; },
+        [](SnnModel& m) { m.dt_s = 1e-3; },
+        [](SnnModel& m) { m.discretisation = Discretisation::Exact; },
+        [](SnnModel& m) { m.source_format = "nir"; },
+        [](SnnModel& m) { m.projections[3].recurrent = true; },
+    };
+    for (size_t i = 0; i < edits.size(); ++i) {
+        SnnModel m = full_model();
+        edits[i](m);
+        EXPECT_EQ(snn_format_version(m), 2) << i;
+    }
+    EXPECT_EQ(snn_format_version(v2_model()), 2);
+}
+
+// A version 2 model: every field back exactly, the same bytes when saved again, and the integer area laid out
+// as documented (little-endian int32 after the floats: sparse_ptr, then sparse_target).
+TEST(SnnFormatV2, RoundTripKeepsEveryNewField) {
+    TempFiles tmp;
+    const SnnModel m = v2_model();
+    ASSERT_NO_THROW(validate(m, "v2_model"));
+    const std::string& path = tmp.add(temp_path("v2"));
+    save_snn(m, path);
+    const std::string bytes = read_bytes(path);
+    const SnnFile f = SnnFile::parse(bytes);
+    const json header = json::parse(f.header);
+    EXPECT_EQ(header.at("version"), 2);
+    size_t floats = 0;
+    for (const auto& p : m.projections) floats += p.weight.data.size();
+    const size_t ints = 73 + 144;
+    EXPECT_EQ(header.at("blob_floats").get<size_t>(), floats);
+    EXPECT_EQ(header.at("blob_int32s").get<size_t>(), ints);
+    ASSERT_EQ(f.blob.size(), 4 * (floats + ints));
+    const auto int_at = [&](size_t k) {
+        const auto* b = reinterpret_cast<const unsigned char*>(f.blob.data() + 4 * (floats + k));
+        return static_cast<int32_t>(uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24);
+    };
+    EXPECT_EQ(int_at(0), 0);
+    EXPECT_EQ(int_at(72), 144);            // the last pointer: nnz
+    EXPECT_EQ(int_at(73), 0);              // source 0 reaches 0 and 7
+    EXPECT_EQ(int_at(74), 7);
+    EXPECT_EQ(int_at(73 + 2 * 17 + 1), 17);  // source 17: 6 and 17
+    const SnnModel back = load_snn(path);
+    expect_same_model(m, back);
+    EXPECT_EQ(back.populations[1].neuron, m.populations[1].neuron);
+    const std::string& again = tmp.add(temp_path("v2b"));
+    save_snn(back, again);
+    EXPECT_EQ(read_bytes(again), bytes);
+    // Sparse synapses count one per stored synapse; a recurrent linear one per pair.
+    EXPECT_EQ(synapse_count(m, m.projections[kSparse]), 144);
+    EXPECT_EQ(synapse_count(m, m.projections[kRecurrent]), 16);
+}
+
+// Damaged version 2 headers: the error names the file and the field.
+TEST(SnnFormatV2, DamagedHeaderNamesTheField) {
+    HeaderEditor e(v2_model());
+    const auto check = [&e](const std::function<void(json&)>& edit, const std::vector<std::string>& fragments,
+                            const std::string& what) { e.check(edit, fragments, what); };
+    const std::string sp = "projections[" + std::to_string(kSparse) + "]";
+    const std::string sparse = "projection " + std::to_string(kSparse) + " 'sparse'";
+    const std::string rec = "projection " + std::to_string(kRecurrent) + " 'rec'";
+    check([&](json& h) { h["projections"][kSparse]["sparse_ptr"]["offset"] = 1000; }, {sp + ".sparse_ptr"},
+          "pointers past the integer area");
+    check([&](json& h) { h["projections"][kSparse]["sparse_target"]["count"] = std::numeric_limits<uint64_t>::max(); },
+          {sp + ".sparse_target"}, "absurd target count");
+    check([&](json& h) { h["projections"][kSparse]["sparse_ptr"]["count"] = 72; }, {sparse, "sparse_ptr"},
+          "one pointer short");
+    check([&](json& h) { h["projections"][kSparse].erase("sparse_target"); }, {sp, "sparse_target"},
+          "missing targets");
+    check([&](json& h) { h["projections"][kRecurrent]["recurrent"] = false; }, {rec, "recurrent"},
+          "a cycle not marked recurrent");
+    check([&](json& h) { h["projections"][0].erase("recurrent"); }, {"projections[0]", "recurrent"},
+          "missing recurrent");
+    check([&](json& h) { h["populations"][1].erase("neuron"); }, {"populations[1]", "neuron"}, "missing neuron");
+    check([&](json& h) { h["populations"][1]["neuron"]["tau_mem_s"] = {0.1, 0.2, 0.3}; },
+          {"population 1 'relu1'", "tau_mem_s", "expected 0, 1 or 2"}, "tau count");
+    check([&](json& h) { h["populations"][3]["neuron"]["tau_syn_s"] = {-0.005}; },
+          {"population 3 'relu2'", "tau_syn_s", "> 0"}, "negative tau");
+    check([&](json& h) { h["populations"][3]["neuron"]["tau_mem_s"] = {0.0}; },
+          {"population 3 'relu2'", "tau_mem_s", "> 0"}, "zero tau");
+    check([&](json& h) { h["populations"][1]["neuron"]["model"] = ""; }, {"population 1 'relu1'", "neuron.model"},
+          "empty model");
+    check([&](json& h) { h["populations"][1]["neuron"]["r"] = "one"; }, {"populations[1].neuron", "'r'"},
+          "r of the wrong type");
+    check([&](json& h) { h["dt_s"] = 0.0; }, {"population 1 'relu1'", "dt_s"}, "no time step for lif");
+    check([&](json& h) { h["dt_s"] = -1e-3; }, {"dt_s"}, "negative time step");
+    check([&](json& h) { h["discretisation"] = "rk4"; }, {"discretisation", "rk4"}, "unknown discretisation");
+    check([&](json& h) { h.erase("blob_int32s"); }, {"blob_int32s"}, "missing blob_int32s");
+    check([&](json& h) { h["blob_int32s"] = 216; }, {"blob_int32s"}, "blob_int32s one short");
+    check([&](json& h) { h["version"] = 1; }, {"blob_floats"}, "a version 2 file labelled version 1");
+}
+
+// Damage to the integer area (the header intact): pointers and targets checked, naming the projection.
+TEST(SnnFormatV2, DamagedSparseIndicesNameTheProjection) {
+    TempFiles tmp;
+    const SnnModel m = v2_model();
+    const std::string& path = tmp.add(temp_path("good"));
+    save_snn(m, path);
+    const SnnFile good = SnnFile::parse(read_bytes(path));
+    const size_t floats = json::parse(good.header).at("blob_floats").get<size_t>();
+    const std::string& bad = tmp.add(temp_path("bad"));
+    const std::string sparse = "projection " + std::to_string(kSparse) + " 'sparse'";
+    struct Case {
+        size_t index;  // in the integer area: 0..72 pointers, 73.. targets
+        int32_t value;
+        std::vector<std::string> fragments;
+    };
+    const std::vector<Case> cases = {
+        {0, 1, {"sparse_ptr must run from 0"}},
+        {72, 143, {"sparse_ptr must run from 0"}},
+        {5, 20, {"sparse_ptr decreases"}},
+        {73, 18, {"sparse_target[0] = 18"}},
+        {73, -1, {"sparse_target[0] = -1"}},
+        {74, 0, {"not strictly ascending"}},
+    };
+    for (const Case& c : cases) {
+        SnnFile f = good;
+        for (int i = 0; i < 4; ++i)
+            f.blob[4 * (floats + c.index) + static_cast<size_t>(i)] = static_cast<char>(static_cast<uint32_t>(c.value) >> (8 * i));
+        write_bytes(bad, f.bytes());
+        const std::string err = load_error(bad);
+        EXPECT_THAT(err, AllOf(HasSubstr(bad), HasSubstr(sparse))) << c.index;
+        for (const auto& frag : c.fragments) EXPECT_THAT(err, HasSubstr(frag)) << c.index;
+    }
+    // Cut anywhere in the integer area, or one int too many.
+    const std::string bytes = good.bytes();
+    for (size_t cut : {bytes.size() - 1, bytes.size() - 4, bytes.size() - 4 * 100}) {
+        write_bytes(bad, bytes.substr(0, cut));
+        EXPECT_THAT(load_error(bad), AllOf(HasSubstr(bad), HasSubstr("blob_int32s"))) << cut;
+    }
+    write_bytes(bad, bytes + std::string(4, '\0'));
+    EXPECT_THAT(load_error(bad), HasSubstr("blob_int32s"));
+}
+
+// validate() on the new fields directly: sparse arrays only on sparse projections, a cycle only when
+// recurrent, a neuron model other than `if` only with a time step.
+TEST(SnnFormatV2, ValidateNamesWhatIsWrong) {
+    auto error = [](const SnnModel& m) {
+        try {
+            validate(m, "here");
+        } catch (const ModelError& e) {
+            return std::string(e.what());
+        }
+        return std::string("NO ERROR");
+    };
+    EXPECT_EQ(error(v2_model()), "NO ERROR");
+    {
+        SnnModel m = v2_model();
+        m.projections[3].sparse_ptr = {0};
+        EXPECT_THAT(error(m), AllOf(HasSubstr("projection 3 'fc'"), HasSubstr("sparse")));
+    }
+    {
+        SnnModel m = v2_model();
+        m.projections[kSparse].weight = Tensor({143});
+        EXPECT_THAT(error(m), HasSubstr("'sparse'"));
+    }
+    {
+        SnnModel m = v2_model();
+        m.projections[kRecurrent].recurrent = false;
+        EXPECT_THAT(error(m), AllOf(HasSubstr("'rec'"), HasSubstr("recurrent")));
+    }
+    {
+        SnnModel m = v2_model();  // a recurrent projection may also go forwards
+        m.projections[3].recurrent = true;
+        EXPECT_EQ(error(m), "NO ERROR");
+    }
+    {
+        SnnModel m = v2_model();
+        m.dt_s = 0;
+        EXPECT_THAT(error(m), AllOf(HasSubstr("population 1 'relu1'"), HasSubstr("dt_s")));
+    }
+    {
+        SnnModel m = v2_model();
+        m.populations[1].neuron.v_reset = {std::nanf("")};
+        EXPECT_THAT(error(m), AllOf(HasSubstr("population 1 'relu1'"), HasSubstr("v_reset")));
+    }
 }
 
 }  // namespace

@@ -1,0 +1,444 @@
+// nir/nir_file: the HDF5 reader and writer on the real fixtures (facts from tests/data/nir/README.md), write ->
+// read round trips, and hostile files (truncated, corrupted, not HDF5, malformed NIR) that must give a
+// ModelError naming the file, never a crash. The comparison with an independent reader (h5py) is in
+// nir_file_h5py_test.cpp.
+#include <hdf5.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "nir/nir_file.h"
+#include "nir_test_util.h"
+
+namespace neuroemu::nir {
+namespace {
+
+using test::fixture;
+using test::flatten;
+using test::temp_path;
+
+std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    ASSERT_TRUE(out.good()) << path;
+}
+
+const Node& node_named(const Graph& g, const std::string& name) {
+    const Node* n = g.find(name);
+    if (n == nullptr) throw std::runtime_error("no node " + name);
+    return *n;
+}
+
+TEST(NirFile, LifNorseHoldsTheReadmeFacts) {
+    const File f = read_file(fixture("lif_norse.nir"));
+    EXPECT_FALSE(f.version.empty());
+    ASSERT_EQ(f.root.type, "NIRGraph");
+    const Graph& g = *f.root.graph;
+    ASSERT_EQ(g.nodes.size(), 4u);
+    // h5py's (and HDF5's) order: by name.
+    EXPECT_EQ(g.nodes[0].name, "0");
+    EXPECT_EQ(g.nodes[1].name, "1");
+    EXPECT_EQ(g.nodes[2].name, "input");
+    EXPECT_EQ(g.nodes[3].name, "output");
+    const Node& lif = node_named(g, "1");
+    EXPECT_EQ(lif.type, "LIF");
+    ASSERT_TRUE(lif.has("tau"));
+    EXPECT_EQ(lif.params.at("tau").shape, std::vector<int64_t>{1});
+    EXPECT_EQ(lif.params.at("tau").values[0], static_cast<double>(0.0025f));  // stored as float32
+    EXPECT_FALSE(lif.params.at("tau").float64);
+    EXPECT_EQ(lif.params.at("v_threshold").values[0], static_cast<double>(0.1f));
+    EXPECT_EQ(lif.params.at("r").values[0], 1.0);
+    EXPECT_EQ(lif.params.at("v_leak").values[0], 0.0);
+    const Node& affine = node_named(g, "0");
+    EXPECT_EQ(affine.type, "Affine");
+    EXPECT_EQ(affine.params.at("weight").shape, (std::vector<int64_t>{1, 1}));
+    EXPECT_EQ(affine.params.at("weight").values[0], 1.0);
+    const Node& input = node_named(g, "input");
+    EXPECT_EQ(input.type, "Input");
+    EXPECT_TRUE(input.params.at("shape").integer);
+    const std::vector<std::pair<std::string, std::string>> edges = {{"input", "0"}, {"0", "1"}, {"1", "output"}};
+    EXPECT_EQ(g.edges, edges);
+}
+
+TEST(NirFile, BrailleHasSevenEdgesAndARecurrentWeight) {
+    const File f = read_file(fixture("braille_noDelay_noBias_subtract.nir"));
+    const Graph& g = *f.root.graph;
+    EXPECT_EQ(g.edges.size(), 7u);
+    const Node& rec = node_named(g, "lif1.w_rec");
+    EXPECT_EQ(rec.type, "Linear");
+    EXPECT_EQ(rec.params.at("weight").shape, (std::vector<int64_t>{40, 40}));
+    EXPECT_EQ(rec.params.at("weight").size(), 1600);
+    const Node& lif = node_named(g, "lif1.lif");
+    EXPECT_EQ(lif.type, "CubaLIF");
+    EXPECT_TRUE(lif.params.at("tau_mem").float64);  // snnTorch writes float64
+    EXPECT_EQ(lif.params.at("tau_mem").shape, std::vector<int64_t>{40});
+    // The recurrent cycle lif1.lif -> lif1.w_rec -> lif1.lif.
+    const auto has_edge = [&](const std::string& a, const std::string& b) {
+        return std::find(g.edges.begin(), g.edges.end(), std::make_pair(a, b)) != g.edges.end();
+    };
+    EXPECT_TRUE(has_edge("lif1.lif", "lif1.w_rec"));
+    EXPECT_TRUE(has_edge("lif1.w_rec", "lif1.lif"));
+}
+
+TEST(NirFile, CnnSinabsHasScalarIntegersAndFourDimensionalWeights) {
+    const File f = read_file(fixture("cnn_sinabs.nir"));
+    const Graph& g = *f.root.graph;
+    EXPECT_EQ(g.edges.size(), 14u);
+    const Node& conv = node_named(g, "0");
+    EXPECT_EQ(conv.type, "Conv2d");
+    EXPECT_EQ(conv.params.at("weight").shape, (std::vector<int64_t>{16, 2, 5, 5}));
+    EXPECT_TRUE(conv.params.at("groups").shape.empty());  // a scalar dataset
+    EXPECT_TRUE(conv.params.at("groups").integer);
+    EXPECT_EQ(conv.params.at("groups").values, std::vector<double>{1});
+    EXPECT_EQ(conv.params.at("stride").values, (std::vector<double>{2, 2}));
+}
+
+TEST(NirFile, EveryFixtureRoundTripsThroughWrite) {
+    for (const std::string& name : test::fixtures()) {
+        const File original = read_file(fixture(name));
+        const std::string out = temp_path(name);
+        write_file(out, original);
+        const File again = read_file(out);
+        const auto a = flatten(original), b = flatten(again);
+        ASSERT_EQ(a.size(), b.size()) << name;
+        for (const auto& [path, x] : a) {
+            ASSERT_TRUE(b.count(path)) << name << " " << path;
+            const test::Flat& y = b.at(path);
+            EXPECT_EQ(x.shape, y.shape) << name << " " << path;
+            EXPECT_EQ(x.kind, y.kind) << name << " " << path;
+            EXPECT_EQ(x.float64, y.float64) << name << " " << path;
+            EXPECT_EQ(x.numbers, y.numbers) << name << " " << path;
+            EXPECT_EQ(x.strings, y.strings) << name << " " << path;
+        }
+        // Node order, names and edge order too (flatten keys are sorted, so check the lists themselves).
+        ASSERT_EQ(original.root.graph->nodes.size(), again.root.graph->nodes.size());
+        for (size_t i = 0; i < original.root.graph->nodes.size(); ++i)
+            EXPECT_EQ(original.root.graph->nodes[i].name, again.root.graph->nodes[i].name) << name;
+        EXPECT_EQ(original.root.graph->edges, again.root.graph->edges) << name;
+        std::remove(out.c_str());
+    }
+}
+
+TEST(NirFile, WriteKeepsNestedGraphsMetadataAndEmptyGraphs) {
+    File f;
+    f.version = "1.0.0";
+    f.root.type = "NIRGraph";
+    f.root.graph = std::make_shared<Graph>();
+    Node inner;
+    inner.name = "sub";
+    inner.type = "NIRGraph";
+    inner.graph = std::make_shared<Graph>();  // empty: no nodes, no edges
+    inner.metadata_strings["neuroemu.reset"] = "subtract";
+    inner.metadata["neuroemu.level"] = Array{{}, {3}, true, false};
+    Node scale;
+    scale.name = "s";
+    scale.type = "Scale";
+    scale.params["scale"] = Array{{2, 3}, {1, -2, 3.5, 1e-3, 0, 7}, false, true};
+    scale.strings["note"] = "ünïcode";
+    f.root.graph->nodes = {scale, inner};
+    f.root.graph->edges = {{"s", "sub"}};
+    const std::string out = temp_path("nested.nir");
+    write_file(out, f);
+    const File g = read_file(out);
+    ASSERT_EQ(g.root.graph->nodes.size(), 2u);
+    const Node& s = node_named(*g.root.graph, "s");
+    EXPECT_EQ(s.params.at("scale").values, scale.params.at("scale").values);  // float64 keeps every bit
+    EXPECT_EQ(s.strings.at("note"), "ünïcode");
+    const Node& sub = node_named(*g.root.graph, "sub");
+    ASSERT_TRUE(sub.graph);
+    EXPECT_TRUE(sub.graph->nodes.empty());
+    EXPECT_TRUE(sub.graph->edges.empty());
+    EXPECT_EQ(sub.metadata_strings.at("neuroemu.reset"), "subtract");
+    EXPECT_EQ(sub.metadata.at("neuroemu.level").values, std::vector<double>{3});
+    EXPECT_TRUE(sub.metadata.at("neuroemu.level").integer);
+    std::remove(out.c_str());
+}
+
+TEST(NirFile, WriteRefusesWhatHdf5CannotNameAndLeavesNoFile) {
+    File f;
+    f.version = "1.0.0";
+    f.root.type = "NIRGraph";
+    f.root.graph = std::make_shared<Graph>();
+    Node bad;
+    bad.name = "a/b";
+    bad.type = "Linear";
+    f.root.graph->nodes = {bad};
+    const std::string out = temp_path("bad.nir");
+    try {
+        write_file(out, f);
+        FAIL() << "no error";
+    } catch (const ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(out), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("a/b"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::ifstream(out).good());
+}
+
+// --------------------------------------------------------------------------------------------- hostile files
+
+void expect_model_error(const std::string& path, const std::string& expect_in_message = "") {
+    try {
+        read_file(path);
+        ADD_FAILURE() << path << ": read without error";
+    } catch (const ModelError& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find(path), std::string::npos) << m;
+        if (!expect_in_message.empty()) {
+            EXPECT_NE(m.find(expect_in_message), std::string::npos) << m;
+        }
+    }
+}
+
+TEST(NirFileHostile, EveryTruncationOfCnnSinabsIsAModelError) {
+    const std::string bytes = read_bytes(fixture("cnn_sinabs.nir"));
+    ASSERT_GT(bytes.size(), 1000u);
+    const std::string path = temp_path("trunc.nir");
+    for (int i = 0; i < 40; ++i) {
+        const size_t length = bytes.size() * static_cast<size_t>(i) / 40;  // 0 .. 39/40 of the file
+        write_bytes(path, bytes.substr(0, length));
+        SCOPED_TRACE(length);
+        expect_model_error(path);
+    }
+    std::remove(path.c_str());
+}
+
+TEST(NirFileHostile, RandomCorruptionsNeverCrash) {
+    const std::string bytes = read_bytes(fixture("cnn_sinabs.nir"));
+    const std::string path = temp_path("corrupt.nir");
+    std::mt19937 rng(19);
+    int errors = 0, reads = 0;
+    for (int i = 0; i < 200; ++i) {
+        std::string damaged = bytes;
+        // Mostly the first 4 KiB (superblock, object headers, B-trees: where damage bites), some anywhere.
+        const size_t limit = i % 4 == 0 ? damaged.size() : std::min<size_t>(4096, damaged.size());
+        const int flips = 1 + static_cast<int>(rng() % 8);
+        for (int k = 0; k < flips; ++k) damaged[rng() % limit] = static_cast<char>(rng() & 0xff);
+        write_bytes(path, damaged);
+        try {
+            read_file(path);  // damage in unused bytes or in values may well read
+            ++reads;
+        } catch (const ModelError& e) {
+            ++errors;
+            EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_GT(errors, 0);  // the damage did reach the structure
+    std::remove(path.c_str());
+}
+
+// Found by fuzzing: one byte of the braille file's /version datatype (the size of a string's character, 1)
+// damaged into 0x8e000001 sent HDF5's string conversion into a near-endless memset.
+TEST(NirFileHostile, DamagedStringCharacterSize) {
+    std::string bytes = read_bytes(fixture("braille_noDelay_noBias_subtract.nir"));
+    ASSERT_EQ(bytes[855], 0);
+    bytes[855] = static_cast<char>(0x8e);
+    const std::string path = temp_path("charsize.nir");
+    write_bytes(path, bytes);
+    expect_model_error(path, "/version: damaged variable-length string type");
+    std::remove(path.c_str());
+}
+
+TEST(NirFileHostile, EmptyTextAndMissingFiles) {
+    const std::string path = temp_path("x.nir");
+    write_bytes(path, "");
+    expect_model_error(path, "not an HDF5 file");
+    write_bytes(path, "input -> 0 -> output\nthis is not HDF5\n");
+    expect_model_error(path, "not an HDF5 file");
+    std::remove(path.c_str());
+    expect_model_error(path, "cannot read");
+}
+
+// A valid small file (written by write_file), then damaged with the HDF5 C API by `mutate`.
+std::string mutated(const std::string& tag, const std::function<void(hid_t)>& mutate) {
+    File f;
+    f.version = "1.0.0";
+    f.root.type = "NIRGraph";
+    f.root.graph = std::make_shared<Graph>();
+    Node lin;
+    lin.name = "a";
+    lin.type = "Linear";
+    lin.params["weight"] = Array{{2, 2}, {1, 2, 3, 4}, false, false};
+    f.root.graph->nodes = {lin};
+    const std::string path = temp_path(tag + ".nir");
+    write_file(path, f);
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    EXPECT_GE(file, 0);
+    mutate(file);
+    H5Fclose(file);
+    return path;
+}
+
+void write_strings(hid_t loc, const char* name, std::vector<hsize_t> dims, std::vector<const char*> values) {
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    const hid_t d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Tclose(type);
+}
+
+TEST(NirFileHostile, MalformedNirStructure) {
+    struct Case {
+        const char* tag;
+        std::function<void(hid_t)> mutate;
+        const char* message;
+    };
+    const std::vector<Case> cases = {
+        {"no_version", [](hid_t f) { H5Ldelete(f, "version", H5P_DEFAULT); }, "/version: missing"},
+        {"no_node", [](hid_t f) { H5Ldelete(f, "node", H5P_DEFAULT); }, "/node: missing"},
+        {"node_without_type", [](hid_t f) { H5Ldelete(f, "node/nodes/a/type", H5P_DEFAULT); },
+         "/node/nodes/a/type: missing"},
+        {"root_without_type", [](hid_t f) { H5Ldelete(f, "node/type", H5P_DEFAULT); }, "/node/type: missing"},
+        {"edges_of_shape_3",
+         [](hid_t f) {
+             H5Ldelete(f, "node/edges", H5P_DEFAULT);
+             write_strings(f, "node/edges", {3}, {"a", "b", "c"});
+         },
+         "/node/edges: expected N x 2 strings"},
+        {"edges_of_numbers",
+         [](hid_t f) {
+             H5Ldelete(f, "node/edges", H5P_DEFAULT);
+             const hsize_t dims[2] = {1, 2};
+             const hid_t space = H5Screate_simple(2, dims, nullptr);
+             const hid_t d = H5Dcreate2(f, "node/edges", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+             H5Dclose(d);
+             H5Sclose(space);
+         },
+         "/node/edges: expected N x 2 strings"},
+        {"strings_as_weight",
+         [](hid_t f) {
+             H5Ldelete(f, "node/nodes/a/weight", H5P_DEFAULT);
+             write_strings(f, "node/nodes/a/weight", {2}, {"1", "2"});
+         },
+         "/node/nodes/a/weight: expected one string"},
+        {"compound",
+         [](hid_t f) {
+             const hid_t type = H5Tcreate(H5T_COMPOUND, 16);
+             H5Tinsert(type, "x", 0, H5T_IEEE_F64LE);
+             H5Tinsert(type, "y", 8, H5T_IEEE_F64LE);
+             const hsize_t dims[1] = {3};
+             const hid_t space = H5Screate_simple(1, dims, nullptr);
+             const hid_t d = H5Dcreate2(f, "node/nodes/a/bias", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+             H5Dclose(d);
+             H5Sclose(space);
+             H5Tclose(type);
+         },
+         "/node/nodes/a/bias: expected numbers or a string, found a compound"},
+        {"huge",
+         [](hid_t f) {
+             // 10^12 float32 values declared, none written: the reader must refuse before allocating.
+             const hsize_t dims[2] = {1000000, 1000000};
+             const hsize_t max_dims[2] = {H5S_UNLIMITED, H5S_UNLIMITED};
+             const hsize_t chunk[2] = {64, 64};
+             const hid_t space = H5Screate_simple(2, dims, max_dims);
+             const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+             H5Pset_chunk(dcpl, 2, chunk);
+             const hid_t d = H5Dcreate2(f, "node/nodes/a/bias", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+             EXPECT_GE(d, 0);
+             H5Dclose(d);
+             H5Pclose(dcpl);
+             H5Sclose(space);
+         },
+         "/node/nodes/a/bias: declares more than"},
+        {"root_not_a_graph",
+         [](hid_t f) {
+             H5Ldelete(f, "node/type", H5P_DEFAULT);
+             const hid_t type = H5Tcopy(H5T_C_S1);
+             H5Tset_size(type, H5T_VARIABLE);
+             const hid_t space = H5Screate(H5S_SCALAR);
+             const hid_t d = H5Dcreate2(f, "node/type", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+             const char* value = "LIF";
+             H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
+             H5Dclose(d);
+             H5Sclose(space);
+             H5Tclose(type);
+         },
+         "expected \"NIRGraph\""},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.tag);
+        const std::string path = mutated(c.tag, c.mutate);
+        expect_model_error(path, c.message);
+        std::remove(path.c_str());
+    }
+}
+
+// Fixed-length strings (other writers than h5py's defaults) and an empty graph's edges of shape (0,) read too.
+TEST(NirFile, FixedLengthStringsAndEmptyEdgesRead) {
+    const auto fixed_strings = [](hid_t loc, const char* name, std::vector<hsize_t> dims, const std::string& bytes,
+                                  size_t size) {
+        H5Ldelete(loc, name, H5P_DEFAULT);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, size);
+        H5Tset_strpad(type, H5T_STR_NULLPAD);
+        const hid_t space = dims.empty() ? H5Screate(H5S_SCALAR)
+                                         : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+        const hid_t d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        EXPECT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), 0);
+        H5Dclose(d);
+        H5Sclose(space);
+        H5Tclose(type);
+    };
+    const std::string path = mutated("fixed", [&](hid_t f) {
+        fixed_strings(f, "version", {}, std::string("0.2.0\0\0\0", 8), 8);
+        fixed_strings(f, "node/edges", {1, 2}, std::string("a\0\0\0a\0\0\0", 8), 4);
+        fixed_strings(f, "node/nodes/a/type", {}, "Linear", 6);  // exactly full: no terminator
+    });
+    const File file = read_file(path);
+    EXPECT_EQ(file.version, "0.2.0");
+    EXPECT_EQ(file.root.graph->edges, (std::vector<std::pair<std::string, std::string>>{{"a", "a"}}));
+    EXPECT_EQ(file.root.graph->nodes.at(0).type, "Linear");
+    std::remove(path.c_str());
+    const std::string empty = mutated("empty_edges", [](hid_t f) {
+        H5Ldelete(f, "node/edges", H5P_DEFAULT);
+        write_strings(f, "node/edges", {0}, {});
+    });
+    EXPECT_TRUE(read_file(empty).root.graph->edges.empty());
+    std::remove(empty.c_str());
+}
+
+TEST(NirFileHostile, LimitsOnDepthAndNodes) {
+    // Graphs nested 5 deep against max_depth 3, and 4 nodes against max_nodes 3.
+    File f;
+    f.version = "1.0.0";
+    f.root.type = "NIRGraph";
+    f.root.graph = std::make_shared<Graph>();
+    Graph* g = f.root.graph.get();
+    for (int level = 0; level < 5; ++level) {
+        Node n;
+        n.name = "g" + std::to_string(level);
+        n.type = "NIRGraph";
+        n.graph = std::make_shared<Graph>();
+        g->nodes.push_back(n);
+        g = g->nodes.back().graph.get();
+    }
+    const std::string path = temp_path("deep.nir");
+    write_file(path, f);
+    EXPECT_NO_THROW(read_file(path));
+    ReadLimits shallow;
+    shallow.max_depth = 3;
+    EXPECT_THROW(read_file(path, shallow), ModelError);
+    ReadLimits few;
+    few.max_nodes = 3;
+    EXPECT_THROW(read_file(path, few), ModelError);
+    ReadLimits tiny;
+    tiny.max_values_per_dataset = 3;
+    EXPECT_THROW(read_file(fixture("lif_norse.nir"), tiny), ModelError);
+    std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace neuroemu::nir
