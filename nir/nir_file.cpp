@@ -233,6 +233,11 @@ private:
         if (cset >= 0) H5Tset_cset(mem.get(), cset);
         out.reserve(static_cast<size_t>(count));
         if (variable > 0) {
+            // A string's characters are bytes; a damaged base type of another size sends HDF5's conversion
+            // through memory it does not have.
+            Hid base(H5Tget_super(file_type), H5Tclose);
+            if (!base.valid() || H5Tget_size(base.get()) != 1)
+                fail(where, "damaged variable-length string type (its characters are not bytes)");
             check_vlen_strings(dataset, count, where);
             H5Tset_size(mem.get(), H5T_VARIABLE);
             std::vector<char*> buffer(static_cast<size_t>(count), nullptr);
@@ -338,11 +343,13 @@ private:
         int64_t count = 0;
         a.shape = shape_of(dataset, where, &count);
         a.integer = c == H5T_INTEGER;
-        a.float64 = c == H5T_FLOAT && H5Tget_size(type) > 4;
+        const size_t bytes = H5Tget_size(type);
+        if (bytes == 0 || bytes > 16) fail(where, fmt::format("a number of {} bytes (damaged datatype?)", bytes));
+        a.float64 = c == H5T_FLOAT && bytes > 4;
         a.values.assign(static_cast<size_t>(count), 0.0);
         if (count > 0 &&
             H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
-            fail(where, "cannot read the values (damaged file?)");
+            fail(where, "cannot read the values (damaged file, or a compression filter this HDF5 lacks)");
         return a;
     }
 

@@ -237,6 +237,18 @@ TEST(NirFileHostile, RandomCorruptionsNeverCrash) {
     std::remove(path.c_str());
 }
 
+// Found by fuzzing: one byte of the braille file's /version datatype (the size of a string's character, 1)
+// damaged into 0x8e000001 sent HDF5's string conversion into a near-endless memset.
+TEST(NirFileHostile, DamagedStringCharacterSize) {
+    std::string bytes = read_bytes(fixture("braille_noDelay_noBias_subtract.nir"));
+    ASSERT_EQ(bytes[855], 0);
+    bytes[855] = static_cast<char>(0x8e);
+    const std::string path = temp_path("charsize.nir");
+    write_bytes(path, bytes);
+    expect_model_error(path, "/version: damaged variable-length string type");
+    std::remove(path.c_str());
+}
+
 TEST(NirFileHostile, EmptyTextAndMissingFiles) {
     const std::string path = temp_path("x.nir");
     write_bytes(path, "");
@@ -362,6 +374,40 @@ TEST(NirFileHostile, MalformedNirStructure) {
         expect_model_error(path, c.message);
         std::remove(path.c_str());
     }
+}
+
+// Fixed-length strings (other writers than h5py's defaults) and an empty graph's edges of shape (0,) read too.
+TEST(NirFile, FixedLengthStringsAndEmptyEdgesRead) {
+    const auto fixed_strings = [](hid_t loc, const char* name, std::vector<hsize_t> dims, const std::string& bytes,
+                                  size_t size) {
+        H5Ldelete(loc, name, H5P_DEFAULT);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, size);
+        H5Tset_strpad(type, H5T_STR_NULLPAD);
+        const hid_t space = dims.empty() ? H5Screate(H5S_SCALAR)
+                                         : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+        const hid_t d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        EXPECT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), 0);
+        H5Dclose(d);
+        H5Sclose(space);
+        H5Tclose(type);
+    };
+    const std::string path = mutated("fixed", [&](hid_t f) {
+        fixed_strings(f, "version", {}, std::string("0.2.0\0\0\0", 8), 8);
+        fixed_strings(f, "node/edges", {1, 2}, std::string("a\0\0\0a\0\0\0", 8), 4);
+        fixed_strings(f, "node/nodes/a/type", {}, "Linear", 6);  // exactly full: no terminator
+    });
+    const File file = read_file(path);
+    EXPECT_EQ(file.version, "0.2.0");
+    EXPECT_EQ(file.root.graph->edges, (std::vector<std::pair<std::string, std::string>>{{"a", "a"}}));
+    EXPECT_EQ(file.root.graph->nodes.at(0).type, "Linear");
+    std::remove(path.c_str());
+    const std::string empty = mutated("empty_edges", [](hid_t f) {
+        H5Ldelete(f, "node/edges", H5P_DEFAULT);
+        write_strings(f, "node/edges", {0}, {});
+    });
+    EXPECT_TRUE(read_file(empty).root.graph->edges.empty());
+    std::remove(empty.c_str());
 }
 
 TEST(NirFileHostile, LimitsOnDepthAndNodes) {
