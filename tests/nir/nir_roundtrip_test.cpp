@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <random>
 
 #include "common/error.h"
@@ -102,10 +105,30 @@ void expect_same_decisions(const SnnModel& a, const SnnModel& b, const ImageSet&
     EXPECT_EQ(ra.sops, rb.sops);
 }
 
+// Exit status of tests/nir/nir_conformance.py on `path` (the reference NIR library's read rules); -1 without h5py.
+int conformance(const std::string& path) {
+#ifdef NEUROEMU_H5PY_PYTHON
+    const std::string cmd = std::string(NEUROEMU_H5PY_PYTHON) + " " + NEUROEMU_SOURCE_DIR + "/tests/nir/nir_conformance.py '" + path + "'";
+    const int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+#else
+    (void)path;
+    return -1;
+#endif
+}
+
+// Through the HDF5 file; the file is also one the reference library reads (where h5py can tell).
 SnnModel round_trip(const SnnModel& m, const std::string& dir_file) {
     const std::string path = std::string(NEUROEMU_BINARY_DIR) + "/" + dir_file;
     export_nir(m, path);
+    const int rc = conformance(path);
+    EXPECT_TRUE(rc == 0 || rc == -1) << path << " breaks the reference library's read rules";
     return import_nir(path);
+}
+
+TEST(NirRoundTrip, ConformanceCheckerRejectsWhatTheReferenceRejects) {
+    if (conformance(std::string(NEUROEMU_SOURCE_DIR) + "/tests/data/nir/cnn_sinabs.nir") == -1) GTEST_SKIP() << "no h5py";
+    EXPECT_EQ(conformance(std::string(NEUROEMU_SOURCE_DIR) + "/tests/data/nir/lif_rockpool.nir"), 1);
 }
 
 TEST(NirRoundTrip, ConvertedSResNetComesBackTheSame) {
