@@ -159,7 +159,7 @@ void mark_cycles(FlatGraph& g, const std::string& where) {
     }
 }
 
-void order_topologically(FlatGraph& g) {
+void order_topologically(FlatGraph& g, const std::string& where) {
     std::vector<int> indegree(g.nodes.size(), 0);
     for (const auto& f : g.nodes)
         for (size_t k = 0; k < f.out.size(); ++k)
@@ -180,6 +180,9 @@ void order_topologically(FlatGraph& g) {
         for (size_t k = 0; k < f.out.size(); ++k)
             if (!f.out_back[k] && --indegree[f.out[k]] == 0) ready.push(key(f.out[k]));
     }
+    // (cannot happen once the depth-first search has cut every cycle; a guard against a crash later)
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+        if (indegree[i] > 0) fail(where, "node '" + g.nodes[i].name + "' is in a cycle that no edge closes");
 }
 
 std::vector<int64_t> int_values(const Array& a) {
@@ -369,7 +372,7 @@ FlatGraph flatten_graph(const Graph& root, const std::string& where) {
     if (!g.nodes[g.output].out.empty()) fail(where, "node '" + g.nodes[g.output].name + "' (Output) has an outgoing edge");
     if (g.nodes[g.output].in.size() != 1) fail(where, "node '" + g.nodes[g.output].name + "' (Output) needs exactly one incoming edge");
     mark_cycles(g, where);
-    order_topologically(g);
+    order_topologically(g, where);
     infer_shapes(g, where);
     return g;
 }

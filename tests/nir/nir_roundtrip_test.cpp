@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <random>
 
 #include "common/error.h"
@@ -102,10 +105,30 @@ void expect_same_decisions(const SnnModel& a, const SnnModel& b, const ImageSet&
     EXPECT_EQ(ra.sops, rb.sops);
 }
 
+// Exit status of tests/nir/nir_conformance.py on `path` (the reference NIR library's read rules); -1 without h5py.
+int conformance(const std::string& path) {
+#ifdef NEUROEMU_H5PY_PYTHON
+    const std::string cmd = std::string(NEUROEMU_H5PY_PYTHON) + " " + NEUROEMU_SOURCE_DIR + "/tests/nir/nir_conformance.py '" + path + "'";
+    const int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+#else
+    (void)path;
+    return -1;
+#endif
+}
+
+// Through the HDF5 file; the file is also one the reference library reads (where h5py can tell).
 SnnModel round_trip(const SnnModel& m, const std::string& dir_file) {
     const std::string path = std::string(NEUROEMU_BINARY_DIR) + "/" + dir_file;
     export_nir(m, path);
+    const int rc = conformance(path);
+    EXPECT_TRUE(rc == 0 || rc == -1) << path << " breaks the reference library's read rules";
     return import_nir(path);
+}
+
+TEST(NirRoundTrip, ConformanceCheckerRejectsWhatTheReferenceRejects) {
+    if (conformance(std::string(NEUROEMU_SOURCE_DIR) + "/tests/data/nir/cnn_sinabs.nir") == -1) GTEST_SKIP() << "no h5py";
+    EXPECT_EQ(conformance(std::string(NEUROEMU_SOURCE_DIR) + "/tests/data/nir/lif_rockpool.nir"), 1);
 }
 
 TEST(NirRoundTrip, ConvertedSResNetComesBackTheSame) {
@@ -149,6 +172,26 @@ TEST(NirRoundTrip, ImportedFilesSurviveExportAndImport) {
         const SnnModel b = round_trip(a, std::string("nir_roundtrip_") + name);
         expect_same_model(a, b);
     }
+}
+
+// A recurrent projection back to an earlier population: the edge closes a cycle in NIR and comes back recurrent.
+TEST(NirRoundTrip, RecurrentProjectionToAnEarlierPopulation) {
+    SnnModel m;
+    m.name = "loop";
+    m.populations.push_back(input_pop({2}));
+    m.populations.push_back(if_pop("A", {3}, {0.25f, 0.5f, 0.75f}));
+    m.populations.push_back(if_pop("B", {2}));
+    m.projections.push_back(projection("in_a", ProjectionKind::Linear, 0, 1, Tensor({3, 2}, {1, 2, 3, 4, 5, 6})));
+    Projection back = projection("b_a", ProjectionKind::Linear, 2, 1, Tensor({3, 2}, {-1, 0.5f, 0, 2, 1, 1}));
+    back.recurrent = true;
+    m.projections.push_back(back);
+    m.projections.push_back(projection("a_b", ProjectionKind::Linear, 1, 2, Tensor({2, 3}, {1, 1, 1, 0.5f, 0.5f, 0.5f})));
+    m.output = 2;
+    m.reset = ResetMode::ToValue;
+    m.fire_above = true;
+    validate(m, "loop");
+    const SnnModel b = round_trip(m, "nir_roundtrip_loop.nir");
+    expect_same_model(m, b);
 }
 
 // Sparse synapses leave as a dense Linear (NIR has no sparse node) and come back as that Linear.
