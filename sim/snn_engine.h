@@ -1,6 +1,8 @@
 // Functional spiking engine: exact time-stepped simulation of an S-ResNet (model/snn.h), one image at a time,
 // images spread over threads. Each step every population, in order, adds its bias current, integrates the
-// spikes its sources emitted in the same step (event-driven: work follows spikes), then fires and resets.
+// spikes its sources emitted in the same step (event-driven: work follows spikes; a recurrent projection delivers
+// its source's spikes of the previous step), then its neuron model (sim/neuron/, docs/neuron-models.md) updates,
+// fires and resets.
 // Counts what the energy model and mapper consume: spikes and synaptic operations (SOPs: one synapse reached by
 // one spike) per population and projection.
 #pragma once
