@@ -177,9 +177,18 @@ std::vector<UnitInput*> explicit_inputs(MapGraph& graph) {
     return out;
 }
 
-int64_t source_units(const MapGraph& graph, int source) {
-    return source == kHostSource ? graph.host_channels * graph.host_height * graph.host_width
-                                 : graph.layers[static_cast<size_t>(source)].units();
+// Units of an input's source, or -1 when more than `most` (checked factor by factor: a damaged header's shape
+// must not overflow).
+int64_t source_units(const MapGraph& graph, int source, int64_t most) {
+    const bool host = source == kHostSource;
+    const MapLayer* l = host ? nullptr : &graph.layers[static_cast<size_t>(source)];
+    int64_t n = 1;
+    for (int64_t d : {host ? graph.host_channels : l->channels, host ? graph.host_height : l->height,
+                      host ? graph.host_width : l->width}) {
+        if (d < 0 || (d > 0 && n > most / d)) return -1;
+        n *= d;
+    }
+    return n;
 }
 
 // The `explicit` section: every explicit input's row offsets (source units + 1 each) and targets, concatenated.
@@ -202,9 +211,11 @@ void read_explicit(const JsonReader& r, const CborColumns& body, Mapping& mappin
         auto where = [&] { return fmt::format("body: explicit input {}", k); };
         if (inputs[k]->source >= static_cast<int>(mapping.graph.layers.size()))
             r.fail(where(), fmt::format("source {} is not a layer", inputs[k]->source));
-        const int64_t rows = source_units(mapping.graph, inputs[k]->source) + 1;
-        if (rows < 1 || rows > static_cast<int64_t>(ptr.size() - p))
-            r.fail(where(), fmt::format("expected {} row offsets, {} are left in explicit.ptr", rows, ptr.size() - p));
+        const int64_t left = static_cast<int64_t>(ptr.size() - p);
+        const int64_t units = source_units(mapping.graph, inputs[k]->source, left);
+        const int64_t rows = units + 1;
+        if (units < 0 || rows > left)
+            r.fail(where(), fmt::format("expected the source's units + 1 row offsets, {} are left in explicit.ptr", left));
         auto e = std::make_shared<ExplicitSynapses>();
         e->ptr.resize(static_cast<size_t>(rows));
         for (auto& v : e->ptr) v = r.integer<int32_t>(ptr[p++], where);

@@ -108,7 +108,7 @@ void run_and_check(int64_t fan_in) {
 // The functional engine's own spikes (Poisson input) on the chip: the chip's SOPs per projection are the engine's,
 // recurrent ones included (the engine integrates step t's recurrent spikes in step t + 1; the last step's never).
 TEST(RecurrentChip, ChipPerformsTheEnginesSops) {
-    const SnnModel model = test::recurrent_model();
+    const SnnModel model = test::recurrent_model(0.3, true);  // a recurrent Linear projection too
     ChipSpec chip;
     chip.core.neurons = 16;
     const Mapping mapping = map_network(model, chip, MapOptions{});
@@ -135,6 +135,7 @@ TEST(RecurrentChip, ChipPerformsTheEnginesSops) {
     ASSERT_GT(hidden_spikes, 0);
     EXPECT_GT(r.projections[1].sops, 0);  // hidden->hidden, recurrent, carried something
     EXPECT_GT(r.projections[2].sops, 0);  // out->hidden, the back projection
+    EXPECT_GT(r.projections[4].sops, 0);  // out->out, recurrent Linear
     EXPECT_EQ(s.core_packets_delivered, s.core_packets_expected);
     for (size_t k = 0; k < model.projections.size(); ++k) {
         EXPECT_EQ(s.sops_by_projection_index[k], r.projections[k].sops) << model.projections[k].name;

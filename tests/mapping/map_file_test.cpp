@@ -28,6 +28,7 @@
 #include "common/error.h"
 #include "convert/convert.h"
 #include "model/onnx_import.h"
+#include "tests/support/recurrent_model.h"
 
 namespace neuroemu {
 namespace {
@@ -703,6 +704,30 @@ struct Damage {
 
 void expect_damage_refused(const std::vector<Damage>& damages) {
     const std::string good = saved_bytes(small_mapping());
+    for (const Damage& d : damages) {
+        SCOPED_TRACE(d.error);
+        MapFile f = split(good);
+        d.apply(f);
+        expect_load_error(f.bytes(), d.error);
+    }
+}
+
+// Explicit synapse lists and recurrent inputs (tests/support/recurrent_model.h): a damaged list or flag is refused.
+TEST(MappingFile, RejectsDamagedExplicitSynapsesAndRecurrentFlags) {
+    ChipSpec chip;
+    chip.core.neurons = 16;
+    const std::string good = saved_bytes(map_network(test::recurrent_model(), chip, MapOptions{}));
+    // Layer 0 is the hidden layer: its inputs are in->hidden, hidden->hidden (recurrent), out->hidden (recurrent).
+    const std::vector<Damage> damages = {
+        {[](MapFile& f) { f.body.erase("explicit"); }, ": body: missing field 'explicit'"},
+        {[](MapFile& f) { f.body["explicit"]["ptr"].erase(f.body["explicit"]["ptr"].size() - 1); },
+         "row offsets, 48 are left in explicit.ptr"},
+        {[](MapFile& f) { f.body["explicit"]["target"].push_back(0); }, "0 row offsets and 1 targets left over"},
+        {[](MapFile& f) { f.body["explicit"]["target"][0] = 100000; }, "must be a unit of the layer (0 to 47)"},
+        {[](MapFile& f) { f.body["explicit"]["colour"] = json::array(); }, "body: explicit: unexpected field 'colour'"},
+        {[](MapFile& f) { f.header["layers"][0]["inputs"][1]["recurrent"] = "yes"; }, "inputs[1].recurrent"},
+        {[](MapFile& f) { f.header["layers"][0]["inputs"][1].erase("recurrent"); }, "only a recurrent input"},
+    };
     for (const Damage& d : damages) {
         SCOPED_TRACE(d.error);
         MapFile f = split(good);

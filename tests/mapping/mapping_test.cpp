@@ -244,7 +244,7 @@ void expect_same(const Mapping& a, const Mapping& b) {
 
 // Explicit (Sparse) and recurrent projections under the same brute-force checks, with and without partial sums.
 TEST(Mapper, SparseRecurrentModelKeepsEveryInvariant) {
-    const SnnModel model = test::recurrent_model();
+    const SnnModel model = test::recurrent_model(0.3, true);  // with a recurrent Linear projection too
     for (int64_t fan_in : {512, 12}) {
         ChipSpec chip;
         chip.core.neurons = 16;

@@ -36,7 +36,8 @@ inline Projection random_sparse(const std::string& name, int source, int target,
     return p;
 }
 
-inline SnnModel recurrent_model(double density = 0.3) {
+// `linear_self`: the [5] population also reads itself through a recurrent Linear (dense) projection.
+inline SnnModel recurrent_model(double density = 0.3, bool linear_self = false) {
     SnnModel m;
     m.name = "recurrent sparse";
     m.source_format = "nir";
@@ -52,6 +53,15 @@ inline SnnModel recurrent_model(double density = 0.3) {
     m.projections.push_back(random_sparse("hidden->hidden", 1, 1, 48, 48, density, 2, true));
     m.projections.push_back(random_sparse("out->hidden", 2, 1, 5, 48, density, 3, true));
     m.projections.push_back(random_sparse("hidden->out", 1, 2, 48, 5, density, 4));
+    if (linear_self) {
+        Projection p;
+        p.name = "out->out";
+        p.kind = ProjectionKind::Linear;
+        p.source = p.target = 2;
+        p.recurrent = true;
+        p.weight = Tensor({5, 5}, std::vector<float>(25, -0.25f));
+        m.projections.push_back(p);
+    }
     m.output = 2;
     m.dt_s = 0.001;  // cuba_lif steps
     return m;
