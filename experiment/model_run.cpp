@@ -172,11 +172,17 @@ FunctionalRun run_functional(const Settings& settings, const std::string& snn_fi
     const Network* ann = run.has_ann && settings.get_bool("simulation.compare_ann") ? &run.folded : nullptr;
     SnnResult mine;
     run.input = for_each_test_chunk(settings, run.model.populations.at(0).shape, images, [&](const ImageSet& chunk) {
-        SnnResult part = engine.evaluate(chunk, input_normalisation(settings, chunk.channels), run.options, &progress, ann);
+        // The engine's probe_image counts within the set it is given: only the chunk holding the probed image
+        // (run.options.probe_image, an index in the dataset) records, at its position there.
+        const int64_t local = run.options.probe_image - chunk.first;
+        SnnOptions options = run.options;
+        if (local < 0 || local >= chunk.count) options.probes.clear();
+        options.probe_image = local;
+        SnnResult part = engine.evaluate(chunk, input_normalisation(settings, chunk.channels), options, &progress, ann);
         const bool probed = part.probe.image >= 0 && !part.probe.probes.empty();
         ProbeTrace probe = probed ? std::move(part.probe) : ProbeTrace{};
         accumulate(mine, part);
-        if (probed) mine.probe = std::move(probe);  // the one chunk that holds the probed image
+        if (probed) mine.probe = std::move(probe), mine.probe.image = run.options.probe_image;
     }, shard);
     run.result = shard == Shard::Rank ? merge_over_ranks(mine) : std::move(mine);
     return run;
