@@ -145,7 +145,8 @@ void validate_neuron(const SnnModel& model, const Population& p, const std::stri
     check(n.v_leak, "v_leak", false);
     check(n.v_reset, "v_reset", false);
     check(n.w_in, "w_in", false);
-    if (n.model != "if" && !(model.dt_s > 0.0))
+    // The time-continuous models need a step; `if` and `threshold` have no time constant.
+    if (n.model != "if" && n.model != "threshold" && !(model.dt_s > 0.0))
         throw ModelError(fmt::format("{}: neuron model '{}' is stepped at dt_s, which is {} (expected > 0)", who,
                                      n.model, model.dt_s));
 }
