@@ -31,13 +31,14 @@ struct ReportOptions {
 void print_accuracy(const experiment::ExperimentResult& result, const json& doc, int verbosity) {
     const SnnResult& snn = result.functional.result;
     if (!snn.labelled) {
-        fmt::print("{}: S-ResNet on {}, {} steps\n", doc["title"].get<std::string>(),
-                   doc["input"].get<std::string>(), snn.steps);
+        fmt::print("{}: {} on {}, {} steps\n", doc["title"].get<std::string>(),
+                   result.functional.has_ann ? "S-ResNet" : "spiking network (NIR)", doc["input"].get<std::string>(),
+                   snn.steps);
         return;
     }
     const double ann_top1 = snn.ann_correct >= 0 ? doc["headline"]["accuracy_ann"].get<double>() : 0.0;
-    fmt::print("{}: S-ResNet top-1 {:.2f}% after {} steps on {} images{}\n", doc["title"].get<std::string>(),
-               100.0 * snn.accuracy(snn.steps), snn.steps, snn.images,
+    fmt::print("{}: {} top-1 {:.2f}% after {} steps on {} images{}\n", doc["title"].get<std::string>(),
+               result.functional.has_ann ? "S-ResNet" : "spiking network (NIR)", 100.0 * snn.accuracy(snn.steps), snn.steps, snn.images,
                snn.ann_correct >= 0 ? fmt::format(" (ANN {:.2f}%)", 100.0 * ann_top1) : std::string());
     if (verbosity > 0) {
         std::string line;
