@@ -1,6 +1,5 @@
 // End-to-end tests of NIR networks through the `neuroemu` executable (issue 19): per-neuron traces against the
 // closed-form solution of NIR's LIF equation, the chip model on a Sinabs CNN, export round trips, bad inputs.
-// Tests that need the NIR reader or importer skip (naming why) while those report "not built yet".
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -38,9 +37,6 @@ const std::string& default_snn() {
     return snn;
 }
 std::string default_run() { return kSrc + "/configs/default.yaml --snn " + default_snn(); }
-
-#define SKIP_IF_UNBUILT(r)                                                                          \
-    if ((r).output.find("not built yet") != std::string::npos) GTEST_SKIP() << (r).output
 
 struct Csv {
     std::vector<std::string> header;
@@ -103,7 +99,6 @@ void check_lif(const std::string& discretisation, double a) {
     const CliRun r = run("evaluate " + kNir + "lif_norse.nir --input-spikes " + kNir + "lif_input_spikes.txt --probe 1:0 "
                          "--probe-csv " + csv_path + " --set model.nir_discretisation=" + discretisation +
                          " --set model.nir_dt_s=0.0001");
-    SKIP_IF_UNBUILT(r);
     ASSERT_EQ(r.status, 0) << r.output;
     const std::vector<double> input = read_column(kNir + "lif_input_spikes.txt");
     ASSERT_EQ(input.size(), 1000u);
@@ -205,11 +200,9 @@ TEST(NirCli, NotHdf5AndRejectedFilesGetClearErrors) {
     const std::string bogus = out("not_hdf5.nir");
     std::ofstream(bogus) << "this is not HDF5\n";
     CliRun r = run("evaluate " + bogus);
-    SKIP_IF_UNBUILT(r);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find(bogus), std::string::npos) << r.output;
     r = run("evaluate " + kNir + "lif_rockpool.nir");
-    SKIP_IF_UNBUILT(r);
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("lif_rockpool.nir"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("Output"), std::string::npos) << r.output;
@@ -351,7 +344,6 @@ TEST(NirCli, ServeStepsANirNetwork) {
 TEST(NirCli, ExportedDefaultModelEvaluatesAsTheOriginal) {
     const std::string nir = out("default.nir"), a = out("default_eval.json"), b = out("default_nir_eval.json");
     CliRun r = run("export " + kSrc + "/configs/default.yaml -q -o " + nir);
-    SKIP_IF_UNBUILT(r);
     ASSERT_EQ(r.status, 0) << r.output;
     r = run("evaluate " + kSrc + "/configs/default.yaml -q --images 4 --steps 8 --json " + a);
     ASSERT_EQ(r.status, 0) << r.output;
@@ -361,7 +353,6 @@ TEST(NirCli, ExportedDefaultModelEvaluatesAsTheOriginal) {
             s["dataset.format"].get<std::string>() + " --set dataset.name=" + s["dataset.name"].get<std::string>() +
             " --set dataset.path=" + s["dataset.path"].get<std::string>() +
             " --set simulation.encoding=" + s["simulation.encoding"].get<std::string>());
-    SKIP_IF_UNBUILT(r);
     ASSERT_EQ(r.status, 0) << r.output;
     const auto exported = read_json(b);
     EXPECT_EQ(exported["snn"]["correct"], original["snn"]["correct"]);
