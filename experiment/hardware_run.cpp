@@ -10,6 +10,7 @@
 #include <sstream>
 #include <utility>
 
+#include "common/file_io.h"
 #include "common/error.h"
 #include "hw/chip_regions.h"
 #include "data/dataset_spec.h"
@@ -256,12 +257,6 @@ std::string read_and_remove(const std::string& path) {
     return text.str();
 }
 
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw DataError(fmt::format("cannot write the VCD trace {}", path));
-}
 
 // What one rank sends rank 0.
 struct RankPart {
@@ -357,7 +352,7 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
             const int64_t units = vcd_units_per_cycle(mapping.chip.clock_hz);
             for (size_t r = 0; r < parts.size(); ++r)
                 vcd.push_back({parts[r].vcd, offset_cycles[r] * units, parts[r].stats.ticks > 0});
-            write_text(options.vcd_path, merge_vcd_parts(vcd));
+            write_file_atomic(options.vcd_path, merge_vcd_parts(vcd));
         }
         mpi::Packer p;
         pack_stats(p, merged);

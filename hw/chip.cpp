@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/memory_limit.h"
 #include "mapping/routing.h"
 #include "mpi/pack.h"
 #include "mpi/world.h"
@@ -13,8 +14,23 @@
 
 namespace neuroemu {
 
+namespace {
+
+// The mesh's router count, after checking what the model allocates per router (the Router, its pointer and the
+// core_at_ entry) against the memory budget; run before RouterEnv allocates its per-router calendar.
+size_t checked_routers(const Mapping& mapping) {
+    const int64_t routers = mapping.mesh.routers();
+    constexpr int64_t kBytesPerRouter = sizeof(Router) + 2 * sizeof(void*);
+    require_memory<ConfigError>(fmt::format("hardware model: a {} x {} mesh ({} routers, at least {} bytes each)",
+                                            mapping.mesh.width(), mapping.mesh.height(), routers, kBytesPerRouter),
+                                saturating_mul(routers, kBytesPerRouter));
+    return static_cast<size_t>(routers);
+}
+
+}  // namespace
+
 Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& options_)
-    : RouterEnv(mapping_.chip, static_cast<size_t>(mapping_.mesh.routers())),
+    : RouterEnv(mapping_.chip, checked_routers(mapping_)),
       mapping(mapping_), snn(snn_), options(options_),
       tree_multicast_(make_multicast(mapping_.chip.noc.multicast)->forks_in_routers()) {
     const size_t n_cores = mapping.cores.size();

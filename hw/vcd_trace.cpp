@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -108,16 +110,16 @@ VcdTracer::VcdTracer(sc_core::sc_module_name name, const std::string& path, cons
     for (int32_t r : scope_.routers)
         if (r < 0 || r >= n_routers)
             throw ConfigError(fmt::format("VCD trace: router {} does not exist (the mesh has {} routers)", r, n_routers));
+    // Streamed to a temporary name beside the final one (SystemC appends ".vcd" to the name it is given) and
+    // renamed by close(): a run that fails or is killed never leaves a partial trace under the final name.
+    const std::string base = fmt::format("{}.tmp{}", path, static_cast<long>(::getpid()));
+    written_path_ = base + ".vcd";
     {
         errno = 0;
-        std::ofstream probe(path, std::ios::trunc);
+        std::ofstream probe(written_path_, std::ios::trunc);
         if (!probe)
             throw DataError(fmt::format("cannot write the VCD trace {}: {}", path, errno ? std::strerror(errno) : "open failed"));
     }
-    // SystemC appends ".vcd" to the name it is given.
-    const bool vcd_suffix = path.size() > 4 && path.compare(path.size() - 4, 4, ".vcd") == 0;
-    const std::string base = vcd_suffix ? path.substr(0, path.size() - 4) : path;
-    written_path_ = base + ".vcd";
     sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     try {
         tf_ = sc_core::sc_create_vcd_trace_file(base.c_str());
@@ -176,7 +178,9 @@ VcdTracer::VcdTracer(sc_core::sc_module_name name, const std::string& path, cons
 }
 
 VcdTracer::~VcdTracer() {
-    if (tf_) sc_core::sc_close_vcd_trace_file(tf_);
+    if (!tf_) return;
+    sc_core::sc_close_vcd_trace_file(tf_);  // never closed: the run failed, and its partial trace goes
+    std::remove(written_path_.c_str());
 }
 
 VcdTracer::CoreVars* VcdTracer::core_vars(int32_t core) {
@@ -262,7 +266,7 @@ void VcdTracer::close() {
     if (!tf_) return;
     sc_core::sc_close_vcd_trace_file(tf_);
     tf_ = nullptr;
-    if (written_path_ != path_) replace_file(written_path_, path_);
+    replace_file(written_path_, path_);
 }
 
 }  // namespace neuroemu

@@ -407,9 +407,9 @@ TEST(Mapper, HugeMeshesAreRefusedWithEstimateAndLimitBeforeAllocating) {
             size_mesh(big, 10);
             FAIL() << "expected MappingError";
         } catch (const MappingError& e) {
-            EXPECT_THAT(e.what(), HasSubstr("a 32768 x 32768 mesh (1073741824 routers, 40 bytes of routing state "
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("a 32768 x 32768 mesh (1073741824 routers, 40 bytes of routing state "
                                             "each) needs an estimated 42949672960 bytes"));
-            EXPECT_THAT(e.what(), HasSubstr("memory limit of 1073741824 bytes"));
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("memory limit of 1073741824 bytes"));
         }
     }
     // 1024 x 1024 chips of 1024 x 1024 cores (every field in range): a 2^20-a-side mesh, 2^40 routers, 44 TB.
@@ -418,13 +418,13 @@ TEST(Mapper, HugeMeshesAreRefusedWithEstimateAndLimitBeforeAllocating) {
         size_mesh(big, 10);
         FAIL() << "expected MappingError";
     } catch (const MappingError& e) {
-        EXPECT_THAT(e.what(), HasSubstr("needs an estimated 43980465111040 bytes"));
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("needs an estimated 43980465111040 bytes"));
     }
     // A prime number of chips lines them up in one row: 32768 x 1048573 routers wide, which overflowed int32.
     big.noc.width = 1 << 15, big.noc.height = 1 << 15, big.noc.chips = 1048573;
     EXPECT_THROW(
         try { size_mesh(big, 10); } catch (const MappingError& e) {
-            EXPECT_THAT(e.what(), HasSubstr("a 34359640064 x 32768 mesh is beyond what neuroemu models"));
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("a 34359640064 x 32768 mesh is beyond what neuroemu models"));
             throw;
         },
         MappingError);
