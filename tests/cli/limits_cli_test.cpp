@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/support/cli_run.h"
 
@@ -49,6 +51,42 @@ TEST(OutputLimits, FullDiskNamesTheFileAndLeavesNoPartialMapOrJson) {
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_GT(fs::file_size(map), 4096u);
     EXPECT_GT(fs::file_size(json), 4096u);
+    fs::remove_all(d);
+}
+
+// Files in `d` whose names hold ".tmp": temporaries a failed write left behind.
+std::vector<std::string> temporaries(const fs::path& d) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(d))
+        if (e.path().filename().string().find(".tmp") != std::string::npos) out.push_back(e.path().string());
+    return out;
+}
+
+TEST(OutputLimits, FullDiskNamesTheSnnFileAndLeavesNothing) {
+    const fs::path d = folder("efbig_snn");
+    const std::string snn = (d / "m.snn").string();  // about 1.1 MB
+    const CliRun r = run_with_file_limit("convert " + kSrc + "/configs/default.yaml -q -o " + snn);
+    EXPECT_NE(r.status, 0);
+    EXPECT_THAT(r.output, HasSubstr("cannot write " + snn + ": File too large"));
+    EXPECT_TRUE(fs::is_empty(d)) << "a partial or temporary file stayed behind";
+    fs::remove_all(d);
+}
+
+TEST(OutputLimits, FullDiskNamesTheReportFileAndLeavesNoPartialOne) {
+    // The report's small CSV files fit the limit and are written whole; the first file over it fails, named, and
+    // neither it nor a temporary is left; the HTML page (hundreds of kB) never appears.
+    const fs::path d = folder("efbig_report");
+    const std::string out = (d / "report").string();
+    const CliRun r = run_with_file_limit("report " + kSrc + "/configs/default.yaml -q -o " + out +
+                                         " --images 4 --steps 5 --hw-images 0");
+    EXPECT_NE(r.status, 0);
+    EXPECT_THAT(r.output, HasSubstr("cannot write " + out + "/"));
+    EXPECT_THAT(r.output, HasSubstr(": File too large"));
+    if (fs::exists(out)) {
+        EXPECT_TRUE(temporaries(out).empty());
+        EXPECT_FALSE(fs::exists(fs::path(out) / "report.html"));
+        for (const auto& e : fs::directory_iterator(out)) EXPECT_LE(fs::file_size(e.path()), 4096u) << e.path();
+    }
     fs::remove_all(d);
 }
 
