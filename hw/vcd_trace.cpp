@@ -2,10 +2,9 @@
 #include "hw/vcd_trace.h"
 
 #include <fmt/format.h>
-
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

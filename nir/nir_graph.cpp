@@ -22,9 +22,9 @@ const std::set<std::string> kLinearTypes = {"Affine", "Linear", "Conv1d", "Conv2
 
 // Elements of any node's output: far above any real network (ResNet-50's largest activation has 0.8 M).
 constexpr int64_t kMaxElements = INT64_C(1) << 28;
-constexpr int64_t kMaxWindow = 1 << 16;
+constexpr int64_t kMaxWindow = 1 << 16;  // kernel, stride, padding, dilation (they become ints)
 // What one simulated neuron (any node's output element) takes at least in the engine and the chip model.
-constexpr int64_t kBytesPerNeuron = kNeuronStateBytes;  // kernel, stride, padding, dilation (they become ints)
+constexpr int64_t kBytesPerNeuron = kNeuronStateBytes;
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw ModelError(where + ": " + what); }
 [[noreturn]] void fail(const std::string& where, const FlatNode& n, const std::string& what) {
