@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -29,10 +28,6 @@ constexpr int kLanes = 8, kMaxAccumulators = 12;   // of 16
 constexpr int kLanes = 4, kMaxAccumulators = 12;
 #endif
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float)), aligned(alignof(float)), may_alias));
-
-using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMap = Eigen::Map<const MatrixRM>;
-using Map = Eigen::Map<MatrixRM>;
 
 Vec load(const float* p) { return *reinterpret_cast<const Vec*>(p); }
 void store(float* p, Vec v) { *reinterpret_cast<Vec*>(p) = v; }
@@ -427,11 +422,20 @@ void AnnEngine::PreparedNetwork::run_layer(int id, int64_t batch, Workspace& ws)
             }
             break;
         case OpKind::Linear: {  // [B][in] x [out][in]^T -> [B][out]
+            // Each output a plain dot product in input order, then + bias: the same bits whatever the CPU, the
+            // build's -march and the batch (a GEMM library's blocking and fused multiply-adds follow the
+            // instruction set). Classifier heads are a negligible share of a ResNet's MACs.
             const auto& a = l.linear();
             const int64_t n_in = a.weight.shape[1];
-            Map y(out, batch, od.c);
-            y.noalias() = ConstMap(in, batch, n_in) * ConstMap(a.weight.data.data(), od.c, n_in).transpose();
-            if (!a.bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(a.bias.data.data(), od.c);
+            const float* w = a.weight.data.data();
+            for (int64_t b = 0; b < batch; ++b)
+                for (int64_t o = 0; o < od.c; ++o) {
+                    const float* x = in + b * n_in;
+                    const float* wo = w + o * n_in;
+                    float acc = 0.0f;
+                    for (int64_t i = 0; i < n_in; ++i) acc += x[i] * wo[i];
+                    out[b * od.c + o] = a.bias.empty() ? acc : acc + a.bias.data[static_cast<size_t>(o)];
+                }
             break;
         }
     }
