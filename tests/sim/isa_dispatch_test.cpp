@@ -12,6 +12,7 @@
 #include "convert/convert.h"
 #include "data/idx_dataset.h"
 #include "model/onnx_import.h"
+#include "sim/ann_engine.h"
 #include "sim/snn_engine.h"
 
 namespace neuroemu {
@@ -86,6 +87,38 @@ TEST(IsaDispatch, EveryPathGivesTheGenericPathsBitsOnTheShippedResNet20) {
         EXPECT_EQ(other.result.sops, generic.result.sops);
         EXPECT_EQ(bits(other.result.probe.v), bits(generic.result.probe.v));
         EXPECT_EQ(other.result.probe.spiked, generic.result.probe.spiked);
+    }
+    if (compared == 0) GTEST_SKIP() << "this CPU has only the generic path";
+}
+
+// The ANN engine's convolution kernels likewise: the shipped ResNet-20's logits, as bit patterns, on every path
+// (the tiling, chosen when the engine is built, follows the instruction set too).
+TEST(IsaDispatch, TheAnnEngineGivesTheSameLogitsOnEveryPath) {
+    const Network ann = fold_batchnorm(import_onnx_file(std::string(NEUROEMU_SOURCE_DIR) + "/models/resnet20_fmnist.onnx"));
+    const ImageSet set = load_idx(kData + "t10k-images-idx3-ubyte.gz", kData + "t10k-labels-idx1-ubyte.gz", 8);
+    AnnOptions o;
+    o.threads = 1;
+    o.keep_logits = true;
+    auto logits = [&](Isa isa) {
+        set_active_isa(isa);
+        const AnnEngine engine(ann);
+        const AnnResult r = engine.evaluate(set, {}, o);
+        set_active_isa(best_isa());
+        return bits(r.logits);
+    };
+    const std::vector<uint32_t> generic = logits(Isa::Generic);
+    ASSERT_EQ(generic.size(), 80u);
+    int compared = 0;
+    for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+        std::vector<uint32_t> other;
+        try {
+            other = logits(isa);
+        } catch (const ConfigError& e) {
+            std::printf("skipped %s: %s\n", isa_name(isa), e.what());
+            continue;
+        }
+        ++compared;
+        EXPECT_EQ(other, generic) << isa_name(isa);
     }
     if (compared == 0) GTEST_SKIP() << "this CPU has only the generic path";
 }
