@@ -261,10 +261,30 @@ void VcdTracer::update() {
     if (!clears_.empty()) wake_.notify(env_.cycles(clears_.top().first - now));
 }
 
+// SystemC stamps the wall-clock time into the header's $date section, but a trace must be the same bytes run after
+// run (the determinism tests): the date is overwritten in place with a fixed text of the same length.
+static void blank_vcd_date(const std::string& path) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string head(512, '\0');
+    f.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(f.gcount()));
+    const size_t at = head.find("$date\n");
+    const size_t end = at == std::string::npos ? at : head.find("\n$end", at);
+    if (end == std::string::npos) return;
+    const size_t begin = at + 6;
+    std::string text(end - begin, ' ');
+    const std::string fixed = "     (omitted)";
+    text.replace(0, std::min(fixed.size(), text.size()), fixed, 0, std::min(fixed.size(), text.size()));
+    f.clear();
+    f.seekp(static_cast<std::streamoff>(begin));
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
 void VcdTracer::close() {
     if (!tf_) return;
     sc_core::sc_close_vcd_trace_file(tf_);
     tf_ = nullptr;
+    blank_vcd_date(written_path_);
     replace_file(written_path_, path_);
 }
 
