@@ -24,6 +24,7 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
     stats.sops_by_projection_index.assign(snn.projections.size(), 0);
     match_projections();
     build_route_tables();
+    set_up_faults();
     const Mesh& mesh = mapping.mesh;
     routers = build_mesh(*this, mesh.width(), mesh.height(), "router", mapping.chip.core.input_queue,
                          [&mesh](int32_t x, int32_t y, int32_t nx, int32_t ny) {
@@ -158,7 +159,8 @@ Packet Chip::make_packet(int source, int layer, int32_t c, int32_t y, int32_t x,
     p.layer = layer;
     p.c = c, p.y = y, p.x = x;
     p.dest = dest;
-    p.flits = static_cast<int32_t>(mapping.chip.noc.flits_per_event());
+    const int64_t bits = kAerEventBits + options.faults.check_bits(), flit = mapping.chip.noc.flit_bits;
+    p.flits = static_cast<int32_t>((bits + flit - 1) / flit);
     p.tick = tick_controller->step();
     return p;
 }
@@ -337,7 +339,32 @@ bool Chip::messages_hold_work() const {
            std::any_of(outbox_.begin(), outbox_.end(), work);
 }
 
+void Chip::set_up_faults() {
+    const FaultSpec& f = options.faults;
+    const size_t n = mapping.cores.size();
+    const auto check = [n](const char* key, int32_t k) {
+        if (k < 0 || static_cast<size_t>(k) >= n)
+            throw ConfigError(fmt::format("chip.faults.{}: core {} does not exist: the mapping has {} cores (0 to {})",
+                                          key, k, n, n - 1));
+        return static_cast<size_t>(k);
+    };
+    if (!f.stuck_cores.empty()) stuck_.assign(n, 0);
+    for (int32_t k : f.stuck_cores) stuck_[check("stuck_cores", k)] = 1;
+    if (!f.slow_cores.empty()) slow_.assign(n, 1.0);
+    for (int32_t k : f.slow_cores) slow_[check("slow_cores", k)] = f.slow_factor;
+    if (f.flit_error_rate > 0)
+        set_link_faults(f.flit_error_rate, static_cast<uint64_t>(f.seed), static_cast<int>(kAerEventBits) + f.check_bits());
+}
+
+void Chip::corrupt_arrival(const Packet& p) {
+    if (fault_detected(options.faults.check, p.flips))
+        ++stats.faults.deliveries_detected;
+    else
+        ++stats.faults.deliveries_undetected;
+}
+
 void Chip::reset_for_tick() {
+    set_fault_tick(global_tick());
     for (const auto& r : routers) r->reset_for_tick();
     for (const auto& c : cores) c->reset_for_tick();
     host->reset_for_tick();
