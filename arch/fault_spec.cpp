@@ -74,6 +74,14 @@ std::vector<ParamSpec> fault_params() {
         ParamSpec("chip.faults.slow_cores", K::IntList, "[]", "cores",
                   "Cores (indices in the mapping) whose neuron update takes chip.faults.slow_factor times as long.")
             .range(0, 2147483647),
+        ParamSpec("chip.faults.dead_routers", K::IntList, "[]", "routers",
+                  "Dead routers (index y * width + x of the whole mesh): no packet passes them and their core can "
+                  "neither send nor receive; the deliveries whose route crosses one are reported as undeliverable.")
+            .range(0, 9007199254740992.0),
+        ParamSpec("chip.faults.dead_links", K::IntList, "[]", "links",
+                  "Dead links (router index * 4 + direction: 0 east, 1 west, 2 north, 3 south; both directions of the "
+                  "wire die); the deliveries whose route crosses one are reported as undeliverable.")
+            .range(0, 9007199254740992.0),
         ParamSpec("chip.faults.slow_factor", K::Real, "1", "",
                   "Factor on the neuron update time of the slow cores.")
             .range(1, 1e6),
@@ -88,6 +96,8 @@ FaultSpec fault_spec(const Settings& settings) {
     f.stuck_cores = core_list(settings, "chip.faults.stuck_cores");
     f.slow_cores = core_list(settings, "chip.faults.slow_cores");
     f.slow_factor = settings.get_real("chip.faults.slow_factor");
+    f.dead_routers = settings.get_ints("chip.faults.dead_routers");
+    f.dead_links = settings.get_ints("chip.faults.dead_links");
     return f;
 }
 

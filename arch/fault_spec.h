@@ -25,8 +25,13 @@ struct FaultSpec {
     std::vector<int32_t> stuck_cores;  // core indices (the mapping's order) that never fire
     std::vector<int32_t> slow_cores;   // core indices whose neuron update takes slow_factor times as long
     double slow_factor = 1;
+    std::vector<int64_t> dead_routers;  // router indices y * width + x: nothing passes them, their core is cut off
+    std::vector<int64_t> dead_links;    // router index * 4 + direction (0 E, 1 W, 2 N, 3 S): both directions dead
 
-    bool any() const { return flit_error_rate > 0 || !stuck_cores.empty() || !slow_cores.empty(); }
+    bool any() const {
+        return flit_error_rate > 0 || !stuck_cores.empty() || !slow_cores.empty() || !dead_routers.empty() ||
+               !dead_links.empty();
+    }
     // Bits the check adds to every packet: 0, 1, 8 or 16.
     int check_bits() const;
 };

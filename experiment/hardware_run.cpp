@@ -191,6 +191,10 @@ void pack_stats(mpi::Packer& p, const HwStats& s) {
     p.put(s.wall_seconds).put(s.cpu_seconds);
     const FaultCounters& f = s.faults;
     p.put(n.bit_flips).put(f.deliveries_detected).put(f.deliveries_undetected).put(f.events_stuck);
+    p.put(f.deliveries_undeliverable);
+    std::vector<int32_t> routes;
+    for (const auto& [src, dest] : s.undeliverable_routes) routes.push_back(src), routes.push_back(dest);
+    p.put(routes);
 }
 
 HwStats unpack_stats(mpi::Unpacker& u) {
@@ -207,6 +211,10 @@ HwStats unpack_stats(mpi::Unpacker& u) {
     u.get(s.wall_seconds), u.get(s.cpu_seconds);
     FaultCounters& f = s.faults;
     u.get(n.bit_flips), u.get(f.deliveries_detected), u.get(f.deliveries_undetected), u.get(f.events_stuck);
+    u.get(f.deliveries_undeliverable);
+    std::vector<int32_t> routes;
+    u.get(routes);
+    for (size_t k = 0; k + 1 < routes.size(); k += 2) s.undeliverable_routes.push_back({routes[k], routes[k + 1]});
     return s;
 }
 
@@ -417,6 +425,16 @@ HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, co
     return {chip.stats(), std::move(estimates), std::move(regions), cost};
 }
 
+namespace {
+nlohmann::json undeliverable_routes_json(const HwStats& stats) {
+    nlohmann::json out = nlohmann::json::array();
+    const auto host = static_cast<int32_t>(stats.core_sops.size());
+    for (const auto& [s, d] : stats.undeliverable_routes)
+        out.push_back({{"source", s == host ? nlohmann::json("host") : nlohmann::json(s)}, {"dest_core", d}});
+    return out;
+}
+}  // namespace
+
 nlohmann::json fault_counters_json(const HwStats& stats) {
     int64_t owed = 0;
     for (int64_t n : stats.core_packets_expected) owed += n;
@@ -428,7 +446,9 @@ nlohmann::json fault_counters_json(const HwStats& stats) {
             {"corrupt_undetected", f.deliveries_undetected},
             {"lost_fraction", owed ? static_cast<double>(lost) / static_cast<double>(owed) : 0.0},
             {"bit_flips", stats.noc.bit_flips},
-            {"stuck_core_events", f.events_stuck}};
+            {"stuck_core_events", f.events_stuck},
+            {"undeliverable", f.deliveries_undeliverable},
+            {"undeliverable_routes", undeliverable_routes_json(stats)}};
 }
 
 namespace {

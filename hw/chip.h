@@ -80,6 +80,13 @@ public:
     ChipRegions regions;
     int64_t windows = 0, exchanged_bytes = 0, exchanged_messages = 0;  // the space-parallel run's cost (bench/)
 
+    // chip.faults.dead_*: the mapping without the routes that cross a dead router or link (null when none is dead).
+    // Declared before `mapping`, which refers to it then.
+    struct PrunedMapping {
+        std::unique_ptr<const Mapping> mapping;
+        std::vector<std::pair<int32_t, int32_t>> lost;  // (source, destination core) pairs cut off
+    };
+    PrunedMapping pruned;
     const Mapping& mapping;
     const SnnModel& snn;
     const HwOptions options;
@@ -109,6 +116,7 @@ private:
     void set_up_faults();
     std::vector<uint8_t> stuck_;  // per core, when any core is stuck
     std::vector<double> slow_;    // per core, when any core is slow
+    std::vector<int32_t> lost_per_source_;  // per source: destinations cut off by dead elements (when any)
     void apply(const ChipMessage& m);
     int chips_ = 1, ranks_ = 1, rank_ = 0;
     std::vector<int32_t> core_chip_;  // per core: its chip

@@ -62,7 +62,11 @@ struct FaultCounters {
     int64_t deliveries_detected = 0;    // arrived with flipped bits that the check detected: dropped
     int64_t deliveries_undetected = 0;  // arrived with flipped bits the check missed: the oracle's count, not integrated
     int64_t events_stuck = 0;           // events of stuck cores, never sent
+    // Deliveries whose route crosses a dead router or link: never sent to that core, never owed (so not in the
+    // conservation sum above), counted here per event of the source.
+    int64_t deliveries_undeliverable = 0;
     FaultCounters& operator+=(const FaultCounters& o) {
+        deliveries_undeliverable += o.deliveries_undeliverable;
         deliveries_detected += o.deliveries_detected, deliveries_undetected += o.deliveries_undetected;
         events_stuck += o.events_stuck;
         return *this;
@@ -89,6 +93,9 @@ struct HwStats {
     std::vector<int64_t> core_packets_expected;   // per core: deliveries owed to it by the packets injected
     std::vector<int64_t> core_packets_delivered;  // per core: packets it received, corrupt ones too (= expected when done)
     FaultCounters faults;                    // chip.faults
+    // chip.faults.dead_*: the (source, destination core) pairs that cannot be reached, source = cores.size() for the
+    // host; the same on every rank and part of a run.
+    std::vector<std::pair<int32_t, int32_t>> undeliverable_routes;
     NocCounters noc;                         // hops, buffer writes, stalls, per-router and per-link loads
     std::vector<int64_t> sops_by_projection_index;  // by SNN projection index (engine order), as the engine counts
     std::vector<int64_t> correct_at_step;    // images classified right after step t (the engine's decision)

@@ -4,6 +4,7 @@
 // its own process), which send their counters back through a pipe.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 #include <vector>
 
@@ -24,7 +25,7 @@ constexpr int64_t kSteps = 6;
 
 enum Counter : size_t {
     kOwed, kArrived, kDelivered, kDetected, kUndetected, kFlips, kStuck, kInjected, kEvents, kCycles, kPacketHops,
-    kFlitHops, kCounters
+    kFlitHops, kUndeliverable, kLostRoutes, kCounters
 };
 
 std::vector<int64_t> counters_of(const HwStats& s) {
@@ -41,6 +42,8 @@ std::vector<int64_t> counters_of(const HwStats& s) {
     v[kCycles] = s.cycles;
     v[kPacketHops] = s.noc.packet_hops;
     v[kFlitHops] = s.noc.flit_hops;
+    v[kUndeliverable] = s.faults.deliveries_undeliverable;
+    v[kLostRoutes] = static_cast<int64_t>(s.undeliverable_routes.size());
     return v;
 }
 
@@ -160,6 +163,73 @@ TEST(Faults, StuckCoresSendNothingAndSlowCoresTakeLonger) {
     EXPECT_LT(a[kInjected], clean[kInjected]);
     EXPECT_EQ(b[kInjected], clean[kInjected]);
     EXPECT_GT(b[kCycles], clean[kCycles]);
+}
+
+// The (source, destination) pairs whose XY route passes router (dead_x, dead_y) (endpoints included), or, with
+// `link`, crosses the wire between it and its east neighbour in either direction; walked here: x first, then y.
+int64_t routes_through(const Mapping& m, int32_t dead_x, int32_t dead_y, bool link = false) {
+    int64_t n = 0;
+    for (int64_t s = 0; s < m.routes.sources(); ++s) {
+        const bool host = static_cast<size_t>(s) == m.cores.size();
+        const int32_t sx = host ? m.host_x : m.cores[static_cast<size_t>(s)].x;
+        const int32_t sy = host ? m.host_y : m.cores[static_cast<size_t>(s)].y;
+        for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
+            const Core& d = m.cores[static_cast<size_t>(m.routes.dest[static_cast<size_t>(i)])];
+            bool through = false;
+            int32_t x = sx, y = sy;
+            for (;;) {
+                if (!link) through = through || (x == dead_x && y == dead_y);
+                if (x != d.x) {
+                    const int32_t nx = x + (d.x > x ? 1 : -1);
+                    if (link && y == dead_y && std::min(x, nx) == dead_x) through = true;
+                    x = nx;
+                } else if (y != d.y) {
+                    y += d.y > y ? 1 : -1;
+                } else {
+                    break;
+                }
+            }
+            n += through;
+        }
+    }
+    return n;
+}
+
+TEST(Faults, ADeadRouterCutsOffExactlyTheRoutesThroughIt) {
+    const Fixture s = shipped_resnet8(1);
+    const Mapping m = map_network(s.model, ChipSpec{}, MapOptions{});
+    // A router in the middle of the mesh, carrying traffic.
+    const int32_t x = m.mesh.width() / 2, y = m.mesh.height() / 2;
+    const int64_t expected = routes_through(m, x, y);
+    ASSERT_GT(expected, 0);
+    FaultSpec dead;
+    dead.dead_routers = {int64_t{y} * m.mesh.width() + x};
+    const std::vector<int64_t> clean = run_in_child(s, ChipSpec{}, FaultSpec{});
+    const std::vector<int64_t> v = run_in_child(s, ChipSpec{}, dead);
+    EXPECT_EQ(v[kLostRoutes], expected);
+    EXPECT_GT(v[kUndeliverable], 0);
+    // What is owed arrives (no flips: all of it intact); what was cut off was never sent.
+    expect_conserved(v);
+    EXPECT_EQ(v[kDelivered], v[kOwed]);
+    EXPECT_LE(v[kOwed] + v[kUndeliverable], clean[kOwed]);
+    EXPECT_LT(v[kOwed], clean[kOwed]);
+}
+
+TEST(Faults, ADeadLinkCutsOffExactlyTheUnicastRoutesOverIt) {
+    const Fixture s = shipped_resnet8(1);
+    ChipSpec spec;
+    spec.noc.multicast = "source";
+    const Mapping m = map_network(s.model, spec, MapOptions{});
+    const int32_t x = m.mesh.width() / 2 - 1, y = m.mesh.height() / 2;
+    const int64_t expected = routes_through(m, x, y, true);
+    ASSERT_GT(expected, 0);
+    FaultSpec dead;
+    dead.dead_links = {(int64_t{y} * m.mesh.width() + x + 1) * 4 + 1};  // the east neighbour's west link: same wire
+    const std::vector<int64_t> v = run_in_child(s, spec, dead);
+    EXPECT_EQ(v[kLostRoutes], expected);
+    EXPECT_GT(v[kUndeliverable], 0);
+    expect_conserved(v);
+    EXPECT_EQ(v[kDelivered], v[kOwed]);
 }
 
 TEST(Faults, AnUnknownCoreIsAConfigErrorNamingTheKey) {
