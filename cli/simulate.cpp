@@ -175,11 +175,15 @@ void print_traces(const SimulatedRun& run, int verbosity) {
 // chip.faults: only when something was injected.
 void print_faults(const HwStats& stats) {
     const FaultCounters& f = stats.faults;
-    if (stats.noc.bit_flips == 0 && f.events_stuck == 0 && f.deliveries_detected + f.deliveries_undetected == 0) return;
+    if (stats.noc.bit_flips == 0 && f.events_stuck == 0 && f.deliveries_detected + f.deliveries_undetected == 0 &&
+        stats.undeliverable_routes.empty())
+        return;
     fmt::print("faults: {} bits flipped on links; deliveries {} intact, {} detected and dropped, {} corrupt undetected "
-               "(not integrated); {} events of stuck cores not sent\n",
+               "(not integrated), {} undeliverable ({} routes cut by dead routers or links); {} events of stuck cores "
+               "not sent\n",
                thousands(stats.noc.bit_flips), thousands(stats.packets_delivered), thousands(f.deliveries_detected),
-               thousands(f.deliveries_undetected), thousands(f.events_stuck));
+               thousands(f.deliveries_undetected), thousands(f.deliveries_undeliverable),
+               thousands(static_cast<int64_t>(stats.undeliverable_routes.size())), thousands(f.events_stuck));
 }
 
 void print_run(const SimulatedRun& run, int verbosity) {
