@@ -60,6 +60,12 @@ open(f"{s}/datagram/tick", "wb").write(dg(3, 0, 2, 0, struct.pack("<QQ", 1, 99))
 open(f"{s}/datagram/classification", "wb").write(dg(4, 0, 4, 7, struct.pack("<IIff", 7, 20, 0.5, -1.0)))
 PY
 
+# The file-reading targets write each input to a file: in memory (/dev/shm) when there is one.
+tmp="$build/fuzz-tmp"
+[ -w /dev/shm ] && tmp="$(mktemp -d /dev/shm/neuroemu-fuzz.XXXXXX)"
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
 printf '%-9s %12s %9s %8s %6s %8s  %s\n' target executions execs/s "cov" feat corpus "crashes/leaks/timeouts/OOMs"
 status=0
 for t in "${targets[@]}"; do
@@ -70,8 +76,7 @@ for t in "${targets[@]}"; do
     [ -f "$root/fuzz/dicts/$t.dict" ] && dict=(-dict="$root/fuzz/dicts/$t.dict")
     log="$build/fuzz-$t.log"
     set +e
-    mkdir -p "$build/fuzz-tmp"
-    (TMPDIR="$build/fuzz-tmp" "$build/fuzz/${t}_fuzz" -max_total_time="$secs" -rss_limit_mb=2048 \
+    (TMPDIR="$tmp" LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp" "$build/fuzz/${t}_fuzz" -max_total_time="$secs" -rss_limit_mb=2048 \
         -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" "$seeds/$t") \
         >"$log" 2>&1
     set -e
