@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+#include "data/idx_dataset.h"
 #include "fuzz/fuzz_target.h"
+#include "nir/nir_file.h"
 
 namespace fs = std::filesystem;
 
@@ -90,3 +93,51 @@ TEST(FuzzReplay, Cifar) { replay("cifar"); }
 TEST(FuzzReplay, Image) { replay("image"); }
 TEST(FuzzReplay, Datagram) { replay("datagram"); }
 TEST(FuzzReplay, Aer) { replay("aer"); }
+
+// What the fixed findings now say, on inputs built here from their description rather than the fuzzer's bytes.
+namespace {
+
+std::string write_file(const std::string& name, const std::vector<uint8_t>& bytes) {
+    const std::string path = (fs::path(testing::TempDir()) / name).string();
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+    return path;
+}
+
+std::vector<uint8_t> be32s(std::initializer_list<uint32_t> words) {
+    std::vector<uint8_t> out;
+    for (uint32_t w : words)
+        for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(w >> shift));
+    return out;
+}
+
+}  // namespace
+
+// idx: 2^32 - 1 images of 65536 x 65536 bytes (2^64 - 2^32 bytes in all: past int64) is refused by name.
+TEST(FuzzFindings, IdxRecordCountTimesSizePastInt64IsADataError) {
+    const std::string images = write_file("overflow-images.idx", be32s({0x803, 0xFFFFFFFFu, 65536, 65536}));
+    const std::string labels = write_file("overflow-labels.idx", be32s({0x801, 0xFFFFFFFFu}));
+    try {
+        neuroemu::load_idx(images, labels);
+        FAIL() << "expected a DataError";
+    } catch (const neuroemu::DataError& e) {
+        EXPECT_NE(std::string(e.what()).find(images), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("4294967295 images of 4294967296 bytes"), std::string::npos) << e.what();
+    }
+}
+
+// nir: a superblock (version 0: base address at byte 24) whose base address is not where the superblock lies.
+TEST(FuzzFindings, NirSuperblockBaseAddressOtherThanItsPositionIsAModelError) {
+    std::vector<uint8_t> bytes = read_bytes(fs::path(NEUROEMU_SOURCE_DIR) / "tests/data/nir/cnn_sinabs.nir");
+    ASSERT_GT(bytes.size(), 32u);
+    ASSERT_EQ(bytes[8], 0) << "the fixture's superblock is no longer version 0";
+    bytes[24] = 249;
+    const std::string path = write_file("base_address.nir", bytes);
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("base address 249"), std::string::npos) << e.what();
+    }
+}
