@@ -12,7 +12,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 secs="${1:-60}"
 shift || true
-all=(onnx snn map nir config idx cifar image datagram aer)
+all=(onnx snn map nir config sweep idx cifar image datagram aer)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 build="${FUZZ_BUILD:-$root/build-fuzz}"
@@ -26,7 +26,7 @@ make -C "$build" -j"${JOBS:-2}" $(printf '%s_fuzz ' "${targets[@]}") >/dev/null
 
 seeds="$build/fuzz-seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds"/{onnx,snn,map,nir,config,idx,cifar,image,datagram,aer}
+mkdir -p "$seeds"/{onnx,snn,map,nir,config,sweep,idx,cifar,image,datagram,aer}
 grep -v '^#' "$root/fuzz/seeds/tiny_resnet.onnx.txt" |
     protoc --encode=onnx.ModelProto -I/usr/include /usr/include/onnx/onnx.proto >"$seeds/onnx/tiny.onnx"
 cp "$root/fuzz/seeds/tiny.snn" "$root"/tests/data/snn/*.snn "$seeds/snn/"
@@ -34,6 +34,7 @@ cp "$root/fuzz/seeds/tiny.map" "$seeds/map/"
 cp "$root"/tests/data/nir/*.nir "$seeds/nir/"
 cp "$root"/configs/*.yaml "$root"/configs/chips/*.yaml "$root"/configs/sweeps/*.yaml "$root/fuzz/seeds/tiny.yaml" \
     "$seeds/config/" 2>/dev/null || true
+cp "$root"/configs/sweeps/*.yaml "$seeds/sweep/"
 find "$root/tests/data/fixtures/imagefolder" \( -iname '*.png' -o -iname '*.jp*g' \) -exec cp {} "$seeds/image/" \;
 cp "$root"/fuzz/seeds/tiny.aer* "$root"/traces/*.aer* "$seeds/aer/"
 python3 - "$seeds" <<'PY'

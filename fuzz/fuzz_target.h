@@ -25,6 +25,7 @@ int cifar(const uint8_t* data, size_t size);
 int image(const uint8_t* data, size_t size);
 int datagram(const uint8_t* data, size_t size);
 int aer(const uint8_t* data, size_t size);
+int sweep(const uint8_t* data, size_t size);
 
 // For parsers that read a path: the bytes written to a file of this process (one per suffix, overwritten by the
 // next input), so that parallel fuzzing jobs do not share it.

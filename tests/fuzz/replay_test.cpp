@@ -29,7 +29,7 @@ const std::map<std::string, Entry>& targets() {
         {"onnx", neuroemu::fuzz::onnx},   {"snn", neuroemu::fuzz::snn},     {"map", neuroemu::fuzz::map},
         {"nir", neuroemu::fuzz::nir},     {"config", neuroemu::fuzz::config}, {"idx", neuroemu::fuzz::idx},
         {"cifar", neuroemu::fuzz::cifar}, {"image", neuroemu::fuzz::image}, {"datagram", neuroemu::fuzz::datagram},
-        {"aer", neuroemu::fuzz::aer}};
+        {"aer", neuroemu::fuzz::aer},     {"sweep", neuroemu::fuzz::sweep}};
     return t;
 }
 
@@ -88,6 +88,7 @@ TEST(FuzzReplay, Snn) { replay("snn"); }
 TEST(FuzzReplay, Map) { replay("map"); }
 TEST(FuzzReplay, Nir) { replay("nir"); }
 TEST(FuzzReplay, Config) { replay("config"); }
+TEST(FuzzReplay, Sweep) { replay("sweep"); }
 TEST(FuzzReplay, Idx) { replay("idx"); }
 TEST(FuzzReplay, Cifar) { replay("cifar"); }
 TEST(FuzzReplay, Image) { replay("image"); }
