@@ -49,6 +49,14 @@ std::vector<fs::path> files_in(const fs::path& dir) {
     return files;
 }
 
+// The files the entry points wrote for this process (fuzz_target.h temp_file), removed after each target.
+void remove_temp_files() {
+    const fs::path dir = fs::path(neuroemu::fuzz::temp_file(nullptr, 0, ".probe")).parent_path();
+    const std::string prefix = "neuroemu_fuzz_" + std::to_string(::getpid());
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove(e.path());
+}
+
 // Replays every file of one target's folder; the failure names the file.
 void replay(const std::string& target) {
     const Entry entry = targets().at(target);
@@ -57,6 +65,7 @@ void replay(const std::string& target) {
         const std::vector<uint8_t> bytes = read_bytes(file);
         EXPECT_EQ(entry(bytes.data(), bytes.size()), 0);
     }
+    remove_temp_files();
 }
 
 }  // namespace
@@ -81,6 +90,7 @@ TEST(FuzzReplay, SeedsRunThroughTheirTargets) {
         ASSERT_FALSE(bytes.empty());
         EXPECT_EQ(targets().at(target)(bytes.data(), bytes.size()), 0);
     }
+    remove_temp_files();
 }
 
 TEST(FuzzReplay, Onnx) { replay("onnx"); }
