@@ -2,6 +2,8 @@
 // optionally a NUL byte and one `key=value` override per line. The schema declares one key of every kind (with
 // ranges, choices and list bounds), so every conversion path is reached without linking the whole pipeline's
 // schema (cli/schema.h pulls in SystemC).
+#include <algorithm>
+
 #include "common/config.h"
 #include "common/error.h"
 #include "fuzz/fuzz_target.h"

@@ -1,6 +1,6 @@
 // IDX images and labels (data/idx_dataset.h load_idx): a little-endian u32 n, then n bytes of the images file,
 // then the labels file.
-#include <cstring>
+#include <algorithm>
 
 #include "common/error.h"
 #include "data/idx_dataset.h"
