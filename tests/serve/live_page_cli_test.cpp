@@ -76,7 +76,8 @@ TEST(LivePageCli, ServeHttpServesThePageAndItsFrames) {
         return json();
     };
 
-    client::Control control("127.0.0.1", served.ports()["control"]);
+    // `load` converts the default model again: under ASan on a loaded 2-core machine that took over 30 s.
+    client::Control control("127.0.0.1", served.ports()["control"], 180000);
     const json hello = control.request({{"op", "hello"}});
     json frame = next_frame([](const json&) { return true; });
     EXPECT_EQ(frame["model"], hello["model"]["name"]);
