@@ -6,6 +6,7 @@
 #include "data/dataset_spec.h"
 #include "data/reader/reader.h"
 #include "arch/chip_spec.h"
+#include "arch/fault_spec.h"
 #include "energy/energy.h"
 #include "hw/core_model.h"
 #include "mapping/map_spec.h"
@@ -38,7 +39,7 @@ Schema neuroemu_schema() {
                   "Seed of every pseudo-random choice (zoo weights, sampling); --seed overrides.")
             .range(0, 9007199254740992.0),
     };
-    for (auto part : {model_params(), batch_statistics_params(), dataset_params(), conversion_params(), chip_params(),
+    for (auto part : {model_params(), batch_statistics_params(), dataset_params(), conversion_params(), chip_params(), fault_params(),
                       energy_params(), simulation_params(), experiment::hardware_params(), mapping_params(),
                       experiment::report_params()})
         params.insert(params.end(), part.begin(), part.end());

@@ -74,10 +74,16 @@ void write_port_file(const std::string& path, const serve::Server& server, int h
     {
         std::ofstream out(tmp);
         if (!out) throw Error("--port-file: cannot write '" + path + "'");
+        ::chmod(tmp.c_str(), 0600);  // it may hold the token: private before it is written
         out << doc.dump() << "\n";
+        out.close();
+        if (!out) {  // a full disk: no partial file, and the error names it
+            std::error_code ec;
+            fs::remove(tmp, ec);
+            throw Error("--port-file: cannot write '" + path + "'");
+        }
     }
-    ::chmod(tmp.c_str(), 0600);  // it may hold the token
-    fs::rename(tmp, path);       // readers never see a partial file
+    fs::rename(tmp, path);  // readers never see a partial file
 }
 
 int run_serve(const CommonOptions& common, const ServeOptions& o) {

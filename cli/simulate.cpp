@@ -172,6 +172,20 @@ void print_traces(const SimulatedRun& run, int verbosity) {
         fmt::print("AER trace {}: {} packets ({})\n", ho.aer_path, thousands(stats.packets_injected), size_text(ho.aer_path));
 }
 
+// chip.faults: only when something was injected.
+void print_faults(const HwStats& stats) {
+    const FaultCounters& f = stats.faults;
+    if (stats.noc.bit_flips == 0 && f.events_stuck == 0 && f.deliveries_detected + f.deliveries_undetected == 0 &&
+        stats.undeliverable_routes.empty())
+        return;
+    fmt::print("faults: {} bits flipped on links; deliveries {} intact, {} detected and dropped, {} corrupt undetected "
+               "(not integrated), {} undeliverable ({} routes cut by dead routers or links); {} events of stuck cores "
+               "not sent\n",
+               thousands(stats.noc.bit_flips), thousands(stats.packets_delivered), thousands(f.deliveries_detected),
+               thousands(f.deliveries_undetected), thousands(f.deliveries_undeliverable),
+               thousands(static_cast<int64_t>(stats.undeliverable_routes.size())), thousands(f.events_stuck));
+}
+
 void print_run(const SimulatedRun& run, int verbosity) {
     fmt::print("chip {}: {} cores on a {} x {} mesh; {} images x {} steps\n", run.mapping.chip.name,
                thousands(static_cast<int64_t>(run.mapping.cores.size())), run.mapping.mesh.width(),
@@ -184,6 +198,7 @@ void print_run(const SimulatedRun& run, int verbosity) {
         print_counters(run);
     }
     if (run.sampled()) print_sampling(run.sampling());
+    print_faults(run.stats);
     print_traces(run, verbosity);
 }
 
@@ -230,6 +245,7 @@ nlohmann::json simulate_json(const SimulatedRun& run, const Settings& settings) 
                             {"per_tick_max", stats.max_tick_cycles}, {"per_tick", stats.tick_cycles}}},
                 {"latency_s_per_image", run.cycles_per_image() / chip.clock_hz},
                 {"counters", counters_json(stats)},
+                {"faults", experiment::fault_counters_json(stats)},
                 {"packet_latency_cycles", {{"mean", run.packet_latency_mean()}, {"max", stats.packet_latency_max_cycles}}},
                 {"per_core_sops", stats.core_sops},
                 {"per_router_flits", stats.noc.router_flits},

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 
 #include "common/error.h"
@@ -45,6 +46,10 @@ public:
     // make us allocate more than the file holds.
     std::vector<uint8_t> records(int64_t count, int64_t record_bytes, const char* what) {
         std::vector<uint8_t> out;
+        // Up to 2^32 records of up to kMaxSide^2 bytes: the product can pass int64 (found by fuzz/idx_fuzz.cpp).
+        if (record_bytes > 0 && count > std::numeric_limits<int64_t>::max() / record_bytes)
+            throw DataError(fmt::format("{}: header declares {} {} of {} bytes each: more than any file holds", path_,
+                                        count, what, record_bytes));
         const int64_t total = count * record_bytes;
         constexpr int64_t kChunk = 1 << 20;
         while (static_cast<int64_t>(out.size()) < total) {

@@ -10,7 +10,9 @@
 #include <sstream>
 #include <utility>
 
+#include "common/file_io.h"
 #include "common/error.h"
+#include "arch/fault_spec.h"
 #include "hw/chip_regions.h"
 #include "data/dataset_spec.h"
 #include "hw/vcd_merge.h"
@@ -25,8 +27,27 @@ namespace {
 
 // Conservation: every synaptic operation the engine counted happened in a core, projection by projection. A
 // constant-current input is one event per pixel per image: the engine counts those as input MACs.
+// Conservation under faults: every delivery owed by an injected packet arrived, and was integrated, dropped by the
+// check or counted corrupt by the oracle.
+void check_fault_conservation(const HwStats& stats) {
+    int64_t owed = 0;
+    for (int64_t n : stats.core_packets_expected) owed += n;
+    const FaultCounters& f = stats.faults;
+    if (owed != stats.packets_delivered + f.deliveries_detected + f.deliveries_undetected)
+        throw InternalError(fmt::format("faults: {} deliveries owed, {} delivered + {} detected + {} undetected", owed,
+                                        stats.packets_delivered, f.deliveries_detected, f.deliveries_undetected));
+}
+
+// Conservation: every synaptic operation the engine counted happened in a core, projection by projection. A
+// constant-current input is one event per pixel per image: the engine counts those as input MACs. With faults
+// (`faulty`) only the deliveries are conserved.
 void check_conservation(const HwStats& stats, const SnnModel& model, const InputEncoding& encoding,
-                        const std::vector<int64_t>& engine_sops, int64_t engine_input_macs, int64_t engine_correct) {
+                        const std::vector<int64_t>& engine_sops, int64_t engine_input_macs, int64_t engine_correct,
+                        bool faulty) {
+    if (faulty) {
+        check_fault_conservation(stats);
+        return;  // lost and corrupt packets change the SOPs; the decisions stay the engine's (docs: "Faults")
+    }
     int64_t chip_input_sops = 0;
     for (size_t k = 0; k < engine_sops.size(); ++k) {
         if (encoding.constant_current() && model.projections[k].source == 0) {
@@ -151,7 +172,8 @@ HwEstimates carry_engine_spikes(ChipModel& chip, const Settings& settings, const
     const EngineTally tally = carry_work(chip, settings, model, test, plan, work_of(plan, test.count), verbosity);
     chip.finish();
     const SnnOptions options = snn_options(settings);
-    check_conservation(chip.stats(), model, *options.encoding, tally.sops, tally.input_macs, tally.correct);
+    check_conservation(chip.stats(), model, *options.encoding, tally.sops, tally.input_macs, tally.correct,
+                       fault_spec(settings).any());
     return estimate_hardware(chip.stats(), plan, settings.get_real("hardware.confidence"));
 }
 
@@ -168,6 +190,12 @@ void pack_stats(mpi::Packer& p, const HwStats& s) {
     p.put(n.router_flits).put(n.router_max_occupancy_flits).put(n.link_flits);
     p.put(s.sops_by_projection_index).put(s.correct_at_step).put(s.tick_steps).put(s.tick_counts);
     p.put(s.wall_seconds).put(s.cpu_seconds);
+    const FaultCounters& f = s.faults;
+    p.put(n.bit_flips).put(f.deliveries_detected).put(f.deliveries_undetected).put(f.events_stuck);
+    p.put(f.deliveries_undeliverable);
+    std::vector<int32_t> routes;
+    for (const auto& [src, dest] : s.undeliverable_routes) routes.push_back(src), routes.push_back(dest);
+    p.put(routes);
 }
 
 HwStats unpack_stats(mpi::Unpacker& u) {
@@ -182,6 +210,12 @@ HwStats unpack_stats(mpi::Unpacker& u) {
     u.get(n.stall_cycles), u.get(n.router_flits), u.get(n.router_max_occupancy_flits), u.get(n.link_flits);
     u.get(s.sops_by_projection_index), u.get(s.correct_at_step), u.get(s.tick_steps), u.get(s.tick_counts);
     u.get(s.wall_seconds), u.get(s.cpu_seconds);
+    FaultCounters& f = s.faults;
+    u.get(n.bit_flips), u.get(f.deliveries_detected), u.get(f.deliveries_undetected), u.get(f.events_stuck);
+    u.get(f.deliveries_undeliverable);
+    std::vector<int32_t> routes;
+    u.get(routes);
+    for (size_t k = 0; k + 1 < routes.size(); k += 2) s.undeliverable_routes.push_back({routes[k], routes[k + 1]});
     return s;
 }
 
@@ -211,7 +245,9 @@ HwStats merge_stats(const std::vector<HwStats>& parts, int64_t images) {
     m.noc = NocCounters{};
     m.sops_by_projection_index.clear(), m.correct_at_step.clear();
     m.wall_seconds = m.cpu_seconds = 0;
+    m.faults = FaultCounters{};
     for (const HwStats& s : parts) {
+        m.faults += s.faults, m.noc.bit_flips += s.noc.bit_flips;
         m.ticks += s.ticks, m.cycles += s.cycles, m.packets_injected += s.packets_injected;
         m.max_tick_cycles = std::max(m.max_tick_cycles, s.max_tick_cycles);
         m.packets_delivered += s.packets_delivered, m.sops += s.sops, m.partial_sum_sops += s.partial_sum_sops;
@@ -256,12 +292,6 @@ std::string read_and_remove(const std::string& path) {
     return text.str();
 }
 
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw DataError(fmt::format("cannot write the VCD trace {}", path));
-}
 
 // What one rank sends rank 0.
 struct RankPart {
@@ -349,7 +379,8 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
                            st.ticks, st.wall_seconds, st.cpu_seconds);
             }
         const SnnOptions snn = snn_options(settings);
-        check_conservation(merged, model, *snn.encoding, tally.sops, tally.input_macs, tally.correct);
+        check_conservation(merged, model, *snn.encoding, tally.sops, tally.input_macs, tally.correct,
+                           fault_spec(settings).any());
         if (!options.aer_path.empty())
             write_merged_aer(options.aer_path, mapping, plan.steps, parts, offset_cycles, merged.ticks);
         if (!options.vcd_path.empty()) {
@@ -357,7 +388,7 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
             const int64_t units = vcd_units_per_cycle(mapping.chip.clock_hz);
             for (size_t r = 0; r < parts.size(); ++r)
                 vcd.push_back({parts[r].vcd, offset_cycles[r] * units, parts[r].stats.ticks > 0});
-            write_text(options.vcd_path, merge_vcd_parts(vcd));
+            write_file_atomic(options.vcd_path, merge_vcd_parts(vcd));
         }
         mpi::Packer p;
         pack_stats(p, merged);
@@ -370,8 +401,10 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
 
 }  // namespace
 
-HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, const HwOptions& options,
+HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, const HwOptions& caller_options,
                                const Settings& settings, const ImageSet& test, int verbosity) {
+    HwOptions options = caller_options;
+    options.faults = fault_spec(settings);
     if (mpi::distributed() && settings.get_string("hardware.distribute") == "ticks") {
         HwStats stats = run_my_ticks(mapping, model, options, settings, test, verbosity);
         HwEstimates estimates = estimate_hardware(stats, tick_sample_plan(settings), settings.get_real("hardware.confidence"));
@@ -385,6 +418,32 @@ HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, co
     HwEstimates estimates = carry_engine_spikes(chip, settings, model, test, verbosity);
     const SpaceParallelCost cost = chip.space_parallel_cost();  // a collective: every rank calls it
     return {chip.stats(), std::move(estimates), std::move(regions), cost};
+}
+
+namespace {
+nlohmann::json undeliverable_routes_json(const HwStats& stats) {
+    nlohmann::json out = nlohmann::json::array();
+    const auto host = static_cast<int32_t>(stats.core_sops.size());
+    for (const auto& [s, d] : stats.undeliverable_routes)
+        out.push_back({{"source", s == host ? nlohmann::json("host") : nlohmann::json(s)}, {"dest_core", d}});
+    return out;
+}
+}  // namespace
+
+nlohmann::json fault_counters_json(const HwStats& stats) {
+    int64_t owed = 0;
+    for (int64_t n : stats.core_packets_expected) owed += n;
+    const FaultCounters& f = stats.faults;
+    const int64_t lost = f.deliveries_detected + f.deliveries_undetected;
+    return {{"deliveries_owed", owed},
+            {"delivered", stats.packets_delivered},
+            {"detected_dropped", f.deliveries_detected},
+            {"corrupt_undetected", f.deliveries_undetected},
+            {"lost_fraction", owed ? static_cast<double>(lost) / static_cast<double>(owed) : 0.0},
+            {"bit_flips", stats.noc.bit_flips},
+            {"stuck_core_events", f.events_stuck},
+            {"undeliverable", f.deliveries_undeliverable},
+            {"undeliverable_routes", undeliverable_routes_json(stats)}};
 }
 
 namespace {

@@ -45,6 +45,11 @@ struct HardwareRun {
 HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, const HwOptions& options,
                                const Settings& settings, const ImageSet& test, int verbosity);
 
+// The fault counters of `stats` (chip.faults, docs/hardware-model.md "Faults") for `simulate --json` and the report:
+// deliveries owed, delivered intact, detected and dropped, corrupt and undetected (the oracle's count), the
+// fraction lost (not integrated), bits flipped on links, events of stuck cores never sent.
+nlohmann::json fault_counters_json(const HwStats& stats);
+
 // The `sampling` object of `simulate --json` and of the report's `ticks` (docs/cli.md): the sample (K of T ticks,
 // the strata, the ticks of each image), the totals over all images and `figures` per inference, each with its
 // interval ("exact" when every tick was simulated), and the measured maxima, lower bounds when sampled.

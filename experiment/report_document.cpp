@@ -193,7 +193,8 @@ json ticks_json(const ExperimentResult& result, const json& mean) {
                   {"images", hw.images},
                   {"cycles_per_tick", hw.tick_cycles},
                   {"mean", mean},
-                  {"max", max_tick}};
+                  {"max", max_tick},
+                  {"faults", fault_counters_json(hw)}};
     const HwEstimates& est = *result.hardware_estimates;
     if (est.plan.requested_sampling())  // the simulated ticks' steps, and the figures extrapolated to every tick
         ticks.update({{"steps", hw.tick_steps},

@@ -2,14 +2,17 @@
 #include "hw/aer_trace.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/hash.h"
 #include "common/little_endian.h"
 #include "router/multicast/multicast.h"
@@ -77,9 +80,12 @@ uint64_t placement_fingerprint(const Mapping& mapping) {
 }
 
 // ------------------------------------------------------------------------------------------------ writer
-AerWriter::AerWriter(const std::string& path, const Mapping& mapping) : path_(path) {
+AerWriter::AerWriter(const std::string& path, const Mapping& mapping)
+    : path_(path), temp_path_(fmt::format("{}.tmp{}", path, static_cast<long>(::getpid()))) {
+    // Streamed to a temporary name beside the final one, renamed by close(): a run that fails or is killed never
+    // leaves a partial trace under the final name.
     errno = 0;
-    file_ = gzopen(path.c_str(), ends_with(path, ".gz") ? "wb9" : "wbT");
+    file_ = gzopen(temp_path_.c_str(), ends_with(path, ".gz") ? "wb9" : "wbT");
     if (!file_)
         throw DataError(fmt::format("cannot write the AER trace {}: {}", path, errno ? std::strerror(errno) : "gzopen failed"));
     header_.flags = make_multicast(mapping.chip.noc.multicast)->forks_in_routers() ? kAerFlagTree : 0;
@@ -100,9 +106,10 @@ AerWriter::~AerWriter() {
     try {
         drain();
         flush();
-    } catch (const Error&) {  // a destructor must not throw; the missing end marker tells readers
+    } catch (const Error&) {  // a destructor must not throw
     }
     gzclose(file_);
+    std::remove(temp_path_.c_str());  // never closed: the run failed, and its partial trace goes
 }
 
 void AerWriter::begin(int64_t steps_per_image) {
@@ -170,7 +177,14 @@ void AerWriter::close(int64_t ticks) {
     flush();
     gzFile f = file_;
     file_ = nullptr;
-    if (gzclose(f) != Z_OK) throw DataError(fmt::format("cannot write the AER trace {}: close failed", path_));
+    errno = 0;
+    if (const int rc = gzclose(f); rc != Z_OK) {
+        const int error = errno;
+        std::remove(temp_path_.c_str());
+        throw DataError(fmt::format("cannot write the AER trace {}: {}", path_,
+                                    rc == Z_ERRNO && error ? std::strerror(error) : "close failed"));
+    }
+    replace_file(temp_path_, path_);
 }
 
 void AerWriter::flush() {

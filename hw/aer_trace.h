@@ -48,7 +48,7 @@ uint64_t placement_fingerprint(const Mapping& mapping);
 class AerWriter {
 public:
     AerWriter(const std::string& path, const Mapping& mapping);  // throws DataError when the file cannot be created
-    ~AerWriter();  // closes without the end marker when close() was not called (a reader reports it truncated)
+    ~AerWriter();  // removes the partial trace when close() was not called: the final name appears only whole
     AerWriter(const AerWriter&) = delete;
     AerWriter& operator=(const AerWriter&) = delete;
 
@@ -66,7 +66,7 @@ private:
     void encode(const AerRecord& r);
     void drain();
     void flush();
-    std::string path_;
+    std::string path_, temp_path_;  // written under temp_path_, renamed to path_ by close()
     gzFile_s* file_ = nullptr;
     AerHeader header_;
     bool begun_ = false, closed_ = false;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/memory_limit.h"
 #include "mapping/routing.h"
 #include "mpi/pack.h"
 #include "mpi/world.h"
@@ -13,9 +14,88 @@
 
 namespace neuroemu {
 
+namespace {
+
+// The mesh's router count, after checking what the model allocates per router (the Router, its pointer and the
+// core_at_ entry) against the memory budget; run before RouterEnv allocates its per-router calendar.
+size_t checked_routers(const Mapping& mapping) {
+    const int64_t routers = mapping.mesh.routers();
+    constexpr int64_t kBytesPerRouter = sizeof(Router) + 2 * sizeof(void*);
+    require_memory<ConfigError>(fmt::format("hardware model: a {} x {} mesh ({} routers, at least {} bytes each)",
+                                            mapping.mesh.width(), mapping.mesh.height(), routers, kBytesPerRouter),
+                                saturating_mul(routers, kBytesPerRouter));
+    return static_cast<size_t>(routers);
+}
+
+// Whether output bit `port` (routing.h's E, W, N, S) of router (x, y) leaves over a dead link or into a dead router.
+bool blocked(const Mesh& mesh, const std::vector<uint8_t>& dead_router, const std::vector<uint8_t>& dead_link,
+             int32_t x, int32_t y, int dir) {
+    const int32_t dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+    const int32_t nx = x + dx[dir], ny = y + dy[dir];
+    const auto at = [&mesh](int32_t xx, int32_t yy) { return static_cast<size_t>(yy) * static_cast<size_t>(mesh.width()) + static_cast<size_t>(xx); };
+    if (nx < 0 || ny < 0 || nx >= mesh.width() || ny >= mesh.height()) return false;
+    return dead_router[at(nx, ny)] || dead_link[at(x, y) * 4 + static_cast<size_t>(dir)] ||
+           dead_link[at(nx, ny) * 4 + static_cast<size_t>(dir ^ 1)];
+}
+
+// `m` without the (source, destination) routes that cross a dead router or link of `f` (each destination's own
+// route under the chip's multicast, which the tree's branch to it follows), and the pairs cut off; no mapping when
+// nothing is dead.
+Chip::PrunedMapping prune_dead(const Mapping& m, const FaultSpec& f) {
+    if (f.dead_routers.empty() && f.dead_links.empty()) return {};
+    std::vector<std::pair<int32_t, int32_t>> lost;
+    const auto routers = static_cast<size_t>(m.mesh.routers());
+    std::vector<uint8_t> dead_router(routers, 0), dead_link(routers * 4, 0);
+    for (int64_t r : f.dead_routers) {
+        if (r < 0 || static_cast<size_t>(r) >= routers)
+            throw ConfigError(fmt::format("chip.faults.dead_routers: router {} does not exist: the mesh has {} routers "
+                                          "(0 to {}, y * width + x)", r, routers, routers - 1));
+        dead_router[static_cast<size_t>(r)] = 1;
+    }
+    for (int64_t l : f.dead_links) {
+        if (l < 0 || static_cast<size_t>(l) >= routers * 4)
+            throw ConfigError(fmt::format("chip.faults.dead_links: link {} does not exist: the mesh has {} routers, "
+                                          "links 0 to {} (router * 4 + direction)", l, routers, routers * 4 - 1));
+        dead_link[static_cast<size_t>(l)] = 1;
+    }
+    const std::unique_ptr<Multicast> multicast = make_multicast(m.chip.noc.multicast);
+    auto out = std::make_unique<Mapping>(m);
+    Destinations& routes = out->routes;
+    routes.dest.clear();
+    std::vector<RouteStep> steps;
+    const auto width = static_cast<size_t>(m.mesh.width());
+    for (int64_t s = 0; s < m.routes.sources(); ++s) {
+        const bool host = static_cast<size_t>(s) == m.cores.size();
+        const MeshPoint src = host ? MeshPoint{m.host_x, m.host_y}
+                                   : MeshPoint{m.cores[static_cast<size_t>(s)].x, m.cores[static_cast<size_t>(s)].y};
+        routes.offset[static_cast<size_t>(s)] = static_cast<int64_t>(routes.dest.size());
+        for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
+            const int32_t d = m.routes.dest[static_cast<size_t>(i)];
+            const Core& c = m.cores[static_cast<size_t>(d)];
+            steps.clear();
+            multicast->steps({MeshPoint{c.x, c.y}}, src, steps);
+            bool ok = !dead_router[static_cast<size_t>(src.y) * width + static_cast<size_t>(src.x)];
+            for (const RouteStep& st : steps) {
+                ok = ok && !dead_router[static_cast<size_t>(st.y) * width + static_cast<size_t>(st.x)];
+                for (int dir = 0; dir < 4; ++dir)
+                    if (st.ports & (1u << dir)) ok = ok && !blocked(m.mesh, dead_router, dead_link, st.x, st.y, dir);
+            }
+            if (ok)
+                routes.dest.push_back(d);
+            else
+                lost.push_back({static_cast<int32_t>(s), d});
+        }
+    }
+    routes.offset.back() = static_cast<int64_t>(routes.dest.size());
+    return {std::move(out), std::move(lost)};
+}
+
+}  // namespace
+
 Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& options_)
-    : RouterEnv(mapping_.chip, static_cast<size_t>(mapping_.mesh.routers())),
-      mapping(mapping_), snn(snn_), options(options_),
+    : RouterEnv(mapping_.chip, checked_routers(mapping_)),
+      pruned(prune_dead(mapping_, options_.faults)),
+      mapping(pruned.mapping ? *pruned.mapping : mapping_), snn(snn_), options(options_),
       tree_multicast_(make_multicast(mapping_.chip.noc.multicast)->forks_in_routers()) {
     const size_t n_cores = mapping.cores.size();
     stats.core_sops.assign(n_cores, 0);
@@ -24,6 +104,7 @@ Chip::Chip(const Mapping& mapping_, const SnnModel& snn_, const HwOptions& optio
     stats.sops_by_projection_index.assign(snn.projections.size(), 0);
     match_projections();
     build_route_tables();
+    set_up_faults();
     const Mesh& mesh = mapping.mesh;
     routers = build_mesh(*this, mesh.width(), mesh.height(), "router", mapping.chip.core.input_queue,
                          [&mesh](int32_t x, int32_t y, int32_t nx, int32_t ny) {
@@ -158,7 +239,8 @@ Packet Chip::make_packet(int source, int layer, int32_t c, int32_t y, int32_t x,
     p.layer = layer;
     p.c = c, p.y = y, p.x = x;
     p.dest = dest;
-    p.flits = static_cast<int32_t>(mapping.chip.noc.flits_per_event());
+    const int64_t bits = kAerEventBits + options.faults.check_bits(), flit = mapping.chip.noc.flit_bits;
+    p.flits = static_cast<int32_t>((bits + flit - 1) / flit);
     p.tick = tick_controller->step();
     return p;
 }
@@ -166,7 +248,8 @@ Packet Chip::make_packet(int source, int layer, int32_t c, int32_t y, int32_t x,
 void Chip::enqueue_spike(int source, int layer, int32_t c, int32_t y, int32_t x, std::deque<Packet>& out) {
     const auto b = mapping.routes.offset[static_cast<size_t>(source)];
     const auto e = mapping.routes.offset[static_cast<size_t>(source) + 1];
-    if (b == e) return;  // nobody reads it (the readout)
+    if (!lost_per_source_.empty()) stats.faults.deliveries_undeliverable += lost_per_source_[static_cast<size_t>(source)];
+    if (b == e) return;  // nobody reads it (the readout), or dead routers or links cut every reader off
     ++stats.events_generated;
     if (tree_multicast_) {
         out.push_back(make_packet(source, layer, c, y, x, -1));
@@ -337,7 +420,37 @@ bool Chip::messages_hold_work() const {
            std::any_of(outbox_.begin(), outbox_.end(), work);
 }
 
+void Chip::set_up_faults() {
+    const FaultSpec& f = options.faults;
+    const size_t n = mapping.cores.size();
+    const auto check = [n](const char* key, int32_t k) {
+        if (k < 0 || static_cast<size_t>(k) >= n)
+            throw ConfigError(fmt::format("chip.faults.{}: core {} does not exist: the mapping has {} cores (0 to {})",
+                                          key, k, n, n - 1));
+        return static_cast<size_t>(k);
+    };
+    if (!f.stuck_cores.empty()) stuck_.assign(n, 0);
+    for (int32_t k : f.stuck_cores) stuck_[check("stuck_cores", k)] = 1;
+    if (!f.slow_cores.empty()) slow_.assign(n, 1.0);
+    for (int32_t k : f.slow_cores) slow_[check("slow_cores", k)] = f.slow_factor;
+    stats.undeliverable_routes = pruned.lost;
+    if (!stats.undeliverable_routes.empty()) {
+        lost_per_source_.assign(static_cast<size_t>(mapping.routes.sources()), 0);
+        for (const auto& [s, d] : stats.undeliverable_routes) ++lost_per_source_[static_cast<size_t>(s)];
+    }
+    if (f.flit_error_rate > 0)
+        set_link_faults(f.flit_error_rate, static_cast<uint64_t>(f.seed), static_cast<int>(kAerEventBits) + f.check_bits());
+}
+
+void Chip::corrupt_arrival(const Packet& p) {
+    if (fault_detected(options.faults.check, p.flips))
+        ++stats.faults.deliveries_detected;
+    else
+        ++stats.faults.deliveries_undetected;
+}
+
 void Chip::reset_for_tick() {
+    set_fault_tick(global_tick());
     for (const auto& r : routers) r->reset_for_tick();
     for (const auto& c : cores) c->reset_for_tick();
     host->reset_for_tick();

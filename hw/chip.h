@@ -46,6 +46,12 @@ public:
     // Which routers still hold packets, for a deadlock report.
     std::string blocked_report() const;
     int host_source() const { return static_cast<int>(mapping.cores.size()); }
+    // chip.faults (docs/hardware-model.md "Faults"): whether core k never fires, the factor on its update time.
+    bool core_stuck(size_t k) const { return !stuck_.empty() && stuck_[k]; }
+    double core_slow_factor(size_t k) const { return slow_.empty() ? 1.0 : slow_[k]; }
+    // Counts an arrival at a core whose bits flipped on the way: dropped when the check detects it, else counted
+    // corrupt by the oracle (which knows the true packet). Either way the core does not integrate it.
+    void corrupt_arrival(const Packet& p);
 
     // Multi-chip systems (docs/hardware-model.md, "Space-parallel chip"): chips interact only through messages
     // due the inter-chip latency L after they are sent, so the simulation runs in windows of L cycles, exchanging
@@ -74,6 +80,13 @@ public:
     ChipRegions regions;
     int64_t windows = 0, exchanged_bytes = 0, exchanged_messages = 0;  // the space-parallel run's cost (bench/)
 
+    // chip.faults.dead_*: the mapping without the routes that cross a dead router or link (null when none is dead).
+    // Declared before `mapping`, which refers to it then.
+    struct PrunedMapping {
+        std::unique_ptr<const Mapping> mapping;
+        std::vector<std::pair<int32_t, int32_t>> lost;  // (source, destination core) pairs cut off
+    };
+    PrunedMapping pruned;
     const Mapping& mapping;
     const SnnModel& snn;
     const HwOptions options;
@@ -100,6 +113,10 @@ private:
     size_t route_sources_ = 0;
     std::unique_ptr<RouteHash> sparse_routes_;
     std::vector<CoreModel*> core_at_;  // per router: its core, if any
+    void set_up_faults();
+    std::vector<uint8_t> stuck_;  // per core, when any core is stuck
+    std::vector<double> slow_;    // per core, when any core is slow
+    std::vector<int32_t> lost_per_source_;  // per source: destinations cut off by dead elements (when any)
     void apply(const ChipMessage& m);
     int chips_ = 1, ranks_ = 1, rank_ = 0;
     std::vector<int32_t> core_chip_;  // per core: its chip

@@ -71,7 +71,9 @@ void merge_ranks(HwStats& s) {
     std::vector<int64_t*> sums = {&s.packets_injected, &s.packets_delivered, &s.sops, &s.partial_sum_sops,
                                   &s.neuron_updates, &s.recurrent_drained_sops, &s.events_generated, &s.packet_latency_sum_cycles,
                                   &s.noc.packet_hops, &s.noc.flit_hops, &s.noc.inter_chip_packet_hops,
-                                  &s.noc.buffer_write_flits, &s.noc.stall_cycles};
+                                  &s.noc.buffer_write_flits, &s.noc.stall_cycles, &s.noc.bit_flips,
+                                  &s.faults.deliveries_detected, &s.faults.deliveries_undetected,
+                                  &s.faults.events_stuck, &s.faults.deliveries_undeliverable};
     for (auto* v : {&s.core_sops, &s.core_packets_expected, &s.core_packets_delivered, &s.sops_by_projection_index,
                     &s.noc.router_flits, &s.noc.link_flits})
         for (int64_t& x : *v) sums.push_back(&x);

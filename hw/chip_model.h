@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/fault_spec.h"
 #include "hw/aer_trace.h"
 #include "hw/spike_trace.h"
 #include "hw/vcd_trace.h"
@@ -26,6 +27,7 @@ namespace neuroemu {
 class Chip;
 
 struct HwOptions {
+    FaultSpec faults;                     // chip.faults (none by default; docs/hardware-model.md "Faults")
     std::string core_model = "rolls";    // the core model, by name (hw/core_model.h: core_models())
     int64_t max_tick_cycles = 100000000;  // a tick that has not drained by then is reported as stuck
     std::string vcd_path;                 // VCD trace file ("" = none; hw/vcd_trace.h)
@@ -54,6 +56,23 @@ enum TickCounter : size_t {
 const char* tick_counter_name(size_t counter);
 using TickCounts = std::array<int64_t, kTickCounters>;
 
+// What the faults did (chip.faults). Conservation: the deliveries owed by the injected packets (the sum of
+// HwStats::core_packets_expected) = packets_delivered + deliveries_detected + deliveries_undetected.
+struct FaultCounters {
+    int64_t deliveries_detected = 0;    // arrived with flipped bits that the check detected: dropped
+    int64_t deliveries_undetected = 0;  // arrived with flipped bits the check missed: the oracle's count, not integrated
+    int64_t events_stuck = 0;           // events of stuck cores, never sent
+    // Deliveries whose route crosses a dead router or link: never sent to that core, never owed (so not in the
+    // conservation sum above), counted here per event of the source.
+    int64_t deliveries_undeliverable = 0;
+    FaultCounters& operator+=(const FaultCounters& o) {
+        deliveries_undeliverable += o.deliveries_undeliverable;
+        deliveries_detected += o.deliveries_detected, deliveries_undetected += o.deliveries_undetected;
+        events_stuck += o.events_stuck;
+        return *this;
+    }
+};
+
 // Counters of a run (totals over all images and simulated ticks unless said otherwise).
 struct HwStats {
     int64_t images = 0, ticks = 0;
@@ -61,7 +80,7 @@ struct HwStats {
     std::vector<int64_t> tick_cycles;        // per tick, in order (all images)
     int64_t max_tick_cycles = 0;
     int64_t packets_injected = 0;            // into the mesh (host included)
-    int64_t packets_delivered = 0;           // arrivals at destination cores (a multicast counts per core)
+    int64_t packets_delivered = 0;           // arrivals at destination cores (a multicast counts per core), intact
     int64_t sops = 0;                        // synaptic operations of SNN projections in the cores
     int64_t partial_sum_sops = 0;            // operations on partial-sum links and spike-gate counters
     int64_t neuron_updates = 0;              // state variables updated at tick ends (neurons x the model's)
@@ -72,7 +91,11 @@ struct HwStats {
     int64_t packet_latency_sum_cycles = 0, packet_latency_max_cycles = 0;  // injection to delivery, over deliveries
     std::vector<int64_t> core_sops;          // per core
     std::vector<int64_t> core_packets_expected;   // per core: deliveries owed to it by the packets injected
-    std::vector<int64_t> core_packets_delivered;  // per core: packets it received (= core_packets_expected when done)
+    std::vector<int64_t> core_packets_delivered;  // per core: packets it received, corrupt ones too (= expected when done)
+    FaultCounters faults;                    // chip.faults
+    // chip.faults.dead_*: the (source, destination core) pairs that cannot be reached, source = cores.size() for the
+    // host; the same on every rank and part of a run.
+    std::vector<std::pair<int32_t, int32_t>> undeliverable_routes;
     NocCounters noc;                         // hops, buffer writes, stalls, per-router and per-link loads
     std::vector<int64_t> sops_by_projection_index;  // by SNN projection index (engine order), as the engine counts
     std::vector<int64_t> correct_at_step;    // images classified right after step t (the engine's decision)

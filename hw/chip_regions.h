@@ -35,7 +35,7 @@ struct ChipMessage {
 };
 static_assert(sizeof(ChipMessage) == 2 * sizeof(int64_t) + 8 * sizeof(int32_t) + sizeof(Packet),
               "ChipMessage has padding: every byte that travels between ranks must be a field");
-static_assert(sizeof(Packet) == 8 * sizeof(int32_t) + 2 * sizeof(int64_t), "Packet has padding");
+static_assert(sizeof(Packet) == 8 * sizeof(int32_t) + 3 * sizeof(int64_t), "Packet has padding");
 
 // What each rank tells the others at a window's end (TickController::run_windows).
 struct WindowSummary {

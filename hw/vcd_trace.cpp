@@ -2,6 +2,7 @@
 #include "hw/vcd_trace.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -108,16 +109,16 @@ VcdTracer::VcdTracer(sc_core::sc_module_name name, const std::string& path, cons
     for (int32_t r : scope_.routers)
         if (r < 0 || r >= n_routers)
             throw ConfigError(fmt::format("VCD trace: router {} does not exist (the mesh has {} routers)", r, n_routers));
+    // Streamed to a temporary name beside the final one (SystemC appends ".vcd" to the name it is given) and
+    // renamed by close(): a run that fails or is killed never leaves a partial trace under the final name.
+    const std::string base = fmt::format("{}.tmp{}", path, static_cast<long>(::getpid()));
+    written_path_ = base + ".vcd";
     {
         errno = 0;
-        std::ofstream probe(path, std::ios::trunc);
+        std::ofstream probe(written_path_, std::ios::trunc);
         if (!probe)
             throw DataError(fmt::format("cannot write the VCD trace {}: {}", path, errno ? std::strerror(errno) : "open failed"));
     }
-    // SystemC appends ".vcd" to the name it is given.
-    const bool vcd_suffix = path.size() > 4 && path.compare(path.size() - 4, 4, ".vcd") == 0;
-    const std::string base = vcd_suffix ? path.substr(0, path.size() - 4) : path;
-    written_path_ = base + ".vcd";
     sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     try {
         tf_ = sc_core::sc_create_vcd_trace_file(base.c_str());
@@ -176,7 +177,9 @@ VcdTracer::VcdTracer(sc_core::sc_module_name name, const std::string& path, cons
 }
 
 VcdTracer::~VcdTracer() {
-    if (tf_) sc_core::sc_close_vcd_trace_file(tf_);
+    if (!tf_) return;
+    sc_core::sc_close_vcd_trace_file(tf_);  // never closed: the run failed, and its partial trace goes
+    std::remove(written_path_.c_str());
 }
 
 VcdTracer::CoreVars* VcdTracer::core_vars(int32_t core) {
@@ -258,11 +261,31 @@ void VcdTracer::update() {
     if (!clears_.empty()) wake_.notify(env_.cycles(clears_.top().first - now));
 }
 
+// SystemC stamps the wall-clock time into the header's $date section, but a trace must be the same bytes run after
+// run (the determinism tests): the date is overwritten in place with a fixed text of the same length.
+static void blank_vcd_date(const std::string& path) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string head(512, '\0');
+    f.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(f.gcount()));
+    const size_t at = head.find("$date\n");
+    const size_t end = at == std::string::npos ? at : head.find("\n$end", at);
+    if (end == std::string::npos) return;
+    const size_t begin = at + 6;
+    std::string text(end - begin, ' ');
+    const std::string fixed = "     (omitted)";
+    text.replace(0, std::min(fixed.size(), text.size()), fixed, 0, std::min(fixed.size(), text.size()));
+    f.clear();
+    f.seekp(static_cast<std::streamoff>(begin));
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
 void VcdTracer::close() {
     if (!tf_) return;
     sc_core::sc_close_vcd_trace_file(tf_);
     tf_ = nullptr;
-    if (written_path_ != path_) replace_file(written_path_, path_);
+    blank_vcd_date(written_path_);
+    replace_file(written_path_, path_);
 }
 
 }  // namespace neuroemu

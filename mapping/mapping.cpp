@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 
+#include "common/memory_limit.h"
 #include "mapping/placement/placement.h"
 
 namespace neuroemu {
@@ -759,8 +760,17 @@ Mesh size_mesh(const ChipSpec& chip, int64_t cores) {
         mesh.chips_x = static_cast<int32_t>(chips / cx);
         mesh.chips_y = static_cast<int32_t>(cx);
     }
-    if (int64_t{mesh.width()} > (1 << 20) || int64_t{mesh.height()} > (1 << 20))
-        throw MappingError(fmt::format("a {} x {} mesh is beyond what neuroemu models", mesh.width(), mesh.height()));
+    // In 64 bits: width() and height() are int32 products and would overflow first (32768 x a prime number of chips).
+    const int64_t width = int64_t{mesh.chip_width} * mesh.chips_x, height = int64_t{mesh.chip_height} * mesh.chips_y;
+    if (width > (1 << 20) || height > (1 << 20))
+        throw MappingError(fmt::format("a {} x {} mesh is beyond what neuroemu models (at most 1048576 routers a side)",
+                                       width, height));
+    // The per-router state of routing (routing.h: two int32 table counts, four float64 link loads) is allocated for
+    // every router of the mesh, used or not.
+    constexpr int64_t kBytesPerRouter = 2 * sizeof(int32_t) + 4 * sizeof(double);
+    require_memory<MappingError>(fmt::format("a {} x {} mesh ({} routers, {} bytes of routing state each)", width,
+                                             height, width * height, kBytesPerRouter),
+                                 saturating_mul(width * height, kBytesPerRouter));
     return mesh;
 }
 

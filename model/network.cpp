@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/memory_limit.h"
 
 namespace neuroemu {
 namespace {
@@ -151,7 +152,8 @@ int Network::add_input(const std::string& name, std::vector<int64_t> chw) {
     if (chw.size() != 3 || chw[0] < 1 || chw[1] < 1 || chw[2] < 1)
         throw ModelError(fmt::format("input '{}': shape {} must be [C, H, W] with positive sizes", name,
                                      shape_str(chw)));
-    checked_numel(chw, kMaxElements);
+    require_memory<ModelError>(fmt::format("input '{}': one image of shape {} as float32", name, shape_str(chw)),
+                               saturating_mul(checked_numel(chw, kMaxElements), int64_t{sizeof(float)}));
     Layer in;
     in.name = name;
     in.kind = OpKind::Input;
@@ -165,7 +167,12 @@ int Network::add(Layer layer) {
     for (int id : layer.inputs)
         if (id < 0 || id >= size()) fail(layer, fmt::format("input id {} does not exist yet", id));
     layer.shape = infer_shape(*this, layer);
-    checked_numel(layer.shape, kMaxElements);
+    // Every engine holds at least this one feature map of one image: a lower bound, before any allocates it.
+    const int64_t elements = checked_numel(layer.shape, kMaxElements);
+    const std::string over = memory_over_limit(
+        fmt::format("the feature map {} of one image as float32", shape_str(layer.shape)),
+        saturating_mul(elements, int64_t{sizeof(float)}));
+    if (!over.empty()) fail(layer, over);
     layers_.push_back(std::move(layer));
     return size() - 1;
 }

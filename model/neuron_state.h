@@ -21,4 +21,9 @@ int state_updates(const Population& population);
 // Neuron updates of one step of the whole model: sum over populations of size x state_updates.
 int64_t neuron_updates_per_step(const SnnModel& model);
 
+// The least memory one simulated neuron takes in the engine and the chip model: two float32 state variables, the
+// float32 input it accumulates and the 16-bit spike count, rounded up. Inputs are checked with it against the
+// memory budget (common/memory_limit.h) before anything is allocated per neuron.
+constexpr int64_t kNeuronStateBytes = 16;
+
 }  // namespace neuroemu

@@ -299,6 +299,10 @@ Network import_onnx_file(const std::string& path) {
     if (!std::filesystem::exists(path, ec)) throw ModelError(fmt::format("{}: file not found", path));
     if (std::filesystem::is_directory(path, ec))
         throw ModelError(fmt::format("{}: is a directory, expected an .onnx file", path));
+    // Refused before reading: the bytes would be held whole, and protobuf parses at most 2 GiB.
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > static_cast<uintmax_t>(INT_MAX))
+        throw ModelError(fmt::format("{}: {} bytes is too large for an ONNX model (limit 2 GiB)", path, size));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ModelError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

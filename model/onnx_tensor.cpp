@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/memory_limit.h"
 
 namespace neuroemu::onnx_detail {
 namespace {
@@ -119,6 +120,9 @@ Tensor decode_float_tensor(const onnx::TensorProto& t, bool require_finite) {
                             data_type_name(t.data_type())));
     const int64_t n = element_count(t, kMaxFloatElements);
     if (n == 0) fail(t, fmt::format("has no elements (dims {})", shape_str(dims_of(t))));
+    const std::string over = memory_over_limit(fmt::format("dims {}", shape_str(dims_of(t))),
+                                               saturating_mul(n, int64_t{sizeof(float)}));
+    if (!over.empty()) fail(t, over);
     std::vector<float> values = float_values(t, n);
     if (require_finite) check_finite(t, values);
     return Tensor(dims_of(t), std::move(values));

@@ -11,6 +11,8 @@
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/little_endian.h"
+#include "common/memory_limit.h"
+#include "model/neuron_state.h"
 
 namespace neuroemu {
 namespace {
@@ -311,6 +313,13 @@ void validate(const SnnModel& model, const std::string& where) {
             throw ModelError(who + ": no projection reaches it");
         }
     }
+    // The engine and the chip model keep state for every neuron: the total, against the memory budget, before either
+    // allocates it (each population alone is bounded above, 2^32 neurons; a .snn header may declare many).
+    int64_t neurons = 0;
+    for (const Population& p : model.populations) neurons = saturating_add(neurons, shape_numel(p.shape));
+    require_memory<ModelError>(fmt::format("{}: the {} neurons of {} populations ({} bytes of state each)", where,
+                                           neurons, n, kNeuronStateBytes),
+                               saturating_mul(neurons, kNeuronStateBytes));
     for (size_t k = 0; k < model.projections.size(); ++k) {
         const Projection& p = model.projections[k];
         const std::string who = fmt::format("{}: projection {} '{}'", where, k, p.name);

@@ -103,6 +103,7 @@ public:
                 fail("/", "cannot read the file's creation properties (damaged file?)");
             base_address_ = static_cast<int64_t>(userblock);
         }
+        check_base_address();
         File out;
         require_link(f.get(), "/", "version", H5I_DATASET);
         {
@@ -265,6 +266,26 @@ private:
             out.emplace_back(s, strnlen(s, size));
         }
         return out;
+    }
+
+    // HDF5 takes every address relative to the superblock's base address, the checks below (check_vlen_strings)
+    // relative to the end of the user block: they must agree, or a damaged base address sends HDF5's unchecked
+    // global heap reads somewhere the checks never looked (found by fuzz/nir_fuzz.cpp). HDF5 file format spec,
+    // "Superblock": versions 0 and 1 keep the base address at byte 24 and 28, versions 2 and 3 at byte 12.
+    void check_base_address() {
+        uint8_t sb[40];
+        if (!read_raw(base_address_, sb, sizeof sb) || std::memcmp(sb, "\x89HDF\r\n\x1a\n", 8) != 0)
+            fail("/", "no HDF5 superblock after the user block (damaged file?)");
+        const int version = sb[8];
+        if (version > 3) fail("/", fmt::format("superblock version {} (expected 0 to 3)", version));
+        const size_t offsets = version < 2 ? sb[13] : sb[9], at = version == 0 ? 24 : version == 1 ? 28 : 12;
+        if (offsets != 2 && offsets != 4 && offsets != 8)
+            fail("/", fmt::format("addresses of {} bytes in the superblock (expected 2, 4 or 8)", offsets));
+        uint64_t base = 0;
+        for (size_t i = offsets; i-- > 0;) base = (base << 8) | sb[at + i];
+        if (base != static_cast<uint64_t>(base_address_))
+            fail("/", fmt::format("the superblock's base address {} differs from its position {} (damaged file?)", base,
+                                  base_address_));
     }
 
     bool read_raw(int64_t offset, void* out, size_t size) {

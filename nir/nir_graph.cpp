@@ -9,6 +9,8 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/memory_limit.h"
+#include "model/neuron_state.h"
 #include "model/tensor.h"
 
 namespace neuroemu::nir::detail {
@@ -21,6 +23,8 @@ const std::set<std::string> kLinearTypes = {"Affine", "Linear", "Conv1d", "Conv2
 // Elements of any node's output: far above any real network (ResNet-50's largest activation has 0.8 M).
 constexpr int64_t kMaxElements = INT64_C(1) << 28;
 constexpr int64_t kMaxWindow = 1 << 16;  // kernel, stride, padding, dilation (they become ints)
+// What one simulated neuron (any node's output element) takes at least in the engine and the chip model.
+constexpr int64_t kBytesPerNeuron = kNeuronStateBytes;
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw ModelError(where + ": " + what); }
 [[noreturn]] void fail(const std::string& where, const FlatNode& n, const std::string& what) {
@@ -278,6 +282,7 @@ std::vector<int64_t> infer(const FlatNode& n, const std::vector<int64_t>& in, co
 
 void infer_shapes(FlatGraph& g, const std::string& where) {
     std::vector<bool> done(g.nodes.size(), false);
+    int64_t total_elements = 0;
     for (int v : g.order) {
         FlatNode& f = g.nodes[v];
         if (f.role == Role::Input) {
@@ -296,11 +301,26 @@ void infer_shapes(FlatGraph& g, const std::string& where) {
             }
         }
         f.out_shape = infer(f, f.in_shape, where);
-        try {  // every later stage allocates per element: bound it before anything does
+        // Every later stage allocates per element: bound each node, and the graph's total against the memory
+        // budget, before anything does. The estimate saturates, so 10^6 x 10^6 x 10^6 never wraps.
+        int64_t elements = 1;
+        for (const int64_t d : f.out_shape) elements = d < 0 ? 0 : saturating_mul(elements, d);  // < 0: below
+        if (elements > kMaxElements)
+            fail(where, f, fmt::format("output shape {} has {} elements ({} of neuron state at {} bytes each), over the "
+                                       "limit of {} elements per node",
+                                       shape_str(f.out_shape), elements == INT64_MAX ? "over 9.2e18" : std::to_string(elements),
+                                       byte_size_text(saturating_mul(elements, kBytesPerNeuron)), kBytesPerNeuron,
+                                       kMaxElements));
+        try {
             checked_numel(f.out_shape, kMaxElements);
         } catch (const Error& e) {
-            fail(where, f, fmt::format("output shape {}: {} (at most {} elements)", shape_str(f.out_shape), e.what(), kMaxElements));
+            fail(where, f, fmt::format("output shape {}: {}", shape_str(f.out_shape), e.what()));
         }
+        total_elements = saturating_add(total_elements, elements);
+        const std::string over = memory_over_limit(
+            fmt::format("the graph's {} neurons up to this node ({} bytes each)", total_elements, kBytesPerNeuron),
+            saturating_mul(total_elements, kBytesPerNeuron));
+        if (!over.empty()) fail(where, f, over);
         if (f.role == Role::Output) {
             const auto declared = int_values(param(f, "shape", where));
             if (declared != f.out_shape)

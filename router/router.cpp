@@ -1,6 +1,7 @@
 #include "router/router.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
@@ -43,6 +44,39 @@ RouterEnv::RouterEnv(const ChipSpec& spec, size_t routers)
 }
 
 RouterEnv::~RouterEnv() = default;
+
+namespace {
+uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+}  // namespace
+
+void RouterEnv::set_link_faults(double rate, uint64_t seed, int bits) {
+    if (bits > 64) throw InternalError("link faults: a packet of more than 64 bits");
+    flip_rate_ = rate, flip_seed_ = seed, flip_bits_ = bits;
+    flip_log_ = std::log1p(-std::min(rate, 1.0));
+}
+
+uint64_t RouterEnv::link_flips(size_t router, int o, const Packet& p) {
+    uint64_t key = mix64(flip_seed_ ^ mix64(fault_tick_));
+    for (uint64_t v : {uint64_t(uint32_t(p.source)), uint64_t(uint32_t(p.c)), uint64_t(uint32_t(p.y)),
+                       uint64_t(uint32_t(p.x)), uint64_t(uint32_t(p.dest)), uint64_t(router), uint64_t(o)})
+        key = mix64(key ^ v);
+    // The gaps between flipped bits are geometric: one draw per flip (and one more), not one per bit.
+    uint64_t flips = 0;
+    for (int bit = 0, draw = 0;; ++bit, ++draw) {
+        const double u = static_cast<double>(mix64(key + static_cast<uint64_t>(draw)) >> 11) * 0x1.0p-53;
+        const double gap = flip_rate_ >= 1 ? 0 : std::floor(std::log1p(-u) / flip_log_);
+        if (gap >= flip_bits_ - bit) break;
+        bit += static_cast<int>(gap);
+        flips |= uint64_t{1} << bit;
+        ++counters.bit_flips;
+    }
+    return flips;
+}
 
 void RouterEnv::notify_due(int64_t at, int64_t now) {
     next_ = at;
@@ -245,12 +279,19 @@ void Router::run(int64_t now) {
                 c.link_flits[index * 4 + static_cast<size_t>(o)] += flits;
                 if (inter_chip_[o]) ++c.inter_chip_packet_hops;
                 // Cut-through: the head is there after one link traversal.
+                const Packet* sent = &h.p;
+                Packet flipped;
+                if (env_.flip_rate_ > 0) {
+                    flipped = h.p;
+                    flipped.flips ^= env_.link_flips(index, o, h.p);
+                    sent = &flipped;
+                }
                 if (inter_chip_[o] && env_.split_chips_) {
-                    Packet p = h.p;
+                    Packet p = *sent;
                     ++p.hops;
                     env_.arrive_across(*next_[o], o ^ 1, p, now + link);
                 } else {
-                    next_[o]->arrive(o ^ 1, h.p, h.p.hops + 1, now + link);
+                    next_[o]->arrive(o ^ 1, *sent, sent->hops + 1, now + link);
                 }
             } else {
                 env_.eject(*this, h.p, now + flits * link);  // the tail is in the sink after all flits

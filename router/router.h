@@ -29,6 +29,8 @@ struct Packet {
     int32_t hops = 0;        // links traversed so far
     int64_t tick = 0;
     int64_t injected = 0;    // cycle it entered the source router
+    // Bits flipped on the way (chip.faults): bit i < 32 of the address, bit 32 + j of the check (arch/fault_spec.h).
+    uint64_t flips = 0;
 };
 
 // Ports: outputs 0-3 go east, west, north (+y), south (-y); output 4 is the local sink. Inputs 0-3 come from the
@@ -44,6 +46,7 @@ struct NocCounters {
     int64_t inter_chip_packet_hops = 0;  // of which over chip-to-chip links
     int64_t buffer_write_flits = 0;  // flits written into input buffers
     int64_t stall_cycles = 0;     // cycles ready packet heads waited for an output or for credits
+    int64_t bit_flips = 0;        // bits flipped on router-to-router links (chip.faults.flit_error_rate)
     std::vector<int64_t> router_flits;          // per router: flits forwarded (all outputs)
     std::vector<int32_t> router_max_occupancy_flits;  // per router: most flits buffered at once
     std::vector<int64_t> link_flits;            // per router x 4 outgoing links (E, W, N, S)
@@ -118,6 +121,12 @@ protected:
     // link's latency (it crosses the same link) instead of one cycle: the chips of a multi-chip system then
     // interact only with that latency (docs/hardware-model.md, "Space-parallel chip").
     void split_chips() { split_chips_ = true; }
+    // Transient bit flips on router-to-router links (chip.faults, docs/hardware-model.md "Faults"): each of a
+    // packet's `bits` bits flips with probability `rate` on each link it crosses. Off (rate 0) by default.
+    void set_link_faults(double rate, uint64_t seed, int bits);
+    // The flips' salt for the tick in progress (its global number): the same spike flips differently in every tick,
+    // and the flips do not depend on how the ticks are shared among ranks.
+    void set_fault_tick(int64_t tick) { fault_tick_ = static_cast<uint64_t>(tick); }
     // The calendar must not run cycle `at` or later (a window of the space-parallel run ends there): a guard.
     void stop_before(int64_t at) { stop_before_ = at; }
     // Calls cycle_begins(at) at the start of cycle `at` (at least now), before the routers and agents due then;
@@ -162,6 +171,11 @@ private:
     int64_t next_ = std::numeric_limits<int64_t>::max();  // the cycle the timer is set for
     int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
     bool split_chips_ = false;
+    double flip_rate_ = 0, flip_log_ = 0;  // rate per bit and log(1 - rate)
+    uint64_t flip_seed_ = 0, fault_tick_ = 0;
+    int flip_bits_ = 0;
+    // The bits of `p` that flip on output `o` of router `router`: a function of (seed, tick, packet, router, o).
+    uint64_t link_flips(size_t router, int o, const Packet& p);
     int64_t stop_before_ = std::numeric_limits<int64_t>::max();
     int64_t begin_at_ = std::numeric_limits<int64_t>::max();  // the pending cycle_begins call
 };

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -10,32 +9,35 @@
 #include <limits>
 
 #include "common/error.h"
+#include "common/isa.h"
 #include "common/parallel.h"
 #include "common/progress.h"
 
 namespace neuroemu {
 namespace {
 
-// Feature maps are stored per image in a channel-blocked layout [C/L][H][W][L] (oneDNN's nChw16c with L = 16
-// on AVX-512): the L channels of a block sit side by side, so a convolution vectorises over output channels
-// with each input value broadcast, and no im2col matrix is ever built. Channels past C in the last block are
-// kept at zero by every operator. Flat tensors (after Flatten or Linear) are stored as they are. L and the
-// register budget follow the instruction set the file is compiled for.
-#if defined(__AVX512F__)
-constexpr int kLanes = 16, kMaxAccumulators = 24;  // of 32 vector registers (28 measured no faster)
-#elif defined(__AVX__)
-constexpr int kLanes = 8, kMaxAccumulators = 12;   // of 16
-#else
-constexpr int kLanes = 4, kMaxAccumulators = 12;
-#endif
+// Feature maps are stored per image in a channel-blocked layout [C/L][H][W][L] (oneDNN's nChw16c with L = 16):
+// the L channels of a block sit side by side, so a convolution vectorises over output channels with each input
+// value broadcast, and no im2col matrix is ever built. Channels past C in the last block are kept at zero by
+// every operator. Flat tensors (after Flatten or Linear) are stored as they are. L is the same whatever the CPU;
+// the convolution kernel is compiled per instruction set and chosen at run time (common/isa.h), its register
+// budget following the instruction set. Every output is bias + the products in (ci, ky, kx) order, unfused
+// (-ffp-contract=off), whatever the tile, so every instruction set gives the same bits.
+constexpr int kLanes = 16;
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float)), aligned(alignof(float)), may_alias));
 
-using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMap = Eigen::Map<const MatrixRM>;
-using Map = Eigen::Map<MatrixRM>;
+// Accumulators of L floats the kernel keeps in registers.
+int max_accumulators(Isa isa) {
+    switch (isa) {
+        case Isa::Avx512: return 24;  // of 32 vector registers (28 measured no faster)
+        case Isa::Avx2: return 6;     // 12 of 16 ymm registers, two per accumulator
+        case Isa::Generic: break;
+    }
+    return 4;  // SSE: four xmm registers per accumulator; spills, but the generic path is the fallback
+}
 
-Vec load(const float* p) { return *reinterpret_cast<const Vec*>(p); }
-void store(float* p, Vec v) { *reinterpret_cast<Vec*>(p) = v; }
+__attribute__((always_inline)) inline Vec load(const float* p) { return *reinterpret_cast<const Vec*>(p); }
+__attribute__((always_inline)) inline void store(float* p, Vec v) { *reinterpret_cast<Vec*>(p) = v; }
 
 int64_t blocks(int64_t channels) { return (channels + kLanes - 1) / kLanes; }
 
@@ -74,7 +76,7 @@ struct ConvGeometry {
 };
 
 template <int NV, int P, int SX>
-void conv_tile(const ConvGeometry& g, const float* in, const float* w, const float* bias, float* out, int pixels,
+__attribute__((always_inline)) inline void conv_tile(const ConvGeometry& g, const float* in, const float* w, const float* bias, float* out, int pixels,
                bool relu) {
     const int64_t sx = SX ? SX : g.stride_x;
     Vec acc[P][NV];
@@ -105,9 +107,33 @@ void conv_tile(const ConvGeometry& g, const float* in, const float* w, const flo
 
 using ConvKernel = void (*)(const ConvGeometry&, const float*, const float*, const float*, float*, int, bool);
 
+// conv_tile compiled for one instruction set.
+#define NEUROEMU_CONV_TILE(NAME, ATTRIBUTES)                                                                   \
+    template <int NV, int P, int SX>                                                                           \
+    ATTRIBUTES void NAME(const ConvGeometry& g, const float* in, const float* w, const float* bias, float* out, \
+                         int pixels, bool relu) {                                                              \
+        conv_tile<NV, P, SX>(g, in, w, bias, out, pixels, relu);                                               \
+    }
+NEUROEMU_CONV_TILE(conv_tile_generic, )
+#if defined(__x86_64__)
+NEUROEMU_CONV_TILE(conv_tile_avx2, __attribute__((target("avx2"))))
+NEUROEMU_CONV_TILE(conv_tile_avx512, __attribute__((target("avx512f"))))
+#endif
+#undef NEUROEMU_CONV_TILE
+
+template <int NV, int P, int SX>
+ConvKernel tile_for(Isa isa) {
+#if defined(__x86_64__)
+    if (isa == Isa::Avx512) return conv_tile_avx512<NV, P, SX>;
+    if (isa == Isa::Avx2) return conv_tile_avx2<NV, P, SX>;
+#endif
+    (void)isa;
+    return conv_tile_generic<NV, P, SX>;
+}
+
 template <int NV, int P>
-ConvKernel pick_stride(int64_t stride_x) {
-    return stride_x == 1 ? conv_tile<NV, P, 1> : stride_x == 2 ? conv_tile<NV, P, 2> : conv_tile<NV, P, 0>;
+ConvKernel pick_stride(int64_t stride_x, Isa isa) {
+    return stride_x == 1 ? tile_for<NV, P, 1>(isa) : stride_x == 2 ? tile_for<NV, P, 2>(isa) : tile_for<NV, P, 0>(isa);
 }
 
 // Tile shape for a layer: NV channel blocks x P pixels within the accumulator budget, P chosen to waste the
@@ -118,20 +144,22 @@ struct ConvTiling {
 };
 ConvTiling choose_tiling(int64_t out_blocks, int64_t out_w, int64_t stride_x) {
     ConvTiling t;
-    t.nv = out_blocks >= 2 && 2 * 7 <= kMaxAccumulators ? 2 : 1;
+    const Isa isa = active_isa();
+    const int budget = max_accumulators(isa);
+    t.nv = out_blocks >= 2 && 2 * 7 <= budget ? 2 : 1;
     int64_t best = std::numeric_limits<int64_t>::max();
     for (int p : {14, 12, 8, 7, 4}) {
-        if (p * t.nv > kMaxAccumulators) continue;
+        if (p * t.nv > budget && p > 4) continue;  // P = 4 always remains
         const int64_t computed = (out_w + p - 1) / p * p;
         if (computed < best) best = computed, t.p = p;
     }
     auto kernel = [&](int nv) -> ConvKernel {
         switch (t.p) {
-            case 14: return nv == 1 ? pick_stride<1, 14>(stride_x) : pick_stride<2, 14>(stride_x);
-            case 12: return nv == 1 ? pick_stride<1, 12>(stride_x) : pick_stride<2, 12>(stride_x);
-            case 8: return nv == 1 ? pick_stride<1, 8>(stride_x) : pick_stride<2, 8>(stride_x);
-            case 7: return nv == 1 ? pick_stride<1, 7>(stride_x) : pick_stride<2, 7>(stride_x);
-            default: return nv == 1 ? pick_stride<1, 4>(stride_x) : pick_stride<2, 4>(stride_x);
+            case 14: return nv == 1 ? pick_stride<1, 14>(stride_x, isa) : pick_stride<2, 14>(stride_x, isa);
+            case 12: return nv == 1 ? pick_stride<1, 12>(stride_x, isa) : pick_stride<2, 12>(stride_x, isa);
+            case 8: return nv == 1 ? pick_stride<1, 8>(stride_x, isa) : pick_stride<2, 8>(stride_x, isa);
+            case 7: return nv == 1 ? pick_stride<1, 7>(stride_x, isa) : pick_stride<2, 7>(stride_x, isa);
+            default: return nv == 1 ? pick_stride<1, 4>(stride_x, isa) : pick_stride<2, 4>(stride_x, isa);
         }
     };
     t.full = kernel(t.nv);
@@ -427,11 +455,20 @@ void AnnEngine::PreparedNetwork::run_layer(int id, int64_t batch, Workspace& ws)
             }
             break;
         case OpKind::Linear: {  // [B][in] x [out][in]^T -> [B][out]
+            // Each output a plain dot product in input order, then + bias: the same bits whatever the CPU, the
+            // build's -march and the batch (a GEMM library's blocking and fused multiply-adds follow the
+            // instruction set). Classifier heads are a negligible share of a ResNet's MACs.
             const auto& a = l.linear();
             const int64_t n_in = a.weight.shape[1];
-            Map y(out, batch, od.c);
-            y.noalias() = ConstMap(in, batch, n_in) * ConstMap(a.weight.data.data(), od.c, n_in).transpose();
-            if (!a.bias.empty()) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(a.bias.data.data(), od.c);
+            const float* w = a.weight.data.data();
+            for (int64_t b = 0; b < batch; ++b)
+                for (int64_t o = 0; o < od.c; ++o) {
+                    const float* x = in + b * n_in;
+                    const float* wo = w + o * n_in;
+                    float acc = 0.0f;
+                    for (int64_t i = 0; i < n_in; ++i) acc += x[i] * wo[i];
+                    out[b * od.c + o] = a.bias.empty() ? acc : acc + a.bias.data[static_cast<size_t>(o)];
+                }
             break;
         }
     }

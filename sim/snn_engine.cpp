@@ -4,9 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -14,6 +11,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "common/isa.h"
 #include "common/parallel.h"
 #include "common/progress.h"
 #include "sim/ann_engine.h"
@@ -174,29 +172,29 @@ int64_t scatter(const ProjPlan& p, const Spike& s, float value, float* __restric
     return 0;
 }
 
-// Explicit vectors (GCC/Clang vector extension) of the machine's width, so the conv kernel vectorises whatever
-// the compiler proves about aliasing.
-#if defined(__AVX512F__)
-constexpr int kVecFloats = 16;
-#else
-constexpr int kVecFloats = 8;
-#endif
-typedef float VecF __attribute__((vector_size(kVecFloats * sizeof(float)), aligned(alignof(float)), may_alias));
+// Explicit vectors (GCC/Clang vector extension) of V floats, so the conv kernel vectorises whatever the compiler
+// proves about aliasing. V follows the instruction set the kernel is compiled for (run-time dispatch below); every
+// lane does the same adds in the same order whatever V, so all widths give the same bits.
+template <int V>
+struct VecOf {
+    typedef float type __attribute__((vector_size(V * sizeof(float)), aligned(alignof(float)), may_alias));
+};
 
 // Output channels per pass of the conv kernel: with AVX-512, 9 x 2 accumulators of 16 floats fit the 32
 // registers.
-template <int CO>
+template <int CO, int V>
 constexpr int conv_pass_channels() {
-    return kVecFloats == 16 ? (CO < 32 ? CO : 32) : kVecFloats;
+    return V == 16 ? (CO < 32 ? CO : 32) : V;
 }
 
 // One source pixel of a stride-1 3x3 conv away from the border: sums the weights of its spikes [s, e) in
 // registers, then adds the sums to the nine target rows at base + off[k].
-template <int CO>
+template <int CO, int V>
 __attribute__((always_inline)) inline void pixel3x3(const float* w, const Spike* s, const Spike* e,
                                                     float* __restrict base, const int64_t* off) {
-    constexpr int V = kVecFloats, CH = conv_pass_channels<CO>(), U = CH / V;
-    auto vec = [](const float* a) { return *reinterpret_cast<const VecF*>(a); };
+    using VecF = typename VecOf<V>::type;
+    constexpr int CH = conv_pass_channels<CO, V>(), U = CH / V;
+    auto vec = [](const float* a) __attribute__((always_inline)) { return *reinterpret_cast<const VecF*>(a); };
     for (int c0 = 0; c0 < CO; c0 += CH) {
         VecF acc[9][U];
         const float* w0 = w + s->c * 9 * CO + c0;
@@ -226,9 +224,12 @@ __attribute__((always_inline)) inline void pixel3x3(const float* w, const Spike*
 // index, so the spikes of one source pixel are consecutive and reach the same target rows: their weights are
 // summed in registers first and each target row is read and written once per pixel, not once per spike
 // (which would also chain every spike's loads behind the previous spike's stores to the same rows).
-template <int CO>
-__attribute__((noinline)) int64_t conv_spikes(const ProjPlan& p, const SpikeList& spikes, float* __restrict v) {
-    constexpr int V = kVecFloats, CH = conv_pass_channels<CO>(), U = CH / V;
+// Always inlined into the per-instruction-set entry points below, which compile it for their target.
+template <int CO, int V>
+__attribute__((always_inline)) inline int64_t conv_spikes(const ProjPlan& p, const SpikeList& spikes,
+                                                          float* __restrict v) {
+    using VecF = typename VecOf<V>::type;
+    constexpr int CH = conv_pass_channels<CO, V>(), U = CH / V;
     static_assert(CO % CH == 0, "whole passes");
     const int64_t kh = p.win.kernel_h, kw = p.win.kernel_w, dw = p.dst.w, kk = kh * kw;
     const int32_t* rb = p.cover.rows.begin.data();
@@ -244,13 +245,13 @@ __attribute__((noinline)) int64_t conv_spikes(const ProjPlan& p, const SpikeList
     for (int k = 0; k < 9; ++k) off[k] = ((p.win.pad_top - k / 3) * dw + (p.win.pad_left - k % 3)) * CO;
     const int32_t y_lo = 2 - p.win.pad_top, y_hi = static_cast<int32_t>(p.dst.h) - p.win.pad_top;  // y in [y_lo, y_hi)
     const int32_t x_lo = 2 - p.win.pad_left, x_hi = static_cast<int32_t>(dw) - p.win.pad_left;
-    auto vec = [](const float* a) { return *reinterpret_cast<const VecF*>(a); };
+    auto vec = [](const float* a) __attribute__((always_inline)) { return *reinterpret_cast<const VecF*>(a); };
     int64_t reached = 0;
     for (const Spike *s = spikes.begin(), *end = spikes.end(); s != end;) {
         const Spike* e = s + 1;
         while (e != end && e->y == s->y && e->x == s->x) ++e;  // [s, e): the spikes of one pixel
         if (fast3 && s->y >= y_lo && s->y < y_hi && s->x >= x_lo && s->x < x_hi) {
-            pixel3x3<CO>(w, s, e, v + (s->y * dw + s->x) * CO, off);
+            pixel3x3<CO, V>(w, s, e, v + (s->y * dw + s->x) * CO, off);
             reached += 9 * CO * (e - s);
             s = e;
             continue;
@@ -278,16 +279,41 @@ __attribute__((noinline)) int64_t conv_spikes(const ProjPlan& p, const SpikeList
     return reached;
 }
 
+// One entry point per instruction set (common/isa.h): the kernels above inlined and compiled for that target;
+// -1 when CO has no kernel.
+#define NEUROEMU_CONV_ENTRY(NAME, ATTRIBUTES, V)                                                       \
+    ATTRIBUTES __attribute__((noinline)) int64_t NAME(const ProjPlan& p, const SpikeList& s, float* v) { \
+        switch (p.dst.c) {                                                                             \
+            case 16: return conv_spikes<16, V>(p, s, v);                                               \
+            case 32: return conv_spikes<32, V>(p, s, v);                                               \
+            case 64: return conv_spikes<64, V>(p, s, v);                                               \
+            case 128: return conv_spikes<128, V>(p, s, v);                                             \
+            default: return -1;                                                                        \
+        }                                                                                              \
+    }
+NEUROEMU_CONV_ENTRY(conv_spikes_generic, , 8)
+#if defined(__x86_64__)
+NEUROEMU_CONV_ENTRY(conv_spikes_avx2, __attribute__((target("avx2"))), 8)
+NEUROEMU_CONV_ENTRY(conv_spikes_avx512, __attribute__((target("avx512f"))), 16)
+#endif
+#undef NEUROEMU_CONV_ENTRY
+
+int64_t conv_spikes_dispatch(const ProjPlan& p, const SpikeList& spikes, float* v) {
+#if defined(__x86_64__)
+    switch (active_isa()) {
+        case Isa::Avx512: return conv_spikes_avx512(p, spikes, v);
+        case Isa::Avx2: return conv_spikes_avx2(p, spikes, v);
+        case Isa::Generic: break;
+    }
+#endif
+    return conv_spikes_generic(p, spikes, v);
+}
+
 // All spikes of one step through projection p; returns the synapses reached (SOPs).
 int64_t scatter_spikes(const ProjPlan& p, const SpikeList& spikes, float* __restrict v) {
     if (p.kind == ProjectionKind::Conv) {
-        switch (p.dst.c) {
-            case 16: return conv_spikes<16>(p, spikes, v);
-            case 32: return conv_spikes<32>(p, spikes, v);
-            case 64: return conv_spikes<64>(p, spikes, v);
-            case 128: return conv_spikes<128>(p, spikes, v);
-            default: break;
-        }
+        const int64_t reached = conv_spikes_dispatch(p, spikes, v);
+        if (reached >= 0) return reached;
     }
     if (p.kind == ProjectionKind::Identity) {
         const float* w = p.w.data();

@@ -1,6 +1,7 @@
 #include "hw/cores/rolls_core.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "hw/chip.h"
 #include "model/neuron_state.h"
@@ -41,10 +42,18 @@ void RollsCore::reset_for_tick() {
 }
 
 bool RollsCore::fire(int64_t now) {
+    if (chip_.core_stuck(static_cast<size_t>(index_))) {  // chip.faults.stuck_cores: never updates, never sends
+        chip_.stats.faults.events_stuck += static_cast<int64_t>(encoder_.outbox().size());
+        encoder_.outbox().clear();
+        return false;
+    }
     chip_.stats.neuron_updates += updates_per_fire_;
     if (encoder_.idle()) return false;
     const int64_t per_cycle = chip_.mapping.chip.core.neuron_updates_per_cycle;
-    encoder_.start_at(now + (updates_per_fire_ + per_cycle - 1) / per_cycle);
+    const auto update_cycles = static_cast<int64_t>(
+        std::ceil(static_cast<double>((updates_per_fire_ + per_cycle - 1) / per_cycle) *
+                  chip_.core_slow_factor(static_cast<size_t>(index_))));
+    encoder_.start_at(now + update_cycles);
     chip_.wake(*this, encoder_.next_inject());
     return true;
 }
@@ -93,11 +102,19 @@ void RollsCore::run_cycle(int64_t now) {
         queue_flits_ -= static_cast<uint32_t>(a.p.flits);
         if (traced_ && chip_.vcd->active()) traced_->queue_flits = queue_flits_;
         router_.credit(kOutLocal, a.p.flits, now + 1);
+        if (a.p.flips != 0) {
+            // Corrupt: the check (or the oracle) rejects it after one cycle of lookup; nothing is integrated.
+            ++stats.core_packets_delivered[static_cast<size_t>(index_)];
+            chip_.corrupt_arrival(a.p);
+            engine_busy_ = true;
+            engine_done_ = now + 1;
+        } else {
         stats.packet_latency_sum_cycles += now - a.p.injected;
         stats.packet_latency_max_cycles = std::max(stats.packet_latency_max_cycles, now - a.p.injected);
         ++stats.packets_delivered;
         ++stats.core_packets_delivered[static_cast<size_t>(index_)];
         integrate(a.p);
+        }
     }
     if (encoder_.can_send(now)) {
         const Packet p = encoder_.send(now);

@@ -1,10 +1,11 @@
 // The `if` neuron: integrate-and-fire without leak, v_n = v_{n-1} + I_n, reset by subtracting the threshold, to
 // zero or to v_reset (as the model's `reset` says): the neuron whose firing rate approximates a ReLU (paper §3.1),
 // and NIR's IF (which has no time constant: every framework steps it once per step, so dt does not enter).
-#if defined(__AVX512F__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
+#include "common/isa.h"
 #include "sim/neuron/neuron.h"
 
 namespace neuroemu {
@@ -17,8 +18,10 @@ public:
         // converted S-ResNet keeps its fast paths below, unchanged.
         if (layer.input || !layer.spiking || layer.fire_above || layer.reset == ResetMode::ToValue)
             return step_general(layer, fired);
-#if defined(__AVX512F__)
-        if (layer.channels % 16 == 0 && layer.uniform_threshold) return step_avx512(layer, fired);
+#if defined(__x86_64__)
+        // The same add, compare and subtract per neuron as step_scalar: the same bits (common/isa.h).
+        if (layer.channels % 16 == 0 && layer.uniform_threshold && active_isa() == Isa::Avx512)
+            return step_avx512(layer, fired);
 #endif
         return step_scalar(layer, fired);
     }
@@ -60,11 +63,11 @@ private:
         return n;
     }
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__)
     // Sixteen neurons at a time, without a branch on whether any fired (which the predictor cannot guess at the
     // firing rates of a converted net): integrate, compare, reset under the spike mask, and append the spiking
     // neurons' indices with a compress.
-    static int64_t step_avx512(const NeuronLayer& layer, int32_t* fired) {
+    __attribute__((target("avx512f"))) static int64_t step_avx512(const NeuronLayer& layer, int32_t* fired) {
         float* __restrict v = layer.v;
         const float* __restrict cst = layer.current;
         const bool subtract = layer.reset == ResetMode::Subtract;

@@ -3,13 +3,17 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <cstring>
 
 #include "common/csv.h"
 #include "common/error.h"
@@ -59,6 +63,53 @@ TEST(FileIo, FailureNamesTheFileAndKeepsTheOldContent) {
     EXPECT_TRUE(fs::is_directory(d / "taken" / "inside"));
     EXPECT_EQ(std::distance(fs::directory_iterator(d), fs::directory_iterator()), 1);
     EXPECT_THROW(write_file_atomic((d / "no-such-dir" / "f").string(), "x"), DataError);
+    fs::remove_all(d);
+}
+
+TEST(FileIo, FullDiskNamesTheFileAndLeavesNothingUnderTheFinalName) {
+    // A file-size limit stands in for a full disk: in a child process (the limit is per process), with SIGXFSZ
+    // ignored so that the write fails with EFBIG instead of killing it. The child reports through its exit code.
+    const fs::path d = scratch_dir("efbig");
+    const std::string path = (d / "model.snn").string();
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        std::signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{4096, 4096};
+        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+        try {
+            write_file_atomic(path, std::string(1 << 20, 'x'));
+        } catch (const DataError& e) {
+            const std::string what = e.what();
+            ::_exit(what.find("cannot write " + path) != std::string::npos &&
+                            what.find(std::strerror(EFBIG)) != std::string::npos
+                        ? 0
+                        : 11);
+        }
+        ::_exit(12);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setrlimit failed, 11: wrong message, 12: no error";
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_TRUE(fs::is_empty(d)) << "a temporary file stayed behind";
+    fs::remove_all(d);
+}
+
+TEST(FileIo, UnwritableDirectoryNamesTheFile) {
+    if (::geteuid() == 0) GTEST_SKIP() << "root writes into read-only directories";
+    const fs::path d = scratch_dir("readonly");
+    fs::permissions(d, fs::perms::owner_read | fs::perms::owner_exec);
+    const std::string path = (d / "map.json").string();
+    try {
+        write_file_atomic(path, "{}");
+        ADD_FAILURE() << "expected DataError";
+    } catch (const DataError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("cannot write " + path + ": " + std::strerror(EACCES)));
+    }
+    fs::permissions(d, fs::perms::owner_all);
+    EXPECT_TRUE(fs::is_empty(d));
     fs::remove_all(d);
 }
 

@@ -3,8 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <random>
 
 #include "common/error.h"
@@ -138,6 +144,67 @@ TEST(AerTrace, WrittenAndReadBackWithUnicastCopiesFolded) {
         EXPECT_FALSE(r.next_image(image));
         std::remove(path.c_str());
     }
+}
+
+// Files in the temporary directory whose names start with `path`'s: the final file and any temporary beside it.
+std::vector<std::string> files_named_like(const std::string& path) {
+    namespace fs = std::filesystem;
+    const std::string stem = fs::path(path).filename().string();
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(fs::path(path).parent_path()))
+        if (e.path().filename().string().rfind(stem, 0) == 0) out.push_back(e.path().string());
+    return out;
+}
+
+// Host events at successive cycles: 48 bytes of header and about 6 per record, enough to pass any small file limit.
+void write_host_records(AerWriter& w, int64_t n) {
+    w.begin(1);
+    for (int64_t i = 0; i < n; ++i) w.write(record(0, i, setup().host, -1, 0, 5, 6, -1));
+}
+
+TEST(AerTrace, AnUnclosedTraceLeavesNoFileUnderTheFinalName) {
+    for (const std::string name : {"unclosed.aer", "unclosed.aer.gz"}) {
+        const std::string path = temp_path(name);
+        {
+            AerWriter w(path, setup().m);
+            write_host_records(w, 1000);
+            EXPECT_TRUE(files_named_like(path).size() == 1 && files_named_like(path)[0] != path)
+                << "streams to one temporary name";
+        }  // destroyed without close(): as when a run fails part way
+        EXPECT_TRUE(files_named_like(path).empty()) << name;
+        write_valid(path);  // closed: the whole file appears under its name, alone
+        EXPECT_EQ(files_named_like(path), std::vector<std::string>{path});
+        std::remove(path.c_str());
+    }
+}
+
+TEST(AerTrace, FullDiskNamesTheFileAndLeavesNothing) {
+    // A 64 KiB file-size limit stands in for a full disk (child process, SIGXFSZ ignored: writes fail with EFBIG).
+    const std::string path = temp_path("full.aer");
+    setup();  // the mapping, before the fork
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        std::signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{1 << 16, 1 << 16};
+        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+        try {
+            AerWriter w(path, setup().m);
+            write_host_records(w, 1 << 20);
+            w.close(1);
+        } catch (const DataError& e) {
+            const std::string what = e.what();
+            ::_exit(what.find("cannot write the AER trace " + path + ": " + std::strerror(EFBIG)) != std::string::npos
+                        ? 0
+                        : 11);
+        }
+        ::_exit(12);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setrlimit failed, 11: wrong message, 12: no error";
+    EXPECT_TRUE(files_named_like(path).empty());
 }
 
 TEST(AerTrace, BadFilesNameTheFileAndTheRecord) {

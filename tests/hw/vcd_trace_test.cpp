@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -181,9 +183,20 @@ TEST(VcdTrace, DefaultScopeMatchesTheChipCountersAndTheAerTrace) {
     HwOptions ho;
     ho.vcd_path = temp_path("default.vcd");
     ho.aer_path = temp_path("default.aer");
+    std::remove(ho.vcd_path.c_str());
+    std::remove(ho.aer_path.c_str());
     ChipModel chip(m, s.model, ho);
     test::run_images(s, chip, 5);
+    // Crash safety: until the run finishes, both traces stream under temporary names; the final names appear whole.
+    EXPECT_FALSE(std::filesystem::exists(ho.vcd_path));
+    EXPECT_FALSE(std::filesystem::exists(ho.aer_path));
     chip.finish();
+    for (const std::string& path : {ho.vcd_path, ho.aer_path}) {
+        EXPECT_TRUE(std::filesystem::exists(path)) << path;
+        for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+            EXPECT_NE(e.path().filename().string().rfind(std::filesystem::path(path).filename().string() + ".tmp", 0), 0u)
+                << "left behind: " << e.path();
+    }
     const HwStats& hs = chip.stats();
     const Vcd v = parse_vcd(ho.vcd_path);
     EXPECT_EQ(v.timescale, "1 ns");

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "convert/convert.h"
+#include "common/memory_limit.h"
 #include "mapping/map_file.h"
 #include "mapping/mapping.h"
 #include "mapping/routing.h"
@@ -393,6 +394,40 @@ TEST(Mapper, MeshSizing) {
     m = size_mesh(fixed, 30);
     EXPECT_EQ(m.chips_x, 3);
     EXPECT_EQ(m.chips_y, 2);
+}
+
+TEST(Mapper, HugeMeshesAreRefusedWithEstimateAndLimitBeforeAllocating) {
+    // The largest chip the YAML ranges accept, 32768 x 32768 cores: 2^30 routers x 40 bytes of routing state
+    // (2 int32 + 4 float64) = 42949672960 bytes, against a budget of 1 GiB.
+    ChipSpec big;
+    big.noc.width = 1 << 15, big.noc.height = 1 << 15, big.noc.chips = 1;
+    {
+        ScopedMemoryLimit budget(INT64_C(1) << 30);
+        try {
+            size_mesh(big, 10);
+            FAIL() << "expected MappingError";
+        } catch (const MappingError& e) {
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("a 32768 x 32768 mesh (1073741824 routers, 40 bytes of routing state "
+                                            "each) needs an estimated 42949672960 bytes"));
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("memory limit of 1073741824 bytes"));
+        }
+    }
+    // 1024 x 1024 chips of 1024 x 1024 cores (every field in range): a 2^20-a-side mesh, 2^40 routers, 44 TB.
+    big.noc.width = 1 << 10, big.noc.height = 1 << 10, big.noc.chips = 1 << 20;
+    try {
+        size_mesh(big, 10);
+        FAIL() << "expected MappingError";
+    } catch (const MappingError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("needs an estimated 43980465111040 bytes"));
+    }
+    // A prime number of chips lines them up in one row: 32768 x 1048573 routers wide, which overflowed int32.
+    big.noc.width = 1 << 15, big.noc.height = 1 << 15, big.noc.chips = 1048573;
+    EXPECT_THROW(
+        try { size_mesh(big, 10); } catch (const MappingError& e) {
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("a 34359640064 x 32768 mesh is beyond what neuroemu models"));
+            throw;
+        },
+        MappingError);
 }
 
 TEST(Mapper, TilesFollowTrafficWhenCoresTie) {

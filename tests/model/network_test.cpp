@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "common/memory_limit.h"
 #include "tests/support/builders.h"
 
 namespace neuroemu {
@@ -79,6 +80,25 @@ TEST(Network, AbsurdInputShapesAreRejected) {
     EXPECT_THROW(a.add_input("x", {3, 0, 8}), ModelError);
     Network b;
     EXPECT_THROW(b.add_input("x", {1 << 20, 1 << 20, 1 << 20}), ModelError);
+}
+
+TEST(Network, FeatureMapsOverTheMemoryBudgetAreRefusedWithEstimateAndLimit) {
+    ScopedMemoryLimit budget(INT64_C(1000000));
+    Network a;  // 3 x 1000 x 1000 float32 = 12000000 bytes
+    try {
+        a.add_input("x", {3, 1000, 1000});
+        FAIL() << "expected ModelError";
+    } catch (const ModelError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("input 'x': one image of shape [3, 1000, 1000] as float32 needs an "
+                                                   "estimated 12000000 bytes"));
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("memory limit of 1000000 bytes"));
+    }
+    Network b;
+    b.add_input("x", {1, 100, 100});  // 40000 bytes: fits
+    // A 1x1 convolution to 64 channels: 64 x 100 x 100 x 4 = 2560000 bytes.
+    EXPECT_THAT(model_error(b, conv("wide", 0, 1, 64, 1, 1, 0)),
+                ::testing::HasSubstr("layer 'wide' (Conv2d): the feature map [64, 100, 100] of one image as float32 needs "
+                                     "an estimated 2560000 bytes"));
 }
 
 TEST(Network, NeuronsSitAtReluPoolingAndOutput) {

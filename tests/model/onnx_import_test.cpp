@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/memory_limit.h"
 
 namespace neuroemu {
 namespace {
@@ -623,11 +624,32 @@ TEST(OnnxImportErrors, AbsurdDimsAreRejectedWithoutAllocating) {
     ModelBuilder b = tiny_classifier();
     b.initializer("W1") = float_tensor("W1", {int64_t{1} << 30, int64_t{1} << 30}, {1.0f});
     expect_error(b, {"node 'c1' (Conv)", "tensor 'W1'", "invalid dims"});
-    // Within the element limit, but the file holds only 4 bytes of it.
-    b.initializer("W1") = float_tensor("W1", {int64_t{1} << 31}, {1.0f});
-    expect_error(b, {"tensor 'W1'", "holds 1 values"});
+    // Within the element limit and (with a budget of 1 TB) the memory limit, but the file holds only 4 bytes of it.
+    {
+        ScopedMemoryLimit budget(INT64_C(1) << 40);
+        b.initializer("W1") = float_tensor("W1", {int64_t{1} << 31}, {1.0f});
+        expect_error(b, {"tensor 'W1'", "holds 1 values"});
+    }
     b.initializer("W1") = float_tensor("W1", {4, -3, 3, 3}, {1.0f});
     expect_error(b, {"tensor 'W1'", "negative dimension"});
+}
+
+TEST(OnnxImportErrors, TenGigabyteTensorInASmallFileFailsWithEstimateAndLimitBeforeAllocating) {
+    // 2.5e9 float32 = 1e10 bytes declared by a file of about 1 KB, raw_data absent; refused on its dims against
+    // a 1 GiB budget (hand-computed: 2500000000 * 4 bytes), before the data (or its absence) is looked at.
+    ScopedMemoryLimit budget(INT64_C(1) << 30);
+    ModelBuilder b = tiny_classifier();
+    onnx::TensorProto& w = b.initializer("W1");
+    w.clear_raw_data();
+    w.clear_float_data();
+    w.clear_dims();
+    for (const int64_t d : {INT64_C(50000), INT64_C(50000), INT64_C(1), INT64_C(1)}) w.add_dims(d);
+    EXPECT_LT(b.bytes().size(), 2048u);
+    expect_error(b, {"tensor 'W1'", "dims [50000, 50000, 1, 1]", "needs an estimated 10000000000 bytes (10 GB)",
+                     "memory limit of 1073741824 bytes"});
+    // The same with the data declared external: refused as external before any file is opened.
+    w.set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+    expect_error(b, {"tensor 'W1'", "external file"});
 }
 
 TEST(OnnxImportErrors, ExternalData) {

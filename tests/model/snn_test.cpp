@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/memory_limit.h"
 #include "common/error.h"
 #include "tests/model/snn_v1_reference.h"
 #include "tests/support/builders.h"
@@ -536,6 +537,31 @@ TEST(SnnModel, ValidateNamesWhatIsWrong) {
         m.projections.push_back(projection("bad", ProjectionKind::Conv, 5, 6, random_tensor({2, 2, 3, 3}, rng),
                                            window(3, 3, 2, 2, 1, 1, 1, 1)));
         EXPECT_THAT(error(m), AllOf(HasSubstr("projection 6 'bad'"), HasSubstr("sends no spikes")));
+    }
+}
+
+TEST(SnnModel, NeuronsOverTheMemoryBudgetAreRefusedWithEstimateAndLimit) {
+    const SnnModel m = full_model();
+    int64_t neurons = 0;  // counted here from the shapes
+    for (const Population& p : m.populations) {
+        int64_t size = 1;
+        for (int64_t d : p.shape) size *= d;
+        neurons += size;
+    }
+    const int64_t bytes = neurons * 16;
+    {
+        ScopedMemoryLimit budget(bytes);  // exactly enough
+        EXPECT_NO_THROW(validate(m, "here"));
+    }
+    ScopedMemoryLimit budget(bytes - 1);
+    try {
+        validate(m, "here");
+        FAIL() << "expected ModelError";
+    } catch (const ModelError& e) {
+        EXPECT_THAT(e.what(), HasSubstr(fmt::format("here: the {} neurons of {} populations (16 bytes of state each) "
+                                                    "needs an estimated {} bytes",
+                                                    neurons, m.populations.size(), bytes)));
+        EXPECT_THAT(e.what(), HasSubstr(fmt::format("memory limit of {} bytes", bytes - 1)));
     }
 }
 

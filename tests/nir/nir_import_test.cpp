@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/memory_limit.h"
 #include "tests/nir/nir_graph_builders.h"
 
 namespace neuroemu::nir {
@@ -373,6 +374,23 @@ TEST(NirImport, GraphStructureErrors) {
                 HasSubstr("node 'a' (Input): output shape [1, 100000, 100000]"));
     EXPECT_THAT(error_of(file(graph({input("a", {-3}), lif_node("n", {1}), output("o", {1})}, {{"a", "n"}, {"n", "o"}}))),
                 HasSubstr("node 'a' (Input)"));
+}
+
+TEST(NirImport, TeraNeuronGraphFailsWithEstimateAndLimitBeforeAllocating) {
+    // 10^12 neurons declared by one Input's shape (a 2-value dataset): refused at shape inference with the count,
+    // its neuron state at 16 bytes each (1.6e13 bytes = 16 TB) and the per-node limit 2^28.
+    const std::string e = error_of(
+        file(graph({input("a", {1000000, 1000000}), lif_node("n", {1}), output("o", {1})}, {{"a", "n"}, {"n", "o"}})));
+    EXPECT_THAT(e, HasSubstr("node 'a' (Input): output shape [1000000, 1000000] has 1000000000000 elements (16 TB"));
+    EXPECT_THAT(e, HasSubstr("limit of 268435456 elements per node"));
+    // Nodes each within the per-node limit, together over the memory budget: 40000 + 40000 neurons at 16 bytes
+    // = 1280000 bytes against a budget of 2^20 = 1048576; the LIF node is where the total crosses it.
+    ScopedMemoryLimit budget(INT64_C(1) << 20);
+    const std::string t = error_of(file(graph({input("a", {40000}), lif_node("n", {40000}), output("o", {40000})},
+                                             {{"a", "n"}, {"n", "o"}})));
+    EXPECT_THAT(t, HasSubstr("node 'n' (LIF): the graph's 80000 neurons up to this node (16 bytes each) needs an "
+                             "estimated 1280000 bytes"));
+    EXPECT_THAT(t, HasSubstr("memory limit of 1048576 bytes"));
 }
 
 TEST(NirImport, OutputFedByLinearChainGetsAReadout) {

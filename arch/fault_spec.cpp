@@ -1,0 +1,106 @@
+#include "arch/fault_spec.h"
+
+#include <fmt/format.h>
+
+#include "arch/chip_spec.h"
+#include "common/error.h"
+
+namespace neuroemu {
+namespace {
+
+// A CRC of `bits` bits with polynomial `poly` over the 32 bits of `word`, most significant bit first.
+uint32_t crc_of(uint32_t word, uint32_t poly, int bits) {
+    const uint32_t top = 1u << (bits - 1), mask = (bits == 32 ? ~0u : (1u << bits) - 1);
+    uint32_t crc = 0;
+    for (int i = 31; i >= 0; --i) {
+        const bool in = ((word >> i) & 1u) != 0;
+        const bool out = (crc & top) != 0;
+        crc = (crc << 1) & mask;
+        if (in != out) crc ^= poly;
+    }
+    return crc;
+}
+
+std::vector<int32_t> core_list(const Settings& settings, const std::string& key) {
+    std::vector<int32_t> out;
+    for (int64_t k : settings.get_ints(key)) out.push_back(static_cast<int32_t>(k));
+    return out;
+}
+
+}  // namespace
+
+uint32_t crc8_of(uint32_t word) { return crc_of(word, 0x07, 8); }
+uint32_t crc16_of(uint32_t word) { return crc_of(word, 0x1021, 16); }
+
+int fault_check_bits(FaultCheck check) {
+    switch (check) {
+        case FaultCheck::Parity: return 1;
+        case FaultCheck::Crc8: return 8;
+        case FaultCheck::Crc16: return 16;
+        default: return 0;
+    }
+}
+
+int FaultSpec::check_bits() const { return fault_check_bits(check); }
+
+bool fault_detected(FaultCheck check, uint64_t flips) {
+    const auto address = static_cast<uint32_t>(flips & 0xffffffffu);
+    const auto check_flips = static_cast<uint32_t>(flips >> kAerEventBits);
+    switch (check) {
+        case FaultCheck::Parity: return (__builtin_popcount(address) & 1) != static_cast<int>(check_flips & 1u);
+        case FaultCheck::Crc8: return crc8_of(address) != (check_flips & 0xffu);
+        case FaultCheck::Crc16: return crc16_of(address) != (check_flips & 0xffffu);
+        default: return false;
+    }
+}
+
+std::vector<ParamSpec> fault_params() {
+    using K = ParamKind;
+    return {
+        ParamSpec("chip.faults.flit_error_rate", K::Real, "0", "1/bit",
+                  "Probability that one bit of a packet flips on one router-to-router link (transient, independent); "
+                  "0 = no flips.")
+            .range(0, 1),
+        ParamSpec("chip.faults.seed", K::Int, "1", "",
+                  "Seed of the bit flips: the same seed flips the same bits of the same packets.")
+            .range(0, 9007199254740992.0),
+        ParamSpec("chip.faults.check", K::Enum, "none", "",
+                  "Per-packet check that lets the destination core detect flipped bits and drop the packet: `none`, "
+                  "`parity` (1 bit), `crc8` (8 bits) or `crc16` (16 bits), added to the packet's 32 address bits.")
+            .one_of(words_of(kFaultCheckWords)),
+        ParamSpec("chip.faults.stuck_cores", K::IntList, "[]", "cores",
+                  "Cores (indices in the mapping) that never fire: their spikes are never sent.")
+            .range(0, 2147483647),
+        ParamSpec("chip.faults.slow_cores", K::IntList, "[]", "cores",
+                  "Cores (indices in the mapping) whose neuron update takes chip.faults.slow_factor times as long.")
+            .range(0, 2147483647),
+        ParamSpec("chip.faults.dead_routers", K::IntList, "[]", "routers",
+                  "Dead routers (index y * width + x of the whole mesh): no packet passes them and their core can "
+                  "neither send nor receive; the deliveries whose route crosses one are reported as undeliverable.")
+            .range(0, 9007199254740992.0),
+        ParamSpec("chip.faults.dead_links", K::IntList, "[]", "links",
+                  "Dead links (router index * 4 + direction: 0 east, 1 west, 2 north, 3 south; both directions of the "
+                  "wire die); the deliveries whose route crosses one are reported as undeliverable.")
+            .range(0, 9007199254740992.0),
+        ParamSpec("chip.faults.slow_factor", K::Real, "1", "",
+                  "Factor on the neuron update time of the slow cores.")
+            .range(1, 1e6),
+    };
+}
+
+FaultSpec fault_spec(const Settings& settings) {
+    FaultSpec f;
+    f.flit_error_rate = settings.get_real("chip.faults.flit_error_rate");
+    f.seed = settings.get_int("chip.faults.seed");
+    f.check = *enum_of(settings.get_string("chip.faults.check"), kFaultCheckWords);
+    f.stuck_cores = core_list(settings, "chip.faults.stuck_cores");
+    f.slow_cores = core_list(settings, "chip.faults.slow_cores");
+    f.slow_factor = settings.get_real("chip.faults.slow_factor");
+    f.dead_routers = settings.get_ints("chip.faults.dead_routers");
+    f.dead_links = settings.get_ints("chip.faults.dead_links");
+    return f;
+}
+
+const char* to_string(FaultCheck c) { return word_of(c, kFaultCheckWords); }
+
+}  // namespace neuroemu

@@ -1,0 +1,56 @@
+// Faults injected into the SystemC chip model (`chip.faults.*`, docs/hardware-model.md "Faults"): transient bit flips
+// on the mesh links with an optional per-packet check that detects them, and cores that are stuck (never fire) or
+// slow (their neuron update takes longer). Kept out of ChipSpec on purpose: a fault is a property of one simulated
+// chip, not of the chip description the mapper places on, so faults never enter a `.map` file's header.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/enum_words.h"
+#include "common/config.h"
+
+namespace neuroemu {
+
+// The check a packet carries so that its destination can detect flipped bits.
+enum class FaultCheck { None, Parity, Crc8, Crc16 };
+inline constexpr EnumWord<FaultCheck> kFaultCheckWords[] = {
+    {FaultCheck::None, "none"}, {FaultCheck::Parity, "parity"}, {FaultCheck::Crc8, "crc8"}, {FaultCheck::Crc16, "crc16"}};
+
+struct FaultSpec {
+    double flit_error_rate = 0;  // probability that one bit of a flit flips on one router-to-router link
+    int64_t seed = 1;            // the flips are a function of (seed, packet, link, bit): same seed, same flips
+    FaultCheck check = FaultCheck::None;
+    std::vector<int32_t> stuck_cores;  // core indices (the mapping's order) that never fire
+    std::vector<int32_t> slow_cores;   // core indices whose neuron update takes slow_factor times as long
+    double slow_factor = 1;
+    std::vector<int64_t> dead_routers;  // router indices y * width + x: nothing passes them, their core is cut off
+    std::vector<int64_t> dead_links;    // router index * 4 + direction (0 E, 1 W, 2 N, 3 S): both directions dead
+
+    bool any() const {
+        return flit_error_rate > 0 || !stuck_cores.empty() || !slow_cores.empty() || !dead_routers.empty() ||
+               !dead_links.empty();
+    }
+    // Bits the check adds to every packet: 0, 1, 8 or 16.
+    int check_bits() const;
+};
+
+// Bits of the check `check` adds to a packet.
+int fault_check_bits(FaultCheck check);
+// Whether `check` detects the error pattern `flips` (bit i of the packet's kAerEventBits address bits, then bit
+// kAerEventBits + j of its check bits). Parity and the CRCs are linear, so detection depends on the pattern only:
+// the check of the received address differs from the received check iff check(address flips) != check flips.
+bool fault_detected(FaultCheck check, uint64_t flips);
+// CRC-8 (polynomial 0x07) and CRC-16 (CCITT, 0x1021) of a 32-bit word, zero initial value, no final xor.
+uint32_t crc8_of(uint32_t word);
+uint32_t crc16_of(uint32_t word);
+
+// The `chip.faults.*` keys.
+std::vector<ParamSpec> fault_params();
+// Parsed from `settings`; throws ConfigError naming the key for a malformed core list.
+FaultSpec fault_spec(const Settings& settings);
+
+const char* to_string(FaultCheck c);
+
+}  // namespace neuroemu
