@@ -3,13 +3,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,6 +15,7 @@
 #include "common/csv.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "tests/support/full_disk.h"
 
 namespace neuroemu {
 namespace {
@@ -67,31 +65,13 @@ TEST(FileIo, FailureNamesTheFileAndKeepsTheOldContent) {
 }
 
 TEST(FileIo, FullDiskNamesTheFileAndLeavesNothingUnderTheFinalName) {
-    // A file-size limit stands in for a full disk: in a child process (the limit is per process), with SIGXFSZ
-    // ignored so that the write fails with EFBIG instead of killing it. The child reports through its exit code.
+    // A file-size limit stands in for a full disk (tests/support/full_disk.h).
     const fs::path d = scratch_dir("efbig");
     const std::string path = (d / "model.snn").string();
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        std::signal(SIGXFSZ, SIG_IGN);
-        const rlimit limit{4096, 4096};
-        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
-        try {
-            write_file_atomic(path, std::string(1 << 20, 'x'));
-        } catch (const DataError& e) {
-            const std::string what = e.what();
-            ::_exit(what.find("cannot write " + path) != std::string::npos &&
-                            what.find(std::strerror(EFBIG)) != std::string::npos
-                        ? 0
-                        : 11);
-        }
-        ::_exit(12);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setrlimit failed, 11: wrong message, 12: no error";
+    EXPECT_EQ(test::full_disk_error(4096, [&] { write_file_atomic(path, std::string(1 << 20, 'x')); },
+                                    {"cannot write " + path, std::strerror(EFBIG)}),
+              0)
+        << test::kFullDiskCodes;
     EXPECT_FALSE(fs::exists(path));
     EXPECT_TRUE(fs::is_empty(d)) << "a temporary file stayed behind";
     fs::remove_all(d);

@@ -3,12 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -16,6 +12,7 @@
 #include "common/error.h"
 #include "fixture.h"
 #include "hw/aer_trace.h"
+#include "tests/support/full_disk.h"
 
 namespace neuroemu {
 namespace {
@@ -179,31 +176,18 @@ TEST(AerTrace, AnUnclosedTraceLeavesNoFileUnderTheFinalName) {
 }
 
 TEST(AerTrace, FullDiskNamesTheFileAndLeavesNothing) {
-    // A 64 KiB file-size limit stands in for a full disk (child process, SIGXFSZ ignored: writes fail with EFBIG).
+    // A 64 KiB file-size limit stands in for a full disk (tests/support/full_disk.h).
     const std::string path = temp_path("full.aer");
     setup();  // the mapping, before the fork
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        std::signal(SIGXFSZ, SIG_IGN);
-        const rlimit limit{1 << 16, 1 << 16};
-        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
-        try {
-            AerWriter w(path, setup().m);
-            write_host_records(w, 1 << 20);
-            w.close(1);
-        } catch (const DataError& e) {
-            const std::string what = e.what();
-            ::_exit(what.find("cannot write the AER trace " + path + ": " + std::strerror(EFBIG)) != std::string::npos
-                        ? 0
-                        : 11);
-        }
-        ::_exit(12);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setrlimit failed, 11: wrong message, 12: no error";
+    EXPECT_EQ(test::full_disk_error(1 << 16,
+                                    [&] {
+                                        AerWriter w(path, setup().m);
+                                        write_host_records(w, 1 << 20);
+                                        w.close(1);
+                                    },
+                                    {"cannot write the AER trace " + path + ": " + std::strerror(EFBIG)}),
+              0)
+        << test::kFullDiskCodes;
     EXPECT_TRUE(files_named_like(path).empty());
 }
 
