@@ -84,9 +84,11 @@ FaultSpec every_fault(const Mapping& m, int32_t stuck, double rate, int64_t seed
     return f;
 }
 
-TEST(FaultAccuracy, TheEngineLosesWhatTheChipLoses) {
+// The fault-aware engine and the chip of `spec` carrying its spikes, with flips (CRC-8), the busiest neuron core
+// stuck and a link of the host's route dead.
+void expect_same_losses(const ChipSpec& spec) {
     const Fixture s = shipped_resnet8(2);
-    const Mapping m = map_network(s.model, ChipSpec{}, MapOptions{});
+    const Mapping m = map_network(s.model, spec, MapOptions{});
     ASSERT_TRUE(std::any_of(m.graph.layers.begin(), m.graph.layers.end(),
                             [](const MapLayer& l) { return l.kind == UnitKind::Partial; }));
     const FaultSpec f = every_fault(m, busiest_core(m, run_engine(s, nullptr, true)), 3e-3, 7);
@@ -120,6 +122,14 @@ TEST(FaultAccuracy, TheEngineLosesWhatTheChipLoses) {
         EXPECT_EQ(hw.sops_by_projection_index[k], engine.result.projections[k].sops) << s.model.projections[k].name;
     }
     EXPECT_EQ(input_sops, engine.result.input_macs);
+}
+
+TEST(FaultAccuracy, TheEngineLosesWhatTheChipLoses) { expect_same_losses(ChipSpec{}); }
+
+TEST(FaultAccuracy, TheEngineLosesWhatTheChipLosesWithUnicastPackets) {
+    ChipSpec spec;
+    spec.noc.multicast = "source";  // one packet per destination: flips keyed by it, stuck events per packet
+    expect_same_losses(spec);
 }
 
 TEST(FaultAccuracy, NothingLostIsTheFaultFreeEngine) {
