@@ -183,7 +183,7 @@ TEST(FaultAccuracy, AVeryHighRateSilencesTheNetwork) {
     FaultSpec f;
     f.flit_error_rate = 5e-2;
     FaultLosses losses(m, s.model, f);
-    const EngineRun faulty = run_engine(s, &losses, false, 12), clean = run_engine(s, nullptr, false, 12);
+    const EngineRun faulty = run_engine(s, &losses, false, 10), clean = run_engine(s, nullptr, false, 10);
     EXPECT_LT(faulty.result.sops * 10, clean.result.sops);
     EXPECT_LT(faulty.result.correct_at_step.back(), clean.result.correct_at_step.back());
 }
