@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "arch/chip_spec.h"
 #include "common/error.h"
 
@@ -28,6 +31,39 @@ std::vector<int32_t> core_list(const Settings& settings, const std::string& key)
 }
 
 }  // namespace
+
+namespace {
+uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+}  // namespace
+
+LinkFlips::LinkFlips(double rate, uint64_t seed, int bits) : rate_(rate), seed_(seed), bits_(bits) {
+    if (bits > 64) throw InternalError("link faults: a packet of more than 64 bits");
+    log_ = std::log1p(-std::min(rate, 1.0));
+}
+
+uint64_t LinkFlips::operator()(uint64_t tick, int32_t source, int32_t c, int32_t y, int32_t x, int32_t dest,
+                               uint64_t router, int output) const {
+    if (rate_ <= 0) return 0;
+    uint64_t key = mix64(seed_ ^ mix64(tick));
+    for (uint64_t v : {uint64_t(uint32_t(source)), uint64_t(uint32_t(c)), uint64_t(uint32_t(y)), uint64_t(uint32_t(x)),
+                       uint64_t(uint32_t(dest)), router, uint64_t(output)})
+        key = mix64(key ^ v);
+    // The gaps between flipped bits are geometric: one draw per flip (and one more), not one per bit.
+    uint64_t flips = 0;
+    for (int bit = 0, draw = 0;; ++bit, ++draw) {
+        const double u = static_cast<double>(mix64(key + static_cast<uint64_t>(draw)) >> 11) * 0x1.0p-53;
+        const double gap = rate_ >= 1 ? 0 : std::floor(std::log1p(-u) / log_);
+        if (gap >= bits_ - bit) break;
+        bit += static_cast<int>(gap);
+        flips |= uint64_t{1} << bit;
+    }
+    return flips;
+}
 
 uint32_t crc8_of(uint32_t word) { return crc_of(word, 0x07, 8); }
 uint32_t crc16_of(uint32_t word) { return crc_of(word, 0x1021, 16); }

@@ -42,6 +42,25 @@ int fault_check_bits(FaultCheck check);
 // kAerEventBits + j of its check bits). Parity and the CRCs are linear, so detection depends on the pattern only:
 // the check of the received address differs from the received check iff check(address flips) != check flips.
 bool fault_detected(FaultCheck check, uint64_t flips);
+// The transient bit flips of one packet crossing one router-to-router link (chip.faults.flit_error_rate): each of
+// `bits` bits flips with probability `rate`. A pure function of (seed, tick, the packet's source and source unit
+// (c, y, x), its destination (-1: a multicast tree's packet), router, output), so that the chip's routers
+// (RouterEnv) and the fault-aware engine (experiment/fault_losses.h) take the same decisions without sharing state.
+class LinkFlips {
+public:
+    LinkFlips() = default;
+    LinkFlips(double rate, uint64_t seed, int bits);  // bits <= 64 (InternalError otherwise)
+    bool on() const { return rate_ > 0; }
+    // Bit i set: bit i of the packet (arch/fault_spec.h's layout above) flips on output `output` of `router`.
+    uint64_t operator()(uint64_t tick, int32_t source, int32_t c, int32_t y, int32_t x, int32_t dest, uint64_t router,
+                        int output) const;
+
+private:
+    double rate_ = 0, log_ = 0;  // rate per bit and log(1 - rate)
+    uint64_t seed_ = 0;
+    int bits_ = 0;
+};
+
 // CRC-8 (polynomial 0x07) and CRC-16 (CCITT, 0x1021) of a 32-bit word, zero initial value, no final xor.
 uint32_t crc8_of(uint32_t word);
 uint32_t crc16_of(uint32_t word);

@@ -14,6 +14,7 @@
 #include "cli/probes.h"
 #include "common/error.h"
 #include "data/dataset_spec.h"
+#include "experiment/fault_losses.h"
 #include "experiment/hardware_run.h"
 #include "experiment/mapping_run.h"
 #include "experiment/model_run.h"
@@ -127,8 +128,10 @@ void print_classification(const SimulatedRun& run) {
         fmt::print("classification: not meaningful on synthetic input (the labels mean nothing); the functional "
                    "engine's decisions, carried spike for spike\n");
     } else {
-        fmt::print("classification: top-1 {:.2f}% ({}/{}), the functional engine's decisions, carried spike for spike\n",
-                   100.0 * static_cast<double>(run.hw_correct()) / run.images(), run.hw_correct(), stats.images);
+        const bool lossy = experiment::FaultLosses::loses(run.hw_options.faults);
+        fmt::print("classification: top-1 {:.2f}% ({}/{}), the {} engine's decisions, carried spike for spike\n",
+                   100.0 * static_cast<double>(run.hw_correct()) / run.images(), run.hw_correct(), stats.images,
+                   lossy ? "fault-aware" : "functional");
     }
 }
 
@@ -284,7 +287,8 @@ int run_engine(const CommonOptions& opts, const SimulateOptions& cmd) {
     const ImageSet test = load_dataset(settings, Split::Test, settings.get_int("dataset.images"),
                                        run.model.populations.at(0).shape);
     const SnnOptions snn = snn_options(settings);
-    const HwOptions ho = hw_options(cmd, run.mapping);
+    HwOptions ho = hw_options(cmd, run.mapping);
+    ho.faults = fault_spec(settings);  // as run_engine_on_chip sets them; the printout names the engine
     const experiment::HardwareRun hw =
         experiment::run_engine_on_chip(run.mapping, run.model, ho, settings, test, opts.verbosity());
     if (!mpi::root()) return 0;  // under mpirun every rank has the merged run; rank 0 prints and writes it

@@ -13,6 +13,7 @@
 #include "common/file_io.h"
 #include "common/error.h"
 #include "arch/fault_spec.h"
+#include "experiment/fault_losses.h"
 #include "hw/chip_regions.h"
 #include "data/dataset_spec.h"
 #include "hw/vcd_merge.h"
@@ -25,8 +26,6 @@ namespace neuroemu::experiment {
 
 namespace {
 
-// Conservation: every synaptic operation the engine counted happened in a core, projection by projection. A
-// constant-current input is one event per pixel per image: the engine counts those as input MACs.
 // Conservation under faults: every delivery owed by an injected packet arrived, and was integrated, dropped by the
 // check or counted corrupt by the oracle.
 void check_fault_conservation(const HwStats& stats) {
@@ -38,15 +37,28 @@ void check_fault_conservation(const HwStats& stats) {
                                         stats.packets_delivered, f.deliveries_detected, f.deliveries_undetected));
 }
 
+// The fault-aware engine (experiment/fault_losses.h) lost what the chip lost, cause by cause.
+void check_fault_losses(const FaultCounters& chip, const FaultCounters& engine) {
+    const auto same = [](const char* what, int64_t c, int64_t e) {
+        if (c != e)
+            throw InternalError(fmt::format("faults: the chip counted {} {}, the fault-aware engine {}", c, what, e));
+    };
+    same("deliveries detected and dropped", chip.deliveries_detected, engine.deliveries_detected);
+    same("corrupt deliveries undetected", chip.deliveries_undetected, engine.deliveries_undetected);
+    same("undeliverable deliveries", chip.deliveries_undeliverable, engine.deliveries_undeliverable);
+    same("events of stuck cores", chip.events_stuck, engine.events_stuck);
+}
+
 // Conservation: every synaptic operation the engine counted happened in a core, projection by projection. A
 // constant-current input is one event per pixel per image: the engine counts those as input MACs. With faults
-// (`faulty`) only the deliveries are conserved.
+// (`faulty`) the engine left out what the chip lost (experiment/fault_losses.h), so this holds as well, and the
+// deliveries are conserved and lost for the same causes on both sides.
 void check_conservation(const HwStats& stats, const SnnModel& model, const InputEncoding& encoding,
                         const std::vector<int64_t>& engine_sops, int64_t engine_input_macs, int64_t engine_correct,
-                        bool faulty) {
+                        const FaultCounters* faulty) {
     if (faulty) {
         check_fault_conservation(stats);
-        return;  // lost and corrupt packets change the SOPs; the decisions stay the engine's (docs: "Faults")
+        check_fault_losses(stats.faults, *faulty);
     }
     int64_t chip_input_sops = 0;
     for (size_t k = 0; k < engine_sops.size(); ++k) {
@@ -96,7 +108,20 @@ struct ImageTicks {
 struct EngineTally {
     std::vector<int64_t> sops;  // per projection
     int64_t input_macs = 0, correct = 0;
+    FaultCounters faults;       // chip.faults: what the fault-aware engine lost
 };
+
+// chip.faults that lose events: the fault-aware engine's losses (null when nothing can be lost). It decides by
+// global tick number, which it knows for a run of every tick only.
+std::unique_ptr<FaultLosses> fault_losses(const Mapping& mapping, const SnnModel& model, const Settings& settings,
+                                          const TickSamplePlan& plan) {
+    const FaultSpec faults = fault_spec(settings);
+    if (!FaultLosses::loses(faults)) return nullptr;
+    if (!plan.exact)
+        throw ConfigError("chip.faults: the fault-aware engine runs every tick of every image, not a sample: set "
+                          "hardware.sample_ticks=0 (or drop --sample-ticks)");
+    return std::make_unique<FaultLosses>(mapping, model, faults);
+}
 
 // The ticks image i simulates: all T, or its sample.
 std::vector<int64_t> image_ticks(const TickSamplePlan& plan, int64_t image) {
@@ -129,10 +154,13 @@ int64_t total_ticks(const TickSamplePlan& plan, int64_t images) {
 
 // Runs the engine on each image of `work` and carries the spikes of its ticks on `chip`. The image's decisions
 // count once, with the part that holds its first tick (tick 1, where a constant-current image's pixels are sent).
-EngineTally carry_work(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
-                       const TickSamplePlan& plan, const std::vector<ImageTicks>& work, int verbosity) {
+EngineTally carry_work(ChipModel& chip, const Mapping& mapping, const Settings& settings, const SnnModel& model,
+                       const ImageSet& test, const TickSamplePlan& plan, const std::vector<ImageTicks>& work,
+                       int verbosity) {
     SnnOptions options = snn_options(settings);
     const SnnEngine engine(model);
+    const std::unique_ptr<FaultLosses> losses = fault_losses(mapping, model, settings, plan);
+    options.losses = losses.get();
     const InputNormalisation norm = input_normalisation(settings, test.channels);
     EngineTally tally;
     tally.sops.assign(model.projections.size(), 0);
@@ -145,6 +173,7 @@ EngineTally carry_work(ChipModel& chip, const Settings& settings, const SnnModel
                                all_steps ? std::vector<int64_t>{} : item.ticks);
         recorder.set_recurrent(recurrent);
         options.observer = &recorder;
+        if (losses) losses->set_image(item.image * options.steps, options.steps, item.ticks.front(), item.ticks.back());
         const SnnResult result = engine.evaluate(test.slice(item.image, 1), norm, options);
         SpikeTrace& trace = recorder.traces().at(0);
         // The engine's synaptic operations of the simulated ticks: its totals, or per step through the observer.
@@ -161,19 +190,20 @@ EngineTally carry_work(ChipModel& chip, const Settings& settings, const SnnModel
         chip.run(trace);
         if (verbosity > 1) fmt::print("image {}: done\n", item.image + 1);
     }
+    if (losses) tally.faults = losses->counters();
     return tally;
 }
 
 }  // namespace
 
-HwEstimates carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
-                                int verbosity) {
+HwEstimates carry_engine_spikes(ChipModel& chip, const Mapping& mapping, const Settings& settings,
+                                const SnnModel& model, const ImageSet& test, int verbosity) {
     const TickSamplePlan plan = tick_sample_plan(settings);
-    const EngineTally tally = carry_work(chip, settings, model, test, plan, work_of(plan, test.count), verbosity);
+    const EngineTally tally = carry_work(chip, mapping, settings, model, test, plan, work_of(plan, test.count), verbosity);
     chip.finish();
     const SnnOptions options = snn_options(settings);
     check_conservation(chip.stats(), model, *options.encoding, tally.sops, tally.input_macs, tally.correct,
-                       fault_spec(settings).any());
+                       fault_spec(settings).any() ? &tally.faults : nullptr);
     return estimate_hardware(chip.stats(), plan, settings.get_real("hardware.confidence"));
 }
 
@@ -305,6 +335,8 @@ std::string pack_part(const RankPart& r) {
     mpi::Packer p;
     pack_stats(p, r.stats);
     p.put(r.tally.sops).put(r.tally.input_macs).put(r.tally.correct).put(r.aer).put(r.vcd);
+    const FaultCounters& f = r.tally.faults;
+    p.put(f.deliveries_detected).put(f.deliveries_undetected).put(f.deliveries_undeliverable).put(f.events_stuck);
     return p.take();
 }
 
@@ -313,6 +345,8 @@ RankPart unpack_part(const std::string& bytes) {
     RankPart r;
     r.stats = unpack_stats(u);
     u.get(r.tally.sops), u.get(r.tally.input_macs), u.get(r.tally.correct), u.get(r.aer), u.get(r.vcd);
+    FaultCounters& f = r.tally.faults;
+    u.get(f.deliveries_detected), u.get(f.deliveries_undetected), u.get(f.deliveries_undeliverable), u.get(f.events_stuck);
     if (!u.done()) throw InternalError("time-parallel run: a rank's part has trailing bytes");
     return r;
 }
@@ -345,7 +379,7 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
     RankPart part;
     {
         ChipModel chip(mapping, model, mine);
-        part.tally = carry_work(chip, settings, model, test, plan, work_of(plan, test.count, block.first, block.last),
+        part.tally = carry_work(chip, mapping, settings, model, test, plan, work_of(plan, test.count, block.first, block.last),
                                 verbosity);
         chip.finish();
         part.stats = chip.stats();
@@ -369,6 +403,7 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
             cycles += p.stats.cycles;
             add_into(tally.sops, p.tally.sops);
             tally.input_macs += p.tally.input_macs, tally.correct += p.tally.correct;
+            tally.faults += p.tally.faults;
         }
         const HwStats merged = merge_stats(stats, test.count);
         if (verbosity > 0)
@@ -380,7 +415,7 @@ HwStats run_my_ticks(const Mapping& mapping, const SnnModel& model, const HwOpti
             }
         const SnnOptions snn = snn_options(settings);
         check_conservation(merged, model, *snn.encoding, tally.sops, tally.input_macs, tally.correct,
-                           fault_spec(settings).any());
+                           fault_spec(settings).any() ? &tally.faults : nullptr);
         if (!options.aer_path.empty())
             write_merged_aer(options.aer_path, mapping, plan.steps, parts, offset_cycles, merged.ticks);
         if (!options.vcd_path.empty()) {
@@ -415,7 +450,7 @@ HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, co
     if (!mpi::root() && !mine.space_parallel) mine.vcd_path.clear(), mine.aer_path.clear();  // rank 0 writes them
     ChipModel chip(mapping, model, mine);
     std::string regions = mine.space_parallel ? chip.regions().describe() : std::string();
-    HwEstimates estimates = carry_engine_spikes(chip, settings, model, test, verbosity);
+    HwEstimates estimates = carry_engine_spikes(chip, mapping, settings, model, test, verbosity);
     const SpaceParallelCost cost = chip.space_parallel_cost();  // a collective: every rank calls it
     return {chip.stats(), std::move(estimates), std::move(regions), cost};
 }

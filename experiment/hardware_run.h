@@ -22,10 +22,11 @@ TickSamplePlan tick_sample_plan(const Settings& settings);
 // Runs test images [0, test.count) through the functional engine and carries their spikes on `chip` (with tick
 // sampling, only the sampled ticks of each image), then closes it (ChipModel::finish). Checks that the chip's cores
 // performed exactly the engine's synaptic operations of the simulated ticks, projection by projection, and made its
-// decisions (InternalError otherwise). Returns the figures per inference extrapolated to all ticks (exact when every
+// decisions (InternalError otherwise). With chip.faults that lose events the engine runs fault-aware (`mapping`:
+// the chip's, experiment/fault_losses.h) and the chip's losses by cause must equal the engine's. Returns the figures per inference extrapolated to all ticks (exact when every
 // tick was simulated).
-HwEstimates carry_engine_spikes(ChipModel& chip, const Settings& settings, const SnnModel& model, const ImageSet& test,
-                                int verbosity);
+HwEstimates carry_engine_spikes(ChipModel& chip, const Mapping& mapping, const Settings& settings,
+                                const SnnModel& model, const ImageSet& test, int verbosity);
 
 // What carrying the engine's spikes measured: the chip's counters and the figures per inference.
 struct HardwareRun {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/memory_limit.h"
+#include "mapping/fault_routes.h"
 #include "mapping/routing.h"
 #include "mpi/pack.h"
 #include "mpi/world.h"
@@ -27,60 +28,21 @@ size_t checked_routers(const Mapping& mapping) {
     return static_cast<size_t>(routers);
 }
 
-// Whether output bit `port` (routing.h's E, W, N, S) of router (x, y) leaves over a dead link or into a dead router.
-bool blocked(const Mesh& mesh, const std::vector<uint8_t>& dead_router, const std::vector<uint8_t>& dead_link,
-             int32_t x, int32_t y, int dir) {
-    const int32_t dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
-    const int32_t nx = x + dx[dir], ny = y + dy[dir];
-    const auto at = [&mesh](int32_t xx, int32_t yy) { return static_cast<size_t>(yy) * static_cast<size_t>(mesh.width()) + static_cast<size_t>(xx); };
-    if (nx < 0 || ny < 0 || nx >= mesh.width() || ny >= mesh.height()) return false;
-    return dead_router[at(nx, ny)] || dead_link[at(x, y) * 4 + static_cast<size_t>(dir)] ||
-           dead_link[at(nx, ny) * 4 + static_cast<size_t>(dir ^ 1)];
-}
-
-// `m` without the (source, destination) routes that cross a dead router or link of `f` (each destination's own
-// route under the chip's multicast, which the tree's branch to it follows), and the pairs cut off; no mapping when
-// nothing is dead.
+// `m` without the (source, destination) routes that cross a dead router or link of `f` (FaultRoutes: each
+// destination's own route under the chip's multicast, which the tree's branch to it follows), and the pairs cut
+// off; no mapping when nothing is dead.
 Chip::PrunedMapping prune_dead(const Mapping& m, const FaultSpec& f) {
-    if (f.dead_routers.empty() && f.dead_links.empty()) return {};
+    const FaultRoutes cut(m, f, false);
+    if (!cut.any_dead()) return {};
     std::vector<std::pair<int32_t, int32_t>> lost;
-    const auto routers = static_cast<size_t>(m.mesh.routers());
-    std::vector<uint8_t> dead_router(routers, 0), dead_link(routers * 4, 0);
-    for (int64_t r : f.dead_routers) {
-        if (r < 0 || static_cast<size_t>(r) >= routers)
-            throw ConfigError(fmt::format("chip.faults.dead_routers: router {} does not exist: the mesh has {} routers "
-                                          "(0 to {}, y * width + x)", r, routers, routers - 1));
-        dead_router[static_cast<size_t>(r)] = 1;
-    }
-    for (int64_t l : f.dead_links) {
-        if (l < 0 || static_cast<size_t>(l) >= routers * 4)
-            throw ConfigError(fmt::format("chip.faults.dead_links: link {} does not exist: the mesh has {} routers, "
-                                          "links 0 to {} (router * 4 + direction)", l, routers, routers * 4 - 1));
-        dead_link[static_cast<size_t>(l)] = 1;
-    }
-    const std::unique_ptr<Multicast> multicast = make_multicast(m.chip.noc.multicast);
     auto out = std::make_unique<Mapping>(m);
     Destinations& routes = out->routes;
     routes.dest.clear();
-    std::vector<RouteStep> steps;
-    const auto width = static_cast<size_t>(m.mesh.width());
     for (int64_t s = 0; s < m.routes.sources(); ++s) {
-        const bool host = static_cast<size_t>(s) == m.cores.size();
-        const MeshPoint src = host ? MeshPoint{m.host_x, m.host_y}
-                                   : MeshPoint{m.cores[static_cast<size_t>(s)].x, m.cores[static_cast<size_t>(s)].y};
         routes.offset[static_cast<size_t>(s)] = static_cast<int64_t>(routes.dest.size());
         for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
             const int32_t d = m.routes.dest[static_cast<size_t>(i)];
-            const Core& c = m.cores[static_cast<size_t>(d)];
-            steps.clear();
-            multicast->steps({MeshPoint{c.x, c.y}}, src, steps);
-            bool ok = !dead_router[static_cast<size_t>(src.y) * width + static_cast<size_t>(src.x)];
-            for (const RouteStep& st : steps) {
-                ok = ok && !dead_router[static_cast<size_t>(st.y) * width + static_cast<size_t>(st.x)];
-                for (int dir = 0; dir < 4; ++dir)
-                    if (st.ports & (1u << dir)) ok = ok && !blocked(m.mesh, dead_router, dead_link, st.x, st.y, dir);
-            }
-            if (ok)
+            if (!cut.cut(static_cast<size_t>(i)))
                 routes.dest.push_back(d);
             else
                 lost.push_back({static_cast<int32_t>(s), d});

@@ -45,36 +45,14 @@ RouterEnv::RouterEnv(const ChipSpec& spec, size_t routers)
 
 RouterEnv::~RouterEnv() = default;
 
-namespace {
-uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-}  // namespace
-
 void RouterEnv::set_link_faults(double rate, uint64_t seed, int bits) {
-    if (bits > 64) throw InternalError("link faults: a packet of more than 64 bits");
-    flip_rate_ = rate, flip_seed_ = seed, flip_bits_ = bits;
-    flip_log_ = std::log1p(-std::min(rate, 1.0));
+    flips_ = LinkFlips(rate, seed, bits);
+    flip_rate_ = rate;
 }
 
 uint64_t RouterEnv::link_flips(size_t router, int o, const Packet& p) {
-    uint64_t key = mix64(flip_seed_ ^ mix64(fault_tick_));
-    for (uint64_t v : {uint64_t(uint32_t(p.source)), uint64_t(uint32_t(p.c)), uint64_t(uint32_t(p.y)),
-                       uint64_t(uint32_t(p.x)), uint64_t(uint32_t(p.dest)), uint64_t(router), uint64_t(o)})
-        key = mix64(key ^ v);
-    // The gaps between flipped bits are geometric: one draw per flip (and one more), not one per bit.
-    uint64_t flips = 0;
-    for (int bit = 0, draw = 0;; ++bit, ++draw) {
-        const double u = static_cast<double>(mix64(key + static_cast<uint64_t>(draw)) >> 11) * 0x1.0p-53;
-        const double gap = flip_rate_ >= 1 ? 0 : std::floor(std::log1p(-u) / flip_log_);
-        if (gap >= flip_bits_ - bit) break;
-        bit += static_cast<int>(gap);
-        flips |= uint64_t{1} << bit;
-        ++counters.bit_flips;
-    }
+    const uint64_t flips = flips_(fault_tick_, p.source, p.c, p.y, p.x, p.dest, router, o);
+    counters.bit_flips += __builtin_popcountll(flips);
     return flips;
 }
 

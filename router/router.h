@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "arch/chip_spec.h"
+#include "arch/fault_spec.h"
 #include "router/route_table.h"
 #include "router/routing/routing.h"
 
@@ -171,10 +172,10 @@ private:
     int64_t next_ = std::numeric_limits<int64_t>::max();  // the cycle the timer is set for
     int64_t running_at_ = -1;                             // the cycle being run, -1 between runs
     bool split_chips_ = false;
-    double flip_rate_ = 0, flip_log_ = 0;  // rate per bit and log(1 - rate)
-    uint64_t flip_seed_ = 0, fault_tick_ = 0;
-    int flip_bits_ = 0;
-    // The bits of `p` that flip on output `o` of router `router`: a function of (seed, tick, packet, router, o).
+    double flip_rate_ = 0;  // per bit; 0: no flips
+    LinkFlips flips_;
+    uint64_t fault_tick_ = 0;
+    // The bits of `p` that flip on output `o` of router `router` (LinkFlips, arch/fault_spec.h), counted.
     uint64_t link_flips(size_t router, int o, const Packet& p);
     int64_t stop_before_ = std::numeric_limits<int64_t>::max();
     int64_t begin_at_ = std::numeric_limits<int64_t>::max();  // the pending cycle_begins call

@@ -172,6 +172,21 @@ int64_t scatter(const ProjPlan& p, const Spike& s, float value, float* __restric
     return 0;
 }
 
+// scatter() of one spike under chip.faults: the targets `losses` says do not integrate it keep their membranes
+// (saved and restored around the scatter, so the others get exactly scatter()'s sums); returns the synaptic
+// operations the faulty chip performs. `lost` and `saved`: scratch.
+int64_t scatter_lossy(const ProjPlan& p, int projection, const Spike& s, float value, float* __restrict v,
+                      InputLosses& losses, std::vector<SpikeEvent>& lost, std::vector<float>& saved) {
+    lost.clear();
+    const int64_t missed = losses.lost(projection, {s.c, s.y, s.x}, lost);
+    const auto at = [&p](const SpikeEvent& t) { return static_cast<size_t>((t.y * p.dst.w + t.x) * p.dst.c + t.c); };
+    saved.resize(lost.size());
+    for (size_t i = 0; i < lost.size(); ++i) saved[i] = v[at(lost[i])];
+    const int64_t reached = scatter(p, s, value, v);
+    for (size_t i = 0; i < lost.size(); ++i) v[at(lost[i])] = saved[i];
+    return reached - missed;
+}
+
 // Explicit vectors (GCC/Clang vector extension) of V floats, so the conv kernel vectorises whatever the compiler
 // proves about aliasing. V follows the instruction set the kernel is compiled for (run-time dispatch below); every
 // lane does the same adds in the same order whatever V, so all widths give the same bits.
@@ -348,6 +363,9 @@ struct State {
     std::vector<int32_t> fired_index;           // scratch: the indices of one sweep's spikes (+ one vector)
     std::vector<int32_t> input_spikes;          // scratch: the input neurons spiking this step
     std::vector<SpikeEvent> events;             // scratch: spikes handed to an observer
+    InputLosses* losses = nullptr;              // SnnOptions::losses
+    std::vector<SpikeEvent> lost;               // scratch of scatter_lossy
+    std::vector<float> saved;                   // scratch of scatter_lossy
     std::vector<std::vector<float>> constant;   // bias + constant input current, per neuron
     std::vector<float> input;                   // this image, [H][W][C]
     std::vector<float> ann_logits;
@@ -527,6 +545,24 @@ struct SnnEngine::PreparedModel {
     }
     void fire(int pop, State& st, bool per_neuron_constant) const;
     int64_t decide(State& st) const;
+    // SnnOptions::losses: tells it the events `pop` sends in this step.
+    void report_sent(int pop, const SpikeList& fired, State& st) const {
+        st.events.resize(fired.size());
+        size_t k = 0;
+        for (const Spike& sp : fired) st.events[k++] = {sp.c, sp.y, sp.x};
+        st.losses->sent(pop, st.events.data(), st.events.size());
+    }
+    // All spikes of one step through projection k, as scatter_spikes(), under st.losses when set.
+    int64_t integrate(int k, const SpikeList& spikes, float* __restrict v, State& st) const {
+        const ProjPlan& p = proj[static_cast<size_t>(k)];
+        if (!st.losses) return scatter_spikes(p, spikes, v);
+        int64_t reached = 0;
+        for (const Spike& s : spikes) reached += scatter_lossy(p, k, s, 1.0f, v, *st.losses, st.lost, st.saved);
+        return reached;
+    }
+    // The constant-current input through its projections, once per image (under st.losses: integrated as the
+    // host's events of step 1).
+    void constant_input_current(int64_t image, State& st) const;
 };
 
 SnnEngine::SnnEngine(const SnnModel& model) : prepared_(std::make_unique<PreparedModel>(model)) {}
@@ -639,6 +675,7 @@ void SnnEngine::PreparedModel::reset(State& st) const {
 int64_t SnnEngine::PreparedModel::step(int64_t image, int64_t t, bool constant_input, SpikeObserver* observer,
                                        State& st) const {
     const size_t n = model.populations.size();
+    if (st.losses) st.losses->begin_step(image, t);
     auto& in_fired = st.fired[0];
     in_fired.clear();
     for (int32_t j : st.input_spikes) {
@@ -647,11 +684,13 @@ int64_t SnnEngine::PreparedModel::step(int64_t image, int64_t t, bool constant_i
     }
     st.spikes[0] += static_cast<int64_t>(in_fired.size());
     if (observer && in_fired.size()) observe(*observer, image, t, 0, in_fired, st);
+    if (st.losses && in_fired.size()) report_sent(0, in_fired, st);
     for (size_t i = 1; i < n; ++i) {
         const Population& p = model.populations[i];
         if (p.kind == PopulationKind::MaxGate) {
             max_gate(static_cast<int>(i), st);
             if (observer) observe(*observer, image, t, static_cast<int>(i), st.fired[i], st);
+            if (st.losses) report_sent(static_cast<int>(i), st.fired[i], st);
             continue;
         }
         float* __restrict v = st.v[i].data();
@@ -670,7 +709,7 @@ int64_t SnnEngine::PreparedModel::step(int64_t image, int64_t t, bool constant_i
                 continue;
             }
             const auto& src_spikes = pp.recurrent ? st.prev[static_cast<size_t>(pp.source)] : st.fired[static_cast<size_t>(pp.source)];
-            const int64_t sops = scatter_spikes(pp, src_spikes, syn);
+            const int64_t sops = integrate(k, src_spikes, syn, st);
             st.proj_sops[static_cast<size_t>(k)] += sops;
             if (observer) observer->projection_sops(image, t, k, sops);
         }
@@ -684,7 +723,9 @@ int64_t SnnEngine::PreparedModel::step(int64_t image, int64_t t, bool constant_i
         if (!p.spiking) continue;
         st.spikes[i] += static_cast<int64_t>(fired.size());
         if (observer) observe(*observer, image, t, static_cast<int>(i), fired, st);
+        if (st.losses) report_sent(static_cast<int>(i), fired, st);
     }
+    if (st.losses) st.losses->end_step();
     // Recurrent projections read these in the next step (whether their source runs before or after the target).
     for (size_t i = 0; i < n; ++i)
         if (recurrent_source[i]) {
@@ -754,14 +795,8 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
     const bool constant_input = encoding.constant_current();
     encoding.check(st.input, image);
     reset(st);
-    // Constant currents: the analog input through its projections, once per image.
-    if (constant_input)
-        for (size_t i = 1; i < n; ++i)
-            for (int k : inputs[i])
-                if (proj[static_cast<size_t>(k)].source == 0)
-                    for (int64_t j = 0; j < in.size(); ++j)
-                        if (st.input[static_cast<size_t>(j)] != 0.0f)
-                            st.input_macs += scatter(proj[static_cast<size_t>(k)], spike_at(in, j), st.input[static_cast<size_t>(j)], st.constant[i].data());
+    st.losses = options.losses;
+    if (constant_input) constant_input_current(image, st);
     // Seeded by the image's index in the dataset, not in this set: chunks and ranks see the same spikes.
     uint64_t rng = options.seed ^ (0xD1B54A32D192ED03ull * static_cast<uint64_t>(set.first + image + 1));
     const bool probing = !options.probes.empty() && image == options.probe_image;
@@ -824,6 +859,29 @@ void SnnEngine::PreparedModel::simulate(const ImageSet& set, int64_t image, cons
     }
 }
 
+void SnnEngine::PreparedModel::constant_input_current(int64_t image, State& st) const {
+    const Geometry& in = geo[0];
+    if (st.losses) st.losses->begin_step(image, 1);
+    for (size_t i = 1; i < model.populations.size(); ++i)
+        for (int k : inputs[i]) {
+            const ProjPlan& p = proj[static_cast<size_t>(k)];
+            if (p.source != 0) continue;
+            for (int64_t j = 0; j < in.size(); ++j) {
+                const float value = st.input[static_cast<size_t>(j)];
+                if (value == 0.0f) continue;
+                st.input_macs += st.losses ? scatter_lossy(p, k, spike_at(in, j), value, st.constant[i].data(), *st.losses,
+                                                           st.lost, st.saved)
+                                           : scatter(p, spike_at(in, j), value, st.constant[i].data());
+            }
+        }
+    if (!st.losses) return;
+    SpikeList pixels;  // the host's events: the nonzero pixels
+    pixels.reserve(static_cast<size_t>(in.size()));
+    for (int64_t j = 0; j < in.size(); ++j)
+        if (st.input[static_cast<size_t>(j)] != 0.0f) pixels.add(spike_at(in, j));
+    report_sent(0, pixels, st);
+}
+
 SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& norm, const SnnOptions& options,
                               Progress* progress, const Network* ann) const {
     const PreparedModel& plan = *prepared_;
@@ -856,7 +914,7 @@ SnnResult SnnEngine::evaluate(const ImageSet& set, const InputNormalisation& nor
         ann_engine = std::make_unique<AnnEngine>(*ann);
     }
     const int workers =
-        options.observer
+        options.observer || options.losses
             ? 1
             : static_cast<int>(std::min<int64_t>(resolve_threads(options.threads), std::max<int64_t>(1, set.count)));
     for (size_t k = 0; k < options.probes.size(); ++k)

@@ -46,6 +46,28 @@ public:
     virtual void projection_sops(int64_t /*image*/, int64_t /*step*/, int /*projection*/, int64_t /*sops*/) {}
 };
 
+// The synaptic input events a faulty chip loses (chip.faults, docs/hardware-model.md "Faults";
+// experiment/fault_losses.h decides them from the mapping exactly as the chip model does). With SnnOptions::losses
+// set, the engine does not integrate those events, so its spikes, decisions and SOPs are the faulty chip's. The
+// engine takes a slower path then (one spike at a time); without it nothing changes. Forces one thread.
+class InputLosses {
+public:
+    virtual ~InputLosses() = default;
+    // Step `step` (1-based) of image `image` (its index in the evaluated set) begins; may be called twice in a row
+    // for step 1 (the constant-current input is integrated before it).
+    virtual void begin_step(int64_t image, int64_t step) = 0;
+    // The events population `pop` sends in this step: its spikes (pop 0: the input's), or with a constant-current
+    // input the nonzero pixels, in step 1.
+    virtual void sent(int pop, const SpikeEvent* events, size_t n) = 0;
+    // Source unit `s` of projection `projection`'s source in this step: appends the target neurons it reaches that
+    // do not integrate it (each once, [c][y][x] positions of the target population), and returns the synaptic
+    // operations the chip does not perform for it (those of lost deliveries: a partial-sum unit that received the
+    // spike performed them even when its own event is lost later).
+    virtual int64_t lost(int projection, const SpikeEvent& s, std::vector<SpikeEvent>& targets) = 0;
+    // Every population has stepped.
+    virtual void end_step() = 0;
+};
+
 // A neuron whose membrane potential and spikes are recorded every step (`--probe POP:NEURON`): the population's
 // index and the neuron's flat [C][H][W] index in it.
 struct ProbeSpec {
@@ -71,6 +93,7 @@ struct SnnOptions {
     uint64_t seed = 1;
     int threads = 0;  // 0 = all hardware threads
     SpikeObserver* observer = nullptr;  // not owned; forces one thread
+    InputLosses* losses = nullptr;      // not owned; chip.faults: the input events not integrated; one thread
 };
 
 struct PopulationStats {

@@ -46,6 +46,33 @@ TEST(FaultCli, JsonCarriesConservedFaultCounters) {
     std::remove(out.c_str());
 }
 
+// A rate of 0 loses nothing: the run takes the fault-free engine's path, so the classification and every synaptic
+// operation are those of the run without faults (the check's bits change the flits and cycles only).
+TEST(FaultCli, RateZeroIsTheFaultFreeRun) {
+    const std::string clean_json = temp_path("clean.json"), zero_json = temp_path("zero.json");
+    const std::string common = "simulate " + kResnet8 + " --images 2 --steps 4 --json ";
+    const CliRun clean = run(common + clean_json);
+    const CliRun zero = run(common + zero_json + " --set chip.faults.flit_error_rate=0 --set chip.faults.check=crc8");
+    ASSERT_EQ(clean.status, 0) << clean.output;
+    ASSERT_EQ(zero.status, 0) << zero.output;
+    const nlohmann::json a = read_json(clean_json), b = read_json(zero_json);
+    EXPECT_EQ(a.at("accuracy_curve"), b.at("accuracy_curve"));
+    EXPECT_EQ(a.at("counters").at("sops"), b.at("counters").at("sops"));
+    EXPECT_EQ(a.at("per_core_sops"), b.at("per_core_sops"));
+    EXPECT_EQ(a.at("counters").at("events_generated"), b.at("counters").at("events_generated"));
+    EXPECT_NE(a.at("counters").at("flit_hops"), b.at("counters").at("flit_hops"));
+    std::remove(clean_json.c_str());
+    std::remove(zero_json.c_str());
+}
+
+// The fault-aware engine decides by global tick: a sample of ticks is refused, naming the key.
+TEST(FaultCli, FaultsWithTickSamplingAreRefused) {
+    const CliRun r = run("simulate " + kResnet8 + " --images 1 --steps 4 --sample-ticks 2 "
+                         "--set chip.faults.flit_error_rate=1e-4");
+    EXPECT_NE(r.status, 0);
+    EXPECT_THAT(r.output, HasSubstr("hardware.sample_ticks"));
+}
+
 TEST(FaultCli, AStuckCoreTheMappingLacksIsRefused) {
     const CliRun r = run("simulate " + kResnet8 + " --images 1 --steps 2 --set 'chip.faults.stuck_cores=[1000000]'");
     EXPECT_NE(r.status, 0);
