@@ -107,10 +107,12 @@ void simulate_hardware(const Settings& settings, ExperimentResult& result, int64
     result.hardware = std::move(hw.stats);
 }
 
-void price_energy(ExperimentResult& result) {
+void price_energy(const Settings& settings, ExperimentResult& result) {
     std::optional<MapperTraffic> traffic;
     if (result.mapping) {
-        result.routes = route(*result.mapping);
+        // The chip's actual routes: with dead routers or links (chip.faults), the detours and cuts the chip takes.
+        const RouteFaults faults(*result.mapping, fault_spec(settings));
+        result.routes = route(*result.mapping, &faults);
         traffic = MapperTraffic{static_cast<int64_t>(result.mapping->cores.size()), result.routes->hops_per_step,
                                 static_cast<double>(result.chip.noc.flits_per_event())};
     }
@@ -137,7 +139,7 @@ ExperimentResult run_experiment(const Settings& settings, const ExperimentOption
     result.functional = run_functional(settings, options.snn_file, options.verbosity);
     map_with_measured_rates(settings, result);
     if (result.mapping && hw_images > 0) simulate_hardware(settings, result, hw_images, options.verbosity);
-    price_energy(result);
+    price_energy(settings, result);
     return result;
 }
 

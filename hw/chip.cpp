@@ -27,67 +27,30 @@ size_t checked_routers(const Mapping& mapping) {
     return static_cast<size_t>(routers);
 }
 
-// Whether output bit `port` (routing.h's E, W, N, S) of router (x, y) leaves over a dead link or into a dead router.
-bool blocked(const Mesh& mesh, const std::vector<uint8_t>& dead_router, const std::vector<uint8_t>& dead_link,
-             int32_t x, int32_t y, int dir) {
-    const int32_t dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
-    const int32_t nx = x + dx[dir], ny = y + dy[dir];
-    const auto at = [&mesh](int32_t xx, int32_t yy) { return static_cast<size_t>(yy) * static_cast<size_t>(mesh.width()) + static_cast<size_t>(xx); };
-    if (nx < 0 || ny < 0 || nx >= mesh.width() || ny >= mesh.height()) return false;
-    return dead_router[at(nx, ny)] || dead_link[at(x, y) * 4 + static_cast<size_t>(dir)] ||
-           dead_link[at(nx, ny) * 4 + static_cast<size_t>(dir ^ 1)];
-}
-
-// `m` without the (source, destination) routes that cross a dead router or link of `f` (each destination's own
-// route under the chip's multicast, which the tree's branch to it follows), and the pairs cut off; no mapping when
-// nothing is dead.
+// `m` without the (source, destination) routes that dead routers or links of `f` cut off (route_steps with the
+// faults: the one route computation, rerouting or not), and the pairs cut off; no mapping when nothing is dead.
 Chip::PrunedMapping prune_dead(const Mapping& m, const FaultSpec& f) {
     if (f.dead_routers.empty() && f.dead_links.empty()) return {};
-    std::vector<std::pair<int32_t, int32_t>> lost;
-    const auto routers = static_cast<size_t>(m.mesh.routers());
-    std::vector<uint8_t> dead_router(routers, 0), dead_link(routers * 4, 0);
-    for (int64_t r : f.dead_routers) {
-        if (r < 0 || static_cast<size_t>(r) >= routers)
-            throw ConfigError(fmt::format("chip.faults.dead_routers: router {} does not exist: the mesh has {} routers "
-                                          "(0 to {}, y * width + x)", r, routers, routers - 1));
-        dead_router[static_cast<size_t>(r)] = 1;
-    }
-    for (int64_t l : f.dead_links) {
-        if (l < 0 || static_cast<size_t>(l) >= routers * 4)
-            throw ConfigError(fmt::format("chip.faults.dead_links: link {} does not exist: the mesh has {} routers, "
-                                          "links 0 to {} (router * 4 + direction)", l, routers, routers * 4 - 1));
-        dead_link[static_cast<size_t>(l)] = 1;
-    }
+    Chip::PrunedMapping out;
+    out.faults = std::make_unique<RouteFaults>(m, f);
     const std::unique_ptr<Multicast> multicast = make_multicast(m.chip.noc.multicast);
-    auto out = std::make_unique<Mapping>(m);
-    Destinations& routes = out->routes;
+    auto pruned = std::make_unique<Mapping>(m);
+    Destinations& routes = pruned->routes;
     routes.dest.clear();
     std::vector<RouteStep> steps;
-    const auto width = static_cast<size_t>(m.mesh.width());
+    std::vector<int32_t> cut;
     for (int64_t s = 0; s < m.routes.sources(); ++s) {
-        const bool host = static_cast<size_t>(s) == m.cores.size();
-        const MeshPoint src = host ? MeshPoint{m.host_x, m.host_y}
-                                   : MeshPoint{m.cores[static_cast<size_t>(s)].x, m.cores[static_cast<size_t>(s)].y};
         routes.offset[static_cast<size_t>(s)] = static_cast<int64_t>(routes.dest.size());
+        route_steps(m, *multicast, out.faults.get(), s, steps, &cut);
         for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
             const int32_t d = m.routes.dest[static_cast<size_t>(i)];
-            const Core& c = m.cores[static_cast<size_t>(d)];
-            steps.clear();
-            multicast->steps({MeshPoint{c.x, c.y}}, src, steps);
-            bool ok = !dead_router[static_cast<size_t>(src.y) * width + static_cast<size_t>(src.x)];
-            for (const RouteStep& st : steps) {
-                ok = ok && !dead_router[static_cast<size_t>(st.y) * width + static_cast<size_t>(st.x)];
-                for (int dir = 0; dir < 4; ++dir)
-                    if (st.ports & (1u << dir)) ok = ok && !blocked(m.mesh, dead_router, dead_link, st.x, st.y, dir);
-            }
-            if (ok)
-                routes.dest.push_back(d);
-            else
-                lost.push_back({static_cast<int32_t>(s), d});
+            if (std::find(cut.begin(), cut.end(), d) == cut.end()) routes.dest.push_back(d);
         }
+        for (const int32_t d : cut) out.lost.push_back({static_cast<int32_t>(s), d});
     }
     routes.offset.back() = static_cast<int64_t>(routes.dest.size());
-    return {std::move(out), std::move(lost)};
+    out.mapping = std::move(pruned);
+    return out;
 }
 
 }  // namespace
@@ -171,7 +134,10 @@ void Chip::match_projections() {
 
 // Multicast tables from the routes (routing.h), one entry per source per router on its tree.
 void Chip::build_route_tables() {
-    if (!tree_multicast_) return;
+    if (!tree_multicast_) {
+        build_detours();
+        return;
+    }
     const auto routers_n = static_cast<size_t>(mapping.mesh.routers());
     const auto width = static_cast<size_t>(mapping.mesh.width());
     route_sources_ = static_cast<size_t>(mapping.routes.sources());
@@ -186,13 +152,13 @@ void Chip::build_route_tables() {
             throw ConfigError(fmt::format("hardware model: a mesh of {} routers is too large", routers_n));
         std::vector<size_t> entries(route_sources_);
         for (size_t s = 0; s < route_sources_; ++s) {
-            route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
+            route_steps(mapping, *multicast, pruned.faults.get(), static_cast<int64_t>(s), steps, nullptr);
             entries[s] = steps.size();
         }
         sparse_routes_ = std::make_unique<RouteHash>(entries);
     }
     for (size_t s = 0; s < route_sources_; ++s) {
-        route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
+        route_steps(mapping, *multicast, pruned.faults.get(), static_cast<int64_t>(s), steps, nullptr);
         for (const RouteStep& st : steps) {
             const size_t r = static_cast<size_t>(st.y) * width + static_cast<size_t>(st.x);
             // routing.h's port bits E, W, N, S, local are outputs 0..4 here.
@@ -202,6 +168,29 @@ void Chip::build_route_tables() {
             } else if (!sparse_routes_->add(r, s, st.ports)) {
                 throw InternalError("hardware model: the multicast tables outgrew their count");
             }
+        }
+    }
+}
+
+// Source mode: the ports of the unicast packets of rerouted sources, whose path to a destination is a branch of
+// their west-first tree (route_steps lists the branches one after another, each ending in kLocal).
+void Chip::build_detours() {
+    if (!pruned.faults) return;
+    const std::unique_ptr<Multicast> multicast = make_multicast(mapping.chip.noc.multicast);
+    const auto width = static_cast<size_t>(mapping.mesh.width());
+    std::vector<RouteStep> steps;
+    for (int64_t s = 0; s < mapping.routes.sources(); ++s) {
+        if (!pruned.faults->rerouted(s)) continue;
+        route_steps(mapping, *multicast, pruned.faults.get(), s, steps, nullptr);
+        size_t begin = 0;
+        for (size_t i = 0; i < steps.size(); ++i) {
+            if (steps[i].ports != kLocal) continue;
+            const size_t dest = static_cast<size_t>(steps[i].y) * width + static_cast<size_t>(steps[i].x);
+            for (size_t j = begin; j <= i; ++j) {
+                const size_t r = static_cast<size_t>(steps[j].y) * width + static_cast<size_t>(steps[j].x);
+                detours_[DetourKey{static_cast<size_t>(s), dest, r}] = steps[j].ports;
+            }
+            begin = i + 1;
         }
     }
 }
@@ -218,6 +207,11 @@ uint8_t Chip::route(const Router& r, const Packet& p) const {
         return ports;
     }
     const Core& d = mapping.cores[static_cast<size_t>(p.dest)];
+    if (!detours_.empty()) {
+        const size_t dest = static_cast<size_t>(d.y) * static_cast<size_t>(mapping.mesh.width()) + static_cast<size_t>(d.x);
+        const auto it = detours_.find(DetourKey{static_cast<size_t>(p.source), dest, r.index});
+        if (it != detours_.end()) return it->second;
+    }
     return xy_port(r.x, r.y, d.x, d.y);
 }
 
