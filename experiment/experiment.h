@@ -28,6 +28,7 @@ struct ExperimentOptions {
 struct ExperimentResult {
     ChipSpec chip;
     EnergySpec energy;
+    FaultCheck check = FaultCheck::None;  // chip.faults.check: its logic energy is priced with the hardware run
     FunctionalRun functional;
     std::optional<Mapping> mapping;     // absent when the network does not fit
     std::string fit_error;              // the mapper's reason then
