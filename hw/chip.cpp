@@ -42,11 +42,12 @@ Chip::PrunedMapping prune_dead(const Mapping& m, const FaultSpec& f) {
     for (int64_t s = 0; s < m.routes.sources(); ++s) {
         routes.offset[static_cast<size_t>(s)] = static_cast<int64_t>(routes.dest.size());
         route_steps(m, *multicast, out.faults.get(), s, steps, &cut);
+        for (const int32_t d : cut) out.lost.push_back({static_cast<int32_t>(s), d});
+        std::sort(cut.begin(), cut.end());
         for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
             const int32_t d = m.routes.dest[static_cast<size_t>(i)];
-            if (std::find(cut.begin(), cut.end(), d) == cut.end()) routes.dest.push_back(d);
+            if (!std::binary_search(cut.begin(), cut.end(), d)) routes.dest.push_back(d);
         }
-        for (const int32_t d : cut) out.lost.push_back({static_cast<int32_t>(s), d});
     }
     routes.offset.back() = static_cast<int64_t>(routes.dest.size());
     out.mapping = std::move(pruned);

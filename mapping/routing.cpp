@@ -283,11 +283,12 @@ RoutingStats route(const Mapping& mapping, const RouteFaults* faults) {
         route_steps(mapping, *multicast, faults, s, steps, &cut);
         const auto fanout = static_cast<double>(end - begin - static_cast<int64_t>(cut.size()));
         if (fanout == 0) continue;
+        std::sort(cut.begin(), cut.end());
         routes.packets_per_step += tree ? p : p * fanout;
         routes.deliveries_per_step += p * fanout;
         for (auto i = begin; i < end; ++i) {
             const int32_t di = mapping.routes.dest[static_cast<size_t>(i)];
-            if (std::find(cut.begin(), cut.end(), di) != cut.end()) continue;
+            if (std::binary_search(cut.begin(), cut.end(), di)) continue;
             const Core& d = mapping.cores[static_cast<size_t>(di)];
             routes.unicast_hops_per_step += p * (std::abs(d.x - src.x) + std::abs(d.y - src.y));
         }
