@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <unordered_map>
 
 namespace neuroemu {
 
@@ -210,6 +211,37 @@ void route_steps(const Mapping& mapping, const Multicast& multicast, const Route
         tree_branches(tree, mapping.mesh.width(), src, kept, multicast.forks_in_routers(), out);
     else
         multicast.steps(kept, src, out);
+}
+
+std::vector<RouteStep> pair_path(const std::vector<RouteStep>& steps, MeshPoint src, MeshPoint dest) {
+    const auto key = [](Point p) { return (static_cast<uint64_t>(static_cast<uint32_t>(p.x)) << 32) | static_cast<uint32_t>(p.y); };
+    std::unordered_map<uint64_t, uint8_t> ports;  // per router: the union of its ports
+    for (const RouteStep& st : steps) ports[key({st.x, st.y})] |= st.ports;
+    // Depth-first from the source; the union is a tree, so the first route found is the pair's.
+    std::vector<RouteStep> path;
+    std::vector<std::pair<Point, size_t>> stack{{src, 0}};  // (router, next of E W N S to try)
+    constexpr uint8_t kDirs[] = {kEast, kWest, kNorth, kSouth};
+    while (!stack.empty()) {
+        auto& [at, next] = stack.back();
+        const auto it = ports.find(key(at));
+        if (it == ports.end()) return {};
+        if (at.x == dest.x && at.y == dest.y && (it->second & kLocal)) {
+            for (size_t i = 0; i + 1 < stack.size(); ++i) {
+                const Point a = stack[i].first, b = stack[i + 1].first;
+                path.push_back({a.x, a.y, b.x > a.x ? kEast : b.x < a.x ? kWest : b.y > a.y ? kNorth : kSouth});
+            }
+            path.push_back({dest.x, dest.y, kLocal});
+            return path;
+        }
+        while (next < 4 && !(it->second & kDirs[next])) ++next;
+        if (next == 4 || stack.size() > ports.size()) {
+            stack.pop_back();
+            continue;
+        }
+        const Point n = step(at, kDirs[next++]);
+        stack.push_back({n, 0});
+    }
+    return {};
 }
 
 void route_steps(const Mapping& mapping, int64_t s, std::vector<RouteStep>& out) {

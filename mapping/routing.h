@@ -86,6 +86,12 @@ void route_steps(const Mapping& mapping, const Multicast& multicast, int64_t s, 
 void route_steps(const Mapping& mapping, const Multicast& multicast, const RouteFaults* faults, int64_t s,
                  std::vector<RouteStep>& out, std::vector<int32_t>* cut);
 
+// The route of one (source, destination) pair inside route_steps' output for that source (tree or source mode: the
+// union of a source's routes is a tree either way): the routers from `src` to `dest`, each with the one port the
+// pair's packets leave it by (kLocal at `dest`); empty when `steps` does not deliver to `dest`. For per-pair users
+// (the functional engine's loss oracle: which links a delivery crosses).
+std::vector<RouteStep> pair_path(const std::vector<RouteStep>& steps, MeshPoint src, MeshPoint dest);
+
 // Link loads and table entries of the mapping's routes; with `faults`, of the routes route_steps gives with them
 // (the cut deliveries are not counted).
 RoutingStats route(const Mapping& mapping, const RouteFaults* faults = nullptr);

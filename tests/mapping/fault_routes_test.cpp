@@ -283,6 +283,41 @@ TEST(FaultRoutes, UntouchedSourcesKeepXyAndRerouteOffCutsTheXyCrossings) {
     EXPECT_EQ(cut_pairs(m, off), want);
 }
 
+// pair_path finds each pair's route inside a source's tree (tree mode) as the unicast path of source mode lists it,
+// with and without dead elements, and nothing for a pair cut off.
+TEST(FaultRoutes, PairPathsInTheTreeAreTheUnicastPaths) {
+    for (const bool faulty : {false, true}) {
+        Mapping tree = mesh_mapping(6, 5, "tree"), unicast = mesh_mapping(6, 5, "source");
+        FaultSpec f;
+        if (faulty) {
+            f.dead_routers = {2 * 6 + 3};
+            f.dead_links = {link(tree, 1, 1, 0), link(tree, 4, 3, 2), link(tree, 2, 4, 3)};
+        }
+        const RouteFaults tf(tree, f), uf(unicast, f);
+        const auto tm = make_multicast("tree"), um = make_multicast("source");
+        std::vector<RouteStep> ts, us;
+        std::vector<int32_t> cut;
+        int compared = 0;
+        for (int32_t s = 0; s < 30; ++s) {
+            route_steps(tree, *tm, &tf, s, ts, &cut);
+            route_steps(unicast, *um, &uf, s, us, nullptr);
+            const MeshPoint src{tree.cores[static_cast<size_t>(s)].x, tree.cores[static_cast<size_t>(s)].y};
+            for (int32_t d = 0; d < 30; ++d) {
+                if (d == s) continue;
+                const Core& c = tree.cores[static_cast<size_t>(d)];
+                const std::vector<RouteStep> a = pair_path(ts, src, {c.x, c.y}), b = path_to(us, c);
+                const bool lost = std::find(cut.begin(), cut.end(), d) != cut.end();
+                EXPECT_EQ(a.empty(), lost) << s << " -> " << d;
+                ASSERT_EQ(a.size(), b.size()) << s << " -> " << d;
+                for (size_t i = 0; i < a.size(); ++i)
+                    EXPECT_TRUE(a[i].x == b[i].x && a[i].y == b[i].y && a[i].ports == b[i].ports) << s << " -> " << d;
+                compared += !lost;
+            }
+        }
+        EXPECT_GT(compared, 700);
+    }
+}
+
 TEST(FaultRoutes, AnUnknownLinkIsAConfigErrorNamingTheKey) {
     const Mapping m = mesh_mapping(3, 3, "tree");
     FaultSpec f;
