@@ -112,12 +112,18 @@ std::vector<ParamSpec> fault_params() {
             .range(0, 2147483647),
         ParamSpec("chip.faults.dead_routers", K::IntList, "[]", "routers",
                   "Dead routers (index y * width + x of the whole mesh): no packet passes them and their core can "
-                  "neither send nor receive; the deliveries whose route crosses one are reported as undeliverable.")
+                  "neither send nor receive; routes go around them (chip.faults.reroute) where west-first routing can, and "
+                  "the deliveries it cannot route are reported as undeliverable.")
             .range(0, 9007199254740992.0),
         ParamSpec("chip.faults.dead_links", K::IntList, "[]", "links",
                   "Dead links (router index * 4 + direction: 0 east, 1 west, 2 north, 3 south; both directions of the "
-                  "wire die); the deliveries whose route crosses one are reported as undeliverable.")
+                  "wire die); routes go around them (chip.faults.reroute) where west-first routing can, and the deliveries it "
+                  "cannot route are reported as undeliverable.")
             .range(0, 9007199254740992.0),
+        ParamSpec("chip.faults.reroute", K::Bool, "true", "",
+                  "Route around dead routers and links: a source whose XY routes cross one takes the west-first route "
+                  "tree that avoids them (deadlock-free without virtual channels); only the destinations that tree "
+                  "cannot reach are undeliverable. false: every route crossing a dead element is undeliverable."),
         ParamSpec("chip.faults.slow_factor", K::Real, "1", "",
                   "Factor on the neuron update time of the slow cores.")
             .range(1, 1e6),
@@ -134,6 +140,7 @@ FaultSpec fault_spec(const Settings& settings) {
     f.slow_factor = settings.get_real("chip.faults.slow_factor");
     f.dead_routers = settings.get_ints("chip.faults.dead_routers");
     f.dead_links = settings.get_ints("chip.faults.dead_links");
+    f.reroute = settings.get_bool("chip.faults.reroute");
     return f;
 }
 

@@ -27,6 +27,7 @@ struct FaultSpec {
     double slow_factor = 1;
     std::vector<int64_t> dead_routers;  // router indices y * width + x: nothing passes them, their core is cut off
     std::vector<int64_t> dead_links;    // router index * 4 + direction (0 E, 1 W, 2 N, 3 S): both directions dead
+    bool reroute = true;                // route around dead elements (west-first) where XY crosses one
 
     bool any() const {
         return flit_error_rate > 0 || !stuck_cores.empty() || !slow_cores.empty() || !dead_routers.empty() ||

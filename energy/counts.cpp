@@ -28,6 +28,11 @@ EnergyCounts energy_counts(const FunctionalTotals& functional, const std::option
         counts.flit_hops_source =
             fmt::format("hardware model ({} image{}{})", hardware->images, hardware->images == 1 ? "" : "s", sample);
         counts.buffer_writes = hardware->buffer_writes_flits / hw_images;
+        counts.check_bits = hardware->check_bits;
+        counts.check_name = hardware->check_name;
+        counts.checks_computed = hardware->packets_injected / hw_images;
+        counts.checks_verified = hardware->arrivals / hw_images;
+        counts.checks_source = "hardware model" + sample;
         counts.seconds = hardware->cycles / hw_images / hardware->clock_hz;
         counts.seconds_source = "latency (hardware model" + sample + ")";
     } else if (mapper) {
@@ -37,13 +42,15 @@ EnergyCounts energy_counts(const FunctionalTotals& functional, const std::option
     return counts;
 }
 
-HardwareEnergyRates hardware_energy_rates(const EnergySpec& spec, int64_t cores, double clock_hz) {
+HardwareEnergyRates hardware_energy_rates(const EnergySpec& spec, int64_t cores, double clock_hz, int check_bits) {
     HardwareEnergyRates rates;
     rates.partial_sum_sop = spec.sop_j;
     rates.event = spec.spike_j;
     rates.neuron_update = spec.neuron_update_j;
     rates.flit_hop = spec.hop_j_per_flit;
     rates.buffer_write_flit = spec.buffer_j_per_flit;
+    rates.packet = static_cast<double>(check_bits) * spec.check_compute_j_per_bit;
+    rates.arrival = static_cast<double>(check_bits) * spec.check_verify_j_per_bit;
     rates.cycle = spec.static_w_per_core * static_cast<double>(cores) / clock_hz;  // static power over one cycle
     return rates;
 }

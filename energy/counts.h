@@ -36,6 +36,9 @@ struct HardwareTotals {
     int64_t images = 0;
     double partial_sum_sops = 0, events_generated = 0, neuron_updates = 0;
     double flit_hops = 0, buffer_writes_flits = 0, cycles = 0;
+    double packets_injected = 0, arrivals = 0;  // checks computed and verified, when there is a check
+    int check_bits = 0;                         // chip.faults.check: 0 none
+    std::string check_name = "none";
     double clock_hz = 0;
     std::string sample;  // "" when every tick was simulated
 };
@@ -45,8 +48,9 @@ struct HardwareTotals {
 // sampled run's energy.
 struct HardwareEnergyRates {
     double partial_sum_sop = 0, event = 0, neuron_update = 0, flit_hop = 0, buffer_write_flit = 0, cycle = 0;
+    double packet = 0, arrival = 0;  // the check computed per packet injected, verified per arrival
 };
-HardwareEnergyRates hardware_energy_rates(const EnergySpec& spec, int64_t cores, double clock_hz);
+HardwareEnergyRates hardware_energy_rates(const EnergySpec& spec, int64_t cores, double clock_hz, int check_bits = 0);
 
 // Counts per inference, each with its source. `mapper` is absent when the network does not fit, `hardware` when
 // the chip was not simulated.

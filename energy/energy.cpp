@@ -36,6 +36,16 @@ std::vector<ParamSpec> energy_params() {
                   "Energy of writing and reading one flit in a router input buffer, when it is not already part of "
                   "chip.energy.hop_j_per_flit (counted by the hardware model).")
             .range(0, 1),
+        ParamSpec("chip.energy.check_compute_j_per_bit", ParamKind::Real,
+                  fmt::format("{}", defaults.check_compute_j_per_bit), "J/bit",
+                  "Energy of computing the per-packet check (chip.faults.check) at injection, per check bit (an XOR "
+                  "tree over the 32 address bits: about 15 two-input gates per bit; docs/energy.md).")
+            .range(0, 1),
+        ParamSpec("chip.energy.check_verify_j_per_bit", ParamKind::Real,
+                  fmt::format("{}", defaults.check_verify_j_per_bit), "J/bit",
+                  "Energy of verifying the per-packet check at each delivery to a core, per check bit (the same XOR "
+                  "tree and a comparison; docs/energy.md).")
+            .range(0, 1),
         ParamSpec("chip.energy.static_w_per_core", ParamKind::Real, fmt::format("{}", defaults.static_w_per_core),
                   "W/core",
                   "Static power of one core (leakage, analog biases), charged for the inference's duration at the "
@@ -54,6 +64,8 @@ EnergySpec energy_spec(const Settings& settings) {
     spec.hop_j_per_flit = settings.get_real("chip.energy.hop_j_per_flit");
     spec.buffer_j_per_flit = settings.get_real("chip.energy.buffer_j_per_flit");
     spec.static_w_per_core = settings.get_real("chip.energy.static_w_per_core");
+    spec.check_compute_j_per_bit = settings.get_real("chip.energy.check_compute_j_per_bit");
+    spec.check_verify_j_per_bit = settings.get_real("chip.energy.check_verify_j_per_bit");
     return spec;
 }
 
@@ -112,6 +124,15 @@ EnergyBreakdown snn_energy(const EnergySpec& spec, const EnergyCounts& counts) {
     if (counts.buffer_writes)
         terms.push_back(term("buffer", "router buffer writes", *counts.buffer_writes, "flit", spec.buffer_j_per_flit,
                              "chip.energy.buffer_j_per_flit", "hardware model"));
+    if (counts.check_bits > 0) {
+        const auto bits = static_cast<double>(counts.check_bits);
+        terms.push_back(term("check_compute", fmt::format("{} checks computed (at injection)", counts.check_name),
+                             counts.checks_computed, "check", bits * spec.check_compute_j_per_bit,
+                             "chip.energy.check_compute_j_per_bit", counts.checks_source + ", packets injected"));
+        terms.push_back(term("check_verify", fmt::format("{} checks verified (at each delivery)", counts.check_name),
+                             counts.checks_verified, "check", bits * spec.check_verify_j_per_bit,
+                             "chip.energy.check_verify_j_per_bit", counts.checks_source + ", arrivals at cores"));
+    }
     if (counts.seconds)
         terms.push_back(term("static", "static power x cores x latency",
                              *counts.seconds * static_cast<double>(counts.cores), "core-s", spec.static_w_per_core,

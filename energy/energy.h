@@ -24,6 +24,10 @@ struct EnergySpec {
     double hop_j_per_flit = 3.5e-12;   // per flit per router hop (router traversal + link)
     double buffer_j_per_flit = 0;      // per flit written into a router input buffer, beyond hop_j_per_flit
     double static_w_per_core = 4e-3;   // leakage and bias per core, watts, over the inference's duration
+    // Logic of the per-packet check (chip.faults.check), per check bit: computing it at injection, verifying it at
+    // each delivery (docs/energy.md derives the default: an XOR tree of about 15 gates per check bit at 180 nm).
+    double check_compute_j_per_bit = 0.12e-12;
+    double check_verify_j_per_bit = 0.12e-12;
 };
 
 std::vector<ParamSpec> energy_params();  // chip.energy.*
@@ -42,16 +46,23 @@ struct EnergyCounts {
     std::optional<double> flit_hops;      // flits x router hops; nullopt: not known
     std::string flit_hops_source;
     std::optional<double> buffer_writes;  // flits written into router input buffers; nullopt: not simulated
+    // The per-packet check (chip.faults.check; hardware model): its bits (0: none, no terms), the checks computed
+    // (packets injected) and verified (arrivals at destination cores, corrupt ones included).
+    int check_bits = 0;
+    std::string check_name;
+    double checks_computed = 0, checks_verified = 0;
+    std::string checks_source;
     std::optional<double> seconds;        // inference duration at the chip clock; nullopt: not simulated
     std::string seconds_source;
     int64_t cores = 0;
 };
 
 struct EnergyTerm {
-    std::string key;               // "sop", "input", "extra_sop", "spike", "neuron_update", "hop", "buffer", "static", "flop"
+    std::string key;               // "sop", "input", "extra_sop", "spike", "neuron_update", "hop", "buffer",
+                                   // "check_compute", "check_verify", "static", "flop"
     std::string label;
     double count = 0;              // per inference, in `unit`
-    std::string unit;              // "SOP", "event", "update", "flit-hop", "core-s", "FLOP"
+    std::string unit;              // "SOP", "event", "update", "flit-hop", "check", "core-s", "FLOP"
     double coefficient_j = 0;      // joules per unit (watts per core for "static": its unit is core-seconds)
     std::string coefficient_unit;  // "J/SOP", "J/event", "J/update", "J/flit-hop", "J/flit", "W/core", "J/FLOP"
     std::string coefficient_key;   // the configuration key of the coefficient
@@ -66,7 +77,7 @@ struct EnergyBreakdown {
 };
 
 // The chip: every term whose count is known (the hop term needs flit_hops, the buffer term buffer_writes, the
-// static term seconds).
+// check terms a check (check_bits > 0), the static term seconds).
 EnergyBreakdown snn_energy(const EnergySpec& spec, const EnergyCounts& counts);
 // The paper's method (§4.4): synaptic operations alone.
 EnergyBreakdown snn_energy_sop_only(const EnergySpec& spec, const EnergyCounts& counts);

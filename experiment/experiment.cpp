@@ -53,7 +53,7 @@ FunctionalTotals functional_totals(const SnnResult& result, const SnnModel& mode
     return totals;
 }
 
-HardwareTotals hardware_totals(const HwEstimates& est, const ChipSpec& chip) {
+HardwareTotals hardware_totals(const HwEstimates& est, const ChipSpec& chip, FaultCheck check) {
     HardwareTotals totals;
     totals.images = est.images;
     totals.partial_sum_sops = est.totals[kTickPartialSumSops].estimate;
@@ -63,6 +63,10 @@ HardwareTotals hardware_totals(const HwEstimates& est, const ChipSpec& chip) {
     totals.buffer_writes_flits = est.totals[kTickBufferWrites].estimate;
     totals.cycles = est.totals[kTickCycles].estimate;
     totals.clock_hz = chip.clock_hz;
+    totals.packets_injected = est.totals[kTickPackets].estimate;
+    totals.arrivals = est.totals[kTickArrivals].estimate;
+    totals.check_bits = fault_check_bits(check);
+    totals.check_name = to_string(check);
     if (!est.exact())
         totals.sample = fmt::format("{} of {} ticks sampled", est.plan.ticks_per_image(), est.plan.steps);
     return totals;
@@ -74,7 +78,8 @@ HardwareTotals hardware_totals(const HwEstimates& est, const ChipSpec& chip) {
 SampledFigure energy_interval(const ExperimentResult& result) {
     const HwEstimates& est = *result.hardware_estimates;
     const HardwareEnergyRates rates =
-        hardware_energy_rates(result.energy, static_cast<int64_t>(result.mapping->cores.size()), result.chip.clock_hz);
+        hardware_energy_rates(result.energy, static_cast<int64_t>(result.mapping->cores.size()), result.chip.clock_hz,
+                              fault_check_bits(result.check));
     std::array<double, kTickCounters> weights{};
     weights[kTickPartialSumSops] = rates.partial_sum_sop;
     weights[kTickEvents] = rates.event;
@@ -82,6 +87,8 @@ SampledFigure energy_interval(const ExperimentResult& result) {
     weights[kTickFlitHops] = rates.flit_hop;
     weights[kTickBufferWrites] = rates.buffer_write_flit;
     weights[kTickCycles] = rates.cycle;
+    weights[kTickPackets] = rates.packet;
+    weights[kTickArrivals] = rates.arrival;
     SampledFigure hw = est.per_image_linear(weights);
     const double total = result.energy_snn.total_j(), shift = total - hw.estimate;
     hw.estimate = total, hw.low += shift, hw.high += shift;
@@ -107,15 +114,17 @@ void simulate_hardware(const Settings& settings, ExperimentResult& result, int64
     result.hardware = std::move(hw.stats);
 }
 
-void price_energy(ExperimentResult& result) {
+void price_energy(const Settings& settings, ExperimentResult& result) {
     std::optional<MapperTraffic> traffic;
     if (result.mapping) {
-        result.routes = route(*result.mapping);
+        // The chip's actual routes: with dead routers or links (chip.faults), the detours and cuts the chip takes.
+        const RouteFaults faults(*result.mapping, fault_spec(settings));
+        result.routes = route(*result.mapping, &faults);
         traffic = MapperTraffic{static_cast<int64_t>(result.mapping->cores.size()), result.routes->hops_per_step,
                                 static_cast<double>(result.chip.noc.flits_per_event())};
     }
     std::optional<HardwareTotals> hardware;
-    if (result.hardware_estimates) hardware = hardware_totals(*result.hardware_estimates, result.chip);
+    if (result.hardware_estimates) hardware = hardware_totals(*result.hardware_estimates, result.chip, result.check);
     result.counts = energy_counts(functional_totals(result.functional.result, result.functional.model), traffic, hardware);
     result.energy_snn = snn_energy(result.energy, result.counts);
     result.energy_snn_sop = snn_energy_sop_only(result.energy, result.counts);
@@ -133,11 +142,12 @@ ExperimentResult run_experiment(const Settings& settings, const ExperimentOption
     ExperimentResult result;
     result.chip = chip_spec(settings);
     result.energy = energy_spec(settings);
+    result.check = fault_spec(settings).check;
     const int64_t hw_images = settings.get_int("report.hw_images");
     result.functional = run_functional(settings, options.snn_file, options.verbosity);
     map_with_measured_rates(settings, result);
     if (result.mapping && hw_images > 0) simulate_hardware(settings, result, hw_images, options.verbosity);
-    price_energy(result);
+    price_energy(settings, result);
     return result;
 }
 

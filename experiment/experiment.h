@@ -28,10 +28,11 @@ struct ExperimentOptions {
 struct ExperimentResult {
     ChipSpec chip;
     EnergySpec energy;
+    FaultCheck check = FaultCheck::None;  // chip.faults.check: its logic energy is priced with the hardware run
     FunctionalRun functional;
     std::optional<Mapping> mapping;     // absent when the network does not fit
     std::string fit_error;              // the mapper's reason then
-    std::optional<RoutingStats> routes;  // the mapper's XY routes (with the mapping)
+    std::optional<RoutingStats> routes;  // the chip's routes (with the mapping): XY, around dead elements
     std::optional<HwStats> hardware;    // absent when not simulated (report.hw_images = 0, or no mapping)
     // With `hardware`: the figures per inference extrapolated to every tick (hardware.sample_ticks; the measured
     // totals, exact, when every tick was simulated). The energy is priced from these.

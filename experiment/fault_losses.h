@@ -2,7 +2,7 @@
 // faulty chip loses, decided from the mapping exactly as the chip model decides them, for the spiking engine
 // (sim/snn_engine.h, SnnOptions::losses) to leave out. The chip's decisions are pure functions of a packet's
 // identity (tick, source core, source unit, destination, router, output: LinkFlips, arch/fault_spec.h) and of the
-// static routes (FaultRoutes, mapping/fault_routes.h), so no chip model runs here.
+// static routes (DeliveryLinks, mapping/delivery_links.h), so no chip model runs here.
 //
 // Lost: a delivery of a source core's event to a destination core whose route crosses a dead router or link
 // (undeliverable), every event of a stuck core (never sent), and a delivery with flipped bits (detected and dropped,
@@ -16,7 +16,7 @@
 
 #include "arch/fault_spec.h"
 #include "hw/chip_model.h"
-#include "mapping/fault_routes.h"
+#include "mapping/delivery_links.h"
 #include "mapping/mapping.h"
 #include "model/snn.h"
 #include "sim/snn_engine.h"
@@ -64,7 +64,7 @@ private:
 
     const Mapping& mapping_;
     const SnnModel& model_;
-    FaultRoutes routes_;
+    DeliveryLinks routes_;
     LinkFlips flips_;
     FaultCheck check_;
     bool tree_ = true;

@@ -498,7 +498,8 @@ nlohmann::json sampling_json(const HwEstimates& est, const HwStats& stats, doubl
     json strata = json::array(), totals = json::object(), figures = json::array();
     for (const TickStratum& s : est.plan.strata) strata.push_back({s.first, s.last});
     for (size_t c = 0; c < kTickCounters; ++c)
-        totals[tick_counter_name(c)] = figure_json(tick_counter_name(c), tick_counter_name(c), "", est.totals[c]);
+        if (c != kTickArrivals)  // = deliveries without faults; with them the JSON's "faults" object has the parts
+            totals[tick_counter_name(c)] = figure_json(tick_counter_name(c), tick_counter_name(c), "", est.totals[c]);
     const SampledFigure cycles = est.per_image(kTickCycles);
     figures.push_back(figure_json("latency_cycles", "latency per inference", "cycles", cycles));
     figures.push_back(figure_json("latency_s", "latency per inference", "s", cycles.divided_by(clock_hz)));

@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "common/memory_limit.h"
-#include "mapping/fault_routes.h"
 #include "mapping/routing.h"
 #include "mpi/pack.h"
 #include "mpi/world.h"
@@ -28,28 +27,31 @@ size_t checked_routers(const Mapping& mapping) {
     return static_cast<size_t>(routers);
 }
 
-// `m` without the (source, destination) routes that cross a dead router or link of `f` (FaultRoutes: each
-// destination's own route under the chip's multicast, which the tree's branch to it follows), and the pairs cut
-// off; no mapping when nothing is dead.
+// `m` without the (source, destination) routes that dead routers or links of `f` cut off (route_steps with the
+// faults: the one route computation, rerouting or not), and the pairs cut off; no mapping when nothing is dead.
 Chip::PrunedMapping prune_dead(const Mapping& m, const FaultSpec& f) {
-    const FaultRoutes cut(m, f, false);
-    if (!cut.any_dead()) return {};
-    std::vector<std::pair<int32_t, int32_t>> lost;
-    auto out = std::make_unique<Mapping>(m);
-    Destinations& routes = out->routes;
+    if (f.dead_routers.empty() && f.dead_links.empty()) return {};
+    Chip::PrunedMapping out;
+    out.faults = std::make_unique<RouteFaults>(m, f);
+    const std::unique_ptr<Multicast> multicast = make_multicast(m.chip.noc.multicast);
+    auto pruned = std::make_unique<Mapping>(m);
+    Destinations& routes = pruned->routes;
     routes.dest.clear();
+    std::vector<RouteStep> steps;
+    std::vector<int32_t> cut;
     for (int64_t s = 0; s < m.routes.sources(); ++s) {
         routes.offset[static_cast<size_t>(s)] = static_cast<int64_t>(routes.dest.size());
+        route_steps(m, *multicast, out.faults.get(), s, steps, &cut);
+        for (const int32_t d : cut) out.lost.push_back({static_cast<int32_t>(s), d});
+        std::sort(cut.begin(), cut.end());
         for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
             const int32_t d = m.routes.dest[static_cast<size_t>(i)];
-            if (!cut.cut(static_cast<size_t>(i)))
-                routes.dest.push_back(d);
-            else
-                lost.push_back({static_cast<int32_t>(s), d});
+            if (!std::binary_search(cut.begin(), cut.end(), d)) routes.dest.push_back(d);
         }
     }
     routes.offset.back() = static_cast<int64_t>(routes.dest.size());
-    return {std::move(out), std::move(lost)};
+    out.mapping = std::move(pruned);
+    return out;
 }
 
 }  // namespace
@@ -133,7 +135,10 @@ void Chip::match_projections() {
 
 // Multicast tables from the routes (routing.h), one entry per source per router on its tree.
 void Chip::build_route_tables() {
-    if (!tree_multicast_) return;
+    if (!tree_multicast_) {
+        build_detours();
+        return;
+    }
     const auto routers_n = static_cast<size_t>(mapping.mesh.routers());
     const auto width = static_cast<size_t>(mapping.mesh.width());
     route_sources_ = static_cast<size_t>(mapping.routes.sources());
@@ -148,13 +153,13 @@ void Chip::build_route_tables() {
             throw ConfigError(fmt::format("hardware model: a mesh of {} routers is too large", routers_n));
         std::vector<size_t> entries(route_sources_);
         for (size_t s = 0; s < route_sources_; ++s) {
-            route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
+            route_steps(mapping, *multicast, pruned.faults.get(), static_cast<int64_t>(s), steps, nullptr);
             entries[s] = steps.size();
         }
         sparse_routes_ = std::make_unique<RouteHash>(entries);
     }
     for (size_t s = 0; s < route_sources_; ++s) {
-        route_steps(mapping, *multicast, static_cast<int64_t>(s), steps);
+        route_steps(mapping, *multicast, pruned.faults.get(), static_cast<int64_t>(s), steps, nullptr);
         for (const RouteStep& st : steps) {
             const size_t r = static_cast<size_t>(st.y) * width + static_cast<size_t>(st.x);
             // routing.h's port bits E, W, N, S, local are outputs 0..4 here.
@@ -164,6 +169,29 @@ void Chip::build_route_tables() {
             } else if (!sparse_routes_->add(r, s, st.ports)) {
                 throw InternalError("hardware model: the multicast tables outgrew their count");
             }
+        }
+    }
+}
+
+// Source mode: the ports of the unicast packets of rerouted sources, whose path to a destination is a branch of
+// their west-first tree (route_steps lists the branches one after another, each ending in kLocal).
+void Chip::build_detours() {
+    if (!pruned.faults) return;
+    const std::unique_ptr<Multicast> multicast = make_multicast(mapping.chip.noc.multicast);
+    const auto width = static_cast<size_t>(mapping.mesh.width());
+    std::vector<RouteStep> steps;
+    for (int64_t s = 0; s < mapping.routes.sources(); ++s) {
+        if (!pruned.faults->rerouted(s)) continue;
+        route_steps(mapping, *multicast, pruned.faults.get(), s, steps, nullptr);
+        size_t begin = 0;
+        for (size_t i = 0; i < steps.size(); ++i) {
+            if (steps[i].ports != kLocal) continue;
+            const size_t dest = static_cast<size_t>(steps[i].y) * width + static_cast<size_t>(steps[i].x);
+            for (size_t j = begin; j <= i; ++j) {
+                const size_t r = static_cast<size_t>(steps[j].y) * width + static_cast<size_t>(steps[j].x);
+                detours_[DetourKey{static_cast<size_t>(s), dest, r}] = steps[j].ports;
+            }
+            begin = i + 1;
         }
     }
 }
@@ -180,6 +208,11 @@ uint8_t Chip::route(const Router& r, const Packet& p) const {
         return ports;
     }
     const Core& d = mapping.cores[static_cast<size_t>(p.dest)];
+    if (!detours_.empty()) {
+        const size_t dest = static_cast<size_t>(d.y) * static_cast<size_t>(mapping.mesh.width()) + static_cast<size_t>(d.x);
+        const auto it = detours_.find(DetourKey{static_cast<size_t>(p.source), dest, r.index});
+        if (it != detours_.end()) return it->second;
+    }
     return xy_port(r.x, r.y, d.x, d.y);
 }
 

@@ -17,6 +17,7 @@
 #include "hw/host.h"
 #include "hw/tick_controller.h"
 #include "hw/vcd_trace.h"
+#include "mapping/routing.h"
 #include "router/router.h"
 
 namespace neuroemu {
@@ -85,6 +86,7 @@ public:
     struct PrunedMapping {
         std::unique_ptr<const Mapping> mapping;
         std::vector<std::pair<int32_t, int32_t>> lost;  // (source, destination core) pairs cut off
+        std::unique_ptr<const RouteFaults> faults;      // the dead elements, for route_steps on `mapping`
     };
     PrunedMapping pruned;
     const Mapping& mapping;
@@ -103,6 +105,7 @@ public:
 private:
     void match_projections();
     void build_route_tables();
+    void build_detours();
     Packet make_packet(int source, int layer, int32_t c, int32_t y, int32_t x, int32_t dest) const;
 
     // chip.noc.multicast, resolved once: one packet forked in the routers (tables) or one per destination.
@@ -112,6 +115,18 @@ private:
     std::vector<uint8_t> route_table_;
     size_t route_sources_ = 0;
     std::unique_ptr<RouteHash> sparse_routes_;
+    // Source mode with rerouted sources (mapping/routing.h, route_steps): (source, destination router, router)
+    // -> the port of a unicast packet on its detour; every other packet takes its XY port.
+    struct DetourKey {
+        size_t source, dest, router;
+        bool operator==(const DetourKey& o) const { return source == o.source && dest == o.dest && router == o.router; }
+    };
+    struct DetourHash {
+        size_t operator()(const DetourKey& k) const {
+            return (k.source * 0x9E3779B97F4A7C15ull) ^ (k.dest * 0xC2B2AE3D27D4EB4Full) ^ (k.router + (k.router << 17));
+        }
+    };
+    std::unordered_map<DetourKey, uint8_t, DetourHash> detours_;
     std::vector<CoreModel*> core_at_;  // per router: its core, if any
     void set_up_faults();
     std::vector<uint8_t> stuck_;  // per core, when any core is stuck

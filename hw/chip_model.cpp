@@ -29,7 +29,8 @@ ChipModel::~ChipModel() = default;
 const char* tick_counter_name(size_t counter) {
     static const char* const names[kTickCounters] = {
         "cycles",     "packets", "deliveries",     "hops",           "flit_hops", "inter_chip_hops", "buffer_writes_flits",
-        "stall_cycles", "sops",  "partial_sum_and_gate_sops", "neuron_updates", "events_generated", "latency_sum_cycles"};
+        "stall_cycles", "sops",  "partial_sum_and_gate_sops", "neuron_updates", "events_generated", "latency_sum_cycles",
+        "arrivals"};
     if (counter >= kTickCounters) throw InternalError("tick_counter_name: no such counter");
     return names[counter];
 }

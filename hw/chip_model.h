@@ -50,7 +50,9 @@ struct HwOptions {
 // The additive counters recorded per simulated tick (HwStats::tick_counts), for tick sampling's estimates.
 enum TickCounter : size_t {
     kTickCycles, kTickPackets, kTickDeliveries, kTickHops, kTickFlitHops, kTickInterChipHops, kTickBufferWrites,
-    kTickStallCycles, kTickSops, kTickPartialSumSops, kTickNeuronUpdates, kTickEvents, kTickLatencySum, kTickCounters
+    kTickStallCycles, kTickSops, kTickPartialSumSops, kTickNeuronUpdates, kTickEvents, kTickLatencySum,
+    kTickArrivals,  // arrivals at destination cores, corrupt ones too (each verifies the packet's check)
+    kTickCounters
 };
 // Their names as in `simulate --json` (counters, cycles.total, packet_latency_cycles.sum).
 const char* tick_counter_name(size_t counter);

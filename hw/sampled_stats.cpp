@@ -55,7 +55,8 @@ HwEstimates estimate_hardware(const HwStats& stats, const TickSamplePlan& plan, 
     const TickCounts run = {stats.cycles, stats.packets_injected, stats.packets_delivered, stats.noc.packet_hops,
                             stats.noc.flit_hops, stats.noc.inter_chip_packet_hops, stats.noc.buffer_write_flits,
                             stats.noc.stall_cycles, stats.sops, stats.partial_sum_sops, stats.neuron_updates,
-                            stats.events_generated, stats.packet_latency_sum_cycles};
+                            stats.events_generated, stats.packet_latency_sum_cycles,
+                            stats.packets_delivered + stats.faults.deliveries_detected + stats.faults.deliveries_undetected};
     for (size_t c = 0; c < kTickCounters; ++c)
         if (sum[c] != run[c])
             throw InternalError(fmt::format("tick sampling: the ticks' {} add up to {}, the run counted {}",

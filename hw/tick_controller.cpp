@@ -325,6 +325,7 @@ void TickController::record_tick_counts() {
     now[kTickNeuronUpdates] = stats.neuron_updates;
     now[kTickEvents] = stats.events_generated;
     now[kTickLatencySum] = stats.packet_latency_sum_cycles;
+    now[kTickArrivals] = stats.packets_delivered + stats.faults.deliveries_detected + stats.faults.deliveries_undetected;
     TickCounts delta;
     for (size_t k = 0; k < kTickCounters; ++k) delta[k] = now[k] - counts_at_last_tick_[k];
     counts_at_last_tick_ = now;

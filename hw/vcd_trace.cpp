@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -280,10 +281,47 @@ static void blank_vcd_date(const std::string& path) {
     f.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
+// SystemC ignores its write errors: a trace cut short by a full disk or the file-size limit (RLIMIT_FSIZE) closes
+// as if whole. So close() has SystemC write this comment last (SystemC's close then adds only the final time stamp,
+// "#<time>"), checks that the file ends with them and cuts the comment out again (the trace's bytes stay what
+// SystemC wrote). Past the file-size limit every write fails, so a file ending so was written whole; on a full disk
+// a write after a failed one could succeed if space was freed in between, which this does not catch.
+static const std::string kVcdEndMark = "neuroemu: end of trace";
+
+static void check_and_strip_end_mark(const std::string& written, const std::string& path) {
+    const std::string mark = "$comment\n" + kVcdEndMark + "\n$end\n\n";
+    std::error_code ec;
+    const auto size = static_cast<size_t>(std::filesystem::file_size(written, ec));
+    std::string tail(std::min(size, mark.size() + 32), '\0');
+    bool whole = !ec && !tail.empty();
+    if (whole) {
+        std::ifstream f(written, std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(size - tail.size()));
+        whole = static_cast<bool>(f.read(tail.data(), static_cast<std::streamsize>(tail.size())));
+    }
+    const size_t at = whole ? tail.rfind(mark) : std::string::npos;
+    std::string stamp = at == std::string::npos ? "" : tail.substr(at + mark.size());  // "#<digits>\n" or ""
+    whole = at != std::string::npos &&
+            (stamp.empty() || (stamp.size() >= 3 && stamp.front() == '#' && stamp.back() == '\n' &&
+                               stamp.find_first_not_of("0123456789", 1) == stamp.size() - 1));
+    if (whole) {
+        std::filesystem::resize_file(written, size - tail.size() + at, ec);
+        std::ofstream out(written, std::ios::binary | std::ios::app);
+        whole = !ec && out.write(stamp.data(), static_cast<std::streamsize>(stamp.size())) && out.flush();
+    }
+    if (!whole) {
+        std::remove(written.c_str());
+        throw DataError(fmt::format("cannot write the VCD trace {}: it was cut short after {} bytes (the disk is full "
+                                    "or the file-size limit was reached)", path, size));
+    }
+}
+
 void VcdTracer::close() {
     if (!tf_) return;
+    sc_core::sc_write_comment(tf_, kVcdEndMark);
     sc_core::sc_close_vcd_trace_file(tf_);
     tf_ = nullptr;
+    check_and_strip_end_mark(written_path_, path_);
     blank_vcd_date(written_path_);
     replace_file(written_path_, path_);
 }

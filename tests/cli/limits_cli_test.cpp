@@ -85,6 +85,18 @@ TEST(OutputLimits, FullDiskNamesTheReportFileAndLeavesNoPartialOne) {
     fs::remove_all(d);
 }
 
+// SystemC ignores its write errors: the trace cut short by the limit must still fail, named, and leave nothing.
+TEST(OutputLimits, FullDiskNamesTheVcdTraceAndLeavesNothing) {
+    const fs::path d = folder("efbig_vcd");
+    const std::string vcd = (d / "t.vcd").string();
+    const CliRun r = run_with_file_limit("simulate " + kSrc + "/configs/fmnist/resnet8.yaml -q --images 1 --steps 4 "
+                                         "--trace " + vcd);
+    EXPECT_NE(r.status, 0);
+    EXPECT_THAT(r.output, HasSubstr("cannot write the VCD trace " + vcd + ": it was cut short"));
+    EXPECT_TRUE(fs::is_empty(d)) << "a partial or temporary file stayed behind";
+    fs::remove_all(d);
+}
+
 TEST(OutputLimits, UnwritablePlaceNamesTheFile) {
     // A regular file where a folder should be: refused for every user, root included (unlike permissions).
     const fs::path d = folder("notdir");

@@ -96,5 +96,30 @@ TEST(EnergyCounts, NeuronUpdatesCountStateVariables) {
     EXPECT_EQ(neuron_updates_per_step(m), 2 * 30 + 20);
 }
 
+// The per-packet check's logic: computed once per packet injected, verified once per arrival at a core, each at
+// (check bits x the coefficient per bit); no terms without a check.
+TEST(EnergyCounts, TheCheckIsPricedPerPacketInjectedAndPerArrival) {
+    HardwareTotals h = hardware();
+    h.packets_injected = 40, h.arrivals = 130;
+    EnergySpec spec;
+    spec.check_compute_j_per_bit = 2e-13, spec.check_verify_j_per_bit = 3e-13;
+    const EnergyBreakdown none = snn_energy(spec, energy_counts(functional(), std::nullopt, h));
+    EXPECT_EQ(none.find("check_compute"), nullptr);
+    EXPECT_EQ(none.find("check_verify"), nullptr);
+    h.check_bits = 8, h.check_name = "crc8";
+    const EnergyBreakdown crc8 = snn_energy(spec, energy_counts(functional(), std::nullopt, h));
+    const EnergyTerm* compute = crc8.find("check_compute");
+    const EnergyTerm* verify = crc8.find("check_verify");
+    ASSERT_NE(compute, nullptr);
+    ASSERT_NE(verify, nullptr);
+    EXPECT_DOUBLE_EQ(compute->count, 20);  // per image: 2 images
+    EXPECT_DOUBLE_EQ(verify->count, 65);
+    EXPECT_DOUBLE_EQ(compute->energy_j, 20 * 8 * 2e-13);
+    EXPECT_DOUBLE_EQ(verify->energy_j, 65 * 8 * 3e-13);
+    EXPECT_NEAR(crc8.total_j() - none.total_j(), 20 * 8 * 2e-13 + 65 * 8 * 3e-13, 1e-20);
+    EXPECT_EQ(compute->coefficient_key, "chip.energy.check_compute_j_per_bit");
+    EXPECT_THAT(compute->label, testing::HasSubstr("crc8"));
+}
+
 }  // namespace
 }  // namespace neuroemu

@@ -11,7 +11,7 @@
 
 #include "experiment/fault_losses.h"
 #include "fixture.h"
-#include "mapping/fault_routes.h"
+#include "mapping/delivery_links.h"
 
 namespace neuroemu {
 namespace {
@@ -67,7 +67,7 @@ int32_t busiest_core(const Mapping& m, const EngineRun& run) {
 
 // A link on the host's first route (the first conv layer's input), so that killing it cuts real deliveries.
 int64_t a_used_link(const Mapping& m) {
-    const FaultRoutes routes(m, FaultSpec{}, true);
+    const DeliveryLinks routes(m, FaultSpec{}, true);
     const auto r = static_cast<size_t>(m.routes.offset[m.cores.size()]);
     if (routes.links_begin(r) == routes.links_end(r)) return -1;
     const LinkHop h = *routes.links_begin(r);

@@ -73,6 +73,43 @@ TEST(FaultCli, FaultsWithTickSamplingAreRefused) {
     EXPECT_THAT(r.output, HasSubstr("hardware.sample_ticks"));
 }
 
+// The check's logic energy in `report`: one check computed per packet injected and one verified per arrival at a
+// core (delivered, dropped or corrupt), counted by `simulate` on the same image; none without a check.
+TEST(FaultCli, ReportPricesTheCheckPerPacketAndPerArrival) {
+    const std::string common = kResnet8 + " --steps 4 --set mapping.traffic_images=2 -q --set chip.faults.flit_error_rate=3e-3";
+    const std::string sim_json = temp_path("check_sim.json"), rep_json = temp_path("check_rep.json");
+    const std::string none_json = temp_path("check_none.json"), dir = temp_path("check_report");
+    ASSERT_EQ(run("simulate " + common + " --set chip.faults.check=crc8 --images 1 --json " + sim_json).status, 0);
+    const std::string report = "report " + common + " --images 2 --hw-images 1 --set report.paper_table=false -o " + dir;
+    const CliRun a = run(report + " --set chip.faults.check=crc8 --json " + rep_json);
+    ASSERT_EQ(a.status, 0) << a.output;
+    const CliRun b = run(report + " --json " + none_json);
+    ASSERT_EQ(b.status, 0) << b.output;
+    const nlohmann::json sim = read_json(sim_json), rep = read_json(rep_json), none = read_json(none_json);
+    const auto term = [](const nlohmann::json& j, const std::string& key) -> const nlohmann::json* {
+        for (const auto& t : j.at("energy").at("snn").at("terms"))
+            if (t.at("key") == key) return &t;
+        return nullptr;
+    };
+    const nlohmann::json* compute = term(rep, "check_compute");
+    const nlohmann::json* verify = term(rep, "check_verify");
+    ASSERT_NE(compute, nullptr);
+    ASSERT_NE(verify, nullptr);
+    const nlohmann::json& f = sim.at("faults");
+    const double packets = sim.at("counters").at("packets").get<double>();
+    const double arrivals = f.at("delivered").get<double>() + f.at("detected_dropped").get<double>() +
+                            f.at("corrupt_undetected").get<double>();
+    EXPECT_GT(f.at("detected_dropped").get<double>(), 0);
+    EXPECT_DOUBLE_EQ(compute->at("count").get<double>(), packets);
+    EXPECT_DOUBLE_EQ(verify->at("count").get<double>(), arrivals);
+    EXPECT_DOUBLE_EQ(compute->at("energy_j").get<double>(), packets * 8 * 0.12e-12);  // the defaults: 0.12 pJ per bit
+    EXPECT_DOUBLE_EQ(verify->at("energy_j").get<double>(), arrivals * 8 * 0.12e-12);
+    EXPECT_EQ(term(none, "check_compute"), nullptr);
+    EXPECT_EQ(term(none, "check_verify"), nullptr);
+    std::filesystem::remove_all(dir);
+    for (const std::string& p : {sim_json, rep_json, none_json}) std::remove(p.c_str());
+}
+
 TEST(FaultCli, AStuckCoreTheMappingLacksIsRefused) {
     const CliRun r = run("simulate " + kResnet8 + " --images 1 --steps 2 --set 'chip.faults.stuck_cores=[1000000]'");
     EXPECT_NE(r.status, 0);
