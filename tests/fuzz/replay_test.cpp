@@ -28,7 +28,7 @@ const std::map<std::string, Entry>& targets() {
     static const std::map<std::string, Entry> t = {
         {"onnx", neuroemu::fuzz::onnx},   {"snn", neuroemu::fuzz::snn},     {"map", neuroemu::fuzz::map},
         {"nir", neuroemu::fuzz::nir},     {"config", neuroemu::fuzz::config}, {"idx", neuroemu::fuzz::idx},
-        {"cifar", neuroemu::fuzz::cifar}, {"image", neuroemu::fuzz::image}, {"datagram", neuroemu::fuzz::datagram},
+        {"cifar", neuroemu::fuzz::cifar}, {"image", neuroemu::fuzz::image}, {"datagram", neuroemu::fuzz::datagram}, {"control", neuroemu::fuzz::control},
         {"aer", neuroemu::fuzz::aer},     {"sweep", neuroemu::fuzz::sweep}};
     return t;
 }
