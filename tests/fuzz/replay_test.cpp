@@ -103,6 +103,7 @@ TEST(FuzzReplay, Idx) { replay("idx"); }
 TEST(FuzzReplay, Cifar) { replay("cifar"); }
 TEST(FuzzReplay, Image) { replay("image"); }
 TEST(FuzzReplay, Datagram) { replay("datagram"); }
+TEST(FuzzReplay, Control) { replay("control"); }
 TEST(FuzzReplay, Aer) { replay("aer"); }
 
 // What the fixed findings now say, on inputs built here from their description rather than the fuzzer's bytes.
