@@ -93,6 +93,10 @@ public:
         Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
         if (!fapl.valid() || H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0)
             throw ModelError(fmt::format("{}: cannot set up the HDF5 library", file_));
+        // H5Fopen already reads the root group's object header: the superblock and that header are checked first
+        // (no superblock: H5Fopen refuses the file).
+        if ((base_address_ = find_superblock()) >= 0) check_superblock();
+        const int64_t found_at = base_address_;
         Hid f(H5Fopen(file_.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
         if (!f.valid()) fail("/", "not an HDF5 file (expected a NIR file: HDF5 with /version and /node)");
         {
@@ -101,9 +105,9 @@ public:
             if (!fcpl.valid() || H5Pget_userblock(fcpl.get(), &userblock) < 0 ||
                 userblock > static_cast<hsize_t>(file_size_))
                 fail("/", "cannot read the file's creation properties (damaged file?)");
-            base_address_ = static_cast<int64_t>(userblock);
+            if (static_cast<int64_t>(userblock) != found_at)
+                fail("/", fmt::format("HDF5 found the superblock at {}, not at {} (damaged file?)", userblock, found_at));
         }
-        check_base_address();
         File out;
         require_link(f.get(), "/", "version", H5I_DATASET);
         {
@@ -280,12 +284,25 @@ private:
         return out;
     }
 
-    // HDF5 takes every address relative to the superblock's base address, the checks below (check_vlen_strings)
-    // relative to the end of the user block: they must agree, or a damaged base address sends HDF5's unchecked
-    // global heap reads somewhere the checks never looked (found by fuzz/nir_fuzz.cpp). HDF5 file format spec,
-    // "Superblock": versions 0 and 1 keep the base address at byte 24 and 28, versions 2 and 3 at byte 12.
-    void check_base_address() {
-        uint8_t sb[40];
+    // Where HDF5 looks for the superblock (at 0, 512, 1024, 2048, ...): the first one's position, or -1.
+    int64_t find_superblock() {
+        for (int64_t at = 0; at <= file_size_ - 8; at = at == 0 ? 512 : at * 2) {
+            char signature[8];
+            if (read_raw(at, signature, sizeof signature) && std::memcmp(signature, "\x89HDF\r\n\x1a\n", 8) == 0)
+                return at;
+        }
+        return -1;
+    }
+
+    // HDF5 takes every address relative to the superblock's base address, the checks below (check_vlen_strings,
+    // check_object_header) relative to the superblock's position: they must agree, or a damaged base address sends
+    // HDF5's unchecked global heap reads somewhere the checks never looked (found by fuzz/nir_fuzz.cpp). HDF5 file
+    // format spec, "Superblock": versions 0 and 1 keep the base address at byte 24 and 28, versions 2 and 3 at
+    // byte 12. Then the root group's object header, which H5Fopen reads: versions 0 and 1 keep its address in the
+    // root's symbol table entry, after the base, free-space, end-of-file and driver addresses and the link name
+    // offset; versions 2 and 3 after the base, extension and end-of-file addresses.
+    void check_superblock() {
+        uint8_t sb[96];
         if (!read_raw(base_address_, sb, sizeof sb) || std::memcmp(sb, "\x89HDF\r\n\x1a\n", 8) != 0)
             fail("/", "no HDF5 superblock after the user block (damaged file?)");
         const int version = sb[8];
@@ -302,6 +319,9 @@ private:
         if (base != static_cast<uint64_t>(base_address_))
             fail("/", fmt::format("the superblock's base address {} differs from its position {} (damaged file?)", base,
                                   base_address_));
+        uint64_t root = 0;
+        for (size_t i = offsets, r = at + (version < 2 ? 5 : 3) * offsets; i-- > 0;) root = (root << 8) | sb[r + i];
+        check_object_header(root, "/");
     }
 
     // HDF5 1.10 allocates each chunk of an object header at the size the file states before reading it

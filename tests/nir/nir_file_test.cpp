@@ -257,8 +257,9 @@ TEST(NirFileHostile, DamagedObjectHeaderChunkSizes) {
     const std::string source = fixture("lif_rockpool.nir");
     const hid_t f = H5Fopen(source.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     ASSERT_GE(f, 0);
-    H5O_info_t info;
+    H5O_info_t info, root;
     ASSERT_GE(H5Oget_info_by_name2(f, "version", &info, H5O_INFO_BASIC, H5P_DEFAULT), 0);
+    ASSERT_GE(H5Oget_info_by_name2(f, "/", &root, H5O_INFO_BASIC, H5P_DEFAULT), 0);
     H5Fclose(f);
     const std::string clean = read_bytes(source);
     const size_t at = static_cast<size_t>(info.addr);  // no user block in the fixture: file offsets
@@ -281,6 +282,12 @@ TEST(NirFileHostile, DamagedObjectHeaderChunkSizes) {
     put(bytes, at + 32, 17181909009u, 8);
     write_bytes(path, bytes);
     expect_model_error(path, "/version: damaged object header (a chunk of 17181909009 bytes at 0");
+    // The root group's header, which H5Fopen itself reads: checked before H5Fopen.
+    bytes = clean;
+    ASSERT_EQ(clean[static_cast<size_t>(root.addr)], 1);
+    put(bytes, static_cast<size_t>(root.addr) + 8, 0xFFFFFF00u, 4);
+    write_bytes(path, bytes);
+    expect_model_error(path, ": /: damaged object header (a chunk of 4294967056 bytes");
     std::remove(path.c_str());
 }
 
