@@ -357,13 +357,33 @@ private:
                 damaged(fmt::format("a chunk of {} bytes at {} runs past the end of the file of {} bytes", c.bytes,
                                     c.address, file_size_));
             if (chunks.size() > 4096) damaged("more than 4096 chunks");
-            for (const auto& [next, bytes] : continuations(c.address + c.offset, c.messages, v2, flags))
+            std::vector<uint64_t> heaps;
+            for (const auto& [next, bytes] : continuations(c.address + c.offset, c.messages, v2, flags, heaps))
                 chunks.push_back({next, bytes, v2 ? 4u : 0u, bytes - std::min<uint64_t>(bytes, v2 ? 8 : 0)});
+            for (uint64_t heap : heaps) check_local_heap(heap, where);
         }
     }
 
-    // The continuation messages (address, bytes) among the messages of one object header chunk (see above).
-    std::vector<std::pair<uint64_t, uint64_t>> continuations(uint64_t start, uint64_t size, bool v2, uint8_t flags) {
+    // A group's local heap (its member names), which libhdf5 also allocates at the size the file states
+    // (H5HL_protect; found by fuzz/nir_fuzz.cpp): {"HEAP", version 0, 3 reserved, data size, free list offset,
+    // data address} (HDF5 file format spec, "Local Heaps"); the data must lie inside the file.
+    void check_local_heap(uint64_t address, const std::string& where) {
+        const auto room = static_cast<uint64_t>(file_size_ - base_address_);
+        uint8_t h[32] = {};
+        if (address >= room || !read_raw(base_address_ + static_cast<int64_t>(address), h,
+                                         8 + 2 * lengths_bytes_ + offsets_bytes_) ||
+            std::memcmp(h, "HEAP", 4) != 0)
+            fail(where, "damaged group (no local heap where its symbol table points)");
+        const uint64_t size = little(h + 8, lengths_bytes_), data = little(h + 8 + 2 * lengths_bytes_, offsets_bytes_);
+        if (size > room || data > room - size)
+            fail(where, fmt::format("damaged group (a local heap of {} bytes at {} runs past the end of the file of "
+                                    "{} bytes)", size, data, file_size_));
+    }
+
+    // The continuation messages (address, bytes) among the messages of one object header chunk (see above); the
+    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`.
+    std::vector<std::pair<uint64_t, uint64_t>> continuations(uint64_t start, uint64_t size, bool v2, uint8_t flags,
+                                                             std::vector<uint64_t>& heaps) {
         std::vector<uint8_t> chunk(static_cast<size_t>(size));
         read_raw(base_address_ + static_cast<int64_t>(start), chunk.data(), chunk.size());
         const size_t header = v2 ? 4 + ((flags & 0x04) ? 2 : 0) : 8;
@@ -381,6 +401,8 @@ private:
                     return {{UINT64_MAX, 0}};  // beyond the end of the file: refused by the caller
                 out.push_back({little(cont, offsets_bytes_), little(cont + offsets_bytes_, lengths_bytes_)});
             }
+            if (type == 0x11 && bytes >= 2 * offsets_bytes_)
+                heaps.push_back(little(&chunk[p + header + offsets_bytes_], offsets_bytes_));
             p += header + bytes;
         }
         return out;

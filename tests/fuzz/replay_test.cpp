@@ -153,3 +153,16 @@ TEST(FuzzFindings, NirSuperblockBaseAddressOtherThanItsPositionIsAModelError) {
         EXPECT_NE(std::string(e.what()).find("base address 249"), std::string::npos) << e.what();
     }
 }
+
+// nir: a group's local heap stating more bytes than the file holds (libhdf5 allocated it before reading; the
+// fuzzer's input, a damaged fixture) is refused from the file's bytes before HDF5 reads it.
+TEST(FuzzFindings, NirLocalHeapPastTheEndOfTheFileIsAModelError) {
+    const std::string path = (kCases / "nir" / "local_heap_size_past_eof").string();
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("damaged group (a local heap of"), std::string::npos) << e.what();
+    }
+}
