@@ -7,12 +7,13 @@
 # minimise with `<target>_fuzz -minimize_crash=1 -runs=100000 FILE` and keep them in tests/data/fuzz/<target>/).
 # The corpora stay in build-fuzz/fuzz-corpus/ and grow across runs. Not part of the tests. Needs clang (Debian
 # `clang`, whose libclang_rt.fuzzer provides libFuzzer) and protoc (the ONNX seed).
-# Usage: bench/fuzz.sh [SECONDS=60] [TARGET...]     (JOBS=2: build parallelism; FUZZ_BUILD=folder)
+# Usage: bench/fuzz.sh [SECONDS=60] [TARGET...]     (JOBS=2: build parallelism; FUZZ_BUILD=folder; RUNS=N: stop a
+# target after N executions, e.g. RUNS=1000000 for the issue's goal, or after SECONDS, whichever comes first)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 secs="${1:-60}"
 shift || true
-all=(onnx snn map nir config sweep idx cifar image datagram aer)
+all=(onnx snn map nir config sweep idx cifar image datagram control aer)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 build="${FUZZ_BUILD:-$root/build-fuzz}"
@@ -26,11 +27,12 @@ make -C "$build" -j"${JOBS:-2}" $(printf '%s_fuzz ' "${targets[@]}") >/dev/null
 
 seeds="$build/fuzz-seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds"/{onnx,snn,map,nir,config,sweep,idx,cifar,image,datagram,aer}
+mkdir -p "$seeds"/{onnx,snn,map,nir,config,sweep,idx,cifar,image,datagram,control,aer}
 grep -v '^#' "$root/fuzz/seeds/tiny_resnet.onnx.txt" |
     protoc --encode=onnx.ModelProto -I/usr/include /usr/include/onnx/onnx.proto >"$seeds/onnx/tiny.onnx"
 cp "$root/fuzz/seeds/tiny.snn" "$root"/tests/data/snn/*.snn "$seeds/snn/"
 cp "$root/fuzz/seeds/tiny.map" "$seeds/map/"
+cp "$root"/fuzz/seeds/control/* "$seeds/control/"
 cp "$root"/tests/data/nir/*.nir "$seeds/nir/"
 cp "$root"/configs/*.yaml "$root"/configs/chips/*.yaml "$root"/configs/sweeps/*.yaml "$root/fuzz/seeds/tiny.yaml" \
     "$seeds/config/" 2>/dev/null || true
@@ -82,7 +84,7 @@ for t in "${targets[@]}"; do
     asan="${ASAN_OPTIONS:-}"
     [ "$t" = nir ] && asan="allocator_may_return_null=1${asan:+:$asan}"
     set +e
-    (TMPDIR="$tmp" ASAN_OPTIONS="$asan" LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp" "$build/fuzz/${t}_fuzz" -max_total_time="$secs" -rss_limit_mb=2048 \
+    (TMPDIR="$tmp" ASAN_OPTIONS="$asan" LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp" "$build/fuzz/${t}_fuzz" -max_total_time="$secs" ${RUNS:+-runs="$RUNS"} -rss_limit_mb=2048 \
         -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" "$seeds/$t") \
         >"$log" 2>&1
     set -e

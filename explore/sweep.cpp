@@ -312,6 +312,11 @@ private:
             if (r.min > r.max)
                 throw ConfigError(fmt::format("{}: {}: no integer in [{}, {}]", where(n), field, f["min"].Scalar(),
                                               f["max"].Scalar()));
+            // Printed as int64 below: a bound beyond it would be undefined behaviour (found by fuzz/sweep_fuzz.cpp).
+            constexpr double kInt64 = 9223372036854775808.0;  // 2^63
+            if (r.min < -kInt64 || r.max >= kInt64)
+                throw ConfigError(fmt::format("{}: {}: integer range [{}, {}] beyond 64-bit integers", where(n), field,
+                                              f["min"].Scalar(), f["max"].Scalar()));
         }
         for (const char* bound : {"min", "max"}) {
             const double v = std::string(bound) == "min" ? r.min : r.max;

@@ -24,6 +24,7 @@ int idx(const uint8_t* data, size_t size);
 int cifar(const uint8_t* data, size_t size);
 int image(const uint8_t* data, size_t size);
 int datagram(const uint8_t* data, size_t size);
+int control(const uint8_t* data, size_t size);
 int aer(const uint8_t* data, size_t size);
 int sweep(const uint8_t* data, size_t size);
 

@@ -93,6 +93,10 @@ public:
         Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
         if (!fapl.valid() || H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG) < 0)
             throw ModelError(fmt::format("{}: cannot set up the HDF5 library", file_));
+        // H5Fopen already reads the root group's object header: the superblock and that header are checked first
+        // (no superblock: H5Fopen refuses the file).
+        if ((base_address_ = find_superblock()) >= 0) check_superblock();
+        const int64_t found_at = base_address_;
         Hid f(H5Fopen(file_.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
         if (!f.valid()) fail("/", "not an HDF5 file (expected a NIR file: HDF5 with /version and /node)");
         {
@@ -101,9 +105,9 @@ public:
             if (!fcpl.valid() || H5Pget_userblock(fcpl.get(), &userblock) < 0 ||
                 userblock > static_cast<hsize_t>(file_size_))
                 fail("/", "cannot read the file's creation properties (damaged file?)");
-            base_address_ = static_cast<int64_t>(userblock);
+            if (static_cast<int64_t>(userblock) != found_at)
+                fail("/", fmt::format("HDF5 found the superblock at {}, not at {} (damaged file?)", userblock, found_at));
         }
-        check_base_address();
         File out;
         require_link(f.get(), "/", "version", H5I_DATASET);
         {
@@ -123,24 +127,32 @@ private:
         H5I_type_t kind;
     };
 
+    struct RawLink {
+        std::string name;
+        bool hard = false;
+        haddr_t address = HADDR_UNDEF;  // of the object header, when hard
+    };
+
     static herr_t collect(hid_t, const char* name, const H5L_info_t* info, void* data) {
-        auto* links = static_cast<std::vector<std::pair<std::string, bool>>*>(data);
-        links->emplace_back(name, info->type == H5L_TYPE_HARD);
+        auto* links = static_cast<std::vector<RawLink>*>(data);
+        const bool hard = info->type == H5L_TYPE_HARD;
+        links->push_back({name, hard, hard ? info->u.address : HADDR_UNDEF});
         return links->size() > (size_t{1} << 24) ? 1 : 0;  // stop: far beyond any limit
     }
 
     // The links of a group in name order (HDF5's and h5py's order), each with what it points to.
     std::vector<Link> links_of(hid_t group, const std::string& path) {
-        std::vector<std::pair<std::string, bool>> raw;
+        std::vector<RawLink> raw;
         hsize_t index = 0;
         if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &raw) < 0)
             fail(path, "cannot list the group's members (damaged file?)");
         if (static_cast<int64_t>(raw.size()) > limits_.max_nodes)
             fail(path, fmt::format("more than {} members", limits_.max_nodes));
         std::vector<Link> links;
-        for (const auto& [name, hard] : raw) {
+        for (const auto& [name, hard, address] : raw) {
             const std::string where = join_path(path, name);
             if (!hard) fail(where, "a soft or external link (expected a group or dataset)");
+            check_object_header(address, where);
             Hid o(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose);
             if (!o.valid()) fail(where, "cannot open the object (damaged file?)");
             const H5I_type_t kind = H5Iget_type(o.get());
@@ -156,6 +168,10 @@ private:
         if (exists < 0) fail(where, "cannot look it up (damaged file?)");
         if (exists == 0)
             fail(where, kind == H5I_GROUP ? "missing (expected a group)" : "missing (expected a dataset)");
+        H5L_info_t info;
+        if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0) fail(where, "cannot look it up (damaged file?)");
+        if (info.type != H5L_TYPE_HARD) fail(where, "a soft or external link (expected a group or dataset)");
+        check_object_header(info.u.address, where);
         Hid o(H5Oopen(loc, name, H5P_DEFAULT), H5Oclose);
         if (!o.valid()) fail(where, "cannot open the object (damaged file?)");
         if (H5Iget_type(o.get()) != kind) fail(where, kind == H5I_GROUP ? "expected a group" : "expected a dataset");
@@ -268,12 +284,25 @@ private:
         return out;
     }
 
-    // HDF5 takes every address relative to the superblock's base address, the checks below (check_vlen_strings)
-    // relative to the end of the user block: they must agree, or a damaged base address sends HDF5's unchecked
-    // global heap reads somewhere the checks never looked (found by fuzz/nir_fuzz.cpp). HDF5 file format spec,
-    // "Superblock": versions 0 and 1 keep the base address at byte 24 and 28, versions 2 and 3 at byte 12.
-    void check_base_address() {
-        uint8_t sb[40];
+    // Where HDF5 looks for the superblock (at 0, 512, 1024, 2048, ...): the first one's position, or -1.
+    int64_t find_superblock() {
+        for (int64_t at = 0; at <= file_size_ - 8; at = at == 0 ? 512 : at * 2) {
+            char signature[8];
+            if (read_raw(at, signature, sizeof signature) && std::memcmp(signature, "\x89HDF\r\n\x1a\n", 8) == 0)
+                return at;
+        }
+        return -1;
+    }
+
+    // HDF5 takes every address relative to the superblock's base address, the checks below (check_vlen_strings,
+    // check_object_header) relative to the superblock's position: they must agree, or a damaged base address sends
+    // HDF5's unchecked global heap reads somewhere the checks never looked (found by fuzz/nir_fuzz.cpp). HDF5 file
+    // format spec, "Superblock": versions 0 and 1 keep the base address at byte 24 and 28, versions 2 and 3 at
+    // byte 12. Then the root group's object header, which H5Fopen reads: versions 0 and 1 keep its address in the
+    // root's symbol table entry, after the base, free-space, end-of-file and driver addresses and the link name
+    // offset; versions 2 and 3 after the base, extension and end-of-file addresses.
+    void check_superblock() {
+        uint8_t sb[96];
         if (!read_raw(base_address_, sb, sizeof sb) || std::memcmp(sb, "\x89HDF\r\n\x1a\n", 8) != 0)
             fail("/", "no HDF5 superblock after the user block (damaged file?)");
         const int version = sb[8];
@@ -281,11 +310,108 @@ private:
         const size_t offsets = version < 2 ? sb[13] : sb[9], at = version == 0 ? 24 : version == 1 ? 28 : 12;
         if (offsets != 2 && offsets != 4 && offsets != 8)
             fail("/", fmt::format("addresses of {} bytes in the superblock (expected 2, 4 or 8)", offsets));
+        const size_t lengths = version < 2 ? sb[14] : sb[10];
+        if (lengths != 2 && lengths != 4 && lengths != 8)
+            fail("/", fmt::format("lengths of {} bytes in the superblock (expected 2, 4 or 8)", lengths));
+        offsets_bytes_ = offsets, lengths_bytes_ = lengths;
         uint64_t base = 0;
         for (size_t i = offsets; i-- > 0;) base = (base << 8) | sb[at + i];
         if (base != static_cast<uint64_t>(base_address_))
             fail("/", fmt::format("the superblock's base address {} differs from its position {} (damaged file?)", base,
                                   base_address_));
+        uint64_t root = 0;
+        for (size_t i = offsets, r = at + (version < 2 ? 5 : 3) * offsets; i-- > 0;) root = (root << 8) | sb[r + i];
+        check_object_header(root, "/");
+    }
+
+    // HDF5 1.10 allocates each chunk of an object header at the size the file states before reading it
+    // (H5C_protect, also for the continuation chunks H5O_protect follows), so a damaged size asks malloc for up
+    // to 2^64 bytes (found by fuzz/nir_fuzz.cpp: 17 GB). Every chunk is checked here from the file's bytes first
+    // (HDF5 file format spec, "Object Header Prefix" and "Object Header Continuation Message"), and must lie
+    // inside the file. Version 1: {version 1, reserved, uint16 messages, uint32 references, uint32 chunk size,
+    // 4 reserved}, messages {uint16 type, uint16 size, flags, 3 reserved, data}. Version 2: {"OHDR", version 2,
+    // flags, 4 times of 4 bytes with flag 0x20, two uint16 attribute phase changes with flag 0x10, the chunk size
+    // in 1 << (flags & 3) bytes}, messages {type, uint16 size, flags, uint16 order with flag 0x04, data}, each
+    // chunk ending in a checksum and continuation chunks starting with "OCHK". Continuation (type 0x10) data:
+    // the chunk's address and size.
+    void check_object_header(haddr_t address, const std::string& where) {
+        const auto damaged = [&](const std::string& what) { fail(where, "damaged object header (" + what + ")"); };
+        const auto room = static_cast<uint64_t>(file_size_ - base_address_);
+        if (address == HADDR_UNDEF || address >= room) damaged("its address lies beyond the end of the file");
+        uint8_t h[32] = {};
+        read_raw(base_address_ + static_cast<int64_t>(address), h, static_cast<size_t>(std::min<uint64_t>(sizeof h, room - address)));
+        const bool v2 = std::memcmp(h, "OHDR", 4) == 0 && h[4] == 2;
+        if (!v2 && h[0] != 1) damaged("neither version 1 nor 2 where the link points");
+        const uint8_t flags = v2 ? h[5] : 0;
+        const size_t size_bytes = v2 ? size_t{1} << (flags & 3) : 4;
+        const size_t at_size = v2 ? 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0) : 8;
+        const uint64_t chunk0 = little(h + at_size, size_bytes), prefix = v2 ? at_size + size_bytes : 16;
+        // Each chunk as HDF5 loads it (address, bytes) and where its messages lie in it (offset, bytes).
+        struct Chunk {
+            uint64_t address, bytes, offset, messages;
+        };
+        std::vector<Chunk> chunks{{address, chunk0 + prefix + (v2 ? 4 : 0), prefix, chunk0}};
+        for (size_t k = 0; k < chunks.size(); ++k) {
+            const Chunk c = chunks[k];
+            if (c.bytes < c.offset || c.bytes > room || c.address > room - c.bytes)
+                damaged(fmt::format("a chunk of {} bytes at {} runs past the end of the file of {} bytes", c.bytes,
+                                    c.address, file_size_));
+            if (chunks.size() > 4096) damaged("more than 4096 chunks");
+            std::vector<uint64_t> heaps;
+            for (const auto& [next, bytes] : continuations(c.address + c.offset, c.messages, v2, flags, heaps))
+                chunks.push_back({next, bytes, v2 ? 4u : 0u, bytes - std::min<uint64_t>(bytes, v2 ? 8 : 0)});
+            for (uint64_t heap : heaps) check_local_heap(heap, where);
+        }
+    }
+
+    // A group's local heap (its member names), which libhdf5 also allocates at the size the file states
+    // (H5HL_protect; found by fuzz/nir_fuzz.cpp): {"HEAP", version 0, 3 reserved, data size, free list offset,
+    // data address} (HDF5 file format spec, "Local Heaps"); the data must lie inside the file.
+    void check_local_heap(uint64_t address, const std::string& where) {
+        const auto room = static_cast<uint64_t>(file_size_ - base_address_);
+        uint8_t h[32] = {};
+        if (address >= room || !read_raw(base_address_ + static_cast<int64_t>(address), h,
+                                         8 + 2 * lengths_bytes_ + offsets_bytes_) ||
+            std::memcmp(h, "HEAP", 4) != 0)
+            fail(where, "damaged group (no local heap where its symbol table points)");
+        const uint64_t size = little(h + 8, lengths_bytes_), data = little(h + 8 + 2 * lengths_bytes_, offsets_bytes_);
+        if (size > room || data > room - size)
+            fail(where, fmt::format("damaged group (a local heap of {} bytes at {} runs past the end of the file of "
+                                    "{} bytes)", size, data, file_size_));
+    }
+
+    // The continuation messages (address, bytes) among the messages of one object header chunk (see above); the
+    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`.
+    std::vector<std::pair<uint64_t, uint64_t>> continuations(uint64_t start, uint64_t size, bool v2, uint8_t flags,
+                                                             std::vector<uint64_t>& heaps) {
+        std::vector<uint8_t> chunk(static_cast<size_t>(size));
+        read_raw(base_address_ + static_cast<int64_t>(start), chunk.data(), chunk.size());
+        const size_t header = v2 ? 4 + ((flags & 0x04) ? 2 : 0) : 8;
+        std::vector<std::pair<uint64_t, uint64_t>> out;
+        for (size_t p = 0; p + header <= chunk.size();) {
+            const auto type = v2 ? chunk[p] : little(&chunk[p], 2);
+            const auto bytes = static_cast<size_t>(little(&chunk[p + (v2 ? 1 : 2)], 2));
+            if (bytes > chunk.size() - p - header) break;  // HDF5 refuses it
+            // HDF5 decodes a continuation's address and size whatever size the message states (even 0, reading
+            // the next message's bytes; found by fuzz/nir_fuzz.cpp), so they are read the same way here.
+            uint8_t cont[16] = {};
+            if (type == 0x10) {
+                if (!read_raw(base_address_ + static_cast<int64_t>(start + p + header), cont,
+                              offsets_bytes_ + lengths_bytes_))
+                    return {{UINT64_MAX, 0}};  // beyond the end of the file: refused by the caller
+                out.push_back({little(cont, offsets_bytes_), little(cont + offsets_bytes_, lengths_bytes_)});
+            }
+            if (type == 0x11 && bytes >= 2 * offsets_bytes_)
+                heaps.push_back(little(&chunk[p + header + offsets_bytes_], offsets_bytes_));
+            p += header + bytes;
+        }
+        return out;
+    }
+
+    static uint64_t little(const uint8_t* p, size_t n) {
+        uint64_t v = 0;
+        for (size_t i = n; i-- > 0;) v = (v << 8) | p[i];
+        return v;
     }
 
     bool read_raw(int64_t offset, void* out, size_t size) {
@@ -477,6 +603,7 @@ private:
     ReadLimits limits_;
     std::unique_ptr<std::FILE, CloseFile> raw_;  // the same file, for check_vlen_strings
     int64_t file_size_ = 0;
+    size_t offsets_bytes_ = 8, lengths_bytes_ = 8;  // sizes of addresses and lengths (the superblock's)
     int64_t base_address_ = 0;                   // HDF5 addresses are relative to the end of a user block
     int64_t total_values_ = 0;
     int64_t node_count_ = 0;

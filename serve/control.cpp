@@ -2,6 +2,7 @@
 // order (docs/serve.md, "Requests"). Runs on the io thread; requests that touch the network (reset, run, classify,
 // load) become engine jobs whose answers are posted back here.
 #include "serve/server_impl.h"
+#include "serve/control_request.h"
 #include "serve/token.h"
 
 #include <unistd.h>
@@ -18,50 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A request answered with an error: {"code": code, "message": message}.
-struct RequestError {
-    std::string code, message;
-};
-
-struct TooDeep {};
-
-json parse_request(const std::string& line, int64_t max_depth) {
-    try {
-        return json::parse(line, [max_depth](int depth, json::parse_event_t, json&) {
-            if (depth > max_depth) throw TooDeep{};
-            return true;
-        });
-    } catch (const TooDeep&) {
-        throw RequestError{"too_deep", fmt::format("the request nests deeper than {} levels", max_depth)};
-    } catch (const json::parse_error& e) {
-        throw RequestError{"invalid_json", std::string("the request is not valid JSON: ") + e.what()};
-    }
-}
-
-int64_t int_field(const json& req, const std::string& name, int64_t lo, int64_t hi, std::optional<int64_t> dflt) {
-    if (!req.contains(name)) {
-        if (dflt) return *dflt;
-        throw RequestError{"missing_field", fmt::format("{}: required, an integer in [{}, {}]", name, lo, hi)};
-    }
-    const json& v = req[name];
-    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
-        throw RequestError{"bad_field", fmt::format("{}: expected an integer in [{}, {}], got {}", name, lo, hi,
-                                                    v.dump().substr(0, 64))};
-    return v.get<int64_t>();
-}
-
-bool bool_field(const json& req, const std::string& name, bool dflt) {
-    if (!req.contains(name)) return dflt;
-    if (!req[name].is_boolean())
-        throw RequestError{"bad_field", fmt::format("{}: expected true or false, got {}", name, req[name].dump().substr(0, 64))};
-    return req[name].get<bool>();
-}
-
-std::string string_field(const json& req, const std::string& name) {
-    if (!req.contains(name) || !req[name].is_string())
-        throw RequestError{req.contains(name) ? "bad_field" : "missing_field", name + ": expected a string"};
-    return req[name].get<std::string>();
-}
+using control::RequestError;
 
 // `name` inside `dir`: relative, no "..", and its canonical path (symlinks resolved) still inside.
 std::string inside_model_dir(const std::string& dir, const std::string& name) {
@@ -83,46 +41,6 @@ std::string inside_model_dir(const std::string& dir, const std::string& name) {
     if (r != root.end()) throw outside();  // a symlink leading out
     if (!fs::is_regular_file(full)) throw RequestError{"not_found", "config: '" + name + "' is not a file"};
     return full.string();
-}
-
-// Classify's events: `ticks` lists (fewer: the remaining ticks get no input) of flat indices, or of [c, y, x].
-std::vector<std::vector<InputSpike>> classify_events(const json& req, int64_t ticks, const protocol::InputShape& s,
-                                                     int64_t max_tick_spikes) {
-    const bool cyx = req.contains("format") && req["format"] == "cyx";
-    if (req.contains("format") && !cyx && req["format"] != "flat")
-        throw RequestError{"bad_field", "format: expected \"flat\" or \"cyx\""};
-    if (!req.contains("events") || !req["events"].is_array() || static_cast<int64_t>(req["events"].size()) > ticks)
-        throw RequestError{"bad_field", fmt::format("events: expected a list of at most {} lists (one per tick)", ticks)};
-    std::vector<std::vector<InputSpike>> out(static_cast<size_t>(ticks));
-    const json& events = req["events"];
-    for (size_t t = 0; t < events.size(); ++t) {
-        if (!events[t].is_array()) throw RequestError{"bad_field", fmt::format("events[{}]: expected a list", t)};
-        if (static_cast<int64_t>(events[t].size()) > max_tick_spikes)
-            throw RequestError{"bad_field", fmt::format("events[{}]: at most {} spikes in one tick", t, max_tick_spikes)};
-        for (size_t i = 0; i < events[t].size(); ++i) {
-            const json& e = events[t][i];
-            auto bad = [&] {
-                return RequestError{"bad_address",
-                                    fmt::format("events[{}][{}]: expected {} inside the input [{}, {}, {}], got {}", t,
-                                                i, cyx ? "[c, y, x]" : "a flat index", s.channels, s.height, s.width,
-                                                e.dump().substr(0, 64))};
-            };
-            int64_t index;
-            if (cyx) {
-                if (!e.is_array() || e.size() != 3 || !e[0].is_number_integer() || !e[1].is_number_integer() ||
-                    !e[2].is_number_integer())
-                    throw bad();
-                const int64_t c = e[0], y = e[1], x = e[2];
-                if (c < 0 || c >= s.channels || y < 0 || y >= s.height || x < 0 || x >= s.width) throw bad();
-                index = (c * s.height + y) * s.width + x;
-            } else {
-                if (!e.is_number_integer() || e.get<int64_t>() < 0 || e.get<int64_t>() >= s.size()) throw bad();
-                index = e.get<int64_t>();
-            }
-            out[t].push_back({static_cast<int32_t>(index), 1});
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -264,13 +182,17 @@ private:
             ++m_.counters.requests;
         }
         try {
-            const json req = parse_request(line, m_.limits().max_json_depth);
-            if (!req.is_object())
-                throw RequestError{"invalid_request", "a request is a JSON object: {\"id\": ..., \"op\": ...}"};
-            if (req.contains("id")) id = req["id"];
-            const std::string op = string_field(req, "op");
-            authorise(req, op);
-            if (std::optional<json> body = dispatch(op, req, id)) respond(ok(id, std::move(*body)));
+            control::Envelope envelope;
+            try {
+                control::parse_envelope(line, m_.limits().max_json_depth, envelope);
+            } catch (const RequestError&) {
+                id = envelope.id;  // set before "op" was checked
+                throw;
+            }
+            id = envelope.id;
+            authorise(envelope.request, envelope.op);
+            control::Body body = control::parse_body(envelope, request_context());
+            if (std::optional<json> answer = dispatch(body, id)) respond(ok(id, std::move(*answer)));
         } catch (const RequestError& e) {
             {
                 std::lock_guard lock(m_.mu);
@@ -291,34 +213,46 @@ private:
                                "token: this server needs the token (given with --token or printed at start)"};
     }
 
+    // What requests are checked against: the limits, the options and the loaded model's input.
+    control::RequestContext request_context() const {
+        control::RequestContext c;
+        c.max_json_depth = m_.limits().max_json_depth;
+        c.max_classify_ticks = m_.limits().max_classify_ticks;
+        c.max_tick_spikes = m_.limits().max_tick_spikes;
+        c.allow_remote = m_.options.allow_remote;
+        std::lock_guard lock(m_.mu);
+        c.shape = m_.shape;
+        return c;
+    }
+
     // The answer's body, or nullopt when an engine job answers later (the connection reads no further meanwhile).
-    std::optional<json> dispatch(const std::string& op, const json& req, const json& id) {
-        if (op == "hello" || op == "auth") {
-            std::lock_guard lock(m_.mu);
-            return m_.hello();
-        }
-        if (op == "status") {
-            std::lock_guard lock(m_.mu);
-            return m_.status();
-        }
-        if (op == "pause" || op == "resume") return set_paused(op == "pause");
-        if (op == "run") return run(req, id);
-        if (op == "reset") return later(id, [](Server::Impl& m) {
+    std::optional<json> dispatch(control::Body& body, const json& id) {
+        return std::visit([&](auto& r) { return answer(r, id); }, body);
+    }
+    std::optional<json> answer(const control::Hello&, const json&) {
+        std::lock_guard lock(m_.mu);
+        return m_.hello();
+    }
+    std::optional<json> answer(const control::Status&, const json&) {
+        std::lock_guard lock(m_.mu);
+        return m_.status();
+    }
+    std::optional<json> answer(const control::Pause& r, const json&) { return set_paused(r.pause); }
+    std::optional<json> answer(const control::Reset&, const json& id) {
+        return later(id, [](Server::Impl& m) {
             m.session->reset();
             m.sample_label = -1;
             std::lock_guard lock(m.mu);
             m.step = 0;
             return json{{"step", 0}};
         });
-        if (op == "subscribe") return subscribe(req);
-        if (op == "unsubscribe") return unsubscribe(req);
-        if (op == "classify") return classify(req, id);
-        if (op == "load") return load(req, id);
-        if (op == "shutdown") return shutdown(id);
-        throw RequestError{"unknown_op", "op: '" + op.substr(0, 64) +
-                                             "' is not one of hello, status, load, reset, run, pause, resume, "
-                                             "subscribe, unsubscribe, classify, auth, shutdown"};
     }
+    std::optional<json> answer(const control::Run& r, const json& id) { return run(r.ticks, id); }
+    std::optional<json> answer(const control::Subscribe& r, const json&) { return subscribe(r); }
+    std::optional<json> answer(const control::Unsubscribe& r, const json&) { return unsubscribe(r.subscription); }
+    std::optional<json> answer(control::Classify& r, const json& id) { return classify(r, id); }
+    std::optional<json> answer(const control::Load& r, const json& id) { return load(r.config, id); }
+    std::optional<json> answer(const control::Shutdown&, const json& id) { return shutdown(id); }
 
     // Runs `work` on the engine thread between ticks; its result (or its exception) answers the request.
     std::optional<json> later(const json& id, std::function<json(Server::Impl&)> work) {
@@ -348,8 +282,7 @@ private:
         return {{"state", pause ? "paused" : "running"}, {"tick", m_.ticks_done}};
     }
 
-    std::optional<json> run(const json& req, const json& id) {
-        const int64_t ticks = int_field(req, "ticks", 1, 1'000'000'000, std::nullopt);
+    std::optional<json> run(int64_t ticks, const json& id) {
         std::lock_guard lock(m_.mu);
         if (m_.run_remaining > 0) throw RequestError{"busy", "another run is in progress"};
         m_.run_remaining = ticks;
@@ -364,47 +297,36 @@ private:
         return std::nullopt;
     }
 
-    json subscribe(const json& req) {
+    json subscribe(const control::Subscribe& r) {
         Subscription s;
-        const int64_t port = int_field(req, "port", 1, 65535, std::nullopt);
-        asio::ip::address host = peer_.address();
-        if (req.contains("host")) {
-            boost::system::error_code ec;
-            host = asio::ip::make_address(string_field(req, "host"), ec);
-            if (ec) throw RequestError{"bad_field", "host: expected an IP address, got " + req["host"].dump()};
-            if (!host.is_loopback() && !m_.options.allow_remote)
-                throw RequestError{"remote_host_refused",
-                                   "host: only loopback subscribers without --allow-remote, got " + req["host"].dump()};
-        }
-        s.endpoint = udp::endpoint(host, static_cast<uint16_t>(port));
-        s.spikes = bool_field(req, "spikes", true);
-        s.ticks = bool_field(req, "ticks", true);
-        s.classifications = bool_field(req, "classifications", true);
+        const asio::ip::address host = r.host ? asio::ip::make_address(*r.host) : peer_.address();
+        s.endpoint = udp::endpoint(host, r.port);
+        s.spikes = r.spikes;
+        s.ticks = r.ticks;
+        s.classifications = r.classifications;
         std::lock_guard lock(m_.mu);
         if (static_cast<int64_t>(m_.subscriptions.size()) >= m_.limits().max_subscriptions)
             throw RequestError{"too_many_subscriptions",
                                fmt::format("at most {} subscriptions at once", m_.limits().max_subscriptions)};
-        s.populations = m_.published;
-        if (req.contains("populations")) s.populations = populations(req["populations"]);
+        s.populations = r.populations ? populations(*r.populations) : m_.published;
         json names = json::array();
         for (int p : s.populations) names.push_back(m_.population_names[static_cast<size_t>(p)]);
         const int64_t id = m_.next_subscription++;
         m_.subscriptions[id] = s;
-        return {{"subscription", id}, {"populations", names}, {"host", host.to_string()}, {"port", port}};
+        return {{"subscription", id}, {"populations", names}, {"host", host.to_string()}, {"port", r.port}};
     }
 
     // Names of published populations -> their indices (mu held).
-    std::vector<int> populations(const json& names) const {
+    std::vector<int> populations(const std::vector<std::string>& names) const {
         std::string published;
         for (int p : m_.published) published += (published.empty() ? "" : ", ") + m_.population_names[p];
-        if (!names.is_array()) throw RequestError{"bad_field", "populations: expected a list of names"};
         std::vector<int> out;
-        for (const json& n : names) {
+        for (const std::string& n : names) {
             int found = -1;
             for (int p : m_.published)
-                if (n.is_string() && m_.population_names[static_cast<size_t>(p)] == n.get<std::string>()) found = p;
+                if (m_.population_names[static_cast<size_t>(p)] == n) found = p;
             if (found < 0)
-                throw RequestError{"unknown_population", "populations: " + n.dump().substr(0, 64) +
+                throw RequestError{"unknown_population", "populations: " + json(n).dump().substr(0, 64) +
                                                              " is not published (published: " + published +
                                                              "; choose with --publish)"};
             out.push_back(found);
@@ -412,26 +334,16 @@ private:
         return out;
     }
 
-    json unsubscribe(const json& req) {
-        const int64_t id = int_field(req, "subscription", 1, INT64_MAX, std::nullopt);
+    json unsubscribe(int64_t id) {
         std::lock_guard lock(m_.mu);
         if (!m_.subscriptions.erase(id))
             throw RequestError{"unknown_subscription", fmt::format("subscription: no subscription {}", id)};
         return {{"subscription", id}};
     }
 
-    std::optional<json> classify(const json& req, const json& id) {
-        protocol::InputShape shape;
-        {
-            std::lock_guard lock(m_.mu);
-            shape = m_.shape;
-        }
-        const int64_t ticks = int_field(req, "ticks", 1, m_.limits().max_classify_ticks, std::nullopt);
-        auto events = classify_events(req, ticks, shape, m_.limits().max_tick_spikes);
-        std::optional<int64_t> label;
-        if (req.contains("label")) label = int_field(req, "label", 0, shape.classes - 1, std::nullopt);
+    std::optional<json> classify(control::Classify& request, const json& id) {
         // Isolated from the stream: a fresh network, its own input, free running, and a fresh network after.
-        return later(id, [events = std::move(events), label](Server::Impl& m) {
+        return later(id, [events = std::move(request.events), label = request.label](Server::Impl& m) {
             m.session->reset();
             int64_t spikes = 0;
             json r;
@@ -457,8 +369,8 @@ private:
         });
     }
 
-    std::optional<json> load(const json& req, const json& id) {
-        const std::string path = inside_model_dir(m_.options.model_dir, string_field(req, "config"));
+    std::optional<json> load(const std::string& config, const json& id) {
+        const std::string path = inside_model_dir(m_.options.model_dir, config);
         if (!m_.factory) throw RequestError{"load_failed", "this server cannot load models"};
         return later(id, [path](Server::Impl& m) {
             std::unique_ptr<Session> next;

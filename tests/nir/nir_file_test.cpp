@@ -249,6 +249,48 @@ TEST(NirFileHostile, DamagedStringCharacterSize) {
     std::remove(path.c_str());
 }
 
+// Found by fuzzing: HDF5 1.10 allocates an object header's chunks at the sizes the file states before reading
+// them, so a damaged size made it ask malloc for 17 GB. The address of /version's header comes from HDF5 itself
+// (H5Oget_info_by_name); its version 1 prefix keeps the first chunk's size at byte 8 and its messages from byte 16
+// as {uint16 type, uint16 size, flags, 3 reserved, data} (HDF5 file format spec, "Object Header Prefix").
+TEST(NirFileHostile, DamagedObjectHeaderChunkSizes) {
+    const std::string source = fixture("lif_rockpool.nir");
+    const hid_t f = H5Fopen(source.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    H5O_info_t info, root;
+    ASSERT_GE(H5Oget_info_by_name2(f, "version", &info, H5O_INFO_BASIC, H5P_DEFAULT), 0);
+    ASSERT_GE(H5Oget_info_by_name2(f, "/", &root, H5O_INFO_BASIC, H5P_DEFAULT), 0);
+    H5Fclose(f);
+    const std::string clean = read_bytes(source);
+    const size_t at = static_cast<size_t>(info.addr);  // no user block in the fixture: file offsets
+    ASSERT_LT(at + 48, clean.size());
+    ASSERT_EQ(clean[at], 1) << "the fixture's /version header is no longer version 1";
+    const auto put = [](std::string& b, size_t pos, uint64_t v, int n) {
+        for (int i = 0; i < n; ++i) b[pos + i] = static_cast<char>(v >> (8 * i));
+    };
+    const std::string path = temp_path("object_header.nir");
+    std::string bytes = clean;
+    put(bytes, at + 8, 0xFFFFFF00u, 4);  // the first chunk: 4 GB
+    write_bytes(path, bytes);
+    expect_model_error(path, "/version: damaged object header (a chunk of 4294967056 bytes");
+    // The fuzzer's shape: a continuation message stating 0 bytes, HDF5 decoding its address and size from the
+    // bytes after it anyway: a chunk of 17181909009 bytes at address 0.
+    bytes = clean;
+    put(bytes, at + 16, 0x10, 2);
+    put(bytes, at + 18, 0, 2);
+    put(bytes, at + 24, 0, 8);
+    put(bytes, at + 32, 17181909009u, 8);
+    write_bytes(path, bytes);
+    expect_model_error(path, "/version: damaged object header (a chunk of 17181909009 bytes at 0");
+    // The root group's header, which H5Fopen itself reads: checked before H5Fopen.
+    bytes = clean;
+    ASSERT_EQ(clean[static_cast<size_t>(root.addr)], 1);
+    put(bytes, static_cast<size_t>(root.addr) + 8, 0xFFFFFF00u, 4);
+    write_bytes(path, bytes);
+    expect_model_error(path, ": /: damaged object header (a chunk of 4294967056 bytes");
+    std::remove(path.c_str());
+}
+
 TEST(NirFileHostile, EmptyTextAndMissingFiles) {
     const std::string path = temp_path("x.nir");
     write_bytes(path, "");
