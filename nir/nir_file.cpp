@@ -358,7 +358,7 @@ private:
                                     c.address, file_size_));
             if (chunks.size() > 4096) damaged("more than 4096 chunks");
             std::vector<uint64_t> heaps;
-            for (const auto& [next, bytes] : continuations(c.address + c.offset, c.messages, v2, flags, heaps))
+            for (const auto& [next, bytes] : walk_messages(c.address + c.offset, c.messages, v2, flags, heaps, where))
                 chunks.push_back({next, bytes, v2 ? 4u : 0u, bytes - std::min<uint64_t>(bytes, v2 ? 8 : 0)});
             for (uint64_t heap : heaps) check_local_heap(heap, where);
         }
@@ -381,9 +381,12 @@ private:
     }
 
     // The continuation messages (address, bytes) among the messages of one object header chunk (see above); the
-    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`.
-    std::vector<std::pair<uint64_t, uint64_t>> continuations(uint64_t start, uint64_t size, bool v2, uint8_t flags,
-                                                             std::vector<uint64_t>& heaps) {
+    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`;
+    // each datatype message (type 0x03) checked by check_datatype. A shared datatype message (flag 0x02) would send
+    // HDF5 to another object header (a committed datatype) that this walk does not reach: refused (no NIR writer
+    // makes one).
+    std::vector<std::pair<uint64_t, uint64_t>> walk_messages(uint64_t start, uint64_t size, bool v2, uint8_t flags,
+                                                             std::vector<uint64_t>& heaps, const std::string& where) {
         std::vector<uint8_t> chunk(static_cast<size_t>(size));
         read_raw(base_address_ + static_cast<int64_t>(start), chunk.data(), chunk.size());
         const size_t header = v2 ? 4 + ((flags & 0x04) ? 2 : 0) : 8;
@@ -401,11 +404,79 @@ private:
                     return {{UINT64_MAX, 0}};  // beyond the end of the file: refused by the caller
                 out.push_back({little(cont, offsets_bytes_), little(cont + offsets_bytes_, lengths_bytes_)});
             }
+            if (type == 0x03 && (chunk[p + (v2 ? 3 : 4)] & 0x02) != 0)
+                fail(where, "a shared (committed) datatype (expected the dataset's own datatype)");
+            if (type == 0x03) check_datatype(&chunk[p + header], bytes, 0, 0, where);
             if (type == 0x11 && bytes >= 2 * offsets_bytes_)
                 heaps.push_back(little(&chunk[p + header + offsets_bytes_], offsets_bytes_));
             p += header + bytes;
         }
         return out;
+    }
+
+    // HDF5 1.10 decodes a datatype message without bounds (H5O_dtype_decode_helper): it copies the member names
+    // of compound and enum types with strdup and reads the rest where the class, version and counts say, so a
+    // damaged class or count sends it past the message and the object header chunk holding it (found by
+    // fuzz/nir_fuzz.cpp: a variable-length string type turned into an enum of 257 members, strdup reading past the
+    // chunk). The datatype of `m` (`size` bytes) at `p` is walked here as HDF5 decodes it (HDF5 file format spec,
+    // "Datatype Message": {class | version << 4, 24 class bits, uint32 size, properties}) and must end inside the
+    // message, every name NUL-terminated inside it. Returns where it ends.
+    size_t check_datatype(const uint8_t* m, size_t size, size_t p, int depth, const std::string& where) {
+        const auto damaged = [&](const std::string& what) { fail(where, "damaged datatype (" + what + ")"); };
+        const auto need = [&](uint64_t n, const char* what) {
+            if (p > size || n > size - p) damaged(fmt::format("{} beyond its message of {} bytes", what, size));
+        };
+        if (depth > 16) damaged("nested more than 16 deep");
+        need(8, "a datatype");
+        const int cls = m[p] & 0x0f, version = m[p] >> 4;
+        const uint64_t bits = little(m + p + 1, 3), type_size = little(m + p + 4, 4);
+        p += 8;
+        const auto name = [&](uint64_t i) {  // NUL-terminated; padded to 8 bytes before version 3
+            const void* nul = p < size ? std::memchr(m + p, 0, size - p) : nullptr;
+            if (nul == nullptr) damaged(fmt::format("the name of member {} runs past its message of {} bytes", i, size));
+            const auto length = static_cast<size_t>(static_cast<const uint8_t*>(nul) - (m + p));
+            p += version < 3 ? (length + 8) / 8 * 8 : length + 1;
+        };
+        switch (cls) {
+        case 0: case 4: need(4, "a fixed-point or bitfield type"); return p + 4;  // offset, precision
+        case 1: need(12, "a floating-point type"); return p + 12;                // offset, precision, exponent ...
+        case 2: need(2, "a time type"); return p + 2;                            // precision
+        case 5: need(bits & 0xff, "an opaque type's tag"); return p + (bits & 0xff);
+        case 6:  // compound: per member a name, its offset (version 1: and 28 bytes of dimensions), its type
+            for (uint64_t i = 0; i < (bits & 0xffff); ++i) {
+                name(i);
+                const uint64_t offset_bytes = version >= 3 ? std::max(bit_width(type_size) - 1, 0) / 8 + 1 : 4;
+                need(offset_bytes + (version == 1 ? 28 : 0), "a compound member");
+                p = check_datatype(m, size, p + offset_bytes + (version == 1 ? 28 : 0), depth + 1, where);
+            }
+            return p;
+        case 8: {  // enum: the base type, the member names, then one base value per member
+            const size_t base = p;
+            p = check_datatype(m, size, p, depth + 1, where);
+            for (uint64_t i = 0; i < (bits & 0xffff); ++i) name(i);
+            const uint64_t value_bytes = little(m + base + 4, 4);
+            if (value_bytes != 0 && (bits & 0xffff) > (size - std::min(p, size)) / value_bytes)
+                damaged(fmt::format("an enum's values run past its message of {} bytes", size));
+            return p + (bits & 0xffff) * value_bytes;
+        }
+        case 9: return check_datatype(m, size, p, depth + 1, where);  // variable-length: the base type
+        case 10: {  // array: rank (version 2: and 3 reserved), the dimensions (version 2: and a permutation), base
+            need(1, "an array type");
+            const uint64_t rank = m[p];
+            const uint64_t dims = version < 3 ? 4 + 8 * rank : 1 + 4 * rank;
+            need(dims, "an array type's dimensions");
+            return check_datatype(m, size, p + dims, depth + 1, where);
+        }
+        default: return p;  // string and reference: no properties; another class: HDF5 refuses it
+        }
+    }
+
+    // Bits needed for v (0 for 0): HDF5 stores a version 3 compound member's offset in as few bytes as the
+    // type's size needs (H5VM_limit_enc_size: floor(log2(size)) / 8 + 1).
+    static int bit_width(uint64_t v) {
+        int n = 0;
+        for (; v != 0; v >>= 1) ++n;
+        return n;
     }
 
     static uint64_t little(const uint8_t* p, size_t n) {

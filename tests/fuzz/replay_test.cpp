@@ -166,3 +166,18 @@ TEST(FuzzFindings, NirLocalHeapPastTheEndOfTheFileIsAModelError) {
         EXPECT_NE(std::string(e.what()).find("damaged group (a local heap of"), std::string::npos) << e.what();
     }
 }
+
+// nir: a datatype message turned into an enum of 257 members whose names run past the message (the fuzzer's
+// damage to cnn_sinabs's /node/nodes/5/type, the class byte 0x19 to 0x28, applied to lif_rockpool's /version):
+// libhdf5 1.10 copied the names with strdup past its object header chunk; now refused before HDF5 decodes it.
+TEST(FuzzFindings, NirEnumNamesPastTheDatatypeMessageIsAModelError) {
+    const std::string path = (kCases / "nir" / "datatype_enum_names_past_the_message").string();
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("/version: damaged datatype (the name of member 1"), std::string::npos)
+            << e.what();
+    }
+}

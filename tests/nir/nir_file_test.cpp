@@ -291,6 +291,89 @@ TEST(NirFileHostile, DamagedObjectHeaderChunkSizes) {
     std::remove(path.c_str());
 }
 
+// Found by fuzzing: HDF5 1.10 decodes a datatype message without bounds, copying compound and enum member names
+// with strdup. The fuzzer turned cnn_sinabs's variable-length string type of /node/nodes/5/type (class byte 0x19)
+// into an enum of 257 members (0x28), whose names strdup read past the object header chunk. The same damage here on
+// lif_rockpool's /version, whose header (version 1, address from H5Oget_info_by_name) is walked from the HDF5 file
+// format spec: messages from byte 16 as {uint16 type, uint16 size, flags, 3 reserved, data}, the datatype type 3.
+TEST(NirFileHostile, DamagedDatatypeMessages) {
+    const std::string source = fixture("lif_rockpool.nir");
+    const hid_t f = H5Fopen(source.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    H5O_info_t info;
+    ASSERT_GE(H5Oget_info_by_name2(f, "version", &info, H5O_INFO_BASIC, H5P_DEFAULT), 0);
+    H5Fclose(f);
+    const std::string clean = read_bytes(source);
+    size_t at = static_cast<size_t>(info.addr), size = 0;
+    ASSERT_EQ(clean[at], 1) << "the fixture's /version header is no longer version 1";
+    const auto u16 = [&](size_t pos) {
+        return static_cast<size_t>(static_cast<uint8_t>(clean[pos]) | static_cast<uint8_t>(clean[pos + 1]) << 8);
+    };
+    for (size_t p = at + 16, n = 0; n < u16(at + 2) && p + 8 <= clean.size(); ++n, p += 8 + u16(p + 2))
+        if (u16(p) == 3) at = p + 8, size = u16(p + 2);
+    ASSERT_EQ(size, 24u) << "no datatype message of 24 bytes in /version's header";
+    ASSERT_EQ(clean[at], 0x19) << "/version is no longer a variable-length string (class 9, version 1)";
+    const std::string path = temp_path("datatype.nir");
+    std::string bytes = clean;
+    bytes[at] = 0x28;  // an enum (class 8, version 2) of 0x000101 = 257 members: 8 + 12 bytes of uint8 base type,
+    write_bytes(path, bytes);  // then an empty name at 20 padded to 28: member 1's name starts past the message
+    expect_model_error(path, "/version: damaged datatype (the name of member 1 runs past its message of 24 bytes)");
+    bytes = clean;
+    bytes[at] = 0x26;  // a compound (class 6, version 2) whose first member's name fills the message, no NUL
+    for (size_t i = 8; i < size; ++i) bytes[at + i] = 'x';
+    write_bytes(path, bytes);
+    expect_model_error(path, "/version: damaged datatype (the name of member 0 runs past its message of 24 bytes)");
+    bytes = clean;
+    bytes[at] = 0x2a;  // an array (class 10, version 2) of rank 16 (0x10, the base type's first byte)
+    write_bytes(path, bytes);
+    expect_model_error(path, "/version: damaged datatype (an array type's dimensions beyond its message of 24 bytes)");
+    std::remove(path.c_str());
+}
+
+// The datatype walk accepts every class HDF5 itself writes, in the old (version 1 and 2) and the latest (version
+// 3, in version 2 object headers) encodings: datasets of those types added to a fixture fail, if at all, on the
+// NIR structure, never as a damaged datatype. They go into /node, whose members the reader walks (the root's other
+// members it never opens).
+TEST(NirFileHostile, DatatypesHdf5WritesAreNotDamaged) {
+    for (const bool latest : {false, true}) {
+        const std::string path = temp_path(latest ? "types_latest.nir" : "types_earliest.nir");
+        write_bytes(path, read_bytes(fixture("lif_rockpool.nir")));
+        const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+        if (latest) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+        const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+        ASSERT_GE(f, 0);
+        const hid_t e = H5Tenum_create(H5T_NATIVE_INT16);
+        for (short v = 0; v < 3; ++v) H5Tenum_insert(e, v == 0 ? "zero" : v == 1 ? "one_longer_than_eight" : "", &v);
+        const hsize_t dims[2] = {2, 3};
+        const hid_t a = H5Tarray_create2(H5T_NATIVE_FLOAT, 2, dims);
+        const hid_t c = H5Tcreate(H5T_COMPOUND, 64);
+        H5Tinsert(c, "e", 0, e);
+        H5Tinsert(c, "an_array_member", 8, a);
+        H5Tinsert(c, "d", 32, H5T_NATIVE_DOUBLE);
+        const hid_t o = H5Tcreate(H5T_OPAQUE, 4);
+        H5Tset_tag(o, "a tag");
+        const hid_t v = H5Tvlen_create(c);
+        const hid_t s = H5Screate(H5S_SCALAR);
+        const std::vector<std::pair<const char*, hid_t>> types{{"enum", e}, {"compound", c}, {"opaque", o}, {"vlen", v}};
+        for (const auto& [name, type] : types) {
+            const hid_t d = H5Dcreate2(f, (std::string("/node/") + name).c_str(), type, s, H5P_DEFAULT, H5P_DEFAULT,
+                                       H5P_DEFAULT);
+            ASSERT_GE(d, 0) << name;
+            H5Dclose(d);
+        }
+        for (hid_t id : {e, a, c, o, v}) H5Tclose(id);
+        H5Sclose(s);
+        H5Fclose(f);
+        H5Pclose(fapl);
+        try {
+            read_file(path);
+        } catch (const ModelError& err) {
+            EXPECT_EQ(std::string(err.what()).find("damaged"), std::string::npos) << err.what();
+        }
+        std::remove(path.c_str());
+    }
+}
+
 TEST(NirFileHostile, EmptyTextAndMissingFiles) {
     const std::string path = temp_path("x.nir");
     write_bytes(path, "");
