@@ -351,16 +351,25 @@ private:
             uint64_t address, bytes, offset, messages;
         };
         std::vector<Chunk> chunks{{address, chunk0 + prefix + (v2 ? 4 : 0), prefix, chunk0}};
+        std::vector<uint64_t> heaps;
+        std::vector<Message> checked;
         for (size_t k = 0; k < chunks.size(); ++k) {
             const Chunk c = chunks[k];
             if (c.bytes < c.offset || c.bytes > room || c.address > room - c.bytes)
                 damaged(fmt::format("a chunk of {} bytes at {} runs past the end of the file of {} bytes", c.bytes,
                                     c.address, file_size_));
             if (chunks.size() > 4096) damaged("more than 4096 chunks");
-            std::vector<uint64_t> heaps;
-            for (const auto& [next, bytes] : walk_messages(c.address + c.offset, c.messages, v2, flags, heaps, where))
+            for (const auto& [next, bytes] : walk_messages(c.address + c.offset, c.messages, v2, flags, heaps, checked))
                 chunks.push_back({next, bytes, v2 ? 4u : 0u, bytes - std::min<uint64_t>(bytes, v2 ? 8 : 0)});
-            for (uint64_t heap : heaps) check_local_heap(heap, where);
+        }
+        // Every chunk first, then what the messages point to or hold.
+        for (uint64_t heap : heaps) check_local_heap(heap, where);
+        for (const Message& m : checked) {
+            const char* name = message_name(m.type);
+            if ((m.flags & 0x02) != 0)
+                fail(where, fmt::format("a shared {} message (expected the object's own)", name));
+            if (m.type == 0x03) check_datatype(m.data.data(), m.data.size(), 0, 0, where);
+            else check_message(m.type, name, m.data.data(), m.data.size(), where);
         }
     }
 
@@ -382,11 +391,18 @@ private:
 
     // The continuation messages (address, bytes) among the messages of one object header chunk (see above); the
     // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`;
-    // each datatype message (type 0x03) checked by check_datatype. A shared datatype message (flag 0x02) would send
-    // HDF5 to another object header (a committed datatype) that this walk does not reach: refused (no NIR writer
-    // makes one).
+    // the messages a dataset's opening decodes into `checked`, for check_datatype and check_message. Such a message
+    // shared (flag 0x02) would send HDF5 to another object header or a shared message heap that this walk does not
+    // reach: refused (no NIR writer makes one).
+    struct Message {
+        int type;
+        uint8_t flags;
+        std::vector<uint8_t> data;
+    };
+
     std::vector<std::pair<uint64_t, uint64_t>> walk_messages(uint64_t start, uint64_t size, bool v2, uint8_t flags,
-                                                             std::vector<uint64_t>& heaps, const std::string& where) {
+                                                             std::vector<uint64_t>& heaps,
+                                                             std::vector<Message>& checked) {
         std::vector<uint8_t> chunk(static_cast<size_t>(size));
         read_raw(base_address_ + static_cast<int64_t>(start), chunk.data(), chunk.size());
         const size_t header = v2 ? 4 + ((flags & 0x04) ? 2 : 0) : 8;
@@ -404,14 +420,101 @@ private:
                     return {{UINT64_MAX, 0}};  // beyond the end of the file: refused by the caller
                 out.push_back({little(cont, offsets_bytes_), little(cont + offsets_bytes_, lengths_bytes_)});
             }
-            if (type == 0x03 && (chunk[p + (v2 ? 3 : 4)] & 0x02) != 0)
-                fail(where, "a shared (committed) datatype (expected the dataset's own datatype)");
-            if (type == 0x03) check_datatype(&chunk[p + header], bytes, 0, 0, where);
+            if (message_name(static_cast<int>(type)) != nullptr)
+                checked.push_back({static_cast<int>(type), chunk[p + (v2 ? 3 : 4)],
+                                   std::vector<uint8_t>(&chunk[p + header], &chunk[p + header] + bytes)});
             if (type == 0x11 && bytes >= 2 * offsets_bytes_)
                 heaps.push_back(little(&chunk[p + header + offsets_bytes_], offsets_bytes_));
             p += header + bytes;
         }
         return out;
+    }
+
+    // The messages H5Dopen decodes (H5D__open_oid, H5D__layout_oh_read), by type; nullptr for the others.
+    static const char* message_name(int type) {
+        switch (type) {
+        case 0x01: return "dataspace";
+        case 0x03: return "datatype";
+        case 0x04: case 0x05: return "fill value";
+        case 0x07: return "external file list";
+        case 0x08: return "layout";
+        case 0x0B: return "filter pipeline";
+        default: return nullptr;
+        }
+    }
+
+    // HDF5 1.10 decodes these messages without bounds too (it copies a compact dataset's data, a fill value, a
+    // filter's name and parameters at the sizes they state), so each one's fields are taken here as HDF5 decodes them
+    // (HDF5 file format spec, "Dataspace", "Fill Value", "Data Layout" and "Filter Pipeline" messages) and must lie
+    // inside the message, a filter's name NUL-terminated inside it. External storage and virtual datasets (HDF5
+    // reads other files, and names from heaps this walk does not check) are refused: NIR keeps its data in the file.
+    void check_message(int type, const char* name, const uint8_t* m, size_t size, const std::string& where) {
+        const auto damaged = [&](const std::string& what) {
+            fail(where, fmt::format("damaged {} message ({})", name, what));
+        };
+        size_t p = 0;
+        const auto get = [&](uint64_t n) -> uint64_t {
+            if (n > size - p) damaged(fmt::format("it runs past its {} bytes", size));
+            const uint64_t v = n <= 8 ? little(m + p, static_cast<size_t>(n)) : 0;
+            p += static_cast<size_t>(n);
+            return v;
+        };
+        const auto sized = [&](uint64_t n) { if (n < 0x80000000u) get(n); };  // HDF5: int32, negative: none
+        if (type == 0x07) fail(where, "data in external files (expected the data inside the file)");
+        if (type == 0x04) return sized(get(4));  // the old fill value: {uint32 size, value}, without a version
+        const uint64_t version = get(1);
+        if (type == 0x01) {  // {version, rank, flags, version 1: 5 reserved, 2: type}, the sizes, maximum sizes
+            const uint64_t rank = get(1), flags = get(1);
+            get(version == 1 ? 5 : 1);
+            if (rank <= 32) get(rank * lengths_bytes_ * ((flags & 1) ? 2 : 1));  // more: HDF5 refuses
+        } else if (type == 0x05 && version < 3) {  // {version, allocation and write times, defined, size, value}
+            get(2);
+            if (get(1) != 0 || version == 1) sized(get(4));
+        } else if (type == 0x05) {  // {version 3, flags, size and value with flag 0x20}
+            if ((get(1) & 0x20) != 0) sized(get(4));
+        } else if (type == 0x08) {
+            check_layout(version, get, damaged);
+        } else if (type == 0x0B) {  // {version, filters, version 1: 6 reserved}, filters
+            const uint64_t filters = get(1);
+            if (version == 1) get(6);
+            for (uint64_t i = 0; i < filters && filters <= 32; ++i) {  // {id, name length, flags, values, name, values}
+                const uint64_t id = get(2), name_bytes = version > 1 && id < 256 ? 0 : get(2);
+                get(2);
+                const uint64_t values = get(2), at = p;
+                get(name_bytes);
+                if (name_bytes != 0 && std::memchr(m + at, 0, static_cast<size_t>(name_bytes)) == nullptr)
+                    damaged(fmt::format("the name of filter {} runs past its {} bytes", i, name_bytes));
+                get(4 * values + (version == 1 && values % 2 != 0 ? 4 : 0));
+            }
+        }
+    }
+
+    // A layout message after its version: versions 1 and 2 {rank, class, 5 reserved, address unless compact, uint32
+    // sizes, compact: uint32 size and the data}; 3 and 4 {class, compact: uint16 size and the data; contiguous:
+    // address, size; chunked version 3: rank, address, uint32 sizes; version 4: flags, rank, bytes per size, sizes,
+    // index type, its fields, address; virtual: refused}.
+    template <typename Get, typename Damaged>
+    void check_layout(uint64_t version, const Get& get, const Damaged& damaged) {
+        if (version < 3) {
+            const uint64_t rank = get(1), cls = get(1);
+            get(5 + (cls != 0 ? offsets_bytes_ : 0));
+            if (rank > 33) return;  // HDF5 refuses it
+            get(4 * rank);
+            if (cls == 0) get(get(4));
+            return;
+        }
+        const uint64_t cls = get(1);
+        if (cls == 0) get(get(2));
+        if (cls == 1) get(offsets_bytes_ + lengths_bytes_);
+        if (cls == 2 && version == 3) get(offsets_bytes_ + 4 * get(1));
+        if (cls == 2 && version > 3) {
+            const uint64_t flags = get(1), rank = get(1), bytes = get(1);
+            get(rank * bytes);
+            const uint64_t index = get(1);  // its fields: single chunk (filtered: size, mask), fixed or extensible
+            const uint64_t fields[6] = {0, (flags & 2) ? lengths_bytes_ + 4 : 0, 0, 1, 5, 6};  // array, B-tree
+            get((index < 6 ? fields[index] : 0) + offsets_bytes_);
+        }
+        if (cls == 3) damaged("a virtual dataset, whose data lies in other files (expected the data inside the file)");
     }
 
     // HDF5 1.10 decodes a datatype message without bounds (H5O_dtype_decode_helper): it copies the member names
@@ -433,7 +536,8 @@ private:
         p += 8;
         const auto name = [&](uint64_t i) {  // NUL-terminated; padded to 8 bytes before version 3
             const void* nul = p < size ? std::memchr(m + p, 0, size - p) : nullptr;
-            if (nul == nullptr) damaged(fmt::format("the name of member {} runs past its message of {} bytes", i, size));
+            if (nul == nullptr)
+                damaged(fmt::format("the name of member {} runs past its message of {} bytes", i, size));
             const auto length = static_cast<size_t>(static_cast<const uint8_t*>(nul) - (m + p));
             p += version < 3 ? (length + 8) / 8 * 8 : length + 1;
         };

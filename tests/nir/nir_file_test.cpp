@@ -9,6 +9,7 @@
 #include <functional>
 #include <iterator>
 #include <random>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -291,27 +292,38 @@ TEST(NirFileHostile, DamagedObjectHeaderChunkSizes) {
     std::remove(path.c_str());
 }
 
+// The address of an object's header, from HDF5 itself.
+haddr_t header_of(const std::string& path, const char* name) {
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    H5O_info_t info{};
+    info.addr = HADDR_UNDEF;
+    if (f >= 0) H5Oget_info_by_name2(f, name, &info, H5O_INFO_BASIC, H5P_DEFAULT);
+    if (f >= 0) H5Fclose(f);
+    return info.addr;
+}
+
+// The first message of `type` in a version 1 object header's first chunk (HDF5 file format spec, "Object Header
+// Prefix": {version 1, reserved, uint16 messages, uint32 references, uint32 chunk size, 4 reserved}, then messages
+// {uint16 type, uint16 size, flags, 3 reserved, data}): where its data starts and its size, or {0, 0}.
+std::pair<size_t, size_t> message_of(const std::string& bytes, haddr_t header, int type) {
+    const auto u16 = [&](size_t pos) {
+        return static_cast<size_t>(static_cast<uint8_t>(bytes[pos]) | static_cast<uint8_t>(bytes[pos + 1]) << 8);
+    };
+    const auto at = static_cast<size_t>(header);
+    if (header == HADDR_UNDEF || at + 16 > bytes.size() || bytes[at] != 1) return {0, 0};
+    for (size_t p = at + 16, n = 0; n < u16(at + 2) && p + 8 <= bytes.size(); ++n, p += 8 + u16(p + 2))
+        if (static_cast<int>(u16(p)) == type) return {p + 8, u16(p + 2)};
+    return {0, 0};
+}
+
 // Found by fuzzing: HDF5 1.10 decodes a datatype message without bounds, copying compound and enum member names
 // with strdup. The fuzzer turned cnn_sinabs's variable-length string type of /node/nodes/5/type (class byte 0x19)
 // into an enum of 257 members (0x28), whose names strdup read past the object header chunk. The same damage here on
-// lif_rockpool's /version, whose header (version 1, address from H5Oget_info_by_name) is walked from the HDF5 file
-// format spec: messages from byte 16 as {uint16 type, uint16 size, flags, 3 reserved, data}, the datatype type 3.
+// lif_rockpool's /version (its datatype message: type 3).
 TEST(NirFileHostile, DamagedDatatypeMessages) {
-    const std::string source = fixture("lif_rockpool.nir");
-    const hid_t f = H5Fopen(source.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    ASSERT_GE(f, 0);
-    H5O_info_t info;
-    ASSERT_GE(H5Oget_info_by_name2(f, "version", &info, H5O_INFO_BASIC, H5P_DEFAULT), 0);
-    H5Fclose(f);
-    const std::string clean = read_bytes(source);
-    size_t at = static_cast<size_t>(info.addr), size = 0;
-    ASSERT_EQ(clean[at], 1) << "the fixture's /version header is no longer version 1";
-    const auto u16 = [&](size_t pos) {
-        return static_cast<size_t>(static_cast<uint8_t>(clean[pos]) | static_cast<uint8_t>(clean[pos + 1]) << 8);
-    };
-    for (size_t p = at + 16, n = 0; n < u16(at + 2) && p + 8 <= clean.size(); ++n, p += 8 + u16(p + 2))
-        if (u16(p) == 3) at = p + 8, size = u16(p + 2);
-    ASSERT_EQ(size, 24u) << "no datatype message of 24 bytes in /version's header";
+    const std::string source = fixture("lif_rockpool.nir"), clean = read_bytes(source);
+    const auto [at, size] = message_of(clean, header_of(source, "version"), 3);
+    ASSERT_EQ(size, 24u) << "no datatype message of 24 bytes in /version's (version 1) header";
     ASSERT_EQ(clean[at], 0x19) << "/version is no longer a variable-length string (class 9, version 1)";
     const std::string path = temp_path("datatype.nir");
     std::string bytes = clean;
@@ -330,41 +342,56 @@ TEST(NirFileHostile, DamagedDatatypeMessages) {
     std::remove(path.c_str());
 }
 
-// The datatype walk accepts every class HDF5 itself writes, in the old (version 1 and 2) and the latest (version
-// 3, in version 2 object headers) encodings: datasets of those types added to a fixture fail, if at all, on the
-// NIR structure, never as a damaged datatype. They go into /node, whose members the reader walks (the root's other
-// members it never opens).
-TEST(NirFileHostile, DatatypesHdf5WritesAreNotDamaged) {
+// Datasets of every datatype class and of the layouts, fill values and filters HDF5 writes, added to /node of a
+// copy of lif_rockpool (the reader walks /node's members; the root's others it never opens), in the oldest encodings
+// (HDF5's default: version 1 object headers) or the latest (version 2 headers, version 3 datatypes, version 4
+// layouts). Returns the copy's path.
+std::string fixture_with_datasets(const std::string& name, bool latest) {
+    const std::string path = temp_path(name);
+    write_bytes(path, read_bytes(fixture("lif_rockpool.nir")));
+    const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (latest) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+    const hid_t e = H5Tenum_create(H5T_NATIVE_INT16);
+    for (short v = 0; v < 3; ++v) H5Tenum_insert(e, v == 0 ? "zero" : v == 1 ? "one_longer_than_eight" : "", &v);
+    const hsize_t dims[2] = {2, 3}, four = 4;
+    const hid_t a = H5Tarray_create2(H5T_NATIVE_FLOAT, 2, dims), c = H5Tcreate(H5T_COMPOUND, 64);
+    H5Tinsert(c, "e", 0, e);
+    H5Tinsert(c, "an_array_member", 8, a);
+    H5Tinsert(c, "d", 32, H5T_NATIVE_DOUBLE);
+    const hid_t o = H5Tcreate(H5T_OPAQUE, 4), v = H5Tvlen_create(c);
+    H5Tset_tag(o, "a tag");
+    const hid_t scalar = H5Screate(H5S_SCALAR), vector = H5Screate_simple(1, &four, nullptr);
+    const hid_t chunked = H5Pcreate(H5P_DATASET_CREATE), compact = H5Pcreate(H5P_DATASET_CREATE);
+    const int fill = 7;
+    H5Pset_chunk(chunked, 1, &four);
+    H5Pset_deflate(chunked, 6);
+    H5Pset_fill_value(chunked, H5T_NATIVE_INT, &fill);
+    H5Pset_layout(compact, H5D_COMPACT);
+    H5Pset_fill_value(compact, H5T_NATIVE_INT, &fill);
+    const std::vector<std::tuple<const char*, hid_t, hid_t, hid_t>> datasets{
+        {"enum", e, scalar, H5P_DEFAULT},     {"compound", c, scalar, H5P_DEFAULT},
+        {"opaque", o, scalar, H5P_DEFAULT},   {"vlen", v, scalar, H5P_DEFAULT},
+        {"filtered", H5T_NATIVE_INT, vector, chunked}, {"compact", H5T_NATIVE_INT, vector, compact}};
+    for (const auto& [dataset, type, space, dcpl] : datasets) {
+        const hid_t d = H5Dcreate2(f, (std::string("/node/") + dataset).c_str(), type, space, H5P_DEFAULT, dcpl,
+                                   H5P_DEFAULT);
+        EXPECT_GE(d, 0) << dataset;
+        H5Dclose(d);
+    }
+    for (hid_t id : {e, a, c, o, v}) H5Tclose(id);
+    for (hid_t id : {chunked, compact, fapl}) H5Pclose(id);
+    H5Sclose(scalar);
+    H5Sclose(vector);
+    H5Fclose(f);
+    return path;
+}
+
+// The header walk accepts what HDF5 itself writes: such a file fails, if at all, on the NIR structure, never as
+// damaged.
+TEST(NirFileHostile, MessagesHdf5WritesAreNotDamaged) {
     for (const bool latest : {false, true}) {
-        const std::string path = temp_path(latest ? "types_latest.nir" : "types_earliest.nir");
-        write_bytes(path, read_bytes(fixture("lif_rockpool.nir")));
-        const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-        if (latest) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-        const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
-        ASSERT_GE(f, 0);
-        const hid_t e = H5Tenum_create(H5T_NATIVE_INT16);
-        for (short v = 0; v < 3; ++v) H5Tenum_insert(e, v == 0 ? "zero" : v == 1 ? "one_longer_than_eight" : "", &v);
-        const hsize_t dims[2] = {2, 3};
-        const hid_t a = H5Tarray_create2(H5T_NATIVE_FLOAT, 2, dims);
-        const hid_t c = H5Tcreate(H5T_COMPOUND, 64);
-        H5Tinsert(c, "e", 0, e);
-        H5Tinsert(c, "an_array_member", 8, a);
-        H5Tinsert(c, "d", 32, H5T_NATIVE_DOUBLE);
-        const hid_t o = H5Tcreate(H5T_OPAQUE, 4);
-        H5Tset_tag(o, "a tag");
-        const hid_t v = H5Tvlen_create(c);
-        const hid_t s = H5Screate(H5S_SCALAR);
-        const std::vector<std::pair<const char*, hid_t>> types{{"enum", e}, {"compound", c}, {"opaque", o}, {"vlen", v}};
-        for (const auto& [name, type] : types) {
-            const hid_t d = H5Dcreate2(f, (std::string("/node/") + name).c_str(), type, s, H5P_DEFAULT, H5P_DEFAULT,
-                                       H5P_DEFAULT);
-            ASSERT_GE(d, 0) << name;
-            H5Dclose(d);
-        }
-        for (hid_t id : {e, a, c, o, v}) H5Tclose(id);
-        H5Sclose(s);
-        H5Fclose(f);
-        H5Pclose(fapl);
+        const std::string path = fixture_with_datasets(latest ? "types_latest.nir" : "types_earliest.nir", latest);
         try {
             read_file(path);
         } catch (const ModelError& err) {
@@ -372,6 +399,47 @@ TEST(NirFileHostile, DatatypesHdf5WritesAreNotDamaged) {
         }
         std::remove(path.c_str());
     }
+}
+
+// HDF5 1.10 decodes the other messages a dataset's opening reads without bounds too (a compact dataset's data, a
+// fill value, a filter's name at the sizes they state), and follows external file lists and virtual layouts to
+// other files: each damaged here in a message found from the spec (message_of) and HDF5's header addresses.
+TEST(NirFileHostile, DamagedDatasetMessages) {
+    const std::string source = fixture("lif_rockpool.nir"), clean = read_bytes(source);
+    const haddr_t version = header_of(source, "version");
+    const auto [layout, layout_bytes] = message_of(clean, version, 8);
+    const auto [fill, fill_bytes] = message_of(clean, version, 5);
+    ASSERT_GE(layout_bytes, 2u);
+    ASSERT_EQ(clean[layout], 3) << "/version's layout message is no longer version 3";
+    ASSERT_GE(fill_bytes, 8u);
+    ASSERT_EQ(clean[fill], 2) << "/version's fill value message is no longer version 2";
+    const std::string path = temp_path("messages.nir");
+    const auto expect = [&](const std::function<void(std::string&)>& damage, const std::string& message) {
+        std::string bytes = clean;
+        damage(bytes);
+        write_bytes(path, bytes);
+        expect_model_error(path, message);
+    };
+    // compact (class 0) data of 65535 bytes in a message of a few
+    expect([&](std::string& b) { b[layout + 1] = 0, b[layout + 2] = b[layout + 3] = '\xff'; },
+           "/version: damaged layout message (it runs past its " + std::to_string(layout_bytes) + " bytes)");
+    expect([&](std::string& b) { b[layout + 1] = 3; }, "/version: damaged layout message (a virtual dataset");
+    // a fill value defined (byte 3) of 2^20 bytes
+    expect([&](std::string& b) { b[fill + 3] = 1, b[fill + 4] = b[fill + 5] = 0, b[fill + 6] = 0x10, b[fill + 7] = 0; },
+           "/version: damaged fill value message (it runs past its " + std::to_string(fill_bytes) + " bytes)");
+    expect([&](std::string& b) { b[fill - 8] = 7; }, "/version: data in external files");
+    // the deflate filter's name ("deflate", NUL, in 8 bytes after {version 1, 1 filter, 6 reserved, id, name
+    // length, flags, values}) without its NUL
+    const std::string added = fixture_with_datasets("filtered.nir", false), with_filter = read_bytes(added);
+    const auto [pipeline, pipeline_bytes] = message_of(with_filter, header_of(added, "/node/filtered"), 0x0B);
+    ASSERT_GE(pipeline_bytes, 24u);
+    ASSERT_EQ(with_filter.substr(pipeline + 16, 8), std::string("deflate\0", 8));
+    std::string bytes = with_filter;
+    bytes[pipeline + 23] = 'x';
+    write_bytes(path, bytes);
+    expect_model_error(path, "/node/filtered: damaged filter pipeline message (the name of filter 0 runs past its 8");
+    std::remove(added.c_str());
+    std::remove(path.c_str());
 }
 
 TEST(NirFileHostile, EmptyTextAndMissingFiles) {
