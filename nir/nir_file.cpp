@@ -542,8 +542,14 @@ private:
             p += version < 3 ? (length + 8) / 8 * 8 : length + 1;
         };
         switch (cls) {
-        case 0: case 4: need(4, "a fixed-point or bitfield type"); return p + 4;  // offset, precision
-        case 1: need(12, "a floating-point type"); return p + 12;                // offset, precision, exponent ...
+        case 0: case 4:  // fixed-point, bitfield
+            need(4, "a fixed-point or bitfield type");
+            check_bits(m + p, cls, bits, type_size, where);
+            return p + 4;
+        case 1:
+            need(12, "a floating-point type");
+            check_bits(m + p, cls, bits, type_size, where);
+            return p + 12;
         case 2: need(2, "a time type"); return p + 2;                            // precision
         case 5: need(bits & 0xff, "an opaque type's tag"); return p + (bits & 0xff);
         case 6:  // compound: per member a name, its offset (version 1: and 28 bytes of dimensions), its type
@@ -573,6 +579,22 @@ private:
         }
         default: return p;  // string and reference: no properties; another class: HDF5 refuses it
         }
+    }
+
+    // HDF5 1.10 converts numbers bit by bit at the offset and precision their type states (H5T__bit_copy), unchecked:
+    // a precision of 0 sent it far outside the value (found by fuzz/nir_fuzz.cpp: SIGBUS converting an int64). The
+    // properties `q` of a fixed-point or bitfield type ({uint16 offset, uint16 precision}) or floating-point type
+    // (also exponent position and size, mantissa position and size, bytes; the sign's position in the class bits)
+    // must lie inside the number, as HDF5 1.14 checks.
+    void check_bits(const uint8_t* q, int cls, uint64_t bits, uint64_t type_size, const std::string& where) {
+        const uint64_t offset = little(q, 2), precision = little(q + 2, 2);
+        if (precision == 0 || offset + precision > 8 * type_size)
+            fail(where, fmt::format("damaged datatype (a precision of {} bits at bit {} in a number of {} bytes)",
+                                    precision, offset, type_size));
+        if (cls == 1 && (q[5] == 0 || q[7] == 0 || q[4] + q[5] > precision || q[6] + q[7] > precision ||
+                         ((bits >> 8) & 0xff) >= precision))
+            fail(where, fmt::format("damaged datatype (a floating-point type's sign, exponent or mantissa outside its "
+                                    "{} bits)", precision));
     }
 
     // Bits needed for v (0 for 0): HDF5 stores a version 3 compound member's offset in as few bytes as the

@@ -123,6 +123,20 @@ std::vector<uint8_t> be32s(std::initializer_list<uint32_t> words) {
     return out;
 }
 
+// nir: an int64's datatype stating a precision of 0 bits (the fuzzer's damage to an input_shape of cnn_sinabs,
+// applied to lif_rockpool): libhdf5 1.10 converted it to double bit by bit far outside the value (SIGBUS); now
+// refused before HDF5 reads it.
+TEST(FuzzFindings, NirIntegerOfZeroBitsIsAModelError) {
+    const std::string path = (kCases / "nir" / "integer_precision_zero").string();
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("damaged datatype (a precision of 0 bits"), std::string::npos) << e.what();
+    }
+}
+
 }  // namespace
 
 // idx: 2^32 - 1 images of 65536 x 65536 bytes (2^64 - 2^32 bytes in all: past int64) is refused by name.

@@ -342,6 +342,35 @@ TEST(NirFileHostile, DamagedDatatypeMessages) {
     std::remove(path.c_str());
 }
 
+// Found by fuzzing: HDF5 1.10 converts numbers bit by bit at the offset and precision their datatype states,
+// unchecked: a precision of 0 in an int64 input_shape of cnn_sinabs made the conversion to double read far outside
+// the value (SIGBUS in H5T__bit_copy). Here on lif_rockpool's int64 /node/nodes/input/shape and float32
+// /node/nodes/1_LIFNeuronTorch/tau, whose datatype messages are {class | version << 4, 3 class bits, uint32 size,
+// uint16 bit offset, uint16 precision, float: exponent at, exponent size, mantissa at, mantissa size, uint32 bias}.
+TEST(NirFileHostile, DamagedNumberTypes) {
+    const std::string source = fixture("lif_rockpool.nir"), clean = read_bytes(source);
+    const auto [integer, integer_bytes] = message_of(clean, header_of(source, "/node/nodes/input/shape"), 3);
+    const auto [real, real_bytes] = message_of(clean, header_of(source, "/node/nodes/1_LIFNeuronTorch/tau"), 3);
+    ASSERT_GE(integer_bytes, 12u);
+    ASSERT_EQ(std::string(clean, integer, 12), std::string("\x10\x08\0\0\x08\0\0\0\0\0\x40\0", 12)) << "not an int64";
+    ASSERT_GE(real_bytes, 20u);
+    ASSERT_EQ(std::string(clean, real + 4, 12), std::string("\x04\0\0\0\0\0\x20\0\x17\x08\0\x17", 12)) << "not a float";
+    const std::string path = temp_path("numbers.nir");
+    const auto expect = [&](size_t at, char value, const std::string& message) {
+        std::string bytes = clean;
+        bytes[at] = value;
+        write_bytes(path, bytes);
+        expect_model_error(path, message);
+    };
+    const std::string shape = "/node/nodes/input/shape: damaged datatype (a precision of ";
+    expect(integer + 10, 0, shape + "0 bits at bit 0 in a number of 8 bytes)");
+    expect(integer + 10, 65, shape + "65 bits at bit 0 in a number of 8 bytes)");
+    expect(integer + 8, 1, shape + "64 bits at bit 1 in a number of 8 bytes)");
+    expect(real + 13, 0, "/node/nodes/1_LIFNeuronTorch/tau: damaged datatype (a floating-point type's sign, exponent");
+    expect(real + 14, 10, "/node/nodes/1_LIFNeuronTorch/tau: damaged datatype (a floating-point type's sign, exponent");
+    std::remove(path.c_str());
+}
+
 // Datasets of every datatype class and of the layouts, fill values and filters HDF5 writes, added to /node of a
 // copy of lif_rockpool (the reader walks /node's members; the root's others it never opens), in the oldest encodings
 // (HDF5's default: version 1 object headers) or the latest (version 2 headers, version 3 datatypes, version 4
