@@ -389,17 +389,18 @@ private:
                                     "{} bytes)", size, data, file_size_));
     }
 
-    // The continuation messages (address, bytes) among the messages of one object header chunk (see above); the
-    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`;
-    // the messages a dataset's opening decodes into `checked`, for check_datatype and check_message. Such a message
-    // shared (flag 0x02) would send HDF5 to another object header or a shared message heap that this walk does not
-    // reach: refused (no NIR writer makes one).
+    // One message of an object header, kept for check_object_header's checks after the header's chunks.
     struct Message {
         int type;
         uint8_t flags;
         std::vector<uint8_t> data;
     };
 
+    // The continuation messages (address, bytes) among the messages of one object header chunk (see above); the
+    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`;
+    // the messages a dataset's opening decodes into `checked`, for check_datatype and check_message. Such a message
+    // shared (flag 0x02) would send HDF5 to another object header or a shared message heap that this walk does not
+    // reach: refused (no NIR writer makes one).
     std::vector<std::pair<uint64_t, uint64_t>> walk_messages(uint64_t start, uint64_t size, bool v2, uint8_t flags,
                                                              std::vector<uint64_t>& heaps,
                                                              std::vector<Message>& checked) {
@@ -550,7 +551,7 @@ private:
             need(12, "a floating-point type");
             check_bits(m + p, cls, bits, type_size, where);
             return p + 12;
-        case 2: need(2, "a time type"); return p + 2;                            // precision
+        case 2: need(2, "a time type"); return p + 2;  // precision
         case 5: need(bits & 0xff, "an opaque type's tag"); return p + (bits & 0xff);
         case 6:  // compound: per member a name, its offset (version 1: and 28 bytes of dimensions), its type
             for (uint64_t i = 0; i < (bits & 0xffff); ++i) {
@@ -584,8 +585,8 @@ private:
     // HDF5 1.10 converts numbers bit by bit at the offset and precision their type states (H5T__bit_copy), unchecked:
     // a precision of 0 sent it far outside the value (found by fuzz/nir_fuzz.cpp: SIGBUS converting an int64). The
     // properties `q` of a fixed-point or bitfield type ({uint16 offset, uint16 precision}) or floating-point type
-    // (also exponent position and size, mantissa position and size, bytes; the sign's position in the class bits)
-    // must lie inside the number, as HDF5 1.14 checks.
+    // (also exponent position and size, mantissa position and size, a byte each; the sign's position in the class
+    // bits) must lie inside the number, as HDF5 1.14 checks.
     void check_bits(const uint8_t* q, int cls, uint64_t bits, uint64_t type_size, const std::string& where) {
         const uint64_t offset = little(q, 2), precision = little(q + 2, 2);
         if (precision == 0 || offset + precision > 8 * type_size)
