@@ -255,6 +255,7 @@ private:
             Hid base(H5Tget_super(file_type), H5Tclose);
             if (!base.valid() || H5Tget_size(base.get()) != 1)
                 fail(where, "damaged variable-length string type (its characters are not bytes)");
+            check_compact(dataset, 4 + offsets_bytes_ + 4, count, where);  // {length, heap address, index}
             check_vlen_strings(dataset, count, where);
             H5Tset_size(mem.get(), H5T_VARIABLE);
             std::vector<char*> buffer(static_cast<size_t>(count), nullptr);
@@ -272,6 +273,7 @@ private:
         if (size == 0 || size > kMaxStringBytes) fail(where, "a fixed-length string of an unreasonable size");
         if (static_cast<double>(size) * static_cast<double>(count) > static_cast<double>(limits_.max_values_per_dataset))
             fail(where, "fixed-length strings over the limit of one dataset");
+        check_compact(dataset, size, count, where);
         H5Tset_size(mem.get(), size);
         H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);
         std::vector<char> buffer(size * static_cast<size_t>(count), '\0');
@@ -282,6 +284,19 @@ private:
             out.emplace_back(s, strnlen(s, size));
         }
         return out;
+    }
+
+    // HDF5 1.10 reads a compact dataset's values from the bytes its layout message holds without comparing their
+    // number with what the values need (found by fuzz/nir_fuzz.cpp: a compact layout of 0 bytes for 14 strings made it
+    // copy from a null pointer). The bytes stored must be `count` values of `value_bytes` each, as stored in the file.
+    void check_compact(hid_t dataset, uint64_t value_bytes, int64_t count, const std::string& where) {
+        Hid dcpl(H5Dget_create_plist(dataset), H5Pclose);
+        if (!dcpl.valid()) fail(where, "cannot read the dataset's creation properties (damaged file?)");
+        if (H5Pget_layout(dcpl.get()) != H5D_COMPACT) return;
+        const uint64_t stored = H5Dget_storage_size(dataset);
+        if (stored != value_bytes * static_cast<uint64_t>(count))
+            fail(where, fmt::format("damaged compact dataset ({} bytes stored for {} values of {} bytes)", stored,
+                                    count, value_bytes));
     }
 
     // Where HDF5 looks for the superblock (at 0, 512, 1024, 2048, ...): the first one's position, or -1.
@@ -692,6 +707,7 @@ private:
         if (bytes == 0 || bytes > 16) fail(where, fmt::format("a number of {} bytes (damaged datatype?)", bytes));
         a.float64 = c == H5T_FLOAT && bytes > 4;
         a.values.assign(static_cast<size_t>(count), 0.0);
+        check_compact(dataset, bytes, count, where);
         if (count > 0 &&
             H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
             fail(where, "cannot read the values (damaged file, or a compression filter this HDF5 lacks)");

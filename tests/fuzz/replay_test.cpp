@@ -137,6 +137,20 @@ TEST(FuzzFindings, NirIntegerOfZeroBitsIsAModelError) {
     }
 }
 
+// nir: /node/edges's layout turned compact with 0 bytes of data (the fuzzer's damage to the braille fixture, applied
+// to lif_rockpool): libhdf5 1.10 copied the 3 x 2 strings' references from a null pointer; now refused before H5Dread.
+TEST(FuzzFindings, NirCompactDatasetOfZeroBytesIsAModelError) {
+    const std::string path = (kCases / "nir" / "compact_layout_of_zero_bytes").string();
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("/node/edges: damaged compact dataset (0 bytes stored for 6 values"),
+                  std::string::npos) << e.what();
+    }
+}
+
 }  // namespace
 
 // idx: 2^32 - 1 images of 65536 x 65536 bytes (2^64 - 2^32 bytes in all: past int64) is refused by name.

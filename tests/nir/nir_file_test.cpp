@@ -430,6 +430,30 @@ TEST(NirFileHostile, MessagesHdf5WritesAreNotDamaged) {
     }
 }
 
+// A compact dataset HDF5 writes is read: lif_rockpool's tau (float32, {1}) written again in a compact layout.
+TEST(NirFileHostile, CompactDatasetsAreRead) {
+    const std::string path = temp_path("compact.nir");
+    write_bytes(path, read_bytes(fixture("lif_rockpool.nir")));
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const char* tau = "/node/nodes/1_LIFNeuronTorch/tau";
+    ASSERT_GE(H5Ldelete(f, tau, H5P_DEFAULT), 0);
+    const hsize_t one = 1;
+    const float value = 0.125f;
+    const hid_t space = H5Screate_simple(1, &one, nullptr), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_layout(dcpl, H5D_COMPACT);
+    const hid_t d = H5Dcreate2(f, tau, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Fclose(f);
+    const File file = read_file(path);
+    EXPECT_EQ(node_named(*file.root.graph, "1_LIFNeuronTorch").params.at("tau").values, std::vector<double>{0.125});
+    std::remove(path.c_str());
+}
+
 // HDF5 1.10 decodes the other messages a dataset's opening reads without bounds too (a compact dataset's data, a
 // fill value, a filter's name at the sizes they state), and follows external file lists and virtual layouts to
 // other files: each damaged here in a message found from the spec (message_of) and HDF5's header addresses.
@@ -453,6 +477,9 @@ TEST(NirFileHostile, DamagedDatasetMessages) {
     expect([&](std::string& b) { b[layout + 1] = 0, b[layout + 2] = b[layout + 3] = '\xff'; },
            "/version: damaged layout message (it runs past its " + std::to_string(layout_bytes) + " bytes)");
     expect([&](std::string& b) { b[layout + 1] = 3; }, "/version: damaged layout message (a virtual dataset");
+    // compact data of 0 bytes for the one string of {uint32 length, 8-byte heap address, uint32 index}
+    expect([&](std::string& b) { b[layout + 1] = b[layout + 2] = b[layout + 3] = 0; },
+           "/version: damaged compact dataset (0 bytes stored for 1 values of 16 bytes)");
     // a fill value defined (byte 3) of 2^20 bytes
     expect([&](std::string& b) { b[fill + 3] = 1, b[fill + 4] = b[fill + 5] = 0, b[fill + 6] = 0x10, b[fill + 7] = 0; },
            "/version: damaged fill value message (it runs past its " + std::to_string(fill_bytes) + " bytes)");
