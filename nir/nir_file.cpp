@@ -255,6 +255,7 @@ private:
             Hid base(H5Tget_super(file_type), H5Tclose);
             if (!base.valid() || H5Tget_size(base.get()) != 1)
                 fail(where, "damaged variable-length string type (its characters are not bytes)");
+            check_compact(dataset, 4 + offsets_bytes_ + 4, count, where);  // {length, heap address, index}
             check_vlen_strings(dataset, count, where);
             H5Tset_size(mem.get(), H5T_VARIABLE);
             std::vector<char*> buffer(static_cast<size_t>(count), nullptr);
@@ -272,6 +273,7 @@ private:
         if (size == 0 || size > kMaxStringBytes) fail(where, "a fixed-length string of an unreasonable size");
         if (static_cast<double>(size) * static_cast<double>(count) > static_cast<double>(limits_.max_values_per_dataset))
             fail(where, "fixed-length strings over the limit of one dataset");
+        check_compact(dataset, size, count, where);
         H5Tset_size(mem.get(), size);
         H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);
         std::vector<char> buffer(size * static_cast<size_t>(count), '\0');
@@ -282,6 +284,19 @@ private:
             out.emplace_back(s, strnlen(s, size));
         }
         return out;
+    }
+
+    // HDF5 1.10 reads a compact dataset's values from the bytes its layout message holds without comparing their
+    // number with what the values need (found by fuzz/nir_fuzz.cpp: a compact layout of 0 bytes for 14 strings made it
+    // copy from a null pointer). The bytes stored must be `count` values of `value_bytes` each, as stored in the file.
+    void check_compact(hid_t dataset, uint64_t value_bytes, int64_t count, const std::string& where) {
+        Hid dcpl(H5Dget_create_plist(dataset), H5Pclose);
+        if (!dcpl.valid()) fail(where, "cannot read the dataset's creation properties (damaged file?)");
+        if (H5Pget_layout(dcpl.get()) != H5D_COMPACT) return;
+        const uint64_t stored = H5Dget_storage_size(dataset);
+        if (stored != value_bytes * static_cast<uint64_t>(count))
+            fail(where, fmt::format("damaged compact dataset ({} bytes stored for {} values of {} bytes)", stored,
+                                    count, value_bytes));
     }
 
     // Where HDF5 looks for the superblock (at 0, 512, 1024, 2048, ...): the first one's position, or -1.
@@ -351,16 +366,25 @@ private:
             uint64_t address, bytes, offset, messages;
         };
         std::vector<Chunk> chunks{{address, chunk0 + prefix + (v2 ? 4 : 0), prefix, chunk0}};
+        std::vector<uint64_t> heaps;
+        std::vector<Message> checked;
         for (size_t k = 0; k < chunks.size(); ++k) {
             const Chunk c = chunks[k];
             if (c.bytes < c.offset || c.bytes > room || c.address > room - c.bytes)
                 damaged(fmt::format("a chunk of {} bytes at {} runs past the end of the file of {} bytes", c.bytes,
                                     c.address, file_size_));
             if (chunks.size() > 4096) damaged("more than 4096 chunks");
-            std::vector<uint64_t> heaps;
-            for (const auto& [next, bytes] : continuations(c.address + c.offset, c.messages, v2, flags, heaps))
+            for (const auto& [next, bytes] : walk_messages(c.address + c.offset, c.messages, v2, flags, heaps, checked))
                 chunks.push_back({next, bytes, v2 ? 4u : 0u, bytes - std::min<uint64_t>(bytes, v2 ? 8 : 0)});
-            for (uint64_t heap : heaps) check_local_heap(heap, where);
+        }
+        // Every chunk first, then what the messages point to or hold.
+        for (uint64_t heap : heaps) check_local_heap(heap, where);
+        for (const Message& m : checked) {
+            const char* name = message_name(m.type);
+            if ((m.flags & 0x02) != 0)
+                fail(where, fmt::format("a shared {} message (expected the object's own)", name));
+            if (m.type == 0x03) check_datatype(m.data.data(), m.data.size(), 0, 0, where);
+            else check_message(m.type, name, m.data.data(), m.data.size(), where);
         }
     }
 
@@ -380,10 +404,21 @@ private:
                                     "{} bytes)", size, data, file_size_));
     }
 
+    // One message of an object header, kept for check_object_header's checks after the header's chunks.
+    struct Message {
+        int type;
+        uint8_t flags;
+        std::vector<uint8_t> data;
+    };
+
     // The continuation messages (address, bytes) among the messages of one object header chunk (see above); the
-    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`.
-    std::vector<std::pair<uint64_t, uint64_t>> continuations(uint64_t start, uint64_t size, bool v2, uint8_t flags,
-                                                             std::vector<uint64_t>& heaps) {
+    // local heap addresses of its symbol table messages (type 0x11: B-tree address, heap address) into `heaps`;
+    // the messages a dataset's opening decodes into `checked`, for check_datatype and check_message. Such a message
+    // shared (flag 0x02) would send HDF5 to another object header or a shared message heap that this walk does not
+    // reach: refused (no NIR writer makes one).
+    std::vector<std::pair<uint64_t, uint64_t>> walk_messages(uint64_t start, uint64_t size, bool v2, uint8_t flags,
+                                                             std::vector<uint64_t>& heaps,
+                                                             std::vector<Message>& checked) {
         std::vector<uint8_t> chunk(static_cast<size_t>(size));
         read_raw(base_address_ + static_cast<int64_t>(start), chunk.data(), chunk.size());
         const size_t header = v2 ? 4 + ((flags & 0x04) ? 2 : 0) : 8;
@@ -401,11 +436,189 @@ private:
                     return {{UINT64_MAX, 0}};  // beyond the end of the file: refused by the caller
                 out.push_back({little(cont, offsets_bytes_), little(cont + offsets_bytes_, lengths_bytes_)});
             }
+            if (message_name(static_cast<int>(type)) != nullptr)
+                checked.push_back({static_cast<int>(type), chunk[p + (v2 ? 3 : 4)],
+                                   std::vector<uint8_t>(&chunk[p + header], &chunk[p + header] + bytes)});
             if (type == 0x11 && bytes >= 2 * offsets_bytes_)
                 heaps.push_back(little(&chunk[p + header + offsets_bytes_], offsets_bytes_));
             p += header + bytes;
         }
         return out;
+    }
+
+    // The messages H5Dopen decodes (H5D__open_oid, H5D__layout_oh_read), by type; nullptr for the others.
+    static const char* message_name(int type) {
+        switch (type) {
+        case 0x01: return "dataspace";
+        case 0x03: return "datatype";
+        case 0x04: case 0x05: return "fill value";
+        case 0x07: return "external file list";
+        case 0x08: return "layout";
+        case 0x0B: return "filter pipeline";
+        default: return nullptr;
+        }
+    }
+
+    // HDF5 1.10 decodes these messages without bounds too (it copies a compact dataset's data, a fill value, a
+    // filter's name and parameters at the sizes they state), so each one's fields are taken here as HDF5 decodes them
+    // (HDF5 file format spec, "Dataspace", "Fill Value", "Data Layout" and "Filter Pipeline" messages) and must lie
+    // inside the message, a filter's name NUL-terminated inside it. External storage and virtual datasets (HDF5
+    // reads other files, and names from heaps this walk does not check) are refused: NIR keeps its data in the file.
+    void check_message(int type, const char* name, const uint8_t* m, size_t size, const std::string& where) {
+        const auto damaged = [&](const std::string& what) {
+            fail(where, fmt::format("damaged {} message ({})", name, what));
+        };
+        size_t p = 0;
+        const auto get = [&](uint64_t n) -> uint64_t {
+            if (n > size - p) damaged(fmt::format("it runs past its {} bytes", size));
+            const uint64_t v = n <= 8 ? little(m + p, static_cast<size_t>(n)) : 0;
+            p += static_cast<size_t>(n);
+            return v;
+        };
+        const auto sized = [&](uint64_t n) { if (n < 0x80000000u) get(n); };  // HDF5: int32, negative: none
+        if (type == 0x07) fail(where, "data in external files (expected the data inside the file)");
+        if (type == 0x04) return sized(get(4));  // the old fill value: {uint32 size, value}, without a version
+        const uint64_t version = get(1);
+        if (type == 0x01) {  // {version, rank, flags, version 1: 5 reserved, 2: type}, the sizes, maximum sizes
+            const uint64_t rank = get(1), flags = get(1);
+            get(version == 1 ? 5 : 1);
+            if (rank <= 32) get(rank * lengths_bytes_ * ((flags & 1) ? 2 : 1));  // more: HDF5 refuses
+        } else if (type == 0x05 && version < 3) {  // {version, allocation and write times, defined, size, value}
+            get(2);
+            if (get(1) != 0 || version == 1) sized(get(4));
+        } else if (type == 0x05) {  // {version 3, flags, size and value with flag 0x20}
+            if ((get(1) & 0x20) != 0) sized(get(4));
+        } else if (type == 0x08) {
+            check_layout(version, get, damaged);
+        } else if (type == 0x0B) {  // {version, filters, version 1: 6 reserved}, filters
+            const uint64_t filters = get(1);
+            if (version == 1) get(6);
+            for (uint64_t i = 0; i < filters && filters <= 32; ++i) {  // {id, name length, flags, values, name, values}
+                const uint64_t id = get(2), name_bytes = version > 1 && id < 256 ? 0 : get(2);
+                get(2);
+                const uint64_t values = get(2), at = p;
+                get(name_bytes);
+                if (name_bytes != 0 && std::memchr(m + at, 0, static_cast<size_t>(name_bytes)) == nullptr)
+                    damaged(fmt::format("the name of filter {} runs past its {} bytes", i, name_bytes));
+                get(4 * values + (version == 1 && values % 2 != 0 ? 4 : 0));
+            }
+        }
+    }
+
+    // A layout message after its version: versions 1 and 2 {rank, class, 5 reserved, address unless compact, uint32
+    // sizes, compact: uint32 size and the data}; 3 and 4 {class, compact: uint16 size and the data; contiguous:
+    // address, size; chunked version 3: rank, address, uint32 sizes; version 4: flags, rank, bytes per size, sizes,
+    // index type, its fields, address; virtual: refused}.
+    template <typename Get, typename Damaged>
+    void check_layout(uint64_t version, const Get& get, const Damaged& damaged) {
+        if (version < 3) {
+            const uint64_t rank = get(1), cls = get(1);
+            get(5 + (cls != 0 ? offsets_bytes_ : 0));
+            if (rank > 33) return;  // HDF5 refuses it
+            get(4 * rank);
+            if (cls == 0) get(get(4));
+            return;
+        }
+        const uint64_t cls = get(1);
+        if (cls == 0) get(get(2));
+        if (cls == 1) get(offsets_bytes_ + lengths_bytes_);
+        if (cls == 2 && version == 3) get(offsets_bytes_ + 4 * get(1));
+        if (cls == 2 && version > 3) {
+            const uint64_t flags = get(1), rank = get(1), bytes = get(1);
+            get(rank * bytes);
+            const uint64_t index = get(1);  // its fields: single chunk (filtered: size, mask), fixed or extensible
+            const uint64_t fields[6] = {0, (flags & 2) ? lengths_bytes_ + 4 : 0, 0, 1, 5, 6};  // array, B-tree
+            get((index < 6 ? fields[index] : 0) + offsets_bytes_);
+        }
+        if (cls == 3) damaged("a virtual dataset, whose data lies in other files (expected the data inside the file)");
+    }
+
+    // HDF5 1.10 decodes a datatype message without bounds (H5O_dtype_decode_helper): it copies the member names
+    // of compound and enum types with strdup and reads the rest where the class, version and counts say, so a
+    // damaged class or count sends it past the message and the object header chunk holding it (found by
+    // fuzz/nir_fuzz.cpp: a variable-length string type turned into an enum of 257 members, strdup reading past the
+    // chunk). The datatype of `m` (`size` bytes) at `p` is walked here as HDF5 decodes it (HDF5 file format spec,
+    // "Datatype Message": {class | version << 4, 24 class bits, uint32 size, properties}) and must end inside the
+    // message, every name NUL-terminated inside it. Returns where it ends.
+    size_t check_datatype(const uint8_t* m, size_t size, size_t p, int depth, const std::string& where) {
+        const auto damaged = [&](const std::string& what) { fail(where, "damaged datatype (" + what + ")"); };
+        const auto need = [&](uint64_t n, const char* what) {
+            if (p > size || n > size - p) damaged(fmt::format("{} beyond its message of {} bytes", what, size));
+        };
+        if (depth > 16) damaged("nested more than 16 deep");
+        need(8, "a datatype");
+        const int cls = m[p] & 0x0f, version = m[p] >> 4;
+        const uint64_t bits = little(m + p + 1, 3), type_size = little(m + p + 4, 4);
+        p += 8;
+        const auto name = [&](uint64_t i) {  // NUL-terminated; padded to 8 bytes before version 3
+            const void* nul = p < size ? std::memchr(m + p, 0, size - p) : nullptr;
+            if (nul == nullptr)
+                damaged(fmt::format("the name of member {} runs past its message of {} bytes", i, size));
+            const auto length = static_cast<size_t>(static_cast<const uint8_t*>(nul) - (m + p));
+            p += version < 3 ? (length + 8) / 8 * 8 : length + 1;
+        };
+        switch (cls) {
+        case 0: case 4:  // fixed-point, bitfield
+            need(4, "a fixed-point or bitfield type");
+            check_bits(m + p, cls, bits, type_size, where);
+            return p + 4;
+        case 1:
+            need(12, "a floating-point type");
+            check_bits(m + p, cls, bits, type_size, where);
+            return p + 12;
+        case 2: need(2, "a time type"); return p + 2;  // precision
+        case 5: need(bits & 0xff, "an opaque type's tag"); return p + (bits & 0xff);
+        case 6:  // compound: per member a name, its offset (version 1: and 28 bytes of dimensions), its type
+            for (uint64_t i = 0; i < (bits & 0xffff); ++i) {
+                name(i);
+                const uint64_t offset_bytes = version >= 3 ? std::max(bit_width(type_size) - 1, 0) / 8 + 1 : 4;
+                need(offset_bytes + (version == 1 ? 28 : 0), "a compound member");
+                p = check_datatype(m, size, p + offset_bytes + (version == 1 ? 28 : 0), depth + 1, where);
+            }
+            return p;
+        case 8: {  // enum: the base type, the member names, then one base value per member
+            const size_t base = p;
+            p = check_datatype(m, size, p, depth + 1, where);
+            for (uint64_t i = 0; i < (bits & 0xffff); ++i) name(i);
+            const uint64_t value_bytes = little(m + base + 4, 4);
+            if (value_bytes != 0 && (bits & 0xffff) > (size - std::min(p, size)) / value_bytes)
+                damaged(fmt::format("an enum's values run past its message of {} bytes", size));
+            return p + (bits & 0xffff) * value_bytes;
+        }
+        case 9: return check_datatype(m, size, p, depth + 1, where);  // variable-length: the base type
+        case 10: {  // array: rank (version 2: and 3 reserved), the dimensions (version 2: and a permutation), base
+            need(1, "an array type");
+            const uint64_t rank = m[p];
+            const uint64_t dims = version < 3 ? 4 + 8 * rank : 1 + 4 * rank;
+            need(dims, "an array type's dimensions");
+            return check_datatype(m, size, p + dims, depth + 1, where);
+        }
+        default: return p;  // string and reference: no properties; another class: HDF5 refuses it
+        }
+    }
+
+    // HDF5 1.10 converts numbers bit by bit at the offset and precision their type states (H5T__bit_copy), unchecked:
+    // a precision of 0 sent it far outside the value (found by fuzz/nir_fuzz.cpp: SIGBUS converting an int64). The
+    // properties `q` of a fixed-point or bitfield type ({uint16 offset, uint16 precision}) or floating-point type
+    // (also exponent position and size, mantissa position and size, a byte each; the sign's position in the class
+    // bits) must lie inside the number, as HDF5 1.14 checks.
+    void check_bits(const uint8_t* q, int cls, uint64_t bits, uint64_t type_size, const std::string& where) {
+        const uint64_t offset = little(q, 2), precision = little(q + 2, 2);
+        if (precision == 0 || offset + precision > 8 * type_size)
+            fail(where, fmt::format("damaged datatype (a precision of {} bits at bit {} in a number of {} bytes)",
+                                    precision, offset, type_size));
+        if (cls == 1 && (q[5] == 0 || q[7] == 0 || q[4] + q[5] > precision || q[6] + q[7] > precision ||
+                         ((bits >> 8) & 0xff) >= precision))
+            fail(where, fmt::format("damaged datatype (a floating-point type's sign, exponent or mantissa outside its "
+                                    "{} bits)", precision));
+    }
+
+    // Bits needed for v (0 for 0): HDF5 stores a version 3 compound member's offset in as few bytes as the
+    // type's size needs (H5VM_limit_enc_size: floor(log2(size)) / 8 + 1).
+    static int bit_width(uint64_t v) {
+        int n = 0;
+        for (; v != 0; v >>= 1) ++n;
+        return n;
     }
 
     static uint64_t little(const uint8_t* p, size_t n) {
@@ -494,6 +707,7 @@ private:
         if (bytes == 0 || bytes > 16) fail(where, fmt::format("a number of {} bytes (damaged datatype?)", bytes));
         a.float64 = c == H5T_FLOAT && bytes > 4;
         a.values.assign(static_cast<size_t>(count), 0.0);
+        check_compact(dataset, bytes, count, where);
         if (count > 0 &&
             H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.values.data()) < 0)
             fail(where, "cannot read the values (damaged file, or a compression filter this HDF5 lacks)");

@@ -123,6 +123,34 @@ std::vector<uint8_t> be32s(std::initializer_list<uint32_t> words) {
     return out;
 }
 
+// nir: an int64's datatype stating a precision of 0 bits (the fuzzer's damage to an input_shape of cnn_sinabs,
+// applied to lif_rockpool): libhdf5 1.10 converted it to double bit by bit far outside the value (SIGBUS); now
+// refused before HDF5 reads it.
+TEST(FuzzFindings, NirIntegerOfZeroBitsIsAModelError) {
+    const std::string path = (kCases / "nir" / "integer_precision_zero").string();
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("damaged datatype (a precision of 0 bits"), std::string::npos) << e.what();
+    }
+}
+
+// nir: /node/edges's layout turned compact with 0 bytes of data (the fuzzer's damage to the braille fixture, applied
+// to lif_rockpool): libhdf5 1.10 copied the 3 x 2 strings' references from a null pointer; now refused before H5Dread.
+TEST(FuzzFindings, NirCompactDatasetOfZeroBytesIsAModelError) {
+    const std::string path = (kCases / "nir" / "compact_layout_of_zero_bytes").string();
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("/node/edges: damaged compact dataset (0 bytes stored for 6 values"),
+                  std::string::npos) << e.what();
+    }
+}
+
 }  // namespace
 
 // idx: 2^32 - 1 images of 65536 x 65536 bytes (2^64 - 2^32 bytes in all: past int64) is refused by name.
@@ -164,5 +192,20 @@ TEST(FuzzFindings, NirLocalHeapPastTheEndOfTheFileIsAModelError) {
     } catch (const neuroemu::ModelError& e) {
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("damaged group (a local heap of"), std::string::npos) << e.what();
+    }
+}
+
+// nir: a datatype message turned into an enum of 257 members whose names run past the message (the fuzzer's
+// damage to cnn_sinabs's /node/nodes/5/type, the class byte 0x19 to 0x28, applied to lif_rockpool's /version):
+// libhdf5 1.10 copied the names with strdup past its object header chunk; now refused before HDF5 decodes it.
+TEST(FuzzFindings, NirEnumNamesPastTheDatatypeMessageIsAModelError) {
+    const std::string path = (kCases / "nir" / "datatype_enum_names_past_the_message").string();
+    try {
+        neuroemu::nir::read_file(path);
+        FAIL() << "expected a ModelError";
+    } catch (const neuroemu::ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("/version: damaged datatype (the name of member 1"), std::string::npos)
+            << e.what();
     }
 }
