@@ -44,11 +44,16 @@ const std::string& snn() {
 
 using serve_test::ServeProcess;
 
+// How long a client waits for an answer from the served CLI: a request that runs the model (classify, run) takes
+// seconds in Release but can exceed the client's 30 s default under ThreadSanitizer (scripts/tsan.sh) on a loaded
+// machine. An answer that comes returns at once; the bound only catches a server that never answers.
+constexpr int kAnswerTimeoutMs = 180000;
+
 TEST(ServeCli, PortFileHelloAndSigtermFlushesCounters) {
     ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "sigterm");
     ASSERT_TRUE(p.started()) << p.err();
     EXPECT_NE(p.err().find("listening: udp 127.0.0.1:" + std::to_string(p.udp())), std::string::npos) << p.err();
-    client::Control c("127.0.0.1", p.control());
+    client::Control c("127.0.0.1", p.control(), kAnswerTimeoutMs);
     const json h = c.request({{"op", "hello"}});
     EXPECT_EQ(h["model"]["input_shape"], json({1, 28, 28}));
     EXPECT_EQ(h["model"]["classes"], 10);
@@ -67,7 +72,7 @@ TEST(ServeCli, PortFileHelloAndSigtermFlushesCounters) {
 TEST(ServeCli, ASecondSignalExitsAtOnce) {
     ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "second_signal");
     ASSERT_TRUE(p.started()) << p.err();
-    client::Control c("127.0.0.1", p.control());
+    client::Control c("127.0.0.1", p.control(), kAnswerTimeoutMs);
     // `load` converts the model on the engine thread (a second or more): the first signal waits for it to end.
     c.send_raw("{\"op\": \"load\", \"config\": \"default.yaml\"}\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -83,10 +88,10 @@ TEST(ServeCli, AllowRemoteRequiresTheTokenItPrints) {
     ASSERT_TRUE(p.started()) << p.err();
     const std::string token = p.ports()["token"];
     EXPECT_NE(p.err().find("token: " + token), std::string::npos) << p.err();
-    client::Control c("127.0.0.1", p.control());
+    client::Control c("127.0.0.1", p.control(), kAnswerTimeoutMs);
     EXPECT_EQ(c.request({{"op", "hello"}})["error"]["code"], "unauthorized");
     EXPECT_EQ(c.request({{"op", "hello"}, {"token", token}})["ok"], true);
-    client::Control given("127.0.0.1", p.control());
+    client::Control given("127.0.0.1", p.control(), kAnswerTimeoutMs);
     EXPECT_EQ(given.request({{"op", "auth"}, {"token", token}})["ok"], true);
     EXPECT_EQ(given.request({{"op", "shutdown"}})["ok"], true);
     EXPECT_EQ(p.wait_exit(), 0) << p.err();
@@ -144,7 +149,7 @@ TEST(ServeCli, ServedClassificationEqualsEvaluate) {
     const std::vector<int> hits = evaluate_hits(kImages);
     ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "classify");
     ASSERT_TRUE(p.started()) << p.err();
-    client::Control c("127.0.0.1", p.control());
+    client::Control c("127.0.0.1", p.control(), kAnswerTimeoutMs);
     // The control channel's classify, image by image.
     int correct = 0;
     for (int64_t i = 0; i < kImages; ++i) {
@@ -201,7 +206,7 @@ TEST(ServeCli, ServedClassificationEqualsEvaluate) {
 TEST(ServeCli, TicksWithManySpikesPerInputNeuron) {
     ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused", "serve_cli", "many_spikes");
     ASSERT_TRUE(p.started()) << p.err();
-    client::Control c("127.0.0.1", p.control());
+    client::Control c("127.0.0.1", p.control(), kAnswerTimeoutMs);
     std::vector<InputSpike> all(784);
     for (int i = 0; i < 784; ++i) all[static_cast<size_t>(i)] = {i, 1000};
     client::EventSender send("127.0.0.1", p.udp());
@@ -225,7 +230,7 @@ std::vector<std::vector<uint64_t>> chip_tick_fields(const std::string& extra, co
     ServeProcess p(kConfig + " --snn " + snn() + " " + kPoisson + " --paused " + extra, "serve_cli", name);
     EXPECT_TRUE(p.started()) << p.err();
     if (!p.started()) return {};
-    client::Control c("127.0.0.1", p.control());
+    client::Control c("127.0.0.1", p.control(), kAnswerTimeoutMs);
     client::Subscriber sub;
     EXPECT_EQ(c.request({{"op", "subscribe"}, {"port", sub.port()}, {"spikes", false}})["ok"], true);
     std::vector<InputSpike> all(784);
@@ -285,7 +290,7 @@ TEST(ServeCli, HostileClientsLeaveItAnsweringWithinTheMemoryBound) {
         big.push_back(std::make_unique<client::Control>("127.0.0.1", p.control()));
         big.back()->send_raw("{\"op\":\"hello\"," + almost.substr(0, almost.size() - 64));
     }
-    client::Control c("127.0.0.1", p.control());
+    client::Control c("127.0.0.1", p.control(), kAnswerTimeoutMs);
     const json st = c.request({{"op", "status"}});
     const int64_t peak = p.rss_bytes();
     if (::neuroemu::test::kRssMeasuresTheProgram) {
