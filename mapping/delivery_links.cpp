@@ -20,9 +20,7 @@ DeliveryLinks::DeliveryLinks(const Mapping& m, const FaultSpec& f, bool links) {
     for (int64_t s = 0; s < m.routes.sources(); ++s) {
         route_steps(m, *multicast, any_dead_ ? &faults : nullptr, s, steps, &cut);
         std::sort(cut.begin(), cut.end());
-        const bool host = static_cast<size_t>(s) == m.cores.size();
-        const MeshPoint src = host ? MeshPoint{m.host_x, m.host_y}
-                                   : MeshPoint{m.cores[static_cast<size_t>(s)].x, m.cores[static_cast<size_t>(s)].y};
+        const MeshPoint src = source_position(m, s);
         for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
             const int32_t d = m.routes.dest[static_cast<size_t>(i)];
             if (std::binary_search(cut.begin(), cut.end(), d)) {

@@ -13,12 +13,6 @@ namespace {
 
 using Point = MeshPoint;
 
-Point source_position(const Mapping& mapping, int64_t s) {
-    if (s == static_cast<int64_t>(mapping.cores.size())) return {mapping.host_x, mapping.host_y};
-    const Core& c = mapping.cores[static_cast<size_t>(s)];
-    return {c.x, c.y};
-}
-
 int direction_index(uint8_t bit) { return bit == kEast ? 0 : bit == kWest ? 1 : bit == kNorth ? 2 : 3; }
 
 // One hop from `p` by `port` (kEast..kSouth).
@@ -84,6 +78,12 @@ void tree_branches(const WestFirstTree& tree, int32_t width, Point src, const st
 }
 
 }  // namespace
+
+MeshPoint source_position(const Mapping& mapping, int64_t s) {
+    if (s == static_cast<int64_t>(mapping.cores.size())) return {mapping.host_x, mapping.host_y};
+    const Core& c = mapping.cores[static_cast<size_t>(s)];
+    return {c.x, c.y};
+}
 
 RouteFaults::RouteFaults(const Mapping& mapping, const FaultSpec& faults)
     : width_(mapping.mesh.width()), height_(mapping.mesh.height()), reroute_(faults.reroute) {

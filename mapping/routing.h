@@ -56,6 +56,9 @@ private:
     std::vector<uint8_t> rerouted_;                 // per source (when reroute() and anything is dead)
 };
 
+// Where source s's packets enter the mesh: its core's router, or the host's for s = cores.size().
+MeshPoint source_position(const Mapping& mapping, int64_t s);
+
 // The west-first route tree from `src` (docs/hardware-model.md "Faults"): first west along the source's row as far
 // as the links allow, then only east, north or south (never a turn into west), a breadth-first search that enters
 // each live router at most once and prefers, among parents at the same distance, the vertical hop (north, then
