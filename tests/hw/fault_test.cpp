@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <vector>
 
@@ -165,34 +166,40 @@ TEST(Faults, StuckCoresSendNothingAndSlowCoresTakeLonger) {
     EXPECT_GT(b[kCycles], clean[kCycles]);
 }
 
-// The (source, destination) pairs whose XY route passes router (dead_x, dead_y) (endpoints included), or, with
-// `link`, crosses the wire between it and its east neighbour in either direction; walked here: x first, then y.
-int64_t routes_through(const Mapping& m, int32_t dead_x, int32_t dead_y, bool link = false) {
+// How many (source, destination core) pairs of the mapping's routes satisfy `pred(source x, source y, destination)`
+// (the source's router: its core's, or the host's).
+int64_t count_pairs(const Mapping& m, const std::function<bool(int32_t, int32_t, const Core&)>& pred) {
     int64_t n = 0;
     for (int64_t s = 0; s < m.routes.sources(); ++s) {
         const bool host = static_cast<size_t>(s) == m.cores.size();
         const int32_t sx = host ? m.host_x : m.cores[static_cast<size_t>(s)].x;
         const int32_t sy = host ? m.host_y : m.cores[static_cast<size_t>(s)].y;
-        for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
-            const Core& d = m.cores[static_cast<size_t>(m.routes.dest[static_cast<size_t>(i)])];
-            bool through = false;
-            int32_t x = sx, y = sy;
-            for (;;) {
-                if (!link) through = through || (x == dead_x && y == dead_y);
-                if (x != d.x) {
-                    const int32_t nx = x + (d.x > x ? 1 : -1);
-                    if (link && y == dead_y && std::min(x, nx) == dead_x) through = true;
-                    x = nx;
-                } else if (y != d.y) {
-                    y += d.y > y ? 1 : -1;
-                } else {
-                    break;
-                }
-            }
-            n += through;
-        }
+        for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i)
+            n += pred(sx, sy, m.cores[static_cast<size_t>(m.routes.dest[static_cast<size_t>(i)])]);
     }
     return n;
+}
+
+// The (source, destination) pairs whose XY route passes router (dead_x, dead_y) (endpoints included), or, with
+// `link`, crosses the wire between it and its east neighbour in either direction; walked here: x first, then y.
+int64_t routes_through(const Mapping& m, int32_t dead_x, int32_t dead_y, bool link = false) {
+    return count_pairs(m, [&](int32_t sx, int32_t sy, const Core& d) {
+        bool through = false;
+        int32_t x = sx, y = sy;
+        for (;;) {
+            if (!link) through = through || (x == dead_x && y == dead_y);
+            if (x != d.x) {
+                const int32_t nx = x + (d.x > x ? 1 : -1);
+                if (link && y == dead_y && std::min(x, nx) == dead_x) through = true;
+                x = nx;
+            } else if (y != d.y) {
+                y += d.y > y ? 1 : -1;
+            } else {
+                break;
+            }
+        }
+        return through;
+    });
 }
 
 TEST(Faults, WithoutRerouteADeadRouterCutsOffExactlyTheRoutesThroughIt) {
@@ -241,19 +248,11 @@ TEST(Faults, WithoutRerouteADeadLinkCutsOffExactlyTheUnicastRoutesOverIt) {
 // pair with its core at either end. Everything else
 // goes around (the mesh has rows above and below, and columns on both sides). Derived by hand, walked here.
 int64_t west_first_cut(const Mapping& m, int32_t x, int32_t y, bool router) {
-    int64_t n = 0;
-    for (int64_t s = 0; s < m.routes.sources(); ++s) {
-        const bool host = static_cast<size_t>(s) == m.cores.size();
-        const int32_t sx = host ? m.host_x : m.cores[static_cast<size_t>(s)].x;
-        const int32_t sy = host ? m.host_y : m.cores[static_cast<size_t>(s)].y;
-        for (int64_t i = m.routes.offset[static_cast<size_t>(s)]; i < m.routes.offset[static_cast<size_t>(s) + 1]; ++i) {
-            const Core& d = m.cores[static_cast<size_t>(m.routes.dest[static_cast<size_t>(i)])];
-            const bool at_dead = router && ((sx == x + 1 && sy == y) || (d.x == x + 1 && d.y == y));
-            const int32_t wall = router ? x + 1 : x;  // the last column a source east of it cannot reach
-            n += at_dead || (sy == y && sx > wall && d.x <= wall);
-        }
-    }
-    return n;
+    return count_pairs(m, [&](int32_t sx, int32_t sy, const Core& d) {
+        const bool at_dead = router && ((sx == x + 1 && sy == y) || (d.x == x + 1 && d.y == y));
+        const int32_t wall = router ? x + 1 : x;  // the last column a source east of it cannot reach
+        return at_dead || (sy == y && sx > wall && d.x <= wall);
+    });
 }
 
 // Chip.faults.reroute: the dead wire's and the dead router's routes go around them in both multicast modes; only
