@@ -44,16 +44,30 @@ uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
 LinkFlips::LinkFlips(double rate, uint64_t seed, int bits) : rate_(rate), seed_(seed), bits_(bits) {
     if (bits > 64) throw InternalError("link faults: a packet of more than 64 bits");
     log_ = std::log1p(-std::min(rate, 1.0));
+    // The first gap passes the last bit (no flip) exactly when u >= 1 - (1 - rate)^bits. Above that threshold
+    // plus a relative margin of 1e-9, far wider than the rounding of log1p, the division and expm1, the test in
+    // operator() would find no flip too, so it is skipped (most packets at the rates of interest).
+    if (rate > 0 && rate < 1) no_flip_u_ = -std::expm1(bits * log_) * (1 + 1e-9);
+}
+
+uint64_t LinkFlips::packet_key(uint64_t tick, int32_t source, int32_t c, int32_t y, int32_t x, int32_t dest) const {
+    uint64_t key = mix64(seed_ ^ mix64(tick));
+    for (uint64_t v : {uint64_t(uint32_t(source)), uint64_t(uint32_t(c)), uint64_t(uint32_t(y)), uint64_t(uint32_t(x)),
+                       uint64_t(uint32_t(dest))})
+        key = mix64(key ^ v);
+    return key;
 }
 
 uint64_t LinkFlips::operator()(uint64_t tick, int32_t source, int32_t c, int32_t y, int32_t x, int32_t dest,
                                uint64_t router, int output) const {
+    return rate_ > 0 ? on_link(packet_key(tick, source, c, y, x, dest), router, output) : 0;
+}
+
+uint64_t LinkFlips::on_link(uint64_t packet_key, uint64_t router, int output) const {
     if (rate_ <= 0) return 0;
-    uint64_t key = mix64(seed_ ^ mix64(tick));
-    for (uint64_t v : {uint64_t(uint32_t(source)), uint64_t(uint32_t(c)), uint64_t(uint32_t(y)), uint64_t(uint32_t(x)),
-                       uint64_t(uint32_t(dest)), router, uint64_t(output)})
-        key = mix64(key ^ v);
+    const uint64_t key = mix64(mix64(packet_key ^ router) ^ uint64_t(output));
     // The gaps between flipped bits are geometric: one draw per flip (and one more), not one per bit.
+    if (static_cast<double>(mix64(key) >> 11) * 0x1.0p-53 >= no_flip_u_) return 0;
     uint64_t flips = 0;
     for (int bit = 0, draw = 0;; ++bit, ++draw) {
         const double u = static_cast<double>(mix64(key + static_cast<uint64_t>(draw)) >> 11) * 0x1.0p-53;

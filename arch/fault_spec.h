@@ -55,9 +55,14 @@ public:
     // Bit i set: bit i of the packet (arch/fault_spec.h's layout above) flips on output `output` of `router`.
     uint64_t operator()(uint64_t tick, int32_t source, int32_t c, int32_t y, int32_t x, int32_t dest, uint64_t router,
                         int output) const;
+    // The same in two parts, for the links of one packet: the packet's key once, then each link's flips
+    // (operator() = on_link(packet_key(...), router, output)).
+    uint64_t packet_key(uint64_t tick, int32_t source, int32_t c, int32_t y, int32_t x, int32_t dest) const;
+    uint64_t on_link(uint64_t packet_key, uint64_t router, int output) const;
 
 private:
     double rate_ = 0, log_ = 0;  // rate per bit and log(1 - rate)
+    double no_flip_u_ = 2;       // a first draw at least this large flips nothing (2: never decided early)
     uint64_t seed_ = 0;
     int bits_ = 0;
 };

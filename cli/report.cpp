@@ -40,6 +40,9 @@ void print_accuracy(const experiment::ExperimentResult& result, const json& doc,
     fmt::print("{}: {} top-1 {:.2f}% after {} steps on {} images{}\n", doc["title"].get<std::string>(),
                result.functional.has_ann ? "S-ResNet" : "spiking network (NIR)", 100.0 * snn.accuracy(snn.steps), snn.steps, snn.images,
                snn.ann_correct >= 0 ? fmt::format(" (ANN {:.2f}%)", 100.0 * ann_top1) : std::string());
+    if (result.fault_free)  // chip.faults that lose events: the figure above is the faulty chip's
+        fmt::print("  with chip.faults (the fault-aware engine); without them {:.2f}%\n",
+                   100.0 * result.fault_free->accuracy(snn.steps));
     if (verbosity > 0) {
         std::string line;
         for (const auto& c : doc["accuracy"]["checkpoints"])

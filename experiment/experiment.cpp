@@ -5,12 +5,17 @@
 #include <algorithm>
 #include <array>
 
+#include "common/error.h"
+#include "common/progress.h"
 #include "data/dataset_spec.h"
 #include "energy/counts.h"
+#include "experiment/fault_losses.h"
 #include "experiment/hardware_run.h"
 #include "experiment/mapping_run.h"
 #include "mapping/map_spec.h"
 #include "model/neuron_state.h"
+#include "mpi/world.h"
+#include "sim/sim_spec.h"
 
 namespace neuroemu::experiment {
 
@@ -114,6 +119,43 @@ void simulate_hardware(const Settings& settings, ExperimentResult& result, int64
     result.hardware = std::move(hw.stats);
 }
 
+// chip.faults that lose events: the functional run again with the fault-aware engine, image by image (its losses
+// are one thread's) with the chip's tick numbering (image i's step 1 is tick i x steps + 1), so the images the
+// hardware model ran get exactly the chip's decisions, which is checked. The fault-free run is kept beside it.
+void run_fault_aware(const Settings& settings, ExperimentResult& result, int verbosity) {
+    const FaultSpec faults = fault_spec(settings);
+    if (!result.mapping || !FaultLosses::loses(faults)) return;
+    FunctionalRun& functional = result.functional;
+    FaultLosses losses(*result.mapping, functional.model, faults);
+    SnnOptions options = functional.options;
+    options.losses = &losses;
+    options.probes.clear();
+    const SnnEngine engine(functional.model);
+    const Network* ann = functional.has_ann && settings.get_bool("simulation.compare_ann") ? &functional.folded : nullptr;
+    const int64_t images = settings.get_int("dataset.images");
+    const int64_t chip_images = result.hardware ? result.hardware->images : 0;
+    Progress progress("snn with chip.faults", images, verbosity > 0 && Progress::stderr_is_terminal());
+    SnnResult faulty, on_chip;  // on_chip: the images the hardware model ran
+    for_each_test_chunk(settings, functional.model.populations.at(0).shape, images, [&](const ImageSet& chunk) {
+        const InputNormalisation norm = input_normalisation(settings, chunk.channels);
+        for (int64_t j = 0; j < chunk.count; ++j) {
+            const int64_t image = chunk.first + j;
+            losses.set_image(image * options.steps, options.steps, 1, options.steps);
+            const SnnResult part = engine.evaluate(chunk.slice(j, 1), norm, options, &progress, ann);
+            accumulate(faulty, part);
+            if (image < chip_images) accumulate(on_chip, part);
+        }
+    });
+    // Under mpirun rank 0 holds the hardware run's merged counters.
+    if (chip_images > 0 && mpi::root() && on_chip.correct_at_step != result.hardware->correct_at_step)
+        throw InternalError(fmt::format("chip.faults: the fault-aware run classified the {} image(s) the chip ran "
+                                        "otherwise than the chip ({} against {} right)", chip_images,
+                                        on_chip.correct_at_step.back(), result.hardware->correct_at_step.back()));
+    result.fault_free = std::move(functional.result);
+    result.fault_losses = losses.counters();
+    functional.result = std::move(faulty);
+}
+
 void price_energy(const Settings& settings, ExperimentResult& result) {
     std::optional<MapperTraffic> traffic;
     if (result.mapping) {
@@ -147,6 +189,7 @@ ExperimentResult run_experiment(const Settings& settings, const ExperimentOption
     result.functional = run_functional(settings, options.snn_file, options.verbosity);
     map_with_measured_rates(settings, result);
     if (result.mapping && hw_images > 0) simulate_hardware(settings, result, hw_images, options.verbosity);
+    run_fault_aware(settings, result, options.verbosity);
     price_energy(settings, result);
     return result;
 }

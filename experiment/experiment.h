@@ -1,6 +1,7 @@
 // One experiment, as `neuroemu report` and explore's points run it: the functional engine on the test images, the
 // mapping with the rates just measured (a network that does not fit is a result, not an error), the SystemC
 // hardware model on the first report.hw_images images, and the energy of one inference priced from those counts.
+// With chip.faults that lose events, the functional engine runs the test images again, fault-aware, on the mapping.
 #pragma once
 
 #include <optional>
@@ -29,7 +30,15 @@ struct ExperimentResult {
     ChipSpec chip;
     EnergySpec energy;
     FaultCheck check = FaultCheck::None;  // chip.faults.check: its logic energy is priced with the hardware run
+    // The functional engine's run over dataset.images. With chip.faults that lose events, the fault-aware engine's
+    // (experiment/fault_losses.h): what the faulty chip classifies, with the chip's tick numbering, so its first
+    // report.hw_images images are the hardware run's; the accuracy, the layers' figures and the synaptic
+    // operations priced are then the faulty chip's.
     FunctionalRun functional;
+    // With such faults: the same run without them (the accuracy the faults cost), and what the faulty run lost
+    // over all its images, by cause; absent otherwise.
+    std::optional<SnnResult> fault_free;
+    std::optional<FaultCounters> fault_losses;
     std::optional<Mapping> mapping;     // absent when the network does not fit
     std::string fit_error;              // the mapper's reason then
     std::optional<RoutingStats> routes;  // the chip's routes (with the mapping): XY, around dead elements

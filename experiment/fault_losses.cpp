@@ -35,6 +35,7 @@ FaultLosses::FaultLosses(const Mapping& mapping, const SnnModel& model, const Fa
     source_layer_.assign(model.projections.size(), -2);
     targets_.resize(model.projections.size());
     touched_.resize(n);
+    unit_fate_.resize(n);
     listed_.assign(n, 0);
     for (size_t li = 0; li < g.layers.size(); ++li) {
         const MapLayer& l = g.layers[li];
@@ -44,6 +45,7 @@ FaultLosses::FaultLosses(const Mapping& mapping, const SnnModel& model, const Fa
             for (int64_t k = l.first_core; k < l.first_core + l.cores; ++k) {
                 const Core& c = mapping.cores[static_cast<size_t>(k)];
                 touched_[static_cast<size_t>(k)].assign(static_cast<size_t>((c.y1 - c.y0) * (c.x1 - c.x0)), 0);
+                unit_fate_[static_cast<size_t>(k)].assign(static_cast<size_t>((c.c1 - c.c0) * (c.y1 - c.y0) * (c.x1 - c.x0)), 0);
             }
         for (const UnitInput& in : l.inputs) {
             const auto it = projection_of.find(in.projection);
@@ -87,9 +89,10 @@ void FaultLosses::begin_step(int64_t image, int64_t step) {
 uint64_t FaultLosses::flips(int32_t s, size_t r, int32_t c, int32_t y, int32_t x) const {
     if (!flips_.on()) return 0;
     const int32_t dest = tree_ ? -1 : mapping_.routes.dest[r];
+    const uint64_t key = flips_.packet_key(tick_, s, c, y, x, dest);
     uint64_t f = 0;
     for (const LinkHop* h = routes_.links_begin(r); h != routes_.links_end(r); ++h)
-        f ^= flips_(tick_, s, c, y, x, dest, h->router, h->output);
+        f ^= flips_.on_link(key, h->router, h->output);
     return f;
 }
 
@@ -194,12 +197,23 @@ int64_t FaultLosses::lost_partial(const Target& t, int32_t src, int source_layer
                 for (int64_t y = b.y0; y < b.y1; ++y)
                     for (int64_t x = b.x0; x < b.x1; ++x) {
                         const auto cc = static_cast<int32_t>(c), yy = static_cast<int32_t>(y), xx = static_cast<int32_t>(x);
-                        const auto kn = static_cast<int32_t>(core_of(neuron, c, y, x));
-                        if (lost || delivery_lost(kp, route_to(kp, kn), cc, yy, xx)) out.push_back({cc, yy, xx});
+                        if (lost || partial_event_lost(kp, neuron, cc, yy, xx)) out.push_back({cc, yy, xx});
                     }
         }
     }
     return missed;
+}
+
+bool FaultLosses::partial_event_lost(int32_t kp, const MapLayer& neuron, int32_t c, int32_t y, int32_t x) {
+    const Core& core = mapping_.cores[static_cast<size_t>(kp)];
+    const int64_t unit = ((c - core.c0) * (core.y1 - core.y0) + (y - core.y0)) * (core.x1 - core.x0) + (x - core.x0);
+    uint64_t& fate = unit_fate_[static_cast<size_t>(kp)][static_cast<size_t>(unit)];
+    const uint64_t stamp = (tick_ + 1) << 1;
+    if ((fate & ~uint64_t{1}) == stamp) return (fate & 1) != 0;
+    const auto kn = static_cast<int32_t>(core_of(neuron, c, y, x));
+    const bool lost = delivery_lost(kp, route_to(kp, kn), c, y, x);
+    fate = stamp | (lost ? 1 : 0);
+    return lost;
 }
 
 int64_t FaultLosses::lost(int projection, const SpikeEvent& s, std::vector<SpikeEvent>& targets) {

@@ -59,6 +59,9 @@ private:
     size_t route_to(int32_t s, int32_t d) const;
     int64_t lost_direct(const Target& t, int32_t src, int source_layer, const SpikeEvent& s, std::vector<SpikeEvent>& out);
     int64_t lost_partial(const Target& t, int32_t src, int source_layer, const SpikeEvent& s, std::vector<SpikeEvent>& out);
+    // Whether partial-sum unit (c, y, x) of core kp loses its event of this tick to its neuron's core: decided once
+    // per unit and tick (every input spike reaching the unit asks).
+    bool partial_event_lost(int32_t kp, const MapLayer& neuron, int32_t c, int32_t y, int32_t x);
     int32_t source_core(int source_layer, const SpikeEvent& s) const;
     void check_modelled() const;
 
@@ -75,6 +78,8 @@ private:
     std::vector<std::vector<uint8_t>> touched_; // per core (partial-sum cores only): positions reached this tick
     std::vector<int32_t> touched_cores_;        // partial-sum cores reached this tick
     std::vector<uint8_t> listed_;               // per core: in touched_cores_
+    // Per core (partial-sum cores only), per unit (channel-major): (tick + 1) << 1 | lost, for the tick it was decided.
+    std::vector<std::vector<uint64_t>> unit_fate_;
     std::vector<TargetBox> boxes_;
     int64_t first_tick_ = 0, steps_ = 1, count_from_ = 1, count_to_ = INT64_MAX, step_ = 0;
     bool counting() const { return step_ >= count_from_ && step_ <= count_to_; }

@@ -118,6 +118,8 @@ json headline_json(const ExperimentResult& result) {
     const bool meaningful = snn.labelled, has_ann = result.functional.has_ann;
     return {{"accuracy_snn", meaningful ? json(snn.accuracy(snn.steps)) : json(nullptr)},
             {"accuracy_ann", meaningful && snn.ann_correct >= 0 ? json(ann_top1) : json(nullptr)},
+            {"accuracy_snn_fault_free",
+             meaningful && result.fault_free ? json(result.fault_free->accuracy(snn.steps)) : json(nullptr)},
             {"steps", snn.steps},
             {"images", snn.images},
             {"cores", result.mapping ? json(result.mapping->cores.size()) : json(nullptr)},
@@ -133,13 +135,31 @@ json headline_json(const ExperimentResult& result) {
             {"cycles_per_tick_mean", hw && hw->ticks ? json(est->cycles_per_tick().estimate) : json(nullptr)}};
 }
 
-json accuracy_json(const SnnResult& snn, const Settings& settings, const json& accuracy_ann) {
-    json curve = json::array(), checkpoints = json::array();
+json accuracy_curve(const SnnResult& snn) {
+    json curve = json::array();
     for (int64_t t = 1; t <= snn.steps; ++t) curve.push_back(snn.accuracy(t));
+    return curve;
+}
+
+// chip.faults that lose events: the run without them, and what the faulty run lost over all its images by cause
+// (the chip's counters, as `simulate` reports them for the images it runs).
+json chip_faults_json(const ExperimentResult& result) {
+    if (!result.fault_free || !result.fault_losses) return nullptr;
+    const FaultCounters& f = *result.fault_losses;
+    return {{"fault_free_curve", accuracy_curve(*result.fault_free)},
+            {"lost", {{"detected_dropped", f.deliveries_detected},
+                      {"corrupt_undetected", f.deliveries_undetected},
+                      {"stuck_core_events", f.events_stuck},
+                      {"undeliverable", f.deliveries_undeliverable}}}};
+}
+
+json accuracy_json(const ExperimentResult& result, const Settings& settings, const json& accuracy_ann) {
+    const SnnResult& snn = result.functional.result;
+    json checkpoints = json::array();
     for (int64_t t : accuracy_checkpoints(settings, snn.steps))
         checkpoints.push_back({{"step", t}, {"top1", snn.accuracy(t)}});
-    return {{"steps", snn.steps}, {"images", snn.images}, {"snn_curve", curve}, {"ann", accuracy_ann},
-            {"checkpoints", checkpoints}};
+    return {{"steps", snn.steps}, {"images", snn.images}, {"snn_curve", accuracy_curve(snn)}, {"ann", accuracy_ann},
+            {"checkpoints", checkpoints}, {"chip_faults", chip_faults_json(result)}};
 }
 
 json layers_json(const SnnResult& snn) {
@@ -234,7 +254,7 @@ json report_document(const ExperimentResult& result, const Settings& settings, c
             {"config", config},
             {"input", input_description(snn, settings)},
             {"headline", headline},
-            {"accuracy", snn.labelled ? accuracy_json(snn, settings, headline["accuracy_ann"]) : json(nullptr)},
+            {"accuracy", snn.labelled ? accuracy_json(result, settings, headline["accuracy_ann"]) : json(nullptr)},
             {"layers", layers_json(snn)},
             {"energy", energy_json(result)},
             {"mesh", mapped ? mesh_json(result) : json(nullptr)},

@@ -92,7 +92,9 @@ std::string hex64(uint64_t value);
 std::string file_digest(const std::string& path);
 
 // Bumped whenever what a cached result means changes (the report fields read, the child's arguments).
-inline constexpr int kCacheFormat = 1;
+// 2: with chip.faults that lose events, a point's accuracy is the faulty chip's (fault-aware engine), no longer the
+// fault-free network's.
+inline constexpr int kCacheFormat = 2;
 
 // Keys that never change a result (simulation.threads: results do not depend on it), left out of both hashes.
 bool ignored_in_hash(const std::string& key);

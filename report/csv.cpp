@@ -36,6 +36,7 @@ std::string headline_csv(const Report& report) {
     csv.row({"config", report.config});
     csv.row({"accuracy_snn", exact(h.accuracy_snn)});
     csv.row({"accuracy_ann", exact(h.accuracy_ann)});
+    csv.row({"accuracy_snn_fault_free", exact(h.accuracy_snn_fault_free)});
     csv.row({"steps", exact(h.steps)});
     csv.row({"images", exact(h.images)});
     csv.row({"cores", exact(h.cores)});

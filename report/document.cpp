@@ -128,6 +128,7 @@ Headline read_headline(const Node& n) {
     Headline h;
     h.accuracy_snn = n["accuracy_snn"].number_or_null();
     h.accuracy_ann = n["accuracy_ann"].number_or_null();
+    if (n["accuracy_snn_fault_free"].present()) h.accuracy_snn_fault_free = n["accuracy_snn_fault_free"].number_or_null();
     h.steps = n["steps"].integer();
     h.images = n["images"].integer();
     h.cores = n["cores"].integer();

@@ -18,6 +18,7 @@ using Grid = std::vector<std::vector<std::optional<double>>>;  // [y][x], nullop
 struct Headline {
     std::optional<double> accuracy_snn;  // null: not meaningful (synthetic input)
     std::optional<double> accuracy_ann;
+    std::optional<double> accuracy_snn_fault_free;  // chip.faults that lose events: the SNN without them
     double steps = 0, images = 0, cores = 0;
     bool fits = true;
     std::optional<std::string> fit_error;

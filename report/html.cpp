@@ -111,6 +111,8 @@ std::string headline(const Report& report) {
         beside = esc(report.why_not_measured("headline.accuracy_snn"));
     else if (h.accuracy_ann)
         beside = "ANN <b>" + esc(percent(h.accuracy_ann)) + "</b>";
+    if (h.accuracy_snn && h.accuracy_snn_fault_free)
+        beside += " · without chip.faults <b>" + esc(percent(h.accuracy_snn_fault_free)) + "</b>";
     cards.push_back({"SNN accuracy", h.accuracy_snn ? percent(h.accuracy_snn) : "not meaningful",
                      beside + fmt::format(" · {} steps, {} images", esc(integer(h.steps)), esc(integer(h.images))),
                      ""});

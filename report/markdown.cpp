@@ -40,6 +40,8 @@ std::string headline(const Report& report) {
     std::vector<std::vector<std::string>> rows = {
         {"accuracy, SNN (top-1)",
          h.accuracy_snn ? percent(h.accuracy_snn) : "not meaningful: " + report.why_not_measured("headline.accuracy_snn")},
+        {"accuracy, SNN without chip.faults (top-1)",
+         h.accuracy_snn_fault_free ? percent(h.accuracy_snn_fault_free) : "the same: no faults that lose events"},
         {"accuracy, ANN (top-1)",
          h.accuracy_ann ? percent(h.accuracy_ann) : "not measured: " + report.why_not_measured("accuracy.ann")},
         {"time steps", integer(h.steps)},

@@ -3,8 +3,11 @@
 // word, and the published error-detecting guarantees of parity, CRC-8 (0x07) and CRC-16-CCITT (0x1021).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "arch/chip_spec.h"
 #include "arch/fault_spec.h"
@@ -99,6 +102,54 @@ TEST(FaultSpec, KeysLiveUnderChipFaultsAndDefaultToNoFault) {
     const FaultSpec none;
     EXPECT_FALSE(none.any());
     EXPECT_EQ(none.check_bits(), 0);
+}
+
+// LinkFlips against its definition: every bit of a packet flips with probability `rate`, independently of the
+// others (binomial counts), whatever the rate; 0 flips nothing, 1 flips every bit.
+TEST(LinkFlips, EachBitFlipsAtTheRateIndependently) {
+    constexpr int kBits = 41;  // a 32-bit event and a CRC-8 and a parity bit's worth of check bits
+    constexpr int kPackets = 200000;
+    for (double rate : {1e-3, 0.02, 0.3}) {
+        const LinkFlips flips(rate, 7, kBits);
+        std::vector<int64_t> per_bit(kBits, 0);
+        int64_t clean = 0, pairs = 0;  // packets without a flip; packets with bits 0 and 1 both flipped
+        for (int n = 0; n < kPackets; ++n) {
+            const uint64_t f = flips(static_cast<uint64_t>(n / 97), n % 97, n % 5, n % 3, 1, -1, n % 11, n % 4);
+            clean += f == 0;
+            pairs += (f & 3u) == 3u;
+            for (int b = 0; b < kBits; ++b) per_bit[static_cast<size_t>(b)] += (f >> b) & 1u;
+            EXPECT_EQ(f >> kBits, 0u);
+        }
+        // Within 5 standard errors of the binomial expectations.
+        const auto expect_near = [&](double count, double p, const std::string& what) {
+            const double sd = std::sqrt(kPackets * p * (1 - p));
+            EXPECT_NEAR(count, kPackets * p, 5 * sd + 1) << what << " at rate " << rate;
+        };
+        for (int b = 0; b < kBits; ++b) expect_near(static_cast<double>(per_bit[static_cast<size_t>(b)]), rate, "bit " + std::to_string(b));
+        expect_near(static_cast<double>(clean), std::pow(1 - rate, kBits), "packets without a flip");
+        expect_near(static_cast<double>(pairs), rate * rate, "bits 0 and 1 together");
+    }
+    EXPECT_EQ(LinkFlips(0, 7, kBits)(3, 1, 2, 3, 4, -1, 5, 1), 0u);
+    EXPECT_EQ(LinkFlips(1, 7, kBits)(3, 1, 2, 3, 4, -1, 5, 1), (uint64_t{1} << kBits) - 1);
+}
+
+// A packet's key once, then each link (the fault-aware engine's way), decides what one call per link decides
+// (the routers' way); the decision depends on every part of the packet's identity.
+TEST(LinkFlips, PacketKeyThenLinkIsOneCall) {
+    const LinkFlips flips(0.05, 3, 33);
+    std::mt19937_64 rng(1);
+    int differ = 0;
+    for (int n = 0; n < 20000; ++n) {
+        const uint64_t tick = rng() % 1000, router = rng() % 729;
+        const auto source = static_cast<int32_t>(rng() % 721), c = static_cast<int32_t>(rng() % 64);
+        const auto y = static_cast<int32_t>(rng() % 28), x = static_cast<int32_t>(rng() % 28);
+        const int32_t dest = static_cast<int32_t>(rng() % 722) - 1;
+        const int output = static_cast<int>(rng() % 4);
+        const uint64_t f = flips(tick, source, c, y, x, dest, router, output);
+        EXPECT_EQ(flips.on_link(flips.packet_key(tick, source, c, y, x, dest), router, output), f);
+        differ += flips(tick, source, c, y, x, dest, router, (output + 1) % 4) != f;
+    }
+    EXPECT_GT(differ, 20000 * 0.5 * (1 - std::pow(0.95, 33)));  // another link: other flips, about independently
 }
 
 }  // namespace

@@ -160,6 +160,39 @@ TEST(ExploreCli, ABadSweepFileIsAConfigurationErrorNamingFileLineAndKey) {
     EXPECT_FALSE(fs::exists(dir / "bad.out"));  // nothing ran
 }
 
+// A sweep over the flit error rate: each point's accuracy is what `report` gives for the same settings, the faulty
+// chip's (the fault-aware engine) and at rate 0 the fault-free network's.
+TEST(ExploreCli, AFaultRateSweepReportsTheFaultyChipsAccuracy) {
+    const fs::path dir = temp_dir();
+    const std::string set = "dataset.images: 4, simulation.steps: 4, conversion.calibration_images: 20, "
+                            "mapping.traffic_images: 1, chip.faults.check: parity";
+    std::ofstream(dir / "faults.yaml") << "experiment: " << kSrc << "/configs/fmnist/resnet8.yaml\n"
+                                       << "set: {" << set << "}\nmode: functional\n"
+                                       << "grid:\n  chip.faults.flit_error_rate: [0, 0.01]\n";
+    const std::string out = (dir / "out").string();
+    CliRun r = run("explore " + (dir / "faults.yaml").string() + " -o " + out + " -q");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto points = read_json(out + "/points.json")["points"];
+    ASSERT_EQ(points.size(), 2u);
+    const std::string report_json = (dir / "report.json").string();
+    r = run("report " + kSrc + "/configs/fmnist/resnet8.yaml --images 4 --steps 4 --hw-images 0 -q"
+            " --set conversion.calibration_images=20 --set mapping.traffic_images=1 --set chip.faults.check=parity"
+            " --set chip.faults.flit_error_rate=0.01 --set report.paper_table=false --json " + report_json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto report = read_json(report_json);
+    double energy_j[2] = {0, 0};  // rate 0, rate 0.01
+    for (const auto& p : points) {
+        ASSERT_EQ(p["status"], "ok") << p.dump();
+        const bool faulty = p["values"]["chip.faults.flit_error_rate"].get<double>() > 0;
+        EXPECT_EQ(p["accuracy"], report["headline"][faulty ? "accuracy_snn" : "accuracy_snn_fault_free"]) << p.dump();
+        energy_j[faulty] = p["energy_j"].get<double>();
+    }
+    // The lost deliveries are synaptic operations the faulty chip does not perform (in functional mode the flips
+    // change nothing else that is priced).
+    EXPECT_DOUBLE_EQ(energy_j[1], report["headline"]["energy_snn_j"].get<double>());
+    EXPECT_LT(energy_j[1], energy_j[0]);
+}
+
 TEST(ExploreCli, ShippedSweepsAreValidAndTheHardwareSweepHasFiftyPoints) {
     CliRun r = run("explore " + kSrc + "/configs/sweeps/hardware.yaml --dry-run -o " + (temp_dir() / "hw").string());
     ASSERT_EQ(r.status, 0) << r.output;
@@ -167,6 +200,11 @@ TEST(ExploreCli, ShippedSweepsAreValidAndTheHardwareSweepHasFiftyPoints) {
     r = run("explore " + kSrc + "/configs/sweeps/conversion.yaml --dry-run -o " + (temp_dir() / "conv").string());
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("explore (dry run):"));
+    for (const char* name : {"faults", "faults_accuracy"}) {
+        r = run("explore " + kSrc + "/configs/sweeps/" + name + ".yaml --dry-run -o " + (temp_dir() / name).string());
+        ASSERT_EQ(r.status, 0) << name << ": " << r.output;
+        EXPECT_THAT(r.output, HasSubstr(name == std::string("faults") ? "10 points" : "12 points")) << r.output;
+    }
 }
 
 }  // namespace

@@ -110,6 +110,48 @@ TEST(FaultCli, ReportPricesTheCheckPerPacketAndPerArrival) {
     for (const std::string& p : {sim_json, rep_json, none_json}) std::remove(p.c_str());
 }
 
+// `report` with faults that lose events: its accuracy is the faulty chip's. Over the same images it is exactly what
+// `simulate` classifies (the chip's run, checked against the chip's own losses), step by step, and what it lost
+// is what the chip lost, cause by cause; the fault-free top-1 stays beside it, and fewer SOPs are priced.
+TEST(FaultCli, ReportAccuracyIsTheFaultyChips) {
+    const std::string faults = " --set chip.faults.flit_error_rate=3e-3 --set chip.faults.check=parity --set 'chip.faults.stuck_cores=[5]'";
+    // Both map with the rates of the same 3 images (mapping.traffic_images: simulate measures them apart).
+    const std::string common = kResnet8 + " --steps 4 --images 3 --set mapping.traffic_images=3 -q";
+    const std::string sim_json = temp_path("acc_sim.json"), rep_json = temp_path("acc_rep.json");
+    const std::string clean_json = temp_path("acc_clean.json");
+    const std::string report = "report " + common + " --set report.paper_table=false --json ";
+    const CliRun sim = run("simulate " + common + faults + " --json " + sim_json);
+    ASSERT_EQ(sim.status, 0) << sim.output;
+    const CliRun rep = run(report + rep_json + " --hw-images 1" + faults);
+    ASSERT_EQ(rep.status, 0) << rep.output;
+    EXPECT_THAT(rep.output, HasSubstr("with chip.faults (the fault-aware engine); without them"));
+    const CliRun clean = run(report + clean_json + " --hw-images 0");
+    ASSERT_EQ(clean.status, 0) << clean.output;
+    const nlohmann::json s = read_json(sim_json), r = read_json(rep_json), c = read_json(clean_json);
+
+    EXPECT_EQ(r.at("accuracy").at("snn_curve"), s.at("accuracy_curve"));
+    EXPECT_EQ(r.at("headline").at("accuracy_snn"), s.at("top1"));
+    const nlohmann::json& lost = r.at("accuracy").at("chip_faults").at("lost");
+    const nlohmann::json& chip = s.at("faults");
+    EXPECT_GT(chip.at("detected_dropped").get<int64_t>(), 0);
+    EXPECT_GT(chip.at("stuck_core_events").get<int64_t>(), 0);
+    for (const char* key : {"detected_dropped", "corrupt_undetected", "stuck_core_events", "undeliverable"})
+        EXPECT_EQ(lost.at(key), chip.at(key)) << key;
+
+    EXPECT_EQ(r.at("headline").at("accuracy_snn_fault_free"), c.at("headline").at("accuracy_snn"));
+    EXPECT_EQ(r.at("accuracy").at("chip_faults").at("fault_free_curve"), c.at("accuracy").at("snn_curve"));
+    EXPECT_TRUE(c.at("headline").at("accuracy_snn_fault_free").is_null());
+    EXPECT_TRUE(c.at("accuracy").at("chip_faults").is_null());
+    const auto sop_count = [](const nlohmann::json& j) {
+        for (const auto& t : j.at("energy").at("snn").at("terms"))
+            if (t.at("key") == "sop") return t.at("count").get<double>();
+        return -1.0;
+    };
+    EXPECT_GT(sop_count(r), 0);
+    EXPECT_LT(sop_count(r), sop_count(c));
+    for (const std::string& p : {sim_json, rep_json, clean_json}) std::remove(p.c_str());
+}
+
 TEST(FaultCli, AStuckCoreTheMappingLacksIsRefused) {
     const CliRun r = run("simulate " + kResnet8 + " --images 1 --steps 2 --set 'chip.faults.stuck_cores=[1000000]'");
     EXPECT_NE(r.status, 0);
