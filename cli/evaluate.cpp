@@ -10,6 +10,8 @@
 #include "cli/probes.h"
 #include "common/error.h"
 #include "common/parallel.h"
+#include "arch/fault_spec.h"
+#include "experiment/fault_losses.h"
 #include "experiment/model_run.h"
 #include "mpi/world.h"
 #include "sim/sim_spec.h"
@@ -165,6 +167,10 @@ int run_evaluate_snn(const CommonOptions& opts, const EngineOptions& engine, con
         settings, engine.snn, verbosity_here(opts), probe.any_probe() ? experiment::Shard::All : experiment::Shard::Rank,
         configure);
     if (!mpi::root()) return 0;
+    // The network alone, without a chip: faults that lose events would change what a chip classifies, not this.
+    if (experiment::FaultLosses::loses(fault_spec(settings)))
+        fmt::print(stderr, "evaluate: chip.faults is set but evaluate runs the network without a chip, so its accuracy "
+                           "is the fault-free network's; `report`, `simulate` and explore give the faulty chip's\n");
     if (!probe.csv.empty()) {
         if (run.result.probe.image < 0)
             throw ConfigError(fmt::format("--probe-image {}: the run has {} image(s)", probe_image(probe), run.result.images));

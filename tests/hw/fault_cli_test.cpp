@@ -152,6 +152,16 @@ TEST(FaultCli, ReportAccuracyIsTheFaultyChips) {
     for (const std::string& p : {sim_json, rep_json, clean_json}) std::remove(p.c_str());
 }
 
+// `evaluate` runs the network without a chip: with faults set it says its accuracy is not the faulty chip's.
+TEST(FaultCli, EvaluateSaysItsAccuracyIsFaultFree) {
+    const CliRun r = run("evaluate " + kResnet8 + " --images 1 --steps 2 --set chip.faults.flit_error_rate=1e-3");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("chip.faults is set but evaluate runs the network without a chip"));
+    const CliRun clean = run("evaluate " + kResnet8 + " --images 1 --steps 2");
+    ASSERT_EQ(clean.status, 0) << clean.output;
+    EXPECT_THAT(clean.output, ::testing::Not(HasSubstr("chip.faults")));
+}
+
 TEST(FaultCli, AStuckCoreTheMappingLacksIsRefused) {
     const CliRun r = run("simulate " + kResnet8 + " --images 1 --steps 2 --set 'chip.faults.stuck_cores=[1000000]'");
     EXPECT_NE(r.status, 0);
