@@ -277,6 +277,27 @@ TEST(Html, EscapesTextFromTheDocument) {
     EXPECT_EQ(check_balanced(page), "");
 }
 
+// chip.faults that lose events: the headline's accuracy is the faulty chip's and the fault-free figure is shown
+// beside it, in every format; without faults (the key null, or absent as in earlier documents) it is not.
+TEST(Html, ShowsTheFaultFreeAccuracyBesideTheFaultyChips) {
+    json doc = test::full_report();
+    doc["headline"]["accuracy_snn_fault_free"] = 0.9512;
+    EXPECT_NE(html(doc).find("without chip.faults <b>95.12 %</b>"), std::string::npos);
+    EXPECT_NE(markdown(doc).find("| accuracy, SNN without chip.faults (top-1) | 95.12 % |"), std::string::npos);
+    std::string headline_csv;
+    for (const auto& [name, text] : csv_files(doc))
+        if (name == "headline.csv") headline_csv = text;
+    EXPECT_NE(headline_csv.find("accuracy_snn_fault_free,0.95120000000000005"), std::string::npos) << headline_csv;
+    json null_key = test::full_report(), no_key = test::full_report();
+    null_key["headline"]["accuracy_snn_fault_free"] = nullptr;
+    no_key["headline"].erase("accuracy_snn_fault_free");
+    for (const json& clean : {null_key, no_key}) {
+        EXPECT_EQ(html(clean).find("without chip.faults"), std::string::npos);
+        EXPECT_NE(markdown(clean).find("| accuracy, SNN without chip.faults (top-1) | the same: no faults that lose events |"),
+                  std::string::npos);
+    }
+}
+
 TEST(Markdown, ShowsTheSameFiguresAsTheHtml) {
     for (const json& doc : {test::full_report(), test::no_hardware_report()}) {
         const std::string md = markdown(doc);
