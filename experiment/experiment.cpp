@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <vector>
 
 #include "common/error.h"
+#include "common/parallel.h"
 #include "common/progress.h"
 #include "data/dataset_spec.h"
 #include "energy/counts.h"
@@ -119,31 +122,38 @@ void simulate_hardware(const Settings& settings, ExperimentResult& result, int64
     result.hardware = std::move(hw.stats);
 }
 
-// chip.faults that lose events: the functional run again with the fault-aware engine, image by image (its losses
-// are one thread's) with the chip's tick numbering (image i's step 1 is tick i x steps + 1), so the images the
-// hardware model ran get exactly the chip's decisions, which is checked. The fault-free run is kept beside it.
+// chip.faults that lose events: the functional run again with the fault-aware engine, image by image with the
+// chip's tick numbering (image i's step 1 is tick i x steps + 1), so the images the hardware model ran get exactly
+// the chip's decisions, which is checked. Losses are one thread's state, so each worker of simulation.threads has
+// its own; the images' results add in image order. The fault-free run is kept beside it.
 void run_fault_aware(const Settings& settings, ExperimentResult& result, int verbosity) {
     const FaultSpec faults = fault_spec(settings);
     if (!result.mapping || !FaultLosses::loses(faults)) return;
     FunctionalRun& functional = result.functional;
-    FaultLosses losses(*result.mapping, functional.model, faults);
+    const int64_t images = settings.get_int("dataset.images");
+    const int workers = static_cast<int>(std::min<int64_t>(resolve_threads(functional.options.threads), std::max<int64_t>(1, images)));
+    std::vector<std::unique_ptr<FaultLosses>> losses;
+    for (int w = 0; w < workers; ++w) losses.push_back(std::make_unique<FaultLosses>(*result.mapping, functional.model, faults));
     SnnOptions options = functional.options;
-    options.losses = &losses;
     options.probes.clear();
     const SnnEngine engine(functional.model);
     const Network* ann = functional.has_ann && settings.get_bool("simulation.compare_ann") ? &functional.folded : nullptr;
-    const int64_t images = settings.get_int("dataset.images");
     const int64_t chip_images = result.hardware ? result.hardware->images : 0;
     Progress progress("snn with chip.faults", images, verbosity > 0 && Progress::stderr_is_terminal());
     SnnResult faulty, on_chip;  // on_chip: the images the hardware model ran
     for_each_test_chunk(settings, functional.model.populations.at(0).shape, images, [&](const ImageSet& chunk) {
         const InputNormalisation norm = input_normalisation(settings, chunk.channels);
+        std::vector<SnnResult> parts(static_cast<size_t>(chunk.count));
+        parallel_for(chunk.count, workers, [&](int64_t j, int worker) {
+            FaultLosses& mine = *losses[static_cast<size_t>(worker)];
+            SnnOptions one = options;
+            one.losses = &mine;
+            mine.set_image((chunk.first + j) * options.steps, options.steps, 1, options.steps);
+            parts[static_cast<size_t>(j)] = engine.evaluate(chunk.slice(j, 1), norm, one, &progress, ann);
+        });
         for (int64_t j = 0; j < chunk.count; ++j) {
-            const int64_t image = chunk.first + j;
-            losses.set_image(image * options.steps, options.steps, 1, options.steps);
-            const SnnResult part = engine.evaluate(chunk.slice(j, 1), norm, options, &progress, ann);
-            accumulate(faulty, part);
-            if (image < chip_images) accumulate(on_chip, part);
+            accumulate(faulty, parts[static_cast<size_t>(j)]);
+            if (chunk.first + j < chip_images) accumulate(on_chip, parts[static_cast<size_t>(j)]);
         }
     });
     // Under mpirun rank 0 holds the hardware run's merged counters.
@@ -151,8 +161,10 @@ void run_fault_aware(const Settings& settings, ExperimentResult& result, int ver
         throw InternalError(fmt::format("chip.faults: the fault-aware run classified the {} image(s) the chip ran "
                                         "otherwise than the chip ({} against {} right)", chip_images,
                                         on_chip.correct_at_step.back(), result.hardware->correct_at_step.back()));
+    FaultCounters lost;
+    for (const auto& l : losses) lost += l->counters();
     result.fault_free = std::move(functional.result);
-    result.fault_losses = losses.counters();
+    result.fault_losses = lost;
     functional.result = std::move(faulty);
 }
 

@@ -122,8 +122,12 @@ TEST(FaultCli, ReportAccuracyIsTheFaultyChips) {
     const std::string report = "report " + common + " --set report.paper_table=false --json ";
     const CliRun sim = run("simulate " + common + faults + " --json " + sim_json);
     ASSERT_EQ(sim.status, 0) << sim.output;
-    const CliRun rep = run(report + rep_json + " --hw-images 1" + faults);
+    const CliRun rep = run(report + rep_json + " --hw-images 1 --set simulation.threads=3" + faults);
     ASSERT_EQ(rep.status, 0) << rep.output;
+    // One loss state per worker: one thread gives the same document but for the setting.
+    const std::string one_json = temp_path("acc_one.json");
+    const CliRun one = run(report + one_json + " --hw-images 1 --set simulation.threads=1" + faults);
+    ASSERT_EQ(one.status, 0) << one.output;
     EXPECT_THAT(rep.output, HasSubstr("with chip.faults (the fault-aware engine); without them"));
     const CliRun clean = run(report + clean_json + " --hw-images 0");
     ASSERT_EQ(clean.status, 0) << clean.output;
@@ -149,7 +153,10 @@ TEST(FaultCli, ReportAccuracyIsTheFaultyChips) {
     };
     EXPECT_GT(sop_count(r), 0);
     EXPECT_LT(sop_count(r), sop_count(c));
-    for (const std::string& p : {sim_json, rep_json, clean_json}) std::remove(p.c_str());
+    nlohmann::json r1 = read_json(one_json), r3 = r;
+    r1.erase("settings"), r3.erase("settings");
+    EXPECT_EQ(r1, r3);
+    for (const std::string& p : {sim_json, rep_json, clean_json, one_json}) std::remove(p.c_str());
 }
 
 // `evaluate` runs the network without a chip: with faults set it says its accuracy is not the faulty chip's.
