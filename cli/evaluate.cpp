@@ -5,12 +5,12 @@
 #include <cmath>
 #include <memory>
 
+#include "arch/fault_spec.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/probes.h"
 #include "common/error.h"
 #include "common/parallel.h"
-#include "arch/fault_spec.h"
 #include "experiment/fault_losses.h"
 #include "experiment/model_run.h"
 #include "mpi/world.h"

@@ -133,7 +133,8 @@ void run_fault_aware(const Settings& settings, ExperimentResult& result, int ver
     const int64_t images = settings.get_int("dataset.images");
     const int workers = static_cast<int>(std::min<int64_t>(resolve_threads(functional.options.threads), std::max<int64_t>(1, images)));
     std::vector<std::unique_ptr<FaultLosses>> losses;
-    for (int w = 0; w < workers; ++w) losses.push_back(std::make_unique<FaultLosses>(*result.mapping, functional.model, faults));
+    losses.push_back(std::make_unique<FaultLosses>(*result.mapping, functional.model, faults));
+    while (static_cast<int>(losses.size()) < workers) losses.push_back(std::make_unique<FaultLosses>(*losses.front()));
     SnnOptions options = functional.options;
     options.probes.clear();
     const SnnEngine engine(functional.model);

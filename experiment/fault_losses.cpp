@@ -16,7 +16,7 @@ bool FaultLosses::loses(const FaultSpec& f) {
 }
 
 FaultLosses::FaultLosses(const Mapping& mapping, const SnnModel& model, const FaultSpec& faults)
-    : mapping_(mapping), model_(model), routes_(mapping, faults, faults.flit_error_rate > 0),
+    : mapping_(mapping), model_(model), routes_(std::make_shared<const DeliveryLinks>(mapping, faults, faults.flit_error_rate > 0)),
       flips_(faults.flit_error_rate, static_cast<uint64_t>(faults.seed), static_cast<int>(kAerEventBits) + faults.check_bits()),
       check_(faults.check), tree_(make_multicast(mapping.chip.noc.multicast)->forks_in_routers()) {
     const size_t n = mapping.cores.size();
@@ -91,13 +91,13 @@ uint64_t FaultLosses::flips(int32_t s, size_t r, int32_t c, int32_t y, int32_t x
     const int32_t dest = tree_ ? -1 : mapping_.routes.dest[r];
     const uint64_t key = flips_.packet_key(tick_, s, c, y, x, dest);
     uint64_t f = 0;
-    for (const LinkHop* h = routes_.links_begin(r); h != routes_.links_end(r); ++h)
+    for (const LinkHop* h = routes_->links_begin(r); h != routes_->links_end(r); ++h)
         f ^= flips_.on_link(key, h->router, h->output);
     return f;
 }
 
 bool FaultLosses::delivery_lost(int32_t s, size_t r, int32_t c, int32_t y, int32_t x) const {
-    if (routes_.cut(r)) return true;
+    if (routes_->cut(r)) return true;
     if (static_cast<size_t>(s) < stuck_.size() && stuck_[static_cast<size_t>(s)]) return true;
     return flips(s, r, c, y, x) != 0;
 }
@@ -107,7 +107,7 @@ void FaultLosses::count_event(int32_t s, int32_t c, int32_t y, int32_t x) {
     const auto e = static_cast<size_t>(mapping_.routes.offset[static_cast<size_t>(s) + 1]);
     int64_t live = 0;
     for (size_t r = b; r < e; ++r) {
-        if (routes_.cut(r))
+        if (routes_->cut(r))
             ++counters_.deliveries_undeliverable;
         else
             ++live;
@@ -118,7 +118,7 @@ void FaultLosses::count_event(int32_t s, int32_t c, int32_t y, int32_t x) {
         return;
     }
     for (size_t r = b; r < e; ++r) {
-        if (routes_.cut(r)) continue;
+        if (routes_->cut(r)) continue;
         const uint64_t f = flips(s, r, c, y, x);
         if (f == 0) continue;
         if (fault_detected(check_, f))

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "arch/fault_spec.h"
@@ -28,6 +29,9 @@ public:
     // Throws ConfigError for a core index outside the mapping, or for what the fault-aware run does not model
     // (spike gates, max pooling before the neuron, recurrent projections) when `faults` can lose events.
     FaultLosses(const Mapping& mapping, const SnnModel& model, const FaultSpec& faults);
+    // Another thread's loss state over the same mapping and faults: it shares the routes' links (read only, the
+    // large part), and keeps its own tick, scratch and counters.
+    FaultLosses(const FaultLosses&) = default;
 
     // Whether `faults` can lose anything (flips, stuck cores, dead routers or links); slow cores cannot.
     static bool loses(const FaultSpec& faults);
@@ -67,7 +71,7 @@ private:
 
     const Mapping& mapping_;
     const SnnModel& model_;
-    DeliveryLinks routes_;
+    std::shared_ptr<const DeliveryLinks> routes_;
     LinkFlips flips_;
     FaultCheck check_;
     bool tree_ = true;

@@ -465,20 +465,25 @@ nlohmann::json undeliverable_routes_json(const HwStats& stats) {
 }
 }  // namespace
 
+nlohmann::json fault_losses_json(const FaultCounters& f) {
+    return {{"detected_dropped", f.deliveries_detected},
+            {"corrupt_undetected", f.deliveries_undetected},
+            {"stuck_core_events", f.events_stuck},
+            {"undeliverable", f.deliveries_undeliverable}};
+}
+
 nlohmann::json fault_counters_json(const HwStats& stats) {
     int64_t owed = 0;
     for (int64_t n : stats.core_packets_expected) owed += n;
     const FaultCounters& f = stats.faults;
     const int64_t lost = f.deliveries_detected + f.deliveries_undetected;
-    return {{"deliveries_owed", owed},
-            {"delivered", stats.packets_delivered},
-            {"detected_dropped", f.deliveries_detected},
-            {"corrupt_undetected", f.deliveries_undetected},
-            {"lost_fraction", owed ? static_cast<double>(lost) / static_cast<double>(owed) : 0.0},
-            {"bit_flips", stats.noc.bit_flips},
-            {"stuck_core_events", f.events_stuck},
-            {"undeliverable", f.deliveries_undeliverable},
-            {"undeliverable_routes", undeliverable_routes_json(stats)}};
+    nlohmann::json doc = fault_losses_json(f);
+    doc.update({{"deliveries_owed", owed},
+                {"delivered", stats.packets_delivered},
+                {"lost_fraction", owed ? static_cast<double>(lost) / static_cast<double>(owed) : 0.0},
+                {"bit_flips", stats.noc.bit_flips},
+                {"undeliverable_routes", undeliverable_routes_json(stats)}});
+    return doc;
 }
 
 namespace {

@@ -50,6 +50,9 @@ HardwareRun run_engine_on_chip(const Mapping& mapping, const SnnModel& model, co
 // deliveries owed, delivered intact, detected and dropped, corrupt and undetected (the oracle's count), the
 // fraction lost (not integrated), bits flipped on links, events of stuck cores never sent.
 nlohmann::json fault_counters_json(const HwStats& stats);
+// What faults lost, by cause: `detected_dropped`, `corrupt_undetected`, `stuck_core_events`, `undeliverable` (part of
+// fault_counters_json; also the fault-aware functional run's losses in the report).
+nlohmann::json fault_losses_json(const FaultCounters& lost);
 
 // The `sampling` object of `simulate --json` and of the report's `ticks` (docs/cli.md): the sample (K of T ticks,
 // the strata, the ticks of each image), the totals over all images and `figures` per inference, each with its

@@ -145,12 +145,7 @@ json accuracy_curve(const SnnResult& snn) {
 // (the chip's counters, as `simulate` reports them for the images it runs).
 json chip_faults_json(const ExperimentResult& result) {
     if (!result.fault_free || !result.fault_losses) return nullptr;
-    const FaultCounters& f = *result.fault_losses;
-    return {{"fault_free_curve", accuracy_curve(*result.fault_free)},
-            {"lost", {{"detected_dropped", f.deliveries_detected},
-                      {"corrupt_undetected", f.deliveries_undetected},
-                      {"stuck_core_events", f.events_stuck},
-                      {"undeliverable", f.deliveries_undeliverable}}}};
+    return {{"fault_free_curve", accuracy_curve(*result.fault_free)}, {"lost", fault_losses_json(*result.fault_losses)}};
 }
 
 json accuracy_json(const ExperimentResult& result, const Settings& settings, const json& accuracy_ann) {
